@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pflash: the differences between the kernels pflash is built for.
+ *
+ * pflash is tested on Debian's 6.1 and 6.12 kernels.  Each difference is
+ * keyed on the release that introduced the newer interface, so that the
+ * rest of the module is written once against the interfaces below.
+ */
+#ifndef _PFLASH_COMPAT_H
+#define _PFLASH_COMPAT_H
+
+#include <linux/blk-mq.h>
+#include <linux/blkdev.h>
+#include <linux/version.h>
+#include <net/genetlink.h>
+
+/**
+ * struct pflash_queue_limits - the queue limits pflash sets
+ * @block_size: logical (and physical) block size
+ * @erase_size: discard granularity
+ * @write_cache: advertise a volatile write cache, with FUA
+ */
+struct pflash_queue_limits {
+	unsigned int block_size;
+	unsigned int erase_size;
+	bool write_cache;
+};
+
+/*
+ * Allocating a disk: since 6.9 blk_mq_alloc_disk() takes the queue limits,
+ * and since 6.11 the queue's features (write cache, rotational) are limits
+ * too.  Before, they were set on the queue after allocation.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+static inline struct gendisk *
+pflash_alloc_disk(struct blk_mq_tag_set *set,
+		  const struct pflash_queue_limits *pl, void *queuedata)
+{
+	struct queue_limits lim = {
+		.logical_block_size	= pl->block_size,
+		.physical_block_size	= pl->block_size,
+		.io_min			= pl->block_size,
+		.discard_granularity	= pl->erase_size,
+		.max_hw_discard_sectors	= UINT_MAX >> SECTOR_SHIFT,
+		.max_write_zeroes_sectors = UINT_MAX >> SECTOR_SHIFT,
+	};
+
+	if (pl->write_cache)
+		lim.features |= BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA;
+	return blk_mq_alloc_disk(set, &lim, queuedata);
+}
+#elif LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)
+static inline struct gendisk *
+pflash_alloc_disk(struct blk_mq_tag_set *set,
+		  const struct pflash_queue_limits *pl, void *queuedata)
+{
+	struct gendisk *disk = blk_mq_alloc_disk(set, queuedata);
+	struct request_queue *q;
+
+	if (IS_ERR(disk))
+		return disk;
+	q = disk->queue;
+	blk_queue_logical_block_size(q, pl->block_size);
+	blk_queue_physical_block_size(q, pl->block_size);
+	blk_queue_io_min(q, pl->block_size);
+	q->limits.discard_granularity = pl->erase_size;
+	blk_queue_max_discard_sectors(q, UINT_MAX >> SECTOR_SHIFT);
+	blk_queue_max_write_zeroes_sectors(q, UINT_MAX >> SECTOR_SHIFT);
+	blk_queue_write_cache(q, pl->write_cache, pl->write_cache);
+	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
+	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, q);
+	return disk;
+}
+#else
+#error "pflash supports kernels up to 6.8 and from 6.11 on"
+#endif
+
+/*
+ * Opening a disk: since 6.5 ->open() gets the gendisk and a blk_mode_t.
+ * Both prototypes come down to pflash_open(disk, for_write), in blk.c.
+ */
+int pflash_open(struct gendisk *disk, bool for_write);
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+static inline int pflash_fops_open(struct gendisk *disk, blk_mode_t mode)
+{
+	return pflash_open(disk, mode & BLK_OPEN_WRITE);
+}
+#else
+static inline int pflash_fops_open(struct block_device *bdev, fmode_t mode)
+{
+	return pflash_open(bdev->bd_disk, mode & FMODE_WRITE);
+}
+#endif
+
+/*
+ * The attributes of a dump request: since 6.2 the dump's genl_info carries
+ * them, as it does for a do request.
+ */
+static inline struct nlattr **pflash_dump_attrs(struct netlink_callback *cb)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	return genl_dumpit_info(cb)->info.attrs;
+#else
+	return genl_dumpit_info(cb)->attrs;
+#endif
+}
+
+#endif /* _PFLASH_COMPAT_H */

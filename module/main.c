@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pflash: module parameters, the registry of devices, and creating and
+ * destroying devices.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/idr.h>
+#include <linux/log2.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/pflash.h>
+
+#include "pflash.h"
+
+static unsigned int nr_devices = 1;
+module_param(nr_devices, uint, 0444);
+MODULE_PARM_DESC(nr_devices, "Number of devices created at load (default: 1)");
+
+static unsigned long long dev_size = 540672;
+module_param(dev_size, ullong, 0444);
+MODULE_PARM_DESC(dev_size,
+		 "Size in bytes of the devices created at load (default: 540672, the size of OVMF_VARS_4M.fd)");
+
+static unsigned int param_block_size = PFLASH_BLOCK_SIZE_DEFAULT;
+module_param_named(block_size, param_block_size, uint, 0444);
+MODULE_PARM_DESC(block_size,
+		 "Logical block size of the devices created at load: 512 or 4096 (default: 512)");
+
+static unsigned int param_erase_size = PFLASH_ERASE_SIZE_DEFAULT;
+module_param_named(erase_size, param_erase_size, uint, 0444);
+MODULE_PARM_DESC(erase_size,
+		 "Erase-block size of the devices created at load (default: 4096)");
+
+/*
+ * pflash_devs_lock guards pflash_devs, the map from index to device.  An
+ * index is reserved (mapped to NULL) while its device is being built, and is
+ * given back only after the device's disk is gone, so that a name and a
+ * minor are never registered twice.  Lookups take a reference on the device
+ * under the lock and drop the lock before doing anything else.  Only the
+ * allocators are called under it; a device's ctl_lock is never taken while
+ * holding it.
+ */
+static DEFINE_MUTEX(pflash_devs_lock);
+static DEFINE_IDR(pflash_devs);
+
+int pflash_config_check(const struct pflash_config *cfg, struct nlattr **attrs,
+			struct netlink_ext_ack *extack)
+{
+	if (cfg->block_size != 512 && cfg->block_size != 4096) {
+		NL_SET_ERR_MSG_ATTR(extack,
+				    attrs ? attrs[PFLASH_A_DEV_BLOCK_SIZE] : NULL,
+				    "logical block size must be 512 or 4096");
+		return -EINVAL;
+	}
+	if (!is_power_of_2(cfg->erase_size) ||
+	    cfg->erase_size < cfg->block_size ||
+	    cfg->erase_size > PFLASH_ERASE_SIZE_MAX) {
+		NL_SET_ERR_MSG_ATTR(extack,
+				    attrs ? attrs[PFLASH_A_DEV_ERASE_SIZE] : NULL,
+				    "erase-block size must be a power of two from the logical block size to 16 MiB");
+		return -EINVAL;
+	}
+	if (!cfg->size || cfg->size > PFLASH_SIZE_MAX ||
+	    cfg->size & (cfg->erase_size - 1)) {
+		NL_SET_ERR_MSG_ATTR(extack,
+				    attrs ? attrs[PFLASH_A_DEV_SIZE] : NULL,
+				    "size must be a whole number of erase blocks, from one erase block to 1 GiB");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void pflash_dev_release(struct kref *ref)
+{
+	struct pflash_dev *dev = container_of(ref, struct pflash_dev, ref);
+
+	mutex_destroy(&dev->ctl_lock);
+	kfree(dev);
+}
+
+void pflash_dev_put(struct pflash_dev *dev)
+{
+	kref_put(&dev->ref, pflash_dev_release);
+}
+
+struct pflash_dev *pflash_dev_get(u32 index)
+{
+	struct pflash_dev *dev;
+
+	mutex_lock(&pflash_devs_lock);
+	dev = idr_find(&pflash_devs, index);
+	if (dev)
+		kref_get(&dev->ref);
+	mutex_unlock(&pflash_devs_lock);
+	return dev;
+}
+
+/* The device with the lowest index at or above *index, for dumps. */
+struct pflash_dev *pflash_dev_get_next(u32 *index)
+{
+	struct pflash_dev *dev;
+	int id = *index;
+
+	mutex_lock(&pflash_devs_lock);
+	dev = idr_get_next(&pflash_devs, &id);
+	if (dev) {
+		kref_get(&dev->ref);
+		*index = id;
+	}
+	mutex_unlock(&pflash_devs_lock);
+	return dev;
+}
+
+static int pflash_index_reserve(int index, struct netlink_ext_ack *extack)
+{
+	int start = index < 0 ? 0 : index;
+	int end = index < 0 ? PFLASH_INDEX_MAX + 1 : index + 1;
+	int ret;
+
+	mutex_lock(&pflash_devs_lock);
+	ret = idr_alloc(&pflash_devs, NULL, start, end, GFP_KERNEL);
+	mutex_unlock(&pflash_devs_lock);
+	if (ret == -ENOSPC) {
+		if (index < 0) {
+			NL_SET_ERR_MSG(extack, "every device index is in use");
+			return -ENOSPC;
+		}
+		NL_SET_ERR_MSG(extack, "a device with that index exists");
+		return -EEXIST;
+	}
+	return ret;
+}
+
+static void pflash_index_release(int index)
+{
+	mutex_lock(&pflash_devs_lock);
+	idr_remove(&pflash_devs, index);
+	mutex_unlock(&pflash_devs_lock);
+}
+
+/**
+ * pflash_dev_create() - create and register a device
+ * @cfg: what to create; checked by pflash_config_check() already
+ * @extack: where to say why creation failed
+ *
+ * Return: the new device, with a reference for the caller, or an ERR_PTR.
+ */
+struct pflash_dev *pflash_dev_create(const struct pflash_config *cfg,
+				     struct netlink_ext_ack *extack)
+{
+	struct pflash_dev *dev;
+	int index, err;
+
+	index = pflash_index_reserve(cfg->index, extack);
+	if (index < 0)
+		return ERR_PTR(index);
+
+	err = -ENOMEM;
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		goto out_release_index;
+	dev->index = index;
+	dev->size = cfg->size;
+	dev->block_size = cfg->block_size;
+	dev->erase_size = cfg->erase_size;
+	dev->read_only = cfg->read_only;
+	kref_init(&dev->ref);
+	mutex_init(&dev->ctl_lock);
+
+	dev->data = __vmalloc(dev->size, GFP_KERNEL | __GFP_NOWARN);
+	if (!dev->data) {
+		NL_SET_ERR_MSG(extack, "not enough memory for the device's contents");
+		goto out_free_dev;
+	}
+	/* A new device is blank flash. */
+	memset(dev->data, PFLASH_ERASED_BYTE, dev->size);
+
+	err = pflash_blk_add(dev);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "could not register the block device");
+		goto out_free_data;
+	}
+
+	/* One reference for the registry, one for the caller. */
+	kref_get(&dev->ref);
+	mutex_lock(&pflash_devs_lock);
+	idr_replace(&pflash_devs, dev, index);
+	mutex_unlock(&pflash_devs_lock);
+	return dev;
+
+out_free_data:
+	vfree(dev->data);
+out_free_dev:
+	pflash_dev_put(dev);
+out_release_index:
+	pflash_index_release(index);
+	return ERR_PTR(err);
+}
+
+/**
+ * pflash_dev_destroy() - take a device down
+ * @dev: the device, with a reference held by the caller
+ * @extack: where to say why it was refused
+ *
+ * Refused with -EBUSY while the device is open.  Teardown runs in the
+ * reverse order of pflash_dev_create().  The caller's reference stays
+ * valid; the registry's reference is dropped.
+ */
+int pflash_dev_destroy(struct pflash_dev *dev, struct netlink_ext_ack *extack)
+{
+	int err;
+
+	mutex_lock(&dev->ctl_lock);
+	if (dev->dead) {
+		NL_SET_ERR_MSG(extack, "the device is already being destroyed");
+		err = -ENODEV;
+		goto out_unlock;
+	}
+	err = pflash_blk_claim(dev);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "the device is open; close it first");
+		goto out_unlock;
+	}
+	dev->dead = true;
+	mutex_unlock(&dev->ctl_lock);
+
+	pflash_blk_del(dev);
+	vfree(dev->data);
+	dev->data = NULL;
+	pflash_index_release(dev->index);
+	pflash_dev_put(dev);
+	return 0;
+
+out_unlock:
+	mutex_unlock(&dev->ctl_lock);
+	return err;
+}
+
+static void pflash_destroy_all(void)
+{
+	struct pflash_dev *dev;
+	u32 index = 0;
+
+	while ((dev = pflash_dev_get_next(&index))) {
+		/*
+		 * Nothing can hold a device open here: an open device pins
+		 * the module.
+		 */
+		pflash_dev_destroy(dev, NULL);
+		pflash_dev_put(dev);
+	}
+}
+
+static int __init pflash_create_at_load(void)
+{
+	struct pflash_config cfg = {
+		.index = -1,
+		.size = dev_size,
+		.block_size = param_block_size,
+		.erase_size = param_erase_size,
+	};
+	struct netlink_ext_ack extack = {};
+	struct pflash_dev *dev;
+	unsigned int i;
+	int err;
+
+	if (!nr_devices)
+		return 0;
+	if (nr_devices > PFLASH_INDEX_MAX + 1) {
+		pr_err("nr_devices must be at most %u\n", PFLASH_INDEX_MAX + 1);
+		return -EINVAL;
+	}
+	err = pflash_config_check(&cfg, NULL, &extack);
+	if (err) {
+		pr_err("%s\n", extack._msg);
+		return err;
+	}
+	for (i = 0; i < nr_devices; i++) {
+		dev = pflash_dev_create(&cfg, &extack);
+		if (IS_ERR(dev)) {
+			pr_err("creating device %u: %s\n", i,
+			       extack._msg ?: "failed");
+			return PTR_ERR(dev);
+		}
+		pflash_dev_put(dev);
+	}
+	return 0;
+}
+
+static int __init pflash_init(void)
+{
+	int err;
+
+	err = pflash_blk_init();
+	if (err)
+		return err;
+	err = pflash_create_at_load();
+	if (err)
+		goto out_destroy;
+	err = pflash_nl_register();
+	if (err)
+		goto out_destroy;
+	return 0;
+
+out_destroy:
+	pflash_destroy_all();
+	pflash_blk_exit();
+	return err;
+}
+
+static void __exit pflash_exit(void)
+{
+	/* No netlink command runs once the family is gone. */
+	pflash_nl_unregister();
+	pflash_destroy_all();
+	pflash_blk_exit();
+	idr_destroy(&pflash_devs);
+}
+
+module_init(pflash_init);
+module_exit(pflash_exit);
+
+MODULE_AUTHOR("The pflash developers");
+MODULE_DESCRIPTION("RAM-backed parallel-flash block devices");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pflash: the "pflash" generic netlink family.
+ *
+ * Every command needs CAP_NET_ADMIN (GENL_ADMIN_PERM) and is validated
+ * strictly against its own policy, so an attribute a command does not take
+ * is rejected.  Handlers run in parallel (parallel_ops): long operations
+ * must not hold the global genl_mutex, and each device serializes its own
+ * control operations with its ctl_lock.
+ */
+#include <linux/pflash.h>
+#include <net/genetlink.h>
+
+#include "compat.h"
+#include "pflash.h"
+
+/* Not const: 6.1's NLA_POLICY_FULL_RANGE() takes a non-const pointer. */
+static struct netlink_range_validation pflash_size_range = {
+	.min = 1,
+	.max = PFLASH_SIZE_MAX,
+};
+
+static struct netlink_range_validation pflash_erase_size_range = {
+	.min = 512,
+	.max = PFLASH_ERASE_SIZE_MAX,
+};
+
+static const struct nla_policy pflash_dev_new_policy[PFLASH_A_DEV_MAX + 1] = {
+	[PFLASH_A_DEV_INDEX]	  = NLA_POLICY_MAX(NLA_U32, PFLASH_INDEX_MAX),
+	[PFLASH_A_DEV_SIZE]	  = NLA_POLICY_FULL_RANGE(NLA_U64,
+							  &pflash_size_range),
+	[PFLASH_A_DEV_BLOCK_SIZE] = NLA_POLICY_RANGE(NLA_U32, 512, 4096),
+	[PFLASH_A_DEV_ERASE_SIZE] = NLA_POLICY_FULL_RANGE(NLA_U32,
+						&pflash_erase_size_range),
+	[PFLASH_A_DEV_READ_ONLY]  = NLA_POLICY_MAX(NLA_U8, 1),
+};
+
+static const struct nla_policy pflash_dev_index_policy[PFLASH_A_DEV_MAX + 1] = {
+	[PFLASH_A_DEV_INDEX]	= NLA_POLICY_MAX(NLA_U32, PFLASH_INDEX_MAX),
+};
+
+static struct genl_family pflash_nl_family;
+
+/* Describe @dev in a message of type @cmd.  Called with dev->ctl_lock. */
+static int pflash_nl_fill_dev(struct sk_buff *skb, struct pflash_dev *dev,
+			      u32 portid, u32 seq, int flags, u8 cmd)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &pflash_nl_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, PFLASH_A_DEV_INDEX, dev->index) ||
+	    nla_put_u64_64bit(skb, PFLASH_A_DEV_SIZE, dev->size,
+			      PFLASH_A_DEV_PAD) ||
+	    nla_put_u32(skb, PFLASH_A_DEV_BLOCK_SIZE, dev->block_size) ||
+	    nla_put_u32(skb, PFLASH_A_DEV_ERASE_SIZE, dev->erase_size) ||
+	    nla_put_u8(skb, PFLASH_A_DEV_READ_ONLY, dev->read_only)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/* Reply to @info with a description of @dev. */
+static int pflash_nl_reply_dev(struct pflash_dev *dev, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	int err;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+
+	mutex_lock(&dev->ctl_lock);
+	if (dev->dead) {
+		NL_SET_ERR_MSG(info->extack, "the device is being destroyed");
+		err = -ENODEV;
+	} else {
+		err = pflash_nl_fill_dev(msg, dev, info->snd_portid,
+					 info->snd_seq, 0, info->genlhdr->cmd);
+	}
+	mutex_unlock(&dev->ctl_lock);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+/* The device named by PFLASH_A_DEV_INDEX, with a reference. */
+static struct pflash_dev *pflash_nl_get_dev(struct genl_info *info)
+{
+	struct nlattr *attr = info->attrs[PFLASH_A_DEV_INDEX];
+	struct pflash_dev *dev;
+
+	if (GENL_REQ_ATTR_CHECK(info, PFLASH_A_DEV_INDEX))
+		return ERR_PTR(-EINVAL);
+	dev = pflash_dev_get(nla_get_u32(attr));
+	if (!dev) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr, "no such device");
+		return ERR_PTR(-ENODEV);
+	}
+	return dev;
+}
+
+static int pflash_nl_dev_new(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **attrs = info->attrs;
+	struct pflash_config cfg = {
+		.index = -1,
+		.block_size = PFLASH_BLOCK_SIZE_DEFAULT,
+		.erase_size = PFLASH_ERASE_SIZE_DEFAULT,
+	};
+	struct pflash_dev *dev;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, PFLASH_A_DEV_SIZE))
+		return -EINVAL;
+	cfg.size = nla_get_u64(attrs[PFLASH_A_DEV_SIZE]);
+	if (attrs[PFLASH_A_DEV_INDEX])
+		cfg.index = nla_get_u32(attrs[PFLASH_A_DEV_INDEX]);
+	if (attrs[PFLASH_A_DEV_BLOCK_SIZE])
+		cfg.block_size = nla_get_u32(attrs[PFLASH_A_DEV_BLOCK_SIZE]);
+	if (attrs[PFLASH_A_DEV_ERASE_SIZE])
+		cfg.erase_size = nla_get_u32(attrs[PFLASH_A_DEV_ERASE_SIZE]);
+	if (attrs[PFLASH_A_DEV_READ_ONLY])
+		cfg.read_only = nla_get_u8(attrs[PFLASH_A_DEV_READ_ONLY]);
+	err = pflash_config_check(&cfg, attrs, info->extack);
+	if (err)
+		return err;
+
+	dev = pflash_dev_create(&cfg, info->extack);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	err = pflash_nl_reply_dev(dev, info);
+	pflash_dev_put(dev);
+	return err;
+}
+
+static int pflash_nl_dev_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct pflash_dev *dev;
+	int err;
+
+	dev = pflash_nl_get_dev(info);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	err = pflash_dev_destroy(dev, info->extack);
+	pflash_dev_put(dev);
+	return err;
+}
+
+static int pflash_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct pflash_dev *dev;
+	int err;
+
+	dev = pflash_nl_get_dev(info);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	err = pflash_nl_reply_dev(dev, info);
+	pflash_dev_put(dev);
+	return err;
+}
+
+/* cb->args[0]: the index to resume the dump at. */
+static int pflash_nl_dev_get_dumpit(struct sk_buff *skb,
+				    struct netlink_callback *cb)
+{
+	struct pflash_dev *dev;
+	u32 index = cb->args[0];
+	int err = 0;
+
+	while (!err && (dev = pflash_dev_get_next(&index))) {
+		mutex_lock(&dev->ctl_lock);
+		if (!dev->dead)
+			err = pflash_nl_fill_dev(skb, dev,
+						 NETLINK_CB(cb->skb).portid,
+						 cb->nlh->nlmsg_seq,
+						 NLM_F_MULTI, PFLASH_CMD_DEV_GET);
+		mutex_unlock(&dev->ctl_lock);
+		pflash_dev_put(dev);
+		if (!err)
+			index++;
+	}
+	/* A full message ends this round; the next resumes at @index. */
+	cb->args[0] = index;
+	return skb->len;
+}
+
+static const struct genl_ops pflash_nl_ops[] = {
+	{
+		.cmd		= PFLASH_CMD_DEV_NEW,
+		.doit		= pflash_nl_dev_new,
+		.policy		= pflash_dev_new_policy,
+		.maxattr	= PFLASH_A_DEV_MAX,
+		.flags		= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd		= PFLASH_CMD_DEV_DEL,
+		.doit		= pflash_nl_dev_del,
+		.policy		= pflash_dev_index_policy,
+		.maxattr	= PFLASH_A_DEV_MAX,
+		.flags		= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd		= PFLASH_CMD_DEV_GET,
+		.doit		= pflash_nl_dev_get_doit,
+		.dumpit		= pflash_nl_dev_get_dumpit,
+		.policy		= pflash_dev_index_policy,
+		.maxattr	= PFLASH_A_DEV_MAX,
+		.flags		= GENL_ADMIN_PERM,
+	},
+};
+
+static struct genl_family pflash_nl_family __ro_after_init = {
+	.name		= PFLASH_FAMILY_NAME,
+	.version	= PFLASH_FAMILY_VERSION,
+	.module		= THIS_MODULE,
+	.parallel_ops	= true,
+	.ops		= pflash_nl_ops,
+	.n_ops		= ARRAY_SIZE(pflash_nl_ops),
+};
+
+int __init pflash_nl_register(void)
+{
+	return genl_register_family(&pflash_nl_family);
+}
+
+void pflash_nl_unregister(void)
+{
+	genl_unregister_family(&pflash_nl_family);
+}
