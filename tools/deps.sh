@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install every Debian package that building pflash, testing it in VMs and
+# running the demo need, on a fresh Debian bookworm machine. Idempotent:
+# only missing packages are installed, and `apt-get update` runs only when
+# something must be installed. Works as root or through sudo.
+#
+# The headers of Debian's 6.12 kernel are installed by tools/vm/kernel-deb.sh,
+# which picks the newest release when it runs.
+
+set -euo pipefail
+. "$(dirname "$0")/vm/lib.sh"
+
+PACKAGES=(
+	# building the module, the tool and the tests
+	build-essential
+	pkg-config
+	linux-headers-amd64
+	libnl-3-dev
+	libnl-genl-3-dev
+	libsmartcols-dev
+	libisal-dev
+	# the debug kernel, built from Debian's source; the kselftest framework
+	# and checkpatch come from the same tarball
+	linux-source-6.1
+	bc
+	flex
+	bison
+	libelf-dev
+	libssl-dev
+	dwarves
+	xz-utils
+	rsync
+	python3
+	# static checks: sparse, and perl for checkpatch.pl
+	sparse
+	perl
+	# VMs and their initramfs
+	qemu-system-x86
+	qemu-utils
+	busybox-static
+	cpio
+	kmod
+	coreutils
+	util-linux
+	e2fsprogs
+	dmsetup
+	fio
+	# firmware variable stores, a real-world image for the tests (design brief)
+	ovmf
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	pkgs_installed "$p" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	log "all ${#PACKAGES[@]} packages are installed"
+	exit 0
+fi
+
+log "installing: ${missing[*]}"
+apt_get update
+apt_install "${missing[@]}"

@@ -1,0 +1,84 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build pflash's debug kernel (KASAN, KFENCE, lockdep, kmemleak, fault
+# injection) from Debian's linux-source-6.1 with a minimal config:
+# allnoconfig + tools/vm/debug.config, completed by olddefconfig.
+#
+# The build lives in build/kernels/debug-<hash>/, where <hash> covers the
+# final .config (which records the compiler version) and the source package
+# version, so a rerun with nothing changed costs only the config step.
+# The kernel is built in full (bzImage and modules, Module.symvers), so that
+# `make -C <build dir> M=...` builds pflash.ko against it.
+#
+# Writes build/kernels/debug/kernel.env (see kernels.sh) and prints its path.
+
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+FRAGMENT=$REPO/tools/vm/debug.config
+NAME=debug
+
+mkdir -p "$BUILD/kernels/$NAME"
+# One debug build at a time: two `make check` runs must not race here.
+exec 9>"$BUILD/kernels/.$NAME.lock"
+flock 9
+
+src=$(linux_src_tree)
+ver=$(linux_src_version)
+
+# 1. The config, generated in a scratch output directory.
+cfgdir=$BUILD/kernels/$NAME-config
+rm -rf "$cfgdir" && mkdir -p "$cfgdir"
+make -s -C "$src" O="$cfgdir" KCONFIG_ALLCONFIG="$FRAGMENT" allnoconfig >/dev/null
+make -s -C "$src" O="$cfgdir" olddefconfig >/dev/null
+
+# Kconfig drops a symbol whose dependencies are unmet without a word: check
+# that every line of the fragment made it into the final config.
+missing=0
+while IFS= read -r line; do
+	case $line in
+	CONFIG_*=*)
+		grep -qxF -- "$line" "$cfgdir/.config" && continue ;;
+	"# CONFIG_"*" is not set")
+		sym=${line#\# }; sym=${sym%% *}
+		! grep -q "^$sym=" "$cfgdir/.config" && continue ;;
+	*)
+		continue ;;
+	esac
+	log "debug.config: '$line' did not survive olddefconfig"
+	missing=1
+done <"$FRAGMENT"
+[ $missing = 0 ] || die "fix tools/vm/debug.config (see above)"
+
+hash=$( { cat "$cfgdir/.config"; echo "$LINUX_SRC_PKG $ver"; } |
+	sha256sum | cut -c1-12)
+out=$BUILD/kernels/$NAME-$hash
+
+# 2. The build, unless this exact config was built before.
+if [ ! -e "$out/.built" ]; then
+	log "building the debug kernel in $out (log: $out/build.log)"
+	rm -rf "$out" && mkdir -p "$out"
+	cp "$cfgdir/.config" "$out/.config"
+	start=$SECONDS
+	if ! make -C "$src" O="$out" -j"$(nproc)" bzImage modules \
+		>"$out/build.log" 2>&1; then
+		tail -n 40 "$out/build.log" >&2
+		die "debug kernel build failed (log: $out/build.log)"
+	fi
+	# The modules tree for the initramfs; kernel.release names its folder.
+	make -s -C "$src" O="$out" INSTALL_MOD_PATH="$out/modroot" \
+		DEPMOD=/bin/true modules_install >>"$out/build.log" 2>&1
+	log "debug kernel built in $((SECONDS - start)) s"
+	touch "$out/.built"
+fi
+rm -rf "$cfgdir"
+
+krel=$(cat "$out/include/config/kernel.release")
+write_env "$BUILD/kernels/$NAME/kernel.env" \
+	NAME=$NAME \
+	KREL="$krel" \
+	VMLINUZ="$out/arch/x86/boot/bzImage" \
+	MODDIR="$out/modroot/lib/modules/$krel" \
+	KDIR="$out"
+echo "$BUILD/kernels/$NAME/kernel.env"

@@ -1,0 +1,44 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Extract, once per linux-source-6.1 version, the few kernel files the
+# project uses but never commits, keeping the kernel's layout:
+#
+#   tools/testing/selftests/{Makefile,lib.mk,kselftest*.h,run_kselftest.sh,
+#                            kselftest/}     the kselftest framework
+#   scripts/subarch.include                  needed by the selftests Makefile
+#   scripts/checkpatch.pl, spelling.txt, const_structs.checkpatch
+#
+# Prints the root of that tree: build/ksft-<version>.
+
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+ver=$(linux_src_version) || die "$LINUX_SRC_PKG is not installed (tools/deps.sh)"
+root=$BUILD/ksft-$ver
+
+MEMBERS=(
+	tools/testing/selftests/Makefile
+	tools/testing/selftests/lib.mk
+	tools/testing/selftests/kselftest.h
+	tools/testing/selftests/kselftest_harness.h
+	tools/testing/selftests/run_kselftest.sh
+	tools/testing/selftests/kselftest
+	scripts/subarch.include
+	scripts/checkpatch.pl
+	scripts/spelling.txt
+	scripts/const_structs.checkpatch
+)
+
+mkdir -p "$BUILD"
+exec 9>"$BUILD/.ksft.lock"
+flock 9
+
+if [ ! -e "$root/.extracted" ]; then
+	log "extracting the kselftest framework and checkpatch ($ver)"
+	rm -rf "$root" && mkdir -p "$root"
+	tar -xJf "$LINUX_SRC_TARBALL" -C "$root" --strip-components=1 \
+		"${MEMBERS[@]/#/linux-source-6.1/}"
+	touch "$root/.extracted"
+fi
+echo "$root"

@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers shared by the build-and-test scripts under tools/. Source it; it
+# sets REPO (the repository root) and BUILD (everything generated, owned by
+# the Makefile, default $REPO/build).
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-$REPO/build}
+# The project tree under test: this repository, unless PFLASH_SRC names
+# another tree of the same layout (used to prove the machinery on a stand-in).
+SRC=${PFLASH_SRC:-$REPO}
+# Debian's kernel source, from the linux-source-6.1 package.
+LINUX_SRC_PKG=linux-source-6.1
+LINUX_SRC_TARBALL=/usr/src/linux-source-6.1.tar.xz
+
+log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Run a command as root: directly if we are root, else through sudo.
+as_root() {
+	if [ "$(id -u)" = 0 ]; then
+		"$@"
+	else
+		sudo "$@"
+	fi
+}
+
+# apt-get without questions, waiting for a lock another apt holds (another
+# engineer's install, unattended-upgrades) instead of failing on it.
+apt_get() {
+	as_root env DEBIAN_FRONTEND=noninteractive \
+		apt-get -q -o DPkg::Lock::Timeout=900 "$@" >&2
+}
+
+apt_install() {
+	apt_get install -y --no-install-recommends "$@"
+}
+
+# True if every named package is installed.
+pkgs_installed() {
+	local p st
+	for p in "$@"; do
+		st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) || return 1
+		[ "$st" = installed ] || return 1
+	done
+}
+
+# Install the named packages that are missing; apt-get update only if needed.
+ensure_pkgs() {
+	local p missing=()
+	for p in "$@"; do
+		pkgs_installed "$p" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	log "installing: ${missing[*]}"
+	# A package apt does not know yet may only need fresh lists.
+	if ! apt_install "${missing[@]}"; then
+		apt_get update
+		apt_install "${missing[@]}"
+	fi
+}
+
+# The installed version of Debian's kernel source package.
+linux_src_version() {
+	dpkg-query -W -f='${Version}' "$LINUX_SRC_PKG"
+}
+
+# Extract the whole Debian kernel source once per package version and print
+# its path. Only the debug kernel needs the whole tree.
+linux_src_tree() {
+	local ver dir
+	ver=$(linux_src_version)
+	dir=$BUILD/src/linux-source-6.1_$ver
+	if [ ! -e "$dir/.extracted" ]; then
+		log "extracting $LINUX_SRC_TARBALL ($ver)"
+		rm -rf "$dir" && mkdir -p "$dir"
+		tar -xJf "$LINUX_SRC_TARBALL" -C "$dir" --strip-components=1
+		touch "$dir/.extracted"
+	fi
+	printf '%s\n' "$dir"
+}
+
+# Write "KEY=value" lines, shell-quoted, so that the file can be sourced.
+write_env() {
+	local file=$1 kv
+	shift
+	: >"$file.tmp"
+	for kv in "$@"; do
+		printf '%s=%q\n' "${kv%%=*}" "${kv#*=}" >>"$file.tmp"
+	done
+	mv "$file.tmp" "$file"
+}
