@@ -28,6 +28,13 @@ module:
 tool:
 	$(MAKE) -C tools/pflashctl
 
+# Not kbuild's `make M=$(CURDIR) clean`: it searches the whole tree, $(BUILD)
+# included, and would delete the cached kernels' objects and modules. The
+# module's products are only in the top directory and module/.
+KBUILD_PRODUCTS := -name '*.o' -o -name '*.ko' -o -name '*.mod' \
+	-o -name '*.mod.c' -o -name '.*.cmd' -o -name '.*.d' \
+	-o -name modules.order -o -name Module.symvers
+
 clean:
-	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	find . module -maxdepth 1 -type f \( $(KBUILD_PRODUCTS) \) -delete
 	$(MAKE) -C tools/pflashctl clean
