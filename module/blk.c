@@ -6,6 +6,12 @@
  * write is one copy per segment.  Discard erases the whole erase blocks
  * inside its range to 0xff and leaves the bytes of partially covered erase
  * blocks as they were, as flash can only erase whole blocks.
+ *
+ * A request that changes a device with a backing file marks what it changed
+ * dirty.  If it may only complete once that is durable (see
+ * pflash_must_wait()), it is handed to the device's writeback worker, which
+ * completes it after the next pass; the data path itself never sleeps and
+ * never does file I/O.
  */
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
@@ -101,7 +107,21 @@ static blk_status_t pflash_do_request(struct pflash_dev *dev,
 	default:
 		return BLK_STS_NOTSUPP;
 	}
+	if (pflash_writes_back(dev))
+		pflash_wb_mark_dirty(dev, pos, len);
 	return BLK_STS_OK;
+}
+
+/*
+ * Whether @rq, served, may complete only after a writeback pass: in
+ * writethrough mode every change, in writeback mode a flush or FUA write.
+ */
+static bool pflash_must_wait(struct pflash_dev *dev, struct request *rq)
+{
+	if (!pflash_writes_back(dev) || req_op(rq) == REQ_OP_READ)
+		return false;
+	return dev->cache_mode == PFLASH_CACHE_MODE_WRITETHROUGH ||
+	       req_op(rq) == REQ_OP_FLUSH || (rq->cmd_flags & REQ_FUA);
 }
 
 static blk_status_t pflash_queue_rq(struct blk_mq_hw_ctx *hctx,
@@ -109,9 +129,14 @@ static blk_status_t pflash_queue_rq(struct blk_mq_hw_ctx *hctx,
 {
 	struct pflash_dev *dev = hctx->queue->queuedata;
 	struct request *rq = bd->rq;
+	blk_status_t status;
 
 	blk_mq_start_request(rq);
-	blk_mq_end_request(rq, pflash_do_request(dev, rq));
+	status = pflash_do_request(dev, rq);
+	if (status == BLK_STS_OK && pflash_must_wait(dev, rq))
+		pflash_wb_defer(dev, rq);
+	else
+		blk_mq_end_request(rq, status);
 	return BLK_STS_OK;
 }
 
@@ -124,6 +149,8 @@ int pflash_blk_add(struct pflash_dev *dev)
 	struct pflash_queue_limits lim = {
 		.block_size	= dev->block_size,
 		.erase_size	= dev->erase_size,
+		.write_cache	= pflash_writes_back(dev) &&
+				  dev->cache_mode == PFLASH_CACHE_MODE_WRITEBACK,
 	};
 	struct blk_mq_tag_set *set = &dev->tag_set;
 	struct gendisk *disk;
@@ -184,6 +211,22 @@ int pflash_blk_claim(struct pflash_dev *dev)
 		dev->claimed = true;
 	mutex_unlock(&disk->open_mutex);
 	return err;
+}
+
+void pflash_blk_unclaim(struct pflash_dev *dev)
+{
+	mutex_lock(&dev->disk->open_mutex);
+	dev->claimed = false;
+	mutex_unlock(&dev->disk->open_mutex);
+}
+
+/* Whether @bdev is a pflash device, and if so, which. */
+bool pflash_blk_is_pflash(struct block_device *bdev, struct pflash_dev **devp)
+{
+	if (bdev->bd_disk->fops != &pflash_fops)
+		return false;
+	*devp = bdev->bd_disk->private_data;
+	return true;
 }
 
 /* Undo pflash_blk_add(); the device must have been claimed. */

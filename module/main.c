@@ -64,9 +64,14 @@ int pflash_config_check(const struct pflash_config *cfg, struct nlattr **attrs,
 	}
 	if (!cfg->size || cfg->size > PFLASH_SIZE_MAX ||
 	    cfg->size & (cfg->erase_size - 1)) {
-		NL_SET_ERR_MSG_ATTR(extack,
-				    attrs ? attrs[PFLASH_A_DEV_SIZE] : NULL,
-				    "size must be a whole number of erase blocks, from one erase block to 1 GiB");
+		if (attrs && !attrs[PFLASH_A_DEV_SIZE])
+			NL_SET_ERR_MSG_ATTR(extack,
+					    attrs[PFLASH_A_DEV_BACKING_FD],
+					    "the backing file's size is not a whole number of erase blocks up to 1 GiB; give a size");
+		else
+			NL_SET_ERR_MSG_ATTR(extack,
+					    attrs ? attrs[PFLASH_A_DEV_SIZE] : NULL,
+					    "size must be a whole number of erase blocks, from one erase block to 1 GiB");
 		return -EINVAL;
 	}
 	return 0;
@@ -166,6 +171,8 @@ struct pflash_dev *pflash_dev_create(const struct pflash_config *cfg,
 	dev->block_size = cfg->block_size;
 	dev->erase_size = cfg->erase_size;
 	dev->read_only = cfg->read_only;
+	dev->cache_mode = cfg->cache_mode;
+	dev->wb_interval_ms = cfg->wb_interval_ms;
 	kref_init(&dev->ref);
 	mutex_init(&dev->ctl_lock);
 
@@ -174,13 +181,23 @@ struct pflash_dev *pflash_dev_create(const struct pflash_config *cfg,
 		NL_SET_ERR_MSG(extack, "not enough memory for the device's contents");
 		goto out_free_dev;
 	}
-	/* A new device is blank flash. */
-	memset(dev->data, PFLASH_ERASED_BYTE, dev->size);
+	if (cfg->backing) {
+		err = pflash_backing_attach(dev, cfg->backing, extack);
+		if (err)
+			goto out_free_data;
+	} else {
+		/* A new device is blank flash. */
+		memset(dev->data, PFLASH_ERASED_BYTE, dev->size);
+	}
+
+	err = pflash_wb_init(dev);
+	if (err)
+		goto out_detach;
 
 	err = pflash_blk_add(dev);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "could not register the block device");
-		goto out_free_data;
+		goto out_wb_exit;
 	}
 
 	/* One reference for the registry, one for the caller. */
@@ -190,6 +207,10 @@ struct pflash_dev *pflash_dev_create(const struct pflash_config *cfg,
 	mutex_unlock(&pflash_devs_lock);
 	return dev;
 
+out_wb_exit:
+	pflash_wb_exit(dev);
+out_detach:
+	pflash_backing_detach(dev);
 out_free_data:
 	vfree(dev->data);
 out_free_dev:
@@ -199,16 +220,40 @@ out_release_index:
 	return ERR_PTR(err);
 }
 
+/*
+ * Write back what is dirty before the device goes.  If that fails, the
+ * device is kept, unless @force: then the data is dropped, and said so.
+ */
+static int pflash_dev_final_writeback(struct pflash_dev *dev, bool force,
+				      struct netlink_ext_ack *extack)
+{
+	int err = pflash_wb_flush(dev, false);
+
+	if (!err)
+		return 0;
+	if (!force) {
+		NL_SET_ERR_MSG(extack,
+			       "writing back to the backing file failed; the device is kept with its dirty data");
+		return err;
+	}
+	pr_err("pflash%d: destroyed with %llu bytes that could not be written to %s (error %d)\n",
+	       dev->index, pflash_wb_dirty_bytes(dev), dev->backing_path, err);
+	return 0;
+}
+
 /**
  * pflash_dev_destroy() - take a device down
  * @dev: the device, with a reference held by the caller
+ * @force: go ahead even if the final writeback fails
  * @extack: where to say why it was refused
  *
- * Refused with -EBUSY while the device is open.  Teardown runs in the
- * reverse order of pflash_dev_create().  The caller's reference stays
+ * Refused with -EBUSY while the device is open.  Dirty data is written back
+ * first; if that fails, destroy is refused unless @force.  Teardown runs in
+ * the reverse order of pflash_dev_create().  The caller's reference stays
  * valid; the registry's reference is dropped.
  */
-int pflash_dev_destroy(struct pflash_dev *dev, struct netlink_ext_ack *extack)
+int pflash_dev_destroy(struct pflash_dev *dev, bool force,
+		       struct netlink_ext_ack *extack)
 {
 	int err;
 
@@ -223,10 +268,18 @@ int pflash_dev_destroy(struct pflash_dev *dev, struct netlink_ext_ack *extack)
 		NL_SET_ERR_MSG(extack, "the device is open; close it first");
 		goto out_unlock;
 	}
+	/* Claimed, with no openers: no request can change the data now. */
+	err = pflash_dev_final_writeback(dev, force, extack);
+	if (err) {
+		pflash_blk_unclaim(dev);
+		goto out_unlock;
+	}
 	dev->dead = true;
 	mutex_unlock(&dev->ctl_lock);
 
 	pflash_blk_del(dev);
+	pflash_wb_exit(dev);
+	pflash_backing_detach(dev);
 	vfree(dev->data);
 	dev->data = NULL;
 	pflash_index_release(dev->index);
@@ -246,9 +299,9 @@ static void pflash_destroy_all(void)
 	while ((dev = pflash_dev_get_next(&index))) {
 		/*
 		 * Nothing can hold a device open here: an open device pins
-		 * the module.
+		 * the module.  A failed final writeback is logged.
 		 */
-		pflash_dev_destroy(dev, NULL);
+		pflash_dev_destroy(dev, true, NULL);
 		pflash_dev_put(dev);
 	}
 }

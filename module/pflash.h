@@ -12,7 +12,10 @@
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/netlink.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
+#include <linux/pflash.h>
 
 #define PFLASH_ERASED_BYTE	0xff
 
@@ -23,6 +26,9 @@
  * @block_size: logical block size in bytes
  * @erase_size: erase-block size in bytes
  * @read_only: refuse writes
+ * @backing: the backing file, or NULL; the device takes its own reference
+ * @cache_mode: when writes reach @backing
+ * @wb_interval_ms: period of the writeback in writeback mode, 0 for none
  */
 struct pflash_config {
 	int index;
@@ -30,13 +36,18 @@ struct pflash_config {
 	u32 block_size;
 	u32 erase_size;
 	bool read_only;
+	struct file *backing;
+	enum pflash_cache_mode cache_mode;
+	unsigned int wb_interval_ms;
 };
 
 /**
  * struct pflash_dev - one /dev/pflashN
  *
- * The geometry (@index, @size, @block_size, @erase_size, @read_only) and
- * @disk are fixed from creation to destruction and read without locks.
+ * The geometry (@index, @size, @block_size, @erase_size, @read_only), the
+ * backing file and its settings (@backing, @backing_path, @cache_mode,
+ * @wb_interval_ms), @disk and @wq are fixed from creation to destruction
+ * and read without locks.
  *
  * @data: the contents, @size bytes.  The data path reads and writes it
  *	without locks: the block layer keeps requests inside the device and
@@ -53,6 +64,27 @@ struct pflash_config {
  * @dead: set under @ctl_lock once destroy is committed; a holder of @ref
  *	that takes @ctl_lock and finds @dead set must not touch @disk or
  *	@data.
+ *
+ * Dirty tracking and writeback (writeback.c), for a device with a writable
+ * backing file:
+ *
+ * @dirty: one bit per granule of 1 << @dirty_shift bytes that was written
+ *	and is not yet known durable in @backing.  Set by the data path
+ *	after it copied the data, taken (word by word, with xchg) by a
+ *	writeback pass before it reads the data, so a write that races with
+ *	a pass is written again by the next one.
+ * @wb_lock: serializes writeback passes and guards @wb_pass.  Held across
+ *	file I/O; never taken in the data path.  Taken inside @ctl_lock,
+ *	never the other way round.
+ * @wb_pass: the granules the running pass writes; put back into @dirty if
+ *	the pass fails.
+ * @wb_err: positive errno of the last failed pass, 0 after a good one.
+ *	Written under @wb_lock, read with READ_ONCE().
+ * @pending_lock: guards @pending; taken in the data path (any context).
+ * @pending: started requests that complete after the next pass: writes in
+ *	writethrough mode, flushes and FUA writes in writeback mode.
+ * @wb_work: runs a pass on @wq and completes what was on @pending.
+ * @periodic_work: the periodic writeback in writeback mode.
  */
 struct pflash_dev {
 	int index;
@@ -61,9 +93,26 @@ struct pflash_dev {
 	u32 erase_size;
 	bool read_only;
 
+	struct file *backing;
+	char *backing_path;
+	enum pflash_cache_mode cache_mode;
+	unsigned int wb_interval_ms;
+
 	struct gendisk *disk;
 	struct blk_mq_tag_set tag_set;
+	struct workqueue_struct *wq;
 	u8 *data;
+
+	unsigned int dirty_shift;
+	unsigned long nr_granules;
+	unsigned long *dirty;
+	struct mutex wb_lock;
+	unsigned long *wb_pass;
+	int wb_err;
+	spinlock_t pending_lock;
+	struct list_head pending;
+	struct work_struct wb_work;
+	struct delayed_work periodic_work;
 
 	struct kref ref;
 	struct mutex ctl_lock;
@@ -74,18 +123,45 @@ struct pflash_dev {
 /* main.c: the registry of devices */
 struct pflash_dev *pflash_dev_create(const struct pflash_config *cfg,
 				     struct netlink_ext_ack *extack);
-int pflash_dev_destroy(struct pflash_dev *dev, struct netlink_ext_ack *extack);
+int pflash_dev_destroy(struct pflash_dev *dev, bool force,
+		       struct netlink_ext_ack *extack);
 struct pflash_dev *pflash_dev_get(u32 index);
 struct pflash_dev *pflash_dev_get_next(u32 *index);
 void pflash_dev_put(struct pflash_dev *dev);
 int pflash_config_check(const struct pflash_config *cfg, struct nlattr **attrs,
 			struct netlink_ext_ack *extack);
 
+/* A writable device with a backing file: the only kind that writes back. */
+static inline bool pflash_writes_back(const struct pflash_dev *dev)
+{
+	return dev->backing && !dev->read_only;
+}
+
+/* backing.c: the backing file */
+struct file *pflash_backing_open(u32 fd, bool read_only, struct nlattr *attr,
+				 struct netlink_ext_ack *extack);
+u64 pflash_backing_size(struct file *file);
+int pflash_backing_attach(struct pflash_dev *dev, struct file *file,
+			  struct netlink_ext_ack *extack);
+void pflash_backing_detach(struct pflash_dev *dev);
+int pflash_backing_write(struct pflash_dev *dev, u64 pos, u64 len);
+int pflash_backing_sync(struct pflash_dev *dev);
+
+/* writeback.c: dirty tracking and writing back */
+int pflash_wb_init(struct pflash_dev *dev);
+void pflash_wb_exit(struct pflash_dev *dev);
+void pflash_wb_mark_dirty(struct pflash_dev *dev, u64 pos, u64 len);
+void pflash_wb_defer(struct pflash_dev *dev, struct request *rq);
+int pflash_wb_flush(struct pflash_dev *dev, bool full);
+u64 pflash_wb_dirty_bytes(struct pflash_dev *dev);
+
 /* blk.c: the block device and its data path */
+bool pflash_blk_is_pflash(struct block_device *bdev, struct pflash_dev **devp);
 int pflash_blk_init(void);
 void pflash_blk_exit(void);
 int pflash_blk_add(struct pflash_dev *dev);
 int pflash_blk_claim(struct pflash_dev *dev);
+void pflash_blk_unclaim(struct pflash_dev *dev);
 void pflash_blk_del(struct pflash_dev *dev);
 
 /* netlink.c: the generic netlink family */

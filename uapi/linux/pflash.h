@@ -28,6 +28,25 @@
 #define PFLASH_ERASE_SIZE_MAX		(1U << 24)	/* 16 MiB */
 #define PFLASH_ERASE_SIZE_DEFAULT	4096
 #define PFLASH_BLOCK_SIZE_DEFAULT	512
+#define PFLASH_BACKING_PATH_MAX		1024		/* bytes, with the NUL */
+#define PFLASH_WRITEBACK_INTERVAL_MAX	3600000		/* ms: one hour */
+#define PFLASH_WRITEBACK_INTERVAL_DEFAULT 5000		/* ms */
+
+/**
+ * enum pflash_cache_mode - when a write reaches the backing file
+ * @PFLASH_CACHE_MODE_WRITETHROUGH: a write completes only once its data is
+ *	in the backing file and durable (written, then fsync'ed).  The queue
+ *	has no volatile write cache.
+ * @PFLASH_CACHE_MODE_WRITEBACK: a write completes once it is in RAM, and
+ *	its blocks are marked dirty.  Dirty blocks reach the file on a flush
+ *	(REQ_PREFLUSH, REQ_FUA, %PFLASH_CMD_FLUSH), on the periodic
+ *	writeback, and when the device is destroyed or the module unloaded.
+ *	The queue advertises a volatile write cache with FUA.
+ */
+enum pflash_cache_mode {
+	PFLASH_CACHE_MODE_WRITETHROUGH,
+	PFLASH_CACHE_MODE_WRITEBACK,
+};
 
 /**
  * enum - attributes of a device (the "dev" attribute set)
@@ -49,6 +68,30 @@
  *	opened for writing (EROFS) and fails every write request (EIO).
  * @PFLASH_A_DEV_PAD: padding for 64-bit attributes; never sent by user
  *	space, and ignored by it in replies.
+ * @PFLASH_A_DEV_BACKING_FD: u32, request only: a file descriptor, in the
+ *	sender's file table, of the backing file: a regular file or a block
+ *	device, open for reading, and for writing too unless the device is
+ *	read-only.  The device opens its own file description on the same
+ *	file, so the sender may close its descriptor afterwards.
+ * @PFLASH_A_DEV_BACKING_PATH: string, reply only: the backing file's path
+ *	as the kernel sees it, cut to %PFLASH_BACKING_PATH_MAX bytes.  Absent
+ *	when the device has no backing file.
+ * @PFLASH_A_DEV_CACHE_MODE: u32, &enum pflash_cache_mode.  Only for a
+ *	writable device with a backing file; writethrough by default.
+ * @PFLASH_A_DEV_WRITEBACK_INTERVAL: u32, milliseconds between periodic
+ *	writebacks of dirty blocks in writeback mode; 0 turns periodic
+ *	writeback off.  At most %PFLASH_WRITEBACK_INTERVAL_MAX; by default
+ *	%PFLASH_WRITEBACK_INTERVAL_DEFAULT.  Only in writeback mode.
+ * @PFLASH_A_DEV_DIRTY_BYTES: u64, reply only: bytes written to the device
+ *	and not yet known to be durable in the backing file.
+ * @PFLASH_A_DEV_WRITEBACK_ERROR: u32, reply only: the errno (positive) of
+ *	the last writeback that failed, or 0 when the last writeback
+ *	succeeded.
+ * @PFLASH_A_DEV_FLUSH_FULL: u8, 0 or 1, %PFLASH_CMD_FLUSH only: write the
+ *	entire device to the backing file, not only its dirty blocks.
+ * @PFLASH_A_DEV_FORCE: u8, 0 or 1, %PFLASH_CMD_DEV_DEL only: destroy the
+ *	device even if its final writeback fails, discarding the dirty data
+ *	(the kernel log says how much).
  */
 enum {
 	PFLASH_A_DEV_INDEX = 1,
@@ -57,6 +100,14 @@ enum {
 	PFLASH_A_DEV_ERASE_SIZE,
 	PFLASH_A_DEV_READ_ONLY,
 	PFLASH_A_DEV_PAD,
+	PFLASH_A_DEV_BACKING_FD,
+	PFLASH_A_DEV_BACKING_PATH,
+	PFLASH_A_DEV_CACHE_MODE,
+	PFLASH_A_DEV_WRITEBACK_INTERVAL,
+	PFLASH_A_DEV_DIRTY_BYTES,
+	PFLASH_A_DEV_WRITEBACK_ERROR,
+	PFLASH_A_DEV_FLUSH_FULL,
+	PFLASH_A_DEV_FORCE,
 
 	__PFLASH_A_DEV_MAX,
 	PFLASH_A_DEV_MAX = (__PFLASH_A_DEV_MAX - 1)
@@ -65,23 +116,41 @@ enum {
 /**
  * enum - commands
  *
- * @PFLASH_CMD_DEV_NEW: create a device.  Takes @PFLASH_A_DEV_SIZE (required)
- *	and, optionally, @PFLASH_A_DEV_INDEX, @PFLASH_A_DEV_BLOCK_SIZE,
- *	@PFLASH_A_DEV_ERASE_SIZE and @PFLASH_A_DEV_READ_ONLY.  A new device
- *	reads as erased flash (0xff).  Replies with the new device, in the
- *	form of a %PFLASH_CMD_DEV_GET reply.
+ * @PFLASH_CMD_DEV_NEW: create a device.  Takes, all optional,
+ *	@PFLASH_A_DEV_INDEX, @PFLASH_A_DEV_SIZE, @PFLASH_A_DEV_BLOCK_SIZE,
+ *	@PFLASH_A_DEV_ERASE_SIZE, @PFLASH_A_DEV_READ_ONLY,
+ *	@PFLASH_A_DEV_BACKING_FD, @PFLASH_A_DEV_CACHE_MODE and
+ *	@PFLASH_A_DEV_WRITEBACK_INTERVAL.  Without a backing file the size
+ *	is required and the device reads as erased flash (0xff).  With one,
+ *	the device's contents are loaded from the file's first bytes, and
+ *	the size defaults to the file's size; a file shorter than the size
+ *	is refused.  Replies with the new device, in the form of a
+ *	%PFLASH_CMD_DEV_GET reply.
  * @PFLASH_CMD_DEV_DEL: destroy the device named by @PFLASH_A_DEV_INDEX.
  *	Refused with EBUSY while the device is open (mounted, held by a
- *	process, or claimed by another driver).
+ *	process, or claimed by another driver).  Dirty blocks are written
+ *	back first; if that fails, the device is kept and the command fails
+ *	with the error, unless @PFLASH_A_DEV_FORCE is 1.
  * @PFLASH_CMD_DEV_GET: describe the device named by @PFLASH_A_DEV_INDEX, or,
  *	as a dump, every device in index order.  A reply carries
  *	@PFLASH_A_DEV_INDEX, @PFLASH_A_DEV_SIZE, @PFLASH_A_DEV_BLOCK_SIZE,
- *	@PFLASH_A_DEV_ERASE_SIZE and @PFLASH_A_DEV_READ_ONLY.
+ *	@PFLASH_A_DEV_ERASE_SIZE and @PFLASH_A_DEV_READ_ONLY, and for a
+ *	device with a backing file, @PFLASH_A_DEV_BACKING_PATH,
+ *	@PFLASH_A_DEV_DIRTY_BYTES and @PFLASH_A_DEV_WRITEBACK_ERROR; for a
+ *	writable one also @PFLASH_A_DEV_CACHE_MODE, and in writeback mode
+ *	@PFLASH_A_DEV_WRITEBACK_INTERVAL.
+ * @PFLASH_CMD_FLUSH: write the dirty blocks of the device named by
+ *	@PFLASH_A_DEV_INDEX to its backing file, or the whole device with
+ *	@PFLASH_A_DEV_FLUSH_FULL, then fsync the file.  On failure the blocks
+ *	stay dirty and the command fails with the error (EIO, ENOSPC, ...).
+ *	A device without a backing file, or a read-only one, has nothing to
+ *	write: the command succeeds and writes nothing.
  */
 enum {
 	PFLASH_CMD_DEV_NEW = 1,
 	PFLASH_CMD_DEV_DEL,
 	PFLASH_CMD_DEV_GET,
+	PFLASH_CMD_FLUSH,
 
 	__PFLASH_CMD_MAX,
 	PFLASH_CMD_MAX = (__PFLASH_CMD_MAX - 1)

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pflash: dirty tracking and writing back to the backing file.
+ *
+ * The data path writes into the device's buffer and marks the granules it
+ * touched dirty.  A writeback pass takes the dirty bits, writes those
+ * granules to the backing file and fsyncs it.  If anything fails, the
+ * pass puts its bits back, so that the data stays dirty and the next pass
+ * writes it again: nothing is dropped on an error.
+ *
+ * Passes run in three places, serialized by wb_lock:
+ *  - the device's worker, for requests that may only complete once their
+ *    data is durable (every write in writethrough mode; flushes and FUA
+ *    writes in writeback mode).  The data path never does file I/O itself.
+ *  - the periodic writeback, in writeback mode.
+ *  - control commands: FLUSH, and destroy.
+ *
+ * The worker is an ordered workqueue of the device's own, with a rescuer
+ * (WQ_MEM_RECLAIM), so devices never wait on one another's passes: a
+ * device whose backing file lives on another pflash device, a loop device
+ * or tmpfs only ever waits for that device's own worker.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/blk-mq.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include "pflash.h"
+
+static void pflash_wb_arm_periodic(struct pflash_dev *dev)
+{
+	if (dev->cache_mode == PFLASH_CACHE_MODE_WRITEBACK &&
+	    dev->wb_interval_ms)
+		queue_delayed_work(dev->wq, &dev->periodic_work,
+				   msecs_to_jiffies(dev->wb_interval_ms));
+}
+
+/*
+ * Mark [pos, pos + len) dirty, after its data was copied in.  Any context.
+ *
+ * The full barrier orders the copy before the read of each bit: either a
+ * pass takes the bit after we saw it (and then, xchg() being a full barrier
+ * too, reads our data), or we see it clear and set it for the next pass.
+ */
+void pflash_wb_mark_dirty(struct pflash_dev *dev, u64 pos, u64 len)
+{
+	unsigned long bit = pos >> dev->dirty_shift;
+	unsigned long last = (pos + len - 1) >> dev->dirty_shift;
+	bool newly_dirty = false;
+
+	smp_mb();
+	for (; bit <= last; bit++)
+		if (!test_bit(bit, dev->dirty) &&
+		    !test_and_set_bit(bit, dev->dirty))
+			newly_dirty = true;
+	/* While anything is dirty, the periodic writeback is armed. */
+	if (newly_dirty)
+		pflash_wb_arm_periodic(dev);
+}
+
+/**
+ * pflash_wb_flush() - run a writeback pass
+ * @dev: the device
+ * @full: write the whole device, not only its dirty granules
+ *
+ * Writes, then fsyncs the backing file.  A pass with nothing to write does
+ * not fsync: every earlier pass that wrote something fsynced, or failed
+ * and left its granules dirty.
+ *
+ * Return: 0, or the error of the write or fsync that failed; the granules
+ * of a failed pass are dirty again.
+ */
+int pflash_wb_flush(struct pflash_dev *dev, bool full)
+{
+	unsigned long nr_words = BITS_TO_LONGS(dev->nr_granules);
+	unsigned int shift = dev->dirty_shift;
+	unsigned long i, start, end;
+	int err = 0;
+
+	if (!pflash_writes_back(dev))
+		return 0;
+
+	mutex_lock(&dev->wb_lock);
+	for (i = 0; i < nr_words; i++)
+		dev->wb_pass[i] = xchg(&dev->dirty[i], 0);
+	if (full)
+		bitmap_fill(dev->wb_pass, dev->nr_granules);
+	if (bitmap_empty(dev->wb_pass, dev->nr_granules))
+		goto out_unlock;
+
+	for_each_set_bitrange(start, end, dev->wb_pass, dev->nr_granules) {
+		err = pflash_backing_write(dev, (u64)start << shift,
+					   (u64)(end - start) << shift);
+		if (err)
+			break;
+	}
+	if (!err)
+		err = pflash_backing_sync(dev);
+	if (err) {
+		for_each_set_bit(i, dev->wb_pass, dev->nr_granules)
+			set_bit(i, dev->dirty);
+		pr_warn_ratelimited("pflash%d: writeback to the backing file failed (%d); the data stays dirty\n",
+				    dev->index, err);
+	}
+	WRITE_ONCE(dev->wb_err, -err);
+	bitmap_zero(dev->wb_pass, dev->nr_granules);
+out_unlock:
+	mutex_unlock(&dev->wb_lock);
+	return err;
+}
+
+u64 pflash_wb_dirty_bytes(struct pflash_dev *dev)
+{
+	if (!pflash_writes_back(dev))
+		return 0;
+	return (u64)bitmap_weight(dev->dirty, dev->nr_granules) <<
+	       dev->dirty_shift;
+}
+
+/* Complete @rq after the next pass.  Any context. */
+void pflash_wb_defer(struct pflash_dev *dev, struct request *rq)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&dev->pending_lock, flags);
+	list_add_tail(&rq->queuelist, &dev->pending);
+	spin_unlock_irqrestore(&dev->pending_lock, flags);
+	queue_work(dev->wq, &dev->wb_work);
+}
+
+static void pflash_wb_workfn(struct work_struct *work)
+{
+	struct pflash_dev *dev = container_of(work, struct pflash_dev,
+					      wb_work);
+	struct request *rq, *next;
+	blk_status_t status;
+	LIST_HEAD(batch);
+
+	spin_lock_irq(&dev->pending_lock);
+	list_splice_init(&dev->pending, &batch);
+	spin_unlock_irq(&dev->pending_lock);
+	if (list_empty(&batch))
+		return;
+
+	/* One pass for the whole batch: it covers every request in it. */
+	status = pflash_wb_flush(dev, false) ? BLK_STS_IOERR : BLK_STS_OK;
+	list_for_each_entry_safe(rq, next, &batch, queuelist) {
+		list_del_init(&rq->queuelist);
+		blk_mq_end_request(rq, status);
+	}
+}
+
+static void pflash_wb_periodic_workfn(struct work_struct *work)
+{
+	struct pflash_dev *dev = container_of(to_delayed_work(work),
+					      struct pflash_dev,
+					      periodic_work);
+
+	pflash_wb_flush(dev, false);
+	/* Retry what failed, and take what was written meanwhile. */
+	if (!bitmap_empty(dev->dirty, dev->nr_granules))
+		pflash_wb_arm_periodic(dev);
+}
+
+int pflash_wb_init(struct pflash_dev *dev)
+{
+	unsigned long nr_words;
+
+	mutex_init(&dev->wb_lock);
+	spin_lock_init(&dev->pending_lock);
+	INIT_LIST_HEAD(&dev->pending);
+	INIT_WORK(&dev->wb_work, pflash_wb_workfn);
+	INIT_DELAYED_WORK(&dev->periodic_work, pflash_wb_periodic_workfn);
+	if (!pflash_writes_back(dev))
+		return 0;
+
+	dev->dirty_shift = ilog2(min_t(u32, dev->erase_size, PAGE_SIZE));
+	dev->nr_granules = dev->size >> dev->dirty_shift;
+	nr_words = BITS_TO_LONGS(dev->nr_granules);
+	dev->dirty = kvcalloc(nr_words, sizeof(long), GFP_KERNEL);
+	if (!dev->dirty)
+		goto out_free;
+	dev->wb_pass = kvcalloc(nr_words, sizeof(long), GFP_KERNEL);
+	if (!dev->wb_pass)
+		goto out_free;
+	dev->wq = alloc_ordered_workqueue("pflash%d", WQ_MEM_RECLAIM,
+					  dev->index);
+	if (!dev->wq)
+		goto out_free;
+	return 0;
+
+out_free:
+	kvfree(dev->wb_pass);
+	kvfree(dev->dirty);
+	return -ENOMEM;
+}
+
+/* Undo pflash_wb_init(), once no request can reach the device. */
+void pflash_wb_exit(struct pflash_dev *dev)
+{
+	if (dev->wq) {
+		cancel_delayed_work_sync(&dev->periodic_work);
+		destroy_workqueue(dev->wq);
+		dev->wq = NULL;
+	}
+	kvfree(dev->wb_pass);
+	kvfree(dev->dirty);
+	mutex_destroy(&dev->wb_lock);
+}
