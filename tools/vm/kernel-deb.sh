@@ -63,7 +63,15 @@ mkdir -p "$dir"
 exec 9>"$dir/.lock"
 flock 9
 
-if [ ! -e "$dir/$rel/.unpacked" ]; then
+# How many modules the unpacked tree has; recorded when it is unpacked, so
+# that a tree damaged since (a stray `make clean` that walked build/) is
+# noticed and unpacked again.
+count_modules() {
+	find "$root" -name '*.ko*' | wc -l
+}
+
+if [ ! -e "$dir/$rel/.unpacked" ] ||
+	[ "$(cat "$dir/$rel/.unpacked")" != "$(count_modules)" ]; then
 	log "$NAME: fetching linux-image-$rel"
 	rm -rf "$dir/$rel" && mkdir -p "$dir/$rel/deb" "$root"
 	# The lists may name a version the mirror has since replaced.
@@ -73,7 +81,7 @@ if [ ! -e "$dir/$rel/.unpacked" ]; then
 	fi
 	dpkg-deb -x "$dir/$rel/deb"/linux-image-*.deb "$root"
 	rm -rf "$dir/$rel/deb"
-	touch "$dir/$rel/.unpacked"
+	count_modules >"$dir/$rel/.unpacked"
 fi
 
 # Headers: the exact release (linux-headers-amd64 too for 6.1, as a
@@ -82,11 +90,8 @@ hdrs=("linux-headers-$rel")
 [ "$NAME" = deb61 ] && hdrs+=(linux-headers-amd64)
 ensure_pkgs "${hdrs[@]}"
 
-moddir=
-for d in "$root/lib/modules/$rel" "$root/usr/lib/modules/$rel"; do
-	[ -d "$d" ] && moddir=$d && break
-done
-[ -n "$moddir" ] || die "$NAME: no modules directory in linux-image-$rel"
+moddir=$root/lib/modules/$rel
+[ -d "$moddir" ] || die "$NAME: no $moddir in linux-image-$rel"
 [ -e "$root/boot/vmlinuz-$rel" ] || die "$NAME: no vmlinuz in linux-image-$rel"
 [ -d "/usr/src/linux-headers-$rel" ] || die "$NAME: headers not installed"
 

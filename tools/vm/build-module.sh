@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build pflash.ko for one of the test kernels, with W=1.
+#
+# Out-of-tree builds for 6.1 cannot use a separate output directory, so each
+# kernel gets its own copy of the sources (Kbuild, module/, uapi/) in
+# build/mod-<kernel>/, built there in place. Any compiler warning fails.
+#
+# Usage: build-module.sh NAME        (NAME: deb61, deb612 or debug)
+# Prints the path of the built pflash.ko; the log is build/mod-NAME/build.log.
+
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+NAME=${1:?usage: build-module.sh NAME}
+env=$BUILD/kernels/$NAME/kernel.env
+[ -e "$env" ] || env=$("$REPO/tools/vm/kernels.sh" "$NAME" | sed -n '1s/^# [^:]*: //p')
+. "$env"
+
+dir=$BUILD/mod-$NAME
+mkdir -p "$dir"
+# -c: compare contents, so an unchanged tree rebuilds nothing.
+rsync -a -c --delete --include=/Kbuild --include='/module/***' \
+	--include='/uapi/***' --exclude='*' "$SRC/" "$dir/"
+if ! make -C "$KDIR" M="$dir" W=1 modules >"$dir/build.log" 2>&1; then
+	cat "$dir/build.log" >&2
+	die "$NAME: pflash.ko failed to build (log: $dir/build.log)"
+fi
+if grep -q 'warning:' "$dir/build.log"; then
+	grep -B2 -A4 'warning:' "$dir/build.log" >&2
+	die "$NAME: pflash.ko built with warnings (log: $dir/build.log)"
+fi
+echo "$dir/pflash.ko"

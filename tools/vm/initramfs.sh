@@ -1,0 +1,162 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the initramfs a test VM boots: an uncompressed cpio (the fastest to
+# unpack under TCG) holding busybox, the few real tools the tests need, the
+# kernel modules, pflash.ko, pflashctl, the installed kselftests and
+# tools/vm/guest-init.sh as /init, which runs PAYLOAD.
+#
+# Usage: initramfs.sh -k NAME -p PAYLOAD -o OUT.cpio [-m pflash.ko]
+#                     [-t SELFTESTS_DIR] [-c pflashctl]
+#
+#   NAME       the kernel (deb61, deb612, debug): its modules go in
+#   PAYLOAD    the script /init runs, installed as /payload
+#              (tools/vm/guest-tests.sh, tools/vm/demo-guest.sh, ...)
+#
+# Inside the VM:
+#   /lib/modules/KREL/extra/pflash.ko   `modprobe pflash` works (depmod -b)
+#   /usr/sbin/pflashctl
+#   /kselftest/                          run_kselftest.sh, pflash/
+#   /etc/pflash-vm.env                   PFLASH_KERNEL=NAME, PFLASH_KREL=KREL
+#   /usr/share/OVMF/OVMF_VARS*.fd        real firmware variable stores
+
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+NAME= PAYLOAD= OUT= KO= SELFTESTS= CTL=
+while getopts k:p:o:m:t:c: opt; do
+	case $opt in
+	k) NAME=$OPTARG ;;
+	p) PAYLOAD=$OPTARG ;;
+	o) OUT=$OPTARG ;;
+	m) KO=$OPTARG ;;
+	t) SELFTESTS=$OPTARG ;;
+	c) CTL=$OPTARG ;;
+	*) die "usage: initramfs.sh -k NAME -p PAYLOAD -o OUT [-m KO] [-t DIR] [-c CTL]" ;;
+	esac
+done
+[ -n "$NAME" ] && [ -n "$PAYLOAD" ] && [ -n "$OUT" ] || die "-k, -p and -o are required"
+. "$BUILD/kernels/$NAME/kernel.env"
+
+# Kernel modules the tests and benchmarks use, with what they depend on.
+# Names missing from a kernel, or built in, are fine.
+MODULES=(
+	loop brd zram lzo lzo-rle dm-mod dm-flakey
+	libcrc32c crc32c_generic crc32c-intel
+	ext4 virtio_pci virtio_blk
+)
+
+# Real programs, used instead of busybox's applet where one is listed; each
+# goes in at its own path, with its shared libraries.
+PROGRAMS=(
+	/usr/bin/timeout	# kselftest's runner needs coreutils' timeout
+	/usr/bin/dd		# iflag/oflag=direct, conv=fsync, status=
+	/usr/bin/kmod		# modprobe/rmmod/... for .ko.xz and softdeps
+	/usr/sbin/losetup
+	/usr/sbin/blockdev
+	/usr/sbin/blkdiscard
+	/usr/bin/flock
+	/usr/sbin/dmsetup
+	/usr/sbin/mke2fs
+	/usr/bin/fio
+)
+
+stage=$(mktemp -d "$BUILD/initramfs.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+
+# --- the skeleton ----------------------------------------------------------
+mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc,proc,sys,dev,tmp,run,root,mnt}
+chmod 1777 "$stage/tmp"
+cp /bin/busybox "$stage/bin/busybox"
+# Applets are symlinks; a real program copied over one later wins.
+busybox --list-full | grep -vx bin/busybox | while read -r applet; do
+	ln -sf /bin/busybox "$stage/$applet"
+done
+# The kernel opens /dev/console for init before devtmpfs is mounted.
+if [ "$(id -u)" = 0 ]; then
+	mknod -m 600 "$stage/dev/console" c 5 1
+fi
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
+	>"$stage/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$stage/etc/group"
+
+# Copy a program and the shared libraries it loads (ldd), each at its path.
+copy_with_libs() {
+	local prog=$1 dest=${2:-$1} lib
+	mkdir -p "$stage$(dirname "$dest")"
+	rm -f "$stage$dest"
+	cp -L "$prog" "$stage$dest"
+	ldd "$prog" 2>/dev/null | awk '/=> \//{print $3} /^\t\//{print $1}' |
+	while read -r lib; do
+		[ -e "$stage$lib" ] && continue
+		mkdir -p "$stage$(dirname "$lib")"
+		cp -L "$lib" "$stage$lib"
+	done
+}
+
+for p in "${PROGRAMS[@]}"; do
+	copy_with_libs "$p"
+done
+for l in modprobe insmod rmmod lsmod modinfo depmod; do
+	ln -sf /usr/bin/kmod "$stage/sbin/$l"
+done
+ln -sf mke2fs "$stage/usr/sbin/mkfs.ext4"
+if [ -n "$CTL" ]; then
+	copy_with_libs "$CTL" /usr/sbin/pflashctl
+fi
+cp /etc/mke2fs.conf "$stage/etc/"
+for f in /usr/share/OVMF/OVMF_VARS.fd /usr/share/OVMF/OVMF_VARS_4M.fd; do
+	if [ -e "$f" ]; then
+		install -D -m 644 "$f" "$stage$f"
+	fi
+done
+
+# --- kernel modules --------------------------------------------------------
+# modules.dep of the kernel's own tree, to resolve dependencies (Debian's
+# image packages do not ship it).
+srcbase=${MODDIR%/lib/modules/*}
+if [ ! -e "$MODDIR/modules.dep" ] || [ "$MODDIR/modules.dep" -ot "$MODDIR/modules.order" ]; then
+	depmod -b "$srcbase" "$KREL"
+fi
+dstmod=$stage/lib/modules/$KREL
+mkdir -p "$dstmod"
+want=("${MODULES[@]}")
+if [ -n "$KO" ]; then
+	install -D -m 644 "$KO" "$dstmod/extra/pflash.ko"
+	deps=$(modinfo -F depends "$KO")
+	want+=(${deps//,/ })
+fi
+for m in "${want[@]}"; do
+	# "insmod /path" per module to load; "builtin m" for built-in ones.
+	modprobe -d "$srcbase" -S "$KREL" --show-depends "$m" 2>/dev/null || true
+done | awk '$1 == "insmod" {print $2}' | sort -u | while read -r ko; do
+	rel=${ko#"$MODDIR"/}
+	case $ko in
+	*.ko.xz)
+		mkdir -p "$dstmod/$(dirname "$rel")"
+		xz -dc "$ko" >"$dstmod/${rel%.xz}" ;;
+	*.ko.zst)
+		mkdir -p "$dstmod/$(dirname "$rel")"
+		zstd -qdc "$ko" >"$dstmod/${rel%.zst}" ;;
+	*)
+		install -D -m 644 "$ko" "$dstmod/$rel" ;;
+	esac
+done
+for f in modules.builtin modules.builtin.modinfo modules.order; do
+	[ -e "$MODDIR/$f" ] && cp "$MODDIR/$f" "$dstmod/"
+done
+depmod -b "$stage" "$KREL"
+
+# --- tests, init and payload -----------------------------------------------
+if [ -n "$SELFTESTS" ]; then
+	cp -a "$SELFTESTS" "$stage/kselftest"
+fi
+install -m 755 "$REPO/tools/vm/guest-init.sh" "$stage/init"
+install -m 755 "$PAYLOAD" "$stage/payload"
+write_env "$stage/etc/pflash-vm.env" PFLASH_KERNEL="$NAME" PFLASH_KREL="$KREL"
+
+mkdir -p "$(dirname "$OUT")"
+(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort |
+	cpio --quiet -o -H newc -R 0:0) >"$OUT.tmp"
+mv "$OUT.tmp" "$OUT"
+echo "$OUT"
