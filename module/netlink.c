@@ -60,6 +60,18 @@ static const struct nla_policy pflash_flush_policy[PFLASH_A_DEV_MAX + 1] = {
 
 static struct genl_family pflash_nl_family;
 
+/*
+ * Whether required attribute @attr is missing from @info's request; if so,
+ * the extended ack names it and says @msg.
+ */
+#define pflash_nl_missing(info, attr, msg) ({				\
+	bool __missing = GENL_REQ_ATTR_CHECK(info, attr);		\
+									\
+	if (__missing)							\
+		NL_SET_ERR_MSG((info)->extack, msg);			\
+	__missing;							\
+})
+
 /* Describe @dev in a message of type @cmd.  Called with dev->ctl_lock. */
 static int pflash_nl_fill_dev(struct sk_buff *skb, struct pflash_dev *dev,
 			      u32 portid, u32 seq, int flags, u8 cmd)
@@ -131,7 +143,8 @@ static struct pflash_dev *pflash_nl_get_dev(struct genl_info *info)
 	struct nlattr *attr = info->attrs[PFLASH_A_DEV_INDEX];
 	struct pflash_dev *dev;
 
-	if (GENL_REQ_ATTR_CHECK(info, PFLASH_A_DEV_INDEX))
+	if (pflash_nl_missing(info, PFLASH_A_DEV_INDEX,
+			      "the device index is missing"))
 		return ERR_PTR(-EINVAL);
 	dev = pflash_dev_get(nla_get_u32(attr));
 	if (!dev) {
@@ -190,7 +203,8 @@ static int pflash_nl_dev_new(struct sk_buff *skb, struct genl_info *info)
 	int err;
 
 	if (!attrs[PFLASH_A_DEV_BACKING_FD] &&
-	    GENL_REQ_ATTR_CHECK(info, PFLASH_A_DEV_SIZE))
+	    pflash_nl_missing(info, PFLASH_A_DEV_SIZE,
+			      "a device without a backing file needs a size"))
 		return -EINVAL;
 	if (attrs[PFLASH_A_DEV_INDEX])
 		cfg.index = nla_get_u32(attrs[PFLASH_A_DEV_INDEX]);

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the pflash kselftests: creating devices over netlink,
+ * and reading, writing and comparing a device's contents.
+ */
+#ifndef PFLASH_TEST_H
+#define PFLASH_TEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+
+#include "pflash_nl.h"
+
+/* Create a device described by @req; fills @out.  Returns 0 or -errno. */
+static inline int pft_create(struct pflash_nl *h, const struct pflash_dev *req,
+			     struct pflash_dev *out)
+{
+	return pflash_nl_dev_do(h, PFLASH_CMD_DEV_NEW, req, out);
+}
+
+/* Create an unbacked device of @size bytes with the given geometry. */
+static inline int pft_create_simple(struct pflash_nl *h, uint64_t size,
+				    uint32_t block_size, uint32_t erase_size,
+				    struct pflash_dev *out)
+{
+	struct pflash_dev req = {};
+
+	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, size);
+	pflash_dev_set(&req, PFLASH_A_DEV_BLOCK_SIZE, block_size);
+	pflash_dev_set(&req, PFLASH_A_DEV_ERASE_SIZE, erase_size);
+	return pft_create(h, &req, out);
+}
+
+/* Send a command that names a device by index only. */
+static inline int pft_index_cmd(struct pflash_nl *h, uint8_t cmd,
+				uint32_t index, struct pflash_dev *out)
+{
+	struct pflash_dev req = {};
+
+	pflash_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+	return pflash_nl_dev_do(h, cmd, &req, out);
+}
+
+static inline int pft_destroy(struct pflash_nl *h, uint32_t index)
+{
+	return pft_index_cmd(h, PFLASH_CMD_DEV_DEL, index, NULL);
+}
+
+static inline void pft_path(char *buf, size_t len, uint32_t index)
+{
+	snprintf(buf, len, "/dev/pflash%u", index);
+}
+
+static inline int pft_open(uint32_t index, int flags)
+{
+	char path[32];
+
+	pft_path(path, sizeof(path), index);
+	return open(path, flags);
+}
+
+/* Read a number from /sys/block/pflashN/<attr>; -1 if unreadable. */
+static inline long long pft_sysfs(uint32_t index, const char *attr)
+{
+	char path[128];
+	long long val = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/block/pflash%u/%s", index, attr);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &val) != 1)
+		val = -1;
+	fclose(f);
+	return val;
+}
+
+/* A buffer aligned for O_DIRECT. */
+static inline void *pft_alloc(size_t len)
+{
+	void *p = NULL;
+
+	return posix_memalign(&p, 4096, len ? len : 1) ? NULL : p;
+}
+
+/* Fill @buf with a pattern that depends on @seed and the byte's offset. */
+static inline void pft_pattern(uint8_t *buf, size_t len, uint64_t off,
+			       uint32_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		uint64_t x = (off + i) * 2654435761u + seed * 40503u;
+
+		buf[i] = (uint8_t)(x ^ (x >> 13) ^ (x >> 27));
+	}
+}
+
+/* pread/pwrite of exactly @len bytes; 0 or -errno (-EIO if short). */
+static inline int pft_pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	ssize_t n = pread(fd, buf, len, off);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+static inline int pft_pwrite_full(int fd, const void *buf, size_t len,
+				  off_t off)
+{
+	ssize_t n = pwrite(fd, buf, len, off);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+/*
+ * Compare @len bytes read from @fd at 0 with @expect.  Returns -1 if they
+ * match, the offset of the first difference otherwise (or -2 if the read
+ * failed).
+ */
+static inline long long pft_diff(int fd, const uint8_t *expect, size_t len)
+{
+	uint8_t *buf = pft_alloc(len);
+	long long ret = -1;
+	size_t i;
+
+	if (!buf || pft_pread_full(fd, buf, len, 0)) {
+		free(buf);
+		return -2;
+	}
+	for (i = 0; i < len; i++) {
+		if (buf[i] != expect[i]) {
+			ret = i;
+			break;
+		}
+	}
+	free(buf);
+	return ret;
+}
+
+/* Read a whole file (up to @len bytes) into a new buffer; NULL on error. */
+static inline uint8_t *pft_slurp(const char *path, size_t len)
+{
+	uint8_t *buf = pft_alloc(len);
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || !buf || pft_pread_full(fd, buf, len, 0)) {
+		if (fd >= 0)
+			close(fd);
+		free(buf);
+		return NULL;
+	}
+	close(fd);
+	return buf;
+}
+
+/* Drop CAP_NET_ADMIN from this process.  Returns 0 or -errno. */
+static inline int pft_drop_net_admin(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	unsigned int word = CAP_NET_ADMIN / 32;
+	uint32_t bit = 1u << (CAP_NET_ADMIN % 32);
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	data[word].effective &= ~bit;
+	data[word].permitted &= ~bit;
+	data[word].inheritable &= ~bit;
+	if (syscall(SYS_capset, &hdr, data))
+		return -errno;
+	return 0;
+}
+
+#endif /* PFLASH_TEST_H */
