@@ -1,0 +1,476 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pflash_nl: a small client library for the "pflash" generic netlink family.
+ *
+ * libnl 3.7 has no API for extended acks, so the handle asks for them with
+ * NETLINK_EXT_ACK and reads the TLVs that follow the kernel's struct
+ * nlmsgerr (or the status of an NLMSG_DONE) itself.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <linux/netlink.h>
+#include <netlink/attr.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/handlers.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+
+#include "pflash_nl.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+struct pflash_nl {
+	struct nl_sock *sk;
+	struct nl_cb *cb;
+	int family;
+	struct pflash_nl_ack ack;
+
+	/* The request in progress, for the callbacks. */
+	struct nl_msg *req;
+	pflash_nl_msg_fn fn;
+	void *arg;
+	int fn_err;
+	bool done;
+};
+
+/* libnl reports its own error codes: turn one back into a negative errno. */
+static int nlerr(int nle)
+{
+	static const int errnos[] = {
+		[NLE_INTR]		= EINTR,
+		[NLE_BAD_SOCK]		= EBADF,
+		[NLE_AGAIN]		= EAGAIN,
+		[NLE_NOMEM]		= ENOMEM,
+		[NLE_EXIST]		= EEXIST,
+		[NLE_INVAL]		= EINVAL,
+		[NLE_RANGE]		= ERANGE,
+		[NLE_MSGSIZE]		= EMSGSIZE,
+		[NLE_OPNOTSUPP]		= EOPNOTSUPP,
+		[NLE_AF_NOSUPPORT]	= EAFNOSUPPORT,
+		[NLE_OBJ_NOTFOUND]	= ENOENT,
+		[NLE_MSG_OVERFLOW]	= ENOBUFS,
+		[NLE_BUSY]		= EBUSY,
+		[NLE_PROTO_MISMATCH]	= EPROTONOSUPPORT,
+		[NLE_NOACCESS]		= EACCES,
+		[NLE_PERM]		= EPERM,
+		[NLE_NODEV]		= ENODEV,
+		[NLE_DUMP_INTR]		= EINTR,
+	};
+	unsigned int i = -nle;
+
+	if (i < ARRAY_SIZE(errnos) && errnos[i])
+		return -errnos[i];
+	/* Truncated, out-of-sequence or otherwise unexpected messages. */
+	return -EPROTO;
+}
+
+/* The type of the attribute @offset bytes into request @msg, or 0. */
+static uint16_t attr_at(struct nl_msg *msg, uint32_t offset)
+{
+	const struct nlmsghdr *nlh = nlmsg_hdr(msg);
+
+	if (offset < NLMSG_HDRLEN + GENL_HDRLEN ||
+	    offset > nlh->nlmsg_len - NLA_HDRLEN)
+		return 0;
+	return nla_type((const struct nlattr *)((const char *)nlh + offset));
+}
+
+/*
+ * Record the kernel's answer to the request in progress, which ends it:
+ * @error is the positive errno (0 for success), and the extended-ack TLVs,
+ * if the kernel sent any, start @hdrlen bytes into @nlh's payload.
+ */
+static int ack_parse(struct pflash_nl *h, struct nlmsghdr *nlh, int error,
+		     int hdrlen)
+{
+	static const struct nla_policy policy[NLMSGERR_ATTR_MAX + 1] = {
+		[NLMSGERR_ATTR_MSG]		= { .type = NLA_STRING },
+		[NLMSGERR_ATTR_OFFS]		= { .type = NLA_U32 },
+		[NLMSGERR_ATTR_MISS_TYPE]	= { .type = NLA_U32 },
+	};
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	struct pflash_nl_ack *ack = &h->ack;
+
+	h->done = true;
+	ack->error = error;
+	/* Without valid TLVs the errno is all there is to tell. */
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) ||
+	    nlmsg_parse(nlh, hdrlen, tb, NLMSGERR_ATTR_MAX, policy) < 0)
+		return NL_STOP;
+
+	if (tb[NLMSGERR_ATTR_MSG])
+		nla_strlcpy(ack->msg, tb[NLMSGERR_ATTR_MSG], sizeof(ack->msg));
+	if (tb[NLMSGERR_ATTR_OFFS]) {
+		ack->offset = nla_get_u32(tb[NLMSGERR_ATTR_OFFS]);
+		ack->attr = attr_at(h->req, ack->offset);
+	}
+	if (tb[NLMSGERR_ATTR_MISS_TYPE])
+		ack->miss_type = nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]);
+	return NL_STOP;
+}
+
+/*
+ * An NLMSG_ERROR message: an ACK (error 0) or an error.  The TLVs follow
+ * the struct nlmsgerr and, unless the kernel capped it, the payload of the
+ * request it echoes.
+ */
+static int errmsg_parse(struct pflash_nl *h, struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = nlmsg_data(nlh);
+	int hdrlen = sizeof(*e);
+
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		hdrlen += nlmsg_datalen(&e->msg);
+	return ack_parse(h, nlh, -e->error, hdrlen);
+}
+
+static int ack_cb(struct nl_msg *msg, void *arg)
+{
+	return errmsg_parse(arg, nlmsg_hdr(msg));
+}
+
+static int err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	(void)nla;
+	/* libnl passes the payload of the message: its header precedes it. */
+	return errmsg_parse(arg, (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN));
+}
+
+/* NLMSG_DONE ends a dump; its payload is the dump's status, 0 or -errno. */
+static int finish_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	int status = 0;
+
+	if (nlmsg_datalen(nlh) >= (int)sizeof(status))
+		memcpy(&status, nlmsg_data(nlh), sizeof(status));
+	return ack_parse(arg, nlh, -status, sizeof(status));
+}
+
+static int valid_cb(struct nl_msg *msg, void *arg)
+{
+	struct pflash_nl *h = arg;
+
+	if (h->fn && !h->fn_err)
+		h->fn_err = h->fn(msg, h->arg);
+	return NL_OK;
+}
+
+/* Open a handle on generic netlink family @name. */
+static int open_family(struct pflash_nl **hp, const char *name)
+{
+	static const int one = 1;
+	struct pflash_nl *h;
+	int fd, ret;
+
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->sk = nl_socket_alloc();
+	h->cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!h->sk || !h->cb) {
+		ret = -ENOMEM;
+		goto err;
+	}
+
+	ret = genl_connect(h->sk);
+	if (ret < 0) {
+		ret = nlerr(ret);
+		goto err;
+	}
+	fd = nl_socket_get_fd(h->sk);
+	if (setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one))) {
+		ret = -errno;
+		goto err;
+	}
+
+	ret = genl_ctrl_resolve(h->sk, name);
+	if (ret < 0) {
+		ret = nlerr(ret);
+		goto err;
+	}
+	h->family = ret;
+
+	nl_cb_set(h->cb, NL_CB_VALID, NL_CB_CUSTOM, valid_cb, h);
+	nl_cb_set(h->cb, NL_CB_ACK, NL_CB_CUSTOM, ack_cb, h);
+	nl_cb_set(h->cb, NL_CB_FINISH, NL_CB_CUSTOM, finish_cb, h);
+	nl_cb_err(h->cb, NL_CB_CUSTOM, err_cb, h);
+	*hp = h;
+	return 0;
+
+err:
+	pflash_nl_close(h);
+	return ret;
+}
+
+int pflash_nl_open(struct pflash_nl **hp)
+{
+	return open_family(hp, PFLASH_FAMILY_NAME);
+}
+
+void pflash_nl_close(struct pflash_nl *h)
+{
+	if (!h)
+		return;
+	nl_cb_put(h->cb);
+	nl_socket_free(h->sk);
+	free(h);
+}
+
+const struct pflash_nl_ack *pflash_nl_last_ack(const struct pflash_nl *h)
+{
+	return &h->ack;
+}
+
+struct nl_msg *pflash_nl_msg_new(const struct pflash_nl *h, uint8_t cmd,
+				 int flags)
+{
+	struct nl_msg *msg;
+
+	msg = nlmsg_alloc();
+	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, h->family, 0,
+				flags, cmd, PFLASH_FAMILY_VERSION)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+int pflash_nl_exec(struct pflash_nl *h, struct nl_msg *msg,
+		   pflash_nl_msg_fn fn, void *arg)
+{
+	int ret;
+
+	memset(&h->ack, 0, sizeof(h->ack));
+	h->req = msg;
+	h->fn = fn;
+	h->arg = arg;
+	h->fn_err = 0;
+	h->done = false;
+
+	/*
+	 * The kernel ends a request with an ACK or an error, and a dump with
+	 * NLMSG_DONE: each of them sets h->done.
+	 */
+	ret = nl_send_auto(h->sk, msg);
+	while (ret >= 0 && !h->done)
+		ret = nl_recvmsgs(h->sk, h->cb);
+	h->req = NULL;
+
+	if (h->ack.error)
+		return -h->ack.error;
+	if (ret < 0)
+		return nlerr(ret);
+	return h->fn_err;
+}
+
+/*
+ * The attributes of a device: for each PFLASH_A_DEV_* attribute that the
+ * library knows, the member of struct pflash_dev that holds it.  NLA_U8
+ * attributes are flags, held in a bool.
+ */
+struct dev_attr {
+	const char *name;
+	int type;
+	size_t offset;
+};
+
+#define DEV_ATTR(attr, nla_type, ctype, member)				\
+	[attr] = {							\
+		.name = #member,					\
+		.type = nla_type,					\
+		.offset = _Generic(((struct pflash_dev *)NULL)->member,	\
+				   ctype: offsetof(struct pflash_dev, member)), \
+	}
+#define DEV_FLAG(attr, member)	DEV_ATTR(attr, NLA_U8, bool, member)
+#define DEV_U32(attr, member)	DEV_ATTR(attr, NLA_U32, uint32_t, member)
+#define DEV_U64(attr, member)	DEV_ATTR(attr, NLA_U64, uint64_t, member)
+
+static const struct dev_attr dev_attrs[PFLASH_A_DEV_MAX + 1] = {
+	DEV_U32(PFLASH_A_DEV_INDEX, index),
+	DEV_U64(PFLASH_A_DEV_SIZE, size),
+	DEV_U32(PFLASH_A_DEV_BLOCK_SIZE, block_size),
+	DEV_U32(PFLASH_A_DEV_ERASE_SIZE, erase_size),
+	DEV_FLAG(PFLASH_A_DEV_READ_ONLY, read_only),
+};
+
+_Static_assert(PFLASH_A_DEV_MAX < 64,
+	       "struct pflash_dev.attrs needs a bit for every attribute");
+
+static const struct dev_attr *dev_attr(int attr)
+{
+	if (attr <= 0 || attr > PFLASH_A_DEV_MAX || !dev_attrs[attr].name)
+		return NULL;
+	return &dev_attrs[attr];
+}
+
+const char *pflash_dev_attr_name(int attr)
+{
+	const struct dev_attr *a = dev_attr(attr);
+
+	return a ? a->name : NULL;
+}
+
+uint64_t pflash_dev_get(const struct pflash_dev *dev, int attr)
+{
+	const struct dev_attr *a = dev_attr(attr);
+	const char *p = (const char *)dev;
+
+	if (!a)
+		return 0;
+	p += a->offset;
+	switch (a->type) {
+	case NLA_U8:
+		return *(const bool *)p;
+	case NLA_U32:
+		return *(const uint32_t *)p;
+	default:
+		return *(const uint64_t *)p;
+	}
+}
+
+void pflash_dev_set(struct pflash_dev *dev, int attr, uint64_t val)
+{
+	const struct dev_attr *a = dev_attr(attr);
+	char *p = (char *)dev;
+
+	if (!a)
+		return;
+	p += a->offset;
+	switch (a->type) {
+	case NLA_U8:
+		*(bool *)p = val;
+		break;
+	case NLA_U32:
+		*(uint32_t *)p = val;
+		break;
+	default:
+		*(uint64_t *)p = val;
+		break;
+	}
+	dev->attrs |= PFLASH_DEV_ATTR(attr);
+}
+
+int pflash_dev_parse(struct nl_msg *msg, struct pflash_dev *dev)
+{
+	struct nla_policy policy[PFLASH_A_DEV_MAX + 1] = { { 0 } };
+	struct nlattr *tb[PFLASH_A_DEV_MAX + 1];
+	int attr;
+
+	for (attr = 1; attr <= PFLASH_A_DEV_MAX; attr++)
+		policy[attr].type = dev_attrs[attr].type;
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, PFLASH_A_DEV_MAX, policy) < 0)
+		return -EPROTO;
+
+	memset(dev, 0, sizeof(*dev));
+	for (attr = 1; attr <= PFLASH_A_DEV_MAX; attr++) {
+		if (!tb[attr])
+			continue;
+		switch (dev_attrs[attr].type) {
+		case NLA_U8:
+			pflash_dev_set(dev, attr, nla_get_u8(tb[attr]));
+			break;
+		case NLA_U32:
+			pflash_dev_set(dev, attr, nla_get_u32(tb[attr]));
+			break;
+		case NLA_U64:
+			pflash_dev_set(dev, attr, nla_get_u64(tb[attr]));
+			break;
+		}
+	}
+	return 0;
+}
+
+int pflash_dev_put(struct nl_msg *msg, const struct pflash_dev *dev)
+{
+	int attr, ret;
+
+	for (attr = 0; attr < 64; attr++) {
+		const struct dev_attr *a = dev_attr(attr);
+		uint64_t val = pflash_dev_get(dev, attr);
+
+		if (!pflash_dev_has(dev, attr))
+			continue;
+		if (!a)
+			return -EINVAL;
+		switch (a->type) {
+		case NLA_U8:
+			ret = nla_put_u8(msg, attr, val);
+			break;
+		case NLA_U32:
+			ret = nla_put_u32(msg, attr, val);
+			break;
+		default:
+			ret = nla_put_u64(msg, attr, val);
+			break;
+		}
+		if (ret < 0)
+			return nlerr(ret);
+	}
+	return 0;
+}
+
+static int dev_request(struct pflash_nl *h, uint8_t cmd, int flags,
+		       const struct pflash_dev *req, pflash_nl_msg_fn fn,
+		       void *arg)
+{
+	struct nl_msg *msg;
+	int ret = 0;
+
+	msg = pflash_nl_msg_new(h, cmd, flags);
+	if (!msg)
+		return -ENOMEM;
+	if (req)
+		ret = pflash_dev_put(msg, req);
+	if (!ret)
+		ret = pflash_nl_exec(h, msg, fn, arg);
+	nlmsg_free(msg);
+	return ret;
+}
+
+static int dev_store(struct nl_msg *msg, void *arg)
+{
+	return pflash_dev_parse(msg, arg);
+}
+
+int pflash_nl_dev_do(struct pflash_nl *h, uint8_t cmd,
+		     const struct pflash_dev *req, struct pflash_dev *reply)
+{
+	/* Parse into a copy: @reply may be @req. */
+	struct pflash_dev dev = { 0 };
+	int ret;
+
+	ret = dev_request(h, cmd, 0, req, reply ? dev_store : NULL, &dev);
+	if (reply)
+		*reply = dev;
+	return ret;
+}
+
+struct dev_dump {
+	pflash_dev_fn fn;
+	void *arg;
+};
+
+static int dev_dump_one(struct nl_msg *msg, void *arg)
+{
+	const struct dev_dump *dump = arg;
+	struct pflash_dev dev;
+	int ret;
+
+	ret = pflash_dev_parse(msg, &dev);
+	return ret ? ret : dump->fn(&dev, dump->arg);
+}
+
+int pflash_nl_dev_dump(struct pflash_nl *h, pflash_dev_fn fn, void *arg)
+{
+	struct dev_dump dump = { .fn = fn, .arg = arg };
+
+	return dev_request(h, PFLASH_CMD_DEV_GET, NLM_F_DUMP, NULL,
+			   dev_dump_one, &dump);
+}

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pflash_nl: a small client library for the "pflash" generic netlink family,
+ * built on libnl-3 and libnl-genl-3.  pflashctl and the kselftests link it.
+ *
+ * Conventions:
+ *  - every function that can fail returns 0 (or a documented non-negative
+ *    value) on success and a negative errno on failure; nothing is printed
+ *    and nothing exits;
+ *  - there is no global state: a handle is one netlink socket, and a
+ *    program that issues requests from several threads opens one handle
+ *    per thread;
+ *  - a handle issues one request at a time and reads all its replies before
+ *    it returns, so a new request always starts on a quiet socket.
+ */
+#ifndef PFLASH_NL_H
+#define PFLASH_NL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <netlink/msg.h>
+
+#include <linux/pflash.h>
+
+struct pflash_nl;
+
+/* The longest extended-ack message kept, including the terminating NUL. */
+#define PFLASH_NL_MSG_MAX	256
+
+/**
+ * struct pflash_nl_ack - the kernel's answer to the last request
+ * @error: the positive errno the kernel answered with, 0 for success
+ * @msg: the kernel's extended-ack message, "" if it sent none.  With
+ *	@error 0 it is a warning.
+ * @offset: byte offset, from the start of the request's netlink header, of
+ *	the attribute the kernel blamed; 0 if it blamed none
+ * @attr: the type of the attribute at @offset in the request; 0 if none
+ * @miss_type: the type of a required attribute the request lacked; 0 if
+ *	none
+ *
+ * Attribute types start at 1, so 0 never names one.
+ */
+struct pflash_nl_ack {
+	int error;
+	char msg[PFLASH_NL_MSG_MAX];
+	uint32_t offset;
+	uint16_t attr;
+	uint16_t miss_type;
+};
+
+/**
+ * pflash_nl_open() - connect to the pflash family
+ * @hp: where to store the new handle
+ *
+ * Return: 0, -ENOENT if the kernel has no "pflash" family (the module is
+ * not loaded), or another negative errno.
+ */
+int pflash_nl_open(struct pflash_nl **hp);
+
+/** pflash_nl_close() - close a handle; NULL is allowed. */
+void pflash_nl_close(struct pflash_nl *h);
+
+/**
+ * pflash_nl_last_ack() - the kernel's answer to the handle's last request
+ *
+ * Cleared when a request starts; filled in from the kernel's ACK, error or
+ * end-of-dump message.  Valid until the next request on the same handle.
+ */
+const struct pflash_nl_ack *pflash_nl_last_ack(const struct pflash_nl *h);
+
+/**
+ * pflash_nl_msg_new() - start a request
+ * @h: handle
+ * @cmd: a PFLASH_CMD_* command (or any other number, to test the kernel)
+ * @flags: extra netlink flags, e.g. NLM_F_DUMP
+ *
+ * Return: a message with the netlink and genetlink headers in place, ready
+ * for nla_put*() calls, or NULL if out of memory.  Free it with
+ * nlmsg_free().
+ */
+struct nl_msg *pflash_nl_msg_new(const struct pflash_nl *h, uint8_t cmd,
+				 int flags);
+
+/**
+ * typedef pflash_nl_msg_fn - called with each reply message
+ *
+ * Return: 0, or a negative errno that ends the request with that error.
+ * The remaining replies are still read, but no longer passed on.
+ */
+typedef int (*pflash_nl_msg_fn)(struct nl_msg *msg, void *arg);
+
+/**
+ * pflash_nl_exec() - send a request and read every reply to it
+ * @h: handle
+ * @msg: the request, from pflash_nl_msg_new(); the caller still owns it
+ * @fn: called with each reply message, may be NULL
+ * @arg: passed to @fn
+ *
+ * Waits for the kernel's ACK (a request without NLM_F_DUMP) or the end of
+ * the dump (with NLM_F_DUMP).  pflash_nl_last_ack() then tells what the
+ * kernel said.
+ *
+ * Return: 0; the negated errno of a kernel error; -EINTR if a dump was
+ * interrupted by a concurrent change (repeat it); the error @fn returned;
+ * or another negative errno if the socket failed.
+ */
+int pflash_nl_exec(struct pflash_nl *h, struct nl_msg *msg,
+		   pflash_nl_msg_fn fn, void *arg);
+
+/**
+ * struct pflash_dev - a device, as PFLASH_A_DEV_* attributes describe it
+ * @attrs: which attributes are valid: bit PFLASH_DEV_ATTR(a) for each
+ *	attribute a.  pflash_dev_parse() sets it to the attributes the reply
+ *	carried; pflash_dev_put() sends the attributes set in it.
+ * @index: PFLASH_A_DEV_INDEX
+ * @size: PFLASH_A_DEV_SIZE
+ * @block_size: PFLASH_A_DEV_BLOCK_SIZE
+ * @erase_size: PFLASH_A_DEV_ERASE_SIZE
+ * @read_only: PFLASH_A_DEV_READ_ONLY
+ */
+struct pflash_dev {
+	uint64_t attrs;
+	uint32_t index;
+	uint64_t size;
+	uint32_t block_size;
+	uint32_t erase_size;
+	bool read_only;
+};
+
+#define PFLASH_DEV_ATTR(attr)	(1ULL << (attr))
+
+/* Whether @dev has a valid @attr. */
+static inline bool pflash_dev_has(const struct pflash_dev *dev, int attr)
+{
+	return dev->attrs & PFLASH_DEV_ATTR(attr);
+}
+
+/**
+ * pflash_dev_parse() - read a device reply
+ * @msg: a reply carrying PFLASH_A_DEV_* attributes
+ * @dev: filled in; attributes the reply lacks read as 0 and are not in
+ *	@dev->attrs.  Attributes this library does not know are ignored.
+ *
+ * Return: 0, or -EPROTO if an attribute is malformed.
+ */
+int pflash_dev_parse(struct nl_msg *msg, struct pflash_dev *dev);
+
+/**
+ * pflash_dev_put() - add the attributes set in @dev->attrs to a request
+ *
+ * Return: 0, -EINVAL if @dev->attrs has an attribute this library does not
+ * know, or another negative errno if @msg is full.
+ */
+int pflash_dev_put(struct nl_msg *msg, const struct pflash_dev *dev);
+
+/**
+ * pflash_dev_get() - the value of an integer or flag attribute of @dev
+ *
+ * Return: the value, whether or not @dev->attrs has @attr; 0 for an
+ * attribute this library does not know.
+ */
+uint64_t pflash_dev_get(const struct pflash_dev *dev, int attr);
+
+/**
+ * pflash_dev_set() - set an integer or flag attribute of @dev
+ *
+ * Stores @val in the member that holds @attr (a flag becomes @val != 0)
+ * and adds @attr to @dev->attrs.  Does nothing for an attribute this
+ * library does not know.
+ */
+void pflash_dev_set(struct pflash_dev *dev, int attr, uint64_t val);
+
+/**
+ * pflash_dev_attr_name() - the name of a PFLASH_A_DEV_* attribute
+ *
+ * Return: the name of the struct pflash_dev member ("size", "block_size"),
+ * or NULL for an attribute this library does not know.
+ */
+const char *pflash_dev_attr_name(int attr);
+
+/**
+ * pflash_nl_dev_do() - send a device command and wait for its ACK
+ * @h: handle
+ * @cmd: PFLASH_CMD_*
+ * @req: the attributes to send (those set in @req->attrs); NULL sends none
+ * @reply: if not NULL, receives the device the kernel replied with;
+ *	@reply->attrs stays 0 if it replied with none
+ *
+ * Return: as for pflash_nl_exec().
+ */
+int pflash_nl_dev_do(struct pflash_nl *h, uint8_t cmd,
+		     const struct pflash_dev *req, struct pflash_dev *reply);
+
+/**
+ * typedef pflash_dev_fn - called with each device of a dump
+ *
+ * Return: 0, or a negative errno that ends the dump with that error.
+ */
+typedef int (*pflash_dev_fn)(const struct pflash_dev *dev, void *arg);
+
+/**
+ * pflash_nl_dev_dump() - dump every device, in index order
+ *
+ * Return: as for pflash_nl_exec().
+ */
+int pflash_nl_dev_dump(struct pflash_nl *h, pflash_dev_fn fn, void *arg);
+
+#endif /* PFLASH_NL_H */

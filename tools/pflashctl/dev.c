@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pflashctl create, destroy and list: the life cycle of devices.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include "pflashctl.h"
+
+static void dev_help(FILE *out)
+{
+	fprintf(out, "A <device> is " CTL_DEV_NAME "N, " CTL_DEV_DIR CTL_DEV_NAME
+		"N or N.\n");
+}
+
+static void size_help(FILE *out)
+{
+	fprintf(out, "<size> is a number of bytes, optionally followed by K, M "
+		"or G (or KiB,\nMiB, GiB): 1K is 1024 bytes.\n");
+}
+
+static int create_run(const struct ctl_cmd *cmd, int argc, char **argv)
+{
+	enum {
+		OPT_BLOCK_SIZE = CHAR_MAX + 1,
+		OPT_ERASE_SIZE,
+		OPT_INDEX,
+		OPT_SHOW,
+	};
+	static const struct option longopts[] = {
+		{ "size",	required_argument, NULL, 's' },
+		{ "block-size",	required_argument, NULL, OPT_BLOCK_SIZE },
+		{ "erase-size",	required_argument, NULL, OPT_ERASE_SIZE },
+		{ "read-only",	no_argument,	   NULL, 'r' },
+		{ "index",	required_argument, NULL, OPT_INDEX },
+		{ "show",	no_argument,	   NULL, OPT_SHOW },
+		CTL_OPT_HELP,
+		{ NULL }
+	};
+	struct pflash_dev req = { 0 }, dev;
+	struct pflash_nl *h;
+	bool show = false;
+	int c, ret;
+
+	while ((c = ctl_getopt(cmd, argc, argv, "s:rh", longopts)) != -1) {
+		switch (c) {
+		case 's':
+			pflash_dev_set(&req, PFLASH_A_DEV_SIZE,
+				       ctl_size_arg(cmd, "--size", optarg,
+						    UINT64_MAX));
+			break;
+		case OPT_BLOCK_SIZE:
+			pflash_dev_set(&req, PFLASH_A_DEV_BLOCK_SIZE,
+				       ctl_size_arg(cmd, "--block-size",
+						    optarg, UINT32_MAX));
+			break;
+		case OPT_ERASE_SIZE:
+			pflash_dev_set(&req, PFLASH_A_DEV_ERASE_SIZE,
+				       ctl_size_arg(cmd, "--erase-size",
+						    optarg, UINT32_MAX));
+			break;
+		case 'r':
+			pflash_dev_set(&req, PFLASH_A_DEV_READ_ONLY, true);
+			break;
+		case OPT_INDEX:
+			pflash_dev_set(&req, PFLASH_A_DEV_INDEX,
+				       ctl_u32_arg(cmd, "--index", optarg));
+			break;
+		case OPT_SHOW:
+			show = true;
+			break;
+		}
+	}
+	if (optind < argc)
+		ctl_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (!pflash_dev_has(&req, PFLASH_A_DEV_SIZE))
+		ctl_usage_error(cmd, "--size is required");
+
+	ret = ctl_open(cmd, &h);
+	if (ret)
+		return ret;
+	ret = pflash_nl_dev_do(h, PFLASH_CMD_DEV_NEW, &req, &dev);
+	if (!ret && show && !pflash_dev_has(&dev, PFLASH_A_DEV_INDEX))
+		ret = -EPROTO;
+	ret = ctl_report(cmd, NULL, h, ret);
+	if (!ret && show)
+		printf(CTL_DEV_FMT "\n", dev.index);
+	pflash_nl_close(h);
+	return ret;
+}
+
+const struct ctl_cmd ctl_create = {
+	.name		= "create",
+	.args		= "[options] --size <size>",
+	.summary	= "create a device",
+	.options	= (const struct ctl_opt_help[]) {
+		{ "-s, --size <size>", "size of the device (required)" },
+		{ "    --block-size <size>", "logical block size: 512 or 4096 "
+		  "(default " CTL_STR(PFLASH_BLOCK_SIZE_DEFAULT) ")" },
+		{ "    --erase-size <size>", "erase-block size (default "
+		  CTL_STR(PFLASH_ERASE_SIZE_DEFAULT) ")" },
+		{ "-r, --read-only", "create a read-only device" },
+		{ "    --index <N>", "create " CTL_DEV_DIR CTL_DEV_NAME "N "
+		  "(default: the lowest free index)" },
+		{ "    --show", "print the new device's path" },
+		{ NULL }
+	},
+	.help_extra	= size_help,
+	.run		= create_run,
+};
+
+static int destroy_run(const struct ctl_cmd *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CTL_OPT_HELP,
+		{ NULL }
+	};
+	struct pflash_nl *h;
+	int ret;
+
+	while (ctl_getopt(cmd, argc, argv, "h", longopts) != -1)
+		;
+	argc -= optind;
+	argv += optind;
+	if (!argc)
+		ctl_usage_error(cmd, "no device given");
+	ctl_dev_args(cmd, argc, argv);
+
+	ret = ctl_open(cmd, &h);
+	if (ret)
+		return ret;
+	ret = ctl_each_dev(cmd, h, argc, argv, PFLASH_CMD_DEV_DEL, NULL, NULL);
+	pflash_nl_close(h);
+	return ret;
+}
+
+const struct ctl_cmd ctl_destroy = {
+	.name		= "destroy",
+	.args		= "<device>...",
+	.summary	= "destroy devices",
+	.options	= (const struct ctl_opt_help[]) { { NULL } },
+	.help_extra	= dev_help,
+	.run		= destroy_run,
+};
+
+struct list_ctx {
+	struct dev_table *table;
+	unsigned int rows;
+};
+
+static int list_add(const struct pflash_dev *dev, void *arg)
+{
+	struct list_ctx *l = arg;
+	int ret;
+
+	ret = dev_table_add(l->table, dev);
+	if (!ret)
+		l->rows++;
+	return ret;
+}
+
+static void list_help(FILE *out)
+{
+	dev_help(out);
+	fprintf(out, "\n<list> is a comma-separated list of columns; with a "
+		"leading '+', they are\nprinted after the default ones.\n");
+	fprintf(out, "\nAvailable output columns:\n");
+	dev_table_help(out);
+}
+
+static int list_run(const struct ctl_cmd *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json",	no_argument,	   NULL, 'J' },
+		{ "output",	required_argument, NULL, 'o' },
+		{ "noheadings",	no_argument,	   NULL, 'n' },
+		{ "bytes",	no_argument,	   NULL, 'b' },
+		{ "raw",	no_argument,	   NULL, 'r' },
+		CTL_OPT_HELP,
+		{ NULL }
+	};
+	struct dev_table_opts opts = { 0 };
+	struct list_ctx l = { 0 };
+	const char *cols = NULL, *bad;
+	char names[256];
+	struct pflash_nl *h;
+	int c, ret, badlen;
+
+	while ((c = ctl_getopt(cmd, argc, argv, "Jo:nbrh", longopts)) != -1) {
+		switch (c) {
+		case 'J':
+			opts.json = true;
+			break;
+		case 'o':
+			cols = optarg;
+			break;
+		case 'n':
+			opts.noheadings = true;
+			break;
+		case 'b':
+			opts.bytes = true;
+			break;
+		case 'r':
+			opts.raw = true;
+			break;
+		}
+	}
+	if (opts.json && opts.raw)
+		ctl_usage_error(cmd, "--json and --raw are mutually exclusive");
+	ret = dev_table_cols(&opts, cols, &bad, &badlen);
+	if (ret == -EINVAL) {
+		dev_table_names(names, sizeof(names));
+		ctl_usage_error(cmd, "unknown column '%.*s' (available: %s)",
+				badlen, bad, names);
+	}
+	if (ret)
+		ctl_usage_error(cmd, "too many columns");
+	argc -= optind;
+	argv += optind;
+	ctl_dev_args(cmd, argc, argv);
+
+	ret = ctl_open(cmd, &h);
+	if (ret)
+		return ret;
+	l.table = dev_table_new(&opts);
+	if (!l.table)
+		ret = ctl_report(cmd, NULL, h, -ENOMEM);
+	else if (!argc)
+		ret = ctl_report(cmd, NULL, h,
+				 pflash_nl_dev_dump(h, list_add, &l));
+	else
+		ret = ctl_each_dev(cmd, h, argc, argv, PFLASH_CMD_DEV_GET,
+				   list_add, &l);
+
+	/* A failed dump prints nothing; "list DEV..." what it found. */
+	if (l.table && (argc ? l.rows : !ret)) {
+		c = dev_table_print(l.table);
+		if (c)
+			ret = ctl_report(cmd, NULL, h, c);
+	}
+	dev_table_free(l.table);
+	pflash_nl_close(h);
+	return ret;
+}
+
+const struct ctl_cmd ctl_list = {
+	.name		= "list",
+	.args		= "[options] [<device>...]",
+	.summary	= "list devices (all of them by default)",
+	.options	= (const struct ctl_opt_help[]) {
+		{ "-J, --json", "use JSON output format" },
+		{ "-o, --output <list>", "the columns to print" },
+		{ "-n, --noheadings", "do not print a header line" },
+		{ "-b, --bytes", "print sizes in bytes" },
+		{ "-r, --raw", "use raw output format" },
+		{ NULL }
+	},
+	.help_extra	= list_help,
+	.run		= list_run,
+};

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pflashctl: control pflash devices over the "pflash" generic netlink
+ * family.  This file dispatches to the subcommands and holds what they
+ * share: help, option values and error reports.
+ */
+#define _GNU_SOURCE		/* program_invocation_short_name */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pflashctl.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+static const struct ctl_cmd *const cmds[] = {
+	&ctl_create,
+	&ctl_destroy,
+	&ctl_list,
+};
+
+static const struct {
+	enum ctl_exit status;
+	const char *meaning;
+} exit_statuses[] = {
+	{ CTL_EXIT_OK,		"success" },
+	{ CTL_EXIT_FAILED,	"the operation failed" },
+	{ CTL_EXIT_USAGE,	"usage error" },
+	{ CTL_EXIT_NOMODULE,	"the pflash module is not loaded" },
+};
+
+static const struct ctl_opt_help help_opt = {
+	"-h, --help", "display this help"
+};
+
+static const struct ctl_opt_help main_options[] = {
+	{ "-V, --version", "display the version" },
+	{ NULL }
+};
+
+/* Print "pflashctl: CMD: DEV: message" to stderr; @cmd, @dev may be NULL. */
+static void __attribute__((format(printf, 3, 0)))
+vmsg(const struct ctl_cmd *cmd, const char *dev, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", program_invocation_short_name);
+	if (cmd)
+		fprintf(stderr, "%s: ", cmd->name);
+	if (dev)
+		fprintf(stderr, "%s: ", dev);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+static void __attribute__((format(printf, 3, 4)))
+msg(const struct ctl_cmd *cmd, const char *dev, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(cmd, dev, fmt, ap);
+	va_end(ap);
+}
+
+static noreturn void try_help(const struct ctl_cmd *cmd)
+{
+	fprintf(stderr, "Try '%s%s%s --help' for more information.\n",
+		program_invocation_short_name, cmd ? " " : "",
+		cmd ? cmd->name : "");
+	exit(CTL_EXIT_USAGE);
+}
+
+noreturn void ctl_usage_error(const struct ctl_cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(cmd, NULL, fmt, ap);
+	va_end(ap);
+	try_help(cmd);
+}
+
+/* Print options aligned, ending with -h, --help. */
+static void print_options(const struct ctl_opt_help *opts)
+{
+	const struct ctl_opt_help *o;
+	int width = strlen(help_opt.opt);
+
+	for (o = opts; o->opt; o++)
+		if ((int)strlen(o->opt) > width)
+			width = strlen(o->opt);
+	printf("\nOptions:\n");
+	for (o = opts; o->opt; o++)
+		printf(" %-*s  %s\n", width, o->opt, o->desc);
+	printf(" %-*s  %s\n", width, help_opt.opt, help_opt.desc);
+}
+
+static noreturn void help_main(void)
+{
+	const char *name = program_invocation_short_name;
+	size_t i;
+
+	printf("Usage:\n %s [options] <command> [<args>]\n\n", name);
+	printf("Control pflash devices: RAM-backed parallel-flash block devices.\n");
+	printf("\nCommands:\n");
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		printf(" %-10s%s\n", cmds[i]->name, cmds[i]->summary);
+	print_options(main_options);
+	printf("\nExit status:\n");
+	for (i = 0; i < ARRAY_SIZE(exit_statuses); i++)
+		printf(" %d  %s\n", exit_statuses[i].status,
+		       exit_statuses[i].meaning);
+	printf("\nRun '%s <command> --help' for the options of a command.\n",
+	       name);
+	printf("For more details see pflashctl(8).\n");
+	exit(CTL_EXIT_OK);
+}
+
+static noreturn void help_cmd(const struct ctl_cmd *cmd)
+{
+	printf("Usage:\n %s %s %s\n\n", program_invocation_short_name,
+	       cmd->name, cmd->args);
+	printf("%c%s.\n", toupper((unsigned char)cmd->summary[0]),
+	       cmd->summary + 1);
+	print_options(cmd->options);
+	if (cmd->help_extra) {
+		putchar('\n');
+		cmd->help_extra(stdout);
+	}
+	printf("\nFor more details see pflashctl(8).\n");
+	exit(CTL_EXIT_OK);
+}
+
+int ctl_getopt(const struct ctl_cmd *cmd, int argc, char **argv,
+	       const char *optstring, const struct option *longopts)
+{
+	int c = getopt_long(argc, argv, optstring, longopts, NULL);
+
+	if (c == 'h')
+		help_cmd(cmd);
+	if (c == '?')
+		try_help(cmd);
+	return c;
+}
+
+/*
+ * Parse @s, a decimal number made of digits only (no sign, no blanks) and,
+ * with @units, an optional K, M or G suffix (case-insensitive, optionally
+ * followed by "iB"): powers of 1024.  Returns 0, -EINVAL or -ERANGE if the
+ * value is above @max.
+ */
+static int parse_number(const char *s, bool units, uint64_t max,
+			uint64_t *val)
+{
+	static const char unit_letters[] = "KMG";
+	unsigned int shift = 0;
+	const char *unit;
+	uint64_t n;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno)
+		return -errno;
+	if (*end) {
+		unit = strchr(unit_letters, toupper((unsigned char)*end));
+		if (!units || !unit || (end[1] && strcmp(end + 1, "iB")))
+			return -EINVAL;
+		shift = 10 * (unit - unit_letters + 1);
+	}
+	if (n > max >> shift)
+		return -ERANGE;
+	*val = n << shift;
+	return 0;
+}
+
+static uint64_t number_arg(const struct ctl_cmd *cmd, const char *what,
+			  const char *arg, bool units, uint64_t max)
+{
+	const char *kind = units ? "size" : "number";
+	uint64_t val;
+	int ret;
+
+	ret = parse_number(arg, units, max, &val);
+	if (ret == -ERANGE)
+		ctl_usage_error(cmd, "%s: %s too large: '%s'", what, kind, arg);
+	if (ret && arg[0] == '-')
+		ctl_usage_error(cmd, "%s: %s must not be negative: '%s'",
+				what, kind, arg);
+	if (ret)
+		ctl_usage_error(cmd, "%s: invalid %s: '%s'", what, kind, arg);
+	return val;
+}
+
+uint64_t ctl_size_arg(const struct ctl_cmd *cmd, const char *what,
+		      const char *arg, uint64_t max)
+{
+	return number_arg(cmd, what, arg, true, max);
+}
+
+uint32_t ctl_u32_arg(const struct ctl_cmd *cmd, const char *what,
+		     const char *arg)
+{
+	return number_arg(cmd, what, arg, false, UINT32_MAX);
+}
+
+uint32_t ctl_dev_arg(const struct ctl_cmd *cmd, const char *arg)
+{
+	static const char *const prefixes[] = {
+		CTL_DEV_DIR CTL_DEV_NAME,
+		CTL_DEV_NAME,
+		"",
+	};
+	const char *num = arg;
+	uint64_t index;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(prefixes); i++) {
+		if (!strncmp(arg, prefixes[i], strlen(prefixes[i]))) {
+			num = arg + strlen(prefixes[i]);
+			break;
+		}
+	}
+	/* A device has one name: refuse leading zeros. */
+	if ((num[0] == '0' && num[1]) ||
+	    parse_number(num, false, UINT32_MAX, &index))
+		ctl_usage_error(cmd, "invalid device '%s' (expected "
+				CTL_DEV_NAME "N, " CTL_DEV_DIR CTL_DEV_NAME
+				"N or N)", arg);
+	return index;
+}
+
+void ctl_dev_args(const struct ctl_cmd *cmd, int ndevs, char **devs)
+{
+	int i;
+
+	for (i = 0; i < ndevs; i++)
+		ctl_dev_arg(cmd, devs[i]);
+}
+
+int ctl_each_dev(const struct ctl_cmd *cmd, struct pflash_nl *h,
+		 int ndevs, char **devs, uint8_t nl_cmd,
+		 pflash_dev_fn fn, void *arg)
+{
+	int i, ret, status = CTL_EXIT_OK;
+
+	for (i = 0; i < ndevs; i++) {
+		struct pflash_dev req = { 0 }, dev;
+		char path[CTL_DEV_PATH_MAX];
+
+		pflash_dev_set(&req, PFLASH_A_DEV_INDEX,
+			       ctl_dev_arg(cmd, devs[i]));
+		snprintf(path, sizeof(path), CTL_DEV_FMT, req.index);
+		ret = pflash_nl_dev_do(h, nl_cmd, &req, &dev);
+		if (!ret && fn)
+			ret = fn(&dev, arg);
+		ret = ctl_report(cmd, path, h, ret);
+		if (ret)
+			status = ret;
+	}
+	return status;
+}
+
+int ctl_open(const struct ctl_cmd *cmd, struct pflash_nl **hp)
+{
+	int ret;
+
+	ret = pflash_nl_open(hp);
+	if (ret == -ENOENT) {
+		msg(cmd, NULL, "the pflash module is not loaded "
+		    "(load it with: modprobe pflash)");
+		return CTL_EXIT_NOMODULE;
+	}
+	if (ret) {
+		msg(cmd, NULL, "cannot open the pflash netlink family: %s",
+		    strerror(-ret));
+		return CTL_EXIT_FAILED;
+	}
+	return CTL_EXIT_OK;
+}
+
+/* Name an attribute of a request in a message: "size", or its number. */
+static const char *attr_name(char *buf, size_t len, int attr)
+{
+	const char *name = pflash_dev_attr_name(attr);
+
+	if (name)
+		return name;
+	snprintf(buf, len, "%d", attr);
+	return buf;
+}
+
+int ctl_report(const struct ctl_cmd *cmd, const char *dev,
+	       const struct pflash_nl *h, int ret)
+{
+	const struct pflash_nl_ack *ack = pflash_nl_last_ack(h);
+	char reason[PFLASH_NL_MSG_MAX + 64] = "";
+	char what[64] = "";
+	char num[16];
+
+	if (!ret) {
+		if (ack->msg[0])
+			msg(cmd, dev, "warning: %s", ack->msg);
+		return CTL_EXIT_OK;
+	}
+
+	/*
+	 * If the kernel refused the request, give its reason: its message,
+	 * and the attribute it blamed, which is all there is without one.
+	 */
+	if (ack->error && ack->miss_type)
+		snprintf(what, sizeof(what), "missing attribute %s",
+			 attr_name(num, sizeof(num), ack->miss_type));
+	else if (ack->error && ack->attr)
+		snprintf(what, sizeof(what), "%sattribute %s",
+			 ack->msg[0] ? "" : "invalid ",
+			 attr_name(num, sizeof(num), ack->attr));
+	if (ack->error && ack->msg[0] && what[0])
+		snprintf(reason, sizeof(reason), "%s (%s): ", ack->msg, what);
+	else if (ack->error && ack->msg[0])
+		snprintf(reason, sizeof(reason), "%s: ", ack->msg);
+	else if (what[0])
+		snprintf(reason, sizeof(reason), "%s: ", what);
+
+	msg(cmd, dev, "%s%s%s", reason, strerror(-ret),
+	    ret == -EPERM ? " (CAP_NET_ADMIN is needed: run as root)" : "");
+	return CTL_EXIT_FAILED;
+}
+
+static const struct ctl_cmd *find_cmd(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (!strcmp(cmds[i]->name, name))
+			return cmds[i];
+	return NULL;
+}
+
+/* A failed write to stdout, say to a full disk, fails the command. */
+static void close_stdout(void)
+{
+	bool failed = ferror(stdout);
+
+	if (fclose(stdout) || failed) {
+		fprintf(stderr, "%s: write error\n",
+			program_invocation_short_name);
+		_exit(CTL_EXIT_FAILED);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "version",	no_argument, NULL, 'V' },
+		CTL_OPT_HELP,
+		{ NULL }
+	};
+	static char prefix[64];
+	const struct ctl_cmd *cmd;
+	int c;
+
+	atexit(close_stdout);
+
+	/* getopt_long() starts its messages with argv[0]. */
+	argv[0] = program_invocation_short_name;
+	while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			help_main();
+		case 'V':
+			printf("%s %s\n", program_invocation_short_name,
+			       PFLASHCTL_VERSION);
+			return CTL_EXIT_OK;
+		default:
+			try_help(NULL);
+		}
+	}
+	if (optind == argc)
+		ctl_usage_error(NULL, "no command given");
+	cmd = find_cmd(argv[optind]);
+	if (!cmd)
+		ctl_usage_error(NULL, "unknown command '%s'", argv[optind]);
+
+	argc -= optind;
+	argv += optind;
+	snprintf(prefix, sizeof(prefix), "%s: %s",
+		 program_invocation_short_name, cmd->name);
+	argv[0] = prefix;
+	optind = 0;
+	return cmd->run(cmd, argc, argv);
+}

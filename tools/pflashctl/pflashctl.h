@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pflashctl: what the command files share with the dispatcher
+ * (pflashctl.c) and the output code (output.c).
+ */
+#ifndef PFLASHCTL_H
+#define PFLASHCTL_H
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdnoreturn.h>
+
+#include "pflash_nl.h"
+
+/* Exit statuses; ctl_help_main() lists them, pflashctl(8) too. */
+enum ctl_exit {
+	CTL_EXIT_OK		= 0,
+	CTL_EXIT_FAILED		= 1,
+	CTL_EXIT_USAGE		= 2,
+	CTL_EXIT_NOMODULE	= 3,
+};
+
+/* A device's path is CTL_DEV_DIR CTL_DEV_NAME N, N its index. */
+#define CTL_DEV_DIR		"/dev/"
+#define CTL_DEV_NAME		"pflash"
+#define CTL_DEV_FMT		CTL_DEV_DIR CTL_DEV_NAME "%" PRIu32
+#define CTL_DEV_PATH_MAX	sizeof(CTL_DEV_DIR CTL_DEV_NAME "4294967295")
+
+#define CTL_STR(x)		CTL_STR_(x)
+#define CTL_STR_(x)		#x
+
+/* One option in --help: "-s, --size <size>" and what it does. */
+struct ctl_opt_help {
+	const char *opt;
+	const char *desc;
+};
+
+/**
+ * struct ctl_cmd - a subcommand
+ * @name: what the user types
+ * @args: its synopsis, after the name
+ * @summary: what it does, in one line
+ * @options: its options for --help, but -h; ends with an empty entry
+ * @help_extra: prints more --help text after the options, or NULL
+ * @run: runs it on its arguments (argv[0] is the command); returns an
+ *	exit status
+ */
+struct ctl_cmd {
+	const char *name;
+	const char *args;
+	const char *summary;
+	const struct ctl_opt_help *options;
+	void (*help_extra)(FILE *out);
+	int (*run)(const struct ctl_cmd *cmd, int argc, char **argv);
+};
+
+/* The subcommands, one group per file. */
+extern const struct ctl_cmd ctl_create, ctl_destroy, ctl_list;
+
+/* Every command takes -h, --help: put this in its struct option array. */
+#define CTL_OPT_HELP	{ "help", no_argument, NULL, 'h' }
+
+/*
+ * getopt_long() for a command: handles -h (help, exit 0) and invalid
+ * options (usage error, exit 2); returns any other option, or -1.
+ */
+int ctl_getopt(const struct ctl_cmd *cmd, int argc, char **argv,
+	       const char *optstring, const struct option *longopts);
+
+/* Print a usage error about @cmd and exit with CTL_EXIT_USAGE. */
+noreturn void ctl_usage_error(const struct ctl_cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Option and argument values; each one exits with a usage error naming
+ * @what if @arg is not valid.
+ *  ctl_size_arg(): bytes, with an optional K, M or G suffix, at most @max;
+ *  ctl_u32_arg(): a plain decimal number that fits in 32 bits;
+ *  ctl_dev_arg(): a device, as pflashN, /dev/pflashN or N: its index.
+ */
+uint64_t ctl_size_arg(const struct ctl_cmd *cmd, const char *what,
+		      const char *arg, uint64_t max);
+uint32_t ctl_u32_arg(const struct ctl_cmd *cmd, const char *what,
+		     const char *arg);
+uint32_t ctl_dev_arg(const struct ctl_cmd *cmd, const char *arg);
+
+/*
+ * Check device arguments, so that usage errors come before any request.
+ */
+void ctl_dev_args(const struct ctl_cmd *cmd, int ndevs, char **devs);
+
+/*
+ * Send the netlink command @nl_cmd for each of @devs (checked with
+ * ctl_dev_args()) in turn, pass the device of each reply to @fn, if not
+ * NULL, and report each failure.  Returns the exit status.
+ */
+int ctl_each_dev(const struct ctl_cmd *cmd, struct pflash_nl *h,
+		 int ndevs, char **devs, uint8_t nl_cmd,
+		 pflash_dev_fn fn, void *arg);
+
+/*
+ * Open the netlink handle.  Returns 0, or reports why it could not and
+ * returns the exit status for that.
+ */
+int ctl_open(const struct ctl_cmd *cmd, struct pflash_nl **hp);
+
+/*
+ * Report how a request on @h ended: its error @ret (a negative errno), with
+ * the kernel's reason, or the kernel's warning if it succeeded with one.
+ * @dev names the device it was about, or is NULL.  Returns the exit status.
+ */
+int ctl_report(const struct ctl_cmd *cmd, const char *dev,
+	       const struct pflash_nl *h, int ret);
+
+/* The device table of "list" (output.c). */
+struct dev_table;
+
+/**
+ * struct dev_table_opts - how to print the device table
+ * @cols: the columns, by index in the column table
+ * @ncols: how many
+ * @json: JSON output
+ * @raw: raw output
+ * @noheadings: no header line
+ * @bytes: sizes in bytes instead of human-readable ones
+ */
+#define DEV_TABLE_COLS_MAX	32
+
+struct dev_table_opts {
+	unsigned int cols[DEV_TABLE_COLS_MAX];
+	size_t ncols;
+	bool json;
+	bool raw;
+	bool noheadings;
+	bool bytes;
+};
+
+/*
+ * Set @opts->cols from a comma-separated list of column names; a list
+ * starting with '+' adds to the default columns.  NULL picks the default.
+ * Returns 0, -EINVAL for an unknown column (*bad and *badlen then point at
+ * its name in @list), or -E2BIG for too many columns.
+ */
+int dev_table_cols(struct dev_table_opts *opts, const char *list,
+		   const char **bad, int *badlen);
+/* Print every column with its description, one a line (for --help). */
+void dev_table_help(FILE *out);
+/* Put the column names, separated by commas, in @buf. */
+void dev_table_names(char *buf, size_t len);
+
+struct dev_table *dev_table_new(const struct dev_table_opts *opts);
+int dev_table_add(struct dev_table *t, const struct pflash_dev *dev);
+int dev_table_print(struct dev_table *t);
+void dev_table_free(struct dev_table *t);
+
+#endif /* PFLASHCTL_H */

@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host tests of the pflash netlink library (tools/lib/pflash_nl.c).
+ *
+ * The host has no pflash family, so the request machinery is tested on the
+ * kernel's own "nlctrl" family, and the extended-ack parsers on messages
+ * built here as the kernel builds them.  The library is included, to reach
+ * its static functions.  Prints TAP.
+ */
+#include "../../lib/pflash_nl.c"
+
+#include <pthread.h>
+#include <stdio.h>
+
+#include <linux/genetlink.h>
+
+static int failures;
+
+#define EXPECT(cond)							\
+	do {								\
+		if (!(cond)) {						\
+			printf("# %s:%d: %s: failed: %s\n", __FILE__,	\
+			       __LINE__, __func__, #cond);		\
+			failures++;					\
+		}							\
+	} while (0)
+
+static const char *skip;
+
+static struct pflash_nl *open_nlctrl(void)
+{
+	struct pflash_nl *h = NULL;
+
+	EXPECT(open_family(&h, "nlctrl") == 0);
+	return h;
+}
+
+/* Count the replies. */
+static int count(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	++*(int *)arg;
+	return 0;
+}
+
+/* A CTRL_CMD_GETFAMILY request for family @name, or a dump if NULL. */
+static int getfamily(struct pflash_nl *h, const char *name, int *replies)
+{
+	struct nl_msg *msg;
+	int ret;
+
+	msg = pflash_nl_msg_new(h, CTRL_CMD_GETFAMILY, name ? 0 : NLM_F_DUMP);
+	if (!msg)
+		return -ENOMEM;
+	if (name && nla_put_string(msg, CTRL_ATTR_FAMILY_NAME, name) < 0)
+		ret = -EMSGSIZE;
+	else
+		ret = pflash_nl_exec(h, msg, count, replies);
+	nlmsg_free(msg);
+	return ret;
+}
+
+static void open_without_family(void)
+{
+	struct pflash_nl *h = NULL;
+	int ret;
+
+	ret = pflash_nl_open(&h);
+	if (!ret) {
+		skip = "the pflash module is loaded";
+		pflash_nl_close(h);
+		return;
+	}
+	EXPECT(ret == -ENOENT);
+}
+
+static void do_gets_reply_and_ack(void)
+{
+	struct pflash_nl *h = open_nlctrl();
+	int n = 0;
+
+	EXPECT(getfamily(h, "nlctrl", &n) == 0);
+	EXPECT(n == 1);
+	EXPECT(pflash_nl_last_ack(h)->error == 0);
+	EXPECT(pflash_nl_last_ack(h)->msg[0] == '\0');
+	pflash_nl_close(h);
+}
+
+static void dump_gets_every_reply(void)
+{
+	struct pflash_nl *h = open_nlctrl();
+	int n = 0;
+
+	EXPECT(getfamily(h, NULL, &n) == 0);
+	/* nlctrl itself, and surely another family. */
+	EXPECT(n >= 2);
+	pflash_nl_close(h);
+}
+
+static void kernel_error_is_returned(void)
+{
+	struct pflash_nl *h = open_nlctrl();
+	int n = 0;
+
+	EXPECT(getfamily(h, "no-such-family", &n) == -ENOENT);
+	EXPECT(n == 0);
+	EXPECT(pflash_nl_last_ack(h)->error == ENOENT);
+	pflash_nl_close(h);
+}
+
+static void extack_names_attribute(void)
+{
+	struct pflash_nl *h = open_nlctrl();
+	const struct pflash_nl_ack *ack = pflash_nl_last_ack(h);
+	struct nl_msg *msg;
+	int ret;
+
+	/* CTRL_ATTR_FAMILY_ID is a u16: one byte fails the policy. */
+	msg = pflash_nl_msg_new(h, CTRL_CMD_GETFAMILY, 0);
+	EXPECT(msg && nla_put_u8(msg, CTRL_ATTR_FAMILY_ID, 1) == 0);
+	ret = pflash_nl_exec(h, msg, NULL, NULL);
+	EXPECT(ret < 0 && ret == -ack->error);
+	EXPECT(ack->msg[0] != '\0');
+	EXPECT(ack->offset == NLMSG_HDRLEN + GENL_HDRLEN);
+	EXPECT(ack->attr == CTRL_ATTR_FAMILY_ID);
+	nlmsg_free(msg);
+	pflash_nl_close(h);
+}
+
+static int cancel(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	++*(int *)arg;
+	return -ECANCELED;
+}
+
+static void callback_error_ends_request(void)
+{
+	struct pflash_nl *h = open_nlctrl();
+	struct nl_msg *msg;
+	int n = 0;
+
+	msg = pflash_nl_msg_new(h, CTRL_CMD_GETFAMILY, NLM_F_DUMP);
+	EXPECT(msg && pflash_nl_exec(h, msg, cancel, &n) == -ECANCELED);
+	EXPECT(n == 1);
+	nlmsg_free(msg);
+	/* The rest of the dump was read: the next request works. */
+	n = 0;
+	EXPECT(getfamily(h, "nlctrl", &n) == 0);
+	EXPECT(n == 1);
+	pflash_nl_close(h);
+}
+
+/* A request with two u32 attributes, types 1 and 7. */
+static struct nl_msg *request(void)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	EXPECT(msg);
+	EXPECT(genlmsg_put(msg, 1, 1, 42, 0, 0, 1, 1));
+	EXPECT(nla_put_u32(msg, 1, 0) == 0);
+	EXPECT(nla_put_u32(msg, 7, 0) == 0);
+	return msg;
+}
+
+/* The offset of the second attribute of request(). */
+#define SECOND_ATTR	(NLMSG_HDRLEN + GENL_HDRLEN + NLA_HDRLEN + 4)
+
+/* An NLMSG_ERROR answering @req as the kernel builds it. */
+static struct nl_msg *error_msg(struct nl_msg *req, int error, bool capped)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(req);
+	struct nlmsgerr e = { .error = -error, .msg = *nlh };
+	struct nl_msg *msg;
+
+	msg = nlmsg_alloc_simple(NLMSG_ERROR, NLM_F_ACK_TLVS |
+				 (capped ? NLM_F_CAPPED : 0));
+	EXPECT(msg);
+	EXPECT(nlmsg_append(msg, &e, sizeof(e), NLMSG_ALIGNTO) == 0);
+	if (!capped)
+		EXPECT(nlmsg_append(msg, nlmsg_data(nlh), nlmsg_datalen(nlh),
+				    NLMSG_ALIGNTO) == 0);
+	EXPECT(nla_put_string(msg, NLMSGERR_ATTR_MSG, "bad value") == 0);
+	return msg;
+}
+
+static void error_tlvs_after_echoed_request(bool capped)
+{
+	struct pflash_nl h = { .req = request() };
+	struct nl_msg *msg = error_msg(h.req, EINVAL, capped);
+
+	EXPECT(nla_put_u32(msg, NLMSGERR_ATTR_OFFS, SECOND_ATTR) == 0);
+	EXPECT(nla_put_u32(msg, NLMSGERR_ATTR_MISS_TYPE, 5) == 0);
+	EXPECT(errmsg_parse(&h, nlmsg_hdr(msg)) == NL_STOP);
+	EXPECT(h.done);
+	EXPECT(h.ack.error == EINVAL);
+	EXPECT(!strcmp(h.ack.msg, "bad value"));
+	EXPECT(h.ack.offset == SECOND_ATTR);
+	EXPECT(h.ack.attr == 7);
+	EXPECT(h.ack.miss_type == 5);
+	nlmsg_free(msg);
+	nlmsg_free(h.req);
+}
+
+static void error_tlvs_uncapped(void)
+{
+	error_tlvs_after_echoed_request(false);
+}
+
+static void error_tlvs_capped(void)
+{
+	error_tlvs_after_echoed_request(true);
+}
+
+static void error_without_tlvs(void)
+{
+	struct pflash_nl h = { .req = request() };
+	struct nl_msg *msg = error_msg(h.req, EBUSY, true);
+
+	nlmsg_hdr(msg)->nlmsg_flags &= ~NLM_F_ACK_TLVS;
+	errmsg_parse(&h, nlmsg_hdr(msg));
+	EXPECT(h.ack.error == EBUSY);
+	EXPECT(h.ack.msg[0] == '\0');
+	nlmsg_free(msg);
+	nlmsg_free(h.req);
+}
+
+static void ack_with_warning(void)
+{
+	struct pflash_nl h = { .req = request() };
+	struct nl_msg *msg = error_msg(h.req, 0, true);
+
+	EXPECT(ack_cb(msg, &h) == NL_STOP);
+	EXPECT(h.done);
+	EXPECT(h.ack.error == 0);
+	EXPECT(!strcmp(h.ack.msg, "bad value"));
+	nlmsg_free(msg);
+	nlmsg_free(h.req);
+}
+
+static void offset_outside_request(void)
+{
+	struct nl_msg *req = request();
+	uint32_t len = nlmsg_hdr(req)->nlmsg_len;
+
+	EXPECT(attr_at(req, 0) == 0);
+	EXPECT(attr_at(req, NLMSG_HDRLEN) == 0);
+	EXPECT(attr_at(req, len) == 0);
+	EXPECT(attr_at(req, len - NLA_HDRLEN) == 0);
+	EXPECT(attr_at(req, SECOND_ATTR) == 7);
+	nlmsg_free(req);
+}
+
+/* NLMSG_DONE as netlink_dump_done() builds it. */
+static struct nl_msg *done_msg(int status, const char *text)
+{
+	struct nl_msg *msg;
+
+	msg = nlmsg_alloc_simple(NLMSG_DONE, NLM_F_MULTI |
+				 (text ? NLM_F_ACK_TLVS : 0));
+	EXPECT(msg);
+	EXPECT(nlmsg_append(msg, &status, sizeof(status), NLMSG_ALIGNTO) == 0);
+	if (text)
+		EXPECT(nla_put_string(msg, NLMSGERR_ATTR_MSG, text) == 0);
+	return msg;
+}
+
+static void dump_ends_in_error(void)
+{
+	struct pflash_nl h = { 0 };
+	struct nl_msg *msg = done_msg(-EIO, "backing file failed");
+
+	EXPECT(finish_cb(msg, &h) == NL_STOP);
+	EXPECT(h.done);
+	EXPECT(h.ack.error == EIO);
+	EXPECT(!strcmp(h.ack.msg, "backing file failed"));
+	nlmsg_free(msg);
+}
+
+static void dump_ends_well(void)
+{
+	struct pflash_nl h = { 0 };
+	struct nl_msg *msg = done_msg(0, NULL);
+
+	EXPECT(finish_cb(msg, &h) == NL_STOP);
+	EXPECT(h.done);
+	EXPECT(h.ack.error == 0);
+	EXPECT(h.ack.msg[0] == '\0');
+	nlmsg_free(msg);
+}
+
+/* A device reply, as the kernel sends it. */
+static struct nl_msg *dev_reply(void)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	EXPECT(msg);
+	EXPECT(genlmsg_put(msg, 0, 1, 42, 0, 0, PFLASH_CMD_DEV_GET,
+			   PFLASH_FAMILY_VERSION));
+	EXPECT(nla_put_u32(msg, PFLASH_A_DEV_INDEX, 3) == 0);
+	EXPECT(nla_put_u64(msg, PFLASH_A_DEV_SIZE, 540672) == 0);
+	EXPECT(nla_put_u32(msg, PFLASH_A_DEV_BLOCK_SIZE, 4096) == 0);
+	EXPECT(nla_put_u32(msg, PFLASH_A_DEV_ERASE_SIZE, 65536) == 0);
+	EXPECT(nla_put_u8(msg, PFLASH_A_DEV_READ_ONLY, 1) == 0);
+	return msg;
+}
+
+static void dev_parse_reads_every_attribute(void)
+{
+	struct nl_msg *msg = dev_reply();
+	struct pflash_dev dev;
+
+	EXPECT(pflash_dev_parse(msg, &dev) == 0);
+	EXPECT(dev.attrs == (PFLASH_DEV_ATTR(PFLASH_A_DEV_INDEX) |
+			     PFLASH_DEV_ATTR(PFLASH_A_DEV_SIZE) |
+			     PFLASH_DEV_ATTR(PFLASH_A_DEV_BLOCK_SIZE) |
+			     PFLASH_DEV_ATTR(PFLASH_A_DEV_ERASE_SIZE) |
+			     PFLASH_DEV_ATTR(PFLASH_A_DEV_READ_ONLY)));
+	EXPECT(dev.index == 3);
+	EXPECT(dev.size == 540672);
+	EXPECT(dev.block_size == 4096);
+	EXPECT(dev.erase_size == 65536);
+	EXPECT(dev.read_only);
+	nlmsg_free(msg);
+}
+
+static void dev_parse_skips_unknown_attributes(void)
+{
+	struct nl_msg *msg = dev_reply();
+	struct pflash_dev dev;
+
+	/* Padding, and attributes of a later version of the family. */
+	EXPECT(nla_put(msg, PFLASH_A_DEV_PAD, 0, NULL) == 0);
+	EXPECT(nla_put_u64(msg, PFLASH_A_DEV_MAX + 1, 7) == 0);
+	EXPECT(nla_put_string(msg, PFLASH_A_DEV_MAX + 9, "x") == 0);
+	EXPECT(pflash_dev_parse(msg, &dev) == 0);
+	EXPECT(!pflash_dev_has(&dev, PFLASH_A_DEV_PAD));
+	EXPECT(dev.size == 540672);
+	nlmsg_free(msg);
+}
+
+static void dev_parse_refuses_short_attribute(void)
+{
+	struct nl_msg *msg = dev_reply();
+	struct pflash_dev dev;
+
+	EXPECT(nla_put_u32(msg, PFLASH_A_DEV_SIZE, 1) == 0);
+	EXPECT(pflash_dev_parse(msg, &dev) == -EPROTO);
+	nlmsg_free(msg);
+}
+
+static void dev_put_then_parse(void)
+{
+	struct pflash_dev dev = { 0 }, back;
+	struct nl_msg *msg;
+
+	pflash_dev_set(&dev, PFLASH_A_DEV_SIZE, 1ULL << 30);
+	pflash_dev_set(&dev, PFLASH_A_DEV_ERASE_SIZE, 262144);
+	pflash_dev_set(&dev, PFLASH_A_DEV_READ_ONLY, 2);
+	msg = nlmsg_alloc();
+	EXPECT(msg && genlmsg_put(msg, 0, 0, 42, 0, 0, 1, 1));
+	EXPECT(pflash_dev_put(msg, &dev) == 0);
+	EXPECT(pflash_dev_parse(msg, &back) == 0);
+	EXPECT(back.attrs == dev.attrs);
+	EXPECT(back.size == 1ULL << 30);
+	EXPECT(back.erase_size == 262144);
+	EXPECT(back.read_only == true);
+	EXPECT(pflash_dev_get(&back, PFLASH_A_DEV_READ_ONLY) == 1);
+	EXPECT(pflash_dev_get(&back, PFLASH_A_DEV_SIZE) == 1ULL << 30);
+
+	dev.attrs |= PFLASH_DEV_ATTR(PFLASH_A_DEV_PAD);
+	EXPECT(pflash_dev_put(msg, &dev) == -EINVAL);
+	nlmsg_free(msg);
+}
+
+static void dev_attribute_names(void)
+{
+	EXPECT(!strcmp(pflash_dev_attr_name(PFLASH_A_DEV_BLOCK_SIZE),
+		       "block_size"));
+	EXPECT(!pflash_dev_attr_name(0));
+	EXPECT(!pflash_dev_attr_name(PFLASH_A_DEV_PAD));
+	EXPECT(!pflash_dev_attr_name(PFLASH_A_DEV_MAX + 1));
+	EXPECT(pflash_dev_get(&(struct pflash_dev){ 0 }, 99) == 0);
+}
+
+static void libnl_errors_become_errnos(void)
+{
+	EXPECT(nlerr(-NLE_NOMEM) == -ENOMEM);
+	EXPECT(nlerr(-NLE_OBJ_NOTFOUND) == -ENOENT);
+	EXPECT(nlerr(-NLE_DUMP_INTR) == -EINTR);
+	EXPECT(nlerr(-NLE_SEQ_MISMATCH) == -EPROTO);
+	EXPECT(nlerr(-1000) == -EPROTO);
+}
+
+#define THREADS		4
+#define ROUNDS		50
+
+static void *dump_rounds(void *arg)
+{
+	struct pflash_nl *h = NULL;
+	int i, n, *ok = arg;
+
+	if (open_family(&h, "nlctrl"))
+		return NULL;
+	for (i = 0; i < ROUNDS; i++) {
+		n = 0;
+		if (getfamily(h, NULL, &n) || n < 2)
+			break;
+	}
+	*ok = i == ROUNDS;
+	pflash_nl_close(h);
+	return NULL;
+}
+
+static void one_handle_per_thread(void)
+{
+	pthread_t threads[THREADS];
+	int ok[THREADS] = { 0 };
+	int i;
+
+	for (i = 0; i < THREADS; i++)
+		EXPECT(!pthread_create(&threads[i], NULL, dump_rounds, &ok[i]));
+	for (i = 0; i < THREADS; i++) {
+		EXPECT(!pthread_join(threads[i], NULL));
+		EXPECT(ok[i]);
+	}
+}
+
+#define T(fn)	{ #fn, fn }
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} tests[] = {
+	T(open_without_family),
+	T(do_gets_reply_and_ack),
+	T(dump_gets_every_reply),
+	T(kernel_error_is_returned),
+	T(extack_names_attribute),
+	T(callback_error_ends_request),
+	T(error_tlvs_uncapped),
+	T(error_tlvs_capped),
+	T(error_without_tlvs),
+	T(ack_with_warning),
+	T(offset_outside_request),
+	T(dump_ends_in_error),
+	T(dump_ends_well),
+	T(dev_parse_reads_every_attribute),
+	T(dev_parse_skips_unknown_attributes),
+	T(dev_parse_refuses_short_attribute),
+	T(dev_put_then_parse),
+	T(dev_attribute_names),
+	T(libnl_errors_become_errnos),
+	T(one_handle_per_thread),
+};
+
+int main(void)
+{
+	unsigned int i, failed = 0;
+
+	printf("1..%zu\n", ARRAY_SIZE(tests));
+	for (i = 0; i < ARRAY_SIZE(tests); i++) {
+		failures = 0;
+		skip = NULL;
+		tests[i].fn();
+		failed += !!failures;
+		printf("%sok %u - %s%s%s\n", failures ? "not " : "", i + 1,
+		       tests[i].name, skip ? " # SKIP " : "", skip ?: "");
+	}
+	return failed ? 1 : 0;
+}
