@@ -55,8 +55,16 @@ hash=$( { cat "$cfgdir/.config"; echo "$LINUX_SRC_PKG $ver"; } |
 	sha256sum | cut -c1-12)
 out=$BUILD/kernels/$NAME-$hash
 
+# The number of modules installed, recorded when the build ends, so that a
+# build damaged since (a stray `make clean` that walked build/) is redone.
+count_modules() {
+	find "$out/modroot" -name '*.ko' 2>/dev/null | wc -l
+}
+
 # 2. The build, unless this exact config was built before.
-if [ ! -e "$out/.built" ]; then
+if [ ! -e "$out/.built" ] || [ ! -e "$out/arch/x86/boot/bzImage" ] ||
+	[ ! -e "$out/Module.symvers" ] ||
+	[ "$(cat "$out/.built")" != "$(count_modules)" ]; then
 	log "building the debug kernel in $out (log: $out/build.log)"
 	rm -rf "$out" && mkdir -p "$out"
 	cp "$cfgdir/.config" "$out/.config"
@@ -70,7 +78,7 @@ if [ ! -e "$out/.built" ]; then
 	make -s -C "$src" O="$out" INSTALL_MOD_PATH="$out/modroot" \
 		DEPMOD=/bin/true modules_install >>"$out/build.log" 2>&1
 	log "debug kernel built in $((SECONDS - start)) s"
-	touch "$out/.built"
+	count_modules >"$out/.built"
 fi
 rm -rf "$cfgdir"
 

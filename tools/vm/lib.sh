@@ -13,6 +13,11 @@ SRC=${PFLASH_SRC:-$REPO}
 LINUX_SRC_PKG=linux-source-6.1
 LINUX_SRC_TARBALL=/usr/src/linux-source-6.1.tar.xz
 
+# Run from `make check`, make's flags and command-line variables would leak
+# into the makes these scripts run (the kselftest Makefile has a BUILD of
+# its own, for one): start them afresh.
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
+
 log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 

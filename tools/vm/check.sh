@@ -1,0 +1,91 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check`: the static checks, then, for each kernel, pflash.ko built
+# for it and the kselftests run in a VM booted on it, judged from the TAP
+# and the kernel log. Ends with one line for the whole run:
+#
+#   N passed, N failed, N skipped
+#
+# Usage: check.sh [KERNEL...]      (default: deb61 deb612 debug)
+#        check.sh --static-only
+#
+# Every run keeps its logs in build/runs/<date>/ (build/runs/latest points
+# at the newest): results, static/*.log, and for each kernel console.log,
+# tap.log and the QEMU command line.
+# Environment: VM_MEM, VM_SMP, VM_TIMEOUT (see run.sh); STATIC=0 skips the
+# static checks.
+
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$REPO/tools/vm/results.sh"
+
+if [ "${1:-}" = --static-only ]; then
+	set --
+elif [ $# = 0 ]; then
+	set -- deb61 deb612 debug
+fi
+
+run=$BUILD/runs/$(date +%Y%m%d-%H%M%S)
+mkdir -p "$run"
+ln -sfn "$(basename "$run")" "$BUILD/runs/latest"
+export RESULTS=$run/results
+: >"$RESULTS"
+log "logs of this run: $run"
+
+# Run a step with its output in a log; on failure show the log's tail.
+step() {
+	local logf=$1
+	shift
+	if "$@" >"$logf" 2>&1; then
+		return 0
+	fi
+	tail -n 25 "$logf" | sed 's/^/    /'
+	return 1
+}
+
+if [ "${STATIC:-1}" != 0 ]; then
+	"$REPO/tools/vm/static-checks.sh" "$run/static"
+fi
+
+# What every VM gets, whatever its kernel: the tool and the selftests.
+ctl=$SRC/tools/pflashctl/pflashctl
+if ! step "$run/pflashctl.log" make -C "$SRC/tools/pflashctl"; then
+	result fail build "pflashctl (log: $run/pflashctl.log)"
+	ctl=
+fi
+selftests=$("$REPO/tools/vm/build-selftests.sh" 2>"$run/selftests.log") || {
+	result fail build "selftests (log: $run/selftests.log)"
+	selftests=
+}
+
+for k in "$@"; do
+	out=$run/$k
+	mkdir -p "$out"
+	if ! step "$out/kernel.log" "$REPO/tools/vm/kernels.sh" "$k"; then
+		result fail "$k" "kernel: could not be prepared (log: $out/kernel.log)"
+		continue
+	fi
+	if ! ko=$("$REPO/tools/vm/build-module.sh" "$k" 2>"$out/module.log"); then
+		tail -n 25 "$out/module.log" | sed 's/^/    /'
+		result fail "$k" "pflash.ko: build failed (log: $out/module.log)"
+		continue
+	fi
+	result pass "$k" "pflash.ko: built with W=1, no warning"
+	if [ -z "$ctl" ] || [ -z "$selftests" ]; then
+		result fail "$k" "vm: not run, pflashctl or the selftests did not build"
+		continue
+	fi
+	initrd=$BUILD/vm/$k/initramfs.cpio
+	if ! step "$out/initramfs.log" "$REPO/tools/vm/initramfs.sh" -k "$k" \
+		-p "$REPO/tools/vm/guest-tests.sh" -o "$initrd" \
+		-m "$ko" -t "$selftests" -c "$ctl"; then
+		result fail "$k" "initramfs: could not be built (log: $out/initramfs.log)"
+		continue
+	fi
+	log "$k: booting the VM (console: $out/console.log)"
+	"$REPO/tools/vm/run.sh" -k "$k" -i "$initrd" -d "$out" || true
+	"$REPO/tools/vm/judge.sh" "$k" "$out" || true
+done
+
+"$REPO/tools/vm/summary.sh" "$RESULTS"

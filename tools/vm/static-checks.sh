@@ -1,0 +1,96 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The static checks `make check` runs before the VMs, each one result
+# (see results.sh) under "static":
+#
+#   module W=1    pflash.ko against Debian's 6.1 headers (linux-headers-amd64)
+#                 with W=1: any compiler warning fails
+#   sparse        make C=2 with Debian's sparse: any finding fails
+#   checkpatch    checkpatch.pl --strict --no-tree over module/*.[ch] and
+#                 uapi/linux/*.h: any error, warning or check fails
+#   pflashctl     the tool builds (its Makefile has -Wall -Wextra -Werror)
+#   selftests     the kselftests build (-Wall -Wextra -Werror)
+#
+# and the tool's host tests (make -C tools/pflashctl check), each of their
+# TAP results one result under "host".
+#
+# Usage: RESULTS=FILE static-checks.sh LOGDIR
+# Logs go to LOGDIR. Exits 1 if anything failed.
+
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$REPO/tools/vm/results.sh"
+
+LOGDIR=${1:?usage: static-checks.sh LOGDIR}
+: "${RESULTS:?RESULTS must name the results file}"
+mkdir -p "$LOGDIR"
+failed=0
+
+# check NAME LOG DESCRIPTION CMD...: run CMD with its output in LOG; pass if
+# it succeeds and LOG has no "warning:" or "error:" line.
+check() {
+	local name=$1 log=$LOGDIR/$2 what=$3
+	shift 3
+	if "$@" >"$log" 2>&1 && ! grep -Eq '(warning|error):' "$log"; then
+		result pass static "$name: $what"
+	else
+		result fail static "$name: $what (log: $log)"
+		grep -E '(warning|error):' "$log" | head -n 20 | sed 's/^/[static]     /'
+		failed=1
+	fi
+}
+
+kver=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 |
+	sed -n 's/^linux-headers-\([^ ,]*\).*/\1/p')
+kdir=/usr/src/linux-headers-$kver
+mod=$BUILD/mod-static
+mkdir -p "$mod"
+rsync -a -c --delete --include=/Kbuild --include='/module/***' \
+	--include='/uapi/***' --exclude='*' "$SRC/" "$mod/"
+
+check "module W=1" module-w1.log "pflash.ko builds for $kver with no warning" \
+	make -C "$kdir" M="$mod" W=1 modules
+# C=2 checks every source, built or not.
+check sparse sparse.log "no finding against the $kver headers" \
+	make -C "$kdir" M="$mod" W=1 C=2 CHECK=sparse modules
+
+ksft=$("$REPO/tools/vm/kselftest-framework.sh")
+(
+	cd "$SRC"
+	files=(module/*.[ch] uapi/linux/*.h)
+	"$ksft/scripts/checkpatch.pl" --strict --no-tree --terse --no-summary \
+		--show-types -f "${files[@]}"
+) >"$LOGDIR/checkpatch.log" 2>&1 || true
+if [ ! -s "$LOGDIR/checkpatch.log" ]; then
+	result pass static "checkpatch: module/ and uapi/ clean (--strict)"
+else
+	result fail static "checkpatch: $(wc -l <"$LOGDIR/checkpatch.log") finding(s) (log: $LOGDIR/checkpatch.log)"
+	head -n 20 "$LOGDIR/checkpatch.log" | sed 's/^/[static]     /'
+	failed=1
+fi
+
+check pflashctl pflashctl.log "builds with -Wall -Wextra -Werror" \
+	make -C "$SRC/tools/pflashctl"
+check selftests selftests.log "build with -Wall -Wextra -Werror" \
+	"$REPO/tools/vm/build-selftests.sh"
+
+# The tool's host tests print TAP; each result counts.
+if make -C "$SRC/tools/pflashctl" check >"$LOGDIR/host-tests.log" 2>&1; then
+	hrc=0
+else
+	hrc=$?
+fi
+n=0
+while IFS=$'\t' read -r status text; do
+	case $text in tap:*) continue ;; esac	# no runner plan here
+	result "$status" host "$text"
+	[ "$status" = fail ] && failed=1
+	n=$((n + 1))
+done < <(grep -E '^(not )?ok [0-9]+' "$LOGDIR/host-tests.log" | awk -f "$REPO/tools/vm/tap.awk")
+if [ "$hrc" != 0 ] || [ "$n" = 0 ]; then
+	result fail host "pflashctl host tests: make check exited $hrc with $n result(s) (log: $LOGDIR/host-tests.log)"
+	failed=1
+fi
+
+exit $failed
