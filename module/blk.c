@@ -30,7 +30,7 @@ int pflash_open(struct gendisk *disk, bool for_write)
 	/* Called with disk->open_mutex held, which orders us with claim. */
 	if (dev->claimed)
 		return -ENXIO;
-	if (for_write && dev->read_only)
+	if (for_write && !pflash_writable(dev))
 		return -EROFS;
 	return 0;
 }
@@ -91,7 +91,7 @@ static blk_status_t pflash_do_request(struct pflash_dev *dev,
 		pflash_copy_from_dev(dev, rq, pos);
 		return BLK_STS_OK;
 	}
-	if (dev->read_only)
+	if (!pflash_writable(dev))
 		return BLK_STS_IOERR;
 
 	switch (op) {
@@ -218,6 +218,18 @@ void pflash_blk_unclaim(struct pflash_dev *dev)
 	mutex_lock(&dev->disk->open_mutex);
 	dev->claimed = false;
 	mutex_unlock(&dev->disk->open_mutex);
+}
+
+/* Whether the device is mounted, or claimed by another driver. */
+bool pflash_blk_held_exclusively(struct pflash_dev *dev)
+{
+	struct gendisk *disk = dev->disk;
+	bool held;
+
+	mutex_lock(&disk->open_mutex);
+	held = disk->part0->bd_holder;
+	mutex_unlock(&disk->open_mutex);
+	return held;
 }
 
 /* Whether @bdev is a pflash device, and if so, which. */

@@ -11,8 +11,13 @@
 
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
+#include <linux/fs.h>
 #include <linux/version.h>
 #include <net/genetlink.h>
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#include <linux/filelock.h>
+#endif
 
 /**
  * struct pflash_queue_limits - the queue limits pflash sets
@@ -103,6 +108,32 @@ static inline struct nlattr **pflash_dump_attrs(struct netlink_callback *cb)
 	return genl_dumpit_info(cb)->info.attrs;
 #else
 	return genl_dumpit_info(cb)->attrs;
+#endif
+}
+
+/*
+ * An OFD lock request on the whole of @file, owned by @file, as
+ * fcntl(F_OFD_SETLK) builds it.  Since 6.9 the owner, type and flags of a
+ * lock live in its file_lock_core.
+ */
+static inline void pflash_ofd_lock_init(struct file_lock *fl,
+					struct file *file, unsigned char type)
+{
+	locks_init_lock(fl);
+	fl->fl_start = 0;
+	fl->fl_end = OFFSET_MAX;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+	fl->c.flc_flags = FL_POSIX | FL_OFDLCK;
+	fl->c.flc_type = type;
+	fl->c.flc_owner = file;
+	fl->c.flc_file = file;
+	fl->c.flc_pid = current->tgid;
+#else
+	fl->fl_flags = FL_POSIX | FL_OFDLCK;
+	fl->fl_type = type;
+	fl->fl_owner = file;
+	fl->fl_file = file;
+	fl->fl_pid = current->tgid;
 #endif
 }
 

@@ -193,11 +193,14 @@ struct pflash_dev *pflash_dev_create(const struct pflash_config *cfg,
 	err = pflash_wb_init(dev);
 	if (err)
 		goto out_detach;
+	err = pflash_owner_start(dev, cfg->state, extack);
+	if (err)
+		goto out_wb_exit;
 
 	err = pflash_blk_add(dev);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "could not register the block device");
-		goto out_wb_exit;
+		goto out_owner_stop;
 	}
 
 	/* One reference for the registry, one for the caller. */
@@ -207,6 +210,8 @@ struct pflash_dev *pflash_dev_create(const struct pflash_config *cfg,
 	mutex_unlock(&pflash_devs_lock);
 	return dev;
 
+out_owner_stop:
+	pflash_owner_stop(dev);
 out_wb_exit:
 	pflash_wb_exit(dev);
 out_detach:
@@ -242,18 +247,18 @@ static int pflash_dev_final_writeback(struct pflash_dev *dev, bool force,
 }
 
 /**
- * pflash_dev_destroy() - take a device down
+ * pflash_dev_retire() - commit to destroying a device
  * @dev: the device, with a reference held by the caller
  * @force: go ahead even if the final writeback fails
  * @extack: where to say why it was refused
  *
  * Refused with -EBUSY while the device is open.  Dirty data is written back
- * first; if that fails, destroy is refused unless @force.  Teardown runs in
- * the reverse order of pflash_dev_create().  The caller's reference stays
- * valid; the registry's reference is dropped.
+ * first; if that fails, destroy is refused unless @force.  An inactive
+ * device writes nothing.  Once this succeeds the device is dead: nothing
+ * can open it or change it, and pflash_dev_teardown() must follow.
  */
-int pflash_dev_destroy(struct pflash_dev *dev, bool force,
-		       struct netlink_ext_ack *extack)
+int pflash_dev_retire(struct pflash_dev *dev, bool force,
+		      struct netlink_ext_ack *extack)
 {
 	int err;
 
@@ -275,20 +280,25 @@ int pflash_dev_destroy(struct pflash_dev *dev, bool force,
 		goto out_unlock;
 	}
 	dev->dead = true;
+out_unlock:
 	mutex_unlock(&dev->ctl_lock);
+	return err;
+}
 
+/*
+ * Take a retired device down, in the reverse order of pflash_dev_create(),
+ * and drop the registry's reference.  The caller's reference stays valid.
+ */
+void pflash_dev_teardown(struct pflash_dev *dev)
+{
 	pflash_blk_del(dev);
+	pflash_owner_stop(dev);
 	pflash_wb_exit(dev);
 	pflash_backing_detach(dev);
 	vfree(dev->data);
 	dev->data = NULL;
 	pflash_index_release(dev->index);
 	pflash_dev_put(dev);
-	return 0;
-
-out_unlock:
-	mutex_unlock(&dev->ctl_lock);
-	return err;
 }
 
 static void pflash_destroy_all(void)
@@ -301,7 +311,8 @@ static void pflash_destroy_all(void)
 		 * Nothing can hold a device open here: an open device pins
 		 * the module.  A failed final writeback is logged.
 		 */
-		pflash_dev_destroy(dev, true, NULL);
+		if (!pflash_dev_retire(dev, true, NULL))
+			pflash_dev_teardown(dev);
 		pflash_dev_put(dev);
 	}
 }

@@ -7,6 +7,11 @@
  * is rejected.  Handlers run in parallel (parallel_ops): long operations
  * must not hold the global genl_mutex, and each device serializes its own
  * control operations with its ctl_lock.
+ *
+ * Every change is announced on the "events" group, from the handler that
+ * made it, with genl_notify() so that NLM_F_ECHO is honoured.  Devices
+ * created at module load and destroyed at unload are not announced: the
+ * family does not exist then.
  */
 #include <linux/pflash.h>
 #include <net/genetlink.h>
@@ -29,33 +34,48 @@ static struct netlink_range_validation pflash_wb_interval_range = {
 	.max = PFLASH_WRITEBACK_INTERVAL_MAX,
 };
 
+#define PFLASH_POLICY_INDEX	NLA_POLICY_MAX(NLA_U32, PFLASH_INDEX_MAX)
+#define PFLASH_POLICY_BOOL	NLA_POLICY_MAX(NLA_U8, 1)
+
 static const struct nla_policy pflash_dev_new_policy[PFLASH_A_DEV_MAX + 1] = {
-	[PFLASH_A_DEV_INDEX]	  = NLA_POLICY_MAX(NLA_U32, PFLASH_INDEX_MAX),
+	[PFLASH_A_DEV_INDEX]	  = PFLASH_POLICY_INDEX,
 	[PFLASH_A_DEV_SIZE]	  = NLA_POLICY_FULL_RANGE(NLA_U64,
 							  &pflash_size_range),
 	[PFLASH_A_DEV_BLOCK_SIZE] = NLA_POLICY_RANGE(NLA_U32, 512, 4096),
 	[PFLASH_A_DEV_ERASE_SIZE] = NLA_POLICY_FULL_RANGE(NLA_U32,
 						&pflash_erase_size_range),
-	[PFLASH_A_DEV_READ_ONLY]  = NLA_POLICY_MAX(NLA_U8, 1),
+	[PFLASH_A_DEV_READ_ONLY]  = PFLASH_POLICY_BOOL,
 	[PFLASH_A_DEV_BACKING_FD] = { .type = NLA_U32 },
 	[PFLASH_A_DEV_CACHE_MODE] = NLA_POLICY_MAX(NLA_U32,
 						   PFLASH_CACHE_MODE_WRITEBACK),
 	[PFLASH_A_DEV_WRITEBACK_INTERVAL] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &pflash_wb_interval_range),
+	[PFLASH_A_DEV_STATE]	  = NLA_POLICY_MAX(NLA_U32,
+						   PFLASH_STATE_INACTIVE),
 };
 
 static const struct nla_policy pflash_dev_index_policy[PFLASH_A_DEV_MAX + 1] = {
-	[PFLASH_A_DEV_INDEX]	= NLA_POLICY_MAX(NLA_U32, PFLASH_INDEX_MAX),
+	[PFLASH_A_DEV_INDEX]	= PFLASH_POLICY_INDEX,
 };
 
-static const struct nla_policy pflash_dev_del_policy[PFLASH_A_DEV_MAX + 1] = {
-	[PFLASH_A_DEV_INDEX]	= NLA_POLICY_MAX(NLA_U32, PFLASH_INDEX_MAX),
-	[PFLASH_A_DEV_FORCE]	= NLA_POLICY_MAX(NLA_U8, 1),
+/* DEV_DEL and INACTIVATE. */
+static const struct nla_policy pflash_dev_force_policy[PFLASH_A_DEV_MAX + 1] = {
+	[PFLASH_A_DEV_INDEX]	= PFLASH_POLICY_INDEX,
+	[PFLASH_A_DEV_FORCE]	= PFLASH_POLICY_BOOL,
 };
 
 static const struct nla_policy pflash_flush_policy[PFLASH_A_DEV_MAX + 1] = {
-	[PFLASH_A_DEV_INDEX]	  = NLA_POLICY_MAX(NLA_U32, PFLASH_INDEX_MAX),
-	[PFLASH_A_DEV_FLUSH_FULL] = NLA_POLICY_MAX(NLA_U8, 1),
+	[PFLASH_A_DEV_INDEX]	  = PFLASH_POLICY_INDEX,
+	[PFLASH_A_DEV_FLUSH_FULL] = PFLASH_POLICY_BOOL,
+};
+
+static const struct nla_policy pflash_activate_policy[PFLASH_A_DEV_MAX + 1] = {
+	[PFLASH_A_DEV_INDEX]	= PFLASH_POLICY_INDEX,
+	[PFLASH_A_DEV_EPOCH]	= { .type = NLA_U64 },
+};
+
+enum pflash_nl_mcgrp {
+	PFLASH_NL_MCGRP_EVENTS,
 };
 
 static struct genl_family pflash_nl_family;
@@ -72,7 +92,38 @@ static struct genl_family pflash_nl_family;
 	__missing;							\
 })
 
-/* Describe @dev in a message of type @cmd.  Called with dev->ctl_lock. */
+/* The attributes that describe @dev.  Called with dev->ctl_lock. */
+static int pflash_nl_put_dev(struct sk_buff *skb, struct pflash_dev *dev)
+{
+	if (nla_put_u32(skb, PFLASH_A_DEV_INDEX, dev->index) ||
+	    nla_put_u64_64bit(skb, PFLASH_A_DEV_SIZE, dev->size,
+			      PFLASH_A_DEV_PAD) ||
+	    nla_put_u32(skb, PFLASH_A_DEV_BLOCK_SIZE, dev->block_size) ||
+	    nla_put_u32(skb, PFLASH_A_DEV_ERASE_SIZE, dev->erase_size) ||
+	    nla_put_u8(skb, PFLASH_A_DEV_READ_ONLY, dev->read_only) ||
+	    nla_put_u32(skb, PFLASH_A_DEV_STATE, dev->state) ||
+	    nla_put_u64_64bit(skb, PFLASH_A_DEV_EPOCH, dev->epoch,
+			      PFLASH_A_DEV_PAD))
+		return -EMSGSIZE;
+	if (dev->backing &&
+	    (nla_put_string(skb, PFLASH_A_DEV_BACKING_PATH, dev->backing_path) ||
+	     nla_put_u64_64bit(skb, PFLASH_A_DEV_DIRTY_BYTES,
+			       pflash_wb_dirty_bytes(dev), PFLASH_A_DEV_PAD) ||
+	     nla_put_u32(skb, PFLASH_A_DEV_WRITEBACK_ERROR,
+			 READ_ONCE(dev->wb_err))))
+		return -EMSGSIZE;
+	if (pflash_writes_back(dev) &&
+	    nla_put_u32(skb, PFLASH_A_DEV_CACHE_MODE, dev->cache_mode))
+		return -EMSGSIZE;
+	if (pflash_writes_back(dev) &&
+	    dev->cache_mode == PFLASH_CACHE_MODE_WRITEBACK &&
+	    nla_put_u32(skb, PFLASH_A_DEV_WRITEBACK_INTERVAL,
+			dev->wb_interval_ms))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* A whole message of type @cmd describing @dev. */
 static int pflash_nl_fill_dev(struct sk_buff *skb, struct pflash_dev *dev,
 			      u32 portid, u32 seq, int flags, u8 cmd)
 {
@@ -81,38 +132,58 @@ static int pflash_nl_fill_dev(struct sk_buff *skb, struct pflash_dev *dev,
 	hdr = genlmsg_put(skb, portid, seq, &pflash_nl_family, flags, cmd);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (nla_put_u32(skb, PFLASH_A_DEV_INDEX, dev->index) ||
-	    nla_put_u64_64bit(skb, PFLASH_A_DEV_SIZE, dev->size,
-			      PFLASH_A_DEV_PAD) ||
-	    nla_put_u32(skb, PFLASH_A_DEV_BLOCK_SIZE, dev->block_size) ||
-	    nla_put_u32(skb, PFLASH_A_DEV_ERASE_SIZE, dev->erase_size) ||
-	    nla_put_u8(skb, PFLASH_A_DEV_READ_ONLY, dev->read_only))
-		goto out_cancel;
-	if (dev->backing &&
-	    (nla_put_string(skb, PFLASH_A_DEV_BACKING_PATH, dev->backing_path) ||
-	     nla_put_u64_64bit(skb, PFLASH_A_DEV_DIRTY_BYTES,
-			       pflash_wb_dirty_bytes(dev), PFLASH_A_DEV_PAD) ||
-	     nla_put_u32(skb, PFLASH_A_DEV_WRITEBACK_ERROR,
-			 READ_ONCE(dev->wb_err))))
-		goto out_cancel;
-	if (pflash_writes_back(dev) &&
-	    nla_put_u32(skb, PFLASH_A_DEV_CACHE_MODE, dev->cache_mode))
-		goto out_cancel;
-	if (pflash_writes_back(dev) &&
-	    dev->cache_mode == PFLASH_CACHE_MODE_WRITEBACK &&
-	    nla_put_u32(skb, PFLASH_A_DEV_WRITEBACK_INTERVAL,
-			dev->wb_interval_ms))
-		goto out_cancel;
+	if (pflash_nl_put_dev(skb, dev)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
 	genlmsg_end(skb, hdr);
 	return 0;
-
-out_cancel:
-	genlmsg_cancel(skb, hdr);
-	return -EMSGSIZE;
 }
 
-/* Reply to @info with a description of @dev. */
-static int pflash_nl_reply_dev(struct pflash_dev *dev, struct genl_info *info)
+/**
+ * struct pflash_nl_flush_result - what a flush event reports
+ * @full: the whole device was written
+ * @err: 0, or the negative errno the flush failed with
+ */
+struct pflash_nl_flush_result {
+	bool full;
+	int err;
+};
+
+/*
+ * Announce @dev on the events group; @info is the request that caused it.
+ * An event that cannot be allocated is lost, as netlink events may be.
+ */
+static void pflash_nl_notify(struct pflash_dev *dev, u8 cmd,
+			     struct genl_info *info,
+			     const struct pflash_nl_flush_result *flush)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, info->snd_portid, info->snd_seq,
+			  &pflash_nl_family, 0, cmd);
+	if (!hdr || pflash_nl_put_dev(skb, dev))
+		goto out_free;
+	if (flush &&
+	    (nla_put_u8(skb, PFLASH_A_DEV_FLUSH_FULL, flush->full) ||
+	     nla_put_u32(skb, PFLASH_A_DEV_FLUSH_ERROR, -flush->err)))
+		goto out_free;
+	genlmsg_end(skb, hdr);
+	genl_notify(&pflash_nl_family, skb, info, PFLASH_NL_MCGRP_EVENTS,
+		    GFP_KERNEL);
+	return;
+
+out_free:
+	nlmsg_free(skb);
+}
+
+/* Reply to @info with @dev.  Called with dev->ctl_lock. */
+static int pflash_nl_reply_locked(struct pflash_dev *dev,
+				  struct genl_info *info)
 {
 	struct sk_buff *msg;
 	int err;
@@ -120,21 +191,24 @@ static int pflash_nl_reply_dev(struct pflash_dev *dev, struct genl_info *info)
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-
-	mutex_lock(&dev->ctl_lock);
-	if (dev->dead) {
-		NL_SET_ERR_MSG(info->extack, "the device is being destroyed");
-		err = -ENODEV;
-	} else {
-		err = pflash_nl_fill_dev(msg, dev, info->snd_portid,
-					 info->snd_seq, 0, info->genlhdr->cmd);
-	}
-	mutex_unlock(&dev->ctl_lock);
+	err = pflash_nl_fill_dev(msg, dev, info->snd_portid, info->snd_seq, 0,
+				 info->genlhdr->cmd);
 	if (err) {
 		nlmsg_free(msg);
 		return err;
 	}
 	return genlmsg_reply(msg, info);
+}
+
+/* Take @dev's ctl_lock, unless it is being destroyed. */
+static int pflash_nl_lock_dev(struct pflash_dev *dev, struct genl_info *info)
+{
+	mutex_lock(&dev->ctl_lock);
+	if (!dev->dead)
+		return 0;
+	mutex_unlock(&dev->ctl_lock);
+	NL_SET_ERR_MSG(info->extack, "the device is being destroyed");
+	return -ENODEV;
 }
 
 /* The device named by PFLASH_A_DEV_INDEX, with a reference. */
@@ -152,6 +226,12 @@ static struct pflash_dev *pflash_nl_get_dev(struct genl_info *info)
 		return ERR_PTR(-ENODEV);
 	}
 	return dev;
+}
+
+/* The value of a PFLASH_POLICY_BOOL attribute, false if absent. */
+static bool pflash_nl_flag(struct genl_info *info, int attr)
+{
+	return info->attrs[attr] && nla_get_u8(info->attrs[attr]);
 }
 
 /* The backing file and cache settings of DEV_NEW; @cfg->read_only is set. */
@@ -212,8 +292,9 @@ static int pflash_nl_dev_new(struct sk_buff *skb, struct genl_info *info)
 		cfg.block_size = nla_get_u32(attrs[PFLASH_A_DEV_BLOCK_SIZE]);
 	if (attrs[PFLASH_A_DEV_ERASE_SIZE])
 		cfg.erase_size = nla_get_u32(attrs[PFLASH_A_DEV_ERASE_SIZE]);
-	if (attrs[PFLASH_A_DEV_READ_ONLY])
-		cfg.read_only = nla_get_u8(attrs[PFLASH_A_DEV_READ_ONLY]);
+	if (attrs[PFLASH_A_DEV_STATE])
+		cfg.state = nla_get_u32(attrs[PFLASH_A_DEV_STATE]);
+	cfg.read_only = pflash_nl_flag(info, PFLASH_A_DEV_READ_ONLY);
 	err = pflash_nl_parse_backing(&cfg, info);
 	if (err)
 		return err;
@@ -230,7 +311,12 @@ static int pflash_nl_dev_new(struct sk_buff *skb, struct genl_info *info)
 		err = PTR_ERR(dev);
 		goto out_put_backing;
 	}
-	err = pflash_nl_reply_dev(dev, info);
+	err = pflash_nl_lock_dev(dev, info);
+	if (!err) {
+		pflash_nl_notify(dev, PFLASH_CMD_DEV_NEW_NTF, info, NULL);
+		err = pflash_nl_reply_locked(dev, info);
+		mutex_unlock(&dev->ctl_lock);
+	}
 	pflash_dev_put(dev);
 
 out_put_backing:
@@ -241,38 +327,19 @@ out_put_backing:
 
 static int pflash_nl_dev_del(struct sk_buff *skb, struct genl_info *info)
 {
-	struct nlattr *force = info->attrs[PFLASH_A_DEV_FORCE];
 	struct pflash_dev *dev;
 	int err;
 
 	dev = pflash_nl_get_dev(info);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
-	err = pflash_dev_destroy(dev, force && nla_get_u8(force), info->extack);
-	pflash_dev_put(dev);
-	return err;
-}
-
-static int pflash_nl_flush(struct sk_buff *skb, struct genl_info *info)
-{
-	struct nlattr *full = info->attrs[PFLASH_A_DEV_FLUSH_FULL];
-	struct pflash_dev *dev;
-	int err;
-
-	dev = pflash_nl_get_dev(info);
-	if (IS_ERR(dev))
-		return PTR_ERR(dev);
-	mutex_lock(&dev->ctl_lock);
-	if (dev->dead) {
-		NL_SET_ERR_MSG(info->extack, "the device is being destroyed");
-		err = -ENODEV;
-	} else {
-		err = pflash_wb_flush(dev, full && nla_get_u8(full));
-		if (err)
-			NL_SET_ERR_MSG(info->extack,
-				       "writing to the backing file failed; the data stays dirty");
+	err = pflash_dev_retire(dev, pflash_nl_flag(info, PFLASH_A_DEV_FORCE),
+				info->extack);
+	if (!err) {
+		/* Retired: nothing changes it any more, so no lock. */
+		pflash_nl_notify(dev, PFLASH_CMD_DEV_DEL_NTF, info, NULL);
+		pflash_dev_teardown(dev);
 	}
-	mutex_unlock(&dev->ctl_lock);
 	pflash_dev_put(dev);
 	return err;
 }
@@ -285,7 +352,11 @@ static int pflash_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
 	dev = pflash_nl_get_dev(info);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
-	err = pflash_nl_reply_dev(dev, info);
+	err = pflash_nl_lock_dev(dev, info);
+	if (!err) {
+		err = pflash_nl_reply_locked(dev, info);
+		mutex_unlock(&dev->ctl_lock);
+	}
 	pflash_dev_put(dev);
 	return err;
 }
@@ -315,21 +386,112 @@ static int pflash_nl_dev_get_dumpit(struct sk_buff *skb,
 	return skb->len;
 }
 
+static int pflash_nl_flush(struct sk_buff *skb, struct genl_info *info)
+{
+	struct pflash_nl_flush_result res = {
+		.full = pflash_nl_flag(info, PFLASH_A_DEV_FLUSH_FULL),
+	};
+	struct pflash_dev *dev;
+	int err;
+
+	dev = pflash_nl_get_dev(info);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	err = pflash_nl_lock_dev(dev, info);
+	if (err)
+		goto out_put;
+	if (res.full && dev->state == PFLASH_STATE_INACTIVE) {
+		NL_SET_ERR_MSG(info->extack,
+			       "the device is inactive and does not own its backing file; activate it first");
+		err = -EROFS;
+		goto out_unlock;
+	}
+	res.err = pflash_wb_flush(dev, res.full);
+	if (res.err)
+		NL_SET_ERR_MSG(info->extack,
+			       "writing to the backing file failed; the data stays dirty");
+	pflash_nl_notify(dev, PFLASH_CMD_FLUSH_NTF, info, &res);
+	err = res.err;
+out_unlock:
+	mutex_unlock(&dev->ctl_lock);
+out_put:
+	pflash_dev_put(dev);
+	return err;
+}
+
+static int pflash_nl_inactivate(struct sk_buff *skb, struct genl_info *info)
+{
+	struct pflash_dev *dev;
+	bool was_active;
+	int err;
+
+	dev = pflash_nl_get_dev(info);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	err = pflash_nl_lock_dev(dev, info);
+	if (err)
+		goto out_put;
+	was_active = dev->state == PFLASH_STATE_ACTIVE;
+	err = pflash_inactivate(dev, pflash_nl_flag(info, PFLASH_A_DEV_FORCE),
+				info->extack);
+	if (!err) {
+		if (was_active)
+			pflash_nl_notify(dev, PFLASH_CMD_INACTIVATE_NTF, info,
+					 NULL);
+		err = pflash_nl_reply_locked(dev, info);
+	}
+	mutex_unlock(&dev->ctl_lock);
+out_put:
+	pflash_dev_put(dev);
+	return err;
+}
+
+static int pflash_nl_activate(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *epoch_attr = info->attrs[PFLASH_A_DEV_EPOCH];
+	struct pflash_dev *dev;
+	bool was_active;
+	u64 epoch;
+	int err;
+
+	dev = pflash_nl_get_dev(info);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	err = pflash_nl_lock_dev(dev, info);
+	if (err)
+		goto out_put;
+	if (epoch_attr)
+		epoch = nla_get_u64(epoch_attr);
+	was_active = dev->state == PFLASH_STATE_ACTIVE;
+	err = pflash_activate(dev, epoch_attr ? &epoch : NULL, info->extack);
+	if (!err) {
+		if (!was_active)
+			pflash_nl_notify(dev, PFLASH_CMD_ACTIVATE_NTF, info,
+					 NULL);
+		err = pflash_nl_reply_locked(dev, info);
+	} else if (err == -ESTALE || (err == -EBUSY && was_active)) {
+		/* The epoch was at fault, not the backing file's lock. */
+		NL_SET_BAD_ATTR(info->extack, epoch_attr);
+	}
+	mutex_unlock(&dev->ctl_lock);
+out_put:
+	pflash_dev_put(dev);
+	return err;
+}
+
+#define PFLASH_NL_OP(_cmd, _doit, _policy) {				\
+	.cmd		= _cmd,						\
+	.doit		= _doit,					\
+	.policy		= _policy,					\
+	.maxattr	= PFLASH_A_DEV_MAX,				\
+	.flags		= GENL_ADMIN_PERM,				\
+}
+
 static const struct genl_ops pflash_nl_ops[] = {
-	{
-		.cmd		= PFLASH_CMD_DEV_NEW,
-		.doit		= pflash_nl_dev_new,
-		.policy		= pflash_dev_new_policy,
-		.maxattr	= PFLASH_A_DEV_MAX,
-		.flags		= GENL_ADMIN_PERM,
-	},
-	{
-		.cmd		= PFLASH_CMD_DEV_DEL,
-		.doit		= pflash_nl_dev_del,
-		.policy		= pflash_dev_del_policy,
-		.maxattr	= PFLASH_A_DEV_MAX,
-		.flags		= GENL_ADMIN_PERM,
-	},
+	PFLASH_NL_OP(PFLASH_CMD_DEV_NEW, pflash_nl_dev_new,
+		     pflash_dev_new_policy),
+	PFLASH_NL_OP(PFLASH_CMD_DEV_DEL, pflash_nl_dev_del,
+		     pflash_dev_force_policy),
 	{
 		.cmd		= PFLASH_CMD_DEV_GET,
 		.doit		= pflash_nl_dev_get_doit,
@@ -338,12 +500,17 @@ static const struct genl_ops pflash_nl_ops[] = {
 		.maxattr	= PFLASH_A_DEV_MAX,
 		.flags		= GENL_ADMIN_PERM,
 	},
-	{
-		.cmd		= PFLASH_CMD_FLUSH,
-		.doit		= pflash_nl_flush,
-		.policy		= pflash_flush_policy,
-		.maxattr	= PFLASH_A_DEV_MAX,
-		.flags		= GENL_ADMIN_PERM,
+	PFLASH_NL_OP(PFLASH_CMD_FLUSH, pflash_nl_flush, pflash_flush_policy),
+	PFLASH_NL_OP(PFLASH_CMD_INACTIVATE, pflash_nl_inactivate,
+		     pflash_dev_force_policy),
+	PFLASH_NL_OP(PFLASH_CMD_ACTIVATE, pflash_nl_activate,
+		     pflash_activate_policy),
+};
+
+static const struct genl_multicast_group pflash_nl_mcgrps[] = {
+	[PFLASH_NL_MCGRP_EVENTS] = {
+		.name	= PFLASH_MCGRP_EVENTS,
+		.flags	= GENL_MCAST_CAP_NET_ADMIN,
 	},
 };
 
@@ -354,6 +521,8 @@ static struct genl_family pflash_nl_family __ro_after_init = {
 	.parallel_ops	= true,
 	.ops		= pflash_nl_ops,
 	.n_ops		= ARRAY_SIZE(pflash_nl_ops),
+	.mcgrps		= pflash_nl_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(pflash_nl_mcgrps),
 };
 
 int __init pflash_nl_register(void)

@@ -29,6 +29,7 @@
  * @backing: the backing file, or NULL; the device takes its own reference
  * @cache_mode: when writes reach @backing
  * @wb_interval_ms: period of the writeback in writeback mode, 0 for none
+ * @state: active, or inactive (the incoming side of a move)
  */
 struct pflash_config {
 	int index;
@@ -39,6 +40,7 @@ struct pflash_config {
 	struct file *backing;
 	enum pflash_cache_mode cache_mode;
 	unsigned int wb_interval_ms;
+	enum pflash_state state;
 };
 
 /**
@@ -64,6 +66,18 @@ struct pflash_config {
  * @dead: set under @ctl_lock once destroy is committed; a holder of @ref
  *	that takes @ctl_lock and finds @dead set must not touch @disk or
  *	@data.
+ *
+ * Ownership (owner.c):
+ *
+ * @state: &enum pflash_state.  Written under @ctl_lock, and for the change
+ *	to inactive with the queue frozen; read without locks by the data
+ *	path and pflash_open(), which accept writes only while active.
+ * @owner: the device holds its backing file's lock and may write the
+ *	file.  Written under @ctl_lock and @wb_lock; a writeback pass writes
+ *	nothing unless it is set.  It is set a little before @state turns
+ *	active (to write what activation owes) and cleared right after it
+ *	turns inactive.
+ * @epoch: the ownership epoch, under @ctl_lock.
  *
  * Dirty tracking and writeback (writeback.c), for a device with a writable
  * backing file:
@@ -118,13 +132,18 @@ struct pflash_dev {
 	struct mutex ctl_lock;
 	bool claimed;
 	bool dead;
+
+	enum pflash_state state;
+	bool owner;
+	u64 epoch;
 };
 
 /* main.c: the registry of devices */
 struct pflash_dev *pflash_dev_create(const struct pflash_config *cfg,
 				     struct netlink_ext_ack *extack);
-int pflash_dev_destroy(struct pflash_dev *dev, bool force,
-		       struct netlink_ext_ack *extack);
+int pflash_dev_retire(struct pflash_dev *dev, bool force,
+		      struct netlink_ext_ack *extack);
+void pflash_dev_teardown(struct pflash_dev *dev);
 struct pflash_dev *pflash_dev_get(u32 index);
 struct pflash_dev *pflash_dev_get_next(u32 *index);
 void pflash_dev_put(struct pflash_dev *dev);
@@ -137,6 +156,13 @@ static inline bool pflash_writes_back(const struct pflash_dev *dev)
 	return dev->backing && !dev->read_only;
 }
 
+/* Whether writes are accepted now; the data path calls it without locks. */
+static inline bool pflash_writable(const struct pflash_dev *dev)
+{
+	return !dev->read_only &&
+	       READ_ONCE(dev->state) == PFLASH_STATE_ACTIVE;
+}
+
 /* backing.c: the backing file */
 struct file *pflash_backing_open(u32 fd, bool read_only, struct nlattr *attr,
 				 struct netlink_ext_ack *extack);
@@ -146,6 +172,15 @@ int pflash_backing_attach(struct pflash_dev *dev, struct file *file,
 void pflash_backing_detach(struct pflash_dev *dev);
 int pflash_backing_write(struct pflash_dev *dev, u64 pos, u64 len);
 int pflash_backing_sync(struct pflash_dev *dev);
+
+/* owner.c: ownership of the backing file */
+int pflash_owner_start(struct pflash_dev *dev, enum pflash_state state,
+		       struct netlink_ext_ack *extack);
+void pflash_owner_stop(struct pflash_dev *dev);
+int pflash_activate(struct pflash_dev *dev, const u64 *epoch,
+		    struct netlink_ext_ack *extack);
+int pflash_inactivate(struct pflash_dev *dev, bool force,
+		      struct netlink_ext_ack *extack);
 
 /* writeback.c: dirty tracking and writing back */
 int pflash_wb_init(struct pflash_dev *dev);
@@ -162,6 +197,7 @@ void pflash_blk_exit(void);
 int pflash_blk_add(struct pflash_dev *dev);
 int pflash_blk_claim(struct pflash_dev *dev);
 void pflash_blk_unclaim(struct pflash_dev *dev);
+bool pflash_blk_held_exclusively(struct pflash_dev *dev);
 void pflash_blk_del(struct pflash_dev *dev);
 
 /* netlink.c: the generic netlink family */

@@ -32,7 +32,7 @@
 static void pflash_wb_arm_periodic(struct pflash_dev *dev)
 {
 	if (dev->cache_mode == PFLASH_CACHE_MODE_WRITEBACK &&
-	    dev->wb_interval_ms)
+	    dev->wb_interval_ms && READ_ONCE(dev->owner))
 		queue_delayed_work(dev->wq, &dev->periodic_work,
 				   msecs_to_jiffies(dev->wb_interval_ms));
 }
@@ -67,7 +67,9 @@ void pflash_wb_mark_dirty(struct pflash_dev *dev, u64 pos, u64 len)
  *
  * Writes, then fsyncs the backing file.  A pass with nothing to write does
  * not fsync: every earlier pass that wrote something fsynced, or failed
- * and left its granules dirty.
+ * and left its granules dirty.  A device that does not own its backing
+ * file (see owner.c) writes nothing: its pass succeeds and leaves the
+ * dirty granules as they are.
  *
  * Return: 0, or the error of the write or fsync that failed; the granules
  * of a failed pass are dirty again.
@@ -83,6 +85,8 @@ int pflash_wb_flush(struct pflash_dev *dev, bool full)
 		return 0;
 
 	mutex_lock(&dev->wb_lock);
+	if (!dev->owner)
+		goto out_unlock;
 	for (i = 0; i < nr_words; i++)
 		dev->wb_pass[i] = xchg(&dev->dirty[i], 0);
 	if (full)

@@ -22,6 +22,14 @@
 #define PFLASH_FAMILY_NAME		"pflash"
 #define PFLASH_FAMILY_VERSION		1
 
+/*
+ * The multicast group of events: a PFLASH_CMD_*_NTF message for each device
+ * that is created, destroyed, inactivated, activated, flushed (with the
+ * result) or imported into.  Joining it needs CAP_NET_ADMIN, as events
+ * carry backing-file paths.
+ */
+#define PFLASH_MCGRP_EVENTS		"events"
+
 /* Limits of the device model. */
 #define PFLASH_INDEX_MAX		1023		/* highest device index */
 #define PFLASH_SIZE_MAX			(1ULL << 30)	/* 1 GiB */
@@ -46,6 +54,21 @@
 enum pflash_cache_mode {
 	PFLASH_CACHE_MODE_WRITETHROUGH,
 	PFLASH_CACHE_MODE_WRITEBACK,
+};
+
+/**
+ * enum pflash_state - who owns the backing file
+ * @PFLASH_STATE_ACTIVE: the device serves reads and writes and owns its
+ *	backing file: it holds an OFD lock on it, exclusive for a writable
+ *	device and shared for a read-only one.
+ * @PFLASH_STATE_INACTIVE: the device serves reads only.  Opening it for
+ *	writing fails with EROFS, a write that still reaches it fails with
+ *	EIO, and nothing is ever written to the backing file: not on flush,
+ *	not on destroy, not on module unload.  It holds no lock.
+ */
+enum pflash_state {
+	PFLASH_STATE_ACTIVE,
+	PFLASH_STATE_INACTIVE,
 };
 
 /**
@@ -89,9 +112,19 @@ enum pflash_cache_mode {
  *	succeeded.
  * @PFLASH_A_DEV_FLUSH_FULL: u8, 0 or 1, %PFLASH_CMD_FLUSH only: write the
  *	entire device to the backing file, not only its dirty blocks.
- * @PFLASH_A_DEV_FORCE: u8, 0 or 1, %PFLASH_CMD_DEV_DEL only: destroy the
+ * @PFLASH_A_DEV_FORCE: u8, 0 or 1.  In %PFLASH_CMD_DEV_DEL: destroy the
  *	device even if its final writeback fails, discarding the dirty data
- *	(the kernel log says how much).
+ *	(the kernel log says how much).  In %PFLASH_CMD_INACTIVATE:
+ *	inactivate even if the device is held exclusively (mounted, or
+ *	claimed by another driver), whose writes will then fail.
+ * @PFLASH_A_DEV_STATE: u32, &enum pflash_state.  In %PFLASH_CMD_DEV_NEW,
+ *	%PFLASH_STATE_INACTIVE creates the device inactive: the incoming side
+ *	of a move.  Active by default.
+ * @PFLASH_A_DEV_EPOCH: u64, the ownership epoch.  Starts at 0; every
+ *	activation sets it, to the epoch %PFLASH_CMD_ACTIVATE names or else
+ *	to one more than before.
+ * @PFLASH_A_DEV_FLUSH_ERROR: u32, %PFLASH_CMD_FLUSH_NTF only: the errno
+ *	(positive) the flush failed with, 0 if it succeeded.
  */
 enum {
 	PFLASH_A_DEV_INDEX = 1,
@@ -108,6 +141,9 @@ enum {
 	PFLASH_A_DEV_WRITEBACK_ERROR,
 	PFLASH_A_DEV_FLUSH_FULL,
 	PFLASH_A_DEV_FORCE,
+	PFLASH_A_DEV_STATE,
+	PFLASH_A_DEV_EPOCH,
+	PFLASH_A_DEV_FLUSH_ERROR,
 
 	__PFLASH_A_DEV_MAX,
 	PFLASH_A_DEV_MAX = (__PFLASH_A_DEV_MAX - 1)
@@ -119,13 +155,15 @@ enum {
  * @PFLASH_CMD_DEV_NEW: create a device.  Takes, all optional,
  *	@PFLASH_A_DEV_INDEX, @PFLASH_A_DEV_SIZE, @PFLASH_A_DEV_BLOCK_SIZE,
  *	@PFLASH_A_DEV_ERASE_SIZE, @PFLASH_A_DEV_READ_ONLY,
- *	@PFLASH_A_DEV_BACKING_FD, @PFLASH_A_DEV_CACHE_MODE and
- *	@PFLASH_A_DEV_WRITEBACK_INTERVAL.  Without a backing file the size
- *	is required and the device reads as erased flash (0xff).  With one,
- *	the device's contents are loaded from the file's first bytes, and
- *	the size defaults to the file's size; a file shorter than the size
- *	is refused.  Replies with the new device, in the form of a
- *	%PFLASH_CMD_DEV_GET reply.
+ *	@PFLASH_A_DEV_BACKING_FD, @PFLASH_A_DEV_CACHE_MODE,
+ *	@PFLASH_A_DEV_WRITEBACK_INTERVAL and @PFLASH_A_DEV_STATE.  Without
+ *	a backing file the size is required and the device reads as erased
+ *	flash (0xff).  With one, the device's contents are loaded from the
+ *	file's first bytes, and the size defaults to the file's size; a file
+ *	shorter than the size is refused.  A device created active with a
+ *	backing file takes the file's lock, and is refused with EBUSY if
+ *	another owner holds it.  Replies with the new device, in the form of
+ *	a %PFLASH_CMD_DEV_GET reply.
  * @PFLASH_CMD_DEV_DEL: destroy the device named by @PFLASH_A_DEV_INDEX.
  *	Refused with EBUSY while the device is open (mounted, held by a
  *	process, or claimed by another driver).  Dirty blocks are written
@@ -134,8 +172,9 @@ enum {
  * @PFLASH_CMD_DEV_GET: describe the device named by @PFLASH_A_DEV_INDEX, or,
  *	as a dump, every device in index order.  A reply carries
  *	@PFLASH_A_DEV_INDEX, @PFLASH_A_DEV_SIZE, @PFLASH_A_DEV_BLOCK_SIZE,
- *	@PFLASH_A_DEV_ERASE_SIZE and @PFLASH_A_DEV_READ_ONLY, and for a
- *	device with a backing file, @PFLASH_A_DEV_BACKING_PATH,
+ *	@PFLASH_A_DEV_ERASE_SIZE, @PFLASH_A_DEV_READ_ONLY,
+ *	@PFLASH_A_DEV_STATE and @PFLASH_A_DEV_EPOCH, and for a device with a
+ *	backing file, @PFLASH_A_DEV_BACKING_PATH,
  *	@PFLASH_A_DEV_DIRTY_BYTES and @PFLASH_A_DEV_WRITEBACK_ERROR; for a
  *	writable one also @PFLASH_A_DEV_CACHE_MODE, and in writeback mode
  *	@PFLASH_A_DEV_WRITEBACK_INTERVAL.
@@ -144,13 +183,43 @@ enum {
  *	@PFLASH_A_DEV_FLUSH_FULL, then fsync the file.  On failure the blocks
  *	stay dirty and the command fails with the error (EIO, ENOSPC, ...).
  *	A device without a backing file, or a read-only one, has nothing to
- *	write: the command succeeds and writes nothing.
+ *	write: the command succeeds and writes nothing.  So does an inactive
+ *	device, which wrote everything back when it was inactivated; but a
+ *	full flush of an inactive device is refused with EROFS.
+ * @PFLASH_CMD_INACTIVATE: give up ownership of the backing file.  Waits for
+ *	the requests in flight, writes back every dirty block and fsyncs,
+ *	then turns the device inactive and drops its lock.  If the writeback
+ *	fails, the device stays active and the command fails with the
+ *	error.  Refused with EBUSY while the device is held exclusively,
+ *	unless @PFLASH_A_DEV_FORCE is 1.  Inactivating an inactive device
+ *	succeeds and changes nothing.  Replies with the device.
+ * @PFLASH_CMD_ACTIVATE: take ownership of the backing file.  Takes
+ *	@PFLASH_A_DEV_INDEX and, optionally, @PFLASH_A_DEV_EPOCH, which must
+ *	be greater than the device's epoch (else ESTALE).  Takes the file's
+ *	lock (EBUSY if another owner holds it), then writes owed data
+ *	before accepting writes; if that fails, the device stays inactive.
+ *	Activating an active device succeeds and changes nothing, if it
+ *	names no epoch or the device's own.  Replies with the device.
+ * @PFLASH_CMD_DEV_NEW_NTF: event: a device was created.  Carries the
+ *	device, as a %PFLASH_CMD_DEV_GET reply does, as do all events.
+ * @PFLASH_CMD_DEV_DEL_NTF: event: a device was destroyed.
+ * @PFLASH_CMD_INACTIVATE_NTF: event: a device turned inactive.
+ * @PFLASH_CMD_ACTIVATE_NTF: event: a device turned active.
+ * @PFLASH_CMD_FLUSH_NTF: event: %PFLASH_CMD_FLUSH ran; also carries
+ *	@PFLASH_A_DEV_FLUSH_FULL and @PFLASH_A_DEV_FLUSH_ERROR.
  */
 enum {
 	PFLASH_CMD_DEV_NEW = 1,
 	PFLASH_CMD_DEV_DEL,
 	PFLASH_CMD_DEV_GET,
 	PFLASH_CMD_FLUSH,
+	PFLASH_CMD_INACTIVATE,
+	PFLASH_CMD_ACTIVATE,
+	PFLASH_CMD_DEV_NEW_NTF,
+	PFLASH_CMD_DEV_DEL_NTF,
+	PFLASH_CMD_INACTIVATE_NTF,
+	PFLASH_CMD_ACTIVATE_NTF,
+	PFLASH_CMD_FLUSH_NTF,
 
 	__PFLASH_CMD_MAX,
 	PFLASH_CMD_MAX = (__PFLASH_CMD_MAX - 1)

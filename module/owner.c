@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pflash: ownership of the backing file, the active and inactive states.
+ *
+ * Only one side may own, and so write, a backing file at any time.  An
+ * active device owns its backing file and holds an OFD lock on it (a
+ * shared one if the device is read-only), so that no second device, on
+ * this host or through a network filesystem, can also own it.  An inactive
+ * device serves reads only and never writes its backing file.
+ *
+ * The transitions run under the device's ctl_lock, one function each:
+ *
+ * inactivate: write back the page cache, then freeze the queue, which
+ *	waits for the requests in flight and holds new ones; write back every
+ *	dirty block and fsync; only then turn inactive, give up the file, and
+ *	let the held requests in (they find the device inactive).  If the
+ *	writeback fails, the device stays active.
+ *
+ * activate: take the file's lock, then turn active.  If that fails, the
+ *	device stays inactive.
+ */
+#include <linux/blk-mq.h>
+#include <linux/blkdev.h>
+#include <linux/fs.h>
+
+#include "compat.h"
+#include "pflash.h"
+
+static int pflash_owner_lock(struct pflash_dev *dev)
+{
+	struct file_lock fl;
+	int err;
+
+	pflash_ofd_lock_init(&fl, dev->backing,
+			     dev->read_only ? F_RDLCK : F_WRLCK);
+	err = vfs_lock_file(dev->backing, F_SETLK, &fl, NULL);
+	return err == -EAGAIN ? -EBUSY : err;
+}
+
+/* Unlocking the whole file allocates nothing, so it cannot fail. */
+static void pflash_owner_unlock(struct pflash_dev *dev)
+{
+	struct file_lock fl;
+
+	pflash_ofd_lock_init(&fl, dev->backing, F_UNLCK);
+	vfs_lock_file(dev->backing, F_SETLK, &fl, NULL);
+}
+
+/* Become the owner of the backing file, if there is one. */
+static int pflash_owner_take(struct pflash_dev *dev,
+			     struct netlink_ext_ack *extack)
+{
+	int err;
+
+	if (!dev->backing)
+		return 0;
+	err = pflash_owner_lock(dev);
+	if (err == -EBUSY) {
+		NL_SET_ERR_MSG(extack,
+			       "another owner holds the backing file's lock");
+		return err;
+	}
+	if (err) {
+		NL_SET_ERR_MSG(extack, "could not lock the backing file");
+		return err;
+	}
+	mutex_lock(&dev->wb_lock);
+	WRITE_ONCE(dev->owner, true);
+	mutex_unlock(&dev->wb_lock);
+	return 0;
+}
+
+static void pflash_owner_give_up(struct pflash_dev *dev)
+{
+	if (!dev->owner)
+		return;
+	mutex_lock(&dev->wb_lock);
+	WRITE_ONCE(dev->owner, false);
+	mutex_unlock(&dev->wb_lock);
+	pflash_owner_unlock(dev);
+}
+
+/**
+ * pflash_owner_start() - set up the ownership of a new device
+ * @dev: the device, with its backing file attached and writeback set up
+ * @state: the state to start in
+ * @extack: where to say why it failed
+ */
+int pflash_owner_start(struct pflash_dev *dev, enum pflash_state state,
+		       struct netlink_ext_ack *extack)
+{
+	int err;
+
+	dev->state = state;
+	if (state != PFLASH_STATE_ACTIVE)
+		return 0;
+	err = pflash_owner_take(dev, extack);
+	if (err == -EBUSY)
+		NL_SET_ERR_MSG(extack,
+			       "another owner holds the backing file's lock; create the device inactive");
+	return err;
+}
+
+/* Undo pflash_owner_start(), after the final writeback. */
+void pflash_owner_stop(struct pflash_dev *dev)
+{
+	pflash_owner_give_up(dev);
+}
+
+/**
+ * pflash_inactivate() - give up ownership of the backing file
+ * @dev: the device; called with its ctl_lock held
+ * @force: even if the device is held exclusively
+ * @extack: where to say why it failed
+ *
+ * Return: 0 when the device is inactive, also if it was already; else the
+ * device is still active.
+ */
+int pflash_inactivate(struct pflash_dev *dev, bool force,
+		      struct netlink_ext_ack *extack)
+{
+	struct request_queue *q = dev->disk->queue;
+	int err;
+
+	lockdep_assert_held(&dev->ctl_lock);
+	if (dev->state == PFLASH_STATE_INACTIVE)
+		return 0;
+	if (!force && pflash_blk_held_exclusively(dev)) {
+		NL_SET_ERR_MSG(extack,
+			       "the device is held exclusively (mounted?); its writes would fail: force it to inactivate anyway");
+		return -EBUSY;
+	}
+
+	/*
+	 * Writes acknowledged into the page cache come down first; writes
+	 * that race with us are written back below, or find us inactive.
+	 */
+	sync_blockdev(dev->disk->part0);
+	blk_mq_freeze_queue(q);
+	err = pflash_wb_flush(dev, false);
+	if (err) {
+		NL_SET_ERR_MSG(extack,
+			       "writing back to the backing file failed; the device stays active");
+		goto out_unfreeze;
+	}
+	WRITE_ONCE(dev->state, PFLASH_STATE_INACTIVE);
+	/* The lock goes only now, after the writeback. */
+	pflash_owner_give_up(dev);
+out_unfreeze:
+	blk_mq_unfreeze_queue(q);
+	return err;
+}
+
+/**
+ * pflash_activate() - take ownership of the backing file
+ * @dev: the device; called with its ctl_lock held
+ * @epoch: the epoch to take, or NULL for one more than the device's
+ * @extack: where to say why it failed
+ *
+ * Return: 0 when the device is active, also if it was already (at @epoch,
+ * if one is named); else the device is still inactive.
+ */
+int pflash_activate(struct pflash_dev *dev, const u64 *epoch,
+		    struct netlink_ext_ack *extack)
+{
+	int err;
+
+	lockdep_assert_held(&dev->ctl_lock);
+	if (dev->state == PFLASH_STATE_ACTIVE) {
+		if (epoch && *epoch != dev->epoch) {
+			NL_SET_ERR_MSG(extack,
+				       "the device is already active, at another epoch");
+			return -EBUSY;
+		}
+		return 0;
+	}
+	if (epoch && *epoch <= dev->epoch) {
+		NL_SET_ERR_MSG(extack,
+			       "stale epoch: it must be greater than the device's");
+		return -ESTALE;
+	}
+
+	err = pflash_owner_take(dev, extack);
+	if (err)
+		return err;
+	dev->epoch = epoch ? *epoch : dev->epoch + 1;
+	WRITE_ONCE(dev->state, PFLASH_STATE_ACTIVE);
+	return 0;
+}
