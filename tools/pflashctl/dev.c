@@ -10,14 +10,14 @@
 
 static void dev_help(FILE *out)
 {
-	fprintf(out, "A <device> is " CTL_DEV_NAME "N, " CTL_DEV_DIR CTL_DEV_NAME
-		"N or N.\n");
+	fprintf(out, "A <device> is %sN, %sN or N.\n", CTL_DEV_NAME,
+		CTL_DEV_DIR CTL_DEV_NAME);
 }
 
 static void size_help(FILE *out)
 {
-	fprintf(out, "<size> is a number of bytes, optionally followed by K, M "
-		"or G (or KiB,\nMiB, GiB): 1K is 1024 bytes.\n");
+	fprintf(out, "<size> is a number of bytes, optionally followed by K, M or G (or KiB,\n");
+	fprintf(out, "MiB, GiB): 1K is 1024 bytes.\n");
 }
 
 static int create_run(const struct ctl_cmd *cmd, int argc, char **argv)
@@ -96,13 +96,15 @@ const struct ctl_cmd ctl_create = {
 	.summary	= "create a device",
 	.options	= (const struct ctl_opt_help[]) {
 		{ "-s, --size <size>", "size of the device (required)" },
-		{ "    --block-size <size>", "logical block size: 512 or 4096 "
-		  "(default " CTL_STR(PFLASH_BLOCK_SIZE_DEFAULT) ")" },
-		{ "    --erase-size <size>", "erase-block size (default "
+		{ "    --block-size <size>",
+		  "logical block size: 512 or 4096 (default "
+		  CTL_STR(PFLASH_BLOCK_SIZE_DEFAULT) ")" },
+		{ "    --erase-size <size>",
+		  "erase-block size (default "
 		  CTL_STR(PFLASH_ERASE_SIZE_DEFAULT) ")" },
 		{ "-r, --read-only", "create a read-only device" },
-		{ "    --index <N>", "create " CTL_DEV_DIR CTL_DEV_NAME "N "
-		  "(default: the lowest free index)" },
+		{ "    --index <N>",
+		  "create " CTL_DEV_DIR CTL_DEV_NAME "N (default: the lowest free index)" },
 		{ "    --show", "print the new device's path" },
 		{ NULL }
 	},
@@ -163,8 +165,8 @@ static int list_add(const struct pflash_dev *dev, void *arg)
 static void list_help(FILE *out)
 {
 	dev_help(out);
-	fprintf(out, "\n<list> is a comma-separated list of columns; with a "
-		"leading '+', they are\nprinted after the default ones.\n");
+	fprintf(out, "\n<list> is a comma-separated list of columns; with a leading '+',\n");
+	fprintf(out, "they are printed after the default ones.\n");
 	fprintf(out, "\nAvailable output columns:\n");
 	dev_table_help(out);
 }
@@ -185,7 +187,7 @@ static int list_run(const struct ctl_cmd *cmd, int argc, char **argv)
 	const char *cols = NULL, *bad;
 	char names[256];
 	struct pflash_nl *h;
-	int c, ret, badlen;
+	int c, ret, err, badlen;
 
 	while ((c = ctl_getopt(cmd, argc, argv, "Jo:nbrh", longopts)) != -1) {
 		switch (c) {
@@ -235,9 +237,9 @@ static int list_run(const struct ctl_cmd *cmd, int argc, char **argv)
 
 	/* A failed dump prints nothing; "list DEV..." what it found. */
 	if (l.table && (argc ? l.rows : !ret)) {
-		c = dev_table_print(l.table);
-		if (c)
-			ret = ctl_report(cmd, NULL, h, c);
+		err = dev_table_print(l.table);
+		if (err)
+			ret = ctl_report(cmd, NULL, h, err);
 	}
 	dev_table_free(l.table);
 	pflash_nl_close(h);

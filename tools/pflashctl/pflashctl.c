@@ -42,7 +42,7 @@ static const struct ctl_opt_help main_options[] = {
 };
 
 /* Print "pflashctl: CMD: DEV: message" to stderr; @cmd, @dev may be NULL. */
-static void __attribute__((format(printf, 3, 0)))
+static void __printf(3, 0)
 vmsg(const struct ctl_cmd *cmd, const char *dev, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "%s: ", program_invocation_short_name);
@@ -54,7 +54,7 @@ vmsg(const struct ctl_cmd *cmd, const char *dev, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
-static void __attribute__((format(printf, 3, 4)))
+static void __printf(3, 4)
 msg(const struct ctl_cmd *cmd, const char *dev, const char *fmt, ...)
 {
 	va_list ap;
@@ -179,7 +179,7 @@ static int parse_number(const char *s, bool units, uint64_t max,
 }
 
 static uint64_t number_arg(const struct ctl_cmd *cmd, const char *what,
-			  const char *arg, bool units, uint64_t max)
+			   const char *arg, bool units, uint64_t max)
 {
 	const char *kind = units ? "size" : "number";
 	uint64_t val;
@@ -228,9 +228,8 @@ uint32_t ctl_dev_arg(const struct ctl_cmd *cmd, const char *arg)
 	/* A device has one name: refuse leading zeros. */
 	if ((num[0] == '0' && num[1]) ||
 	    parse_number(num, false, UINT32_MAX, &index))
-		ctl_usage_error(cmd, "invalid device '%s' (expected "
-				CTL_DEV_NAME "N, " CTL_DEV_DIR CTL_DEV_NAME
-				"N or N)", arg);
+		ctl_usage_error(cmd, "invalid device '%s' (expected %sN, %sN or N)",
+				arg, CTL_DEV_NAME, CTL_DEV_DIR CTL_DEV_NAME);
 	return index;
 }
 
@@ -271,8 +270,8 @@ int ctl_open(const struct ctl_cmd *cmd, struct pflash_nl **hp)
 
 	ret = pflash_nl_open(hp);
 	if (ret == -ENOENT) {
-		msg(cmd, NULL, "the pflash module is not loaded "
-		    "(load it with: modprobe pflash)");
+		msg(cmd, NULL,
+		    "the pflash module is not loaded (load it with: modprobe pflash)");
 		return CTL_EXIT_NOMODULE;
 	}
 	if (ret) {

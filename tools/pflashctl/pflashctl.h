@@ -29,6 +29,8 @@ enum ctl_exit {
 #define CTL_DEV_FMT		CTL_DEV_DIR CTL_DEV_NAME "%" PRIu32
 #define CTL_DEV_PATH_MAX	sizeof(CTL_DEV_DIR CTL_DEV_NAME "4294967295")
 
+#define __printf(a, b)		__attribute__((format(printf, a, b)))
+
 #define CTL_STR(x)		CTL_STR_(x)
 #define CTL_STR_(x)		#x
 
@@ -72,7 +74,7 @@ int ctl_getopt(const struct ctl_cmd *cmd, int argc, char **argv,
 
 /* Print a usage error about @cmd and exit with CTL_EXIT_USAGE. */
 noreturn void ctl_usage_error(const struct ctl_cmd *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+	__printf(2, 3);
 
 /*
  * Option and argument values; each one exits with a usage error naming

@@ -24,6 +24,7 @@
 #include "../pflashctl.h"
 
 #define FAKE_DEVS_MAX	16
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 struct fake {
 	struct pflash_nl_ack ack;
@@ -39,8 +40,6 @@ static const int dev_attrs[] = {
 	PFLASH_A_DEV_READ_ONLY,
 };
 
-#define NATTRS	(sizeof(dev_attrs) / sizeof(dev_attrs[0]))
-
 static void parse_devs(struct fake *f, char *s)
 {
 	char *dev, *field, *save_dev, *save_field;
@@ -51,7 +50,7 @@ static void parse_devs(struct fake *f, char *s)
 		struct pflash_dev *d = &f->devs[f->ndevs++];
 
 		field = strtok_r(dev, ":", &save_field);
-		for (i = 0; field && i < NATTRS; i++) {
+		for (i = 0; field && i < ARRAY_SIZE(dev_attrs); i++) {
 			if (strcmp(field, "-"))
 				pflash_dev_set(d, dev_attrs[i],
 					       strtoull(field, NULL, 0));
@@ -111,7 +110,7 @@ static int request(struct fake *f, const char *cmd,
 		if (!out)
 			return -errno;
 		fputs(cmd, out);
-		for (i = 0; req && i < NATTRS; i++)
+		for (i = 0; req && i < ARRAY_SIZE(dev_attrs); i++)
 			if (pflash_dev_has(req, dev_attrs[i]))
 				fprintf(out, " %s=%" PRIu64,
 					pflash_dev_attr_name(dev_attrs[i]),
@@ -126,8 +125,9 @@ static int request(struct fake *f, const char *cmd,
 		unsigned int attr = 0, miss_type = 0;
 		int n = 0;
 
-		sscanf(error, "%d:%u:%u:%n", &ack->error, &attr, &miss_type,
-		       &n);
+		if (sscanf(error, "%d:%u:%u:%n", &ack->error, &attr,
+			   &miss_type, &n) < 3)
+			return -EINVAL;
 		ack->attr = attr;
 		ack->miss_type = miss_type;
 		if (n)

@@ -364,7 +364,7 @@ static void dev_put_then_parse(void)
 	EXPECT(back.attrs == dev.attrs);
 	EXPECT(back.size == 1ULL << 30);
 	EXPECT(back.erase_size == 262144);
-	EXPECT(back.read_only == true);
+	EXPECT(back.read_only);
 	EXPECT(pflash_dev_get(&back, PFLASH_A_DEV_READ_ONLY) == 1);
 	EXPECT(pflash_dev_get(&back, PFLASH_A_DEV_SIZE) == 1ULL << 30);
 
