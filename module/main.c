@@ -7,6 +7,7 @@
 
 #include <linux/idr.h>
 #include <linux/log2.h>
+#include <linux/uuid.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -173,6 +174,10 @@ struct pflash_dev *pflash_dev_create(const struct pflash_config *cfg,
 	dev->read_only = cfg->read_only;
 	dev->cache_mode = cfg->cache_mode;
 	dev->wb_interval_ms = cfg->wb_interval_ms;
+	if (memchr_inv(cfg->uuid, 0, sizeof(cfg->uuid)))
+		memcpy(dev->uuid, cfg->uuid, sizeof(dev->uuid));
+	else
+		generate_random_uuid(dev->uuid);
 	kref_init(&dev->ref);
 	mutex_init(&dev->ctl_lock);
 
@@ -280,6 +285,7 @@ int pflash_dev_retire(struct pflash_dev *dev, bool force,
 		goto out_unlock;
 	}
 	dev->dead = true;
+	pflash_import_abort(dev);
 out_unlock:
 	mutex_unlock(&dev->ctl_lock);
 	return err;

@@ -52,6 +52,7 @@ static const struct nla_policy pflash_dev_new_policy[PFLASH_A_DEV_MAX + 1] = {
 		NLA_POLICY_FULL_RANGE(NLA_U32, &pflash_wb_interval_range),
 	[PFLASH_A_DEV_STATE]	  = NLA_POLICY_MAX(NLA_U32,
 						   PFLASH_STATE_INACTIVE),
+	[PFLASH_A_DEV_UUID]	  = NLA_POLICY_EXACT_LEN(PFLASH_UUID_LEN),
 };
 
 static const struct nla_policy pflash_dev_index_policy[PFLASH_A_DEV_MAX + 1] = {
@@ -72,6 +73,13 @@ static const struct nla_policy pflash_flush_policy[PFLASH_A_DEV_MAX + 1] = {
 static const struct nla_policy pflash_activate_policy[PFLASH_A_DEV_MAX + 1] = {
 	[PFLASH_A_DEV_INDEX]	= PFLASH_POLICY_INDEX,
 	[PFLASH_A_DEV_EPOCH]	= { .type = NLA_U64 },
+};
+
+static const struct nla_policy pflash_import_policy[PFLASH_A_DEV_MAX + 1] = {
+	[PFLASH_A_DEV_INDEX]	     = PFLASH_POLICY_INDEX,
+	[PFLASH_A_DEV_STREAM_OFFSET] = { .type = NLA_U64 },
+	[PFLASH_A_DEV_STREAM_DATA]   = { .type = NLA_BINARY,
+					 .len = PFLASH_STREAM_CHUNK_MAX },
 };
 
 enum pflash_nl_mcgrp {
@@ -103,7 +111,9 @@ static int pflash_nl_put_dev(struct sk_buff *skb, struct pflash_dev *dev)
 	    nla_put_u8(skb, PFLASH_A_DEV_READ_ONLY, dev->read_only) ||
 	    nla_put_u32(skb, PFLASH_A_DEV_STATE, dev->state) ||
 	    nla_put_u64_64bit(skb, PFLASH_A_DEV_EPOCH, dev->epoch,
-			      PFLASH_A_DEV_PAD))
+			      PFLASH_A_DEV_PAD) ||
+	    nla_put(skb, PFLASH_A_DEV_UUID, sizeof(dev->uuid), dev->uuid) ||
+	    nla_put_u8(skb, PFLASH_A_DEV_FLUSH_PENDING, dev->flush_pending))
 		return -EMSGSIZE;
 	if (dev->backing &&
 	    (nla_put_string(skb, PFLASH_A_DEV_BACKING_PATH, dev->backing_path) ||
@@ -294,6 +304,8 @@ static int pflash_nl_dev_new(struct sk_buff *skb, struct genl_info *info)
 		cfg.erase_size = nla_get_u32(attrs[PFLASH_A_DEV_ERASE_SIZE]);
 	if (attrs[PFLASH_A_DEV_STATE])
 		cfg.state = nla_get_u32(attrs[PFLASH_A_DEV_STATE]);
+	if (attrs[PFLASH_A_DEV_UUID])
+		nla_memcpy(cfg.uuid, attrs[PFLASH_A_DEV_UUID], sizeof(cfg.uuid));
 	cfg.read_only = pflash_nl_flag(info, PFLASH_A_DEV_READ_ONLY);
 	err = pflash_nl_parse_backing(&cfg, info);
 	if (err)
@@ -479,6 +491,137 @@ out_put:
 	return err;
 }
 
+/* cb->args[0]: the device; cb->args[1]: its export. */
+static int pflash_nl_export_start(struct netlink_callback *cb)
+{
+	struct nlattr **attrs = pflash_dump_attrs(cb);
+	struct nlattr *attr = attrs[PFLASH_A_DEV_INDEX];
+	struct pflash_export *ex = NULL;
+	struct pflash_dev *dev;
+	int err = 0;
+
+	if (NL_REQ_ATTR_CHECK(cb->extack, NULL, attrs, PFLASH_A_DEV_INDEX)) {
+		NL_SET_ERR_MSG(cb->extack, "the device index is missing");
+		return -EINVAL;
+	}
+	dev = pflash_dev_get(nla_get_u32(attr));
+	if (!dev) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, attr, "no such device");
+		return -ENODEV;
+	}
+	mutex_lock(&dev->ctl_lock);
+	if (dev->dead) {
+		NL_SET_ERR_MSG(cb->extack, "the device is being destroyed");
+		err = -ENODEV;
+	} else {
+		ex = pflash_export_start(dev);
+		if (!ex)
+			err = -ENOMEM;
+	}
+	mutex_unlock(&dev->ctl_lock);
+	if (err) {
+		pflash_dev_put(dev);
+		return err;
+	}
+	cb->args[0] = (unsigned long)dev;
+	cb->args[1] = (unsigned long)ex;
+	return 0;
+}
+
+/* One message per round, with as much of the stream as fits in it. */
+static int pflash_nl_export_dumpit(struct sk_buff *skb,
+				   struct netlink_callback *cb)
+{
+	struct pflash_dev *dev = (struct pflash_dev *)cb->args[0];
+	struct pflash_export *ex = (struct pflash_export *)cb->args[1];
+	struct nlattr *data;
+	u64 offset;
+	int room;
+	void *hdr;
+	u32 n;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &pflash_nl_family, NLM_F_MULTI, PFLASH_CMD_EXPORT);
+	if (!hdr)
+		return -EMSGSIZE;
+	mutex_lock(&dev->ctl_lock);
+	if (dev->dead) {
+		mutex_unlock(&dev->ctl_lock);
+		genlmsg_cancel(skb, hdr);
+		NL_SET_ERR_MSG(cb->extack,
+			       "the device was destroyed during the export");
+		return -ENODEV;
+	}
+	offset = pflash_export_offset(ex);
+	room = skb_tailroom(skb) - nla_total_size(sizeof(u32)) -
+	       nla_total_size_64bit(sizeof(u64)) - nla_total_size(0);
+	room = min(room, PFLASH_STREAM_CHUNK_MAX);
+	if (room <= 0 || nla_put_u32(skb, PFLASH_A_DEV_INDEX, dev->index) ||
+	    nla_put_u64_64bit(skb, PFLASH_A_DEV_STREAM_OFFSET, offset,
+			      PFLASH_A_DEV_PAD) ||
+	    !(data = nla_reserve(skb, PFLASH_A_DEV_STREAM_DATA, room))) {
+		mutex_unlock(&dev->ctl_lock);
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	n = pflash_export_read(ex, nla_data(data), room);
+	mutex_unlock(&dev->ctl_lock);
+	if (!n) {
+		/* The stream is complete: end the dump. */
+		genlmsg_cancel(skb, hdr);
+		return 0;
+	}
+	if (n < room) {
+		data->nla_len = nla_attr_size(n);
+		nlmsg_trim(skb, (u8 *)data + nla_total_size(n));
+	}
+	genlmsg_end(skb, hdr);
+	return skb->len;
+}
+
+static int pflash_nl_export_done(struct netlink_callback *cb)
+{
+	struct pflash_dev *dev = (struct pflash_dev *)cb->args[0];
+
+	if (dev) {
+		pflash_export_free((struct pflash_export *)cb->args[1]);
+		pflash_dev_put(dev);
+	}
+	return 0;
+}
+
+static int pflash_nl_import(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *data = info->attrs[PFLASH_A_DEV_STREAM_DATA];
+	struct pflash_dev *dev;
+	bool committed;
+	int err;
+
+	if (pflash_nl_missing(info, PFLASH_A_DEV_STREAM_OFFSET,
+			      "the stream offset is missing") ||
+	    pflash_nl_missing(info, PFLASH_A_DEV_STREAM_DATA,
+			      "the stream data is missing"))
+		return -EINVAL;
+	dev = pflash_nl_get_dev(info);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	err = pflash_nl_lock_dev(dev, info);
+	if (err)
+		goto out_put;
+	err = pflash_import(dev, info->snd_portid,
+			    nla_get_u64(info->attrs[PFLASH_A_DEV_STREAM_OFFSET]),
+			    nla_data(data), nla_len(data), &committed,
+			    info->extack);
+	if (!err && committed) {
+		pflash_nl_notify(dev, PFLASH_CMD_IMPORT_NTF, info, NULL);
+		err = pflash_nl_reply_locked(dev, info);
+	}
+	mutex_unlock(&dev->ctl_lock);
+out_put:
+	pflash_dev_put(dev);
+	return err;
+}
+
 #define PFLASH_NL_OP(_cmd, _doit, _policy) {				\
 	.cmd		= _cmd,						\
 	.doit		= _doit,					\
@@ -505,6 +648,17 @@ static const struct genl_ops pflash_nl_ops[] = {
 		     pflash_dev_force_policy),
 	PFLASH_NL_OP(PFLASH_CMD_ACTIVATE, pflash_nl_activate,
 		     pflash_activate_policy),
+	{
+		.cmd		= PFLASH_CMD_EXPORT,
+		.start		= pflash_nl_export_start,
+		.dumpit		= pflash_nl_export_dumpit,
+		.done		= pflash_nl_export_done,
+		.policy		= pflash_dev_index_policy,
+		.maxattr	= PFLASH_A_DEV_MAX,
+		.flags		= GENL_ADMIN_PERM,
+	},
+	PFLASH_NL_OP(PFLASH_CMD_IMPORT, pflash_nl_import,
+		     pflash_import_policy),
 };
 
 static const struct genl_multicast_group pflash_nl_mcgrps[] = {
@@ -525,12 +679,36 @@ static struct genl_family pflash_nl_family __ro_after_init = {
 	.n_mcgrps	= ARRAY_SIZE(pflash_nl_mcgrps),
 };
 
+/* A generic netlink socket closed: end the imports it was sending. */
+static int pflash_nl_sock_release(struct notifier_block *nb,
+				  unsigned long event, void *ptr)
+{
+	struct netlink_notify *n = ptr;
+
+	if (event == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC)
+		pflash_import_release(n->portid);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block pflash_nl_notifier = {
+	.notifier_call = pflash_nl_sock_release,
+};
+
 int __init pflash_nl_register(void)
 {
-	return genl_register_family(&pflash_nl_family);
+	int err;
+
+	err = netlink_register_notifier(&pflash_nl_notifier);
+	if (err)
+		return err;
+	err = genl_register_family(&pflash_nl_family);
+	if (err)
+		netlink_unregister_notifier(&pflash_nl_notifier);
+	return err;
 }
 
 void pflash_nl_unregister(void)
 {
 	genl_unregister_family(&pflash_nl_family);
+	netlink_unregister_notifier(&pflash_nl_notifier);
 }

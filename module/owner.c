@@ -16,8 +16,12 @@
  *	let the held requests in (they find the device inactive).  If the
  *	writeback fails, the device stays active.
  *
- * activate: take the file's lock, then turn active.  If that fails, the
- *	device stays inactive.
+ * activate: take the file's lock; if an import left the device owing its
+ *	backing file a full flush, write the entire device and fsync; only
+ *	then turn active.  If either fails, the device stays inactive and
+ *	still owes the flush.  The flush is deferred to activation, not done
+ *	at import, because until then the device does not own the file:
+ *	with shared storage the other side may still be using it.
  */
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
@@ -183,7 +187,20 @@ int pflash_activate(struct pflash_dev *dev, const u64 *epoch,
 	err = pflash_owner_take(dev, extack);
 	if (err)
 		return err;
+	if (dev->flush_pending) {
+		err = pflash_wb_flush(dev, true);
+		if (err) {
+			pflash_owner_give_up(dev);
+			NL_SET_ERR_MSG(extack,
+				       "writing the device to its backing file failed; it stays inactive and still owes the flush");
+			return err;
+		}
+		dev->flush_pending = false;
+	}
+	/* An unfinished import would no longer find the device inactive. */
+	pflash_import_abort(dev);
 	dev->epoch = epoch ? *epoch : dev->epoch + 1;
+	dev->content_gen++;
 	WRITE_ONCE(dev->state, PFLASH_STATE_ACTIVE);
 	return 0;
 }

@@ -30,6 +30,7 @@
  * @cache_mode: when writes reach @backing
  * @wb_interval_ms: period of the writeback in writeback mode, 0 for none
  * @state: active, or inactive (the incoming side of a move)
+ * @uuid: the identity to take, or all zero for a random one
  */
 struct pflash_config {
 	int index;
@@ -41,6 +42,7 @@ struct pflash_config {
 	enum pflash_cache_mode cache_mode;
 	unsigned int wb_interval_ms;
 	enum pflash_state state;
+	u8 uuid[PFLASH_UUID_LEN];
 };
 
 /**
@@ -78,6 +80,18 @@ struct pflash_config {
  *	active (to write what activation owes) and cleared right after it
  *	turns inactive.
  * @epoch: the ownership epoch, under @ctl_lock.
+ *
+ * Migration (export.c, import.c), all under @ctl_lock:
+ *
+ * @uuid: the device's identity, which exported state carries.
+ * @flush_pending: the device owes its backing file a full flush, which
+ *	activation performs.  Set by an import, unless the device is
+ *	read-only or has no backing file.
+ * @content_gen: counts the activations and imports, the events after
+ *	which an earlier export no longer shows the device's final state.
+ * @import: the import in progress, or NULL.  @data is replaced only by
+ *	committing one, with @ctl_lock and @wb_lock held and the queue
+ *	frozen, so @data is stable for holders of either lock.
  *
  * Dirty tracking and writeback (writeback.c), for a device with a writable
  * backing file:
@@ -136,6 +150,11 @@ struct pflash_dev {
 	enum pflash_state state;
 	bool owner;
 	u64 epoch;
+
+	u8 uuid[PFLASH_UUID_LEN];
+	bool flush_pending;
+	u64 content_gen;
+	struct pflash_import *import;
 };
 
 /* main.c: the registry of devices */
@@ -181,6 +200,20 @@ int pflash_activate(struct pflash_dev *dev, const u64 *epoch,
 		    struct netlink_ext_ack *extack);
 int pflash_inactivate(struct pflash_dev *dev, bool force,
 		      struct netlink_ext_ack *extack);
+
+/* export.c: producing the state stream */
+struct pflash_export;
+struct pflash_export *pflash_export_start(struct pflash_dev *dev);
+u64 pflash_export_offset(const struct pflash_export *ex);
+u32 pflash_export_read(struct pflash_export *ex, u8 *buf, u32 len);
+void pflash_export_free(struct pflash_export *ex);
+
+/* import.c: consuming the state stream */
+int pflash_import(struct pflash_dev *dev, u32 portid, u64 offset,
+		  const u8 *buf, u32 len, bool *committed,
+		  struct netlink_ext_ack *extack);
+void pflash_import_abort(struct pflash_dev *dev);
+void pflash_import_release(u32 portid);
 
 /* writeback.c: dirty tracking and writing back */
 int pflash_wb_init(struct pflash_dev *dev);

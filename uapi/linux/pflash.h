@@ -39,6 +39,8 @@
 #define PFLASH_BACKING_PATH_MAX		1024		/* bytes, with the NUL */
 #define PFLASH_WRITEBACK_INTERVAL_MAX	3600000		/* ms: one hour */
 #define PFLASH_WRITEBACK_INTERVAL_DEFAULT 5000		/* ms */
+#define PFLASH_UUID_LEN			16
+#define PFLASH_STREAM_CHUNK_MAX		61440		/* bytes per message */
 
 /**
  * enum pflash_cache_mode - when a write reaches the backing file
@@ -125,6 +127,16 @@ enum pflash_state {
  *	to one more than before.
  * @PFLASH_A_DEV_FLUSH_ERROR: u32, %PFLASH_CMD_FLUSH_NTF only: the errno
  *	(positive) the flush failed with, 0 if it succeeded.
+ * @PFLASH_A_DEV_UUID: binary, %PFLASH_UUID_LEN bytes: the device's
+ *	identity, which its exported state carries and an import takes on.
+ *	Random at creation unless %PFLASH_CMD_DEV_NEW gives one.
+ * @PFLASH_A_DEV_FLUSH_PENDING: u8, reply only: 1 if the device owes its
+ *	backing file a full flush, which activation performs: an import set
+ *	it.
+ * @PFLASH_A_DEV_STREAM_OFFSET: u64: where in the state stream the bytes of
+ *	@PFLASH_A_DEV_STREAM_DATA belong.
+ * @PFLASH_A_DEV_STREAM_DATA: binary, at most %PFLASH_STREAM_CHUNK_MAX
+ *	bytes of the state stream (see linux/pflash_stream.h).
  */
 enum {
 	PFLASH_A_DEV_INDEX = 1,
@@ -144,6 +156,10 @@ enum {
 	PFLASH_A_DEV_STATE,
 	PFLASH_A_DEV_EPOCH,
 	PFLASH_A_DEV_FLUSH_ERROR,
+	PFLASH_A_DEV_UUID,
+	PFLASH_A_DEV_FLUSH_PENDING,
+	PFLASH_A_DEV_STREAM_OFFSET,
+	PFLASH_A_DEV_STREAM_DATA,
 
 	__PFLASH_A_DEV_MAX,
 	PFLASH_A_DEV_MAX = (__PFLASH_A_DEV_MAX - 1)
@@ -156,7 +172,8 @@ enum {
  *	@PFLASH_A_DEV_INDEX, @PFLASH_A_DEV_SIZE, @PFLASH_A_DEV_BLOCK_SIZE,
  *	@PFLASH_A_DEV_ERASE_SIZE, @PFLASH_A_DEV_READ_ONLY,
  *	@PFLASH_A_DEV_BACKING_FD, @PFLASH_A_DEV_CACHE_MODE,
- *	@PFLASH_A_DEV_WRITEBACK_INTERVAL and @PFLASH_A_DEV_STATE.  Without
+ *	@PFLASH_A_DEV_WRITEBACK_INTERVAL, @PFLASH_A_DEV_STATE and
+ *	@PFLASH_A_DEV_UUID.  Without
  *	a backing file the size is required and the device reads as erased
  *	flash (0xff).  With one, the device's contents are loaded from the
  *	file's first bytes, and the size defaults to the file's size; a file
@@ -173,8 +190,8 @@ enum {
  *	as a dump, every device in index order.  A reply carries
  *	@PFLASH_A_DEV_INDEX, @PFLASH_A_DEV_SIZE, @PFLASH_A_DEV_BLOCK_SIZE,
  *	@PFLASH_A_DEV_ERASE_SIZE, @PFLASH_A_DEV_READ_ONLY,
- *	@PFLASH_A_DEV_STATE and @PFLASH_A_DEV_EPOCH, and for a device with a
- *	backing file, @PFLASH_A_DEV_BACKING_PATH,
+ *	@PFLASH_A_DEV_STATE, @PFLASH_A_DEV_EPOCH, @PFLASH_A_DEV_UUID and
+ *	@PFLASH_A_DEV_FLUSH_PENDING, and for a device with a backing file, @PFLASH_A_DEV_BACKING_PATH,
  *	@PFLASH_A_DEV_DIRTY_BYTES and @PFLASH_A_DEV_WRITEBACK_ERROR; for a
  *	writable one also @PFLASH_A_DEV_CACHE_MODE, and in writeback mode
  *	@PFLASH_A_DEV_WRITEBACK_INTERVAL.
@@ -196,8 +213,10 @@ enum {
  * @PFLASH_CMD_ACTIVATE: take ownership of the backing file.  Takes
  *	@PFLASH_A_DEV_INDEX and, optionally, @PFLASH_A_DEV_EPOCH, which must
  *	be greater than the device's epoch (else ESTALE).  Takes the file's
- *	lock (EBUSY if another owner holds it), then writes owed data
- *	before accepting writes; if that fails, the device stays inactive.
+ *	lock (EBUSY if another owner holds it).  If the device owes a full
+ *	flush (@PFLASH_A_DEV_FLUSH_PENDING), it then writes the entire device
+ *	to the backing file and fsyncs, and only after that accepts writes;
+ *	if that fails, the device stays inactive and still owes the flush.
  *	Activating an active device succeeds and changes nothing, if it
  *	names no epoch or the device's own.  Replies with the device.
  * @PFLASH_CMD_DEV_NEW_NTF: event: a device was created.  Carries the
@@ -207,6 +226,28 @@ enum {
  * @PFLASH_CMD_ACTIVATE_NTF: event: a device turned active.
  * @PFLASH_CMD_FLUSH_NTF: event: %PFLASH_CMD_FLUSH ran; also carries
  *	@PFLASH_A_DEV_FLUSH_FULL and @PFLASH_A_DEV_FLUSH_ERROR.
+ * @PFLASH_CMD_EXPORT: dump only: the state stream of the device named by
+ *	@PFLASH_A_DEV_INDEX, in messages that each carry
+ *	@PFLASH_A_DEV_INDEX, @PFLASH_A_DEV_STREAM_OFFSET and
+ *	@PFLASH_A_DEV_STREAM_DATA; the stream is their data, in order.
+ *	Allowed in any state, and changes nothing.  Only an export of an
+ *	inactive device is final (see %PFLASH_STREAM_END_F_FINAL).  Ends
+ *	with ENODEV if the device is destroyed meanwhile.
+ * @PFLASH_CMD_IMPORT: one piece of a state stream for the device named by
+ *	@PFLASH_A_DEV_INDEX: @PFLASH_A_DEV_STREAM_DATA, which belongs at
+ *	@PFLASH_A_DEV_STREAM_OFFSET.  The device must be inactive.  Offset 0
+ *	starts an import, dropping any unfinished one; every later piece
+ *	must come from the same socket and start where the one before ended.
+ *	The stream is checked as it comes, into a staging buffer; the piece
+ *	that ends it commits it: the device's contents, epoch and identity
+ *	are replaced in one step, and unless the device is read-only or has
+ *	no backing file it owes a full flush (@PFLASH_A_DEV_FLUSH_PENDING).
+ *	The backing file is never touched.  That piece's reply is the
+ *	device; earlier pieces are only acknowledged.  A bad piece fails
+ *	with a message that says what is wrong, ends the import, and leaves
+ *	the device exactly as it was.  Closing the socket ends an
+ *	unfinished import.
+ * @PFLASH_CMD_IMPORT_NTF: event: an import was committed.
  */
 enum {
 	PFLASH_CMD_DEV_NEW = 1,
@@ -220,6 +261,9 @@ enum {
 	PFLASH_CMD_INACTIVATE_NTF,
 	PFLASH_CMD_ACTIVATE_NTF,
 	PFLASH_CMD_FLUSH_NTF,
+	PFLASH_CMD_EXPORT,
+	PFLASH_CMD_IMPORT,
+	PFLASH_CMD_IMPORT_NTF,
 
 	__PFLASH_CMD_MAX,
 	PFLASH_CMD_MAX = (__PFLASH_CMD_MAX - 1)

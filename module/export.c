@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pflash: producing the state stream of a device.
+ *
+ * An export hands out the stream a piece at a time (one netlink message
+ * each), building one record at a time into a buffer of its own.  The
+ * payload of a DATA record is copied before its checksum is taken, so that
+ * every record is consistent in itself even if the device is active and
+ * written meanwhile; only the export of a device that stays inactive
+ * throughout is final.
+ *
+ * Extents are found at the granularity of the logical block size: a run of
+ * erased (all 0xff) or zero blocks becomes one ERASED or ZERO record,
+ * whatever its length; other blocks go into DATA records of at most
+ * PFLASH_STREAM_DATA_MAX bytes.
+ */
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "pflash.h"
+#include "stream.h"
+
+enum pflash_export_step {
+	PFLASH_EXPORT_HEADER,
+	PFLASH_EXPORT_EXTENTS,
+	PFLASH_EXPORT_END,
+	PFLASH_EXPORT_DONE,
+};
+
+/**
+ * struct pflash_export - an export in progress
+ * @dev: the device
+ * @step: which record comes next
+ * @offset: the device offset the next extent starts at
+ * @stream_pos: stream bytes handed out so far
+ * @rec_len: bytes of the current record in @rec
+ * @rec_pos: bytes of it handed out so far
+ * @records: records built so far
+ * @data_bytes: device bytes covered by DATA records so far
+ * @erased_bytes: ... by ERASED records
+ * @zero_bytes: ... by ZERO records
+ * @start_inactive: the device was inactive when the export began
+ * @start_gen: its content_gen then
+ * @rec: the current record: header and payload
+ */
+struct pflash_export {
+	struct pflash_dev *dev;
+	enum pflash_export_step step;
+	u64 offset;
+	u64 stream_pos;
+	u32 rec_len;
+	u32 rec_pos;
+	u64 records;
+	u64 data_bytes;
+	u64 erased_bytes;
+	u64 zero_bytes;
+	bool start_inactive;
+	u64 start_gen;
+	u8 rec[sizeof(struct pflash_stream_rec) + PFLASH_STREAM_DATA_MAX];
+};
+
+/* Called with dev->ctl_lock held. */
+struct pflash_export *pflash_export_start(struct pflash_dev *dev)
+{
+	struct pflash_export *ex;
+
+	ex = kvzalloc(sizeof(*ex), GFP_KERNEL);
+	if (!ex)
+		return NULL;
+	ex->dev = dev;
+	ex->start_inactive = dev->state == PFLASH_STATE_INACTIVE;
+	ex->start_gen = dev->content_gen;
+	return ex;
+}
+
+void pflash_export_free(struct pflash_export *ex)
+{
+	kvfree(ex);
+}
+
+/*
+ * Finish the record in @ex->rec: fill in its header and checksum.  Its
+ * @len bytes of payload are in place already.
+ */
+static void pflash_export_seal(struct pflash_export *ex, u16 type, u64 offset,
+			       u64 length, u32 len)
+{
+	struct pflash_stream_rec *rec = (struct pflash_stream_rec *)ex->rec;
+	u32 crc;
+
+	rec->magic = cpu_to_le32(PFLASH_STREAM_MAGIC);
+	rec->type = cpu_to_le16(type);
+	rec->flags = 0;
+	rec->len = cpu_to_le32(len);
+	rec->crc = 0;
+	rec->offset = cpu_to_le64(offset);
+	rec->length = cpu_to_le64(length);
+	crc = crc32c(PFLASH_STREAM_CRC_INIT, ex->rec, sizeof(*rec) + len);
+	rec->crc = cpu_to_le32(pflash_stream_crc_final(crc));
+
+	ex->rec_len = sizeof(*rec) + len;
+	ex->rec_pos = 0;
+	ex->records++;
+}
+
+static void *pflash_export_payload(struct pflash_export *ex)
+{
+	return ex->rec + sizeof(struct pflash_stream_rec);
+}
+
+static void pflash_export_header(struct pflash_export *ex)
+{
+	struct pflash_stream_info *info = pflash_export_payload(ex);
+	struct pflash_dev *dev = ex->dev;
+	u32 flags = 0;
+
+	if (dev->read_only)
+		flags |= PFLASH_STREAM_INFO_F_READ_ONLY;
+	if (ex->start_inactive)
+		flags |= PFLASH_STREAM_INFO_F_INACTIVE;
+	memset(info, 0, sizeof(*info));
+	info->version_major = cpu_to_le16(PFLASH_STREAM_VERSION_MAJOR);
+	info->version_minor = cpu_to_le16(PFLASH_STREAM_VERSION_MINOR);
+	info->flags = cpu_to_le32(flags);
+	info->size = cpu_to_le64(dev->size);
+	info->epoch = cpu_to_le64(dev->epoch);
+	info->block_size = cpu_to_le32(dev->block_size);
+	info->erase_size = cpu_to_le32(dev->erase_size);
+	memcpy(info->uuid, dev->uuid, sizeof(info->uuid));
+	pflash_export_seal(ex, PFLASH_REC_HEADER, 0, 0, sizeof(*info));
+}
+
+/* What the block at @p holds: erased, zero, or other data. */
+static u16 pflash_export_class(const u8 *p, u32 block_size)
+{
+	if (!memchr_inv(p, PFLASH_ERASED_BYTE, block_size))
+		return PFLASH_REC_ERASED;
+	if (!memchr_inv(p, 0, block_size))
+		return PFLASH_REC_ZERO;
+	return PFLASH_REC_DATA;
+}
+
+/* The extent record that starts at @ex->offset. */
+static void pflash_export_extent(struct pflash_export *ex)
+{
+	struct pflash_dev *dev = ex->dev;
+	u32 bs = dev->block_size;
+	u64 start = ex->offset, end = start + bs;
+	u16 type = pflash_export_class(dev->data + start, bs);
+	const u8 *other;
+
+	switch (type) {
+	case PFLASH_REC_ERASED:
+	case PFLASH_REC_ZERO:
+		other = memchr_inv(dev->data + end,
+				   type == PFLASH_REC_ZERO ? 0 :
+				   PFLASH_ERASED_BYTE, dev->size - end);
+		end = other ? round_down(other - dev->data, bs) : dev->size;
+		pflash_export_seal(ex, type, start, end - start, 0);
+		if (type == PFLASH_REC_ZERO)
+			ex->zero_bytes += end - start;
+		else
+			ex->erased_bytes += end - start;
+		break;
+	default:
+		while (end < dev->size && end - start < PFLASH_STREAM_DATA_MAX &&
+		       pflash_export_class(dev->data + end, bs) ==
+		       PFLASH_REC_DATA)
+			end += bs;
+		memcpy(pflash_export_payload(ex), dev->data + start,
+		       end - start);
+		pflash_export_seal(ex, type, start, end - start, end - start);
+		ex->data_bytes += end - start;
+		break;
+	}
+	ex->offset = end;
+	if (end == dev->size)
+		ex->step = PFLASH_EXPORT_END;
+}
+
+static void pflash_export_end(struct pflash_export *ex)
+{
+	struct pflash_stream_end *end = pflash_export_payload(ex);
+	struct pflash_dev *dev = ex->dev;
+	u32 flags = 0;
+
+	if (ex->start_inactive && dev->state == PFLASH_STATE_INACTIVE &&
+	    dev->content_gen == ex->start_gen)
+		flags |= PFLASH_STREAM_END_F_FINAL;
+	memset(end, 0, sizeof(*end));
+	end->flags = cpu_to_le32(flags);
+	end->records = cpu_to_le64(ex->records);
+	end->stream_bytes = cpu_to_le64(ex->stream_pos);
+	end->data_bytes = cpu_to_le64(ex->data_bytes);
+	end->erased_bytes = cpu_to_le64(ex->erased_bytes);
+	end->zero_bytes = cpu_to_le64(ex->zero_bytes);
+	pflash_export_seal(ex, PFLASH_REC_END, 0, 0, sizeof(*end));
+}
+
+/* Build the next record; false when the stream is complete. */
+static bool pflash_export_next(struct pflash_export *ex)
+{
+	switch (ex->step) {
+	case PFLASH_EXPORT_HEADER:
+		pflash_export_header(ex);
+		ex->step = PFLASH_EXPORT_EXTENTS;
+		return true;
+	case PFLASH_EXPORT_EXTENTS:
+		pflash_export_extent(ex);
+		return true;
+	case PFLASH_EXPORT_END:
+		pflash_export_end(ex);
+		ex->step = PFLASH_EXPORT_DONE;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Where in the stream the next byte pflash_export_read() gives belongs. */
+u64 pflash_export_offset(const struct pflash_export *ex)
+{
+	return ex->stream_pos;
+}
+
+/**
+ * pflash_export_read() - the next bytes of the stream
+ * @ex: the export
+ * @buf: where to put them
+ * @len: at most this many
+ *
+ * Called with the device's ctl_lock held, on a device that is not dead.
+ *
+ * Return: the number of bytes put in @buf; less than @len only at the end
+ * of the stream.
+ */
+u32 pflash_export_read(struct pflash_export *ex, u8 *buf, u32 len)
+{
+	u32 done = 0, n;
+
+	while (done < len) {
+		if (ex->rec_pos == ex->rec_len && !pflash_export_next(ex))
+			break;
+		n = min(len - done, ex->rec_len - ex->rec_pos);
+		memcpy(buf + done, ex->rec + ex->rec_pos, n);
+		ex->rec_pos += n;
+		ex->stream_pos += n;
+		done += n;
+	}
+	return done;
+}
