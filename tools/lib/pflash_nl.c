@@ -272,25 +272,32 @@ int pflash_nl_exec(struct pflash_nl *h, struct nl_msg *msg,
 
 /*
  * The attributes of a device: for each PFLASH_A_DEV_* attribute that the
- * library knows, the member of struct pflash_dev that holds it.  NLA_U8
- * attributes are flags, held in a bool.
+ * library knows, the member of struct pflash_dev that holds it, by type:
+ * NLA_U8 (a flag, held in a bool), NLA_U32, NLA_U64, NLA_STRING (a char
+ * array) or NLA_BINARY (a byte array, of exactly its size).
  */
 struct dev_attr {
 	const char *name;
 	int type;
 	size_t offset;
+	size_t size;
 };
 
+/* The _Generic() stops the build if @member is not a @ctype. */
+#define DEV_MEMBER(member)	(((struct pflash_dev *)NULL)->member)
 #define DEV_ATTR(attr, nla_type, ctype, member)				\
 	[attr] = {							\
 		.name = #member,					\
 		.type = nla_type,					\
-		.offset = _Generic(((struct pflash_dev *)NULL)->member,	\
-				   ctype: offsetof(struct pflash_dev, member)), \
+		.offset = _Generic(DEV_MEMBER(member),			\
+				   ctype : offsetof(struct pflash_dev, member)), \
+		.size = sizeof(DEV_MEMBER(member)),			\
 	}
 #define DEV_FLAG(attr, member)	DEV_ATTR(attr, NLA_U8, bool, member)
 #define DEV_U32(attr, member)	DEV_ATTR(attr, NLA_U32, uint32_t, member)
 #define DEV_U64(attr, member)	DEV_ATTR(attr, NLA_U64, uint64_t, member)
+#define DEV_STRING(attr, member) DEV_ATTR(attr, NLA_STRING, char *, member)
+#define DEV_BINARY(attr, member) DEV_ATTR(attr, NLA_BINARY, uint8_t *, member)
 
 static const struct dev_attr dev_attrs[PFLASH_A_DEV_MAX + 1] = {
 	DEV_U32(PFLASH_A_DEV_INDEX, index),
@@ -298,6 +305,19 @@ static const struct dev_attr dev_attrs[PFLASH_A_DEV_MAX + 1] = {
 	DEV_U32(PFLASH_A_DEV_BLOCK_SIZE, block_size),
 	DEV_U32(PFLASH_A_DEV_ERASE_SIZE, erase_size),
 	DEV_FLAG(PFLASH_A_DEV_READ_ONLY, read_only),
+	DEV_U32(PFLASH_A_DEV_BACKING_FD, backing_fd),
+	DEV_STRING(PFLASH_A_DEV_BACKING_PATH, backing_path),
+	DEV_U32(PFLASH_A_DEV_CACHE_MODE, cache_mode),
+	DEV_U32(PFLASH_A_DEV_WRITEBACK_INTERVAL, writeback_interval),
+	DEV_U64(PFLASH_A_DEV_DIRTY_BYTES, dirty_bytes),
+	DEV_U32(PFLASH_A_DEV_WRITEBACK_ERROR, writeback_error),
+	DEV_FLAG(PFLASH_A_DEV_FLUSH_FULL, flush_full),
+	DEV_FLAG(PFLASH_A_DEV_FORCE, force),
+	DEV_U32(PFLASH_A_DEV_STATE, state),
+	DEV_U64(PFLASH_A_DEV_EPOCH, epoch),
+	DEV_U32(PFLASH_A_DEV_FLUSH_ERROR, flush_error),
+	DEV_BINARY(PFLASH_A_DEV_UUID, uuid),
+	DEV_FLAG(PFLASH_A_DEV_FLUSH_PENDING, flush_pending),
 };
 
 _Static_assert(PFLASH_A_DEV_MAX < 64,
@@ -330,8 +350,10 @@ uint64_t pflash_dev_get(const struct pflash_dev *dev, int attr)
 		return *(const bool *)p;
 	case NLA_U32:
 		return *(const uint32_t *)p;
-	default:
+	case NLA_U64:
 		return *(const uint64_t *)p;
+	default:
+		return 0;
 	}
 }
 
@@ -350,9 +372,11 @@ void pflash_dev_set(struct pflash_dev *dev, int attr, uint64_t val)
 	case NLA_U32:
 		*(uint32_t *)p = val;
 		break;
-	default:
+	case NLA_U64:
 		*(uint64_t *)p = val;
 		break;
+	default:
+		return;
 	}
 	dev->attrs |= PFLASH_DEV_ATTR(attr);
 }
@@ -361,18 +385,29 @@ int pflash_dev_parse(struct nl_msg *msg, struct pflash_dev *dev)
 {
 	struct nla_policy policy[PFLASH_A_DEV_MAX + 1] = { { 0 } };
 	struct nlattr *tb[PFLASH_A_DEV_MAX + 1];
+	const struct dev_attr *a;
 	int attr;
 
-	for (attr = 1; attr <= PFLASH_A_DEV_MAX; attr++)
-		policy[attr].type = dev_attrs[attr].type;
+	for (attr = 1; attr <= PFLASH_A_DEV_MAX; attr++) {
+		a = &dev_attrs[attr];
+		policy[attr].type = a->type;
+		if (a->type == NLA_BINARY) {
+			policy[attr].minlen = a->size;
+			policy[attr].maxlen = a->size;
+		}
+	}
 	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, PFLASH_A_DEV_MAX, policy) < 0)
 		return -EPROTO;
 
 	memset(dev, 0, sizeof(*dev));
 	for (attr = 1; attr <= PFLASH_A_DEV_MAX; attr++) {
-		if (!tb[attr])
+		char *p = (char *)dev;
+
+		a = dev_attr(attr);
+		if (!a || !tb[attr])
 			continue;
-		switch (dev_attrs[attr].type) {
+		p += a->offset;
+		switch (a->type) {
 		case NLA_U8:
 			pflash_dev_set(dev, attr, nla_get_u8(tb[attr]));
 			break;
@@ -382,7 +417,14 @@ int pflash_dev_parse(struct nl_msg *msg, struct pflash_dev *dev)
 		case NLA_U64:
 			pflash_dev_set(dev, attr, nla_get_u64(tb[attr]));
 			break;
+		case NLA_STRING:
+			nla_strlcpy(p, tb[attr], a->size);
+			break;
+		default:
+			memcpy(p, nla_data(tb[attr]), a->size);
+			break;
 		}
+		dev->attrs |= PFLASH_DEV_ATTR(attr);
 	}
 	return 0;
 }
@@ -394,11 +436,13 @@ int pflash_dev_put(struct nl_msg *msg, const struct pflash_dev *dev)
 	for (attr = 0; attr < 64; attr++) {
 		const struct dev_attr *a = dev_attr(attr);
 		uint64_t val = pflash_dev_get(dev, attr);
+		const char *p = (const char *)dev;
 
 		if (!pflash_dev_has(dev, attr))
 			continue;
 		if (!a)
 			return -EINVAL;
+		p += a->offset;
 		switch (a->type) {
 		case NLA_U8:
 			ret = nla_put_u8(msg, attr, val);
@@ -406,8 +450,14 @@ int pflash_dev_put(struct nl_msg *msg, const struct pflash_dev *dev)
 		case NLA_U32:
 			ret = nla_put_u32(msg, attr, val);
 			break;
-		default:
+		case NLA_U64:
 			ret = nla_put_u64(msg, attr, val);
+			break;
+		case NLA_STRING:
+			ret = nla_put_string(msg, attr, p);
+			break;
+		default:
+			ret = nla_put(msg, attr, a->size, p);
 			break;
 		}
 		if (ret < 0)

@@ -97,9 +97,10 @@ typedef int (*pflash_nl_msg_fn)(struct nl_msg *msg, void *arg);
  * @fn: called with each reply message, may be NULL
  * @arg: passed to @fn
  *
- * Waits for the kernel's ACK (a request without NLM_F_DUMP) or the end of
- * the dump (with NLM_F_DUMP).  pflash_nl_last_ack() then tells what the
- * kernel said.
+ * Sends @msg with NLM_F_REQUEST and NLM_F_ACK added to its flags, and a
+ * sequence number, then waits for the kernel's ACK (a request without
+ * NLM_F_DUMP) or the end of the dump (with NLM_F_DUMP).
+ * pflash_nl_last_ack() then tells what the kernel said.
  *
  * Return: 0; the negated errno of a kernel error; -EINTR if a dump was
  * interrupted by a concurrent change (repeat it); the error @fn returned;
@@ -113,11 +114,10 @@ int pflash_nl_exec(struct pflash_nl *h, struct nl_msg *msg,
  * @attrs: which attributes are valid: bit PFLASH_DEV_ATTR(a) for each
  *	attribute a.  pflash_dev_parse() sets it to the attributes the reply
  *	carried; pflash_dev_put() sends the attributes set in it.
- * @index: PFLASH_A_DEV_INDEX
- * @size: PFLASH_A_DEV_SIZE
- * @block_size: PFLASH_A_DEV_BLOCK_SIZE
- * @erase_size: PFLASH_A_DEV_ERASE_SIZE
- * @read_only: PFLASH_A_DEV_READ_ONLY
+ *
+ * Each other member holds the attribute named after it (@block_size holds
+ * PFLASH_A_DEV_BLOCK_SIZE); uapi/linux/pflash.h says what they mean.  A
+ * string member is NUL-terminated.
  */
 struct pflash_dev {
 	uint64_t attrs;
@@ -126,6 +126,19 @@ struct pflash_dev {
 	uint32_t block_size;
 	uint32_t erase_size;
 	bool read_only;
+	uint32_t backing_fd;
+	char backing_path[PFLASH_BACKING_PATH_MAX];
+	uint32_t cache_mode;
+	uint32_t writeback_interval;
+	uint64_t dirty_bytes;
+	uint32_t writeback_error;
+	bool flush_full;
+	bool force;
+	uint32_t state;
+	uint64_t epoch;
+	uint32_t flush_error;
+	uint8_t uuid[PFLASH_UUID_LEN];
+	bool flush_pending;
 };
 
 #define PFLASH_DEV_ATTR(attr)	(1ULL << (attr))
@@ -142,7 +155,8 @@ static inline bool pflash_dev_has(const struct pflash_dev *dev, int attr)
  * @dev: filled in; attributes the reply lacks read as 0 and are not in
  *	@dev->attrs.  Attributes this library does not know are ignored.
  *
- * Return: 0, or -EPROTO if an attribute is malformed.
+ * Return: 0, or -EPROTO if an attribute is malformed (too short, a string
+ * without its NUL, a binary of the wrong length).
  */
 int pflash_dev_parse(struct nl_msg *msg, struct pflash_dev *dev);
 
@@ -157,8 +171,8 @@ int pflash_dev_put(struct nl_msg *msg, const struct pflash_dev *dev);
 /**
  * pflash_dev_get() - the value of an integer or flag attribute of @dev
  *
- * Return: the value, whether or not @dev->attrs has @attr; 0 for an
- * attribute this library does not know.
+ * Return: the value, whether or not @dev->attrs has @attr; 0 for a string
+ * or binary attribute, or one this library does not know.
  */
 uint64_t pflash_dev_get(const struct pflash_dev *dev, int attr);
 
@@ -166,8 +180,9 @@ uint64_t pflash_dev_get(const struct pflash_dev *dev, int attr);
  * pflash_dev_set() - set an integer or flag attribute of @dev
  *
  * Stores @val in the member that holds @attr (a flag becomes @val != 0)
- * and adds @attr to @dev->attrs.  Does nothing for an attribute this
- * library does not know.
+ * and adds @attr to @dev->attrs.  Does nothing for a string or binary
+ * attribute (fill in its member, and set its bit in @dev->attrs), or one
+ * this library does not know.
  */
 void pflash_dev_set(struct pflash_dev *dev, int attr, uint64_t val);
 

@@ -331,6 +331,7 @@ static void dev_parse_skips_unknown_attributes(void)
 
 	/* Padding, and attributes of a later version of the family. */
 	EXPECT(nla_put(msg, PFLASH_A_DEV_PAD, 0, NULL) == 0);
+	EXPECT(nla_put_u64(msg, PFLASH_A_DEV_STREAM_DATA, 7) == 0);
 	EXPECT(nla_put_u64(msg, PFLASH_A_DEV_MAX + 1, 7) == 0);
 	EXPECT(nla_put_string(msg, PFLASH_A_DEV_MAX + 9, "x") == 0);
 	EXPECT(pflash_dev_parse(msg, &dev) == 0);
@@ -373,11 +374,65 @@ static void dev_put_then_parse(void)
 	nlmsg_free(msg);
 }
 
+static void dev_string_and_binary(void)
+{
+	static const uint8_t uuid[PFLASH_UUID_LEN] = { 1, 2, 3, [15] = 16 };
+	struct pflash_dev dev = { 0 }, back;
+	struct nl_msg *msg;
+
+	strcpy(dev.backing_path, "/var/lib/vm/vars.fd");
+	memcpy(dev.uuid, uuid, sizeof(uuid));
+	dev.attrs = PFLASH_DEV_ATTR(PFLASH_A_DEV_BACKING_PATH) |
+		    PFLASH_DEV_ATTR(PFLASH_A_DEV_UUID);
+	pflash_dev_set(&dev, PFLASH_A_DEV_UUID, 1);
+	EXPECT(pflash_dev_get(&dev, PFLASH_A_DEV_UUID) == 0);
+	msg = nlmsg_alloc();
+	EXPECT(msg && genlmsg_put(msg, 0, 0, 42, 0, 0, 1, 1));
+	EXPECT(pflash_dev_put(msg, &dev) == 0);
+	EXPECT(pflash_dev_parse(msg, &back) == 0);
+	EXPECT(back.attrs == dev.attrs);
+	EXPECT(!strcmp(back.backing_path, "/var/lib/vm/vars.fd"));
+	EXPECT(!memcmp(back.uuid, uuid, sizeof(uuid)));
+	nlmsg_free(msg);
+}
+
+static void dev_parse_checks_binary_length(void)
+{
+	uint8_t uuid[PFLASH_UUID_LEN + 1] = { 0 };
+	struct pflash_dev dev;
+	struct nl_msg *msg;
+	int len;
+
+	for (len = PFLASH_UUID_LEN - 1; len <= PFLASH_UUID_LEN + 1; len++) {
+		msg = dev_reply();
+		EXPECT(nla_put(msg, PFLASH_A_DEV_UUID, len, uuid) == 0);
+		EXPECT(pflash_dev_parse(msg, &dev) ==
+		       (len == PFLASH_UUID_LEN ? 0 : -EPROTO));
+		nlmsg_free(msg);
+	}
+}
+
+static void dev_parse_cuts_long_string(void)
+{
+	char path[PFLASH_BACKING_PATH_MAX + 10];
+	struct pflash_dev dev;
+	struct nl_msg *msg = dev_reply();
+
+	memset(path, 'a', sizeof(path) - 1);
+	path[sizeof(path) - 1] = '\0';
+	EXPECT(nla_put_string(msg, PFLASH_A_DEV_BACKING_PATH, path) == 0);
+	EXPECT(pflash_dev_parse(msg, &dev) == 0);
+	EXPECT(strlen(dev.backing_path) == PFLASH_BACKING_PATH_MAX - 1);
+	nlmsg_free(msg);
+}
+
 static void dev_attribute_names(void)
 {
 	EXPECT(!strcmp(pflash_dev_attr_name(PFLASH_A_DEV_BLOCK_SIZE),
 		       "block_size"));
 	EXPECT(!pflash_dev_attr_name(0));
+	EXPECT(!strcmp(pflash_dev_attr_name(PFLASH_A_DEV_FLUSH_PENDING),
+		       "flush_pending"));
 	EXPECT(!pflash_dev_attr_name(PFLASH_A_DEV_PAD));
 	EXPECT(!pflash_dev_attr_name(PFLASH_A_DEV_MAX + 1));
 	EXPECT(pflash_dev_get(&(struct pflash_dev){ 0 }, 99) == 0);
@@ -449,6 +504,9 @@ static const struct {
 	T(dev_parse_skips_unknown_attributes),
 	T(dev_parse_refuses_short_attribute),
 	T(dev_put_then_parse),
+	T(dev_string_and_binary),
+	T(dev_parse_checks_binary_length),
+	T(dev_parse_cuts_long_string),
 	T(dev_attribute_names),
 	T(libnl_errors_become_errnos),
 	T(one_handle_per_thread),
