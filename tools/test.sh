@@ -1,0 +1,14 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run every test: install what they need (tools/deps.sh), then `make check`
+# (static checks, then the kselftests in VMs on Debian's 6.1, Debian's 6.12
+# and the debug kernel). Exits with make check's status.
+#
+# Arguments go to make, e.g. tools/test.sh KERNELS=deb61
+
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tools/deps.sh
+exec make check "$@"
