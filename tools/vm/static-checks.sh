@@ -57,7 +57,8 @@ check sparse sparse.log "no finding against the $kver headers" \
 
 ksft=$("$REPO/tools/vm/kselftest-framework.sh")
 (
-	cd "$SRC"
+	# From the copy: in a git tree checkpatch leaves a cache file behind.
+	cd "$mod"
 	files=(module/*.[ch] uapi/linux/*.h)
 	"$ksft/scripts/checkpatch.pl" --strict --no-tree --terse --no-summary \
 		--show-types -f "${files[@]}"
