@@ -12,8 +12,6 @@
 
 #include "pflashctl.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-
 /* How a column shows the value of its attribute. */
 enum col_kind {
 	COL_PATH,	/* the device's path, from its index */

@@ -14,8 +14,6 @@
 
 #include "pflashctl.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-
 static const struct ctl_cmd *const cmds[] = {
 	&ctl_create,
 	&ctl_destroy,
@@ -385,6 +383,7 @@ int main(int argc, char **argv)
 	if (!cmd)
 		ctl_usage_error(NULL, "unknown command '%s'", argv[optind]);
 
+	/* The command's own getopt_long() messages: "pflashctl: create: ". */
 	argc -= optind;
 	argv += optind;
 	snprintf(prefix, sizeof(prefix), "%s: %s",

@@ -15,7 +15,7 @@
 
 #include "pflash_nl.h"
 
-/* Exit statuses; ctl_help_main() lists them, pflashctl(8) too. */
+/* Exit statuses; pflashctl --help lists them, and pflashctl(8). */
 enum ctl_exit {
 	CTL_EXIT_OK		= 0,
 	CTL_EXIT_FAILED		= 1,
@@ -29,6 +29,7 @@ enum ctl_exit {
 #define CTL_DEV_FMT		CTL_DEV_DIR CTL_DEV_NAME "%" PRIu32
 #define CTL_DEV_PATH_MAX	sizeof(CTL_DEV_DIR CTL_DEV_NAME "4294967295")
 
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #define __printf(a, b)		__attribute__((format(printf, a, b)))
 
 #define CTL_STR(x)		CTL_STR_(x)
@@ -120,6 +121,8 @@ int ctl_report(const struct ctl_cmd *cmd, const char *dev,
 /* The device table of "list" (output.c). */
 struct dev_table;
 
+#define DEV_TABLE_COLS_MAX	32
+
 /**
  * struct dev_table_opts - how to print the device table
  * @cols: the columns, by index in the column table
@@ -129,8 +132,6 @@ struct dev_table;
  * @noheadings: no header line
  * @bytes: sizes in bytes instead of human-readable ones
  */
-#define DEV_TABLE_COLS_MAX	32
-
 struct dev_table_opts {
 	unsigned int cols[DEV_TABLE_COLS_MAX];
 	size_t ncols;
@@ -153,6 +154,11 @@ void dev_table_help(FILE *out);
 /* Put the column names, separated by commas, in @buf. */
 void dev_table_names(char *buf, size_t len);
 
+/*
+ * A table: dev_table_new() (NULL if out of memory), dev_table_add() a line
+ * per device, dev_table_print() it all to stdout, dev_table_free() (NULL is
+ * allowed).  The int functions return 0 or a negative errno.
+ */
 struct dev_table *dev_table_new(const struct dev_table_opts *opts);
 int dev_table_add(struct dev_table *t, const struct pflash_dev *dev);
 int dev_table_print(struct dev_table *t);

@@ -24,8 +24,6 @@
 #include "../pflashctl.h"
 
 #define FAKE_DEVS_MAX	16
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-
 struct fake {
 	struct pflash_nl_ack ack;
 	struct pflash_dev devs[FAKE_DEVS_MAX];
