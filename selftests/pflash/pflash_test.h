@@ -14,6 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "pflash_nl.h"
@@ -183,6 +187,173 @@ static inline int pft_drop_net_admin(void)
 	if (syscall(SYS_capset, &hdr, data))
 		return -errno;
 	return 0;
+}
+
+/* DEV_GET of device @index into @out. */
+static inline int pft_get(struct pflash_nl *h, uint32_t index,
+			  struct pflash_dev *out)
+{
+	return pft_index_cmd(h, PFLASH_CMD_DEV_GET, index, out);
+}
+
+/* FLUSH, of the dirty blocks or of the whole device. */
+static inline int pft_flush(struct pflash_nl *h, uint32_t index, bool full)
+{
+	struct pflash_dev req = {};
+
+	pflash_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+	if (full)
+		pflash_dev_set(&req, PFLASH_A_DEV_FLUSH_FULL, 1);
+	return pflash_nl_dev_do(h, PFLASH_CMD_FLUSH, &req, NULL);
+}
+
+/* Create a device backed by @path, opened to suit @req's read_only. */
+static inline int pft_create_backed(struct pflash_nl *h, const char *path,
+				    struct pflash_dev *req,
+				    struct pflash_dev *out)
+{
+	int fd = open(path, req->read_only ? O_RDONLY : O_RDWR);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	pflash_dev_set(req, PFLASH_A_DEV_BACKING_FD, fd);
+	ret = pft_create(h, req, out);
+	close(fd);
+	return ret;
+}
+
+/* Write a file of @len bytes of pattern @seed (0xff with seed 0). */
+static inline int pft_mkfile(const char *path, size_t len, uint32_t seed)
+{
+	uint8_t *buf = malloc(len ? len : 1);
+	int fd, ret;
+
+	if (!buf)
+		return -ENOMEM;
+	if (seed)
+		pft_pattern(buf, len, 0, seed);
+	else
+		memset(buf, 0xff, len);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ret = fd < 0 ? -errno : pft_pwrite_full(fd, buf, len, 0);
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return ret;
+}
+
+/*
+ * Compare the first @len bytes of the file at @path with @expect; as
+ * pft_diff(): -1 if equal, the first differing offset, or -2.
+ */
+static inline long long pft_file_diff(const char *path, const uint8_t *expect,
+				      size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	long long ret;
+
+	if (fd < 0)
+		return -2;
+	ret = pft_diff(fd, expect, len);
+	close(fd);
+	return ret;
+}
+
+/* A scratch directory on a tmpfs of its own, of @size (e.g. "16m"). */
+static inline int pft_tmpfs(char *dir, size_t len, const char *size)
+{
+	char opts[64];
+
+	snprintf(dir, len, "/tmp/pft-XXXXXX");
+	if (!mkdtemp(dir))
+		return -errno;
+	snprintf(opts, sizeof(opts), "size=%s", size);
+	if (mount("pft", dir, "tmpfs", 0, opts)) {
+		rmdir(dir);
+		return -errno;
+	}
+	return 0;
+}
+
+static inline int pft_tmpfs_resize(const char *dir, const char *size)
+{
+	char opts[64];
+
+	snprintf(opts, sizeof(opts), "size=%s", size);
+	return mount("pft", dir, "tmpfs", MS_REMOUNT, opts) ? -errno : 0;
+}
+
+static inline void pft_tmpfs_remove(const char *dir)
+{
+	umount2(dir, MNT_DETACH);
+	rmdir(dir);
+}
+
+/* Attach @path to a free loop device, whose path goes in @dev. */
+static inline int pft_loop_attach(const char *path, char *dev, size_t len)
+{
+	struct loop_config cfg = {};
+	int ctl, nr, fd, file, ret = 0;
+
+	ctl = open("/dev/loop-control", O_RDWR);
+	if (ctl < 0)
+		return -errno;
+	nr = ioctl(ctl, LOOP_CTL_GET_FREE);
+	close(ctl);
+	if (nr < 0)
+		return -errno;
+	snprintf(dev, len, "/dev/loop%d", nr);
+	file = open(path, O_RDWR);
+	fd = open(dev, O_RDWR);
+	cfg.fd = file;
+	if (file < 0 || fd < 0 || ioctl(fd, LOOP_CONFIGURE, &cfg))
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (file >= 0)
+		close(file);
+	return ret;
+}
+
+static inline int pft_loop_detach(const char *dev)
+{
+	int fd = open(dev, O_RDWR), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = ioctl(fd, LOOP_CLR_FD) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/* The modification time of @path, in nanoseconds; -1 on error. */
+static inline long long pft_mtime(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return -1;
+	return st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+}
+
+/*
+ * Whether an OFD write lock on @path would conflict with a lock someone
+ * holds: 1 if so, 0 if not, -errno on error.
+ */
+static inline int pft_locked(const char *path)
+{
+	struct flock fl = {
+		.l_type = F_WRLCK,
+		.l_whence = SEEK_SET,
+	};
+	int fd = open(path, O_RDWR), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = fcntl(fd, F_OFD_GETLK, &fl) ? -errno : fl.l_type != F_UNLCK;
+	close(fd);
+	return ret;
 }
 
 #endif /* PFLASH_TEST_H */

@@ -1,0 +1,702 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The backing file: loading the image, writethrough and writeback, flush,
+ * teardown, the refusals, and faults (ENOSPC on a full tmpfs, EIO from
+ * device-mapper's error target) that must lose nothing.
+ *
+ * Each test keeps a shadow of the device's contents and compares the
+ * device and the backing file with it, so it tells what is where.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "../kselftest_harness.h"
+#include "pflash_test.h"
+
+#define FILE_SIZE	(256 * 1024)
+#define WB_NEVER	PFLASH_WRITEBACK_INTERVAL_MAX
+
+FIXTURE(bk) {
+	struct pflash_nl *h;
+	struct pflash_dev dev;
+	char dir[64];
+	char file[96];
+	uint8_t *shadow;	/* what the device holds */
+	uint8_t *orig;		/* what the file held at creation */
+	int fd;
+};
+
+FIXTURE_VARIANT(bk) {
+	uint32_t cache_mode;
+};
+
+FIXTURE_VARIANT_ADD(bk, writethrough) {
+	.cache_mode = PFLASH_CACHE_MODE_WRITETHROUGH,
+};
+
+FIXTURE_VARIANT_ADD(bk, writeback) {
+	.cache_mode = PFLASH_CACHE_MODE_WRITEBACK,
+};
+
+static int open_dev(FIXTURE_DATA(bk) *self)
+{
+	self->fd = pft_open(self->dev.index, O_RDWR | O_DIRECT);
+	return self->fd < 0 ? -errno : 0;
+}
+
+/* Create the device on self->file; writeback passes only when asked. */
+static int make_dev(FIXTURE_DATA(bk) *self, uint32_t cache_mode,
+		    uint32_t interval)
+{
+	struct pflash_dev req = {};
+
+	pflash_dev_set(&req, PFLASH_A_DEV_CACHE_MODE, cache_mode);
+	if (cache_mode == PFLASH_CACHE_MODE_WRITEBACK)
+		pflash_dev_set(&req, PFLASH_A_DEV_WRITEBACK_INTERVAL, interval);
+	return pft_create_backed(self->h, self->file, &req, &self->dev);
+}
+
+FIXTURE_SETUP(bk)
+{
+	self->fd = -1;
+	ASSERT_EQ(0, pflash_nl_open(&self->h));
+	ASSERT_EQ(0, pft_tmpfs(self->dir, sizeof(self->dir), "16m"));
+	snprintf(self->file, sizeof(self->file), "%s/vars.fd", self->dir);
+	ASSERT_EQ(0, pft_mkfile(self->file, FILE_SIZE, 1));
+	self->orig = pft_slurp(self->file, FILE_SIZE);
+	self->shadow = pft_slurp(self->file, FILE_SIZE);
+	ASSERT_NE(NULL, self->orig);
+	ASSERT_NE(NULL, self->shadow);
+	ASSERT_EQ(0, make_dev(self, variant->cache_mode, WB_NEVER));
+	ASSERT_EQ(0, open_dev(self));
+}
+
+FIXTURE_TEARDOWN(bk)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->dev.attrs)
+		EXPECT_EQ(0, pft_destroy(self->h, self->dev.index));
+	pft_tmpfs_remove(self->dir);
+	free(self->shadow);
+	free(self->orig);
+	pflash_nl_close(self->h);
+}
+
+static int write_pattern(FIXTURE_DATA(bk) *self, uint64_t off, size_t len,
+			 uint32_t seed)
+{
+	uint8_t *buf = pft_alloc(len);
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	pft_pattern(buf, len, off, seed);
+	/* What reaches RAM, even if its write fails on the file. */
+	memcpy(self->shadow + off, buf, len);
+	ret = pft_pwrite_full(self->fd, buf, len, off);
+	free(buf);
+	return ret;
+}
+
+static uint64_t dirty_bytes(FIXTURE_DATA(bk) *self)
+{
+	struct pflash_dev dev = {};
+
+	if (pft_get(self->h, self->dev.index, &dev))
+		return UINT64_MAX;
+	return dev.dirty_bytes;
+}
+
+#define ASSERT_DEV_IS(expect) \
+	ASSERT_EQ(-1, pft_diff(self->fd, (expect), FILE_SIZE))
+#define ASSERT_FILE_IS(expect) \
+	ASSERT_EQ(-1, pft_file_diff(self->file, (expect), FILE_SIZE))
+
+TEST_F(bk, loads_the_image_from_the_file)
+{
+	ASSERT_DEV_IS(self->orig);
+}
+
+TEST_F(bk, size_defaults_to_the_files_and_is_reported)
+{
+	EXPECT_EQ(FILE_SIZE, self->dev.size);
+	EXPECT_STREQ(self->file, self->dev.backing_path);
+	EXPECT_EQ(variant->cache_mode, self->dev.cache_mode);
+	EXPECT_EQ(0, self->dev.dirty_bytes);
+	EXPECT_EQ(0, self->dev.writeback_error);
+	EXPECT_TRUE(pflash_dev_has(&self->dev, PFLASH_A_DEV_DIRTY_BYTES));
+}
+
+TEST_F(bk, queue_advertises_the_cache_mode)
+{
+	char path[96], mode[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/block/pflash%u/queue/write_cache",
+		 self->dev.index);
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(mode, sizeof(mode), f));
+	fclose(f);
+	EXPECT_STREQ(variant->cache_mode == PFLASH_CACHE_MODE_WRITEBACK ?
+		     "write back\n" : "write through\n", mode);
+}
+
+TEST_F(bk, written_and_flushed_data_is_in_the_file)
+{
+	ASSERT_EQ(0, write_pattern(self, 0, 4096, 2));
+	ASSERT_EQ(0, write_pattern(self, 70 * 1024 + 512, 8192, 3));
+	ASSERT_EQ(0, write_pattern(self, FILE_SIZE - 512, 512, 4));
+	ASSERT_EQ(0, fsync(self->fd));
+	ASSERT_DEV_IS(self->shadow);
+	ASSERT_FILE_IS(self->shadow);
+	EXPECT_EQ(0, dirty_bytes(self));
+}
+
+TEST_F(bk, writethrough_write_is_in_the_file_when_it_completes)
+{
+	if (variant->cache_mode != PFLASH_CACHE_MODE_WRITETHROUGH)
+		SKIP(return, "writethrough only");
+	ASSERT_EQ(0, write_pattern(self, 8192, 4096, 5));
+	ASSERT_FILE_IS(self->shadow);
+	EXPECT_EQ(0, dirty_bytes(self));
+}
+
+TEST_F(bk, writeback_write_waits_for_a_flush)
+{
+	if (variant->cache_mode != PFLASH_CACHE_MODE_WRITEBACK)
+		SKIP(return, "writeback only");
+	ASSERT_EQ(0, write_pattern(self, 8192, 4096, 6));
+	/* In RAM, dirty, and not in the file... */
+	ASSERT_DEV_IS(self->shadow);
+	ASSERT_FILE_IS(self->orig);
+	EXPECT_EQ(4096, dirty_bytes(self));
+	/* ...until the FLUSH command writes it. */
+	ASSERT_EQ(0, pft_flush(self->h, self->dev.index, false));
+	ASSERT_FILE_IS(self->shadow);
+	EXPECT_EQ(0, dirty_bytes(self));
+}
+
+/*
+ * In writeback mode a crash loses exactly what was written since the last
+ * flush: the file holds everything flushed and nothing later.
+ */
+TEST_F(bk, writeback_crash_loses_only_unflushed_data)
+{
+	uint8_t *flushed = malloc(FILE_SIZE);
+
+	if (variant->cache_mode != PFLASH_CACHE_MODE_WRITEBACK)
+		SKIP(return, "writeback only");
+	ASSERT_NE(NULL, flushed);
+	ASSERT_EQ(0, write_pattern(self, 0, 16384, 7));
+	ASSERT_EQ(0, fsync(self->fd));
+	memcpy(flushed, self->shadow, FILE_SIZE);
+	ASSERT_EQ(0, write_pattern(self, 4096, 4096, 8));
+	ASSERT_EQ(0, write_pattern(self, 128 * 1024, 4096, 9));
+	/* What a crash now would leave behind. */
+	ASSERT_FILE_IS(flushed);
+	ASSERT_EQ(0, fsync(self->fd));
+	ASSERT_FILE_IS(self->shadow);
+	free(flushed);
+}
+
+TEST_F(bk, full_flush_rewrites_the_whole_file)
+{
+	uint8_t junk[512];
+	int fd;
+
+	/* Change the file behind the device's back. */
+	memset(junk, 0x5a, sizeof(junk));
+	fd = open(self->file, O_WRONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pft_pwrite_full(fd, junk, sizeof(junk), 100 * 1024));
+	close(fd);
+	/* A flush of the dirty blocks does not touch it... */
+	ASSERT_EQ(0, pft_flush(self->h, self->dev.index, false));
+	EXPECT_EQ(100 * 1024, pft_file_diff(self->file, self->shadow,
+					    FILE_SIZE));
+	/* ...a full flush does. */
+	ASSERT_EQ(0, pft_flush(self->h, self->dev.index, true));
+	ASSERT_FILE_IS(self->shadow);
+}
+
+TEST_F(bk, discard_and_write_zeroes_reach_the_file)
+{
+	uint64_t erase[2] = { 8192, 8192 }, zero[2] = { 65536, 4096 };
+
+	ASSERT_EQ(0, ioctl(self->fd, BLKDISCARD, erase));
+	memset(self->shadow + erase[0], 0xff, erase[1]);
+	ASSERT_EQ(0, ioctl(self->fd, BLKZEROOUT, zero));
+	memset(self->shadow + zero[0], 0, zero[1]);
+	ASSERT_EQ(0, fsync(self->fd));
+	ASSERT_DEV_IS(self->shadow);
+	ASSERT_FILE_IS(self->shadow);
+}
+
+TEST_F(bk, destroy_writes_back_then_recreate_reads_the_same)
+{
+	ASSERT_EQ(0, write_pattern(self, 12288, 20480, 10));
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, pft_destroy(self->h, self->dev.index));
+	self->dev.attrs = 0;
+	ASSERT_FILE_IS(self->shadow);
+
+	ASSERT_EQ(0, make_dev(self, variant->cache_mode, WB_NEVER));
+	ASSERT_EQ(0, open_dev(self));
+	ASSERT_DEV_IS(self->shadow);
+}
+
+TEST_F(bk, periodic_writeback_writes_dirty_blocks)
+{
+	int i;
+
+	if (variant->cache_mode != PFLASH_CACHE_MODE_WRITEBACK)
+		SKIP(return, "writeback only");
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, pft_destroy(self->h, self->dev.index));
+	self->dev.attrs = 0;
+	ASSERT_EQ(0, make_dev(self, PFLASH_CACHE_MODE_WRITEBACK, 100));
+	EXPECT_EQ(100, self->dev.writeback_interval);
+	ASSERT_EQ(0, open_dev(self));
+	ASSERT_EQ(0, write_pattern(self, 4096, 4096, 11));
+	/* No flush: the period does it.  Waiting is generous, not timed. */
+	for (i = 0; i < 600 && dirty_bytes(self); i++)
+		usleep(50 * 1000);
+	EXPECT_EQ(0, dirty_bytes(self));
+	ASSERT_FILE_IS(self->shadow);
+}
+
+/*
+ * A full tmpfs: the backing write fails with ENOSPC, the data stays dirty
+ * and in RAM, and lands once there is room again.
+ */
+TEST_F(bk, enospc_loses_nothing_and_lands_later)
+{
+	struct pflash_dev dev = {};
+	int ret;
+
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, pft_destroy(self->h, self->dev.index));
+	self->dev.attrs = 0;
+	/* A sparse file on a tmpfs with room for a quarter of it. */
+	ASSERT_EQ(0, truncate(self->file, 0));
+	ASSERT_EQ(0, pft_tmpfs_resize(self->dir, "64k"));
+	ASSERT_EQ(0, truncate(self->file, FILE_SIZE));
+	memset(self->shadow, 0, FILE_SIZE);
+	ASSERT_EQ(0, make_dev(self, variant->cache_mode, WB_NEVER));
+	ASSERT_EQ(0, open_dev(self));
+
+	ret = write_pattern(self, 0, 128 * 1024, 12);
+	if (variant->cache_mode == PFLASH_CACHE_MODE_WRITETHROUGH) {
+		EXPECT_EQ(-EIO, ret);
+	} else {
+		EXPECT_EQ(0, ret);
+		EXPECT_EQ(-1, fsync(self->fd));
+		EXPECT_EQ(EIO, errno);
+	}
+	EXPECT_EQ(-ENOSPC, pft_flush(self->h, self->dev.index, false));
+	ASSERT_EQ(0, pft_get(self->h, self->dev.index, &dev));
+	EXPECT_EQ(ENOSPC, dev.writeback_error);
+	EXPECT_LT(0, dev.dirty_bytes);
+	/* Everything written is still in RAM. */
+	ASSERT_DEV_IS(self->shadow);
+
+	ASSERT_EQ(0, pft_tmpfs_resize(self->dir, "16m"));
+	ASSERT_EQ(0, pft_flush(self->h, self->dev.index, false));
+	ASSERT_FILE_IS(self->shadow);
+	ASSERT_EQ(0, pft_get(self->h, self->dev.index, &dev));
+	EXPECT_EQ(0, dev.writeback_error);
+	EXPECT_EQ(0, dev.dirty_bytes);
+}
+
+TEST_F(bk, failed_final_writeback_keeps_the_device_unless_forced)
+{
+	struct pflash_dev req = {};
+
+	if (variant->cache_mode != PFLASH_CACHE_MODE_WRITEBACK)
+		SKIP(return, "writeback only");
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, pft_destroy(self->h, self->dev.index));
+	self->dev.attrs = 0;
+	ASSERT_EQ(0, truncate(self->file, 0));
+	ASSERT_EQ(0, pft_tmpfs_resize(self->dir, "64k"));
+	ASSERT_EQ(0, truncate(self->file, FILE_SIZE));
+	memset(self->shadow, 0, FILE_SIZE);
+	ASSERT_EQ(0, make_dev(self, PFLASH_CACHE_MODE_WRITEBACK, WB_NEVER));
+	ASSERT_EQ(0, open_dev(self));
+	ASSERT_EQ(0, write_pattern(self, 0, 128 * 1024, 13));
+	close(self->fd);
+	self->fd = -1;
+
+	EXPECT_EQ(-ENOSPC, pft_destroy(self->h, self->dev.index));
+	EXPECT_NE(0, pflash_nl_last_ack(self->h)->msg[0]);
+	/* Kept, with its data. */
+	ASSERT_EQ(0, pft_get(self->h, self->dev.index, NULL));
+	ASSERT_EQ(0, open_dev(self));
+	ASSERT_DEV_IS(self->shadow);
+	close(self->fd);
+	self->fd = -1;
+
+	pflash_dev_set(&req, PFLASH_A_DEV_INDEX, self->dev.index);
+	pflash_dev_set(&req, PFLASH_A_DEV_FORCE, 1);
+	EXPECT_EQ(0, pflash_nl_dev_do(self->h, PFLASH_CMD_DEV_DEL, &req, NULL));
+	self->dev.attrs = 0;
+	EXPECT_EQ(-ENODEV, pft_get(self->h, req.index, NULL));
+}
+
+/* EIO from device-mapper's error target under a block-device backing. */
+FIXTURE(dm) {
+	struct pflash_nl *h;
+	struct pflash_dev dev;
+	char dir[64];
+	char loopdev[32];
+	uint8_t *shadow;
+	int fd;
+};
+
+FIXTURE_VARIANT(dm) {
+	uint32_t cache_mode;
+};
+
+FIXTURE_VARIANT_ADD(dm, writethrough) {
+	.cache_mode = PFLASH_CACHE_MODE_WRITETHROUGH,
+};
+
+FIXTURE_VARIANT_ADD(dm, writeback) {
+	.cache_mode = PFLASH_CACHE_MODE_WRITEBACK,
+};
+
+#define DM_NAME		"pft-backing"
+#define DM_PATH		"/dev/mapper/" DM_NAME
+/* No udev in the test VM: dmsetup makes the device nodes itself. */
+#define DMSETUP		"DM_DISABLE_UDEV=1 dmsetup "
+
+static int dm_table(const char *loopdev, bool error)
+{
+	char cmd[256];
+
+	if (error)
+		snprintf(cmd, sizeof(cmd),
+			 DMSETUP "suspend %s && " DMSETUP "load %s --table '0 %d error' && " DMSETUP "resume %s",
+			 DM_NAME, DM_NAME, FILE_SIZE / 512, DM_NAME);
+	else
+		snprintf(cmd, sizeof(cmd),
+			 DMSETUP "suspend %s && " DMSETUP "load %s --table '0 %d linear %s 0' && " DMSETUP "resume %s",
+			 DM_NAME, DM_NAME, FILE_SIZE / 512, loopdev, DM_NAME);
+	return system(cmd);
+}
+
+FIXTURE_SETUP(dm)
+{
+	struct pflash_dev req = {};
+	char cmd[256], file[96];
+
+	self->fd = -1;
+	ASSERT_EQ(0, pflash_nl_open(&self->h));
+	ASSERT_EQ(0, pft_tmpfs(self->dir, sizeof(self->dir), "16m"));
+	snprintf(file, sizeof(file), "%s/disk", self->dir);
+	ASSERT_EQ(0, pft_mkfile(file, FILE_SIZE, 20));
+	self->shadow = pft_slurp(file, FILE_SIZE);
+	ASSERT_NE(NULL, self->shadow);
+	ASSERT_EQ(0, pft_loop_attach(file, self->loopdev,
+				     sizeof(self->loopdev)));
+	snprintf(cmd, sizeof(cmd),
+		 DMSETUP "create %s --table '0 %d linear %s 0'", DM_NAME,
+		 FILE_SIZE / 512, self->loopdev);
+	ASSERT_EQ(0, system(cmd));
+
+	pflash_dev_set(&req, PFLASH_A_DEV_CACHE_MODE, variant->cache_mode);
+	if (variant->cache_mode == PFLASH_CACHE_MODE_WRITEBACK)
+		pflash_dev_set(&req, PFLASH_A_DEV_WRITEBACK_INTERVAL, WB_NEVER);
+	ASSERT_EQ(0, pft_create_backed(self->h, DM_PATH, &req, &self->dev));
+	self->fd = pft_open(self->dev.index, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(dm)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->dev.attrs)
+		EXPECT_EQ(0, pft_destroy(self->h, self->dev.index));
+	EXPECT_EQ(0, system(DMSETUP "remove " DM_NAME));
+	EXPECT_EQ(0, pft_loop_detach(self->loopdev));
+	pft_tmpfs_remove(self->dir);
+	free(self->shadow);
+	pflash_nl_close(self->h);
+}
+
+TEST_F(dm, block_device_backing_loads_and_writes)
+{
+	uint8_t *buf = pft_alloc(8192);
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(-1, pft_diff(self->fd, self->shadow, FILE_SIZE));
+	pft_pattern(buf, 8192, 4096, 21);
+	memcpy(self->shadow + 4096, buf, 8192);
+	ASSERT_EQ(0, pft_pwrite_full(self->fd, buf, 8192, 4096));
+	ASSERT_EQ(0, fsync(self->fd));
+	ASSERT_EQ(-1, pft_file_diff(DM_PATH, self->shadow, FILE_SIZE));
+	free(buf);
+}
+
+TEST_F(dm, eio_loses_nothing_and_lands_later)
+{
+	struct pflash_dev dev = {};
+	uint8_t *buf = pft_alloc(16384);
+	int ret;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, dm_table(self->loopdev, true));
+	pft_pattern(buf, 16384, 32768, 22);
+	memcpy(self->shadow + 32768, buf, 16384);
+	ret = pft_pwrite_full(self->fd, buf, 16384, 32768);
+	if (variant->cache_mode == PFLASH_CACHE_MODE_WRITETHROUGH) {
+		EXPECT_EQ(-EIO, ret);
+	} else {
+		EXPECT_EQ(0, ret);
+		EXPECT_EQ(-1, fsync(self->fd));
+		EXPECT_EQ(EIO, errno);
+	}
+	EXPECT_EQ(-EIO, pft_flush(self->h, self->dev.index, false));
+	ASSERT_EQ(0, pft_get(self->h, self->dev.index, &dev));
+	EXPECT_EQ(EIO, dev.writeback_error);
+	EXPECT_LE(16384, dev.dirty_bytes);
+	ASSERT_EQ(-1, pft_diff(self->fd, self->shadow, FILE_SIZE));
+
+	/* The fault clears: the retried writeback lands the data. */
+	ASSERT_EQ(0, dm_table(self->loopdev, false));
+	ASSERT_EQ(0, pft_flush(self->h, self->dev.index, false));
+	ASSERT_EQ(-1, pft_file_diff(DM_PATH, self->shadow, FILE_SIZE));
+	ASSERT_EQ(0, pft_get(self->h, self->dev.index, &dev));
+	EXPECT_EQ(0, dev.writeback_error);
+	EXPECT_EQ(0, dev.dirty_bytes);
+	free(buf);
+}
+
+/* Refusals. */
+FIXTURE(refuse) {
+	struct pflash_nl *h;
+	char dir[64];
+	char file[96];
+};
+
+FIXTURE_SETUP(refuse)
+{
+	ASSERT_EQ(0, pflash_nl_open(&self->h));
+	ASSERT_EQ(0, pft_tmpfs(self->dir, sizeof(self->dir), "16m"));
+	snprintf(self->file, sizeof(self->file), "%s/vars.fd", self->dir);
+	ASSERT_EQ(0, pft_mkfile(self->file, 65536, 30));
+}
+
+FIXTURE_TEARDOWN(refuse)
+{
+	pft_tmpfs_remove(self->dir);
+	pflash_nl_close(self->h);
+}
+
+/* DEV_NEW with backing fd @fd and the attributes in @req must fail. */
+static int create_fd(FIXTURE_DATA(refuse) *self, int fd,
+		     struct pflash_dev *req)
+{
+	struct pflash_dev dev = {};
+	int ret;
+
+	pflash_dev_set(req, PFLASH_A_DEV_BACKING_FD, fd);
+	ret = pft_create(self->h, req, &dev);
+	if (!ret)
+		pft_destroy(self->h, dev.index);
+	return ret;
+}
+
+#define EXPECT_REFUSED(_ret, _err, _attr) do {				\
+	const struct pflash_nl_ack *_a = pflash_nl_last_ack(self->h);	\
+									\
+	EXPECT_EQ(-(_err), (_ret));					\
+	EXPECT_NE(0, _a->msg[0]);					\
+	if (_attr)							\
+		EXPECT_EQ((_attr), _a->attr ?: _a->miss_type);		\
+} while (0)
+
+TEST_F(refuse, socket_as_backing)
+{
+	struct pflash_dev req = {};
+	int sv[2];
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	EXPECT_REFUSED(create_fd(self, sv[0], &req), EINVAL,
+		       PFLASH_A_DEV_BACKING_FD);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+TEST_F(refuse, directory_as_backing)
+{
+	struct pflash_dev req = {};
+	int fd = open(self->dir, O_RDONLY | O_DIRECTORY);
+
+	ASSERT_LE(0, fd);
+	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 65536);
+	EXPECT_REFUSED(create_fd(self, fd, &req), EINVAL,
+		       PFLASH_A_DEV_BACKING_FD);
+	close(fd);
+}
+
+TEST_F(refuse, read_only_fd_for_a_writable_device)
+{
+	struct pflash_dev req = {};
+	int fd = open(self->file, O_RDONLY);
+
+	ASSERT_LE(0, fd);
+	EXPECT_REFUSED(create_fd(self, fd, &req), EBADF,
+		       PFLASH_A_DEV_BACKING_FD);
+	close(fd);
+}
+
+TEST_F(refuse, write_only_fd)
+{
+	struct pflash_dev req = {};
+	int fd = open(self->file, O_WRONLY);
+
+	ASSERT_LE(0, fd);
+	EXPECT_REFUSED(create_fd(self, fd, &req), EBADF,
+		       PFLASH_A_DEV_BACKING_FD);
+	close(fd);
+}
+
+TEST_F(refuse, fd_that_is_not_open)
+{
+	struct pflash_dev req = {};
+
+	EXPECT_REFUSED(create_fd(self, 1000, &req), EBADF,
+		       PFLASH_A_DEV_BACKING_FD);
+}
+
+TEST_F(refuse, file_shorter_than_the_size)
+{
+	struct pflash_dev req = {};
+	int fd = open(self->file, O_RDWR);
+
+	ASSERT_LE(0, fd);
+	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 2 * 65536);
+	EXPECT_REFUSED(create_fd(self, fd, &req), EINVAL, 0);
+	close(fd);
+}
+
+TEST_F(refuse, file_size_not_whole_erase_blocks)
+{
+	struct pflash_dev req = {};
+	int fd;
+
+	ASSERT_EQ(0, truncate(self->file, 5000));
+	fd = open(self->file, O_RDWR);
+	ASSERT_LE(0, fd);
+	EXPECT_REFUSED(create_fd(self, fd, &req), EINVAL,
+		       PFLASH_A_DEV_BACKING_FD);
+	close(fd);
+}
+
+TEST_F(refuse, cache_settings_without_a_writable_backing)
+{
+	struct pflash_dev req = {};
+	int fd;
+
+	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 65536);
+	pflash_dev_set(&req, PFLASH_A_DEV_CACHE_MODE,
+		       PFLASH_CACHE_MODE_WRITEBACK);
+	EXPECT_REFUSED(pft_create(self->h, &req, NULL), EINVAL,
+		       PFLASH_A_DEV_CACHE_MODE);
+
+	fd = open(self->file, O_RDONLY);
+	ASSERT_LE(0, fd);
+	req.attrs = 0;
+	pflash_dev_set(&req, PFLASH_A_DEV_READ_ONLY, 1);
+	pflash_dev_set(&req, PFLASH_A_DEV_CACHE_MODE,
+		       PFLASH_CACHE_MODE_WRITEBACK);
+	EXPECT_REFUSED(create_fd(self, fd, &req), EINVAL,
+		       PFLASH_A_DEV_CACHE_MODE);
+	close(fd);
+
+	fd = open(self->file, O_RDWR);
+	ASSERT_LE(0, fd);
+	req.attrs = 0;
+	pflash_dev_set(&req, PFLASH_A_DEV_WRITEBACK_INTERVAL, 1000);
+	EXPECT_REFUSED(create_fd(self, fd, &req), EINVAL,
+		       PFLASH_A_DEV_WRITEBACK_INTERVAL);
+	close(fd);
+}
+
+TEST_F(refuse, read_only_device_on_a_read_only_fd_is_fine)
+{
+	struct pflash_dev req = {}, dev;
+	uint8_t *expect = pft_slurp(self->file, 65536);
+	int fd;
+
+	ASSERT_NE(NULL, expect);
+	pflash_dev_set(&req, PFLASH_A_DEV_READ_ONLY, 1);
+	ASSERT_EQ(0, pft_create_backed(self->h, self->file, &req, &dev));
+	EXPECT_FALSE(pflash_dev_has(&dev, PFLASH_A_DEV_CACHE_MODE));
+	fd = pft_open(dev.index, O_RDONLY | O_DIRECT);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, pft_diff(fd, expect, 65536));
+	close(fd);
+	EXPECT_EQ(-1, pft_open(dev.index, O_RDWR));
+	EXPECT_EQ(EROFS, errno);
+	EXPECT_EQ(0, pft_flush(self->h, dev.index, false));
+	EXPECT_EQ(0, pft_destroy(self->h, dev.index));
+	free(expect);
+}
+
+/* pflash devices may back one another, up to a depth. */
+TEST_F(refuse, pflash_backing_chains_are_bounded)
+{
+	uint32_t chain[10];
+	char path[32];
+	int i, n = 0, ret = 0;
+
+	for (i = 0; i < 10 && !ret; i++) {
+		struct pflash_dev req = {}, dev;
+
+		if (i) {
+			pft_path(path, sizeof(path), chain[i - 1]);
+			ret = pft_create_backed(self->h, path, &req, &dev);
+		} else {
+			ret = pft_create_backed(self->h, self->file, &req,
+						&dev);
+		}
+		if (!ret)
+			chain[n++] = dev.index;
+	}
+	/* Nine pflash devices under the tenth is one too many. */
+	EXPECT_EQ(9, n);
+	EXPECT_REFUSED(ret, ELOOP, PFLASH_A_DEV_BACKING_FD);
+	/* The top of a chain sees the bottom's contents. */
+	if (n) {
+		uint8_t *expect = pft_slurp(self->file, 65536);
+		int fd = pft_open(chain[n - 1], O_RDONLY | O_DIRECT);
+
+		ASSERT_LE(0, fd);
+		EXPECT_EQ(-1, pft_diff(fd, expect, 65536));
+		close(fd);
+		free(expect);
+	}
+	while (n--)
+		EXPECT_EQ(0, pft_destroy(self->h, chain[n]));
+}
+
+TEST_HARNESS_MAIN
