@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Ownership of the backing file: inactivate and activate, what an inactive
+ * device refuses and what it never does (write its backing file), the OFD
+ * lock as user space sees it, the epoch, and a writer and a reader running
+ * across an inactivation.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+#include "pflash_test.h"
+
+#define FILE_SIZE	(256 * 1024)
+
+FIXTURE(own) {
+	struct pflash_nl *h;
+	struct pflash_dev dev;
+	char dir[64];
+	char file[96];
+	uint8_t *shadow;
+	int fd;
+};
+
+FIXTURE_VARIANT(own) {
+	uint32_t cache_mode;
+};
+
+FIXTURE_VARIANT_ADD(own, writethrough) {
+	.cache_mode = PFLASH_CACHE_MODE_WRITETHROUGH,
+};
+
+FIXTURE_VARIANT_ADD(own, writeback) {
+	.cache_mode = PFLASH_CACHE_MODE_WRITEBACK,
+};
+
+static int make_dev(FIXTURE_DATA(own) *self, uint32_t cache_mode,
+		    uint32_t state, struct pflash_dev *out)
+{
+	struct pflash_dev req = {};
+
+	pflash_dev_set(&req, PFLASH_A_DEV_CACHE_MODE, cache_mode);
+	if (cache_mode == PFLASH_CACHE_MODE_WRITEBACK)
+		pflash_dev_set(&req, PFLASH_A_DEV_WRITEBACK_INTERVAL,
+			       PFLASH_WRITEBACK_INTERVAL_MAX);
+	pflash_dev_set(&req, PFLASH_A_DEV_STATE, state);
+	return pft_create_backed(self->h, self->file, &req, out);
+}
+
+FIXTURE_SETUP(own)
+{
+	self->fd = -1;
+	ASSERT_EQ(0, pflash_nl_open(&self->h));
+	ASSERT_EQ(0, pft_tmpfs(self->dir, sizeof(self->dir), "16m"));
+	snprintf(self->file, sizeof(self->file), "%s/vars.fd", self->dir);
+	ASSERT_EQ(0, pft_mkfile(self->file, FILE_SIZE, 1));
+	self->shadow = pft_slurp(self->file, FILE_SIZE);
+	ASSERT_NE(NULL, self->shadow);
+	ASSERT_EQ(0, make_dev(self, variant->cache_mode, PFLASH_STATE_ACTIVE,
+			      &self->dev));
+	self->fd = pft_open(self->dev.index, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(own)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->dev.attrs)
+		EXPECT_EQ(0, pft_destroy(self->h, self->dev.index));
+	pft_tmpfs_remove(self->dir);
+	free(self->shadow);
+	pflash_nl_close(self->h);
+}
+
+static int inactivate(struct pflash_nl *h, uint32_t index, bool force,
+		      struct pflash_dev *out)
+{
+	struct pflash_dev req = {};
+
+	pflash_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+	if (force)
+		pflash_dev_set(&req, PFLASH_A_DEV_FORCE, 1);
+	return pflash_nl_dev_do(h, PFLASH_CMD_INACTIVATE, &req, out);
+}
+
+/* Activate, at @epoch unless it is negative. */
+static int activate(struct pflash_nl *h, uint32_t index, long long epoch,
+		    struct pflash_dev *out)
+{
+	struct pflash_dev req = {};
+
+	pflash_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+	if (epoch >= 0)
+		pflash_dev_set(&req, PFLASH_A_DEV_EPOCH, epoch);
+	return pflash_nl_dev_do(h, PFLASH_CMD_ACTIVATE, &req, out);
+}
+
+static int write_pattern(FIXTURE_DATA(own) *self, uint64_t off, size_t len,
+			 uint32_t seed)
+{
+	uint8_t *buf = pft_alloc(len);
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	pft_pattern(buf, len, off, seed);
+	ret = pft_pwrite_full(self->fd, buf, len, off);
+	if (!ret)
+		memcpy(self->shadow + off, buf, len);
+	free(buf);
+	return ret;
+}
+
+#define ASSERT_DEV_IS_SHADOW() \
+	ASSERT_EQ(-1, pft_diff(self->fd, self->shadow, FILE_SIZE))
+#define ASSERT_FILE_IS_SHADOW() \
+	ASSERT_EQ(-1, pft_file_diff(self->file, self->shadow, FILE_SIZE))
+
+TEST_F(own, inactivate_flushes_then_reads_work_and_writes_fail)
+{
+	struct pflash_dev dev = {};
+
+	ASSERT_EQ(0, write_pattern(self, 4096, 65536, 2));
+	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, &dev));
+	EXPECT_EQ(PFLASH_STATE_INACTIVE, dev.state);
+	EXPECT_EQ(0, dev.dirty_bytes);
+	ASSERT_FILE_IS_SHADOW();
+	/* Reads keep working; a write through an fd opened before fails. */
+	ASSERT_DEV_IS_SHADOW();
+	EXPECT_EQ(-EIO, write_pattern(self, 0, 4096, 3));
+	ASSERT_DEV_IS_SHADOW();
+	ASSERT_FILE_IS_SHADOW();
+}
+
+TEST_F(own, open_for_write_fails_erofs_while_inactive)
+{
+	int fd;
+
+	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, NULL));
+	EXPECT_EQ(-1, pft_open(self->dev.index, O_RDWR));
+	EXPECT_EQ(EROFS, errno);
+	fd = pft_open(self->dev.index, O_RDONLY);
+	EXPECT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(0, activate(self->h, self->dev.index, -1, NULL));
+	fd = pft_open(self->dev.index, O_RDWR);
+	EXPECT_LE(0, fd);
+	close(fd);
+}
+
+/*
+ * Nothing an inactive device does writes its backing file: not a write
+ * attempt, not fsync, not FLUSH, not destroy.  Any write, even of the same
+ * bytes, would move the file's modification time.
+ */
+TEST_F(own, inactive_device_never_writes_its_file)
+{
+	long long mtime;
+
+	ASSERT_EQ(0, write_pattern(self, 0, 8192, 4));
+	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, NULL));
+	mtime = pft_mtime(self->file);
+	ASSERT_LT(0, mtime);
+	/* Past the clock's granularity, so a write would show. */
+	usleep(50 * 1000);
+
+	EXPECT_EQ(-EIO, write_pattern(self, 0, 4096, 5));
+	EXPECT_EQ(0, fsync(self->fd));
+	EXPECT_EQ(0, pft_flush(self->h, self->dev.index, false));
+	EXPECT_EQ(-EROFS, pft_flush(self->h, self->dev.index, true));
+	EXPECT_NE(0, pflash_nl_last_ack(self->h)->msg[0]);
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_EQ(0, pft_destroy(self->h, self->dev.index));
+	self->dev.attrs = 0;
+
+	EXPECT_EQ(mtime, pft_mtime(self->file));
+	ASSERT_FILE_IS_SHADOW();
+}
+
+TEST_F(own, inactivate_and_activate_are_idempotent)
+{
+	struct pflash_dev dev = {};
+
+	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, &dev));
+	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, &dev));
+	EXPECT_EQ(PFLASH_STATE_INACTIVE, dev.state);
+	ASSERT_EQ(0, activate(self->h, self->dev.index, -1, &dev));
+	EXPECT_EQ(1, dev.epoch);
+	ASSERT_EQ(0, activate(self->h, self->dev.index, -1, &dev));
+	EXPECT_EQ(PFLASH_STATE_ACTIVE, dev.state);
+	EXPECT_EQ(1, dev.epoch);
+}
+
+TEST_F(own, writes_resume_after_activation)
+{
+	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, NULL));
+	EXPECT_EQ(-EIO, write_pattern(self, 0, 4096, 6));
+	ASSERT_EQ(0, activate(self->h, self->dev.index, -1, NULL));
+	ASSERT_EQ(0, write_pattern(self, 0, 4096, 7));
+	ASSERT_EQ(0, fsync(self->fd));
+	ASSERT_FILE_IS_SHADOW();
+}
+
+TEST_F(own, epoch_must_grow)
+{
+	const struct pflash_nl_ack *ack = pflash_nl_last_ack(self->h);
+	struct pflash_dev dev = {};
+
+	EXPECT_EQ(0, self->dev.epoch);
+	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, NULL));
+	ASSERT_EQ(0, activate(self->h, self->dev.index, 10, &dev));
+	EXPECT_EQ(10, dev.epoch);
+	/* The same again is a no-op; another epoch while active is not. */
+	EXPECT_EQ(0, activate(self->h, self->dev.index, 10, NULL));
+	EXPECT_EQ(-EBUSY, activate(self->h, self->dev.index, 11, NULL));
+	EXPECT_EQ(PFLASH_A_DEV_EPOCH, ack->attr);
+
+	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, NULL));
+	EXPECT_EQ(-ESTALE, activate(self->h, self->dev.index, 10, NULL));
+	EXPECT_EQ(PFLASH_A_DEV_EPOCH, ack->attr);
+	EXPECT_NE(0, ack->msg[0]);
+	EXPECT_EQ(-ESTALE, activate(self->h, self->dev.index, 3, NULL));
+	ASSERT_EQ(0, pft_get(self->h, self->dev.index, &dev));
+	EXPECT_EQ(PFLASH_STATE_INACTIVE, dev.state);
+	EXPECT_EQ(10, dev.epoch);
+	/* Without an epoch, the next one. */
+	ASSERT_EQ(0, activate(self->h, self->dev.index, -1, &dev));
+	EXPECT_EQ(11, dev.epoch);
+}
+
+TEST_F(own, user_space_sees_the_lock)
+{
+	struct flock fl = {
+		.l_type = F_WRLCK,
+		.l_whence = SEEK_SET,
+	};
+	int fd;
+
+	EXPECT_EQ(1, pft_locked(self->file));
+	fd = open(self->file, O_RDWR);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, fcntl(fd, F_OFD_SETLK, &fl));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, NULL));
+	EXPECT_EQ(0, pft_locked(self->file));
+	ASSERT_EQ(0, activate(self->h, self->dev.index, -1, NULL));
+	EXPECT_EQ(1, pft_locked(self->file));
+	close(fd);
+}
+
+TEST_F(own, a_second_owner_cannot_activate)
+{
+	const struct pflash_nl_ack *ack = pflash_nl_last_ack(self->h);
+	struct pflash_dev other = {}, busy = {};
+
+	/* Created active on a locked file: refused. */
+	EXPECT_EQ(-EBUSY, make_dev(self, variant->cache_mode,
+				   PFLASH_STATE_ACTIVE, &busy));
+	EXPECT_NE(0, ack->msg[0]);
+	/* Created inactive, it cannot activate while the first owns it. */
+	ASSERT_EQ(0, make_dev(self, variant->cache_mode, PFLASH_STATE_INACTIVE,
+			      &other));
+	EXPECT_EQ(-EBUSY, activate(self->h, other.index, -1, NULL));
+	EXPECT_NE(0, ack->msg[0]);
+	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, NULL));
+	EXPECT_EQ(0, activate(self->h, other.index, -1, NULL));
+	/* Now the first one is the second owner. */
+	EXPECT_EQ(-EBUSY, activate(self->h, self->dev.index, -1, NULL));
+	EXPECT_EQ(0, inactivate(self->h, other.index, false, NULL));
+	EXPECT_EQ(0, pft_destroy(self->h, other.index));
+	EXPECT_EQ(0, activate(self->h, self->dev.index, -1, NULL));
+}
+
+struct lock_watch {
+	FIXTURE_DATA(own) *self;
+	volatile bool stop;
+	bool saw_unlocked;
+	long long diff;
+};
+
+/* Poll the lock; the moment it is gone, the file must hold everything. */
+static void *watch_lock(void *arg)
+{
+	struct lock_watch *w = arg;
+
+	while (!w->stop) {
+		if (pft_locked(w->self->file) == 0) {
+			w->diff = pft_file_diff(w->self->file, w->self->shadow,
+						FILE_SIZE);
+			w->saw_unlocked = true;
+			break;
+		}
+	}
+	return NULL;
+}
+
+TEST_F(own, lock_is_released_only_after_the_writeback)
+{
+	struct lock_watch w = { .self = self, .diff = -2 };
+	pthread_t thread;
+
+	ASSERT_EQ(0, write_pattern(self, 0, FILE_SIZE, 8));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, watch_lock, &w));
+	EXPECT_EQ(0, inactivate(self->h, self->dev.index, false, NULL));
+	usleep(200 * 1000);
+	w.stop = true;
+	pthread_join(thread, NULL);
+	EXPECT_TRUE(w.saw_unlocked);
+	EXPECT_EQ(-1, w.diff);
+}
+
+TEST_F(own, held_exclusively_needs_force)
+{
+	const struct pflash_nl_ack *ack = pflash_nl_last_ack(self->h);
+	struct pflash_dev dev = {};
+	int excl = pft_open(self->dev.index, O_RDONLY | O_EXCL);
+
+	ASSERT_LE(0, excl);
+	EXPECT_EQ(-EBUSY, inactivate(self->h, self->dev.index, false, NULL));
+	EXPECT_NE(0, ack->msg[0]);
+	ASSERT_EQ(0, pft_get(self->h, self->dev.index, &dev));
+	EXPECT_EQ(PFLASH_STATE_ACTIVE, dev.state);
+	EXPECT_EQ(0, inactivate(self->h, self->dev.index, true, &dev));
+	EXPECT_EQ(PFLASH_STATE_INACTIVE, dev.state);
+	close(excl);
+}
+
+TEST_F(own, created_inactive_holds_no_lock_and_refuses_writes)
+{
+	struct pflash_dev dev = {};
+
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, pft_destroy(self->h, self->dev.index));
+	self->dev.attrs = 0;
+	ASSERT_EQ(0, make_dev(self, variant->cache_mode, PFLASH_STATE_INACTIVE,
+			      &self->dev));
+	EXPECT_EQ(PFLASH_STATE_INACTIVE, self->dev.state);
+	EXPECT_EQ(0, pft_locked(self->file));
+	EXPECT_EQ(-1, pft_open(self->dev.index, O_RDWR));
+	EXPECT_EQ(EROFS, errno);
+	ASSERT_EQ(0, activate(self->h, self->dev.index, -1, &dev));
+	EXPECT_EQ(1, pft_locked(self->file));
+}
+
+TEST_F(own, failed_writeback_keeps_the_device_active)
+{
+	const struct pflash_nl_ack *ack = pflash_nl_last_ack(self->h);
+	struct pflash_dev dev = {};
+
+	if (variant->cache_mode != PFLASH_CACHE_MODE_WRITEBACK)
+		SKIP(return, "writeback only: writethrough has nothing dirty");
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, pft_destroy(self->h, self->dev.index));
+	self->dev.attrs = 0;
+	ASSERT_EQ(0, truncate(self->file, 0));
+	ASSERT_EQ(0, pft_tmpfs_resize(self->dir, "64k"));
+	ASSERT_EQ(0, truncate(self->file, FILE_SIZE));
+	memset(self->shadow, 0, FILE_SIZE);
+	ASSERT_EQ(0, make_dev(self, PFLASH_CACHE_MODE_WRITEBACK,
+			      PFLASH_STATE_ACTIVE, &self->dev));
+	self->fd = pft_open(self->dev.index, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, write_pattern(self, 0, 128 * 1024, 9));
+
+	EXPECT_EQ(-ENOSPC, inactivate(self->h, self->dev.index, false, NULL));
+	EXPECT_NE(0, ack->msg[0]);
+	ASSERT_EQ(0, pft_get(self->h, self->dev.index, &dev));
+	EXPECT_EQ(PFLASH_STATE_ACTIVE, dev.state);
+	EXPECT_EQ(1, pft_locked(self->file));
+	EXPECT_EQ(0, write_pattern(self, 131072, 4096, 10));
+
+	ASSERT_EQ(0, pft_tmpfs_resize(self->dir, "16m"));
+	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, NULL));
+	ASSERT_FILE_IS_SHADOW();
+}
+
+/*
+ * A writer keeps rewriting a block with numbered generations while the
+ * device is inactivated, and a reader keeps reading: the writer's writes
+ * fail from then on, none reaches RAM or the file, the reader is never
+ * refused, and after activation the writer's writes succeed again.
+ */
+TEST_F(own, writer_and_reader_across_an_inactivation)
+{
+	int report[2], go[2], status, fd;
+	uint32_t gen, last = 0, failed = 0;
+	uint8_t *expect, *buf;
+	pid_t writer;
+	char c = 'g';
+
+	ASSERT_EQ(0, pipe(report));
+	ASSERT_EQ(0, pipe(go));
+	writer = fork();
+	ASSERT_LE(0, writer);
+	if (!writer) {
+		uint8_t *blk = pft_alloc(4096);
+		uint32_t msg;
+
+		for (gen = 1; blk; gen++) {
+			pft_pattern(blk, 4096, 0, gen);
+			if (pft_pwrite_full(self->fd, blk, 4096, 0)) {
+				msg = gen | 0x80000000u;
+				if (write(report[1], &msg, sizeof(msg)) < 0 ||
+				    read(go[0], &c, 1) != 1)
+					_exit(1);
+				continue;
+			}
+			msg = gen;
+			if (write(report[1], &msg, sizeof(msg)) < 0)
+				_exit(1);
+		}
+		_exit(1);
+	}
+	close(report[1]);
+	close(go[0]);
+
+	/* Let it write a while, then inactivate under it. */
+	for (gen = 0; gen < 20 && read(report[0], &last, 4) == 4; gen++)
+		;
+	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, NULL));
+	/* Reads never fail meanwhile. */
+	fd = pft_open(self->dev.index, O_RDONLY | O_DIRECT);
+	ASSERT_LE(0, fd);
+	buf = pft_alloc(4096);
+	ASSERT_NE(NULL, buf);
+	while (read(report[0], &gen, 4) == 4) {
+		ASSERT_EQ(0, pft_pread_full(fd, buf, 4096, 0));
+		if (gen & 0x80000000u) {
+			failed = gen & ~0x80000000u;
+			break;
+		}
+		last = gen;
+	}
+	ASSERT_EQ(last + 1, failed);
+	/* The last good generation is in RAM and in the file; no later. */
+	expect = malloc(4096);
+	ASSERT_NE(NULL, expect);
+	pft_pattern(expect, 4096, 0, last);
+	ASSERT_EQ(0, pft_pread_full(fd, buf, 4096, 0));
+	EXPECT_EQ(0, memcmp(buf, expect, 4096));
+	memcpy(self->shadow, expect, 4096);
+	ASSERT_FILE_IS_SHADOW();
+
+	/* Activation lets the writer through again. */
+	ASSERT_EQ(0, activate(self->h, self->dev.index, -1, NULL));
+	ASSERT_EQ(1, write(go[1], &c, 1));
+	ASSERT_EQ(4, read(report[0], &gen, 4));
+	EXPECT_EQ(failed + 1, gen);
+	kill(writer, SIGKILL);
+	waitpid(writer, &status, 0);
+	close(report[0]);
+	close(go[1]);
+	close(fd);
+	free(buf);
+	free(expect);
+}
+
+TEST_HARNESS_MAIN
