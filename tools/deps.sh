@@ -51,15 +51,8 @@ PACKAGES=(
 	ovmf
 )
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-	pkgs_installed "$p" || missing+=("$p")
-done
-if [ ${#missing[@]} -eq 0 ]; then
+if pkgs_installed "${PACKAGES[@]}"; then
 	log "all ${#PACKAGES[@]} packages are installed"
-	exit 0
+else
+	ensure_pkgs "${PACKAGES[@]}"
 fi
-
-log "installing: ${missing[*]}"
-apt_get update
-apt_install "${missing[@]}"

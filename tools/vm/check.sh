@@ -62,6 +62,7 @@ selftests=$("$REPO/tools/vm/build-selftests.sh" 2>"$run/selftests.log") || {
 for k in "$@"; do
 	out=$run/$k
 	mkdir -p "$out"
+	log "$k: preparing the kernel (the debug one builds once, in minutes)"
 	if ! step "$out/kernel.log" "$REPO/tools/vm/kernels.sh" "$k"; then
 		result fail "$k" "kernel: could not be prepared (log: $out/kernel.log)"
 		continue

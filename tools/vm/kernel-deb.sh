@@ -82,6 +82,8 @@ if [ ! -e "$dir/$rel/.unpacked" ] ||
 	dpkg-deb -x "$dir/$rel/deb"/linux-image-*.deb "$root"
 	rm -rf "$dir/$rel/deb"
 	count_modules >"$dir/$rel/.unpacked"
+	# Older releases of this kernel are not booted any more.
+	find "$dir" -mindepth 1 -maxdepth 1 -type d ! -name "$rel" -exec rm -rf {} +
 fi
 
 # Headers: the exact release (linux-headers-amd64 too for 6.1, as a

@@ -79,6 +79,9 @@ if [ ! -e "$out/.built" ] || [ ! -e "$out/arch/x86/boot/bzImage" ] ||
 		DEPMOD=/bin/true modules_install >>"$out/build.log" 2>&1
 	log "debug kernel built in $((SECONDS - start)) s"
 	count_modules >"$out/.built"
+	# Builds of older configs are not booted any more.
+	find "$BUILD/kernels" -mindepth 1 -maxdepth 1 -type d -name "$NAME-*" \
+		! -name "$(basename "$out")" ! -name "$NAME-config" -exec rm -rf {} +
 fi
 rm -rf "$cfgdir"
 

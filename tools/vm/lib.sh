@@ -50,7 +50,8 @@ pkgs_installed() {
 	done
 }
 
-# Install the named packages that are missing; apt-get update only if needed.
+# Install the named packages that are missing; `apt-get update` first, but
+# only if something is missing.
 ensure_pkgs() {
 	local p missing=()
 	for p in "$@"; do
@@ -58,11 +59,8 @@ ensure_pkgs() {
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
 	log "installing: ${missing[*]}"
-	# A package apt does not know yet may only need fresh lists.
-	if ! apt_install "${missing[@]}"; then
-		apt_get update
-		apt_install "${missing[@]}"
-	fi
+	apt_get update
+	apt_install "${missing[@]}"
 }
 
 # The installed version of Debian's kernel source package.
