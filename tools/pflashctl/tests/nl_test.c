@@ -14,18 +14,7 @@
 
 #include <linux/genetlink.h>
 
-static int failures;
-
-#define EXPECT(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			printf("# %s:%d: %s: failed: %s\n", __FILE__,	\
-			       __LINE__, __func__, #cond);		\
-			failures++;					\
-		}							\
-	} while (0)
-
-static const char *skip;
+#include "tap.h"
 
 static struct pflash_nl *open_nlctrl(void)
 {
@@ -481,12 +470,7 @@ static void one_handle_per_thread(void)
 	}
 }
 
-#define T(fn)	{ #fn, fn }
-
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} tests[] = {
+static const struct tap_test tests[] = {
 	T(open_without_family),
 	T(do_gets_reply_and_ack),
 	T(dump_gets_every_reply),
@@ -514,16 +498,5 @@ static const struct {
 
 int main(void)
 {
-	unsigned int i, failed = 0;
-
-	printf("1..%zu\n", ARRAY_SIZE(tests));
-	for (i = 0; i < ARRAY_SIZE(tests); i++) {
-		failures = 0;
-		skip = NULL;
-		tests[i].fn();
-		failed += !!failures;
-		printf("%sok %u - %s%s%s\n", failures ? "not " : "", i + 1,
-		       tests[i].name, skip ? " # SKIP " : "", skip ?: "");
-	}
-	return failed ? 1 : 0;
+	return run_tests(tests, ARRAY_SIZE(tests));
 }

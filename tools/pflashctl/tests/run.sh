@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Host tests of pflashctl, which need no pflash module:
-#  - tests/nl_test, the library's own tests;
+#  - tests/nl_test and tests/stream_test, the libraries' own tests;
 #  - the command line of pflashctl linked with the fake kernel of
 #    tests/fake_nl.c (tests/pflashctl-fake);
 #  - the real pflashctl, where the host gives a real answer: the pflash
@@ -116,18 +116,20 @@ help()
 	fi
 }
 
-# The library.
-"${vg[@]}" tests/nl_test >"$tmp/nl_test" 2>&1
-rc=$?
-while read -r line; do
-	case $line in
-	"ok "*" - "*)		result 1 "nl_test: ${line#* - }" ;;
-	"not ok "*" - "*)	result 0 "nl_test: ${line#* - }" ;;
-	"# "*)			echo "$line" ;;
-	esac
-done <"$tmp/nl_test"
-grep -q "^not ok" "$tmp/nl_test" || [ "$rc" = 0 ] ||
-	result 0 "nl_test: exit status $rc" "$(cat "$tmp/nl_test")"
+# The libraries: each C test program's TAP results count as ours.
+for prog in nl_test stream_test; do
+	"${vg[@]}" "tests/$prog" >"$tmp/$prog" 2>&1
+	rc=$?
+	while read -r line; do
+		case $line in
+		"ok "*" - "*)		result 1 "$prog: ${line#* - }" ;;
+		"not ok "*" - "*)	result 0 "$prog: ${line#* - }" ;;
+		"# "*)			echo "$line" ;;
+		esac
+	done <"$tmp/$prog"
+	grep -q "^not ok" "$tmp/$prog" || [ "$rc" = 0 ] ||
+		result 0 "$prog: exit status $rc" "$(cat "$tmp/$prog")"
+done
 
 # Help, version.
 help "--help" "$fake" --help

@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pflash_stream: a reader of the pflash state stream.
+ *
+ * It follows the kernel's importer (module/import.c) step by step, so that
+ * a stream it accepts is one the kernel accepts, given a device of the
+ * stream's geometry and epoch: a record's header is checked as soon as it
+ * is complete, its payload as it arrives, and the record as a whole, its
+ * checksum first, once its payload is complete.  The checks come in the
+ * kernel's order, so both name the same first problem.
+ *
+ * The CRC-32C is ISA-L's crc32_iscsi(), which leaves the initial value and
+ * the final inversion to its caller, as the kernel's crc32c() does.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <isa-l/crc.h>
+
+#include "pflash_stream.h"
+
+/* The record flags this reader knows. */
+#define REC_F_KNOWN	PFLASH_REC_F_OPTIONAL
+
+/* Device geometry, as linux/pflash.h sets its limits. */
+#define SIZE_MAX_DEV	(1ULL << 30)
+#define ERASE_SIZE_MAX	(1U << 24)
+
+_Static_assert(sizeof(struct pflash_stream_rec) == 32, "record header");
+_Static_assert(sizeof(struct pflash_stream_info) == 48, "header payload");
+_Static_assert(sizeof(struct pflash_stream_end) == 48, "end payload");
+
+/**
+ * struct pflash_stream - a stream being read
+ * @st: what it has found so far
+ * @rec_start: where in the stream the current record started
+ * @rec: the header of the current record, as far as it has arrived
+ * @rec_have: bytes of @rec that have arrived
+ * @payload_have: bytes of its payload that have arrived
+ * @crc: the running CRC-32C of the current record
+ * @records: complete records before the current one
+ * @meta: the payload of the current HEADER or END record
+ */
+struct pflash_stream {
+	struct pflash_stream_status st;
+	uint64_t rec_start;
+	struct pflash_stream_rec rec;
+	uint32_t rec_have;
+	uint32_t payload_have;
+	uint32_t crc;
+	uint64_t records;
+	uint8_t meta[PFLASH_STREAM_META_MAX];
+};
+
+uint32_t pflash_stream_crc_update(uint32_t crc, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	int n;
+
+	/* crc32_iscsi() takes an int length, and a pointer it does not write. */
+	while (len) {
+		n = len > INT_MAX ? INT_MAX : len;
+		crc = crc32_iscsi((unsigned char *)p, n, crc);
+		p += n;
+		len -= n;
+	}
+	return crc;
+}
+
+static const char *const rec_names[] = {
+	[PFLASH_REC_HEADER]	= "header",
+	[PFLASH_REC_DATA]	= "data",
+	[PFLASH_REC_ERASED]	= "erased",
+	[PFLASH_REC_ZERO]	= "zero",
+	[PFLASH_REC_END]	= "end",
+};
+
+const char *pflash_stream_rec_name(unsigned int type)
+{
+	if (type >= sizeof(rec_names) / sizeof(rec_names[0]))
+		return NULL;
+	return rec_names[type];
+}
+
+int pflash_stream_new(struct pflash_stream **sp)
+{
+	*sp = calloc(1, sizeof(**sp));
+	return *sp ? 0 : -ENOMEM;
+}
+
+void pflash_stream_free(struct pflash_stream *s)
+{
+	free(s);
+}
+
+const struct pflash_stream_status *
+pflash_stream_status(const struct pflash_stream *s)
+{
+	return &s->st;
+}
+
+/* Record the first problem, found at stream offset @offset. */
+static int __attribute__((format(printf, 4, 5)))
+fail_at(struct pflash_stream *s, uint64_t offset, int err, const char *fmt,
+	...)
+{
+	va_list ap;
+
+	s->st.error = err;
+	s->st.error_offset = offset;
+	va_start(ap, fmt);
+	vsnprintf(s->st.msg, sizeof(s->st.msg), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* The current record is at fault. */
+#define fail(s, err, ...)	fail_at(s, (s)->rec_start, err, __VA_ARGS__)
+
+static uint16_t rec_type(const struct pflash_stream *s)
+{
+	return le16toh(s->rec.type);
+}
+
+/* The current record's type, in words, for messages. */
+static const char *rec_what(const struct pflash_stream *s)
+{
+	/* A record of a type this reader does not know gets this far only
+	 * if it is optional. */
+	return pflash_stream_rec_name(rec_type(s)) ?: "optional";
+}
+
+static bool is_extent(uint16_t type)
+{
+	return type == PFLASH_REC_DATA || type == PFLASH_REC_ERASED ||
+	       type == PFLASH_REC_ZERO;
+}
+
+/* Check an extent record's header against what came before. */
+static int check_extent(struct pflash_stream *s)
+{
+	uint64_t offset = le64toh(s->rec.offset);
+	uint64_t length = le64toh(s->rec.length);
+	uint64_t size = s->st.header.size;
+	uint32_t len = le32toh(s->rec.len);
+	uint64_t next = s->st.covered;
+
+	if (offset < next)
+		return fail(s, -EINVAL,
+			    "the %s extent at device offset %" PRIu64 " overlaps an earlier one, which ends at %" PRIu64 ": records out of order or repeated",
+			    rec_what(s), offset, next);
+	if (offset > next)
+		return fail(s, -EINVAL,
+			    "the %s extent at device offset %" PRIu64 " leaves a gap after %" PRIu64 ": a record is missing or out of order",
+			    rec_what(s), offset, next);
+	if (!length || length > size - offset)
+		return fail(s, -EINVAL,
+			    "the %s extent at device offset %" PRIu64 ", of %" PRIu64 " bytes, is empty or goes beyond the end of the device (%" PRIu64 " bytes)",
+			    rec_what(s), offset, length, size);
+	/* The kernel's test, len != length || len > DATA_MAX, in two. */
+	if (rec_type(s) == PFLASH_REC_DATA && length > PFLASH_STREAM_DATA_MAX)
+		return fail(s, -EINVAL,
+			    "the data extent at device offset %" PRIu64 " is %" PRIu64 " bytes long, more than a data record may be (%u)",
+			    offset, length, PFLASH_STREAM_DATA_MAX);
+	if (rec_type(s) == PFLASH_REC_DATA ? len != length : len)
+		return fail(s, -EINVAL,
+			    "the %s extent at device offset %" PRIu64 " has a payload of %" PRIu32 " bytes, which does not match its length of %" PRIu64 " bytes",
+			    rec_what(s), offset, len, length);
+	return 0;
+}
+
+/* Check the header of a record that has just arrived in full. */
+static int rec_begin(struct pflash_stream *s)
+{
+	struct pflash_stream_rec rec = s->rec;
+	uint16_t type = le16toh(rec.type);
+	uint16_t flags = le16toh(rec.flags);
+	uint32_t len = le32toh(rec.len);
+	int err;
+
+	if (le32toh(rec.magic) != PFLASH_STREAM_MAGIC)
+		return fail(s, -EINVAL,
+			    "not a pflash state stream, or a record is damaged (bad magic)");
+	if (flags & ~REC_F_KNOWN)
+		return fail(s, -EPROTONOSUPPORT,
+			    "a record has flags (0x%x) this reader does not know: the stream needs a newer reader",
+			    flags & ~REC_F_KNOWN);
+	if (!s->records && type != PFLASH_REC_HEADER)
+		return fail(s, -EINVAL, "the stream does not start with a header");
+	if (s->records && type == PFLASH_REC_HEADER)
+		return fail(s, -EINVAL, "the stream has a second header");
+
+	if (is_extent(type)) {
+		err = check_extent(s);
+		if (err)
+			return err;
+	} else if (type == PFLASH_REC_HEADER || type == PFLASH_REC_END) {
+		if (rec.offset || rec.length ||
+		    len < (type == PFLASH_REC_HEADER ?
+			   sizeof(struct pflash_stream_info) :
+			   sizeof(struct pflash_stream_end)) ||
+		    len > PFLASH_STREAM_META_MAX)
+			return fail(s, -EINVAL,
+				    "the %s record has a bad length (%" PRIu32 " bytes) or offset",
+				    rec_what(s), len);
+	} else if (!(flags & PFLASH_REC_F_OPTIONAL)) {
+		return fail(s, -EPROTONOSUPPORT,
+			    "a record has a type (%u) this reader does not know, and is not optional: the stream needs a newer reader",
+			    type);
+	} else if (len > PFLASH_STREAM_DATA_MAX) {
+		return fail(s, -EINVAL,
+			    "an optional record (type %u) is too long (%" PRIu32 " bytes)",
+			    type, len);
+	}
+
+	rec.crc = 0;
+	s->crc = pflash_stream_crc_update(PFLASH_STREAM_CRC_INIT, &rec,
+					  sizeof(rec));
+	return 0;
+}
+
+/* Whether @h describes a device that pflash can create. */
+static bool geometry_valid(const struct pflash_stream_header *h)
+{
+	uint32_t es = h->erase_size;
+
+	return (h->block_size == 512 || h->block_size == 4096) &&
+	       !(es & (es - 1)) && es >= h->block_size &&
+	       es <= ERASE_SIZE_MAX &&
+	       h->size >= es && h->size <= SIZE_MAX_DEV && !(h->size % es);
+}
+
+/*
+ * The header of this major version.  A newer minor version may append
+ * fields, which are ignored; this reader is of the first minor version,
+ * so no field can be missing.
+ */
+static int header_end(struct pflash_stream *s)
+{
+	const struct pflash_stream_info *info = (const void *)s->meta;
+	struct pflash_stream_header *h = &s->st.header;
+
+	h->version_major = le16toh(info->version_major);
+	h->version_minor = le16toh(info->version_minor);
+	h->flags = le32toh(info->flags);
+	h->size = le64toh(info->size);
+	h->epoch = le64toh(info->epoch);
+	h->block_size = le32toh(info->block_size);
+	h->erase_size = le32toh(info->erase_size);
+	memcpy(h->uuid, info->uuid, sizeof(h->uuid));
+
+	if (h->version_major != PFLASH_STREAM_VERSION_MAJOR)
+		return fail(s, -EPROTONOSUPPORT,
+			    "the stream's major version is %u; this reader reads version %u only",
+			    h->version_major, PFLASH_STREAM_VERSION_MAJOR);
+	if (!geometry_valid(h))
+		return fail(s, -EINVAL,
+			    "the stream's geometry (size %" PRIu64 ", block size %" PRIu32 ", erase size %" PRIu32 ") is not one a device can have",
+			    h->size, h->block_size, h->erase_size);
+	s->st.have_header = true;
+	return 0;
+}
+
+static int end_end(struct pflash_stream *s)
+{
+	const struct pflash_stream_end *end = (const void *)s->meta;
+	struct pflash_stream_status *st = &s->st;
+
+	if (st->covered != st->header.size)
+		return fail(s, -EINVAL,
+			    "the stream ends before it covers the whole device (%" PRIu64 " of %" PRIu64 " bytes)",
+			    st->covered, st->header.size);
+	if (le64toh(end->records) != s->records ||
+	    le64toh(end->stream_bytes) != s->rec_start ||
+	    le64toh(end->data_bytes) != st->data_bytes ||
+	    le64toh(end->erased_bytes) != st->erased_bytes ||
+	    le64toh(end->zero_bytes) != st->zero_bytes)
+		return fail(s, -EINVAL,
+			    "the end record's totals do not match the stream");
+	st->end_flags = le32toh(end->flags);
+	st->records[PFLASH_REC_END]++;
+	st->complete = true;
+	return 0;
+}
+
+/* A record has arrived in full, payload and all. */
+static int rec_end(struct pflash_stream *s)
+{
+	struct pflash_stream_status *st = &s->st;
+	uint16_t type = rec_type(s);
+	uint64_t length = le64toh(s->rec.length);
+	int err = 0;
+
+	if (pflash_stream_crc_final(s->crc) != le32toh(s->rec.crc))
+		return fail(s, -EBADMSG,
+			    "the %s record's checksum does not match: the stream is damaged",
+			    rec_what(s));
+	switch (type) {
+	case PFLASH_REC_HEADER:
+		err = header_end(s);
+		break;
+	case PFLASH_REC_DATA:
+		st->data_bytes += length;
+		break;
+	case PFLASH_REC_ERASED:
+		st->erased_bytes += length;
+		break;
+	case PFLASH_REC_ZERO:
+		st->zero_bytes += length;
+		break;
+	case PFLASH_REC_END:
+		return end_end(s);
+	default:
+		st->skipped++;
+		break;
+	}
+	if (err)
+		return err;
+	if (is_extent(type))
+		st->covered += length;
+	if (pflash_stream_rec_name(type))
+		st->records[type]++;
+	s->records++;
+	s->rec_have = 0;
+	s->payload_have = 0;
+	return 0;
+}
+
+int pflash_stream_feed(struct pflash_stream *s, const void *buf, size_t len)
+{
+	struct pflash_stream_status *st = &s->st;
+	const uint8_t *p = buf;
+	uint32_t rec_len;
+	size_t n;
+	int err;
+
+	if (st->error)
+		return st->error;
+	while (len) {
+		if (st->complete)
+			return fail_at(s, st->bytes, -EINVAL,
+				       "there is data after the end record");
+		if (s->rec_have < sizeof(s->rec)) {
+			if (!s->rec_have)
+				s->rec_start = st->bytes;
+			n = sizeof(s->rec) - s->rec_have;
+			n = n < len ? n : len;
+			memcpy((uint8_t *)&s->rec + s->rec_have, p, n);
+			s->rec_have += n;
+		} else {
+			rec_len = le32toh(s->rec.len);
+			n = rec_len - s->payload_have;
+			n = n < len ? n : len;
+			if (rec_type(s) == PFLASH_REC_HEADER ||
+			    rec_type(s) == PFLASH_REC_END)
+				memcpy(s->meta + s->payload_have, p, n);
+			s->crc = pflash_stream_crc_update(s->crc, p, n);
+			s->payload_have += n;
+		}
+		p += n;
+		len -= n;
+		st->bytes += n;
+
+		if (s->rec_have < sizeof(s->rec))
+			continue;
+		if (!s->payload_have) {
+			err = rec_begin(s);
+			if (err)
+				return err;
+		}
+		if (s->payload_have == le32toh(s->rec.len)) {
+			err = rec_end(s);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+int pflash_stream_finish(struct pflash_stream *s)
+{
+	struct pflash_stream_status *st = &s->st;
+
+	if (st->error || st->complete)
+		return st->error;
+	if (!st->bytes)
+		return fail_at(s, 0, -EINVAL, "the stream is empty");
+	if (s->rec_have)
+		return fail(s, -EINVAL,
+			    "the stream is truncated: it ends inside a record");
+	return fail_at(s, st->bytes, -EINVAL,
+		       "the stream is truncated: it ends before its end record");
+}
