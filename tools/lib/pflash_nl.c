@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include <linux/netlink.h>
+#include <linux/pflash_stream.h>
 #include <netlink/attr.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
@@ -37,6 +38,19 @@ struct pflash_nl {
 	int fn_err;
 	bool done;
 };
+
+/* The largest request: a PFLASH_CMD_IMPORT with a whole piece. */
+#define IMPORT_MSG_MAX	nlmsg_total_size(GENL_HDRLEN +			\
+					 nla_total_size(sizeof(uint32_t)) + \
+					 nla_total_size(sizeof(uint64_t)) + \
+					 nla_total_size(PFLASH_STREAM_CHUNK_MAX))
+
+/*
+ * The receive buffer of an events handle, which holds the events that
+ * arrive faster than they are read; the kernel caps it at
+ * net.core.rmem_max, and drops events beyond it.
+ */
+#define EVENTS_RCVBUF	(1 << 20)
 
 /* libnl reports its own error codes: turn one back into a negative errno. */
 static int nlerr(int nle)
@@ -183,6 +197,12 @@ static int open_family(struct pflash_nl **hp, const char *name)
 		ret = nlerr(ret);
 		goto err;
 	}
+	/* The kernel refuses a request larger than the send buffer. */
+	ret = nl_socket_set_buffer_size(h->sk, 0, IMPORT_MSG_MAX);
+	if (ret < 0) {
+		ret = nlerr(ret);
+		goto err;
+	}
 	fd = nl_socket_get_fd(h->sk);
 	if (setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one)) ||
 	    setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one))) {
@@ -228,18 +248,22 @@ const struct pflash_nl_ack *pflash_nl_last_ack(const struct pflash_nl *h)
 	return &h->ack;
 }
 
-struct nl_msg *pflash_nl_msg_new(const struct pflash_nl *h, uint8_t cmd,
-				 int flags)
+/* Put the headers of a request in @msg, new; NULL, @msg freed, on failure. */
+static struct nl_msg *msg_init(const struct pflash_nl *h, struct nl_msg *msg,
+			       uint8_t cmd, int flags)
 {
-	struct nl_msg *msg;
-
-	msg = nlmsg_alloc();
 	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, h->family, 0,
 				flags, cmd, PFLASH_FAMILY_VERSION)) {
 		nlmsg_free(msg);
 		return NULL;
 	}
 	return msg;
+}
+
+struct nl_msg *pflash_nl_msg_new(const struct pflash_nl *h, uint8_t cmd,
+				 int flags)
+{
+	return msg_init(h, nlmsg_alloc(), cmd, flags);
 }
 
 int pflash_nl_exec(struct pflash_nl *h, struct nl_msg *msg,
@@ -523,4 +547,151 @@ int pflash_nl_dev_dump(struct pflash_nl *h, pflash_dev_fn fn, void *arg)
 
 	return dev_request(h, PFLASH_CMD_DEV_GET, NLM_F_DUMP, NULL,
 			   dev_dump_one, &dump);
+}
+
+/**
+ * struct export - an export in progress
+ * @index: the device
+ * @offset: the stream bytes passed on so far
+ * @fn: to pass each piece to
+ * @arg: for @fn
+ */
+struct export {
+	uint32_t index;
+	uint64_t offset;
+	pflash_nl_data_fn fn;
+	void *arg;
+};
+
+/* One message of an export: the next piece of the stream. */
+static int export_one(struct nl_msg *msg, void *arg)
+{
+	static const struct nla_policy policy[PFLASH_A_DEV_MAX + 1] = {
+		[PFLASH_A_DEV_INDEX]		= { .type = NLA_U32 },
+		[PFLASH_A_DEV_STREAM_OFFSET]	= { .type = NLA_U64 },
+		[PFLASH_A_DEV_STREAM_DATA]	= { .type = NLA_UNSPEC },
+	};
+	struct nlattr *tb[PFLASH_A_DEV_MAX + 1];
+	struct export *ex = arg;
+	int len;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, PFLASH_A_DEV_MAX, policy) < 0 ||
+	    !tb[PFLASH_A_DEV_INDEX] || !tb[PFLASH_A_DEV_STREAM_OFFSET] ||
+	    !tb[PFLASH_A_DEV_STREAM_DATA] ||
+	    nla_get_u32(tb[PFLASH_A_DEV_INDEX]) != ex->index ||
+	    nla_get_u64(tb[PFLASH_A_DEV_STREAM_OFFSET]) != ex->offset)
+		return -EPROTO;
+	len = nla_len(tb[PFLASH_A_DEV_STREAM_DATA]);
+	ex->offset += len;
+	return ex->fn(nla_data(tb[PFLASH_A_DEV_STREAM_DATA]), len, ex->arg);
+}
+
+int pflash_nl_export(struct pflash_nl *h, uint32_t index,
+		     pflash_nl_data_fn fn, void *arg)
+{
+	struct export ex = { .index = index, .fn = fn, .arg = arg };
+	struct pflash_dev req = { 0 };
+
+	pflash_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+	return dev_request(h, PFLASH_CMD_EXPORT, NLM_F_DUMP, &req, export_one,
+			   &ex);
+}
+
+int pflash_nl_import(struct pflash_nl *h, uint32_t index, uint64_t offset,
+		     const void *data, size_t len, struct pflash_dev *reply)
+{
+	struct pflash_dev dev = { 0 };
+	struct nl_msg *msg;
+	int ret;
+
+	if (len > PFLASH_STREAM_CHUNK_MAX)
+		return -EINVAL;
+	msg = msg_init(h, nlmsg_alloc_size(IMPORT_MSG_MAX), PFLASH_CMD_IMPORT,
+		       0);
+	if (!msg)
+		return -ENOMEM;
+	ret = nla_put_u32(msg, PFLASH_A_DEV_INDEX, index);
+	if (!ret)
+		ret = nla_put_u64(msg, PFLASH_A_DEV_STREAM_OFFSET, offset);
+	if (!ret)
+		ret = nla_put(msg, PFLASH_A_DEV_STREAM_DATA, len, data);
+	ret = ret < 0 ? nlerr(ret) : pflash_nl_exec(h, msg, dev_store, &dev);
+	nlmsg_free(msg);
+	*reply = dev;
+	return ret;
+}
+
+/* Events carry the sequence number of the request that caused them. */
+static int seq_any(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_OK;
+}
+
+int pflash_nl_events_open(struct pflash_nl **hp)
+{
+	struct pflash_nl *h;
+	int ret;
+
+	ret = pflash_nl_open(&h);
+	if (ret)
+		return ret;
+	ret = genl_ctrl_resolve_grp(h->sk, PFLASH_FAMILY_NAME,
+				    PFLASH_MCGRP_EVENTS);
+	if (ret >= 0)
+		ret = nl_socket_add_membership(h->sk, ret);
+	if (!ret)
+		ret = nl_socket_set_buffer_size(h->sk, EVENTS_RCVBUF, 0);
+	if (ret < 0) {
+		pflash_nl_close(h);
+		return nlerr(ret);
+	}
+	nl_cb_set(h->cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, seq_any, NULL);
+	*hp = h;
+	return 0;
+}
+
+struct events {
+	pflash_nl_event_fn fn;
+	void *arg;
+};
+
+static int event_one(struct nl_msg *msg, void *arg)
+{
+	const struct events *ev = arg;
+	struct pflash_dev dev;
+	int ret;
+
+	ret = pflash_dev_parse(msg, &dev);
+	if (ret)
+		return ret;
+	return ev->fn(genlmsg_hdr(nlmsg_hdr(msg))->cmd, &dev, ev->arg);
+}
+
+int pflash_nl_events_recv(struct pflash_nl *h, pflash_nl_event_fn fn,
+			  void *arg)
+{
+	struct events ev = { .fn = fn, .arg = arg };
+	int ret;
+
+	/*
+	 * Wait for the next message.  If the kernel dropped events, this is
+	 * where it says so, with ENOBUFS, which libnl would not tell apart
+	 * from ENOMEM.
+	 */
+	do {
+		ret = recv(nl_socket_get_fd(h->sk), NULL, 0, MSG_PEEK | MSG_TRUNC);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0)
+		return -errno;
+
+	h->fn = event_one;
+	h->arg = &ev;
+	h->fn_err = 0;
+	ret = nl_recvmsgs(h->sk, h->cb);
+	h->fn = NULL;
+	if (ret < 0)
+		return nlerr(ret);
+	return h->fn_err;
 }

@@ -17,6 +17,7 @@
 #define PFLASH_NL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <netlink/msg.h>
@@ -220,5 +221,86 @@ typedef int (*pflash_dev_fn)(const struct pflash_dev *dev, void *arg);
  * Return: as for pflash_nl_exec().
  */
 int pflash_nl_dev_dump(struct pflash_nl *h, pflash_dev_fn fn, void *arg);
+
+/**
+ * typedef pflash_nl_data_fn - called with each piece of a state stream
+ * @data: the piece, which follows on from the one before
+ * @len: its length
+ * @arg: the caller's
+ *
+ * Return: 0, or a negative errno that ends the export with that error.
+ */
+typedef int (*pflash_nl_data_fn)(const void *data, size_t len, void *arg);
+
+/**
+ * pflash_nl_export() - export a device's state stream
+ * @h: handle
+ * @index: the device
+ * @fn: called with each piece of the stream, in order
+ * @arg: passed to @fn
+ *
+ * Dumps PFLASH_CMD_EXPORT.  A message for another device, or whose
+ * offset does not follow on from the pieces before, ends the export with
+ * -EPROTO.  This does not check the stream itself: see pflash_stream.h.
+ *
+ * Return: as for pflash_nl_exec().
+ */
+int pflash_nl_export(struct pflash_nl *h, uint32_t index,
+		     pflash_nl_data_fn fn, void *arg);
+
+/**
+ * pflash_nl_import() - send one piece of a state stream to a device
+ * @h: handle; every piece of an import must be sent on the same handle
+ * @index: the device
+ * @offset: where in the stream the piece belongs: 0 starts an import, and
+ *	each later piece starts where the one before ended
+ * @data: the piece
+ * @len: its length, at most PFLASH_STREAM_CHUNK_MAX
+ * @reply: receives the device, if the kernel replied with it: it does to
+ *	the piece that completes the stream, and commits it; else
+ *	@reply->attrs is 0
+ *
+ * Return: as for pflash_nl_exec(); -EINVAL if @len is too large.  A piece
+ * the kernel refuses ends the import, and leaves the device as it was.
+ */
+int pflash_nl_import(struct pflash_nl *h, uint32_t index, uint64_t offset,
+		     const void *data, size_t len, struct pflash_dev *reply);
+
+/**
+ * pflash_nl_events_open() - open a handle on the events group
+ * @hp: where to store the new handle
+ *
+ * The handle receives the family's events (PFLASH_MCGRP_EVENTS), with
+ * pflash_nl_events_recv(); it is meant for nothing else.
+ *
+ * Return: as for pflash_nl_open(); -EPERM without CAP_NET_ADMIN.
+ */
+int pflash_nl_events_open(struct pflash_nl **hp);
+
+/**
+ * typedef pflash_nl_event_fn - called with each event
+ * @cmd: the event: PFLASH_CMD_*_NTF
+ * @dev: the device it is about, as the event describes it
+ * @arg: the caller's
+ *
+ * Return: 0, or a negative errno that pflash_nl_events_recv() returns.
+ */
+typedef int (*pflash_nl_event_fn)(uint8_t cmd, const struct pflash_dev *dev,
+				  void *arg);
+
+/**
+ * pflash_nl_events_recv() - wait for events, and pass them on
+ * @h: a handle from pflash_nl_events_open()
+ * @fn: called with each event that arrived, in order
+ * @arg: passed to @fn
+ *
+ * Waits for the next message, then passes on the events it carries.
+ *
+ * Return: 0; -ENOBUFS if events arrived faster than they were read, and
+ * the kernel dropped some; the error @fn returned; or another negative
+ * errno if the socket failed.
+ */
+int pflash_nl_events_recv(struct pflash_nl *h, pflash_nl_event_fn fn,
+			  void *arg);
 
 #endif /* PFLASH_NL_H */

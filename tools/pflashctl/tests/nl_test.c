@@ -436,6 +436,161 @@ static void libnl_errors_become_errnos(void)
 	EXPECT(nlerr(-1000) == -EPROTO);
 }
 
+/* An export message, as the kernel builds it. */
+static struct nl_msg *export_msg(uint32_t index, uint64_t offset,
+				 const char *data)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	EXPECT(msg);
+	EXPECT(genlmsg_put(msg, 0, 1, 42, 0, NLM_F_MULTI, PFLASH_CMD_EXPORT,
+			   PFLASH_FAMILY_VERSION));
+	EXPECT(nla_put_u32(msg, PFLASH_A_DEV_INDEX, index) == 0);
+	EXPECT(nla_put_u64(msg, PFLASH_A_DEV_STREAM_OFFSET, offset) == 0);
+	if (data)
+		EXPECT(nla_put(msg, PFLASH_A_DEV_STREAM_DATA, strlen(data),
+			       data) == 0);
+	return msg;
+}
+
+/* Collect the pieces of an export into a string. */
+static int collect(const void *data, size_t len, void *arg)
+{
+	strncat(arg, data, len);
+	return 0;
+}
+
+static void export_pieces_follow_on(void)
+{
+	struct export ex = { .index = 3, .fn = collect };
+	struct nl_msg *msg;
+	char got[64] = "";
+
+	ex.arg = got;
+	msg = export_msg(3, 0, "PFLS");
+	EXPECT(export_one(msg, &ex) == 0);
+	nlmsg_free(msg);
+	msg = export_msg(3, 4, "-data");
+	EXPECT(export_one(msg, &ex) == 0);
+	nlmsg_free(msg);
+	EXPECT(!strcmp(got, "PFLS-data"));
+	EXPECT(ex.offset == 9);
+}
+
+static void export_refuses_stray_messages(void)
+{
+	struct export ex = { .index = 3, .offset = 4, .fn = collect };
+	struct nl_msg *msg;
+	char got[64] = "";
+
+	ex.arg = got;
+	/* A gap, a repeat, another device, no data. */
+	msg = export_msg(3, 5, "x");
+	EXPECT(export_one(msg, &ex) == -EPROTO);
+	nlmsg_free(msg);
+	msg = export_msg(3, 0, "x");
+	EXPECT(export_one(msg, &ex) == -EPROTO);
+	nlmsg_free(msg);
+	msg = export_msg(4, 4, "x");
+	EXPECT(export_one(msg, &ex) == -EPROTO);
+	nlmsg_free(msg);
+	msg = export_msg(3, 4, NULL);
+	EXPECT(export_one(msg, &ex) == -EPROTO);
+	nlmsg_free(msg);
+	EXPECT(!got[0] && ex.offset == 4);
+}
+
+static void import_piece_too_large(void)
+{
+	struct pflash_nl *h = open_nlctrl();
+	struct pflash_dev reply;
+
+	EXPECT(pflash_nl_import(h, 0, 0, NULL, PFLASH_STREAM_CHUNK_MAX + 1,
+				&reply) == -EINVAL);
+	pflash_nl_close(h);
+}
+
+/*
+ * The largest import message gets through the send buffer: nlctrl, which
+ * has no command 13, refuses it for that, not for its size.
+ */
+static void import_largest_piece_is_sent(void)
+{
+	static char piece[PFLASH_STREAM_CHUNK_MAX];
+	struct pflash_nl *h = open_nlctrl();
+	struct pflash_dev reply;
+
+	EXPECT(PFLASH_CMD_IMPORT == 13);
+	EXPECT(pflash_nl_import(h, 0, 0, piece, sizeof(piece), &reply) ==
+	       -EOPNOTSUPP);
+	EXPECT(!reply.attrs);
+	pflash_nl_close(h);
+}
+
+static void events_open_without_family(void)
+{
+	struct pflash_nl *h = NULL;
+	int ret;
+
+	ret = pflash_nl_events_open(&h);
+	if (!ret) {
+		skip = "the pflash module is loaded";
+		pflash_nl_close(h);
+		return;
+	}
+	EXPECT(ret == -ENOENT);
+}
+
+struct event_seen {
+	uint8_t cmd;
+	struct pflash_dev dev;
+};
+
+static int see_event(uint8_t cmd, const struct pflash_dev *dev, void *arg)
+{
+	struct event_seen *seen = arg;
+
+	seen->cmd = cmd;
+	seen->dev = *dev;
+	return 0;
+}
+
+static void event_passes_command_and_device(void)
+{
+	struct event_seen seen = { 0 };
+	struct events ev = { .fn = see_event, .arg = &seen };
+	struct nl_msg *msg = nlmsg_alloc();
+
+	EXPECT(msg);
+	EXPECT(genlmsg_put(msg, 0, 77, 42, 0, 0, PFLASH_CMD_FLUSH_NTF,
+			   PFLASH_FAMILY_VERSION));
+	EXPECT(nla_put_u32(msg, PFLASH_A_DEV_INDEX, 5) == 0);
+	EXPECT(nla_put_u8(msg, PFLASH_A_DEV_FLUSH_FULL, 1) == 0);
+	EXPECT(nla_put_u32(msg, PFLASH_A_DEV_FLUSH_ERROR, EIO) == 0);
+	EXPECT(event_one(msg, &ev) == 0);
+	EXPECT(seen.cmd == PFLASH_CMD_FLUSH_NTF);
+	EXPECT(seen.dev.index == 5);
+	EXPECT(seen.dev.flush_full);
+	EXPECT(seen.dev.flush_error == EIO);
+	EXPECT(seq_any(msg, NULL) == NL_OK);
+	nlmsg_free(msg);
+}
+
+static void events_receive_buffer_holds_events(void)
+{
+	struct pflash_nl *h = open_nlctrl();
+	socklen_t len = sizeof(int);
+	int size = 0;
+
+	/* What pflash_nl_events_open() does, on nlctrl. */
+	EXPECT(nl_socket_set_buffer_size(h->sk, EVENTS_RCVBUF, 0) == 0);
+	EXPECT(!getsockopt(nl_socket_get_fd(h->sk), SOL_SOCKET, SO_RCVBUF,
+			   &size, &len));
+	/* At least the default, 32K; rmem_max caps the rest. */
+	EXPECT(size > 65536);
+	pflash_nl_close(h);
+}
+
 #define THREADS		4
 #define ROUNDS		50
 
@@ -493,6 +648,13 @@ static const struct tap_test tests[] = {
 	T(dev_parse_cuts_long_string),
 	T(dev_attribute_names),
 	T(libnl_errors_become_errnos),
+	T(export_pieces_follow_on),
+	T(export_refuses_stray_messages),
+	T(import_piece_too_large),
+	T(import_largest_piece_is_sent),
+	T(events_open_without_family),
+	T(event_passes_command_and_device),
+	T(events_receive_buffer_holds_events),
 	T(one_handle_per_thread),
 };
 
