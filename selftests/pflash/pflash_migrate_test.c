@@ -1,0 +1,751 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Moving a device's state: export, import and the post-import full flush,
+ * with two devices in one VM standing in for two hosts.  Every scenario
+ * checks bytes: the target's contents, and its backing file.
+ *
+ *  (a) non-shared storage: the target's own, stale file ends up equal to
+ *      the source's contents;
+ *  (b) shared storage: one file, and the source writes nothing after it
+ *      inactivated;
+ *  (c) a read-only target and (d) one without a backing file: no flush;
+ *  (e) a failed migration: the source carries on and loses nothing;
+ *  (f) bad streams, each refused with the device unchanged.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+
+#include "../kselftest_harness.h"
+#include "pft_stream.h"
+
+#define SIZE		(256 * 1024)
+#define CHUNK		PFLASH_STREAM_CHUNK_MAX
+
+FIXTURE(mig) {
+	struct pflash_nl *h;
+	struct pflash_dev src, dst;
+	char dir[64];
+	char file_a[96];	/* the source's */
+	char file_b[96];	/* the target's own, for non-shared storage */
+	uint8_t *shadow;	/* the source's contents */
+	uint8_t *stale;		/* file B as it starts */
+	struct pft_stream s;
+	int fd;
+};
+
+/* A device on @path (NULL: none), active or inactive, read-only or not. */
+static int make(FIXTURE_DATA(mig) *self, const char *path, uint32_t state,
+		bool read_only, struct pflash_dev *out)
+{
+	struct pflash_dev req = {};
+
+	pflash_dev_set(&req, PFLASH_A_DEV_STATE, state);
+	if (read_only)
+		pflash_dev_set(&req, PFLASH_A_DEV_READ_ONLY, 1);
+	if (path)
+		return pft_create_backed(self->h, path, &req, out);
+	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, SIZE);
+	return pft_create(self->h, &req, out);
+}
+
+static int write_at(FIXTURE_DATA(mig) *self, uint64_t off, size_t len,
+		    uint32_t seed)
+{
+	uint8_t *buf = pft_alloc(len);
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	pft_pattern(buf, len, off, seed);
+	ret = pft_pwrite_full(self->fd, buf, len, off);
+	if (!ret)
+		memcpy(self->shadow + off, buf, len);
+	free(buf);
+	return ret;
+}
+
+/* Give the source data, an erased run and a zero run, then flush. */
+static int scribble(FIXTURE_DATA(mig) *self, uint32_t seed)
+{
+	uint64_t erase[2] = { 64 * 1024, 32 * 1024 };
+	uint64_t zero[2] = { 160 * 1024, 16 * 1024 };
+
+	if (write_at(self, 0, 20 * 1024, seed) ||
+	    write_at(self, 200 * 1024, 8192, seed + 1) ||
+	    ioctl(self->fd, BLKDISCARD, erase) ||
+	    ioctl(self->fd, BLKZEROOUT, zero) || fsync(self->fd))
+		return -EIO;
+	memset(self->shadow + erase[0], 0xff, erase[1]);
+	memset(self->shadow + zero[0], 0, zero[1]);
+	return 0;
+}
+
+FIXTURE_SETUP(mig)
+{
+	self->fd = -1;
+	ASSERT_EQ(0, pflash_nl_open(&self->h));
+	ASSERT_EQ(0, pft_tmpfs(self->dir, sizeof(self->dir), "16m"));
+	snprintf(self->file_a, sizeof(self->file_a), "%s/a.fd", self->dir);
+	snprintf(self->file_b, sizeof(self->file_b), "%s/b.fd", self->dir);
+	ASSERT_EQ(0, pft_mkfile(self->file_a, SIZE, 1));
+	ASSERT_EQ(0, pft_mkfile(self->file_b, SIZE, 2));
+	self->shadow = pft_slurp(self->file_a, SIZE);
+	self->stale = pft_slurp(self->file_b, SIZE);
+	ASSERT_NE(NULL, self->shadow);
+	ASSERT_NE(NULL, self->stale);
+	ASSERT_EQ(0, make(self, self->file_a, PFLASH_STATE_ACTIVE, false,
+			  &self->src));
+	self->fd = pft_open(self->src.index, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, scribble(self, 3));
+}
+
+FIXTURE_TEARDOWN(mig)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->dst.attrs)
+		EXPECT_EQ(0, pft_destroy(self->h, self->dst.index));
+	if (self->src.attrs)
+		EXPECT_EQ(0, pft_destroy(self->h, self->src.index));
+	pft_tmpfs_remove(self->dir);
+	pft_stream_free(&self->s);
+	free(self->shadow);
+	free(self->stale);
+	pflash_nl_close(self->h);
+}
+
+static int inactivate(struct pflash_nl *h, uint32_t index)
+{
+	return pft_index_cmd(h, PFLASH_CMD_INACTIVATE, index, NULL);
+}
+
+static int activate(struct pflash_nl *h, uint32_t index,
+		    struct pflash_dev *out)
+{
+	return pft_index_cmd(h, PFLASH_CMD_ACTIVATE, index, out);
+}
+
+/* Compare the first @len bytes of device @index with @expect. */
+static long long dev_diff_len(uint32_t index, const uint8_t *expect,
+			      size_t len)
+{
+	int fd = pft_open(index, O_RDONLY | O_DIRECT);
+	long long ret;
+
+	if (fd < 0)
+		return -2;
+	ret = pft_diff(fd, expect, len);
+	close(fd);
+	return ret;
+}
+
+static long long dev_diff(uint32_t index, const uint8_t *expect)
+{
+	return dev_diff_len(index, expect, SIZE);
+}
+
+/* Sectors written to device @index so far (from its stat), or -1. */
+static long long sectors_written(uint32_t index)
+{
+	unsigned long long v[7];
+	char path[64];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/sys/block/pflash%u/stat", index);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = fscanf(f, "%llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+		   &v[2], &v[3], &v[4], &v[5], &v[6]);
+	fclose(f);
+	return n == 7 ? (long long)v[6] : -1;
+}
+
+/* The source inactivates and exports its final state into self->s. */
+static int source_hands_over(FIXTURE_DATA(mig) *self)
+{
+	int ret = inactivate(self->h, self->src.index);
+
+	return ret ?: pft_export(self->h, self->src.index, &self->s);
+}
+
+TEST_F(mig, a_non_shared_storage)
+{
+	struct pflash_dev got = {};
+	struct pflash_stream_end *end;
+	long long mtime;
+
+	ASSERT_EQ(0, make(self, self->file_b, PFLASH_STATE_INACTIVE, false,
+			  &self->dst));
+	ASSERT_EQ(0, source_hands_over(self));
+	end = pft_stream_end(&self->s);
+	ASSERT_NE(NULL, end);
+	EXPECT_TRUE(le32toh(end->flags) & PFLASH_STREAM_END_F_FINAL);
+	mtime = pft_mtime(self->file_b);
+
+	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->s.buf,
+				self->s.len, CHUNK, &got));
+	ASSERT_TRUE(pflash_dev_has(&got, PFLASH_A_DEV_FLUSH_PENDING));
+	EXPECT_TRUE(got.flush_pending);
+	EXPECT_EQ(self->src.epoch, got.epoch);
+	EXPECT_EQ(0, memcmp(self->src.uuid, got.uuid, PFLASH_UUID_LEN));
+	EXPECT_EQ(-1, dev_diff(self->dst.index, self->shadow));
+	/* Importing never touches the backing file. */
+	EXPECT_EQ(-1, pft_file_diff(self->file_b, self->stale, SIZE));
+	EXPECT_EQ(mtime, pft_mtime(self->file_b));
+
+	ASSERT_EQ(0, activate(self->h, self->dst.index, &got));
+	EXPECT_FALSE(got.flush_pending);
+	EXPECT_EQ(-1, pft_file_diff(self->file_b, self->shadow, SIZE));
+}
+
+TEST_F(mig, b_shared_storage)
+{
+	struct pflash_dev got = {};
+	long long handed_over, taken_over;
+
+	ASSERT_EQ(0, make(self, self->file_a, PFLASH_STATE_INACTIVE, false,
+			  &self->dst));
+	ASSERT_EQ(0, source_hands_over(self));
+	handed_over = pft_mtime(self->file_a);
+	usleep(50 * 1000);
+	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->s.buf,
+				self->s.len, CHUNK, &got));
+	EXPECT_EQ(handed_over, pft_mtime(self->file_a));
+	ASSERT_EQ(0, activate(self->h, self->dst.index, &got));
+	EXPECT_EQ(-1, dev_diff(self->dst.index, self->shadow));
+	EXPECT_EQ(-1, pft_file_diff(self->file_a, self->shadow, SIZE));
+
+	/* The source, inactive, writes nothing, and cannot take over. */
+	taken_over = pft_mtime(self->file_a);
+	usleep(50 * 1000);
+	EXPECT_EQ(-EIO, write_at(self, 0, 4096, 9));
+	EXPECT_EQ(0, pft_flush(self->h, self->src.index, false));
+	EXPECT_EQ(-EBUSY, activate(self->h, self->src.index, NULL));
+	close(self->fd);
+	self->fd = -1;
+	EXPECT_EQ(0, pft_destroy(self->h, self->src.index));
+	self->src.attrs = 0;
+	EXPECT_EQ(taken_over, pft_mtime(self->file_a));
+	EXPECT_EQ(-1, pft_file_diff(self->file_a, self->shadow, SIZE));
+}
+
+TEST_F(mig, c_read_only_target_is_not_flushed)
+{
+	struct pflash_dev got = {};
+	long long mtime = pft_mtime(self->file_b);
+
+	ASSERT_EQ(0, make(self, self->file_b, PFLASH_STATE_INACTIVE, true,
+			  &self->dst));
+	ASSERT_EQ(0, source_hands_over(self));
+	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->s.buf,
+				self->s.len, CHUNK, &got));
+	EXPECT_FALSE(got.flush_pending);
+	ASSERT_EQ(0, activate(self->h, self->dst.index, &got));
+	EXPECT_EQ(-1, dev_diff(self->dst.index, self->shadow));
+	EXPECT_EQ(-1, pft_file_diff(self->file_b, self->stale, SIZE));
+	EXPECT_EQ(mtime, pft_mtime(self->file_b));
+}
+
+TEST_F(mig, d_target_without_backing_file)
+{
+	struct pflash_dev got = {};
+
+	ASSERT_EQ(0, make(self, NULL, PFLASH_STATE_INACTIVE, false,
+			  &self->dst));
+	ASSERT_EQ(0, source_hands_over(self));
+	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->s.buf,
+				self->s.len, CHUNK, &got));
+	EXPECT_FALSE(got.flush_pending);
+	ASSERT_EQ(0, activate(self->h, self->dst.index, &got));
+	EXPECT_EQ(-1, dev_diff(self->dst.index, self->shadow));
+}
+
+TEST_F(mig, e_failed_migration_loses_nothing)
+{
+	struct pflash_dev got = {};
+	long long mtime;
+
+	ASSERT_EQ(0, make(self, self->file_b, PFLASH_STATE_INACTIVE, false,
+			  &self->dst));
+	ASSERT_EQ(0, source_hands_over(self));
+	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->s.buf,
+				self->s.len, CHUNK, &got));
+	mtime = pft_mtime(self->file_b);
+	/* The target never activates; the source carries on. */
+	ASSERT_EQ(0, activate(self->h, self->src.index, &got));
+	EXPECT_EQ(self->src.epoch + 1, got.epoch);
+	ASSERT_EQ(0, write_at(self, 100 * 1024, 12288, 10));
+	ASSERT_EQ(0, fsync(self->fd));
+	EXPECT_EQ(-1, dev_diff(self->src.index, self->shadow));
+	EXPECT_EQ(-1, pft_file_diff(self->file_a, self->shadow, SIZE));
+	/* The abandoned target goes without writing its file. */
+	EXPECT_EQ(0, pft_destroy(self->h, self->dst.index));
+	self->dst.attrs = 0;
+	EXPECT_EQ(mtime, pft_mtime(self->file_b));
+	EXPECT_EQ(-1, pft_file_diff(self->file_b, self->stale, SIZE));
+}
+
+TEST_F(mig, second_import_replaces_the_first_and_owes_one_flush)
+{
+	struct pflash_dev got = {}, disk = {};
+	struct pft_stream first = {};
+	long long before;
+	char path[32];
+
+	/* The target's backing file is a pflash device: its I/O counts. */
+	ASSERT_EQ(0, make(self, NULL, PFLASH_STATE_ACTIVE, false, &disk));
+	pft_path(path, sizeof(path), disk.index);
+	ASSERT_EQ(0, make(self, path, PFLASH_STATE_INACTIVE, false,
+			  &self->dst));
+
+	ASSERT_EQ(0, pft_export(self->h, self->src.index, &first));
+	ASSERT_EQ(0, write_at(self, 4096, 8192, 11));
+	ASSERT_EQ(0, source_hands_over(self));
+	ASSERT_EQ(0, pft_import(self->h, self->dst.index, first.buf, first.len,
+				CHUNK, &got));
+	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->s.buf,
+				self->s.len, CHUNK, &got));
+	EXPECT_TRUE(got.flush_pending);
+	EXPECT_EQ(-1, dev_diff(self->dst.index, self->shadow));
+
+	before = sectors_written(disk.index);
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, activate(self->h, self->dst.index, &got));
+	EXPECT_FALSE(got.flush_pending);
+	EXPECT_EQ(-1, dev_diff(disk.index, self->shadow));
+	/* One full flush: the device's size written once, no more. */
+	EXPECT_EQ(SIZE / 512, sectors_written(disk.index) - before);
+
+	EXPECT_EQ(0, pft_destroy(self->h, self->dst.index));
+	self->dst.attrs = 0;
+	EXPECT_EQ(0, pft_destroy(self->h, disk.index));
+	pft_stream_free(&first);
+}
+
+TEST_F(mig, export_of_an_active_device_is_a_snapshot_and_changes_nothing)
+{
+	struct pflash_dev before = {}, after = {};
+	struct pflash_stream_end *end;
+	struct pflash_stream_info *info;
+	uint8_t *image = malloc(SIZE);
+
+	ASSERT_NE(NULL, image);
+	ASSERT_EQ(0, pft_get(self->h, self->src.index, &before));
+	ASSERT_EQ(0, pft_export(self->h, self->src.index, &self->s));
+	end = pft_stream_end(&self->s);
+	ASSERT_NE(NULL, end);
+	EXPECT_FALSE(le32toh(end->flags) & PFLASH_STREAM_END_F_FINAL);
+	info = (void *)(self->s.buf + REC_HDR);
+	EXPECT_FALSE(le32toh(info->flags) & PFLASH_STREAM_INFO_F_INACTIVE);
+	EXPECT_EQ(PFLASH_STREAM_VERSION_MAJOR, le16toh(info->version_major));
+	EXPECT_EQ(SIZE, le64toh(info->size));
+	ASSERT_EQ(0, pft_stream_decode(&self->s, image, SIZE));
+	EXPECT_EQ(0, memcmp(image, self->shadow, SIZE));
+	ASSERT_EQ(0, pft_get(self->h, self->src.index, &after));
+	EXPECT_EQ(before.state, after.state);
+	EXPECT_EQ(before.epoch, after.epoch);
+	EXPECT_EQ(before.dirty_bytes, after.dirty_bytes);
+	free(image);
+}
+
+/* Erased and zero runs cost a record header, whatever their length. */
+TEST_F(mig, mostly_erased_device_exports_compactly)
+{
+	struct pflash_dev req = {}, big = {};
+	uint64_t size = 64ULL << 20, range[2] = { 32ULL << 20, 1 << 20 };
+	uint8_t blk[4096] __attribute__((aligned(4096)));
+	int fd;
+
+	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, size);
+	ASSERT_EQ(0, pft_create(self->h, &req, &big));
+	fd = pft_open(big.index, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, fd);
+	pft_pattern(blk, sizeof(blk), 0, 12);
+	ASSERT_EQ(0, pft_pwrite_full(fd, blk, sizeof(blk), 1 << 20));
+	ASSERT_EQ(0, ioctl(fd, BLKZEROOUT, range));
+	close(fd);
+	ASSERT_EQ(0, pft_export(self->h, big.index, &self->s));
+	EXPECT_LT(self->s.len, size / 100);
+	EXPECT_NE(0, pft_rec_find(&self->s, PFLASH_REC_ZERO, 0));
+	EXPECT_NE(0, pft_rec_find(&self->s, PFLASH_REC_ERASED, 0));
+	EXPECT_EQ(0, pft_destroy(self->h, big.index));
+}
+
+/* Pieces of any size, however they cut the records. */
+TEST_F(mig, import_in_small_pieces)
+{
+	struct pflash_dev got = {};
+
+	ASSERT_EQ(0, make(self, NULL, PFLASH_STATE_INACTIVE, false,
+			  &self->dst));
+	ASSERT_EQ(0, source_hands_over(self));
+	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->s.buf,
+				self->s.len, 999, &got));
+	EXPECT_TRUE(pflash_dev_has(&got, PFLASH_A_DEV_FLUSH_PENDING));
+	EXPECT_EQ(-1, dev_diff(self->dst.index, self->shadow));
+}
+
+/* Bad streams: each refused, or never committed; the target unchanged. */
+FIXTURE(bad) {
+	struct pflash_nl *h;
+	struct pflash_dev dst;
+	struct pft_stream good;
+	uint8_t *before;	/* the target's contents */
+	uint64_t epoch;
+	char dir[64];
+	char file[96];
+};
+
+FIXTURE_SETUP(bad)
+{
+	struct pflash_dev req = {}, src = {};
+	uint8_t blk[4096] __attribute__((aligned(4096)));
+	int fd;
+
+	ASSERT_EQ(0, pflash_nl_open(&self->h));
+	ASSERT_EQ(0, pft_tmpfs(self->dir, sizeof(self->dir), "16m"));
+	snprintf(self->file, sizeof(self->file), "%s/t.fd", self->dir);
+	ASSERT_EQ(0, pft_mkfile(self->file, 65536, 40));
+	self->before = pft_slurp(self->file, 65536);
+	ASSERT_NE(NULL, self->before);
+
+	/* A small source with every kind of record. */
+	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 65536);
+	ASSERT_EQ(0, pft_create(self->h, &req, &src));
+	fd = pft_open(src.index, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, fd);
+	pft_pattern(blk, sizeof(blk), 0, 41);
+	ASSERT_EQ(0, pft_pwrite_full(fd, blk, sizeof(blk), 8192));
+	memset(blk, 0, sizeof(blk));
+	ASSERT_EQ(0, pft_pwrite_full(fd, blk, sizeof(blk), 32768));
+	close(fd);
+	ASSERT_EQ(0, inactivate(self->h, src.index));
+	ASSERT_EQ(0, pft_export(self->h, src.index, &self->good));
+	ASSERT_EQ(0, pft_destroy(self->h, src.index));
+
+	req.attrs = 0;
+	pflash_dev_set(&req, PFLASH_A_DEV_STATE, PFLASH_STATE_INACTIVE);
+	ASSERT_EQ(0, pft_create_backed(self->h, self->file, &req, &self->dst));
+	self->epoch = self->dst.epoch;
+}
+
+FIXTURE_TEARDOWN(bad)
+{
+	EXPECT_EQ(0, pft_destroy(self->h, self->dst.index));
+	pft_tmpfs_remove(self->dir);
+	pft_stream_free(&self->good);
+	free(self->before);
+	pflash_nl_close(self->h);
+}
+
+/* The target is as it was: contents, epoch, identity, nothing owed. */
+static int unchanged(FIXTURE_DATA(bad) *self)
+{
+	struct pflash_dev now = {};
+
+	if (pft_get(self->h, self->dst.index, &now) || now.flush_pending ||
+	    now.epoch != self->epoch ||
+	    memcmp(now.uuid, self->dst.uuid, PFLASH_UUID_LEN))
+		return 0;
+	return dev_diff_len(self->dst.index, self->before, 65536) == -1;
+}
+
+/* Import @len bytes of @s; 1 if refused or not committed, 0 if taken. */
+static int refused(FIXTURE_DATA(bad) *self, const uint8_t *buf, size_t len)
+{
+	struct pflash_dev got = {};
+	int ret = pft_import(self->h, self->dst.index, buf, len, CHUNK, &got);
+
+	return ret || !got.attrs;
+}
+
+/* Copy the good stream, to damage. */
+static void copy_good(FIXTURE_DATA(bad) *self, struct pft_stream *s)
+{
+	memset(s, 0, sizeof(*s));
+	pft_stream_append(s, self->good.buf, self->good.len);
+}
+
+TEST_F(bad, truncated_at_every_record_boundary_and_inside)
+{
+	size_t off, cut;
+
+	for (off = 0; off < self->good.len;
+	     off = pft_rec_next(&self->good, off)) {
+		for (cut = off; cut < pft_rec_next(&self->good, off);
+		     cut += 7) {
+			EXPECT_TRUE(refused(self, self->good.buf, cut));
+			EXPECT_TRUE(unchanged(self));
+		}
+	}
+	/* And the whole of it still goes in. */
+	EXPECT_FALSE(refused(self, self->good.buf, self->good.len));
+}
+
+TEST_F(bad, byte_flips)
+{
+	struct pft_stream s;
+	unsigned int i;
+
+	srand(42);
+	for (i = 0; i < 100; i++) {
+		size_t pos = rand() % self->good.len;
+
+		copy_good(self, &s);
+		s.buf[pos] ^= 1 + rand() % 255;
+		EXPECT_TRUE(refused(self, s.buf, s.len));
+		EXPECT_TRUE(unchanged(self));
+		pft_stream_free(&s);
+	}
+}
+
+TEST_F(bad, wrong_geometry)
+{
+	const struct pflash_nl_ack *ack = pflash_nl_last_ack(self->h);
+	struct pflash_stream_info *info;
+	struct pft_stream s;
+
+	copy_good(self, &s);
+	info = (void *)(s.buf + REC_HDR);
+	info->size = htole64(2 * 65536);
+	pft_rec_reseal(&s, 0);
+	EXPECT_TRUE(refused(self, s.buf, s.len));
+	EXPECT_EQ(EINVAL, ack->error);
+	EXPECT_NE(0, ack->msg[0]);
+	EXPECT_TRUE(unchanged(self));
+	pft_stream_free(&s);
+
+	copy_good(self, &s);
+	info = (void *)(s.buf + REC_HDR);
+	info->erase_size = htole32(8192);
+	pft_rec_reseal(&s, 0);
+	EXPECT_TRUE(refused(self, s.buf, s.len));
+	EXPECT_EQ(EINVAL, ack->error);
+	EXPECT_TRUE(unchanged(self));
+	pft_stream_free(&s);
+}
+
+TEST_F(bad, unknown_major_version)
+{
+	struct pflash_stream_info *info;
+	struct pft_stream s;
+
+	copy_good(self, &s);
+	info = (void *)(s.buf + REC_HDR);
+	info->version_major = htole16(PFLASH_STREAM_VERSION_MAJOR + 1);
+	pft_rec_reseal(&s, 0);
+	EXPECT_TRUE(refused(self, s.buf, s.len));
+	EXPECT_EQ(EPROTONOSUPPORT, pflash_nl_last_ack(self->h)->error);
+	EXPECT_TRUE(unchanged(self));
+	pft_stream_free(&s);
+}
+
+/* A newer minor version's longer header is read; its extra is ignored. */
+TEST_F(bad, newer_minor_version_is_read)
+{
+	struct pflash_stream_info *info;
+	struct pflash_stream_end *end;
+	struct pft_stream s = {};
+	size_t hdr_end = pft_rec_next(&self->good, 0);
+	uint8_t extra[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct pflash_dev got = {};
+
+	pft_stream_append(&s, self->good.buf, hdr_end);
+	pft_stream_append(&s, extra, sizeof(extra));
+	pft_stream_append(&s, self->good.buf + hdr_end,
+			  self->good.len - hdr_end);
+	pft_rec(&s, 0)->len = htole32(le32toh(pft_rec(&s, 0)->len) + 8);
+	info = (void *)(s.buf + REC_HDR);
+	info->version_minor = htole16(PFLASH_STREAM_VERSION_MINOR + 1);
+	pft_rec_reseal(&s, 0);
+	end = pft_stream_end(&s);
+	end->stream_bytes = htole64(le64toh(end->stream_bytes) + 8);
+	pft_rec_reseal(&s, pft_rec_find(&s, PFLASH_REC_END, 0));
+	ASSERT_EQ(0, pft_import(self->h, self->dst.index, s.buf, s.len, CHUNK,
+				&got));
+	EXPECT_TRUE(got.flush_pending);
+	pft_stream_free(&s);
+}
+
+/* Insert a record of type @type (flags @flags) after the header. */
+static void insert_record(FIXTURE_DATA(bad) *self, struct pft_stream *s,
+			  uint16_t type, uint16_t flags)
+{
+	struct pflash_stream_rec rec = {
+		.magic = htole32(PFLASH_STREAM_MAGIC),
+		.type = htole16(type),
+		.flags = htole16(flags),
+		.len = htole32(4),
+	};
+	uint8_t payload[4] = { 9, 9, 9, 9 };
+	size_t hdr_end = pft_rec_next(&self->good, 0);
+	struct pflash_stream_end *end;
+
+	memset(s, 0, sizeof(*s));
+	pft_stream_append(s, self->good.buf, hdr_end);
+	pft_stream_append(s, &rec, sizeof(rec));
+	pft_stream_append(s, payload, sizeof(payload));
+	pft_stream_append(s, self->good.buf + hdr_end,
+			  self->good.len - hdr_end);
+	pft_rec_reseal(s, hdr_end);
+	end = pft_stream_end(s);
+	end->records = htole64(le64toh(end->records) + 1);
+	end->stream_bytes = htole64(le64toh(end->stream_bytes) +
+				    sizeof(rec) + sizeof(payload));
+	pft_rec_reseal(s, pft_rec_find(s, PFLASH_REC_END, 0));
+}
+
+TEST_F(bad, unknown_record_types)
+{
+	struct pflash_dev got = {};
+	struct pft_stream s;
+
+	insert_record(self, &s, 200, 0);
+	EXPECT_TRUE(refused(self, s.buf, s.len));
+	EXPECT_EQ(EPROTONOSUPPORT, pflash_nl_last_ack(self->h)->error);
+	EXPECT_TRUE(unchanged(self));
+	pft_stream_free(&s);
+
+	insert_record(self, &s, 200, 1 << 1);
+	EXPECT_TRUE(refused(self, s.buf, s.len));
+	EXPECT_EQ(EPROTONOSUPPORT, pflash_nl_last_ack(self->h)->error);
+	EXPECT_TRUE(unchanged(self));
+	pft_stream_free(&s);
+
+	/* An optional one is skipped. */
+	insert_record(self, &s, 200, PFLASH_REC_F_OPTIONAL);
+	EXPECT_EQ(0, pft_import(self->h, self->dst.index, s.buf, s.len, CHUNK,
+				&got));
+	EXPECT_TRUE(got.flush_pending);
+	pft_stream_free(&s);
+}
+
+/* Swap, repeat and stretch extent records. */
+TEST_F(bad, records_out_of_order_repeated_or_beyond_the_end)
+{
+	size_t first = pft_rec_next(&self->good, 0);
+	size_t second = pft_rec_next(&self->good, first);
+	size_t third = pft_rec_next(&self->good, second);
+	struct pft_stream s = {};
+	struct pflash_stream_rec *rec;
+	size_t last;
+
+	/* Second extent first. */
+	pft_stream_append(&s, self->good.buf, first);
+	pft_stream_append(&s, self->good.buf + second, third - second);
+	pft_stream_append(&s, self->good.buf + first, second - first);
+	pft_stream_append(&s, self->good.buf + third, self->good.len - third);
+	EXPECT_TRUE(refused(self, s.buf, s.len));
+	EXPECT_EQ(EINVAL, pflash_nl_last_ack(self->h)->error);
+	EXPECT_TRUE(unchanged(self));
+	pft_stream_free(&s);
+
+	/* First extent twice. */
+	pft_stream_append(&s, self->good.buf, second);
+	pft_stream_append(&s, self->good.buf + first, self->good.len - first);
+	EXPECT_TRUE(refused(self, s.buf, s.len));
+	EXPECT_EQ(EINVAL, pflash_nl_last_ack(self->h)->error);
+	EXPECT_TRUE(unchanged(self));
+	pft_stream_free(&s);
+
+	/* The last extent goes beyond the end. */
+	copy_good(self, &s);
+	last = 0;
+	for (size_t off = 0; off < s.len; off = pft_rec_next(&s, off))
+		if (le16toh(pft_rec(&s, off)->type) == PFLASH_REC_ERASED)
+			last = off;
+	ASSERT_NE(0, last);
+	rec = pft_rec(&s, last);
+	rec->length = htole64(le64toh(rec->length) + 4096);
+	pft_rec_reseal(&s, last);
+	EXPECT_TRUE(refused(self, s.buf, s.len));
+	EXPECT_EQ(EINVAL, pflash_nl_last_ack(self->h)->error);
+	EXPECT_TRUE(unchanged(self));
+	pft_stream_free(&s);
+}
+
+TEST_F(bad, stale_epoch)
+{
+	struct pflash_dev req = {};
+
+	/* Move the target past the stream's epoch, then try it. */
+	pflash_dev_set(&req, PFLASH_A_DEV_INDEX, self->dst.index);
+	pflash_dev_set(&req, PFLASH_A_DEV_EPOCH, 5);
+	ASSERT_EQ(0, pflash_nl_dev_do(self->h, PFLASH_CMD_ACTIVATE, &req,
+				      NULL));
+	ASSERT_EQ(0, inactivate(self->h, self->dst.index));
+	self->epoch = 5;
+	EXPECT_TRUE(refused(self, self->good.buf, self->good.len));
+	EXPECT_EQ(ESTALE, pflash_nl_last_ack(self->h)->error);
+	EXPECT_TRUE(unchanged(self));
+}
+
+TEST_F(bad, import_into_an_active_device)
+{
+	ASSERT_EQ(0, activate(self->h, self->dst.index, NULL));
+	self->epoch++;
+	EXPECT_TRUE(refused(self, self->good.buf, self->good.len));
+	EXPECT_EQ(EBUSY, pflash_nl_last_ack(self->h)->error);
+	EXPECT_NE(0, pflash_nl_last_ack(self->h)->msg[0]);
+	ASSERT_EQ(0, inactivate(self->h, self->dst.index));
+	EXPECT_TRUE(unchanged(self));
+}
+
+/* A piece must continue the import in progress, from the same socket. */
+TEST_F(bad, pieces_must_follow_on)
+{
+	struct pflash_nl *other;
+	size_t half = self->good.len / 2;
+	struct nl_msg *msg;
+	struct pflash_dev got = {};
+
+	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->good.buf, half,
+				half, &got));
+	/* From elsewhere in the stream. */
+	msg = pflash_nl_msg_new(self->h, PFLASH_CMD_IMPORT, 0);
+	ASSERT_NE(NULL, msg);
+	nla_put_u32(msg, PFLASH_A_DEV_INDEX, self->dst.index);
+	nla_put_u64(msg, PFLASH_A_DEV_STREAM_OFFSET, half + 1);
+	nla_put(msg, PFLASH_A_DEV_STREAM_DATA, 1, self->good.buf + half + 1);
+	EXPECT_EQ(-EINVAL, pflash_nl_exec(self->h, msg, NULL, NULL));
+	nlmsg_free(msg);
+
+	/* From another socket. */
+	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->good.buf, half,
+				half, &got));
+	ASSERT_EQ(0, pflash_nl_open(&other));
+	msg = pflash_nl_msg_new(other, PFLASH_CMD_IMPORT, 0);
+	ASSERT_NE(NULL, msg);
+	nla_put_u32(msg, PFLASH_A_DEV_INDEX, self->dst.index);
+	nla_put_u64(msg, PFLASH_A_DEV_STREAM_OFFSET, half);
+	nla_put(msg, PFLASH_A_DEV_STREAM_DATA, self->good.len - half,
+		self->good.buf + half);
+	EXPECT_EQ(-EINVAL, pflash_nl_exec(other, msg, NULL, NULL));
+	nlmsg_free(msg);
+	/* Closing the socket that started one ends it. */
+	pflash_nl_close(self->h);
+	ASSERT_EQ(0, pflash_nl_open(&self->h));
+	msg = pflash_nl_msg_new(other, PFLASH_CMD_IMPORT, 0);
+	ASSERT_NE(NULL, msg);
+	nla_put_u32(msg, PFLASH_A_DEV_INDEX, self->dst.index);
+	nla_put_u64(msg, PFLASH_A_DEV_STREAM_OFFSET, half);
+	nla_put(msg, PFLASH_A_DEV_STREAM_DATA, self->good.len - half,
+		self->good.buf + half);
+	EXPECT_EQ(-EINVAL, pflash_nl_exec(other, msg, NULL, NULL));
+	nlmsg_free(msg);
+	pflash_nl_close(other);
+	EXPECT_TRUE(unchanged(self));
+}
+
+TEST_HARNESS_MAIN
