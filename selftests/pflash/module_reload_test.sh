@@ -1,0 +1,106 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Loading and unloading pflash: the module parameters, refused parameters,
+# unloading with devices present (and open), and what unload writes to
+# backing files: the dirty blocks of active devices, nothing for inactive
+# ones.  Leaves the module loaded with its defaults, as it found it.
+
+ksft_skip=4
+n=0
+failed=0
+
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+
+not_ok() {
+	n=$((n + 1))
+	failed=1
+	echo "not ok $n - $1"
+}
+
+# check NAME COMMAND...: one result, from COMMAND's status.
+check() {
+	name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP needs root"
+	exit $ksft_skip
+fi
+
+dir=$(mktemp -d /tmp/pflash-reload.XXXXXX)
+mount -t tmpfs -o size=16m pflash-reload "$dir"
+cleanup() {
+	exec 9<&- 2>/dev/null
+	rmmod pflash 2>/dev/null
+	modprobe pflash
+	umount "$dir"
+	rmdir "$dir"
+}
+trap cleanup EXIT
+
+echo "TAP version 13"
+echo "1..15"
+
+# --- unloading with devices present ----------------------------------------
+rmmod pflash 2>/dev/null
+check "load with the defaults" modprobe pflash
+check "the default device is OVMF_VARS_4M.fd's size" \
+	test "$(cat /sys/block/pflash0/size 2>/dev/null)" = $((540672 / 512))
+pflashctl create --size 64K >/dev/null
+check "unload with devices present" rmmod pflash
+check "the devices are gone" sh -c '! ls /dev/pflash* 2>/dev/null'
+pflashctl list >/dev/null 2>&1
+check "pflashctl says the module is not loaded (exit 3)" test $? = 3
+
+# --- parameters --------------------------------------------------------------
+modprobe pflash nr_devices=3 dev_size=131072 block_size=4096 erase_size=65536
+check "nr_devices=3 makes three devices" \
+	test -b /dev/pflash0 -a -b /dev/pflash1 -a -b /dev/pflash2 -a ! -e /dev/pflash3
+check "dev_size, block_size and erase_size are used" test \
+	"$(cat /sys/block/pflash2/size) $(cat /sys/block/pflash2/queue/logical_block_size) $(cat /sys/block/pflash2/queue/discard_granularity)" \
+	= "256 4096 65536"
+rmmod pflash
+check "a size that is not whole erase blocks is refused" \
+	sh -c '! modprobe pflash dev_size=1000 2>/dev/null && ! grep -q "^pflash " /proc/modules'
+check "a bad block size is refused" \
+	sh -c '! modprobe pflash block_size=1024 2>/dev/null && ! grep -q "^pflash " /proc/modules'
+
+# --- unloading with a device open --------------------------------------------
+modprobe pflash nr_devices=1 dev_size=65536
+exec 9</dev/pflash0
+check "unload is refused while a device is open" sh -c '! rmmod pflash 2>/dev/null'
+check "the open device still reads" \
+	sh -c 'dd if=/dev/pflash0 bs=4096 count=1 2>/dev/null | od -An -tx1 | grep -q ff'
+exec 9<&-
+check "unload once it is closed" rmmod pflash
+
+# --- what unload writes to backing files -------------------------------------
+modprobe pflash nr_devices=0
+dd if=/dev/zero of="$dir/active.fd" bs=4096 count=16 2>/dev/null
+dd if=/dev/zero of="$dir/inactive.fd" bs=4096 count=16 2>/dev/null
+dd if=/dev/urandom of="$dir/data" bs=4096 count=4 2>/dev/null
+a=$(pflashctl create --backing "$dir/active.fd" --cache writeback \
+	--writeback-interval 0 --show)
+i=$(pflashctl create --backing "$dir/inactive.fd" --show)
+dd if="$dir/data" of="$a" bs=4096 seek=2 oflag=direct 2>/dev/null
+dd if="$dir/data" of="$i" bs=4096 seek=2 oflag=direct 2>/dev/null
+pflashctl inactivate "$i"
+# Written to the inactive device's file already, by its inactivation.
+cp "$dir/inactive.fd" "$dir/inactive.before"
+before=$(stat -c %Y "$dir/inactive.fd")
+dirty=$(pflashctl list -n -b -o DIRTY "$a" | tr -d ' ')
+check "the writeback device has dirty data before unload" test "$dirty" = 16384
+sleep 2
+rmmod pflash
+check "unload wrote the dirty blocks back" \
+	sh -c "dd if='$dir/active.fd' bs=4096 skip=2 count=4 2>/dev/null | cmp -s - '$dir/data'"
+check "unload wrote nothing to the inactive device's file" \
+	sh -c "cmp -s '$dir/inactive.fd' '$dir/inactive.before' && test \$(stat -c %Y '$dir/inactive.fd') = $before"
+
+exit $failed
