@@ -61,7 +61,10 @@ struct ctl_cmd {
 };
 
 /* The subcommands, one group per file. */
-extern const struct ctl_cmd ctl_create, ctl_destroy, ctl_list;
+extern const struct ctl_cmd ctl_create, ctl_destroy, ctl_list;	/* dev.c */
+extern const struct ctl_cmd ctl_flush, ctl_inactivate, ctl_activate; /* owner.c */
+extern const struct ctl_cmd ctl_export, ctl_import, ctl_inspect; /* stream.c */
+extern const struct ctl_cmd ctl_monitor;			/* monitor.c */
 
 /* Every command takes -h, --help: put this in its struct option array. */
 #define CTL_OPT_HELP	{ "help", no_argument, NULL, 'h' }
@@ -78,17 +81,34 @@ noreturn void ctl_usage_error(const struct ctl_cmd *cmd, const char *fmt, ...)
 	__printf(2, 3);
 
 /*
+ * Print "pflashctl: CMD: DEV: message" to stderr, as every error and
+ * warning is; @dev may be NULL.
+ */
+void ctl_msg(const struct ctl_cmd *cmd, const char *dev, const char *fmt, ...)
+	__printf(3, 4);
+
+/*
  * Option and argument values; each one exits with a usage error naming
  * @what if @arg is not valid.
  *  ctl_size_arg(): bytes, with an optional K, M or G suffix, at most @max;
- *  ctl_u32_arg(): a plain decimal number that fits in 32 bits;
+ *  ctl_msec_arg(): milliseconds, with an optional ms or s suffix, that fit
+ *	in 32 bits;
+ *  ctl_u32_arg(), ctl_u64_arg(): a plain decimal number that fits in 32 or
+ *	64 bits;
  *  ctl_dev_arg(): a device, as pflashN, /dev/pflashN or N: its index.
  */
 uint64_t ctl_size_arg(const struct ctl_cmd *cmd, const char *what,
 		      const char *arg, uint64_t max);
+uint32_t ctl_msec_arg(const struct ctl_cmd *cmd, const char *what,
+		      const char *arg);
 uint32_t ctl_u32_arg(const struct ctl_cmd *cmd, const char *what,
 		     const char *arg);
+uint64_t ctl_u64_arg(const struct ctl_cmd *cmd, const char *what,
+		     const char *arg);
 uint32_t ctl_dev_arg(const struct ctl_cmd *cmd, const char *arg);
+
+/* Put the path of device @index, /dev/pflashN, in @buf. */
+void ctl_dev_path(char buf[CTL_DEV_PATH_MAX], uint32_t index);
 
 /*
  * Check device arguments, so that usage errors come before any request.
@@ -97,12 +117,21 @@ void ctl_dev_args(const struct ctl_cmd *cmd, int ndevs, char **devs);
 
 /*
  * Send the netlink command @nl_cmd for each of @devs (checked with
- * ctl_dev_args()) in turn, pass the device of each reply to @fn, if not
+ * ctl_dev_args()) in turn, with the attributes of @req (NULL for none)
+ * and the device's index, pass the device of each reply to @fn, if not
  * NULL, and report each failure.  Returns the exit status.
  */
 int ctl_each_dev(const struct ctl_cmd *cmd, struct pflash_nl *h,
 		 int ndevs, char **devs, uint8_t nl_cmd,
-		 pflash_dev_fn fn, void *arg);
+		 const struct pflash_dev *req, pflash_dev_fn fn, void *arg);
+
+/*
+ * Open the netlink handle and run @nl_cmd for each of the command's device
+ * arguments, argv[optind] on, as ctl_each_dev() does; a usage error if
+ * there is none.  Returns the exit status.
+ */
+int ctl_run_each_dev(const struct ctl_cmd *cmd, int argc, char **argv,
+		     uint8_t nl_cmd, const struct pflash_dev *req);
 
 /*
  * Open the netlink handle.  Returns 0, or reports why it could not and
@@ -117,6 +146,25 @@ int ctl_open(const struct ctl_cmd *cmd, struct pflash_nl **hp);
  */
 int ctl_report(const struct ctl_cmd *cmd, const char *dev,
 	       const struct pflash_nl *h, int ret);
+
+/*
+ * Names of values (output.c).  The name functions put a number in @buf
+ * for a value that has no name (from a newer kernel), and return @buf or
+ * the name.
+ *  ctl_state_name(): "active" or "inactive";
+ *  ctl_cache_name(): "writethrough" or "writeback";
+ *  ctl_errno_name(): "ok" for 0, else the errno's name ("EIO").
+ * ctl_cache_mode() is the cache mode named @name, or -1.
+ */
+#define CTL_NAME_MAX	24
+const char *ctl_state_name(char buf[CTL_NAME_MAX], uint32_t state);
+const char *ctl_cache_name(char buf[CTL_NAME_MAX], uint32_t mode);
+const char *ctl_errno_name(char buf[CTL_NAME_MAX], uint32_t err);
+int ctl_cache_mode(const char *name);
+
+/* Like zramctl: 0B, 512B, 528K, 1.5M, 1G.  @buf has room for any. */
+#define CTL_HUMAN_SIZE_MAX	16
+void ctl_human_size(char buf[CTL_HUMAN_SIZE_MAX], uint64_t bytes);
 
 /* The device table of "list" (output.c). */
 struct dev_table;
