@@ -12,6 +12,7 @@ set -euo pipefail
 
 PAYLOAD=${1:-$REPO/tools/vm/demo-guest.sh}
 KERNEL=deb61
+lock_build
 out=$BUILD/runs/demo-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 

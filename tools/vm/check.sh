@@ -26,6 +26,7 @@ elif [ $# = 0 ]; then
 	set -- deb61 deb612 debug
 fi
 
+lock_build
 run=$BUILD/runs/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$run"
 ln -sfn "$(basename "$run")" "$BUILD/runs/latest"

@@ -93,3 +93,14 @@ write_env() {
 	done
 	mv "$file.tmp" "$file"
 }
+
+# One `make check` or `make demo` at a time per build directory: they share
+# build/mod-*, build/vm/ and the installed selftests. A second one waits.
+lock_build() {
+	mkdir -p "$BUILD"
+	exec 8>"$BUILD/.check.lock"
+	if ! flock -n 8; then
+		log "waiting for another make check or make demo in $BUILD"
+		flock 8
+	fi
+}
