@@ -3,21 +3,54 @@
  * pflashctl create, destroy and list: the life cycle of devices.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <uuid.h>
 
 #include "pflashctl.h"
 
-static void dev_help(FILE *out)
-{
-	fprintf(out, "A <device> is %sN, %sN or N.\n", CTL_DEV_NAME,
-		CTL_DEV_DIR CTL_DEV_NAME);
-}
-
-static void size_help(FILE *out)
+static void create_help(FILE *out)
 {
 	fprintf(out, "<size> is a number of bytes, optionally followed by K, M or G (or KiB,\n");
-	fprintf(out, "MiB, GiB): 1K is 1024 bytes.\n");
+	fprintf(out, "MiB, GiB): 1K is 1024 bytes.  <ms> is a number of milliseconds,\n");
+	fprintf(out, "optionally followed by ms or s (seconds).\n");
+}
+
+/* Open the backing file for the device: read-only if it is. */
+static int open_backing(const struct ctl_cmd *cmd, const char *path,
+			struct pflash_dev *req)
+{
+	int fd;
+
+	fd = open(path, (req->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0) {
+		ctl_msg(cmd, NULL, "cannot open backing file '%s': %s", path,
+			strerror(errno));
+		return CTL_EXIT_FAILED;
+	}
+	pflash_dev_set(req, PFLASH_A_DEV_BACKING_FD, fd);
+	return CTL_EXIT_OK;
+}
+
+/* Print the new device as "list --json" would. */
+static int print_json(const struct pflash_dev *dev)
+{
+	struct dev_table_opts opts = { .json = true };
+	struct dev_table *t;
+	int ret;
+
+	dev_table_cols(&opts, NULL, NULL, NULL);
+	t = dev_table_new(&opts);
+	if (!t)
+		return -ENOMEM;
+	ret = dev_table_add(t, dev);
+	if (!ret)
+		ret = dev_table_print(t);
+	dev_table_free(t);
+	return ret;
 }
 
 static int create_run(const struct ctl_cmd *cmd, int argc, char **argv)
@@ -27,6 +60,11 @@ static int create_run(const struct ctl_cmd *cmd, int argc, char **argv)
 		OPT_ERASE_SIZE,
 		OPT_INDEX,
 		OPT_SHOW,
+		OPT_BACKING,
+		OPT_CACHE,
+		OPT_WB_INTERVAL,
+		OPT_INACTIVE,
+		OPT_UUID,
 	};
 	static const struct option longopts[] = {
 		{ "size",	required_argument, NULL, 's' },
@@ -34,16 +72,24 @@ static int create_run(const struct ctl_cmd *cmd, int argc, char **argv)
 		{ "erase-size",	required_argument, NULL, OPT_ERASE_SIZE },
 		{ "read-only",	no_argument,	   NULL, 'r' },
 		{ "index",	required_argument, NULL, OPT_INDEX },
+		{ "backing",	required_argument, NULL, OPT_BACKING },
+		{ "cache",	required_argument, NULL, OPT_CACHE },
+		{ "writeback-interval", required_argument, NULL,
+		  OPT_WB_INTERVAL },
+		{ "inactive",	no_argument,	   NULL, OPT_INACTIVE },
+		{ "uuid",	required_argument, NULL, OPT_UUID },
 		{ "show",	no_argument,	   NULL, OPT_SHOW },
+		{ "json",	no_argument,	   NULL, 'J' },
 		CTL_OPT_HELP,
 		{ NULL }
 	};
 	struct pflash_dev req = { 0 }, dev;
+	const char *backing = NULL;
+	bool show = false, json = false;
 	struct pflash_nl *h;
-	bool show = false;
-	int c, ret;
+	int c, ret, mode;
 
-	while ((c = ctl_getopt(cmd, argc, argv, "s:rh", longopts)) != -1) {
+	while ((c = ctl_getopt(cmd, argc, argv, "s:rJh", longopts)) != -1) {
 		switch (c) {
 		case 's':
 			pflash_dev_set(&req, PFLASH_A_DEV_SIZE,
@@ -70,32 +116,73 @@ static int create_run(const struct ctl_cmd *cmd, int argc, char **argv)
 		case OPT_SHOW:
 			show = true;
 			break;
+		case 'J':
+			json = true;
+			break;
+		case OPT_BACKING:
+			backing = optarg;
+			break;
+		case OPT_CACHE:
+			mode = ctl_cache_mode(optarg);
+			if (mode < 0)
+				ctl_usage_error(cmd, "--cache: invalid mode '%s' (expected writethrough or writeback)",
+						optarg);
+			pflash_dev_set(&req, PFLASH_A_DEV_CACHE_MODE, mode);
+			break;
+		case OPT_WB_INTERVAL:
+			pflash_dev_set(&req, PFLASH_A_DEV_WRITEBACK_INTERVAL,
+				       ctl_msec_arg(cmd, "--writeback-interval",
+						    optarg));
+			break;
+		case OPT_INACTIVE:
+			pflash_dev_set(&req, PFLASH_A_DEV_STATE,
+				       PFLASH_STATE_INACTIVE);
+			break;
+		case OPT_UUID:
+			if (uuid_parse(optarg, req.uuid))
+				ctl_usage_error(cmd, "--uuid: invalid UUID: '%s'",
+						optarg);
+			req.attrs |= PFLASH_DEV_ATTR(PFLASH_A_DEV_UUID);
+			break;
 		}
 	}
 	if (optind < argc)
 		ctl_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if (!pflash_dev_has(&req, PFLASH_A_DEV_SIZE))
-		ctl_usage_error(cmd, "--size is required");
+	if (!pflash_dev_has(&req, PFLASH_A_DEV_SIZE) && !backing)
+		ctl_usage_error(cmd, "--size is required without --backing");
+	if (show && json)
+		ctl_usage_error(cmd, "--show and --json are mutually exclusive");
 
+	if (backing) {
+		ret = open_backing(cmd, backing, &req);
+		if (ret)
+			return ret;
+	}
 	ret = ctl_open(cmd, &h);
-	if (ret)
-		return ret;
-	ret = pflash_nl_dev_do(h, PFLASH_CMD_DEV_NEW, &req, &dev);
-	if (!ret && show && !pflash_dev_has(&dev, PFLASH_A_DEV_INDEX))
-		ret = -EPROTO;
-	ret = ctl_report(cmd, NULL, h, ret);
-	if (!ret && show)
-		printf(CTL_DEV_FMT "\n", dev.index);
-	pflash_nl_close(h);
+	if (!ret) {
+		ret = pflash_nl_dev_do(h, PFLASH_CMD_DEV_NEW, &req, &dev);
+		if (!ret && (show || json) &&
+		    !pflash_dev_has(&dev, PFLASH_A_DEV_INDEX))
+			ret = -EPROTO;
+		if (!ret && show)
+			printf(CTL_DEV_FMT "\n", dev.index);
+		if (!ret && json)
+			ret = print_json(&dev);
+		ret = ctl_report(cmd, NULL, h, ret);
+		pflash_nl_close(h);
+	}
+	if (backing)
+		close(req.backing_fd);
 	return ret;
 }
 
 const struct ctl_cmd ctl_create = {
 	.name		= "create",
-	.args		= "[options] --size <size>",
+	.args		= "[options] {--size <size> | --backing <file>}",
 	.summary	= "create a device",
 	.options	= (const struct ctl_opt_help[]) {
-		{ "-s, --size <size>", "size of the device (required)" },
+		{ "-s, --size <size>",
+		  "size of the device (default: the backing file's)" },
 		{ "    --block-size <size>",
 		  "logical block size: 512 or 4096 (default "
 		  CTL_STR(PFLASH_BLOCK_SIZE_DEFAULT) ")" },
@@ -105,44 +192,40 @@ const struct ctl_cmd ctl_create = {
 		{ "-r, --read-only", "create a read-only device" },
 		{ "    --index <N>",
 		  "create " CTL_DEV_DIR CTL_DEV_NAME "N (default: the lowest free index)" },
+		{ "    --backing <file>",
+		  "keep <file> in accord with the device, and load it" },
+		{ "    --cache <mode>",
+		  "writethrough (default) or writeback, with --backing" },
+		{ "    --writeback-interval <ms>",
+		  "between periodic writebacks, 0 for none (default "
+		  CTL_STR(PFLASH_WRITEBACK_INTERVAL_DEFAULT) "ms)" },
+		{ "    --inactive",
+		  "create it inactive: the incoming side of a move" },
+		{ "    --uuid <uuid>", "its identity (default: random)" },
 		{ "    --show", "print the new device's path" },
+		{ "-J, --json", "print the new device in JSON, as list does" },
 		{ NULL }
 	},
-	.help_extra	= size_help,
+	.help_extra	= create_help,
 	.run		= create_run,
 };
 
 static int destroy_run(const struct ctl_cmd *cmd, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CTL_OPT_HELP,
-		{ NULL }
-	};
-	struct pflash_nl *h;
-	int ret;
-
-	while (ctl_getopt(cmd, argc, argv, "h", longopts) != -1)
-		;
-	argc -= optind;
-	argv += optind;
-	if (!argc)
-		ctl_usage_error(cmd, "no device given");
-	ctl_dev_args(cmd, argc, argv);
-
-	ret = ctl_open(cmd, &h);
-	if (ret)
-		return ret;
-	ret = ctl_each_dev(cmd, h, argc, argv, PFLASH_CMD_DEV_DEL, NULL, NULL);
-	pflash_nl_close(h);
-	return ret;
+	return ctl_run_flag(cmd, argc, argv, "force", PFLASH_A_DEV_FORCE,
+			    PFLASH_CMD_DEV_DEL);
 }
 
 const struct ctl_cmd ctl_destroy = {
 	.name		= "destroy",
-	.args		= "<device>...",
+	.args		= "[--force] <device>...",
 	.summary	= "destroy devices",
-	.options	= (const struct ctl_opt_help[]) { { NULL } },
-	.help_extra	= dev_help,
+	.options	= (const struct ctl_opt_help[]) {
+		{ "-f, --force",
+		  "even if the final writeback fails: its data is lost" },
+		{ NULL }
+	},
+	.help_extra	= ctl_dev_help,
 	.run		= destroy_run,
 };
 
@@ -164,7 +247,7 @@ static int list_add(const struct pflash_dev *dev, void *arg)
 
 static void list_help(FILE *out)
 {
-	dev_help(out);
+	ctl_dev_help(out);
 	fprintf(out, "\n<list> is a comma-separated list of columns; with a leading '+',\n");
 	fprintf(out, "they are printed after the default ones.\n");
 	fprintf(out, "\nAvailable output columns:\n");
@@ -233,7 +316,7 @@ static int list_run(const struct ctl_cmd *cmd, int argc, char **argv)
 				 pflash_nl_dev_dump(h, list_add, &l));
 	else
 		ret = ctl_each_dev(cmd, h, argc, argv, PFLASH_CMD_DEV_GET,
-				   list_add, &l);
+				   NULL, list_add, &l);
 
 	/* A failed dump prints nothing; "list DEV..." what it found. */
 	if (l.table && (argc ? l.rows : !ret)) {

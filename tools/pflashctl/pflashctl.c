@@ -18,6 +18,13 @@ static const struct ctl_cmd *const cmds[] = {
 	&ctl_create,
 	&ctl_destroy,
 	&ctl_list,
+	&ctl_flush,
+	&ctl_inactivate,
+	&ctl_activate,
+	&ctl_export,
+	&ctl_import,
+	&ctl_inspect,
+	&ctl_monitor,
 };
 
 static const struct {
@@ -30,6 +37,8 @@ static const struct {
 	{ CTL_EXIT_NOMODULE,	"the pflash module is not loaded" },
 };
 
+#define EPERM_HINT	" (CAP_NET_ADMIN is needed: run as root)"
+
 static const struct ctl_opt_help help_opt = {
 	"-h, --help", "display this help"
 };
@@ -39,27 +48,53 @@ static const struct ctl_opt_help main_options[] = {
 	{ NULL }
 };
 
-/* Print "pflashctl: CMD: DEV: message" to stderr; @cmd, @dev may be NULL. */
+/*
+ * Print "pflashctl: CMD: DEV: message" to stderr, then @end; @cmd, @dev
+ * may be NULL.
+ */
+/* Whether a status line (ctl_status()) is on the terminal. */
+static bool status_shown;
+
 static void __printf(3, 0)
-vmsg(const struct ctl_cmd *cmd, const char *dev, const char *fmt, va_list ap)
+vmsg(const struct ctl_cmd *cmd, const char *dev, const char *fmt, va_list ap,
+     const char *end)
 {
+	ctl_status_clear();
 	fprintf(stderr, "%s: ", program_invocation_short_name);
 	if (cmd)
 		fprintf(stderr, "%s: ", cmd->name);
 	if (dev)
 		fprintf(stderr, "%s: ", dev);
 	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	fputs(end, stderr);
 }
 
-static void __printf(3, 4)
-msg(const struct ctl_cmd *cmd, const char *dev, const char *fmt, ...)
+void ctl_msg(const struct ctl_cmd *cmd, const char *dev, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg(cmd, dev, fmt, ap);
+	vmsg(cmd, dev, fmt, ap, "\n");
 	va_end(ap);
+}
+
+void ctl_status(const struct ctl_cmd *cmd, const char *dev,
+		const char *fmt, ...)
+{
+	va_list ap;
+
+	/* Over the status line before: its end is cleared. */
+	va_start(ap, fmt);
+	vmsg(cmd, dev, fmt, ap, "\033[K\r");
+	va_end(ap);
+	status_shown = true;
+}
+
+void ctl_status_clear(void)
+{
+	if (status_shown)
+		fputs("\033[K", stderr);
+	status_shown = false;
 }
 
 static noreturn void try_help(const struct ctl_cmd *cmd)
@@ -75,7 +110,7 @@ noreturn void ctl_usage_error(const struct ctl_cmd *cmd, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg(cmd, NULL, fmt, ap);
+	vmsg(cmd, NULL, fmt, ap, "\n");
 	va_end(ap);
 	try_help(cmd);
 }
@@ -98,13 +133,17 @@ static void print_options(const struct ctl_opt_help *opts)
 static noreturn void help_main(void)
 {
 	const char *name = program_invocation_short_name;
+	int width = 0;
 	size_t i;
 
 	printf("Usage:\n %s [options] <command> [<args>]\n\n", name);
 	printf("Control pflash devices: RAM-backed parallel-flash block devices.\n");
 	printf("\nCommands:\n");
 	for (i = 0; i < ARRAY_SIZE(cmds); i++)
-		printf(" %-10s%s\n", cmds[i]->name, cmds[i]->summary);
+		if ((int)strlen(cmds[i]->name) > width)
+			width = strlen(cmds[i]->name);
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		printf(" %-*s  %s\n", width, cmds[i]->name, cmds[i]->summary);
 	print_options(main_options);
 	printf("\nExit status:\n");
 	for (i = 0; i < ARRAY_SIZE(exit_statuses); i++)
@@ -143,19 +182,37 @@ int ctl_getopt(const struct ctl_cmd *cmd, int argc, char **argv,
 	return c;
 }
 
+/* A suffix of a number, as it must be written, and what it multiplies. */
+struct unit {
+	const char *suffix;
+	uint64_t mult;
+};
+
+#define SIZE_UNIT(u, l, shift)						\
+	{ u, 1ULL << (shift) }, { l, 1ULL << (shift) },			\
+	{ u "iB", 1ULL << (shift) }, { l "iB", 1ULL << (shift) }
+
+static const struct unit size_units[] = {
+	SIZE_UNIT("K", "k", 10),
+	SIZE_UNIT("M", "m", 20),
+	SIZE_UNIT("G", "g", 30),
+	{ NULL }
+};
+
+static const struct unit msec_units[] = {
+	{ "ms", 1 }, { "s", 1000 },
+	{ NULL }
+};
+
 /*
- * Parse @s, a decimal number made of digits only (no sign, no blanks) and,
- * with @units, an optional K, M or G suffix (case-insensitive, optionally
- * followed by "iB"): powers of 1024.  Returns 0, -EINVAL or -ERANGE if the
- * value is above @max.
+ * Parse @s, a decimal number made of digits only (no sign, no blanks),
+ * optionally followed by one of @units (NULL for none).  Returns 0, -EINVAL,
+ * or -ERANGE if the value is above @max.
  */
-static int parse_number(const char *s, bool units, uint64_t max,
+static int parse_number(const char *s, const struct unit *units, uint64_t max,
 			uint64_t *val)
 {
-	static const char unit_letters[] = "KMG";
-	unsigned int shift = 0;
-	const char *unit;
-	uint64_t n;
+	uint64_t n, mult = 1;
 	char *end;
 
 	if (!isdigit((unsigned char)*s))
@@ -165,21 +222,23 @@ static int parse_number(const char *s, bool units, uint64_t max,
 	if (errno)
 		return -errno;
 	if (*end) {
-		unit = strchr(unit_letters, toupper((unsigned char)*end));
-		if (!units || !unit || (end[1] && strcmp(end + 1, "iB")))
+		for (; units && units->suffix; units++)
+			if (!strcmp(end, units->suffix))
+				break;
+		if (!units || !units->suffix)
 			return -EINVAL;
-		shift = 10 * (unit - unit_letters + 1);
+		mult = units->mult;
 	}
-	if (n > max >> shift)
+	if (n > max / mult)
 		return -ERANGE;
-	*val = n << shift;
+	*val = n * mult;
 	return 0;
 }
 
 static uint64_t number_arg(const struct ctl_cmd *cmd, const char *what,
-			   const char *arg, bool units, uint64_t max)
+			   const char *kind, const char *arg,
+			   const struct unit *units, uint64_t max)
 {
-	const char *kind = units ? "size" : "number";
 	uint64_t val;
 	int ret;
 
@@ -197,13 +256,25 @@ static uint64_t number_arg(const struct ctl_cmd *cmd, const char *what,
 uint64_t ctl_size_arg(const struct ctl_cmd *cmd, const char *what,
 		      const char *arg, uint64_t max)
 {
-	return number_arg(cmd, what, arg, true, max);
+	return number_arg(cmd, what, "size", arg, size_units, max);
+}
+
+uint32_t ctl_msec_arg(const struct ctl_cmd *cmd, const char *what,
+		      const char *arg)
+{
+	return number_arg(cmd, what, "duration", arg, msec_units, UINT32_MAX);
 }
 
 uint32_t ctl_u32_arg(const struct ctl_cmd *cmd, const char *what,
 		     const char *arg)
 {
-	return number_arg(cmd, what, arg, false, UINT32_MAX);
+	return number_arg(cmd, what, "number", arg, NULL, UINT32_MAX);
+}
+
+uint64_t ctl_u64_arg(const struct ctl_cmd *cmd, const char *what,
+		     const char *arg)
+{
+	return number_arg(cmd, what, "number", arg, NULL, UINT64_MAX);
 }
 
 uint32_t ctl_dev_arg(const struct ctl_cmd *cmd, const char *arg)
@@ -225,10 +296,32 @@ uint32_t ctl_dev_arg(const struct ctl_cmd *cmd, const char *arg)
 	}
 	/* A device has one name: refuse leading zeros. */
 	if ((num[0] == '0' && num[1]) ||
-	    parse_number(num, false, UINT32_MAX, &index))
+	    parse_number(num, NULL, UINT32_MAX, &index))
 		ctl_usage_error(cmd, "invalid device '%s' (expected %sN, %sN or N)",
 				arg, CTL_DEV_NAME, CTL_DEV_DIR CTL_DEV_NAME);
 	return index;
+}
+
+const char *ctl_one_arg(const struct ctl_cmd *cmd, int argc, char **argv,
+			const char *what)
+{
+	if (optind == argc)
+		ctl_usage_error(cmd, "no %s given", what);
+	if (optind + 1 < argc)
+		ctl_usage_error(cmd, "unexpected argument '%s'",
+				argv[optind + 1]);
+	return argv[optind];
+}
+
+void ctl_dev_help(FILE *out)
+{
+	fprintf(out, "A <device> is %sN, %sN or N.\n", CTL_DEV_NAME,
+		CTL_DEV_DIR CTL_DEV_NAME);
+}
+
+void ctl_dev_path(char buf[CTL_DEV_PATH_MAX], uint32_t index)
+{
+	snprintf(buf, CTL_DEV_PATH_MAX, CTL_DEV_FMT, index);
 }
 
 void ctl_dev_args(const struct ctl_cmd *cmd, int ndevs, char **devs)
@@ -241,18 +334,20 @@ void ctl_dev_args(const struct ctl_cmd *cmd, int ndevs, char **devs)
 
 int ctl_each_dev(const struct ctl_cmd *cmd, struct pflash_nl *h,
 		 int ndevs, char **devs, uint8_t nl_cmd,
-		 pflash_dev_fn fn, void *arg)
+		 const struct pflash_dev *req, pflash_dev_fn fn, void *arg)
 {
 	int i, ret, status = CTL_EXIT_OK;
 
 	for (i = 0; i < ndevs; i++) {
-		struct pflash_dev req = { 0 }, dev;
+		struct pflash_dev one = { 0 }, dev;
 		char path[CTL_DEV_PATH_MAX];
 
-		pflash_dev_set(&req, PFLASH_A_DEV_INDEX,
+		if (req)
+			one = *req;
+		pflash_dev_set(&one, PFLASH_A_DEV_INDEX,
 			       ctl_dev_arg(cmd, devs[i]));
-		snprintf(path, sizeof(path), CTL_DEV_FMT, req.index);
-		ret = pflash_nl_dev_do(h, nl_cmd, &req, &dev);
+		ctl_dev_path(path, one.index);
+		ret = pflash_nl_dev_do(h, nl_cmd, &one, &dev);
 		if (!ret && fn)
 			ret = fn(&dev, arg);
 		ret = ctl_report(cmd, path, h, ret);
@@ -262,22 +357,63 @@ int ctl_each_dev(const struct ctl_cmd *cmd, struct pflash_nl *h,
 	return status;
 }
 
-int ctl_open(const struct ctl_cmd *cmd, struct pflash_nl **hp)
+int ctl_run_each_dev(const struct ctl_cmd *cmd, int argc, char **argv,
+		     uint8_t nl_cmd, const struct pflash_dev *req)
+{
+	struct pflash_nl *h;
+	int ret;
+
+	argc -= optind;
+	argv += optind;
+	if (!argc)
+		ctl_usage_error(cmd, "no device given");
+	ctl_dev_args(cmd, argc, argv);
+
+	ret = ctl_open(cmd, &h);
+	if (ret)
+		return ret;
+	ret = ctl_each_dev(cmd, h, argc, argv, nl_cmd, req, NULL, NULL);
+	pflash_nl_close(h);
+	return ret;
+}
+
+int ctl_run_flag(const struct ctl_cmd *cmd, int argc, char **argv,
+		 const char *flag, int attr, uint8_t nl_cmd)
+{
+	const struct option longopts[] = {
+		{ flag,		no_argument, NULL, 'f' },
+		CTL_OPT_HELP,
+		{ NULL }
+	};
+	struct pflash_dev req = { 0 };
+
+	while (ctl_getopt(cmd, argc, argv, "fh", longopts) != -1)
+		pflash_dev_set(&req, attr, true);
+	return ctl_run_each_dev(cmd, argc, argv, nl_cmd, &req);
+}
+
+int ctl_open_with(const struct ctl_cmd *cmd,
+		  int (*open_fn)(struct pflash_nl **hp), struct pflash_nl **hp)
 {
 	int ret;
 
-	ret = pflash_nl_open(hp);
+	ret = open_fn(hp);
 	if (ret == -ENOENT) {
-		msg(cmd, NULL,
-		    "the pflash module is not loaded (load it with: modprobe pflash)");
+		ctl_msg(cmd, NULL,
+			"the pflash module is not loaded (load it with: modprobe pflash)");
 		return CTL_EXIT_NOMODULE;
 	}
 	if (ret) {
-		msg(cmd, NULL, "cannot open the pflash netlink family: %s",
-		    strerror(-ret));
+		ctl_msg(cmd, NULL, "cannot open the pflash netlink family: %s%s",
+			strerror(-ret), ret == -EPERM ? EPERM_HINT : "");
 		return CTL_EXIT_FAILED;
 	}
 	return CTL_EXIT_OK;
+}
+
+int ctl_open(const struct ctl_cmd *cmd, struct pflash_nl **hp)
+{
+	return ctl_open_with(cmd, pflash_nl_open, hp);
 }
 
 /* Name an attribute of a request in a message: "size", or its number. */
@@ -301,7 +437,7 @@ int ctl_report(const struct ctl_cmd *cmd, const char *dev,
 
 	if (!ret) {
 		if (ack->msg[0])
-			msg(cmd, dev, "warning: %s", ack->msg);
+			ctl_msg(cmd, dev, "warning: %s", ack->msg);
 		return CTL_EXIT_OK;
 	}
 
@@ -323,8 +459,8 @@ int ctl_report(const struct ctl_cmd *cmd, const char *dev,
 	else if (what[0])
 		snprintf(reason, sizeof(reason), "%s: ", what);
 
-	msg(cmd, dev, "%s%s%s", reason, strerror(-ret),
-	    ret == -EPERM ? " (CAP_NET_ADMIN is needed: run as root)" : "");
+	ctl_msg(cmd, dev, "%s%s%s", reason, strerror(-ret),
+		ret == -EPERM ? EPERM_HINT : "");
 	return CTL_EXIT_FAILED;
 }
 

@@ -88,6 +88,15 @@ void ctl_msg(const struct ctl_cmd *cmd, const char *dev, const char *fmt, ...)
 	__printf(3, 4);
 
 /*
+ * A status line on a terminal, such as progress: ctl_status() prints it
+ * as ctl_msg() would, over the one before, and leaves the cursor at its
+ * start; ctl_status_clear() clears it, as any message does first.
+ */
+void ctl_status(const struct ctl_cmd *cmd, const char *dev,
+		const char *fmt, ...) __printf(3, 4);
+void ctl_status_clear(void);
+
+/*
  * Option and argument values; each one exits with a usage error naming
  * @what if @arg is not valid.
  *  ctl_size_arg(): bytes, with an optional K, M or G suffix, at most @max;
@@ -107,8 +116,18 @@ uint64_t ctl_u64_arg(const struct ctl_cmd *cmd, const char *what,
 		     const char *arg);
 uint32_t ctl_dev_arg(const struct ctl_cmd *cmd, const char *arg);
 
+/*
+ * The one argument of a command, argv[optind], which names @what; a usage
+ * error if there is none, or more.
+ */
+const char *ctl_one_arg(const struct ctl_cmd *cmd, int argc, char **argv,
+			const char *what);
+
 /* Put the path of device @index, /dev/pflashN, in @buf. */
 void ctl_dev_path(char buf[CTL_DEV_PATH_MAX], uint32_t index);
+
+/* --help text for commands that take devices: what a <device> is. */
+void ctl_dev_help(FILE *out);
 
 /*
  * Check device arguments, so that usage errors come before any request.
@@ -134,10 +153,19 @@ int ctl_run_each_dev(const struct ctl_cmd *cmd, int argc, char **argv,
 		     uint8_t nl_cmd, const struct pflash_dev *req);
 
 /*
- * Open the netlink handle.  Returns 0, or reports why it could not and
- * returns the exit status for that.
+ * Run a command whose only option is a flag, -f or --@flag, that sets
+ * @attr to 1: parse its options, then ctl_run_each_dev().
+ */
+int ctl_run_flag(const struct ctl_cmd *cmd, int argc, char **argv,
+		 const char *flag, int attr, uint8_t nl_cmd);
+
+/*
+ * Open the netlink handle (with @open_fn, ctl_open_with()).  Returns 0, or
+ * reports why it could not and returns the exit status for that.
  */
 int ctl_open(const struct ctl_cmd *cmd, struct pflash_nl **hp);
+int ctl_open_with(const struct ctl_cmd *cmd,
+		  int (*open_fn)(struct pflash_nl **hp), struct pflash_nl **hp);
 
 /*
  * Report how a request on @h ended: its error @ret (a negative errno), with
@@ -163,7 +191,7 @@ const char *ctl_errno_name(char buf[CTL_NAME_MAX], uint32_t err);
 int ctl_cache_mode(const char *name);
 
 /* Like zramctl: 0B, 512B, 528K, 1.5M, 1G.  @buf has room for any. */
-#define CTL_HUMAN_SIZE_MAX	16
+#define CTL_HUMAN_SIZE_MAX	48
 void ctl_human_size(char buf[CTL_HUMAN_SIZE_MAX], uint64_t bytes);
 
 /* The device table of "list" (output.c). */
@@ -211,5 +239,28 @@ struct dev_table *dev_table_new(const struct dev_table_opts *opts);
 int dev_table_add(struct dev_table *t, const struct pflash_dev *dev);
 int dev_table_print(struct dev_table *t);
 void dev_table_free(struct dev_table *t);
+
+/*
+ * JSON objects (output.c), with json-c, for "inspect" and "monitor", each
+ * printed as JSON or as text.  The int functions return 0 or -ENOMEM.
+ *  ctl_json_add(): add @val, new (NULL: out of memory), to @obj as @key;
+ *	@val is freed if it cannot be added;
+ *  dev_json_add(): add to @obj the value of list's column @col (an
+ *	existing column's name) for @dev, null if @dev lacks it: a number
+ *	(sizes in bytes), a boolean or a string, named as the column in
+ *	lower case;
+ *  ctl_json_print_text(): print a value as text: a string or number as
+ *	one word (see pflashctl(8)), a boolean as yes or no, an object as
+ *	"key value, key value";
+ *  ctl_json_print(): print @obj on a line of its own (or more, with
+ *	JSON_C_TO_STRING_PRETTY in @flags).
+ */
+struct json_object;
+int ctl_json_add(struct json_object *obj, const char *key,
+		 struct json_object *val);
+int dev_json_add(struct json_object *obj, const char *col,
+		 const struct pflash_dev *dev);
+void ctl_json_print_text(FILE *out, struct json_object *val);
+int ctl_json_print(struct json_object *obj, int flags);
 
 #endif /* PFLASHCTL_H */

@@ -5,38 +5,94 @@
  * kernel: these answer from the environment instead.
  *
  *  PFLASH_FAKE_DEVS	the devices there are, separated by spaces, each
- *			"index:size:block_size:erase_size:read_only"; a
- *			field "-" leaves its attribute out of replies
+ *			"index:size:block_size:erase_size:read_only", then,
+ *			optionally, ":state:epoch:cache_mode:dirty_bytes:
+ *			flush_pending:writeback_error:writeback_interval:
+ *			backing_path:uuid"; a field "-" or left out leaves
+ *			its attribute out of replies
  *  PFLASH_FAKE_OPEN	pflash_nl_open() fails with this errno
- *  PFLASH_FAKE_ERROR	every request fails: "errno:attr:miss_type:message"
+ *  PFLASH_FAKE_ERROR	requests fail: "errno:attr:miss_type:message"
  *			(the kernel's errno, the attribute it blamed and the
  *			missing one, 0 for none, and its message)
+ *  PFLASH_FAKE_FAIL_AT	only the Nth request of a handle fails (from 1)
  *  PFLASH_FAKE_WARNING	every request succeeds with this warning
  *  PFLASH_FAKE_LOG	file to which each request is appended, one a line:
  *			"COMMAND attr=value..."
+ *  PFLASH_FAKE_EXPORT	file whose contents an export sends, in pieces of
+ *			PFLASH_FAKE_PIECE bytes (default 4096); an export
+ *			that fails sends half of them first
+ *  PFLASH_FAKE_STALL	an export stops after its first piece, until a
+ *			signal ends the process
+ *  PFLASH_FAKE_IMPORT	file to which the pieces of an import are appended
+ *  PFLASH_FAKE_EVENTS	the events there are, separated by spaces, each
+ *			"cmd:index" or, for a flush, "cmd:index:full:error";
+ *			the device is one of PFLASH_FAKE_DEVS
+ *  PFLASH_FAKE_EVENTS_OPEN  pflash_nl_events_open() fails with this errno
+ *  PFLASH_FAKE_EVENTS_END   after the events, pflash_nl_events_recv()
+ *			fails with this errno (default ENOBUFS)
  *
- * An unknown device gets ENODEV with the message "no such device".
+ * An unknown device gets ENODEV with the message "no such device".  An
+ * import is checked by the stream reader, as the kernel checks it, and
+ * the piece that completes the stream gets the device in reply.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <uuid.h>
 
 #include "../pflashctl.h"
+#include "pflash_stream.h"
 
 #define FAKE_DEVS_MAX	16
 struct fake {
 	struct pflash_nl_ack ack;
 	struct pflash_dev devs[FAKE_DEVS_MAX];
 	unsigned int ndevs;
+	unsigned int requests;
+	struct pflash_stream *import;
+	uint64_t import_offset;
+	char *events;
+	char *next_event;
 };
 
-static const int dev_attrs[] = {
+/* The attributes of PFLASH_FAKE_DEVS, in order. */
+static const int dev_fields[] = {
 	PFLASH_A_DEV_INDEX,
 	PFLASH_A_DEV_SIZE,
 	PFLASH_A_DEV_BLOCK_SIZE,
 	PFLASH_A_DEV_ERASE_SIZE,
 	PFLASH_A_DEV_READ_ONLY,
+	PFLASH_A_DEV_STATE,
+	PFLASH_A_DEV_EPOCH,
+	PFLASH_A_DEV_CACHE_MODE,
+	PFLASH_A_DEV_DIRTY_BYTES,
+	PFLASH_A_DEV_FLUSH_PENDING,
+	PFLASH_A_DEV_WRITEBACK_ERROR,
+	PFLASH_A_DEV_WRITEBACK_INTERVAL,
+	PFLASH_A_DEV_BACKING_PATH,
+	PFLASH_A_DEV_UUID,
 };
+
+/* Set @attr of @d from its text in PFLASH_FAKE_DEVS. */
+static void set_field(struct pflash_dev *d, int attr, const char *text)
+{
+	switch (attr) {
+	case PFLASH_A_DEV_BACKING_PATH:
+		snprintf(d->backing_path, sizeof(d->backing_path), "%s", text);
+		break;
+	case PFLASH_A_DEV_UUID:
+		if (uuid_parse(text, d->uuid))
+			return;
+		break;
+	default:
+		pflash_dev_set(d, attr, strtoull(text, NULL, 0));
+		return;
+	}
+	d->attrs |= PFLASH_DEV_ATTR(attr);
+}
 
 static void parse_devs(struct fake *f, char *s)
 {
@@ -48,10 +104,9 @@ static void parse_devs(struct fake *f, char *s)
 		struct pflash_dev *d = &f->devs[f->ndevs++];
 
 		field = strtok_r(dev, ":", &save_field);
-		for (i = 0; field && i < ARRAY_SIZE(dev_attrs); i++) {
+		for (i = 0; field && i < ARRAY_SIZE(dev_fields); i++) {
 			if (strcmp(field, "-"))
-				pflash_dev_set(d, dev_attrs[i],
-					       strtoull(field, NULL, 0));
+				set_field(d, dev_fields[i], field);
 			field = strtok_r(NULL, ":", &save_field);
 		}
 	}
@@ -84,12 +139,45 @@ int __wrap_pflash_nl_open(struct pflash_nl **hp)
 
 void __wrap_pflash_nl_close(struct pflash_nl *h)
 {
-	free(h);
+	struct fake *f = (struct fake *)h;
+
+	if (!f)
+		return;
+	pflash_stream_free(f->import);
+	free(f->events);
+	free(f);
 }
 
 const struct pflash_nl_ack *__wrap_pflash_nl_last_ack(const struct pflash_nl *h)
 {
 	return &((const struct fake *)h)->ack;
+}
+
+/* Log attribute @attr of request @req. */
+static void log_attr(FILE *out, const struct pflash_dev *req, int attr)
+{
+	char text[PFLASH_BACKING_PATH_MAX] = "", link[32], uuid[37];
+	int mode;
+
+	fprintf(out, " %s=", pflash_dev_attr_name(attr));
+	switch (attr) {
+	case PFLASH_A_DEV_BACKING_FD:
+		/* What the kernel would open: the file, and how. */
+		snprintf(link, sizeof(link), "/proc/self/fd/%u", req->backing_fd);
+		mode = fcntl(req->backing_fd, F_GETFL) & O_ACCMODE;
+		if (readlink(link, text, sizeof(text) - 1) < 0)
+			strcpy(text, "?");
+		fprintf(out, "%s:%s", mode == O_RDWR ? "rw" :
+			mode == O_RDONLY ? "ro" : "?", text);
+		break;
+	case PFLASH_A_DEV_UUID:
+		uuid_unparse_lower(req->uuid, uuid);
+		fputs(uuid, out);
+		break;
+	default:
+		fprintf(out, "%" PRIu64, pflash_dev_get(req, attr));
+		break;
+	}
 }
 
 /* Log the request, then answer as the environment says; 0 to go on. */
@@ -98,28 +186,28 @@ static int request(struct fake *f, const char *cmd,
 {
 	const char *log = getenv("PFLASH_FAKE_LOG");
 	const char *error = getenv("PFLASH_FAKE_ERROR");
+	const char *fail_at = getenv("PFLASH_FAKE_FAIL_AT");
 	const char *warning = getenv("PFLASH_FAKE_WARNING");
 	struct pflash_nl_ack *ack = &f->ack;
-	unsigned int i;
 	FILE *out;
+	int attr;
 
+	f->requests++;
 	if (log) {
 		out = fopen(log, "a");
 		if (!out)
 			return -errno;
 		fputs(cmd, out);
-		for (i = 0; req && i < ARRAY_SIZE(dev_attrs); i++)
-			if (pflash_dev_has(req, dev_attrs[i]))
-				fprintf(out, " %s=%" PRIu64,
-					pflash_dev_attr_name(dev_attrs[i]),
-					pflash_dev_get(req, dev_attrs[i]));
+		for (attr = 1; req && attr <= PFLASH_A_DEV_MAX; attr++)
+			if (pflash_dev_has(req, attr))
+				log_attr(out, req, attr);
 		fputc('\n', out);
 		if (fclose(out))
 			return -errno;
 	}
 
 	memset(ack, 0, sizeof(*ack));
-	if (error) {
+	if (error && (!fail_at || (unsigned int)atoi(fail_at) == f->requests)) {
 		unsigned int attr = 0, miss_type = 0;
 		int n = 0;
 
@@ -137,6 +225,15 @@ static int request(struct fake *f, const char *cmd,
 	return 0;
 }
 
+/* Fail the request as the kernel does, with @err and @msg. */
+static int refuse(struct fake *f, int err, int attr, const char *msg)
+{
+	f->ack.error = err;
+	f->ack.attr = attr;
+	snprintf(f->ack.msg, sizeof(f->ack.msg), "%s", msg);
+	return -err;
+}
+
 static struct pflash_dev *find(struct fake *f, uint32_t index)
 {
 	unsigned int i;
@@ -144,10 +241,41 @@ static struct pflash_dev *find(struct fake *f, uint32_t index)
 	for (i = 0; i < f->ndevs; i++)
 		if (f->devs[i].index == index)
 			return &f->devs[i];
-	f->ack.error = ENODEV;
-	f->ack.attr = PFLASH_A_DEV_INDEX;
-	snprintf(f->ack.msg, sizeof(f->ack.msg), "no such device");
+	refuse(f, ENODEV, PFLASH_A_DEV_INDEX, "no such device");
 	return NULL;
+}
+
+/* The device DEV_NEW creates: what @req says, and the kernel's defaults. */
+static void create(struct pflash_dev *dev, const struct pflash_dev *req)
+{
+	char link[32];
+	int attr;
+
+	memset(dev, 0, sizeof(*dev));
+	for (attr = 1; attr <= PFLASH_A_DEV_MAX; attr++)
+		if (attr != PFLASH_A_DEV_BACKING_FD && pflash_dev_has(req, attr))
+			pflash_dev_set(dev, attr, pflash_dev_get(req, attr));
+	if (pflash_dev_has(req, PFLASH_A_DEV_UUID)) {
+		memcpy(dev->uuid, req->uuid, sizeof(dev->uuid));
+		dev->attrs |= PFLASH_DEV_ATTR(PFLASH_A_DEV_UUID);
+	}
+	pflash_dev_set(dev, PFLASH_A_DEV_INDEX, req->index);
+	pflash_dev_set(dev, PFLASH_A_DEV_BLOCK_SIZE,
+		       req->block_size ?: PFLASH_BLOCK_SIZE_DEFAULT);
+	pflash_dev_set(dev, PFLASH_A_DEV_ERASE_SIZE,
+		       req->erase_size ?: PFLASH_ERASE_SIZE_DEFAULT);
+	pflash_dev_set(dev, PFLASH_A_DEV_READ_ONLY, req->read_only);
+	pflash_dev_set(dev, PFLASH_A_DEV_STATE, req->state);
+	pflash_dev_set(dev, PFLASH_A_DEV_EPOCH, 0);
+	if (!pflash_dev_has(req, PFLASH_A_DEV_BACKING_FD))
+		return;
+	snprintf(link, sizeof(link), "/proc/self/fd/%u", req->backing_fd);
+	if (readlink(link, dev->backing_path, sizeof(dev->backing_path) - 1) > 0)
+		dev->attrs |= PFLASH_DEV_ATTR(PFLASH_A_DEV_BACKING_PATH);
+	if (!req->size)
+		pflash_dev_set(dev, PFLASH_A_DEV_SIZE,
+			       lseek(req->backing_fd, 0, SEEK_END));
+	pflash_dev_set(dev, PFLASH_A_DEV_DIRTY_BYTES, 0);
 }
 
 int __wrap_pflash_nl_dev_do(struct pflash_nl *h, uint8_t cmd,
@@ -158,6 +286,9 @@ int __wrap_pflash_nl_dev_do(struct pflash_nl *h, uint8_t cmd,
 		[PFLASH_CMD_DEV_NEW] = "DEV_NEW",
 		[PFLASH_CMD_DEV_DEL] = "DEV_DEL",
 		[PFLASH_CMD_DEV_GET] = "DEV_GET",
+		[PFLASH_CMD_FLUSH] = "FLUSH",
+		[PFLASH_CMD_INACTIVATE] = "INACTIVATE",
+		[PFLASH_CMD_ACTIVATE] = "ACTIVATE",
 	};
 	struct fake *f = (struct fake *)h;
 	struct pflash_dev *dev;
@@ -170,20 +301,21 @@ int __wrap_pflash_nl_dev_do(struct pflash_nl *h, uint8_t cmd,
 		return ret;
 	if (cmd == PFLASH_CMD_DEV_NEW) {
 		dev = &f->devs[0];
-		memset(dev, 0, sizeof(*dev));
-		pflash_dev_set(dev, PFLASH_A_DEV_INDEX, req->index);
-		pflash_dev_set(dev, PFLASH_A_DEV_SIZE, req->size);
-		pflash_dev_set(dev, PFLASH_A_DEV_BLOCK_SIZE,
-			       req->block_size ?: PFLASH_BLOCK_SIZE_DEFAULT);
-		pflash_dev_set(dev, PFLASH_A_DEV_ERASE_SIZE,
-			       req->erase_size ?: PFLASH_ERASE_SIZE_DEFAULT);
-		pflash_dev_set(dev, PFLASH_A_DEV_READ_ONLY, req->read_only);
+		create(dev, req);
 	} else {
 		dev = find(f, req->index);
 		if (!dev)
 			return -f->ack.error;
 	}
-	if (reply && cmd != PFLASH_CMD_DEV_DEL)
+	if (cmd == PFLASH_CMD_INACTIVATE)
+		pflash_dev_set(dev, PFLASH_A_DEV_STATE, PFLASH_STATE_INACTIVE);
+	if (cmd == PFLASH_CMD_ACTIVATE) {
+		pflash_dev_set(dev, PFLASH_A_DEV_STATE, PFLASH_STATE_ACTIVE);
+		pflash_dev_set(dev, PFLASH_A_DEV_EPOCH,
+			       pflash_dev_has(req, PFLASH_A_DEV_EPOCH) ?
+			       req->epoch : dev->epoch + 1);
+	}
+	if (reply && cmd != PFLASH_CMD_DEV_DEL && cmd != PFLASH_CMD_FLUSH)
 		*reply = *dev;
 	return 0;
 }
@@ -199,4 +331,168 @@ int __wrap_pflash_nl_dev_dump(struct pflash_nl *h, pflash_dev_fn fn,
 	for (i = 0; !ret && i < f->ndevs; i++)
 		ret = fn(&f->devs[i], arg);
 	return ret;
+}
+
+/* The whole of file @path, in *@buf; NULL if it cannot be read. */
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	uint8_t *buf = NULL;
+	long size;
+	FILE *in;
+
+	in = path ? fopen(path, "rb") : NULL;
+	if (!in)
+		return NULL;
+	if (!fseek(in, 0, SEEK_END) && (size = ftell(in)) >= 0 &&
+	    !fseek(in, 0, SEEK_SET)) {
+		buf = malloc(size ?: 1);
+		*len = size;
+		if (buf && fread(buf, 1, size, in) != (size_t)size) {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	fclose(in);
+	return buf;
+}
+
+int __wrap_pflash_nl_export(struct pflash_nl *h, uint32_t index,
+			    pflash_nl_data_fn fn, void *arg)
+{
+	const char *piece = getenv("PFLASH_FAKE_PIECE");
+	size_t n, len, size = piece ? atoi(piece) : 4096;
+	struct pflash_dev req = { 0 };
+	struct fake *f = (struct fake *)h;
+	uint8_t *buf;
+	int ret, err;
+
+	pflash_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+	err = request(f, "EXPORT", &req);
+	if (!err && !find(f, index))
+		return -f->ack.error;
+	buf = slurp(getenv("PFLASH_FAKE_EXPORT"), &len);
+	if (!buf)
+		return refuse(f, EIO, 0, "PFLASH_FAKE_EXPORT cannot be read");
+	/* A failed export sends half its stream; a good one all of it. */
+	if (err)
+		len /= 2;
+	ret = 0;
+	for (n = 0; !ret && n < len; n += size) {
+		ret = fn(buf + n, len - n < size ? len - n : size, arg);
+		while (getenv("PFLASH_FAKE_STALL"))
+			pause();
+	}
+	free(buf);
+	return ret ?: err;
+}
+
+/* Take a piece of an import, as the kernel does. */
+static int import_piece(struct fake *f, struct pflash_dev *dev,
+			uint64_t offset, const void *data, size_t len)
+{
+	const struct pflash_stream_status *st;
+	const char *path = getenv("PFLASH_FAKE_IMPORT");
+	FILE *out;
+
+	if (dev->state != PFLASH_STATE_INACTIVE)
+		return refuse(f, EBUSY, 0,
+			      "the device is active: inactivate it before importing");
+	if (!offset) {
+		pflash_stream_free(f->import);
+		f->import = NULL;
+		if (pflash_stream_new(&f->import))
+			return -ENOMEM;
+		f->import_offset = 0;
+	}
+	if (!f->import || offset != f->import_offset)
+		return refuse(f, EINVAL, 0,
+			      "this piece does not continue an import in progress; start again at offset 0");
+	st = pflash_stream_status(f->import);
+	if (pflash_stream_feed(f->import, data, len))
+		return refuse(f, -st->error, 0, st->msg);
+	f->import_offset += len;
+	out = path ? fopen(path, "ab") : NULL;
+	if (path && (!out || fwrite(data, 1, len, out) != len))
+		return refuse(f, EIO, 0, "PFLASH_FAKE_IMPORT cannot be written");
+	if (out && fclose(out))
+		return refuse(f, EIO, 0, "PFLASH_FAKE_IMPORT cannot be written");
+	if (st->complete) {
+		pflash_dev_set(dev, PFLASH_A_DEV_EPOCH, st->header.epoch);
+		memcpy(dev->uuid, st->header.uuid, sizeof(dev->uuid));
+		dev->attrs |= PFLASH_DEV_ATTR(PFLASH_A_DEV_UUID);
+	}
+	return 0;
+}
+
+int __wrap_pflash_nl_import(struct pflash_nl *h, uint32_t index,
+			    uint64_t offset, const void *data, size_t len,
+			    struct pflash_dev *reply)
+{
+	struct pflash_dev req = { 0 }, *dev;
+	struct fake *f = (struct fake *)h;
+	char cmd[64];
+	int ret;
+
+	memset(reply, 0, sizeof(*reply));
+	pflash_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+	snprintf(cmd, sizeof(cmd), "IMPORT offset=%" PRIu64 " len=%zu",
+		 offset, len);
+	ret = request(f, cmd, &req);
+	if (ret)
+		return ret;
+	dev = find(f, index);
+	if (!dev)
+		return -f->ack.error;
+	ret = import_piece(f, dev, offset, data, len);
+	if (!ret && pflash_stream_status(f->import)->complete)
+		*reply = *dev;
+	return ret;
+}
+
+int __wrap_pflash_nl_events_open(struct pflash_nl **hp)
+{
+	const char *open_err = getenv("PFLASH_FAKE_EVENTS_OPEN");
+	const char *events = getenv("PFLASH_FAKE_EVENTS");
+	struct fake *f;
+	int ret;
+
+	if (open_err)
+		return -atoi(open_err);
+	ret = __wrap_pflash_nl_open(hp);
+	if (ret)
+		return ret;
+	f = (struct fake *)*hp;
+	f->events = strdup(events ?: "");
+	if (!f->events) {
+		__wrap_pflash_nl_close(*hp);
+		return -ENOMEM;
+	}
+	f->next_event = f->events;
+	return 0;
+}
+
+/* One event a call, then the error of PFLASH_FAKE_EVENTS_END. */
+int __wrap_pflash_nl_events_recv(struct pflash_nl *h, pflash_nl_event_fn fn,
+				 void *arg)
+{
+	const char *end = getenv("PFLASH_FAKE_EVENTS_END");
+	struct fake *f = (struct fake *)h;
+	unsigned int cmd, index, full, error;
+	struct pflash_dev *dev, ev;
+	int n = 0, fields;
+
+	fields = sscanf(f->next_event, " %u:%u%n:%u:%u%n", &cmd, &index, &n,
+			&full, &error, &n);
+	if (fields < 2)
+		return -(end ? atoi(end) : ENOBUFS);
+	f->next_event += n;
+	dev = find(f, index);
+	if (!dev)
+		return -ENODEV;
+	ev = *dev;
+	if (fields == 4) {
+		pflash_dev_set(&ev, PFLASH_A_DEV_FLUSH_FULL, full);
+		pflash_dev_set(&ev, PFLASH_A_DEV_FLUSH_ERROR, error);
+	}
+	return fn(cmd, &ev, arg);
 }

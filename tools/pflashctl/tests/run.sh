@@ -30,6 +30,16 @@ vg=()
 if [ -n "$VALGRIND" ]; then
 	vg=(valgrind -q --error-exitcode=99 --leak-check=full
 	    --errors-for-leak-kinds=definite,indirect,possible)
+	# The tools under valgrind wherever they run: through env, sh -c,
+	# pipes and script(1) too.
+	for tool in real fake; do
+		mkdir "$tmp/vg-$tool"
+		printf '#!/bin/sh\nexec %s %s "$@"\n' "${vg[*]}" \
+			"$tmp/$tool/pflashctl" >"$tmp/vg-$tool/pflashctl"
+		chmod +x "$tmp/vg-$tool/pflashctl"
+	done
+	real=$tmp/vg-real/pflashctl
+	fake=$tmp/vg-fake/pflashctl
 fi
 
 passed=0
@@ -59,7 +69,7 @@ t()
 	local name=$1 status=$2 stdout=$3 stderr=$4 out err rc
 
 	shift 4
-	out=$("${vg[@]}" "$@" 2>"$tmp/stderr")
+	out=$("$@" 2>"$tmp/stderr")
 	rc=$?
 	err=$(cat "$tmp/stderr")
 	if [ "$rc" = "$status" ] && [ "$out" = "$stdout" ] &&
@@ -106,7 +116,7 @@ help()
 	local name=$1 out rc
 
 	shift
-	out=$("${vg[@]}" "$@" 2>"$tmp/stderr")
+	out=$("$@" 2>"$tmp/stderr")
 	rc=$?
 	if [ "$rc" = 0 ] && [ "${out%%$'\n'*}" = "Usage:" ] &&
 	   [ ! -s "$tmp/stderr" ]; then
@@ -134,7 +144,8 @@ done
 # Help, version.
 help "--help" "$fake" --help
 help "-h" "$fake" -h
-for cmd in create destroy list; do
+for cmd in create destroy list flush inactivate activate export import \
+	   inspect monitor; do
 	help "$cmd --help" "$fake" $cmd --help
 	help "$cmd -h" "$fake" $cmd -h
 done
@@ -192,7 +203,8 @@ usage "create: --index takes no suffix" \
 usage "create: --index above 32 bits" \
 	"pflashctl: create: --index: number too large: '4294967296'" \
 	create --size 1M --index 4294967296
-usage "create: --size is required" "pflashctl: create: --size is required" \
+usage "create: --size is required" \
+	"pflashctl: create: --size is required without --backing" \
 	create --index 1
 usage "create: no arguments" \
 	"pflashctl: create: unexpected argument 'pflash0'" \
@@ -255,37 +267,38 @@ sent "destroy: device 4294967295" "DEV_DEL index=4294967295" \
 	pflash4294967295
 
 # list
-t "list" 0 \
-"NAME          SIZE BLOCK-SIZE ERASE-SIZE RO
-/dev/pflash0  528K        512       4096  0
-/dev/pflash1    1G       4096     262144  1
-/dev/pflash7  128K        512       4096  0" "" "$fake" list
-t "list --bytes" 0 \
-"NAME               SIZE BLOCK-SIZE ERASE-SIZE RO
-/dev/pflash0     540672        512       4096  0
-/dev/pflash1 1073741824       4096     262144  1
-/dev/pflash7     131072        512       4096  0" "" "$fake" list --bytes
+t "list: the default columns" 0 \
+"NAME          SIZE RO STATE EPOCH CACHE DIRTY BACKING
+/dev/pflash0  528K  0                         
+/dev/pflash1    1G  1                         
+/dev/pflash7  128K  0                         " "" "$fake" list
 t "list --raw --noheadings" 0 \
 "/dev/pflash0 528K 512 4096 0
 /dev/pflash1 1G 4096 262144 1
-/dev/pflash7 128K 512 4096 0" "" "$fake" list -r -n
+/dev/pflash7 128K 512 4096 0" "" \
+	"$fake" list -r -n -o NAME,SIZE,BLOCK-SIZE,ERASE-SIZE,RO
+t "list --bytes" 0 \
+"NAME               SIZE
+/dev/pflash0     540672
+/dev/pflash1 1073741824
+/dev/pflash7     131072" "" "$fake" list --bytes -o NAME,SIZE
 t "list --output" 0 \
 "NAME RO SIZE
 /dev/pflash0 0 528K
 /dev/pflash1 1 1G
 /dev/pflash7 0 128K" "" "$fake" list -r -o name,RO,Size
 t "list --output +" 0 \
-"NAME SIZE BLOCK-SIZE ERASE-SIZE RO NAME
-/dev/pflash0 528K 512 4096 0 /dev/pflash0" "" "$fake" list -r -o +NAME 0
+"NAME SIZE RO STATE EPOCH CACHE DIRTY BACKING BLOCK-SIZE
+/dev/pflash0 528K 0      512" "" "$fake" list -r -o +BLOCK-SIZE 0
 t "list DEV..." 0 \
-"NAME          SIZE BLOCK-SIZE ERASE-SIZE RO
-/dev/pflash7  128K        512       4096  0
-/dev/pflash0  528K        512       4096  0" "" "$fake" list pflash7 0
+"NAME          SIZE
+/dev/pflash7  128K
+/dev/pflash0  528K" "" "$fake" list -o NAME,SIZE pflash7 0
 t "list DEV...: the ones found" 1 \
-"NAME         SIZE BLOCK-SIZE ERASE-SIZE RO
-/dev/pflash1   1G       4096     262144  1" \
+"NAME         SIZE
+/dev/pflash1   1G" \
 	"pflashctl: list: /dev/pflash3: no such device (attribute index): No such device" \
-	"$fake" list 3 1
+	"$fake" list -o NAME,SIZE 3 1
 t "list DEV...: none found" 1 "" \
 	"pflashctl: list: /dev/pflash3: no such device (attribute index): No such device" \
 	"$fake" list 3
@@ -304,7 +317,7 @@ t "list --json" 0 \
          "ro": true
       }
    ]
-}' "" "$fake" list --json 1
+}' "" "$fake" list --json -o NAME,SIZE,BLOCK-SIZE,ERASE-SIZE,RO 1
 t "list --json --bytes" 0 \
 '{
    "pflashdevices": [
@@ -336,11 +349,12 @@ done
 t "list: human-readable sizes" 0 \
 "0B 1B 1023B 1K 1.5K 1K 1.1K 1024K 1M 1.5M 1G 1.5G 1T 16E" "" \
 	sh -c "PFLASH_FAKE_DEVS='$devs' $fake list -rn -o SIZE | paste -sd ' '"
+columns="NAME, SIZE, RO, STATE, EPOCH, CACHE, DIRTY, BACKING, BLOCK-SIZE, ERASE-SIZE, FLUSH-PENDING, WB-ERROR, WB-INTERVAL, UUID"
 usage "list: unknown column" \
-	"pflashctl: list: unknown column 'FOO' (available: NAME, SIZE, BLOCK-SIZE, ERASE-SIZE, RO)" \
+	"pflashctl: list: unknown column 'FOO' (available: $columns)" \
 	list -o NAME,FOO
 usage "list: empty column" \
-	"pflashctl: list: unknown column '' (available: NAME, SIZE, BLOCK-SIZE, ERASE-SIZE, RO)" \
+	"pflashctl: list: unknown column '' (available: $columns)" \
 	list -o NAME,
 usage "list: too many columns" "pflashctl: list: too many columns" \
 	list -o "$(printf 'NAME,%.0s' {1..32})NAME"
@@ -350,17 +364,507 @@ usage "list: invalid device" \
 	"pflashctl: list: invalid device 'sda' (expected pflashN, /dev/pflashN or N)" \
 	list sda
 
+# Devices with every attribute: 0 in writeback mode with a backing file,
+# 1 read-only and inactive, 7 owing a full flush after a failed writeback,
+# with a tab in its backing file's path.
+export PFLASH_FAKE_DEVS="0:540672:512:4096:0:0:3:1:8192:0:0:5000:/var/lib/vm/vars.fd:01234567-89ab-cdef-0123-456789abcdef 1:1073741824:4096:262144:1:1:0 7:131072:512:4096:0:0:2:0:0:1:5:-:/srv/vm	7.fd"
+t "list: the default columns of every kind of device" 0 \
+"NAME          SIZE RO STATE    EPOCH CACHE        DIRTY BACKING
+/dev/pflash0  528K  0 active       3 writeback       8K /var/lib/vm/vars.fd
+/dev/pflash1    1G  1 inactive     0                    
+/dev/pflash7  128K  0 active       2 writethrough    0B /srv/vm\\x097.fd" "" \
+	"$fake" list
+t "list: the other columns" 0 \
+"NAME BLOCK-SIZE ERASE-SIZE FLUSH-PENDING WB-ERROR WB-INTERVAL UUID
+/dev/pflash0 512 4096 0 ok 5000 01234567-89ab-cdef-0123-456789abcdef
+/dev/pflash1 4096 262144    
+/dev/pflash7 512 4096 1 EIO  " "" "$fake" list -r \
+	-o NAME,BLOCK-SIZE,ERASE-SIZE,FLUSH-PENDING,WB-ERROR,WB-INTERVAL,UUID
+t "list --json: every column, null where absent" 0 \
+'{
+   "pflashdevices": [
+      {
+         "name": "/dev/pflash1",
+         "size": 1073741824,
+         "ro": true,
+         "state": "inactive",
+         "epoch": 0,
+         "cache": null,
+         "dirty": null,
+         "backing": null,
+         "block-size": 4096,
+         "erase-size": 262144,
+         "flush-pending": false,
+         "wb-error": null,
+         "wb-interval": null,
+         "uuid": null
+      },{
+         "name": "/dev/pflash7",
+         "size": 131072,
+         "ro": false,
+         "state": "active",
+         "epoch": 2,
+         "cache": "writethrough",
+         "dirty": 0,
+         "backing": "/srv/vm\t7.fd",
+         "block-size": 512,
+         "erase-size": 4096,
+         "flush-pending": true,
+         "wb-error": "EIO",
+         "wb-interval": null,
+         "uuid": null
+      }
+   ]
+}' "" "$fake" list -J -b -o "+BLOCK-SIZE,ERASE-SIZE,FLUSH-PENDING,WB-ERROR,WB-INTERVAL,UUID" 1 7
+t "list: values of a newer kernel" 0 \
+"NAME STATE CACHE WB-ERROR
+/dev/pflash2 7 9 4000" "" env PFLASH_FAKE_DEVS=2:4096:512:4096:0:7:0:9:0:0:4000 \
+	"$fake" list -r -o NAME,STATE,CACHE,WB-ERROR
+
+# create: the backing file and the ownership options
+backing=$tmp/vars.fd
+head -c 540672 /dev/zero >"$backing"
+sent "create --backing: opened for reading and writing, no --size" \
+	"DEV_NEW backing_fd=rw:$backing" "$fake" create --backing "$backing"
+sent "create --backing --read-only: opened read-only" \
+	"DEV_NEW size=4096 read_only=1 backing_fd=ro:$backing" \
+	"$fake" create --backing "$backing" --read-only -s 4K
+sent "create: every backing and ownership option" \
+	"DEV_NEW index=2 backing_fd=rw:$backing cache_mode=1 writeback_interval=2000 state=1 uuid=01234567-89ab-cdef-0123-456789abcdef" \
+	"$fake" create --index 2 --backing "$backing" --cache writeback \
+	--writeback-interval 2s --inactive \
+	--uuid 01234567-89AB-CDEF-0123-456789ABCDEF
+sent "create --cache writethrough" "DEV_NEW size=4096 cache_mode=0" \
+	"$fake" create -s 4K --cache writethrough
+for ms in 0:0 250:250 250ms:250 3s:3000 4294967295:4294967295 \
+	  4294967s:4294967000; do
+	sent "create --writeback-interval ${ms%%:*}" \
+		"DEV_NEW size=4096 writeback_interval=${ms#*:}" \
+		"$fake" create -s 4K --writeback-interval "${ms%%:*}"
+done
+for ms in 1m 1.5s 1h sec 1ms5 "" s " 1" 1MS 1S 1K; do
+	usage "create: --writeback-interval '$ms' is junk" \
+		"pflashctl: create: --writeback-interval: invalid duration: '$ms'" \
+		create -s 4K --writeback-interval "$ms"
+done
+for ms in 4294967296 4294968s; do
+	usage "create: --writeback-interval $ms overflows" \
+		"pflashctl: create: --writeback-interval: duration too large: '$ms'" \
+		create -s 4K --writeback-interval "$ms"
+done
+usage "create: negative --writeback-interval" \
+	"pflashctl: create: --writeback-interval: duration must not be negative: '-1'" \
+	create -s 4K --writeback-interval -1
+for mode in WriteBack write-through none ""; do
+	usage "create: --cache '$mode'" \
+		"pflashctl: create: --cache: invalid mode '$mode' (expected writethrough or writeback)" \
+		create -s 4K --cache "$mode"
+done
+for uuid in 01234567 01234567-89ab-cdef-0123-456789abcdeg \
+	    01234567-89ab-cdef-0123-456789abcdef0 ""; do
+	usage "create: --uuid '$uuid'" \
+		"pflashctl: create: --uuid: invalid UUID: '$uuid'" \
+		create -s 4K --uuid "$uuid"
+done
+usage "create: --show and --json" \
+	"pflashctl: create: --show and --json are mutually exclusive" \
+	create -s 4K --show -J
+rm -f "$tmp/log"
+t "create --backing: a file that cannot be opened" 1 "" \
+	"pflashctl: create: cannot open backing file '$tmp/none': No such file or directory" \
+	env PFLASH_FAKE_LOG="$tmp/log" "$fake" create --backing "$tmp/none"
+[ ! -e "$tmp/log" ] || result 0 "create --backing: a file that cannot be opened: sent nothing"
+t "create --json prints the new device" 0 \
+'{
+   "pflashdevices": [
+      {
+         "name": "/dev/pflash4",
+         "size": "528K",
+         "ro": false,
+         "state": "inactive",
+         "epoch": 0,
+         "cache": "writeback",
+         "dirty": "0B",
+         "backing": "'"$backing"'"
+      }
+   ]
+}' "" "$fake" create --index 4 --backing "$backing" --cache writeback \
+	--inactive -J
+
+# destroy --force, flush, inactivate, activate
+sent "destroy --force" "DEV_DEL index=0 force=1
+DEV_DEL index=7 force=1" "$fake" destroy pflash0 --force -f pflash7
+sent "flush" "FLUSH index=0
+FLUSH index=7" "$fake" flush 0 7
+sent "flush --full" "FLUSH index=0 flush_full=1" "$fake" flush --full 0
+t "flush: the kernel's error, and on to the next device" 1 "" \
+	"pflashctl: flush: /dev/pflash0: writing to the backing file failed; the data stays dirty: Input/output error" \
+	env PFLASH_FAKE_FAIL_AT=1 \
+	PFLASH_FAKE_ERROR="5:0:0:writing to the backing file failed; the data stays dirty" \
+	"$fake" flush 0 7
+sent "inactivate" "INACTIVATE index=0
+INACTIVATE index=1" "$fake" inactivate 0 /dev/pflash1
+sent "inactivate --force" "INACTIVATE index=0 force=1" \
+	"$fake" inactivate -f 0
+sent "activate" "ACTIVATE index=1" "$fake" activate pflash1
+sent "activate --epoch" "ACTIVATE index=1 epoch=18446744073709551615" \
+	"$fake" activate pflash1 --epoch 18446744073709551615
+t "activate: a stale epoch, as the kernel says" 1 "" \
+	"pflashctl: activate: /dev/pflash1: stale epoch: it must be greater than the device's (attribute epoch): Stale file handle" \
+	env PFLASH_FAKE_ERROR="116:16:0:stale epoch: it must be greater than the device's" \
+	"$fake" activate -e 2 1
+for cmd in flush inactivate activate; do
+	usage "$cmd: no device" "pflashctl: $cmd: no device given" $cmd
+	usage "$cmd: invalid device" \
+		"pflashctl: $cmd: invalid device 'x' (expected pflashN, /dev/pflashN or N)" \
+		$cmd x
+done
+usage "activate: one device only" \
+	"pflashctl: activate: unexpected argument 'pflash2'" activate 1 pflash2
+usage "activate: --epoch takes no suffix" \
+	"pflashctl: activate: --epoch: invalid number: '1K'" activate -e 1K 1
+usage "activate: --epoch beyond 64 bits" \
+	"pflashctl: activate: --epoch: number too large: '18446744073709551616'" \
+	activate --epoch 18446744073709551616 1
+usage "flush: --full takes no value" \
+	"pflashctl: flush: option '--full' doesn't allow an argument" \
+	flush --full=1 0
+
+# Streams, as the kernel exports them (tests/mkstream): a 128K device of
+# data, zero and erased blocks, 106816 bytes of stream in two import pieces.
+img=$tmp/img
+{
+	head -c 8192 /dev/urandom
+	head -c 4096 /dev/zero
+	head -c 20480 /dev/zero | tr '\0' '\377'
+	head -c 98304 /dev/urandom
+} >"$img"
+final=$tmp/final.pfs
+snap=$tmp/snap.pfs
+tests/mkstream -E 5 -f "$img" >"$final"
+tests/mkstream -E 5 "$img" >"$snap"
+# A 64K device whose stream is exactly one whole import piece, 61440
+# bytes: 11 extents (6 DATA of 119 blocks in all, 5 ERASED) of 32 bytes
+# each, and 160 bytes of header and end.
+{
+	for erased in 1 1 1 1 5; do
+		head -c $((20 * 512)) /dev/urandom
+		head -c $((erased * 512)) /dev/zero | tr '\0' '\377'
+	done
+	head -c $((19 * 512)) /dev/urandom
+} >"$tmp/img64"
+one=$tmp/one.pfs
+tests/mkstream -f "$tmp/img64" >"$one"
+# Damage: a flipped bit in the second DATA record, at stream offset 8368.
+bad=$tmp/bad.pfs
+cp "$final" "$bad"
+printf '\125' | dd of="$bad" bs=1 seek=70000 conv=notrunc status=none
+printf 'junk' >"$tmp/junk"
+
+# lstmp DIR: the files in DIR but the ones the tests put there.
+lstmp()
+{
+	ls -A "$1" | grep -v -e '^log$' -e '^stderr$'
+}
+
+# inspect
+t "inspect: a valid stream" 0 \
+"version:       1.0
+read-only:     no
+inactive:      yes
+size:          131072
+block-size:    512
+erase-size:    4096
+epoch:         5
+uuid:          6d6b7374-7265-616d-0000-000000000000
+records:       header 1, data 3, erased 1, zero 1, end 1, skipped 0
+data-bytes:    106496
+erased-bytes:  20480
+zero-bytes:    4096
+stream-bytes:  106816
+final:         yes" "" "$fake" inspect "$final"
+t "inspect --json, from standard input" 0 \
+'{
+  "version": "1.0",
+  "read-only": false,
+  "inactive": false,
+  "size": 131072,
+  "block-size": 512,
+  "erase-size": 4096,
+  "epoch": 5,
+  "uuid": "6d6b7374-7265-616d-0000-000000000000",
+  "records": {
+    "header": 1,
+    "data": 3,
+    "erased": 1,
+    "zero": 1,
+    "end": 1,
+    "skipped": 0
+  },
+  "data-bytes": 106496,
+  "erased-bytes": 20480,
+  "zero-bytes": 4096,
+  "stream-bytes": 106816,
+  "final": false
+}' "" sh -c "$fake inspect -J - <'$snap'"
+t "inspect: a damaged stream" 1 "" \
+	"pflashctl: inspect: $bad: invalid stream at offset 8368: the data record's checksum does not match: the stream is damaged" \
+	"$fake" inspect "$bad"
+t "inspect --json: a damaged stream prints no JSON" 1 "" \
+	"pflashctl: inspect: standard input: invalid stream at offset 8368: the data record's checksum does not match: the stream is damaged" \
+	sh -c "$fake inspect --json - <'$bad'"
+t "inspect: a truncated stream" 1 "" \
+	"pflashctl: inspect: standard input: invalid stream at offset 106736: the stream is truncated: it ends inside a record" \
+	sh -c "head -c 106800 '$final' | $fake inspect -"
+t "inspect: not a stream" 1 "" \
+	"pflashctl: inspect: $tmp/junk: invalid stream at offset 0: the stream is truncated: it ends inside a record" \
+	"$fake" inspect "$tmp/junk"
+t "inspect: an empty file" 1 "" \
+	"pflashctl: inspect: /dev/null: invalid stream at offset 0: the stream is empty" \
+	"$fake" inspect /dev/null
+t "inspect: a file that cannot be opened" 1 "" \
+	"pflashctl: inspect: cannot open '$tmp/none': No such file or directory" \
+	"$fake" inspect "$tmp/none"
+t "inspect: a file that cannot be read" 1 "" \
+	"pflashctl: inspect: cannot read '$tmp': Is a directory" \
+	"$fake" inspect "$tmp"
+usage "inspect: no file" "pflashctl: inspect: no file given" inspect
+usage "inspect: two files" "pflashctl: inspect: unexpected argument 'b'" \
+	inspect a b
+
+# export
+export PFLASH_FAKE_EXPORT=$final
+t "export: to standard output, checked" 0 "" "" \
+	sh -c "$fake export pflash0 | cmp - '$final'"
+out=$tmp/out/vars.pfs
+mkdir "$tmp/out"
+t "export -o: to a file" 0 "" "" sh -c "umask 027; $fake export 0 -o '$out'"
+cmp -s "$final" "$out" || result 0 "export -o: the file holds the stream"
+[ "$(lstmp "$tmp/out")" = vars.pfs ] ||
+	result 0 "export -o: no temporary file left" "$(ls -A "$tmp/out")"
+[ "$(stat -c %a "$out")" = 640 ] ||
+	result 0 "export -o: the file's mode follows the umask" \
+		"$(stat -c %a "$out")"
+cp "$snap" "$out"
+t "export -o: a failed export leaves the file as it was" 1 "" \
+	"pflashctl: export: /dev/pflash0: the device was destroyed during the export: No such device" \
+	env PFLASH_FAKE_ERROR="19:0:0:the device was destroyed during the export" \
+	"$fake" export 0 -o "$out"
+cmp -s "$snap" "$out" || result 0 "export -o: the old file is intact"
+[ "$(lstmp "$tmp/out")" = vars.pfs ] ||
+	result 0 "export -o: failed: no temporary file left" "$(ls -A "$tmp/out")"
+rm "$out"
+t "export -o: a damaged stream from the kernel" 1 "" \
+	"pflashctl: export: /dev/pflash0: invalid stream at offset 8368: the data record's checksum does not match: the stream is damaged (the kernel sent it)" \
+	env PFLASH_FAKE_EXPORT="$bad" "$fake" export 0 -o "$out"
+[ -z "$(lstmp "$tmp/out")" ] ||
+	result 0 "export -o: damaged: no file left" "$(ls -A "$tmp/out")"
+head -c 106800 "$final" >"$tmp/short.pfs"
+t "export -o: a stream that ends early" 1 "" \
+	"pflashctl: export: /dev/pflash0: invalid stream at offset 106736: the stream is truncated: it ends inside a record (the kernel sent it)" \
+	env PFLASH_FAKE_EXPORT="$tmp/short.pfs" "$fake" export 0 -o "$out"
+[ -z "$(lstmp "$tmp/out")" ] ||
+	result 0 "export -o: truncated: no file left" "$(ls -A "$tmp/out")"
+t "export: a snapshot of an active device: a warning" 0 "" \
+	"pflashctl: export: /dev/pflash0: warning: the device was active: the stream is a snapshot, not its final state (for a move, inactivate the device first)" \
+	env PFLASH_FAKE_EXPORT="$snap" "$fake" export 0 -o "$out"
+cmp -s "$snap" "$out" || result 0 "export: the snapshot is written"
+t "export --quiet: no warning" 0 "" "" \
+	env PFLASH_FAKE_EXPORT="$snap" "$fake" export --quiet 0 -o "$out"
+t "export: no such device" 1 "" \
+	"pflashctl: export: /dev/pflash3: no such device (attribute index): No such device" \
+	sh -c "$fake export 3 >/dev/null"
+t "export: standard output cannot be written" 1 "" \
+	"pflashctl: export: cannot write standard output: No space left on device" \
+	sh -c "$fake export 0 >/dev/full"
+t "export -o: into a directory that does not exist" 1 "" \
+	"pflashctl: export: cannot open directory '$tmp/none/': No such file or directory" \
+	"$fake" export 0 -o "$tmp/none/x.pfs"
+t "export -o: onto a directory" 1 "" \
+	"pflashctl: export: cannot rename '$tmp/out': Is a directory" \
+	"$fake" export 0 -o "$tmp/out"
+[ -z "$(ls -A "$tmp" | grep '^\.out\.')" ] ||
+	result 0 "export -o: onto a directory: no file left" "$(ls -A "$tmp")"
+t "export -o -: standard output" 0 "" "" \
+	sh -c "$fake export -o - 0 | cmp - '$final'"
+# A signal during the export: the fake stalls after its first piece.
+env PFLASH_FAKE_STALL=1 "$fake" export 0 -o "$out" &
+pid=$!
+for i in $(seq 100); do
+	tmpfile=$(lstmp "$tmp/out" | grep '^\.vars\.pfs\.')
+	[ -n "$tmpfile" ] && break
+	sleep 0.05
+done
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+if [ -n "$tmpfile" ] && [ "$rc" = 143 ] &&
+   [ "$(lstmp "$tmp/out")" = vars.pfs ]; then
+	result 1 "export -o: killed: the temporary file is removed"
+else
+	result 0 "export -o: killed: the temporary file is removed" \
+		"during: $tmpfile" "status: $rc" "after: $(ls -A "$tmp/out")"
+fi
+usage "export: no device" "pflashctl: export: no device given" export
+usage "export: two devices" "pflashctl: export: unexpected argument '1'" \
+	export 0 1
+if command -v script >/dev/null; then
+	# On a terminal (script(1) gives the command one).
+	t "export: not to a terminal" 2 \
+		"pflashctl: export: will not write a binary stream to a terminal: use --output or a redirection"$'\r'"
+Try 'pflashctl export --help' for more information."$'\r' "" \
+		script -qec "$fake export 0" /dev/null
+	out_tty=$(script -qec "$fake export 0 -o '$out'" /dev/null)
+	case $out_tty in
+	*"pflashctl: export: /dev/pflash0: 100% (128K of 128K)"*)
+		result 1 "export: progress on a terminal" ;;
+	*)	result 0 "export: progress on a terminal" "$out_tty" ;;
+	esac
+	out_tty=$(script -qec "$fake export -q 0 -o '$out'" /dev/null)
+	[ -z "$out_tty" ]
+	result $((! $?)) "export --quiet: no progress" "$out_tty"
+fi
+unset PFLASH_FAKE_EXPORT
+
+# import
+t "import: from standard input, in pieces, to an inactive device" 0 "" "" \
+	sh -c "PFLASH_FAKE_LOG='$tmp/log' PFLASH_FAKE_IMPORT='$tmp/imported' \
+	       $fake import pflash1 <'$final'"
+[ "$(cat "$tmp/log")" = "IMPORT offset=0 len=61440 index=1
+IMPORT offset=61440 len=45376 index=1" ] ||
+	result 0 "import: the pieces sent" "$(cat "$tmp/log")"
+cmp -s "$tmp/imported" "$final" || result 0 "import: the kernel got the stream"
+rm -f "$tmp/log" "$tmp/imported"
+sent "import -i --activate --epoch" "IMPORT offset=0 len=61440 index=1
+IMPORT offset=61440 len=45376 index=1
+ACTIVATE index=1 epoch=9" "$fake" import -i "$final" --activate --epoch 9 1
+sent "import -a: a stream of one whole piece" "IMPORT offset=0 len=61440 index=1
+ACTIVATE index=1" "$fake" import -i "$one" -a 1
+t "import: a snapshot: a warning" 0 "" \
+	"pflashctl: import: /dev/pflash1: warning: the stream is a snapshot of an active device, not its final state" \
+	"$fake" import -i "$snap" 1
+t "import --quiet: no warning" 0 "" "" "$fake" import -q -i "$snap" 1
+rm -f "$tmp/log"
+t "import: a damaged stream: the pieces before it only" 1 "" \
+	"pflashctl: import: /dev/pflash1: invalid stream at offset 8368: the data record's checksum does not match: the stream is damaged (the device is unchanged)" \
+	sh -c "PFLASH_FAKE_LOG='$tmp/log' $fake import 1 <'$bad'"
+[ "$(cat "$tmp/log")" = "IMPORT offset=0 len=61440 index=1" ] ||
+	result 0 "import: damaged: sent" "$(cat "$tmp/log")"
+rm -f "$tmp/log"
+t "import: a truncated stream" 1 "" \
+	"pflashctl: import: /dev/pflash1: invalid stream at offset 106736: the stream is truncated: it ends inside a record (the device is unchanged)" \
+	sh -c "head -c 106800 '$final' | $fake import 1"
+t "import: nothing" 1 "" \
+	"pflashctl: import: /dev/pflash1: invalid stream at offset 0: the stream is empty (the device is unchanged)" \
+	sh -c "$fake import 1 </dev/null"
+t "import: data after the stream" 1 "" \
+	"pflashctl: import: /dev/pflash1: invalid stream at offset 106816: there is data after the end record (the device is unchanged)" \
+	sh -c "cat '$final' '$tmp/junk' | $fake import 1"
+t "import: data after a stream of one whole piece: nothing sent" 1 "" \
+	"pflashctl: import: /dev/pflash1: invalid stream at offset 61440: there is data after the end record (the device is unchanged)" \
+	sh -c "cat '$one' '$tmp/junk' | PFLASH_FAKE_LOG='$tmp/log' $fake import 1"
+[ ! -e "$tmp/log" ] || result 0 "import: data after: sent" "$(cat "$tmp/log")"
+t "import: the kernel refuses, and says why" 1 "" \
+	"pflashctl: import: /dev/pflash1: the stream is stale: its epoch is lower than the device's: Stale file handle" \
+	env PFLASH_FAKE_ERROR="116:0:0:the stream is stale: its epoch is lower than the device's" \
+	"$fake" import -i "$final" 1
+t "import: into an active device" 1 "" \
+	"pflashctl: import: /dev/pflash0: the device is active: inactivate it before importing: Device or resource busy" \
+	"$fake" import -i "$final" 0
+t "import --activate: imported, but not activated" 1 "" \
+	"pflashctl: import: /dev/pflash1: another owner holds the backing file's lock: Device or resource busy
+pflashctl: import: /dev/pflash1: the stream was imported; activate the device once it may own its backing file: pflashctl activate /dev/pflash1" \
+	env PFLASH_FAKE_FAIL_AT=3 \
+	PFLASH_FAKE_ERROR="16:0:0:another owner holds the backing file's lock" \
+	"$fake" import -i "$final" --activate 1
+t "import: a file that cannot be opened" 1 "" \
+	"pflashctl: import: cannot open '$tmp/none': No such file or directory" \
+	"$fake" import -i "$tmp/none" 1
+t "import: a file that cannot be read" 1 "" \
+	"pflashctl: import: cannot read '$tmp': Is a directory" \
+	"$fake" import -i "$tmp" 1
+usage "import: --epoch needs --activate" \
+	"pflashctl: import: --epoch needs --activate" import -e 3 1
+usage "import: no device" "pflashctl: import: no device given" import
+usage "import: two devices" "pflashctl: import: unexpected argument '2'" \
+	import 1 2
+if command -v script >/dev/null; then
+	t "import: not from a terminal" 2 \
+		"pflashctl: import: will not read a binary stream from a terminal"$'\r'"
+Try 'pflashctl import --help' for more information."$'\r' "" \
+		script -qec "$fake import 1" /dev/null
+fi
+
+# export | import, as a move does
+t "export | import --activate" 0 "" "" sh -c \
+	"PFLASH_FAKE_EXPORT='$final' $fake export 0 |
+	 PFLASH_FAKE_IMPORT='$tmp/imported' $fake import 1 --activate"
+cmp -s "$tmp/imported" "$final" ||
+	result 0 "export | import: the kernel got the stream"
+rm -f "$tmp/imported"
+
+# monitor
+export PFLASH_FAKE_EVENTS="7:0 9:1 10:1 11:0:1:0 11:7:0:5 14:1 8:7 99:0"
+t "monitor: one line per event, until events are lost" 1 \
+"create pflash0 state:active epoch:3 flush-pending:no dirty:8192 backing:/var/lib/vm/vars.fd
+inactivate pflash1 state:inactive epoch:0
+activate pflash1 state:inactive epoch:0
+flush pflash0 state:active epoch:3 flush-pending:no dirty:8192 backing:/var/lib/vm/vars.fd full:yes result:ok
+flush pflash7 state:active epoch:2 flush-pending:yes dirty:0 backing:/srv/vm\\x097.fd full:no result:EIO
+import pflash1 state:inactive epoch:0
+destroy pflash7 state:active epoch:2 flush-pending:yes dirty:0 backing:/srv/vm\\x097.fd
+event-99 pflash0 state:active epoch:3 flush-pending:no dirty:8192 backing:/var/lib/vm/vars.fd" \
+	"pflashctl: monitor: events came faster than they were read, and some were lost: start again with --now to see the current state" \
+	"$fake" monitor
+t "monitor --json --now" 1 \
+'{"event":"exists","name":"pflash0","state":"active","epoch":3,"flush-pending":false,"dirty":8192,"backing":"/var/lib/vm/vars.fd"}
+{"event":"exists","name":"pflash1","state":"inactive","epoch":0,"flush-pending":null,"dirty":null,"backing":null}
+{"event":"exists","name":"pflash7","state":"active","epoch":2,"flush-pending":true,"dirty":0,"backing":"/srv/vm\t7.fd"}
+{"event":"exists","name":null}
+{"event":"create","name":"pflash0","state":"active","epoch":3,"flush-pending":false,"dirty":8192,"backing":"/var/lib/vm/vars.fd"}
+{"event":"inactivate","name":"pflash1","state":"inactive","epoch":0,"flush-pending":null,"dirty":null,"backing":null}
+{"event":"activate","name":"pflash1","state":"inactive","epoch":0,"flush-pending":null,"dirty":null,"backing":null}
+{"event":"flush","name":"pflash0","state":"active","epoch":3,"flush-pending":false,"dirty":8192,"backing":"/var/lib/vm/vars.fd","full":true,"result":"ok"}
+{"event":"flush","name":"pflash7","state":"active","epoch":2,"flush-pending":true,"dirty":0,"backing":"/srv/vm\t7.fd","full":false,"result":"EIO"}
+{"event":"import","name":"pflash1","state":"inactive","epoch":0,"flush-pending":null,"dirty":null,"backing":null}
+{"event":"destroy","name":"pflash7","state":"active","epoch":2,"flush-pending":true,"dirty":0,"backing":"/srv/vm\t7.fd"}
+{"event":"event-99","name":"pflash0","state":"active","epoch":3,"flush-pending":false,"dirty":8192,"backing":"/var/lib/vm/vars.fd"}' \
+	"pflashctl: monitor: Connection reset by peer" \
+	env PFLASH_FAKE_EVENTS_END=104 "$fake" monitor --json --now
+t "monitor --now: no devices" 1 "exists -" \
+	"pflashctl: monitor: Connection reset by peer" \
+	env PFLASH_FAKE_DEVS= PFLASH_FAKE_EVENTS= PFLASH_FAKE_EVENTS_END=104 \
+	"$fake" monitor -n
+t "monitor --now: the dump fails" 1 "" \
+	"pflashctl: monitor: Cannot allocate memory" \
+	env PFLASH_FAKE_ERROR=12:0:0: "$fake" monitor --now
+t "monitor: stdout is flushed line by line" 0 \
+	"create pflash0 state:active epoch:3 flush-pending:no dirty:8192 backing:/var/lib/vm/vars.fd" "" \
+	sh -c "$fake monitor 2>/dev/null | head -n 1"
+t "monitor: without CAP_NET_ADMIN" 1 "" \
+	"pflashctl: monitor: cannot open the pflash netlink family: Operation not permitted (CAP_NET_ADMIN is needed: run as root)" \
+	env PFLASH_FAKE_EVENTS_OPEN=1 "$fake" monitor
+t "monitor: module not loaded" 3 "" \
+	"pflashctl: monitor: the pflash module is not loaded (load it with: modprobe pflash)" \
+	env PFLASH_FAKE_EVENTS_OPEN=2 "$fake" monitor
+usage "monitor: no arguments" "pflashctl: monitor: unexpected argument 'pflash0'" \
+	monitor pflash0
+unset PFLASH_FAKE_EVENTS
+
 # The real tool, on this host.
 if [ -e /sys/module/pflash ]; then
 	echo "ok $((passed + failed + 1)) - real: module not loaded # SKIP loaded"
 	passed=$((passed + 1))
 else
-	for cmd in "create --size 1M" "destroy 0" list "list 0"; do
+	for cmd in "create --size 1M" "destroy 0" list "list 0" "flush 0" \
+		   "inactivate 0" "activate 0" "export 0" "import 0" monitor; do
 		t "real: $cmd: module not loaded" 3 "" \
 			"pflashctl: ${cmd%% *}: the pflash module is not loaded (load it with: modprobe pflash)" \
-			"$real" $cmd
+			sh -c "$real $cmd </dev/null >/dev/null"
 	done
 fi
+t "real: inspect needs no module" 0 "final:         yes" "" \
+	sh -c "$real inspect '$final' | tail -n 1"
 t "real: usage errors come first" 2 "" \
 	"pflashctl: destroy: invalid device 'x' (expected pflashN, /dev/pflashN or N)
 Try 'pflashctl destroy --help' for more information." "$real" destroy x

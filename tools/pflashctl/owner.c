@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pflashctl flush, inactivate and activate: the backing file, and who owns
+ * it.
+ */
+#include "pflashctl.h"
+
+static int flush_run(const struct ctl_cmd *cmd, int argc, char **argv)
+{
+	return ctl_run_flag(cmd, argc, argv, "full", PFLASH_A_DEV_FLUSH_FULL,
+			    PFLASH_CMD_FLUSH);
+}
+
+const struct ctl_cmd ctl_flush = {
+	.name		= "flush",
+	.args		= "[--full] <device>...",
+	.summary	= "write dirty blocks to the backing file",
+	.options	= (const struct ctl_opt_help[]) {
+		{ "-f, --full", "write the whole device, not only dirty blocks" },
+		{ NULL }
+	},
+	.help_extra	= ctl_dev_help,
+	.run		= flush_run,
+};
+
+static int inactivate_run(const struct ctl_cmd *cmd, int argc, char **argv)
+{
+	return ctl_run_flag(cmd, argc, argv, "force", PFLASH_A_DEV_FORCE,
+			    PFLASH_CMD_INACTIVATE);
+}
+
+const struct ctl_cmd ctl_inactivate = {
+	.name		= "inactivate",
+	.args		= "[--force] <device>...",
+	.summary	= "write back, then give up the backing file",
+	.options	= (const struct ctl_opt_help[]) {
+		{ "-f, --force",
+		  "even if the device is mounted: its writes will fail" },
+		{ NULL }
+	},
+	.help_extra	= ctl_dev_help,
+	.run		= inactivate_run,
+};
+
+static int activate_run(const struct ctl_cmd *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "epoch",	required_argument, NULL, 'e' },
+		CTL_OPT_HELP,
+		{ NULL }
+	};
+	struct pflash_dev req = { 0 };
+
+	/* --epoch is the only option. */
+	while (ctl_getopt(cmd, argc, argv, "e:h", longopts) != -1)
+		pflash_dev_set(&req, PFLASH_A_DEV_EPOCH,
+			       ctl_u64_arg(cmd, "--epoch", optarg));
+	if (argc - optind > 1)
+		ctl_usage_error(cmd, "unexpected argument '%s'",
+				argv[optind + 1]);
+	return ctl_run_each_dev(cmd, argc, argv, PFLASH_CMD_ACTIVATE, &req);
+}
+
+const struct ctl_cmd ctl_activate = {
+	.name		= "activate",
+	.args		= "[--epoch <N>] <device>",
+	.summary	= "take the backing file, and write it if owed",
+	.options	= (const struct ctl_opt_help[]) {
+		{ "-e, --epoch <N>",
+		  "the ownership epoch to take: greater than the device's (default: one more)" },
+		{ NULL }
+	},
+	.help_extra	= ctl_dev_help,
+	.run		= activate_run,
+};
