@@ -21,6 +21,8 @@ PACKAGES=(
 	libnl-genl-3-dev
 	libsmartcols-dev
 	libisal-dev
+	libjson-c-dev
+	uuid-dev
 	# the debug kernel, built from Debian's source; the kselftest framework
 	# and checkpatch come from the same tarball
 	linux-source-6.1
