@@ -25,6 +25,9 @@
 
 #include "pflash_stream.h"
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define __printf(a, b)	__attribute__((format(printf, a, b)))
+
 /* The record flags this reader knows. */
 #define REC_F_KNOWN	PFLASH_REC_F_OPTIONAL
 
@@ -83,7 +86,7 @@ static const char *const rec_names[] = {
 
 const char *pflash_stream_rec_name(unsigned int type)
 {
-	if (type >= sizeof(rec_names) / sizeof(rec_names[0]))
+	if (type >= ARRAY_SIZE(rec_names))
 		return NULL;
 	return rec_names[type];
 }
@@ -106,7 +109,7 @@ pflash_stream_status(const struct pflash_stream *s)
 }
 
 /* Record the first problem, found at stream offset @offset. */
-static int __attribute__((format(printf, 4, 5)))
+static int __printf(4, 5)
 fail_at(struct pflash_stream *s, uint64_t offset, int err, const char *fmt,
 	...)
 {
@@ -131,8 +134,10 @@ static uint16_t rec_type(const struct pflash_stream *s)
 /* The current record's type, in words, for messages. */
 static const char *rec_what(const struct pflash_stream *s)
 {
-	/* A record of a type this reader does not know gets this far only
-	 * if it is optional. */
+	/*
+	 * A record of a type this reader does not know gets this far only if
+	 * it is optional.
+	 */
 	return pflash_stream_rec_name(rec_type(s)) ?: "optional";
 }
 

@@ -55,9 +55,8 @@ static const struct ctl_opt_help main_options[] = {
 /* Whether a status line (ctl_status()) is on the terminal. */
 static bool status_shown;
 
-static void __printf(3, 0)
-vmsg(const struct ctl_cmd *cmd, const char *dev, const char *fmt, va_list ap,
-     const char *end)
+static void __printf(3, 0) vmsg(const struct ctl_cmd *cmd, const char *dev,
+				const char *fmt, va_list ap, const char *end)
 {
 	ctl_status_clear();
 	fprintf(stderr, "%s: ", program_invocation_short_name);
@@ -188,14 +187,14 @@ struct unit {
 	uint64_t mult;
 };
 
-#define SIZE_UNIT(u, l, shift)						\
-	{ u, 1ULL << (shift) }, { l, 1ULL << (shift) },			\
-	{ u "iB", 1ULL << (shift) }, { l "iB", 1ULL << (shift) }
-
+/* A size's suffix in either case, optionally followed by "iB". */
 static const struct unit size_units[] = {
-	SIZE_UNIT("K", "k", 10),
-	SIZE_UNIT("M", "m", 20),
-	SIZE_UNIT("G", "g", 30),
+	{ "K", 1ULL << 10 }, { "k", 1ULL << 10 },
+	{ "KiB", 1ULL << 10 }, { "kiB", 1ULL << 10 },
+	{ "M", 1ULL << 20 }, { "m", 1ULL << 20 },
+	{ "MiB", 1ULL << 20 }, { "miB", 1ULL << 20 },
+	{ "G", 1ULL << 30 }, { "g", 1ULL << 30 },
+	{ "GiB", 1ULL << 30 }, { "giB", 1ULL << 30 },
 	{ NULL }
 };
 

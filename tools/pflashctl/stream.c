@@ -152,15 +152,19 @@ struct out_file {
 	int dirfd;
 };
 
-/* The temporary file, for a signal that ends pflashctl to remove. */
-static char *volatile tmp_to_remove;
+/*
+ * The temporary file, for a signal that ends pflashctl to remove: the
+ * handler reads tmp_path only while tmp_armed is set.
+ */
+static const char *tmp_path;
+static volatile sig_atomic_t tmp_armed;
 
 static const int fatal_signals[] = { SIGHUP, SIGINT, SIGTERM };
 
 static void remove_tmp_and_die(int sig)
 {
-	if (tmp_to_remove)
-		unlink(tmp_to_remove);
+	if (tmp_armed)
+		unlink(tmp_path);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -171,7 +175,7 @@ static void out_abort(struct out_file *o)
 	if (o->fd >= 0) {
 		close(o->fd);
 		unlink(o->tmp);
-		tmp_to_remove = NULL;
+		tmp_armed = 0;
 	}
 	if (o->dirfd >= 0)
 		close(o->dirfd);
@@ -220,8 +224,8 @@ static int out_open(const struct ctl_cmd *cmd, struct out_file *o)
 	sigprocmask(SIG_BLOCK, &fatal, &old);
 	o->fd = mkostemp(o->tmp, O_CLOEXEC);
 	err = errno;
-	if (o->fd >= 0)
-		tmp_to_remove = o->tmp;
+	tmp_path = o->tmp;
+	tmp_armed = o->fd >= 0;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (o->fd < 0) {
 		ctl_msg(cmd, NULL, "cannot create '%s': %s", o->tmp,
@@ -258,7 +262,7 @@ static int out_commit(const struct ctl_cmd *cmd, struct out_file *o)
 	if (!ret) {
 		/* Renamed: there is no temporary file any more. */
 		o->fd = -1;
-		tmp_to_remove = NULL;
+		tmp_armed = 0;
 		what = "sync the directory of";
 		ret = fsync(o->dirfd);
 	}

@@ -333,7 +333,7 @@ int __wrap_pflash_nl_dev_dump(struct pflash_nl *h, pflash_dev_fn fn,
 	return ret;
 }
 
-/* The whole of file @path, in *@buf; NULL if it cannot be read. */
+/* The whole of file @path, its length in *@len; NULL if it cannot be read. */
 static uint8_t *slurp(const char *path, size_t *len)
 {
 	uint8_t *buf = NULL;
@@ -343,8 +343,8 @@ static uint8_t *slurp(const char *path, size_t *len)
 	in = path ? fopen(path, "rb") : NULL;
 	if (!in)
 		return NULL;
-	if (!fseek(in, 0, SEEK_END) && (size = ftell(in)) >= 0 &&
-	    !fseek(in, 0, SEEK_SET)) {
+	size = fseek(in, 0, SEEK_END) ? -1 : ftell(in);
+	if (size >= 0 && !fseek(in, 0, SEEK_SET)) {
 		buf = malloc(size ?: 1);
 		*len = size;
 		if (buf && fread(buf, 1, size, in) != (size_t)size) {

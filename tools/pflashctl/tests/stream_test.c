@@ -92,8 +92,10 @@ static int read_stream(const uint8_t *buf, size_t len,
 	return ret;
 }
 
-/* The stream @g is refused with @err at @offset, with a message saying
- * @words. */
+/*
+ * The stream @g is refused with @err at @offset, with a message saying
+ * @words.
+ */
 #define EXPECT_REFUSED(g, err, offset, words)				\
 	do {								\
 		struct pflash_stream_status st;				\
