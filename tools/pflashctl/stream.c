@@ -193,23 +193,26 @@ static int out_open(const struct ctl_cmd *cmd, struct out_file *o)
 	int dirlen = base ? base + 1 - o->path : 0;
 	sigset_t fatal, old;
 	mode_t mask;
+	char *dir;
 	size_t i;
 	int err;
 
 	o->fd = -1;
+	o->tmp = NULL;
 	base = o->path + dirlen;
-	if (asprintf(&o->tmp, "%.*s", dirlen ?: 1, dirlen ? o->path : ".") < 0) {
-		o->tmp = NULL;
+	dir = dirlen ? strndup(o->path, dirlen) : strdup(".");
+	if (!dir) {
 		ctl_msg(cmd, NULL, "%s", strerror(ENOMEM));
 		return CTL_EXIT_FAILED;
 	}
-	o->dirfd = open(o->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (o->dirfd < 0) {
-		ctl_msg(cmd, NULL, "cannot open directory '%s': %s", o->tmp,
-			strerror(errno));
+	o->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	err = errno;
+	if (o->dirfd < 0)
+		ctl_msg(cmd, NULL, "cannot open directory '%s': %s", dir,
+			strerror(err));
+	free(dir);
+	if (o->dirfd < 0)
 		return CTL_EXIT_FAILED;
-	}
-	free(o->tmp);
 	if (asprintf(&o->tmp, "%.*s.%s.XXXXXX", dirlen, o->path, base) < 0) {
 		o->tmp = NULL;
 		ctl_msg(cmd, NULL, "%s", strerror(ENOMEM));
@@ -405,7 +408,7 @@ const struct ctl_cmd ctl_export = {
 
 /*
  * Send the stream on @fd to device @index, piece by piece, each checked
- * by @s first.  Returns the exit status; the committed device in @dev.
+ * by @s first.  Returns the exit status; the committed device in @reply.
  */
 static int import_stream(const struct ctl_cmd *cmd, const char *dev,
 			 struct pflash_nl *h, uint32_t index, int fd,
@@ -457,8 +460,12 @@ static int import_stream(const struct ctl_cmd *cmd, const char *dev,
 		stream_error(cmd, dev, s, unchanged);
 		return CTL_EXIT_FAILED;
 	}
-	/* The piece that completes the stream commits it. */
-	return ctl_report(cmd, dev, h, reply->attrs ? 0 : -EPROTO);
+	/* The piece that completes the stream commits it, and says so. */
+	if (!reply->attrs) {
+		ctl_msg(cmd, dev, "the kernel took the whole stream, but did not reply that it committed it");
+		return CTL_EXIT_FAILED;
+	}
+	return ctl_report(cmd, dev, h, 0);
 }
 
 static int import_run(const struct ctl_cmd *cmd, int argc, char **argv)
@@ -515,7 +522,6 @@ static int import_run(const struct ctl_cmd *cmd, int argc, char **argv)
 	ret = import_stream(cmd, dev, h, req.index, fd,
 			    is_std(in) ? "standard input" : in, s, &progress,
 			    &reply);
-	ctl_status_clear();
 	if (!ret && !quiet && is_snapshot(s))
 		ctl_msg(cmd, dev, "warning: the stream is a snapshot of an active device, not its final state");
 	if (!ret && activate) {
