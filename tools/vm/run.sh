@@ -17,8 +17,16 @@
 #   -a       more kernel command-line arguments
 #   -f       follow: copy the console to stdout as it runs
 #   EXTRA_QEMU_ARGS, after --, go to QEMU as they are: disks, more serial
-#   ports (ttyS2 and ttyS3 exist), sockets, e.g. for a VM pair:
-#     -- -drive file=a.img,if=virtio,format=raw -serial tcp:127.0.0.1:5555,server=on
+#   ports (ttyS2 and ttyS3 exist), sockets. A pair of VMs, each with a disk,
+#   streaming from one to the other over virtio-serial (/dev/vport0p1 in
+#   both guests; modprobe virtio_console on Debian's 6.1) and a loopback
+#   socket; start the first in the background, it waits for the second:
+#     -- -drive file=a.img,if=virtio,format=raw -device virtio-serial-pci \
+#        -chardev socket,id=s,host=127.0.0.1,port=5555,server=on,wait=on \
+#        -device virtserialport,chardev=s,name=stream
+#     -- -drive file=b.img,if=virtio,format=raw -device virtio-serial-pci \
+#        -chardev socket,id=s,host=127.0.0.1,port=5555 \
+#        -device virtserialport,chardev=s,name=stream
 #
 # Exits with QEMU's status (0 after the guest's `reboot -f`).
 
