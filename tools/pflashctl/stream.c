@@ -78,7 +78,7 @@ static int open_input(const struct ctl_cmd *cmd, const char *path)
 
 	if (is_std(path)) {
 		if (isatty(STDIN_FILENO))
-			ctl_usage_error(cmd, "will not read a binary stream from a terminal");
+			ctl_usage_error(cmd, "will not read a binary stream from a terminal: name a file or use a redirection");
 		return STDIN_FILENO;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);

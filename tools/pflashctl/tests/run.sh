@@ -790,9 +790,13 @@ usage "import: two devices" "pflashctl: import: unexpected argument '2'" \
 	import 1 2
 if command -v script >/dev/null; then
 	t "import: not from a terminal" 2 \
-		"pflashctl: import: will not read a binary stream from a terminal"$'\r'"
+		"pflashctl: import: will not read a binary stream from a terminal: name a file or use a redirection"$'\r'"
 Try 'pflashctl import --help' for more information."$'\r' "" \
 		script -qec "$fake import 1" /dev/null
+	t "inspect: not from a terminal" 2 \
+		"pflashctl: inspect: will not read a binary stream from a terminal: name a file or use a redirection"$'\r'"
+Try 'pflashctl inspect --help' for more information."$'\r' "" \
+		script -qec "$fake inspect -" /dev/null
 fi
 
 # export | import, as a move does
