@@ -398,7 +398,7 @@ const struct ctl_cmd ctl_export = {
 	.summary	= "write a device's state stream",
 	.options	= (const struct ctl_opt_help[]) {
 		{ "-o, --output <file>",
-		  "write it to <file> (default, or -: standard output)" },
+		  "write to <file> (default: standard output, as -)" },
 		{ "-q, --quiet", "no warning, no progress" },
 		{ NULL }
 	},
@@ -547,7 +547,7 @@ const struct ctl_cmd ctl_import = {
 	.summary	= "load a state stream into an inactive device",
 	.options	= (const struct ctl_opt_help[]) {
 		{ "-i, --input <file>",
-		  "read it from <file> (default, or -: standard input)" },
+		  "read from <file> (default: standard input, as -)" },
 		{ "-a, --activate", "then activate the device" },
 		{ "-e, --epoch <N>", "with --activate: the epoch to take" },
 		{ "-q, --quiet", "no warning, no progress" },
@@ -633,6 +633,11 @@ static int inspect_print(const struct pflash_stream_status *st, bool json)
 	return ret;
 }
 
+static void inspect_help(FILE *out)
+{
+	fprintf(out, "<file> is a state stream, as export writes it; - is standard input.\n");
+}
+
 static int inspect_run(const struct ctl_cmd *cmd, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -689,5 +694,6 @@ const struct ctl_cmd ctl_inspect = {
 		{ "-J, --json", "use JSON output format" },
 		{ NULL }
 	},
+	.help_extra	= inspect_help,
 	.run		= inspect_run,
 };
