@@ -23,6 +23,17 @@ ln -sf /proc/self/fd/1 /dev/stdout
 ln -sf /proc/self/fd/2 /dev/stderr
 hostname pflash-vm
 
+# What udev would do at boot: the nodes of modules that are not loaded yet
+# (/dev/loop-control, /dev/mapper/control, ...), whose first open loads them.
+# Lines are "MODULE NODE TYPEMAJOR:MINOR", e.g. "loop loop-control c10:237".
+kmod static-nodes --format=devname 2>/dev/null |
+while read -r _ node spec; do
+	[ -e "/dev/$node" ] && continue
+	mkdir -p "$(dirname "/dev/$node")"
+	majmin=${spec#?}
+	mknod "/dev/$node" "${spec%"$majmin"}" "${majmin%:*}" "${majmin#*:}"
+done
+
 # The real tools (coreutils, util-linux, kmod) come before busybox's applets.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build the initramfs a test VM boots: an uncompressed cpio (the fastest to
-# unpack under TCG) holding busybox, the few real tools the tests need, the
-# kernel modules, pflash.ko, pflashctl, the installed kselftests and
-# tools/vm/guest-init.sh as /init, which runs PAYLOAD.
+# unpack under TCG) holding busybox, dash as /bin/sh and bash, the few real
+# tools the tests need, the kernel modules, pflash.ko, pflashctl, the
+# installed kselftests and tools/vm/guest-init.sh as /init, which runs
+# PAYLOAD.
 #
 # Usage: initramfs.sh -k NAME -p PAYLOAD -o OUT.cpio [-m pflash.ko]
 #                     [-t SELFTESTS_DIR] [-c pflashctl]
@@ -96,7 +97,18 @@ copy_with_libs() {
 
 for p in "${PROGRAMS[@]}"; do
 	copy_with_libs "$p"
+	# busybox's applet of the same name, wherever it is, now leads here.
+	for d in bin sbin usr/bin usr/sbin; do
+		if [ "$(readlink "$stage/$d/${p##*/}")" = /bin/busybox ]; then
+			ln -sf "$p" "$stage/$d/${p##*/}"
+		fi
+	done
 done
+# The shell is dash, as on Debian: busybox's sh would run its own applets
+# before the real programs in PATH. bash for the scripts that ask for it.
+copy_with_libs /usr/bin/dash /bin/dash
+ln -sf dash "$stage/bin/sh"
+copy_with_libs /usr/bin/bash /bin/bash
 for l in modprobe insmod rmmod lsmod modinfo depmod; do
 	ln -sf /usr/bin/kmod "$stage/sbin/$l"
 done
