@@ -15,7 +15,12 @@
 #include <linux/version.h>
 #include <net/genetlink.h>
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+/* Whether the kernel built against is release @major.@minor or later. */
+#define PFLASH_LINUX_AT_LEAST(major, minor)				\
+	((LINUX_VERSION_MAJOR << 8 | LINUX_VERSION_PATCHLEVEL) >=	\
+	 ((major) << 8 | (minor)))
+
+#if PFLASH_LINUX_AT_LEAST(6, 9)
 #include <linux/filelock.h>
 #endif
 
@@ -36,7 +41,7 @@ struct pflash_queue_limits {
  * and since 6.11 the queue's features (write cache, rotational) are limits
  * too.  Before, they were set on the queue after allocation.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+#if PFLASH_LINUX_AT_LEAST(6, 11)
 static inline struct gendisk *
 pflash_alloc_disk(struct blk_mq_tag_set *set,
 		  const struct pflash_queue_limits *pl, void *queuedata)
@@ -54,7 +59,7 @@ pflash_alloc_disk(struct blk_mq_tag_set *set,
 		lim.features |= BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA;
 	return blk_mq_alloc_disk(set, &lim, queuedata);
 }
-#elif LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)
+#elif !PFLASH_LINUX_AT_LEAST(6, 9)
 static inline struct gendisk *
 pflash_alloc_disk(struct blk_mq_tag_set *set,
 		  const struct pflash_queue_limits *pl, void *queuedata)
@@ -86,7 +91,7 @@ pflash_alloc_disk(struct blk_mq_tag_set *set,
  */
 int pflash_open(struct gendisk *disk, bool for_write);
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#if PFLASH_LINUX_AT_LEAST(6, 5)
 static inline int pflash_fops_open(struct gendisk *disk, blk_mode_t mode)
 {
 	return pflash_open(disk, mode & BLK_OPEN_WRITE);
@@ -104,7 +109,7 @@ static inline int pflash_fops_open(struct block_device *bdev, fmode_t mode)
  */
 static inline struct nlattr **pflash_dump_attrs(struct netlink_callback *cb)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#if PFLASH_LINUX_AT_LEAST(6, 2)
 	return genl_dumpit_info(cb)->info.attrs;
 #else
 	return genl_dumpit_info(cb)->attrs;
@@ -122,7 +127,7 @@ static inline void pflash_ofd_lock_init(struct file_lock *fl,
 	locks_init_lock(fl);
 	fl->fl_start = 0;
 	fl->fl_end = OFFSET_MAX;
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#if PFLASH_LINUX_AT_LEAST(6, 9)
 	fl->c.flc_flags = FL_POSIX | FL_OFDLCK;
 	fl->c.flc_type = type;
 	fl->c.flc_owner = file;

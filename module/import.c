@@ -23,6 +23,12 @@
 #include "pflash.h"
 #include "stream.h"
 
+/* What this reader uses of the HEADER and END payloads is in version 1.0. */
+static_assert(offsetofend(struct pflash_stream_info, uuid) ==
+	      PFLASH_STREAM_INFO_LEN_1_0);
+static_assert(offsetofend(struct pflash_stream_end, zero_bytes) ==
+	      PFLASH_STREAM_END_LEN_1_0);
+
 /**
  * struct pflash_import - an import in progress
  * @portid: the netlink socket it comes from
@@ -157,10 +163,14 @@ static int pflash_import_rec_begin(struct pflash_dev *dev,
 		if (err)
 			return err;
 	} else if (meta) {
+		/*
+		 * Only the versions are needed to read a header: the rest
+		 * of its length is checked once its major version is known.
+		 */
 		if (rec.offset || rec.length ||
 		    len < (type == PFLASH_REC_HEADER ?
-			   sizeof(struct pflash_stream_info) :
-			   sizeof(struct pflash_stream_end)) ||
+			   PFLASH_STREAM_VERSION_LEN :
+			   PFLASH_STREAM_END_LEN_1_0) ||
 		    len > PFLASH_STREAM_META_MAX) {
 			NL_SET_ERR_MSG(extack,
 				       "a header or end record has a bad length or offset");
@@ -190,6 +200,10 @@ static int pflash_import_header(struct pflash_dev *dev,
 		NL_SET_ERR_MSG(extack,
 			       "the stream's major version is not one this kernel reads");
 		return -EPROTONOSUPPORT;
+	}
+	if (le32_to_cpu(imp->rec.len) < PFLASH_STREAM_INFO_LEN_1_0) {
+		NL_SET_ERR_MSG(extack, "the stream's header is too short");
+		return -EINVAL;
 	}
 	if (le64_to_cpu(info->size) != dev->size ||
 	    le32_to_cpu(info->block_size) != dev->block_size ||

@@ -93,10 +93,11 @@ static struct genl_family pflash_nl_family;
  * the extended ack names it and says @msg.
  */
 #define pflash_nl_missing(info, attr, msg) ({				\
-	bool __missing = GENL_REQ_ATTR_CHECK(info, attr);		\
+	struct genl_info *__info = (info);				\
+	bool __missing = GENL_REQ_ATTR_CHECK(__info, attr);		\
 									\
 	if (__missing)							\
-		NL_SET_ERR_MSG((info)->extack, msg);			\
+		NL_SET_ERR_MSG(__info->extack, msg);			\
 	__missing;							\
 })
 
@@ -556,10 +557,12 @@ static int pflash_nl_export_dumpit(struct sk_buff *skb,
 	room = skb_tailroom(skb) - nla_total_size(sizeof(u32)) -
 	       nla_total_size_64bit(sizeof(u64)) - nla_total_size(0);
 	room = min(room, PFLASH_STREAM_CHUNK_MAX);
-	if (room <= 0 || nla_put_u32(skb, PFLASH_A_DEV_INDEX, dev->index) ||
-	    nla_put_u64_64bit(skb, PFLASH_A_DEV_STREAM_OFFSET, offset,
-			      PFLASH_A_DEV_PAD) ||
-	    !(data = nla_reserve(skb, PFLASH_A_DEV_STREAM_DATA, room))) {
+	data = NULL;
+	if (room > 0 && !nla_put_u32(skb, PFLASH_A_DEV_INDEX, dev->index) &&
+	    !nla_put_u64_64bit(skb, PFLASH_A_DEV_STREAM_OFFSET, offset,
+			       PFLASH_A_DEV_PAD))
+		data = nla_reserve(skb, PFLASH_A_DEV_STREAM_DATA, room);
+	if (!data) {
 		mutex_unlock(&dev->ctl_lock);
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;

@@ -134,16 +134,16 @@ struct pflash_dev {
 	unsigned int dirty_shift;
 	unsigned long nr_granules;
 	unsigned long *dirty;
-	struct mutex wb_lock;
+	struct mutex wb_lock;		/* writeback passes; see above */
 	unsigned long *wb_pass;
 	int wb_err;
-	spinlock_t pending_lock;
+	spinlock_t pending_lock;	/* guards @pending; see above */
 	struct list_head pending;
 	struct work_struct wb_work;
 	struct delayed_work periodic_work;
 
 	struct kref ref;
-	struct mutex ctl_lock;
+	struct mutex ctl_lock;		/* control operations; see above */
 	bool claimed;
 	bool dead;
 

@@ -50,7 +50,7 @@ void pflash_wb_mark_dirty(struct pflash_dev *dev, u64 pos, u64 len)
 	unsigned long last = (pos + len - 1) >> dev->dirty_shift;
 	bool newly_dirty = false;
 
-	smp_mb();
+	smp_mb();	/* copy before test_bit(); pairs with xchg() in a pass */
 	for (; bit <= last; bit++)
 		if (!test_bit(bit, dev->dirty) &&
 		    !test_and_set_bit(bit, dev->dirty))

@@ -407,6 +407,8 @@ FIXTURE_SETUP(dm)
 	char cmd[256], file[96];
 
 	self->fd = -1;
+	/* Loaded on first use only through device nodes they create. */
+	ASSERT_EQ(0, system("modprobe loop && modprobe dm-mod"));
 	ASSERT_EQ(0, pflash_nl_open(&self->h));
 	ASSERT_EQ(0, pft_tmpfs(self->dir, sizeof(self->dir), "16m"));
 	snprintf(file, sizeof(file), "%s/disk", self->dir);

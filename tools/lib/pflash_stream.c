@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include <isa-l/crc.h>
+#include <linux/pflash.h>
 
 #include "pflash_stream.h"
 
@@ -31,13 +32,12 @@
 /* The record flags this reader knows. */
 #define REC_F_KNOWN	PFLASH_REC_F_OPTIONAL
 
-/* Device geometry, as linux/pflash.h sets its limits. */
-#define SIZE_MAX_DEV	(1ULL << 30)
-#define ERASE_SIZE_MAX	(1U << 24)
-
 _Static_assert(sizeof(struct pflash_stream_rec) == 32, "record header");
-_Static_assert(sizeof(struct pflash_stream_info) == 48, "header payload");
-_Static_assert(sizeof(struct pflash_stream_end) == 48, "end payload");
+/* What this reader uses of the HEADER and END payloads is in version 1.0. */
+_Static_assert(offsetof(struct pflash_stream_info, uuid) + 16 ==
+	       PFLASH_STREAM_INFO_LEN_1_0, "header payload");
+_Static_assert(offsetof(struct pflash_stream_end, zero_bytes) + 8 ==
+	       PFLASH_STREAM_END_LEN_1_0, "end payload");
 
 /**
  * struct pflash_stream - a stream being read
@@ -195,7 +195,7 @@ static int rec_begin(struct pflash_stream *s)
 	if (flags & ~REC_F_KNOWN)
 		return fail(s, -EPROTONOSUPPORT,
 			    "a record has flags (0x%x) this reader does not know: the stream needs a newer reader",
-			    flags & ~REC_F_KNOWN);
+			    (unsigned int)(flags & ~REC_F_KNOWN));
 	if (!s->records && type != PFLASH_REC_HEADER)
 		return fail(s, -EINVAL, "the stream does not start with a header");
 	if (s->records && type == PFLASH_REC_HEADER)
@@ -206,10 +206,14 @@ static int rec_begin(struct pflash_stream *s)
 		if (err)
 			return err;
 	} else if (type == PFLASH_REC_HEADER || type == PFLASH_REC_END) {
+		/*
+		 * Only the versions are needed to read a header: the rest of
+		 * its length is checked once its major version is known.
+		 */
 		if (rec.offset || rec.length ||
 		    len < (type == PFLASH_REC_HEADER ?
-			   sizeof(struct pflash_stream_info) :
-			   sizeof(struct pflash_stream_end)) ||
+			   PFLASH_STREAM_VERSION_LEN :
+			   PFLASH_STREAM_END_LEN_1_0) ||
 		    len > PFLASH_STREAM_META_MAX)
 			return fail(s, -EINVAL,
 				    "the %s record has a bad length (%" PRIu32 " bytes) or offset",
@@ -237,8 +241,8 @@ static bool geometry_valid(const struct pflash_stream_header *h)
 
 	return (h->block_size == 512 || h->block_size == 4096) &&
 	       !(es & (es - 1)) && es >= h->block_size &&
-	       es <= ERASE_SIZE_MAX &&
-	       h->size >= es && h->size <= SIZE_MAX_DEV && !(h->size % es);
+	       es <= PFLASH_ERASE_SIZE_MAX &&
+	       h->size >= es && h->size <= PFLASH_SIZE_MAX && !(h->size % es);
 }
 
 /*
@@ -264,6 +268,8 @@ static int header_end(struct pflash_stream *s)
 		return fail(s, -EPROTONOSUPPORT,
 			    "the stream's major version is %u; this reader reads version %u only",
 			    h->version_major, PFLASH_STREAM_VERSION_MAJOR);
+	if (le32toh(s->rec.len) < PFLASH_STREAM_INFO_LEN_1_0)
+		return fail(s, -EINVAL, "the stream's header is too short");
 	if (!geometry_valid(h))
 		return fail(s, -EINVAL,
 			    "the stream's geometry (size %" PRIu64 ", block size %" PRIu32 ", erase size %" PRIu32 ") is not one a device can have",

@@ -19,6 +19,8 @@
 #ifndef _UAPI_LINUX_PFLASH_H
 #define _UAPI_LINUX_PFLASH_H
 
+#include <linux/const.h>
+
 #define PFLASH_FAMILY_NAME		"pflash"
 #define PFLASH_FAMILY_VERSION		1
 
@@ -32,8 +34,8 @@
 
 /* Limits of the device model. */
 #define PFLASH_INDEX_MAX		1023		/* highest device index */
-#define PFLASH_SIZE_MAX			(1ULL << 30)	/* 1 GiB */
-#define PFLASH_ERASE_SIZE_MAX		(1U << 24)	/* 16 MiB */
+#define PFLASH_SIZE_MAX			_BITULL(30)	/* 1 GiB */
+#define PFLASH_ERASE_SIZE_MAX		_BITUL(24)	/* 16 MiB */
 #define PFLASH_ERASE_SIZE_DEFAULT	4096
 #define PFLASH_BLOCK_SIZE_DEFAULT	512
 #define PFLASH_BACKING_PATH_MAX		1024		/* bytes, with the NUL */
@@ -191,7 +193,8 @@ enum {
  *	@PFLASH_A_DEV_INDEX, @PFLASH_A_DEV_SIZE, @PFLASH_A_DEV_BLOCK_SIZE,
  *	@PFLASH_A_DEV_ERASE_SIZE, @PFLASH_A_DEV_READ_ONLY,
  *	@PFLASH_A_DEV_STATE, @PFLASH_A_DEV_EPOCH, @PFLASH_A_DEV_UUID and
- *	@PFLASH_A_DEV_FLUSH_PENDING, and for a device with a backing file, @PFLASH_A_DEV_BACKING_PATH,
+ *	@PFLASH_A_DEV_FLUSH_PENDING, and for a device with a backing file,
+ *	@PFLASH_A_DEV_BACKING_PATH,
  *	@PFLASH_A_DEV_DIRTY_BYTES and @PFLASH_A_DEV_WRITEBACK_ERROR; for a
  *	writable one also @PFLASH_A_DEV_CACHE_MODE, and in writeback mode
  *	@PFLASH_A_DEV_WRITEBACK_INTERVAL.

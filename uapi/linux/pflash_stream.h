@@ -39,6 +39,7 @@
 #ifndef _UAPI_LINUX_PFLASH_STREAM_H
 #define _UAPI_LINUX_PFLASH_STREAM_H
 
+#include <linux/const.h>
 #include <linux/types.h>
 
 #define PFLASH_STREAM_MAGIC		0x534c4650	/* "PFLS" */
@@ -49,6 +50,15 @@
 #define PFLASH_STREAM_DATA_MAX		65536
 /* The largest payload of any other record. */
 #define PFLASH_STREAM_META_MAX		4096
+/*
+ * The HEADER and END payloads of version 1.0, the least a reader of major
+ * version 1 accepts: later minor versions may append fields, so a reader
+ * must not require sizeof() of the structures it was built with.
+ */
+#define PFLASH_STREAM_INFO_LEN_1_0	48
+#define PFLASH_STREAM_END_LEN_1_0	48
+/* Every major version's HEADER payload starts with the two versions. */
+#define PFLASH_STREAM_VERSION_LEN	4
 
 /**
  * enum pflash_stream_rec_type - record types
@@ -70,7 +80,7 @@ enum pflash_stream_rec_type {
 };
 
 /* A reader that does not know the record's type may skip it. */
-#define PFLASH_REC_F_OPTIONAL		(1U << 0)
+#define PFLASH_REC_F_OPTIONAL		_BITUL(0)
 
 /**
  * struct pflash_stream_rec - the header of every record (32 bytes)
@@ -95,9 +105,9 @@ struct pflash_stream_rec {
 };
 
 /* The source device was read-only. */
-#define PFLASH_STREAM_INFO_F_READ_ONLY	(1U << 0)
+#define PFLASH_STREAM_INFO_F_READ_ONLY	_BITUL(0)
 /* The source device was inactive when the export began. */
-#define PFLASH_STREAM_INFO_F_INACTIVE	(1U << 1)
+#define PFLASH_STREAM_INFO_F_INACTIVE	_BITUL(1)
 
 /**
  * struct pflash_stream_info - the HEADER payload (48 bytes in 1.0)
@@ -126,7 +136,7 @@ struct pflash_stream_info {
  * final state.  Without it, the stream is a snapshot of a device that may
  * have changed while it was read.
  */
-#define PFLASH_STREAM_END_F_FINAL	(1U << 0)
+#define PFLASH_STREAM_END_F_FINAL	_BITUL(0)
 
 /**
  * struct pflash_stream_end - the END payload (48 bytes in 1.0)

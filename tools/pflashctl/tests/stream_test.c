@@ -549,11 +549,20 @@ static void meta_record_bad_length(void)
 	uint8_t meta[PFLASH_STREAM_META_MAX + 1] = { 0 };
 	struct sgen g = { 0 };
 
+	/* Too short for the versions. */
 	sgen_rec(&g, PFLASH_REC_HEADER, 0, 0, 0, meta,
-		 sizeof(struct pflash_stream_info) - 1);
+		 PFLASH_STREAM_VERSION_LEN - 1);
 	EXPECT_REFUSED(&g, -EINVAL, 0,
-		       "the header record has a bad length (47 bytes) or offset");
+		       "the header record has a bad length (3 bytes) or offset");
 	sgen_free(&g);
+
+	/* Versions 1.0, and too short for the rest of 1.0's header. */
+	meta[0] = PFLASH_STREAM_VERSION_MAJOR;
+	sgen_rec(&g, PFLASH_REC_HEADER, 0, 0, 0, meta,
+		 PFLASH_STREAM_INFO_LEN_1_0 - 1);
+	EXPECT_REFUSED(&g, -EINVAL, 0, "the stream's header is too short");
+	sgen_free(&g);
+	meta[0] = 0;
 
 	sgen_rec(&g, PFLASH_REC_HEADER, 0, 0, 0, meta, sizeof(meta));
 	EXPECT_REFUSED(&g, -EINVAL, 0, "bad length (4097 bytes)");
