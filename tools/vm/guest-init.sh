@@ -1,12 +1,17 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# /init of the test VMs (busybox sh). Sets up a minimal system, runs
+# /init of the test VMs (dash). Sets up a minimal system, runs
 # /payload, then, on a kernel with kmemleak (the debug kernel), scans for
 # leaks and prints them to the console, and powers off.
 #
 # Power-off: `reboot -f`, which QEMU's -no-reboot turns into an exit. This
 # works on every kernel, including the debug one, which has no ACPI.
+
+# The kernel gives init no PATH. The real tools (coreutils, util-linux,
+# kmod) come before busybox's applets.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root
 
 mount -t devtmpfs devtmpfs /dev
 # Without /dev/console in the initramfs the kernel started us without stdio.
@@ -34,9 +39,6 @@ while read -r _ node spec; do
 	mknod "/dev/$node" "${spec%"$majmin"}" "${majmin%:*}" "${majmin#*:}"
 done
 
-# The real tools (coreutils, util-linux, kmod) come before busybox's applets.
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-export HOME=/root
 set -a
 . /etc/pflash-vm.env
 set +a
