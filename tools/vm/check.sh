@@ -63,7 +63,10 @@ selftests=$("$REPO/tools/vm/build-selftests.sh" 2>"$run/selftests.log") || {
 for k in "$@"; do
 	out=$run/$k
 	mkdir -p "$out"
-	log "$k: preparing the kernel (the debug one builds once, in minutes)"
+	case $k in
+	debug) log "$k: preparing the kernel (built once and cached: ~6 min the first time)" ;;
+	*) log "$k: preparing the kernel" ;;
+	esac
 	if ! step "$out/kernel.log" "$REPO/tools/vm/kernels.sh" "$k"; then
 		result fail "$k" "kernel: could not be prepared (log: $out/kernel.log)"
 		continue
