@@ -1,0 +1,87 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# fio writes with verification while the device is inactivated and
+# activated again and again underneath it, in both cache modes.  Writes
+# that find the device inactive fail (fio is told to go on, and does not
+# count them); every write that succeeded must read back intact, and at
+# every inactive moment the backing file must equal the device.
+
+ksft_skip=4
+n=0
+failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; }
+check() {
+	name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP needs root"
+	exit $ksft_skip
+fi
+if ! command -v fio >/dev/null; then
+	echo "1..0 # SKIP fio is not installed"
+	exit $ksft_skip
+fi
+
+SIZE=$((8 << 20))
+dir=$(mktemp -d /tmp/pflash-fio.XXXXXX)
+mount -t tmpfs -o size=64m pflash-fio "$dir"
+dev=
+cleanup() {
+	[ -n "$dev" ] && pflashctl destroy "$dev" 2>/dev/null
+	umount "$dir"
+	rmdir "$dir"
+}
+trap cleanup EXIT
+
+# The device's contents, read past any page cache, equal its backing file.
+in_accord() {
+	dd if="$dev" of="$dir/image" bs=1M iflag=direct 2>/dev/null &&
+		cmp -s "$dir/image" "$dir/backing"
+}
+
+echo "TAP version 13"
+echo "1..8"
+
+for mode in writethrough writeback; do
+	dd if=/dev/zero of="$dir/backing" bs=1M count=$((SIZE >> 20)) 2>/dev/null
+	dev=$(pflashctl create --backing "$dir/backing" --cache "$mode" --show)
+
+	fio --name=cycle --filename="$dev" --rw=randwrite --bs=4k \
+		--size=$SIZE --direct=1 --ioengine=libaio --iodepth=8 \
+		--verify=crc32c --do_verify=1 --verify_fatal=1 \
+		--continue_on_error=write --randrepeat=0 \
+		--output="$dir/fio.out" >/dev/null 2>&1 &
+	fio=$!
+
+	cycles=0
+	apart=0
+	while kill -0 $fio 2>/dev/null; do
+		sleep 0.2
+		pflashctl inactivate "$dev" || break
+		in_accord || apart=$((apart + 1))
+		sleep 0.1
+		pflashctl activate "$dev" || break
+		cycles=$((cycles + 1))
+	done
+	wait $fio
+	rc=$?
+
+	check "$mode: fio wrote and verified every write it completed" test $rc = 0
+	check "$mode: the device went through inactivations under fio ($cycles)" \
+		test $cycles -ge 3
+	check "$mode: the backing file was in accord at every inactive moment" \
+		test $apart = 0
+	pflashctl inactivate "$dev"
+	check "$mode: and it is in accord at the end" in_accord
+	[ $rc = 0 ] || cat "$dir/fio.out"
+	pflashctl destroy "$dev"
+	dev=
+done
+
+exit $failed
