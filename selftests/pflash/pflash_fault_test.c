@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Allocation failures injected into every step of pflash's commands:
+ * failslab and fail_page_alloc, filtered to this task, fail the first,
+ * then the second, ... allocation an operation makes, until it runs
+ * through with none failed.  Every attempt must end in success or in a
+ * clean error, and leave the devices as the error says: a failed create
+ * leaves no device, a failed import leaves the target as it was.  Leaks
+ * are for kmemleak, which the harness runs after the suite.
+ *
+ * Needs a kernel with fault injection in debugfs (the debug kernel); skips
+ * elsewhere.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+#include "pft_stream.h"
+
+#define DEBUGFS		"/sys/kernel/debug"
+/* More steps than any command takes; reaching it is a failure. */
+#define MAX_STEPS	1500
+
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static long read_long(const char *path)
+{
+	char buf[32] = "";
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? strtol(buf, NULL, 10) : -1;
+}
+
+/* One fault_attr in debugfs: "failslab" or "fail_page_alloc". */
+static int attr_set(const char *attr, const char *file, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), DEBUGFS "/%s/%s", attr, file);
+	return write_str(path, val);
+}
+
+/* Arm @attr to fail the @nth allocation of this task, once. */
+static int arm(const char *attr, int nth)
+{
+	char n[16];
+
+	snprintf(n, sizeof(n), "%d", nth);
+	if (attr_set(attr, "probability", "0") ||
+	    attr_set(attr, "task-filter", "Y") ||
+	    attr_set(attr, "ignore-gfp-wait", "N") ||
+	    attr_set(attr, "verbose", "0") ||
+	    attr_set(attr, "space", "0") ||
+	    attr_set(attr, "interval", n) ||
+	    attr_set(attr, "times", "1") ||
+	    attr_set(attr, "probability", "100"))
+		return -1;
+	if (!strcmp(attr, "fail_page_alloc") &&
+	    (attr_set(attr, "ignore-gfp-highmem", "N") ||
+	     attr_set(attr, "min-order", "0")))
+		return -1;
+	return write_str("/proc/self/make-it-fail", "1");
+}
+
+/* Disarm; returns whether the armed failure happened. */
+static bool disarm(const char *attr)
+{
+	char path[128];
+
+	write_str("/proc/self/make-it-fail", "0");
+	attr_set(attr, "probability", "0");
+	snprintf(path, sizeof(path), DEBUGFS "/%s/times", attr);
+	return read_long(path) == 0;
+}
+
+static int count_dev(const struct pflash_dev *dev, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int nr_devices(struct pflash_nl *h)
+{
+	int n = 0;
+
+	return pflash_nl_dev_dump(h, count_dev, &n) ? -1 : n;
+}
+
+FIXTURE(fault) {
+	struct pflash_nl *h;
+	char dir[64];
+	char file[96];
+	int before;
+};
+
+FIXTURE_VARIANT(fault) {
+	const char *attr;
+};
+
+FIXTURE_VARIANT_ADD(fault, failslab) {
+	.attr = "failslab",
+};
+
+FIXTURE_VARIANT_ADD(fault, fail_page_alloc) {
+	.attr = "fail_page_alloc",
+};
+
+FIXTURE_SETUP(fault)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), DEBUGFS "/%s/probability", variant->attr);
+	if (access(path, W_OK))
+		SKIP(return, "no %s in debugfs: not the debug kernel",
+		     variant->attr);
+	ASSERT_EQ(0, pflash_nl_open(&self->h));
+	ASSERT_EQ(0, pft_tmpfs(self->dir, sizeof(self->dir), "16m"));
+	snprintf(self->file, sizeof(self->file), "%s/vars.fd", self->dir);
+	ASSERT_EQ(0, pft_mkfile(self->file, 65536, 1));
+	self->before = nr_devices(self->h);
+	ASSERT_LE(0, self->before);
+}
+
+FIXTURE_TEARDOWN(fault)
+{
+	if (!self->h)
+		return;
+	disarm(variant->attr);
+	EXPECT_EQ(self->before, nr_devices(self->h));
+	pft_tmpfs_remove(self->dir);
+	pflash_nl_close(self->h);
+}
+
+/*
+ * Run @op under injection, failing its first, second, ... allocation;
+ * @check judges each outcome.  Returns the number of steps it took to run
+ * through without an injected failure.
+ */
+#define INJECT(op, check) ({						\
+	int __step, __ret, __failed = 0;				\
+									\
+	for (__step = 1; __step <= MAX_STEPS; __step++) {		\
+		ASSERT_EQ(0, arm(variant->attr, __step));		\
+		__ret = (op);						\
+		__failed = disarm(variant->attr);			\
+		check;							\
+		if (!__failed)						\
+			break;						\
+	}								\
+	EXPECT_GT(MAX_STEPS, __step);					\
+	TH_LOG("%s: %d allocation steps", variant->attr, __step - 1);	\
+	__step;								\
+})
+
+TEST_F(fault, create)
+{
+	struct pflash_dev req = {}, dev;
+
+	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 1 << 20);
+	INJECT(pft_create(self->h, &req, &dev), ({
+		if (__ret) {
+			/* A clean error, and no device. */
+			EXPECT_GT(0, __ret);
+			EXPECT_EQ(self->before, nr_devices(self->h));
+		} else {
+			EXPECT_EQ(0, pft_destroy(self->h, dev.index));
+		}
+	}));
+}
+
+TEST_F(fault, create_backed_writeback_and_destroy)
+{
+	struct pflash_dev req = {}, dev;
+
+	pflash_dev_set(&req, PFLASH_A_DEV_CACHE_MODE,
+		       PFLASH_CACHE_MODE_WRITEBACK);
+	INJECT(pft_create_backed(self->h, self->file, &req, &dev), ({
+		if (__ret) {
+			EXPECT_GT(0, __ret);
+			EXPECT_EQ(self->before, nr_devices(self->h));
+			/* Nothing holds the backing file's lock. */
+			EXPECT_EQ(0, pft_locked(self->file));
+		} else {
+			EXPECT_EQ(0, pft_destroy(self->h, dev.index));
+		}
+	}));
+	/* Destroy under injection too: it either goes, or stays whole. */
+	ASSERT_EQ(0, pft_create_backed(self->h, self->file, &req, &dev));
+	INJECT(pft_destroy(self->h, dev.index), ({
+		if (__ret && __ret != -ENODEV)
+			EXPECT_EQ(0, pft_get(self->h, dev.index, NULL));
+		if (__ret == -ENODEV)
+			__failed = 0;
+	}));
+	EXPECT_EQ(-ENODEV, pft_get(self->h, dev.index, NULL));
+}
+
+TEST_F(fault, netlink_commands)
+{
+	struct pflash_dev req = {}, dev, got;
+
+	pflash_dev_set(&req, PFLASH_A_DEV_CACHE_MODE,
+		       PFLASH_CACHE_MODE_WRITEBACK);
+	ASSERT_EQ(0, pft_create_backed(self->h, self->file, &req, &dev));
+	INJECT(pft_get(self->h, dev.index, &got), EXPECT_LE(__ret, 0));
+	INJECT(nr_devices(self->h),
+	       EXPECT_TRUE(__ret == -1 || __ret == self->before + 1));
+	INJECT(pft_flush(self->h, dev.index, true), EXPECT_LE(__ret, 0));
+	/* Inactivate and activate: either done, or not begun. */
+	INJECT(pft_index_cmd(self->h, PFLASH_CMD_INACTIVATE, dev.index, NULL),
+	       ({
+		ASSERT_EQ(0, pft_get(self->h, dev.index, &got));
+		EXPECT_EQ(__ret ? PFLASH_STATE_ACTIVE : PFLASH_STATE_INACTIVE,
+			  got.state);
+		if (!__ret && __failed)
+			/* It got through; go back for the next step. */
+			ASSERT_EQ(0, pft_index_cmd(self->h,
+						   PFLASH_CMD_ACTIVATE,
+						   dev.index, NULL));
+	}));
+	INJECT(pft_index_cmd(self->h, PFLASH_CMD_ACTIVATE, dev.index, NULL),
+	       ({
+		ASSERT_EQ(0, pft_get(self->h, dev.index, &got));
+		EXPECT_EQ(__ret ? PFLASH_STATE_INACTIVE : PFLASH_STATE_ACTIVE,
+			  got.state);
+		EXPECT_EQ(__ret ? 0 : 1, pft_locked(self->file));
+		if (!__ret && __failed)
+			ASSERT_EQ(0, pft_index_cmd(self->h,
+						   PFLASH_CMD_INACTIVATE,
+						   dev.index, NULL));
+	}));
+	EXPECT_EQ(0, pft_destroy(self->h, dev.index));
+}
+
+TEST_F(fault, export_and_import)
+{
+	struct pflash_dev req = {}, src, dst, got;
+	struct pft_stream s = {}, tmp;
+	uint8_t *before = pft_slurp(self->file, 65536);
+
+	ASSERT_NE(NULL, before);
+	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 65536);
+	ASSERT_EQ(0, pft_create(self->h, &req, &src));
+	ASSERT_EQ(0, pft_export(self->h, src.index, &s));
+
+	INJECT(pft_export(self->h, src.index, &tmp), ({
+		if (!__ret)
+			EXPECT_EQ(0, memcmp(tmp.buf, s.buf, s.len) ||
+				  tmp.len != s.len);
+		pft_stream_free(&tmp);
+	}));
+
+	req.attrs = 0;
+	pflash_dev_set(&req, PFLASH_A_DEV_STATE, PFLASH_STATE_INACTIVE);
+	ASSERT_EQ(0, pft_create_backed(self->h, self->file, &req, &dst));
+	INJECT(pft_import(self->h, dst.index, s.buf, s.len,
+			  PFLASH_STREAM_CHUNK_MAX, &got), ({
+		struct pflash_dev now = {};
+		int fd = pft_open(dst.index, O_RDONLY | O_DIRECT);
+
+		ASSERT_EQ(0, pft_get(self->h, dst.index, &now));
+		if (__ret || !got.attrs) {
+			/* Not committed: the target is as it was. */
+			EXPECT_FALSE(now.flush_pending);
+			EXPECT_EQ(-1, pft_diff(fd, before, 65536));
+			close(fd);
+		} else {
+			/* Committed: start the next step afresh. */
+			EXPECT_TRUE(now.flush_pending);
+			close(fd);
+			ASSERT_EQ(0, pft_destroy(self->h, dst.index));
+			ASSERT_EQ(0, pft_create_backed(self->h, self->file,
+						       &req, &dst));
+		}
+	}));
+	EXPECT_EQ(0, pft_destroy(self->h, dst.index));
+	EXPECT_EQ(0, pft_destroy(self->h, src.index));
+	pft_stream_free(&s);
+	free(before);
+}
+
+TEST_HARNESS_MAIN
