@@ -59,9 +59,14 @@ console=$OUTDIR/console.log tap=$OUTDIR/tap.log
 rm -f "$OUTDIR/qemu.rc"
 
 # panic=-1: a panic reboots at once, which -no-reboot turns into an exit.
-# The RCU stall limit is raised: two emulated CPUs on a busy 2-core host
-# are slow, not stuck.
-cmdline="console=ttyS0 panic=-1 rcupdate.rcu_cpu_stall_timeout=60 $ARGS"
+# oops=panic, hung_task_panic=1: after an oops, or with a task stuck for two
+# minutes, the tests that follow would only hang on what it holds (killing
+# them cannot free a task in D state) until the VM's time limit; end the
+# run there, with the report on the console. A WARN or a KASAN report does
+# not panic: the tests go on. The RCU stall limit is raised: two emulated
+# CPUs on a busy 2-core host are slow, not stuck.
+cmdline="console=ttyS0 panic=-1 oops=panic hung_task_panic=1"
+cmdline+=" rcupdate.rcu_cpu_stall_timeout=60 $ARGS"
 
 qemu=(
 	qemu-system-x86_64 -accel tcg -cpu max -m "$MEM" -smp "$SMP"
