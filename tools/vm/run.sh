@@ -13,7 +13,7 @@
 #            (QEMU's exit status; 124 when the time limit killed it)
 #   -m       guest memory, default 2G (VM_MEM)
 #   -s       guest CPUs, default 2 (VM_SMP)
-#   -t       time limit in seconds, default 1200 (VM_TIMEOUT)
+#   -t       time limit in seconds, default 900 (VM_TIMEOUT)
 #   -a       more kernel command-line arguments
 #   -f       follow: copy the console to stdout as it runs
 #   EXTRA_QEMU_ARGS, after --, go to QEMU as they are: disks, more serial
@@ -34,7 +34,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 NAME= INITRD= OUTDIR= FOLLOW=0 ARGS=
-MEM=${VM_MEM:-2G} SMP=${VM_SMP:-2} TIMEOUT=${VM_TIMEOUT:-1200}
+MEM=${VM_MEM:-2G} SMP=${VM_SMP:-2} TIMEOUT=${VM_TIMEOUT:-900}
 while getopts k:i:d:m:s:t:a:f opt; do
 	case $opt in
 	k) NAME=$OPTARG ;;
