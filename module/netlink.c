@@ -93,11 +93,11 @@ static struct genl_family pflash_nl_family;
  * the extended ack names it and says @msg.
  */
 #define pflash_nl_missing(info, attr, msg) ({				\
-	struct genl_info *__info = (info);				\
-	bool __missing = GENL_REQ_ATTR_CHECK(__info, attr);		\
+	struct genl_info *__pinfo = (info);				\
+	bool __missing = GENL_REQ_ATTR_CHECK(__pinfo, attr);		\
 									\
 	if (__missing)							\
-		NL_SET_ERR_MSG(__info->extack, msg);			\
+		NL_SET_ERR_MSG(__pinfo->extack, msg);			\
 	__missing;							\
 })
 
