@@ -192,16 +192,21 @@ out_free:
 	nlmsg_free(skb);
 }
 
-/* Reply to @info with @dev.  Called with dev->ctl_lock. */
-static int pflash_nl_reply_locked(struct pflash_dev *dev,
-				  struct genl_info *info)
+/*
+ * A reply is allocated before the change it reports, so that a change
+ * that was made is never answered with an allocation failure.
+ */
+static struct sk_buff *pflash_nl_reply_new(void)
 {
-	struct sk_buff *msg;
+	return genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+}
+
+/* Reply to @info with @dev, in @msg.  Called with dev->ctl_lock. */
+static int pflash_nl_reply(struct sk_buff *msg, struct pflash_dev *dev,
+			   struct genl_info *info)
+{
 	int err;
 
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
 	err = pflash_nl_fill_dev(msg, dev, info->snd_portid, info->snd_seq, 0,
 				 info->genlhdr->cmd);
 	if (err) {
@@ -290,6 +295,7 @@ static int pflash_nl_dev_new(struct sk_buff *skb, struct genl_info *info)
 		.block_size = PFLASH_BLOCK_SIZE_DEFAULT,
 		.erase_size = PFLASH_ERASE_SIZE_DEFAULT,
 	};
+	struct sk_buff *reply;
 	struct pflash_dev *dev;
 	int err;
 
@@ -319,17 +325,21 @@ static int pflash_nl_dev_new(struct sk_buff *skb, struct genl_info *info)
 	err = pflash_config_check(&cfg, attrs, info->extack);
 	if (err)
 		goto out_put_backing;
+	err = -ENOMEM;
+	reply = pflash_nl_reply_new();
+	if (!reply)
+		goto out_put_backing;
 	dev = pflash_dev_create(&cfg, info->extack);
 	if (IS_ERR(dev)) {
+		nlmsg_free(reply);
 		err = PTR_ERR(dev);
 		goto out_put_backing;
 	}
-	err = pflash_nl_lock_dev(dev, info);
-	if (!err) {
-		pflash_nl_notify(dev, PFLASH_CMD_DEV_NEW_NTF, info, NULL);
-		err = pflash_nl_reply_locked(dev, info);
-		mutex_unlock(&dev->ctl_lock);
-	}
+	/* Nothing else knows the device yet: it cannot be dead. */
+	mutex_lock(&dev->ctl_lock);
+	pflash_nl_notify(dev, PFLASH_CMD_DEV_NEW_NTF, info, NULL);
+	err = pflash_nl_reply(reply, dev, info);
+	mutex_unlock(&dev->ctl_lock);
 	pflash_dev_put(dev);
 
 out_put_backing:
@@ -357,20 +367,48 @@ static int pflash_nl_dev_del(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
-static int pflash_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
+/*
+ * The device named by the request, with its ctl_lock held and a reply
+ * allocated; or an ERR_PTR.
+ */
+static struct pflash_dev *pflash_nl_begin(struct genl_info *info,
+					  struct sk_buff **reply)
 {
 	struct pflash_dev *dev;
 	int err;
 
 	dev = pflash_nl_get_dev(info);
 	if (IS_ERR(dev))
-		return PTR_ERR(dev);
-	err = pflash_nl_lock_dev(dev, info);
-	if (!err) {
-		err = pflash_nl_reply_locked(dev, info);
-		mutex_unlock(&dev->ctl_lock);
+		return dev;
+	*reply = pflash_nl_reply_new();
+	err = *reply ? pflash_nl_lock_dev(dev, info) : -ENOMEM;
+	if (err) {
+		nlmsg_free(*reply);
+		pflash_dev_put(dev);
+		return ERR_PTR(err);
 	}
+	return dev;
+}
+
+/* Undo pflash_nl_begin(); @reply is freed unless it was sent. */
+static void pflash_nl_end(struct pflash_dev *dev, struct sk_buff *reply)
+{
+	mutex_unlock(&dev->ctl_lock);
+	nlmsg_free(reply);
 	pflash_dev_put(dev);
+}
+
+static int pflash_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *reply;
+	struct pflash_dev *dev;
+	int err;
+
+	dev = pflash_nl_begin(info, &reply);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	err = pflash_nl_reply(reply, dev, info);
+	pflash_nl_end(dev, NULL);
 	return err;
 }
 
@@ -434,16 +472,14 @@ out_put:
 
 static int pflash_nl_inactivate(struct sk_buff *skb, struct genl_info *info)
 {
+	struct sk_buff *reply;
 	struct pflash_dev *dev;
 	bool was_active;
 	int err;
 
-	dev = pflash_nl_get_dev(info);
+	dev = pflash_nl_begin(info, &reply);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
-	err = pflash_nl_lock_dev(dev, info);
-	if (err)
-		goto out_put;
 	was_active = dev->state == PFLASH_STATE_ACTIVE;
 	err = pflash_inactivate(dev, pflash_nl_flag(info, PFLASH_A_DEV_FORCE),
 				info->extack);
@@ -451,28 +487,25 @@ static int pflash_nl_inactivate(struct sk_buff *skb, struct genl_info *info)
 		if (was_active)
 			pflash_nl_notify(dev, PFLASH_CMD_INACTIVATE_NTF, info,
 					 NULL);
-		err = pflash_nl_reply_locked(dev, info);
+		err = pflash_nl_reply(reply, dev, info);
+		reply = NULL;
 	}
-	mutex_unlock(&dev->ctl_lock);
-out_put:
-	pflash_dev_put(dev);
+	pflash_nl_end(dev, reply);
 	return err;
 }
 
 static int pflash_nl_activate(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *epoch_attr = info->attrs[PFLASH_A_DEV_EPOCH];
+	struct sk_buff *reply;
 	struct pflash_dev *dev;
 	bool was_active;
 	u64 epoch;
 	int err;
 
-	dev = pflash_nl_get_dev(info);
+	dev = pflash_nl_begin(info, &reply);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
-	err = pflash_nl_lock_dev(dev, info);
-	if (err)
-		goto out_put;
 	if (epoch_attr)
 		epoch = nla_get_u64(epoch_attr);
 	was_active = dev->state == PFLASH_STATE_ACTIVE;
@@ -481,14 +514,13 @@ static int pflash_nl_activate(struct sk_buff *skb, struct genl_info *info)
 		if (!was_active)
 			pflash_nl_notify(dev, PFLASH_CMD_ACTIVATE_NTF, info,
 					 NULL);
-		err = pflash_nl_reply_locked(dev, info);
+		err = pflash_nl_reply(reply, dev, info);
+		reply = NULL;
 	} else if (err == -ESTALE || (err == -EBUSY && was_active)) {
 		/* The epoch was at fault, not the backing file's lock. */
 		NL_SET_BAD_ATTR(info->extack, epoch_attr);
 	}
-	mutex_unlock(&dev->ctl_lock);
-out_put:
-	pflash_dev_put(dev);
+	pflash_nl_end(dev, reply);
 	return err;
 }
 
@@ -596,6 +628,7 @@ static int pflash_nl_export_done(struct netlink_callback *cb)
 static int pflash_nl_import(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *data = info->attrs[PFLASH_A_DEV_STREAM_DATA];
+	struct sk_buff *reply;
 	struct pflash_dev *dev;
 	bool committed;
 	int err;
@@ -605,23 +638,19 @@ static int pflash_nl_import(struct sk_buff *skb, struct genl_info *info)
 	    pflash_nl_missing(info, PFLASH_A_DEV_STREAM_DATA,
 			      "the stream data is missing"))
 		return -EINVAL;
-	dev = pflash_nl_get_dev(info);
+	dev = pflash_nl_begin(info, &reply);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
-	err = pflash_nl_lock_dev(dev, info);
-	if (err)
-		goto out_put;
 	err = pflash_import(dev, info->snd_portid,
 			    nla_get_u64(info->attrs[PFLASH_A_DEV_STREAM_OFFSET]),
 			    nla_data(data), nla_len(data), &committed,
 			    info->extack);
 	if (!err && committed) {
 		pflash_nl_notify(dev, PFLASH_CMD_IMPORT_NTF, info, NULL);
-		err = pflash_nl_reply_locked(dev, info);
+		err = pflash_nl_reply(reply, dev, info);
+		reply = NULL;
 	}
-	mutex_unlock(&dev->ctl_lock);
-out_put:
-	pflash_dev_put(dev);
+	pflash_nl_end(dev, reply);
 	return err;
 }
 

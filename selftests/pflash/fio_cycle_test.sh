@@ -39,6 +39,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Write requests the device has completed, failed ones included.
+writes() {
+	set -- $(cat "/sys/block/${dev#/dev/}/stat")
+	echo "$5"
+}
+
 # The device's contents, read past any page cache, equal its backing file.
 in_accord() {
 	dd if="$dev" of="$dir/image" bs=1M iflag=direct 2>/dev/null &&
@@ -52,22 +58,33 @@ for mode in writethrough writeback; do
 	dd if=/dev/zero of="$dir/backing" bs=1M count=$((SIZE >> 20)) 2>/dev/null
 	dev=$(pflashctl create --backing "$dir/backing" --cache "$mode" --show)
 
+	# Paced, so that its writes span several cycles even where the
+	# device is fast and pflashctl slow.
 	fio --name=cycle --filename="$dev" --rw=randwrite --bs=4k \
 		--size=$SIZE --direct=1 --ioengine=libaio --iodepth=8 \
+		--rate_iops=200 \
 		--verify=crc32c --do_verify=1 --verify_fatal=1 \
 		--continue_on_error=write --randrepeat=0 \
 		--output="$dir/fio.out" >/dev/null 2>&1 &
 	fio=$!
 
+	# Cycle while fio writes: from its first writes until two seconds
+	# before its last (its 4 KiB writes touch each block once), so that
+	# it opens the device, and reopens it to verify, while the device is
+	# active.
+	total=$((SIZE / 4096))
+	while kill -0 $fio 2>/dev/null && [ "$(writes)" -lt 64 ]; do
+		sleep 0.1
+	done
 	cycles=0
 	apart=0
-	while kill -0 $fio 2>/dev/null; do
-		sleep 0.2
+	while kill -0 $fio 2>/dev/null && [ "$(writes)" -lt $((total - 400)) ]; do
 		pflashctl inactivate "$dev" || break
 		in_accord || apart=$((apart + 1))
 		sleep 0.1
 		pflashctl activate "$dev" || break
 		cycles=$((cycles + 1))
+		sleep 0.2
 	done
 	wait $fio
 	rc=$?
