@@ -91,6 +91,18 @@ for k in "$@"; do
 	log "$k: booting the VM (console: $out/console.log)"
 	"$REPO/tools/vm/run.sh" -k "$k" -i "$initrd" -d "$out" || true
 	"$REPO/tools/vm/judge.sh" "$k" "$out" || true
+
+	# A migration between two VMs, on one kernel: it proves the move
+	# end to end, which the per-kernel suite does inside one VM.
+	[ "$k" = deb61 ] || continue
+	initrd=$BUILD/vm/$k/migrate.cpio
+	if ! step "$out/migrate-initramfs.log" "$REPO/tools/vm/initramfs.sh" \
+		-k "$k" -p "$REPO/tools/vm/migrate-guest.sh" -o "$initrd" \
+		-m "$ko" -c "$ctl"; then
+		result fail "$k/two-vms" "initramfs: could not be built (log: $out/migrate-initramfs.log)"
+		continue
+	fi
+	"$REPO/tools/vm/two-vms.sh" "$k" "$initrd" "$out/two-vms" || true
 done
 
 "$REPO/tools/vm/summary.sh" "$RESULTS"

@@ -44,7 +44,7 @@ done
 MODULES=(
 	loop brd zram lzo lzo-rle dm-mod dm-flakey
 	libcrc32c crc32c_generic crc32c-intel
-	ext4 virtio_pci virtio_blk virtio_console
+	ext4 virtio_pci virtio_blk virtio_console virtio_net
 )
 
 # Real programs, used instead of busybox's applet where one is listed; each
