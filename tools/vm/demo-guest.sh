@@ -1,12 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# The demo, run inside the VM by /init (see boot-demo.sh): every command is
-# shown before it runs, as an operator would type it. Stops at the first
-# command that fails.
-#
-# To extend it (e.g. into a migration demo), add a section: a `say` line and
-# `run` lines.
+# The demo, run inside the VM by /init (see boot-demo.sh): a firmware
+# variable store moves from one device to another, as it would from one
+# host to another without shared storage.  Every command is shown before it
+# runs, as an operator would type it; the demo stops at the first one that
+# fails.
 
 set -e
 
@@ -15,8 +14,8 @@ say() {
 	printf '\n### %s\n' "$*"
 }
 
-# run CMD...: show the command, then run it. The command goes to stderr, so
-# that dev=$(run ...) captures only the output (both reach the console).
+# run CMD...: show the command, then run it.  The command goes to stderr,
+# so that dev=$(run ...) captures only the output (both reach the console).
 run() {
 	printf '$ %s\n' "$*" >&2
 	"$@"
@@ -28,38 +27,56 @@ sh_run() {
 	sh -c "$1"
 }
 
-say "Load the module, with no devices"
+VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+
+say "Load the module, with no devices, and listen to its events"
 run modprobe pflash nr_devices=0
+sh_run "pflashctl monitor >/tmp/events &"
+
+say "Host A: a VM's UEFI variable store, backed by its file on A's disk"
+run mkdir -p /tmp/host-a /tmp/host-b
+run cp "$VARS" /tmp/host-a/vars.fd
+src=$(run pflashctl create --backing /tmp/host-a/vars.fd --cache writeback --show)
+echo "$src"
 run pflashctl list
 
-say "Create two devices: 1 MiB of 512-byte blocks, and one the size of OVMF's 4M variable store"
-dev0=$(run pflashctl create --size 1M --show)
-echo "$dev0"
-dev1=$(run pflashctl create --size 540672 --block-size 4096 --show)
-echo "$dev1"
-run pflashctl list
-run pflashctl list -J
+say "The guest writes its variables: 16 KiB, not yet flushed"
+run dd if=/dev/urandom of="$src" bs=4096 seek=8 count=4 oflag=direct status=none
+run pflashctl list -o NAME,STATE,EPOCH,DIRTY,FLUSH-PENDING
 
-say "A new device reads as erased flash (0xff)"
-sh_run "dd if=$dev0 bs=4096 count=1 status=none | od -A d -t x1 | head -n 3"
+say "Host B: the incoming side, on B's own stale copy of the file, inactive"
+run truncate -s "$(stat -c %s "$VARS")" /tmp/host-b/vars.fd
+dst=$(run pflashctl create --backing /tmp/host-b/vars.fd --inactive --show)
+echo "$dst"
+run pflashctl list -o NAME,STATE,EPOCH,BACKING
 
-say "Write a pattern to $dev0 with dd and read it back"
-# 1 MiB: 1024 lines of 1 KiB, each naming its offset.
-sh_run "i=0; while [ \$i -lt 1024 ]; do printf '%-1023s\\n' \"pflash demo: KiB \$i\"; i=\$((i + 1)); done >/tmp/pattern"
-run ls -l /tmp/pattern
-run dd if=/tmp/pattern of="$dev0" bs=64K oflag=direct conv=fsync status=none
-run dd if="$dev0" of=/tmp/readback bs=64K iflag=direct status=none
-run cmp /tmp/pattern /tmp/readback
-echo "contents match"
-sh_run "dd if=$dev0 bs=1024 skip=1000 count=2 status=none | tr -s ' '"
+say "The move: A writes everything back and lets go; its state crosses over"
+run pflashctl inactivate "$src"
+run pflashctl export "$src" -o /tmp/state.pfs
+run pflashctl inspect /tmp/state.pfs
+sh_run "pflashctl export $src | pflashctl import $dst"
+run pflashctl list -o NAME,STATE,EPOCH,FLUSH-PENDING,BACKING
+say "B's file is still stale: importing never writes it"
+sh_run "cmp /tmp/host-a/vars.fd /tmp/host-b/vars.fd || true"
 
-say "Write OVMF's variable store to $dev1 and read it back"
-run dd if=/usr/share/OVMF/OVMF_VARS_4M.fd of="$dev1" bs=4096 oflag=direct status=none
-run cmp /usr/share/OVMF/OVMF_VARS_4M.fd "$dev1"
-echo "contents match"
-run sha256sum /usr/share/OVMF/OVMF_VARS_4M.fd "$dev1"
+say "B activates: it writes its whole device to its file, then accepts writes"
+run pflashctl activate "$dst"
+run pflashctl list -o NAME,STATE,EPOCH,FLUSH-PENDING,BACKING
 
-say "Destroy both devices"
-run pflashctl destroy "$dev0" "$dev1"
+say "The check: the target's file holds exactly the source's contents"
+run cmp "$src" "$dst"
+run cmp /tmp/host-a/vars.fd /tmp/host-b/vars.fd
+run sha256sum "$src" /tmp/host-a/vars.fd "$dst" /tmp/host-b/vars.fd
+echo "the move is complete: B owns the variable store"
+
+say "A cannot take it back: it is inactive, and writes to it fail"
+sh_run "dd if=/dev/zero of=$src bs=4096 count=1 oflag=direct status=none || echo 'write refused, as it should be'"
+
+say "What the event group saw"
+run sleep 1
+run cat /tmp/events
+
+say "Clean up"
+run pflashctl destroy "$src" "$dst"
 run pflashctl list
 say "Done"
