@@ -524,8 +524,13 @@ static int pflash_nl_activate(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
-/* cb->args[0]: the device; cb->args[1]: its export. */
-static int pflash_nl_export_start(struct netlink_callback *cb)
+/*
+ * Find the device an export dump names and start its export: cb->args[0]
+ * is then the device, cb->args[1] its export.  This runs in the dump's
+ * first round, not as its .start callback, because 6.1's generic netlink
+ * gives .start no extended ack, and a refusal must say why.
+ */
+static int pflash_nl_export_begin(struct netlink_callback *cb)
 {
 	struct nlattr **attrs = pflash_dump_attrs(cb);
 	struct nlattr *attr = attrs[PFLASH_A_DEV_INDEX];
@@ -548,8 +553,11 @@ static int pflash_nl_export_start(struct netlink_callback *cb)
 		err = -ENODEV;
 	} else {
 		ex = pflash_export_start(dev);
-		if (!ex)
+		if (!ex) {
+			NL_SET_ERR_MSG(cb->extack,
+				       "not enough memory to start the export");
 			err = -ENOMEM;
+		}
 	}
 	mutex_unlock(&dev->ctl_lock);
 	if (err) {
@@ -565,14 +573,22 @@ static int pflash_nl_export_start(struct netlink_callback *cb)
 static int pflash_nl_export_dumpit(struct sk_buff *skb,
 				   struct netlink_callback *cb)
 {
-	struct pflash_dev *dev = (struct pflash_dev *)cb->args[0];
-	struct pflash_export *ex = (struct pflash_export *)cb->args[1];
+	struct pflash_dev *dev;
+	struct pflash_export *ex;
 	struct nlattr *data;
 	u64 offset;
 	int room;
 	void *hdr;
 	u32 n;
 
+	if (!cb->args[0]) {
+		int err = pflash_nl_export_begin(cb);
+
+		if (err)
+			return err;
+	}
+	dev = (struct pflash_dev *)cb->args[0];
+	ex = (struct pflash_export *)cb->args[1];
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 			  &pflash_nl_family, NLM_F_MULTI, PFLASH_CMD_EXPORT);
 	if (!hdr)
@@ -588,7 +604,11 @@ static int pflash_nl_export_dumpit(struct sk_buff *skb,
 	offset = pflash_export_offset(ex);
 	room = skb_tailroom(skb) - nla_total_size(sizeof(u32)) -
 	       nla_total_size_64bit(sizeof(u64)) - nla_total_size(0);
-	room = min(room, PFLASH_STREAM_CHUNK_MAX);
+	/*
+	 * Whole words, so that the data's alignment fits too: the reader's
+	 * receive size, which sizes the message, may be any number.
+	 */
+	room = round_down(min(room, PFLASH_STREAM_CHUNK_MAX), NLA_ALIGNTO);
 	data = NULL;
 	if (room > 0 && !nla_put_u32(skb, PFLASH_A_DEV_INDEX, dev->index) &&
 	    !nla_put_u64_64bit(skb, PFLASH_A_DEV_STREAM_OFFSET, offset,
@@ -608,6 +628,8 @@ static int pflash_nl_export_dumpit(struct sk_buff *skb,
 	}
 	if (n < room) {
 		data->nla_len = nla_attr_size(n);
+		/* What aligns the shorter data goes out too: zero it. */
+		memset((u8 *)nla_data(data) + n, 0, nla_padlen(n));
 		nlmsg_trim(skb, (u8 *)data + nla_total_size(n));
 	}
 	genlmsg_end(skb, hdr);
@@ -682,7 +704,6 @@ static const struct genl_ops pflash_nl_ops[] = {
 		     pflash_activate_policy),
 	{
 		.cmd		= PFLASH_CMD_EXPORT,
-		.start		= pflash_nl_export_start,
 		.dumpit		= pflash_nl_export_dumpit,
 		.done		= pflash_nl_export_done,
 		.policy		= pflash_dev_index_policy,
