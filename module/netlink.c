@@ -335,11 +335,15 @@ static int pflash_nl_dev_new(struct sk_buff *skb, struct genl_info *info)
 		err = PTR_ERR(dev);
 		goto out_put_backing;
 	}
-	/* Nothing else knows the device yet: it cannot be dead. */
-	mutex_lock(&dev->ctl_lock);
-	pflash_nl_notify(dev, PFLASH_CMD_DEV_NEW_NTF, info, NULL);
-	err = pflash_nl_reply(reply, dev, info);
-	mutex_unlock(&dev->ctl_lock);
+	/* Another command may have destroyed it already. */
+	err = pflash_nl_lock_dev(dev, info);
+	if (err) {
+		nlmsg_free(reply);
+	} else {
+		pflash_nl_notify(dev, PFLASH_CMD_DEV_NEW_NTF, info, NULL);
+		err = pflash_nl_reply(reply, dev, info);
+		mutex_unlock(&dev->ctl_lock);
+	}
 	pflash_dev_put(dev);
 
 out_put_backing:
