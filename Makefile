@@ -10,6 +10,19 @@
 #                     taken from Debian's linux-source-6.1 into $(BUILD))
 #   make clean
 #
+# Installing (as root; DESTDIR=... to stage, for a package):
+#
+#   make install      pflash.ko in /lib/modules/$(KVER)/extra/ (then depmod,
+#                     unless DESTDIR is set), pflashctl in $(PREFIX)/sbin,
+#                     pflashctl(8) and its bash completion; PREFIX=/usr/local
+#   make uninstall    removes what make install put there
+#   make install-dkms the module's source in /usr/src/pflash-VERSION, with
+#                     dkms.conf, then (unless DESTDIR is set) dkms add, build
+#                     and install, so that DKMS rebuilds pflash.ko for every
+#                     new kernel
+#   make uninstall-dkms
+#                     dkms remove --all, and the source in /usr/src
+#
 # Tests (tools/vm/; tools/deps.sh installs what they need):
 #
 #   make check        the static checks, then, for each kernel in KERNELS,
@@ -28,15 +41,30 @@
 
 BUILD	?= $(CURDIR)/build
 
-# The default kernel: the one Debian's linux-headers-amd64 points at.
-KVER	?= $(shell dpkg-query -W -f='$${Depends}' linux-headers-amd64 2>/dev/null | \
-		sed -n 's/^linux-headers-\([^ ,]*\).*/\1/p')
+# The default kernel: the running one if its headers are installed, else the
+# one Debian's linux-headers-amd64 points at.
+KVER	?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then uname -r; else \
+		dpkg-query -W -f='$${Depends}' linux-headers-amd64 2>/dev/null | \
+		sed -n 's/^linux-headers-\([^ ,]*\).*/\1/p'; fi)
 KDIR	?= /usr/src/linux-headers-$(KVER)
+
+# The release, as pflashctl --version gives it; dkms.conf gets it too.
+PFLASH_VERSION := $(shell sed -n 's/^VERSION[[:space:]]*:= *//p' tools/pflashctl/Makefile)
+
+# Where make install puts things.
+PREFIX		?= /usr/local
+SBINDIR		?= $(PREFIX)/sbin
+MANDIR		?= $(PREFIX)/share/man
+BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
+MODDIR		?= /lib/modules/$(KVER)/extra
+DKMS_SRC	?= /usr/src/pflash-$(PFLASH_VERSION)
+INSTALL		?= install
 
 # The kernels `make check` boots.
 KERNELS	?= deb61 deb612 debug
 
-.PHONY: all module tool selftests clean check check-static kernels demo
+.PHONY: all module tool selftests clean check check-static kernels demo \
+	install install-module install-tool uninstall install-dkms uninstall-dkms
 
 all: module tool selftests
 
@@ -60,6 +88,49 @@ kernels:
 
 demo:
 	BUILD=$(BUILD) tools/vm/boot-demo.sh
+
+install: install-module install-tool
+
+install-module: module
+	$(INSTALL) -D -m 644 pflash.ko $(DESTDIR)$(MODDIR)/pflash.ko
+ifeq ($(DESTDIR),)
+	depmod -a $(KVER)
+endif
+
+install-tool: tool
+	$(INSTALL) -D -m 755 tools/pflashctl/pflashctl $(DESTDIR)$(SBINDIR)/pflashctl
+	$(INSTALL) -D -m 644 Documentation/man/pflashctl.8 \
+		$(DESTDIR)$(MANDIR)/man8/pflashctl.8
+	$(INSTALL) -D -m 644 tools/pflashctl/pflashctl.bash-completion \
+		$(DESTDIR)$(BASHCOMPDIR)/pflashctl
+
+uninstall:
+	$(RM) $(DESTDIR)$(MODDIR)/pflash.ko $(DESTDIR)$(SBINDIR)/pflashctl \
+		$(DESTDIR)$(MANDIR)/man8/pflashctl.8 $(DESTDIR)$(BASHCOMPDIR)/pflashctl
+ifeq ($(DESTDIR),)
+	depmod -a $(KVER)
+endif
+
+# The module's source, as DKMS builds it: Kbuild, module/, uapi/ and a
+# dkms.conf of PFLASH_VERSION (which may be overridden, say for a test).
+install-dkms:
+	$(INSTALL) -d $(DESTDIR)$(DKMS_SRC)/module $(DESTDIR)$(DKMS_SRC)/uapi/linux
+	$(INSTALL) -m 644 Kbuild $(DESTDIR)$(DKMS_SRC)/
+	$(INSTALL) -m 644 module/*.[ch] $(DESTDIR)$(DKMS_SRC)/module/
+	$(INSTALL) -m 644 uapi/linux/*.h $(DESTDIR)$(DKMS_SRC)/uapi/linux/
+	sed 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="$(PFLASH_VERSION)"/' dkms.conf \
+		>$(DESTDIR)$(DKMS_SRC)/dkms.conf
+ifeq ($(DESTDIR),)
+	dkms add pflash/$(PFLASH_VERSION)
+	dkms install pflash/$(PFLASH_VERSION) -k $(KVER)
+endif
+
+uninstall-dkms:
+ifeq ($(DESTDIR),)
+	if dkms status pflash/$(PFLASH_VERSION) | grep -q .; then \
+		dkms remove pflash/$(PFLASH_VERSION) --all; fi
+endif
+	$(RM) -r $(DESTDIR)$(DKMS_SRC)
 
 # Not kbuild's `make M=$(CURDIR) clean`: it searches the whole tree, $(BUILD)
 # included, and would delete the cached kernels' objects and modules. The

@@ -855,6 +855,52 @@ usage "monitor: no arguments" "pflashctl: monitor: unexpected argument 'pflash0'
 	monitor pflash0
 unset PFLASH_FAKE_EVENTS
 
+# Bash completion (pflashctl.bash-completion), against the fake tool: what
+# it offers is what --help lists.
+# comp WORDS...: the completions of the last word, sorted, one a line.
+comp()
+{
+	PATH="$tmp/fake:$PATH" bash -c '
+		. ./pflashctl.bash-completion
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		_pflashctl
+		printf "%s\n" "${COMPREPLY[@]}" | sort' comp "$@"
+}
+# help_words COMMAND...: the options --help of COMMAND lists, -h included.
+help_words()
+{
+	"$fake" "$@" --help | sed -n '/^Options:/,/^$/s/^ *\(.*[^ ]\)  .*/\1/p' |
+		grep -oE '(^| )--?[A-Za-z][-A-Za-z]*' | tr -d ' ' | sort
+}
+t "completion: the commands" 0 \
+	"$("$fake" --help | sed -n '/^Commands:/,/^$/s/^ \([a-z]*\) .*/\1/p' | sort)" \
+	"" comp pflashctl ""
+t "completion: the global options" 0 "$(help_words)" "" comp pflashctl -
+for cmd in create destroy list flush inactivate activate export import \
+	   inspect monitor; do
+	t "completion: $cmd: its options" 0 "$(help_words $cmd)" "" \
+		comp pflashctl $cmd -
+done
+t "completion: list -o: the columns" 0 \
+	"$("$fake" list --help | sed -n '/^Available output columns:/,$s/^ \([A-Z-]*\) .*/\1/p' | sort)" \
+	"" comp pflashctl list -o ""
+t "completion: list -o: after a comma" 0 "NAME,SIZE
+NAME,STATE" "" comp pflashctl list -o NAME,s
+t "completion: list -o: after a +" 0 "+UUID" "" comp pflashctl list --output +u
+t "completion: the devices there are" 0 "pflash0
+pflash1
+pflash7" "" comp pflashctl destroy -f ""
+t "completion: devices as paths" 0 "/dev/pflash1" "" \
+	comp pflashctl export /dev/pflash1
+t "completion: devices of import" 0 "pflash7" "" \
+	comp pflashctl import -a pflash7
+t "completion: --cache values" 0 "writeback
+writethrough" "" comp pflashctl create --cache w
+t "completion: --backing is a file" 0 "tests/run.sh" "" \
+	comp pflashctl create --backing tests/run.s
+t "completion: no devices without a module" 0 "" "" \
+	env PFLASH_FAKE_OPEN=2 bash -c "$(declare -f comp); comp pflashctl flush ''"
+
 # The real tool, on this host.
 if [ -e /sys/module/pflash ]; then
 	echo "ok $((passed + failed + 1)) - real: module not loaded # SKIP loaded"
