@@ -51,6 +51,15 @@ PACKAGES=(
 	fio
 	# firmware variable stores, a real-world image for the tests (design brief)
 	ovmf
+	# the netlink spec: the kernel's ynl tools (cli.py, ynl-gen-c.py) and
+	# its schemas come from the 6.12 source; python3 runs them, also in
+	# the VMs
+	linux-source-6.12
+	python3-yaml
+	python3-jsonschema
+	# make install-dkms, tested for real; man --warnings for pflashctl(8)
+	dkms
+	man-db
 )
 
 if pkgs_installed "${PACKAGES[@]}"; then

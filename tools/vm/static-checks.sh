@@ -94,4 +94,34 @@ if [ "$hrc" != 0 ] || [ "$n" = 0 ]; then
 	failed=1
 fi
 
+# --- ecosystem (issue 9): the netlink spec, install, DKMS -------------------
+# Each judged by its exit status alone (their logs quote kbuild and dkms):
+#   spec          the spec valid against the 6.12 genetlink schema; the uapi
+#                 header defines what ynl-gen-c.py --mode uapi renders from
+#                 it, value for value; netlink.rst names all of it
+#   install       make install/uninstall/install-dkms into a DESTDIR
+#   dkms          make install-dkms/uninstall-dkms with Debian's dkms against
+#                 the 6.1 headers (needs root; skipped without)
+eco() {
+	local name=$1 log=$LOGDIR/$2 what=$3
+	shift 3
+	if "$@" >"$log" 2>&1; then
+		result pass static "$name: $what"
+	else
+		result fail static "$name: $what (log: $log)"
+		tail -n 15 "$log" | sed 's/^/[static]     /'
+		failed=1
+	fi
+}
+eco spec spec.log "pflash.yaml valid, matches uapi/linux/pflash.h and netlink.rst" \
+	"$REPO/tools/ecosystem/spec-check.sh"
+eco install install.log "make install and install-dkms into a DESTDIR" \
+	"$REPO/tools/ecosystem/install-check.sh"
+if [ "$(id -u)" = 0 ] && command -v dkms >/dev/null; then
+	eco dkms dkms.log "dkms add, build, install and remove against the 6.1 headers" \
+		"$REPO/tools/ecosystem/dkms-check.sh"
+else
+	result skip static "dkms: needs root and dkms"
+fi
+
 exit $failed
