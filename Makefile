@@ -35,6 +35,10 @@
 #   make check-static only the static checks
 #   make kernels      fetch or build the kernels in KERNELS
 #   make demo         boot a VM on deb61 and run the demo in it
+#   make bench        boot one VM on BENCH_KERNEL and benchmark pflash
+#                     against brd, zram and loop, and its migration;
+#                     writes Documentation/pflash/benchmarks.rst and .png
+#                     (settings: BENCH_* in tools/vm/bench.sh)
 #
 # Everything that is downloaded, extracted or built outside the source tree
 # lives under $(BUILD), which this Makefile owns.
@@ -88,6 +92,13 @@ kernels:
 
 demo:
 	BUILD=$(BUILD) tools/vm/boot-demo.sh
+
+# The kernel `make bench` boots.
+BENCH_KERNEL ?= deb61
+
+.PHONY: bench
+bench:
+	BUILD=$(BUILD) tools/vm/bench.sh $(BENCH_KERNEL)
 
 install: install-module install-tool
 

@@ -1,0 +1,299 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Payload of the benchmark VM (tools/vm/bench.sh, `make bench`), run by
+# /init.  It measures, in this one VM:
+#
+#  1. fio, interleaved, on devices of the same size: pflash without a
+#     backing file, pflash in writeback and in writethrough mode over files
+#     on tmpfs, brd, zram and loop over a file on tmpfs.  Each repetition
+#     runs every workload on every device, one job after the other, the
+#     device order rotated from one repetition to the next.
+#  2. migration, for each device size: dd reading the device, export and
+#     import, the stream's size for a mostly erased and a full random
+#     image, the time from the source's inactivate to the target's
+#     activation, and the full flush against dd writing the same bytes.
+#
+# It only measures: the host parses and judges (tools/vm/bench-report.py).
+# The raw results (fio's JSON, results.txt, the system's settings) are
+# written as a tar archive to the raw disk /dev/vda, which the host
+# unpacks.
+#
+# Settings, from the kernel command line (bench.sh sets them):
+#   bench.size=MiB      size of the fio devices
+#   bench.runs=N        fio repetitions; migration repetitions per size
+#   bench.runtime=S     seconds per fio job (after bench.ramp=S)
+#   bench.sizes=LIST    migration sizes in KiB, comma-separated
+#   bench.bigruns=N     repetitions for migration sizes of 1 GiB
+
+set -u
+export LC_ALL=C
+
+OUT=/tmp/bench-out
+mkdir -p "$OUT/fio"
+RES=$OUT/results.txt
+: >"$RES"
+
+arg() {
+	local v
+	v=$(tr ' ' '\n' </proc/cmdline | sed -n "s/^bench\.$1=//p" | tail -n 1)
+	echo "${v:-$2}"
+}
+SIZE_MB=$(arg size 256)
+RUNS=$(arg runs 5)
+RUNTIME=$(arg runtime 2)
+RAMP=$(arg ramp 1)
+SIZES=$(arg sizes 64,4096,65536,1048576)
+BIGRUNS=$(arg bigruns 3)
+
+say() { echo "bench: $*"; }
+# The results: one line per figure, "key=value ...".
+res() { echo "$*" >>"$RES"; }
+fail() {
+	say "FAILED: $*"
+	res "error msg=$(echo "$*" | tr ' =' '_:')"
+}
+
+# Microseconds since the epoch, from bash's $EPOCHREALTIME.
+now_us() {
+	local t=$EPOCHREALTIME
+	echo $((10#${t/./}))
+}
+
+# timed VAR CMD...: run CMD, set VAR to its time in microseconds; its
+# status is CMD's.
+timed() {
+	local __var=$1 t0 t1 rc
+	shift
+	t0=$(now_us)
+	"$@"
+	rc=$?
+	t1=$(now_us)
+	printf -v "$__var" '%s' $((t1 - t0))
+	return $rc
+}
+
+pf() { pflashctl "$@"; }
+
+# The device's short name: /dev/pflash3 -> pflash3.
+short() { echo "${1#/dev/}"; }
+
+# --- the system --------------------------------------------------------------
+modprobe pflash nr_devices=0 || { fail "modprobe pflash"; }
+modprobe virtio_pci 2>/dev/null
+modprobe virtio_blk 2>/dev/null
+{
+	echo "kernel $(uname -r)"
+	echo "cpus $(nproc)"
+	grep -E '^(MemTotal|MemFree)' /proc/meminfo
+	echo "fio $(fio --version)"
+	echo "cmdline $(cat /proc/cmdline)"
+} >"$OUT/system.txt"
+res "system kernel=$(uname -r) cpus=$(nproc) size_mb=$SIZE_MB runs=$RUNS runtime=$RUNTIME ramp=$RAMP bigruns=$BIGRUNS"
+say "$(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo) MiB"
+
+# --- 1. fio --------------------------------------------------------------------
+bench_fio() {
+	local size=$((SIZE_MB << 20)) d r dev wl i n
+	local -A devs=()
+	local names=(pflash pflash-wb pflash-wt brd zram loop)
+
+	say "fio: creating the devices, ${SIZE_MB} MiB each"
+	devs[pflash]=$(pf create --size "${SIZE_MB}M" --show) ||
+		{ fail "pflash create"; return 1; }
+	truncate -s "$size" /tmp/wb.img /tmp/wt.img /tmp/loop.img
+	devs[pflash-wb]=$(pf create --backing /tmp/wb.img --cache writeback --show) ||
+		{ fail "pflash writeback create"; return 1; }
+	devs[pflash-wt]=$(pf create --backing /tmp/wt.img --cache writethrough --show) ||
+		{ fail "pflash writethrough create"; return 1; }
+	modprobe brd rd_nr=1 rd_size=$((SIZE_MB * 1024)) max_part=0 ||
+		{ fail "modprobe brd"; return 1; }
+	devs[brd]=/dev/ram0
+	modprobe zram num_devices=1 || { fail "modprobe zram"; return 1; }
+	echo "${SIZE_MB}M" >/sys/block/zram0/disksize ||
+		{ fail "zram disksize"; return 1; }
+	devs[zram]=/dev/zram0
+	devs[loop]=$(losetup --find --show /tmp/loop.img) ||
+		{ fail "losetup"; return 1; }
+
+	for d in "${names[@]}"; do
+		dev=${devs[$d]}
+		n=$(short "$dev")
+		res "fio-dev name=$d dev=$n" \
+		    "scheduler=$(tr ' ' ',' </sys/block/$n/queue/scheduler)" \
+		    "max_sectors_kb=$(cat /sys/block/$n/queue/max_sectors_kb)" \
+		    "nomerges=$(cat /sys/block/$n/queue/nomerges)" \
+		    "iostats=$(cat /sys/block/$n/queue/iostats)"
+	done
+	grep -E '^(name|driver)' /proc/crypto >"$OUT/crypto.txt"
+
+	# Every device filled once, so that reads read data (brd and zram
+	# read unwritten pages as zeros, without a copy).
+	say "fio: filling the devices"
+	for d in "${names[@]}"; do
+		fio --name=fill --filename="${devs[$d]}" --rw=write --bs=1M \
+			--ioengine=libaio --iodepth=4 --direct=1 --size="$size" \
+			--eta=never --output=/dev/null || fail "fill $d"
+	done
+
+	# The workloads: name, then fio options.
+	local -a wls=(
+		"randread-4k-qd1 --rw=randread --bs=4k --iodepth=1"
+		"randread-4k-qd32 --rw=randread --bs=4k --iodepth=32"
+		"randwrite-4k-qd1 --rw=randwrite --bs=4k --iodepth=1"
+		"randwrite-4k-qd32 --rw=randwrite --bs=4k --iodepth=32"
+		"read-1m --rw=read --bs=1M --iodepth=1"
+		"write-1m --rw=write --bs=1M --iodepth=1"
+	)
+	for ((r = 1; r <= RUNS; r++)); do
+		local jobs=()
+		for w in "${wls[@]}"; do
+			for ((i = 0; i < ${#names[@]}; i++)); do
+				d=${names[$(((i + r) % ${#names[@]}))]}
+				jobs+=(--name="${w%% *}@$d" --filename="${devs[$d]}"
+				       ${w#* } --stonewall)
+			done
+		done
+		say "fio: repetition $r of $RUNS (${#wls[@]} workloads x ${#names[@]} devices, ${RUNTIME} s each)"
+		fio --ioengine=libaio --direct=1 --time_based --eta=never \
+			--runtime="$RUNTIME" --ramp_time="$RAMP" \
+			--size="$size" --norandommap --randrepeat=0 \
+			--clat_percentiles=0 --output-format=json \
+			--output="$OUT/fio/rep$r.json" "${jobs[@]}" ||
+			fail "fio repetition $r"
+	done
+
+	say "fio: removing the devices"
+	pf destroy "${devs[pflash]}" "${devs[pflash-wb]}" "${devs[pflash-wt]}"
+	losetup -d "${devs[loop]}"
+	echo 1 >/sys/block/zram0/reset
+	rmmod zram brd
+	rm -f /tmp/wb.img /tmp/wt.img /tmp/loop.img
+}
+
+# --- 2. migration ------------------------------------------------------------
+# fill DEV BYTES KIND: random: every byte written, from fio's random buffers;
+# erased: one 4 KiB block of data per MiB (at least one), the rest erased.
+fill() {
+	local dev=$1 bytes=$2 kind=$3 bs skip
+	bs=$(dd_bs "$bytes")
+	case $kind in
+	random)
+		fio --name=fill --filename="$dev" --rw=write --bs="$bs" \
+			--ioengine=libaio --iodepth=4 --direct=1 \
+			--size="$bytes" --eta=never --output=/dev/null ;;
+	erased)
+		# Write 4 KiB, skip the rest of each MiB (of the device).
+		skip=$(((bs >> 10) - 4))
+		fio --name=fill --filename="$dev" --rw=write:"${skip}k" --bs=4k \
+			--ioengine=psync --direct=1 --size="$bytes" \
+			--eta=never --output=/dev/null ;;
+	esac
+}
+
+# dd of the whole device, in 1 MiB blocks (or the device's size).
+dd_bs() {
+	local bytes=$1
+	[ "$bytes" -lt $((1 << 20)) ] && echo "$bytes" || echo 1048576
+}
+
+# The runs for a size.
+runs_for() {
+	[ "$1" -ge $((1 << 30)) ] && echo "$BIGRUNS" || echo "$RUNS"
+}
+
+# Export, import and dd reading, on devices without a backing file.
+bench_stream() {
+	local bytes=$1 kind=$2 src dst us r runs ssize bs
+	runs=$(runs_for "$bytes")
+	bs=$(dd_bs "$bytes")
+	src=$(pf create --size "$bytes" --show) || { fail "create $bytes"; return 1; }
+	fill "$src" "$bytes" "$kind" || fail "fill $src $kind"
+	for ((r = 1; r <= runs; r++)); do
+		timed us dd if="$src" of=/dev/null bs="$bs" iflag=direct status=none &&
+			res "mig size=$bytes image=$kind what=dd-read rep=$r bytes=$bytes us=$us"
+		timed us sh -c "pflashctl export -q $src >/dev/null" &&
+			res "mig size=$bytes image=$kind what=export rep=$r bytes=$bytes us=$us"
+	done
+	pf export -q "$src" -o /tmp/stream.pfs || fail "export $src"
+	ssize=$(stat -c %s /tmp/stream.pfs)
+	res "stream size=$bytes image=$kind stream_bytes=$ssize"
+	pf inspect /tmp/stream.pfs >"$OUT/inspect-$bytes-$kind.txt" 2>&1
+	dst=$(pf create --size "$bytes" --inactive --show) ||
+		{ fail "create inactive $bytes"; return 1; }
+	for ((r = 1; r <= runs; r++)); do
+		timed us pf import -q "$dst" -i /tmp/stream.pfs &&
+			res "mig size=$bytes image=$kind what=import rep=$r bytes=$bytes us=$us"
+	done
+	cmp "$src" "$dst" || fail "import $bytes $kind: the devices differ"
+	pf destroy "$src" "$dst"
+	rm -f /tmp/stream.pfs
+}
+
+# A move between two devices with backing files on tmpfs, the source in
+# writeback mode and written in full just before: the source's inactivate
+# (writing back everything), the stream through a pipe, the target's
+# activation (the full flush).  Then the full flush against dd.
+bench_move() {
+	local bytes=$1 src dst us t_in t_xfer t_act r runs bs
+	runs=$(runs_for "$bytes")
+	bs=$(dd_bs "$bytes")
+	truncate -s "$bytes" /tmp/a.img /tmp/b.img
+	src=$(pf create --backing /tmp/a.img --cache writeback --writeback-interval 0 --show) ||
+		{ fail "create source $bytes"; return 1; }
+	dst=$(pf create --backing /tmp/b.img --inactive --show) ||
+		{ fail "create target $bytes"; return 1; }
+	for ((r = 1; r <= runs; r++)); do
+		if [ "$r" -gt 1 ]; then
+			pf inactivate "$dst" && pf activate "$src" ||
+				{ fail "move $bytes: reset"; break; }
+		fi
+		fill "$src" "$bytes" random || fail "fill $src"
+		timed t_in pf inactivate "$src" &&
+		timed t_xfer sh -c "pflashctl export -q $src | pflashctl import -q $dst" &&
+		timed t_act pf activate "$dst" ||
+			{ fail "move $bytes"; break; }
+		res "move size=$bytes rep=$r inactivate_us=$t_in transfer_us=$t_xfer activate_us=$t_act us=$((t_in + t_xfer + t_act))"
+	done
+	cmp "$dst" /tmp/b.img || fail "move $bytes: the target's file differs"
+	pf destroy "$src"
+	rm -f /tmp/a.img
+
+	# The full flush of the active target, and dd writing the same bytes
+	# to a file of the same size on the same file system, with fsync.
+	dd if="$dst" of=/tmp/c.img bs="$bs" iflag=direct status=none
+	for ((r = 1; r <= runs; r++)); do
+		timed us pf flush --full "$dst" &&
+			res "mig size=$bytes image=random what=flush rep=$r bytes=$bytes us=$us"
+		timed us dd if="$dst" of=/tmp/c.img bs="$bs" iflag=direct \
+			conv=notrunc,fsync status=none &&
+			res "mig size=$bytes image=random what=dd-write rep=$r bytes=$bytes us=$us"
+	done
+	pf destroy "$dst"
+	rm -f /tmp/b.img /tmp/c.img
+}
+
+start=$(now_us)
+bench_fio
+res "phase name=fio us=$(($(now_us) - start))"
+for kib in ${SIZES//,/ }; do
+	bytes=$((kib << 10))
+	t=$(now_us)
+	for kind in erased random; do
+		say "migration: $kib KiB, $kind image: dd, export, import"
+		bench_stream "$bytes" "$kind"
+	done
+	say "migration: $kib KiB: the move, the full flush"
+	bench_move "$bytes"
+	res "phase name=mig-$bytes us=$(($(now_us) - t))"
+done
+res "phase name=total us=$(($(now_us) - start))"
+
+dmesg >"$OUT/dmesg.txt"
+say "writing the results to /dev/vda"
+if [ -b /dev/vda ]; then
+	tar -C "$OUT" -cf /dev/vda . && sync
+else
+	fail "no /dev/vda for the results"
+fi
+say "done"

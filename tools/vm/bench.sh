@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make bench`: boot one VM, run tools/vm/bench-guest.sh in it (fio on
+# pflash, brd, zram and loop, interleaved; then the migration figures),
+# and turn its raw results into Documentation/pflash/benchmarks.rst and
+# Documentation/pflash/benchmarks.png (tools/vm/bench-report.py, gnuplot).
+#
+# Usage: bench.sh [KERNEL]          (default: deb61)
+#
+# Environment (defaults in brackets):
+#   BENCH_SIZE     MiB per fio device [256]
+#   BENCH_RUNS     fio repetitions, and migration repetitions per size [5]
+#   BENCH_RUNTIME  seconds per fio job [2], after BENCH_RAMP seconds [1]
+#   BENCH_SIZES    migration sizes in KiB [64,4096,65536,1048576]
+#   BENCH_BIGRUNS  repetitions of the 1 GiB migration cases [3]
+#   BENCH_MEM      the VM's memory [7G]: the 1 GiB cases hold a device, its
+#                  backing file, the target, its file and the import's
+#                  staging buffer at once
+#   BENCH_DOC      where the table and the plot go
+#                  [$SRC/Documentation/pflash/benchmarks]
+#   VM_TIMEOUT     the VM's time limit in seconds [3000]
+#
+# Only ratios measured in one run mean anything: TCG distorts absolute
+# figures, and other VMs on the host make them wobble.  Each run keeps its
+# raw results in build/runs/bench-DATE/.
+
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+KERNEL=${1:-deb61}
+SIZE=${BENCH_SIZE:-256}
+RUNS=${BENCH_RUNS:-5}
+RUNTIME=${BENCH_RUNTIME:-2}
+RAMP=${BENCH_RAMP:-1}
+SIZES=${BENCH_SIZES:-64,4096,65536,1048576}
+BIGRUNS=${BENCH_BIGRUNS:-3}
+MEM=${BENCH_MEM:-7G}
+DOC=${BENCH_DOC:-$SRC/Documentation/pflash/benchmarks}
+
+command -v gnuplot >/dev/null || die "gnuplot is missing: run tools/deps.sh"
+
+out=$BUILD/runs/bench-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$out"
+log "raw results and logs in $out"
+
+prep() {
+	local logf=$out/$1
+	shift
+	"$@" 2>"$logf" || { cat "$logf" >&2; die "failed: $* (log: $logf)"; }
+}
+
+# The preparation shares build/mod-*, the tool and build/vm/ with `make
+# check` and `make demo`: one at a time.  The VM itself needs no lock.
+lock_build
+log "preparing the $KERNEL kernel, pflash.ko and pflashctl"
+prep kernel.log "$REPO/tools/vm/kernels.sh" "$KERNEL" >/dev/null
+ko=$(prep module.log "$REPO/tools/vm/build-module.sh" "$KERNEL")
+prep pflashctl.log make -s -C "$SRC/tools/pflashctl" >/dev/null
+initrd=$(prep initramfs.log "$REPO/tools/vm/initramfs.sh" -k "$KERNEL" \
+	-p "$REPO/tools/vm/bench-guest.sh" -o "$out/initramfs.cpio" \
+	-m "$ko" -c "$SRC/tools/pflashctl/pflashctl")
+cp "$ko" "$out/pflash.ko"
+(cd "$SRC" && git describe --always --dirty 2>/dev/null || echo unknown) >"$out/version"
+exec 8>&-
+
+# The guest writes its results as a tar archive to this raw disk.
+truncate -s 256M "$out/results.img"
+log "booting: fio on 6 devices x 6 workloads x $RUNS runs of ${RUNTIME} s, then migration at ${SIZES} KiB"
+start=$SECONDS
+"$REPO/tools/vm/run.sh" -k "$KERNEL" -i "$initrd" -d "$out" -m "$MEM" \
+	-t "${VM_TIMEOUT:-3000}" -f \
+	-a "quiet bench.size=$SIZE bench.runs=$RUNS bench.runtime=$RUNTIME bench.ramp=$RAMP bench.sizes=$SIZES bench.bigruns=$BIGRUNS" \
+	-- -drive "file=$out/results.img,if=virtio,format=raw" ||
+	die "the VM failed (console: $out/console.log)"
+log "the VM ran for $((SECONDS - start)) s"
+
+mkdir -p "$out/results"
+tar -C "$out/results" -xf "$out/results.img" ||
+	die "no results on the VM's disk (console: $out/console.log)"
+rm -f "$out/results.img"
+grep '^error' "$out/results/results.txt" >&2 || true
+
+mkdir -p "$(dirname "$DOC")"
+python3 "$REPO/tools/vm/bench-report.py" --results "$out/results" \
+	--version "$(cat "$out/version")" --seconds "$((SECONDS - start))" \
+	--rst "$DOC.rst" --plot-dir "$out/plot"
+gnuplot -e "outfile='$DOC.png'; datadir='$out/plot'" \
+	"$REPO/tools/vm/bench-plot.gp"
+log "wrote $DOC.rst and $DOC.png"
