@@ -18,8 +18,10 @@ set -euo pipefail
 
 PY=/usr/bin/python3
 ynl=$("$REPO/tools/ecosystem/ynl-tree.sh")
+# Made again when the packages change, or the code that says what to take.
 key=$(dpkg-query -W -f='${Version} ' python3 python3-yaml python3-jsonschema | tr ' ~' '_-')
-out=$BUILD/python-rt-${key%_}
+sum=$(cat "$0" "$SRC"/selftests/pflash/*.py | md5sum | cut -c1-8)
+out=$BUILD/python-rt-${key}$sum
 
 exec 9>"$BUILD/.python-rt.lock"
 flock 9
@@ -40,6 +42,9 @@ sys.path.insert(0, repo + '/selftests/pflash')
 import argparse, json, pprint, time, subprocess, re, tempfile, os, errno
 import signal, shutil, traceback, locale, codecs
 import encodings.ascii, encodings.latin_1, encodings.utf_8, encodings.aliases
+import doc_commands, ynl_test
+doc_commands.commands(repo + '/Documentation/pflash/migration.rst')
+doc_commands.commands(repo + '/Documentation/man/pflashctl.8')
 from lib import YnlFamily, Netlink, NlError, SpecFamily
 import jsonschema, yaml
 # Validate both specs, and talk to the controller, as the tests do.

@@ -1,0 +1,164 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Every shell command the documentation shows, run in order, document by
+# document, as a reader would type them: Documentation/pflash/*.rst and
+# pflashctl(8), as the selftests' install put them beside this script
+# (Documentation/). doc_commands.py finds the commands (lines of literal
+# blocks that start with "# " or "$ ") and what status each must exit
+# with (0, or what an "echo $?" after it shows); what a command prints
+# must be what the document shows after it. One result per command.
+#
+# Each document starts with pflash unloaded (it loads it itself, as its
+# first command shows), in an empty directory laid out as a kernel source
+# tree with pflash's spec (tools/net/ynl and Documentation/netlink from
+# /opt/ynl), with /var/lib/libvirt/qemu/nvram and /srv/shared there, and
+# with an `ssh HOST COMMAND...` that runs COMMAND here: both "hosts" of a
+# move are this machine. Afterwards its devices are destroyed, the module
+# unloaded, and all of that removed. pflash is loaded again at the end, as
+# the tests after this one expect.
+#
+# Needs python3 (for doc_commands.py); skipped without.
+
+ksft_skip=4
+here=$(cd "$(dirname "$0")" && pwd)
+docs=$here/Documentation
+YNL=${PFLASH_YNL:-/opt/ynl}
+
+if ! command -v python3 >/dev/null; then
+	echo "1..0 # SKIP needs python3"
+	exit $ksft_skip
+fi
+
+n=0
+failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+doc_out=$tmp/out
+doc_exp=$tmp/expected
+
+# doc_expect: what the next command must print, on stdin.
+doc_expect() {
+	cat >"$doc_exp"
+}
+
+# Whether the output $doc_out is what $doc_exp shows: line for line, with
+# runs of blanks taken as one and trailing ones ignored; in a shown line,
+# "..." stands for any text and a UUID for any UUID.
+doc_output_ok() {
+	awk -v shown="$doc_exp" '
+	function norm(s) { gsub(/[ \t]+/, " ", s); sub(/ $/, "", s); sub(/^ /, "", s); return s }
+	function pattern(s,    out, i, c) {
+		s = norm(s)
+		out = ""
+		for (i = 1; i <= length(s); i++) {
+			if (substr(s, i, 3) == "...") { out = out ".*"; i += 2; continue }
+			if (substr(s, i, 36) ~ /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/) {
+				out = out "[0-9a-f-]{36}"; i += 35; continue
+			}
+			c = substr(s, i, 1)
+			if (index("\\^$.[]|()*+?{}", c))
+				c = "\\" c
+			out = out c
+		}
+		return "^" out "$"
+	}
+	{ got[NR] = norm($0) }
+	END {
+		n = 0
+		while ((getline line < shown) > 0)
+			want[++n] = line
+		if (n != NR)
+			exit 1
+		for (i = 1; i <= n; i++)
+			if (got[i] !~ pattern(want[i]))
+				exit 1
+	}' "$doc_out"
+}
+
+# doc_result STATUS WANTED WHERE COMMAND: one TAP line (fd 3); on a
+# failure, what the command printed and what the document shows.
+doc_result() {
+	local why=
+
+	n=$((n + 1))
+	[ "$1" = "$2" ] || why="exit status $1, expected $2"
+	doc_output_ok || why="${why:+$why; }output differs"
+	if [ -z "$why" ]; then
+		echo "ok $n - $3: $4" >&3
+		return
+	fi
+	failed=1
+	echo "not ok $n - $3: $4 ($why)" >&3
+	{
+		echo "printed:"
+		sed 's/^/  /' "$doc_out"
+		echo "the document shows:"
+		sed 's/^/  /' "$doc_exp"
+	} | sed 's/^/# /' >&3
+}
+
+# pflash gone, and every device with it, whatever state they are in.
+unload() {
+	local d
+
+	if [ -e /sys/module/pflash ]; then
+		for d in $(pflashctl list -rn -o NAME 2>/dev/null); do
+			pflashctl destroy --force "$d" >/dev/null 2>&1
+		done
+		rmmod pflash
+	fi
+}
+
+setup() {
+	unload || return 1
+	sandbox=$tmp/sandbox
+	rm -rf "$sandbox" && mkdir -p "$sandbox/bin" || return 1
+	ln -s "$YNL/tools" "$sandbox/tools"
+	ln -s "$YNL/Documentation" "$sandbox/Documentation"
+	# ssh HOST COMMAND...: COMMAND, here.
+	printf '#!/bin/sh\nshift\nexec sh -c "$*"\n' >"$sandbox/bin/ssh"
+	chmod +x "$sandbox/bin/ssh"
+	mkdir -p /var/lib/libvirt/qemu/nvram /srv/shared
+}
+
+teardown() {
+	unload
+	rm -rf "$sandbox" /var/lib/libvirt /srv/shared
+}
+
+exec 3>&1
+# Every document; each on its own, so the order does not matter.
+cd "$docs" || exit 1
+DOCS=(pflash/*.rst man/*.8)
+cd / || exit 1
+for doc in "${DOCS[@]}"; do
+	log=$tmp/${doc##*/}.log
+	if ! python3 "$here/doc_commands.py" "$docs/$doc" >"$tmp/script" 2>"$log"; then
+		doc_result 1 0 "$doc" "its commands could not be read"
+		continue
+	fi
+	if ! grep -q 'doc_result ' "$tmp/script"; then
+		echo "# $doc shows no command"
+		continue
+	fi
+	echo "# $doc: $(grep -c 'doc_result ' "$tmp/script") commands"
+	setup
+	echo "$n" >"$tmp/n"
+	(
+		trap 'echo "$n" >"$tmp/n"' EXIT
+		cd "$sandbox" || exit 1
+		export PATH=$sandbox/bin:$PATH
+		set -o pipefail
+		. "$tmp/script"
+		exit $failed
+	) >"$log" 2>&1 </dev/null
+	rc=$?
+	# The subshell numbered its results on from n: go on from there.
+	n=$(cat "$tmp/n")
+	teardown
+	[ "$rc" = 0 ] || failed=1
+done
+modprobe pflash
+echo "1..$n"
+exit $failed
