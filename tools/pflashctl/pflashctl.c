@@ -426,9 +426,44 @@ static const char *attr_name(char *buf, size_t len, int attr)
 	return buf;
 }
 
+/*
+ * What to do next, for the refusals whose reason does not say it: the
+ * kernel knows what went wrong, only the tool knows its own options.
+ * For a person, on a terminal: a script that reads the error line gets
+ * that line alone.  Returns NULL for none.
+ */
+static const char *hint(const struct ctl_cmd *cmd,
+			const struct pflash_nl_ack *ack, int ret)
+{
+	const char *name = cmd ? cmd->name : "";
+
+	if (!ack->error)
+		return NULL;
+	/* The final writeback failed: the device is kept, with its data. */
+	if (!strcmp(name, "destroy") && ret != -EBUSY && ret != -ENODEV &&
+	    ret != -EINVAL && ret != -EPERM && ret != -ENOMEM)
+		return "fix the backing file and destroy again, or destroy --force, which loses the data not written back";
+	if (!strcmp(name, "inactivate") && ret == -EBUSY)
+		return "unmount it, or stop what holds it; or inactivate --force, and its writes fail";
+	if (!strcmp(name, "activate") && ret == -EBUSY &&
+	    ack->attr != PFLASH_A_DEV_EPOCH)
+		return "inactivate the device that owns the backing file first ('pflashctl list -o NAME,STATE,BACKING' shows them)";
+	if (!strcmp(name, "activate") && ret == -EBUSY)
+		return "the device is active at another epoch: inactivate it first to take a new one";
+	if ((!strcmp(name, "activate") || !strcmp(name, "import")) &&
+	    ret == -ESTALE && ack->attr == PFLASH_A_DEV_EPOCH)
+		return "name an epoch greater than the device's ('pflashctl list -o NAME,EPOCH' shows it)";
+	if (!strcmp(name, "import") && ret == -ESTALE)
+		return "the device holds a newer state than the stream: export the stream again from its source";
+	if (!strcmp(name, "create") && ret == -EBUSY && !ack->attr)
+		return "create it --inactive, as the incoming side of a move, or inactivate the owner first";
+	return NULL;
+}
+
 int ctl_report(const struct ctl_cmd *cmd, const char *dev,
 	       const struct pflash_nl *h, int ret)
 {
+	const char *next;
 	const struct pflash_nl_ack *ack = pflash_nl_last_ack(h);
 	char reason[PFLASH_NL_MSG_MAX + 64] = "";
 	char what[64] = "";
@@ -460,6 +495,9 @@ int ctl_report(const struct ctl_cmd *cmd, const char *dev,
 
 	ctl_msg(cmd, dev, "%s%s%s", reason, strerror(-ret),
 		ret == -EPERM ? EPERM_HINT : "");
+	next = isatty(STDERR_FILENO) ? hint(cmd, ack, ret) : NULL;
+	if (next)
+		ctl_msg(cmd, dev, "hint: %s", next);
 	return CTL_EXIT_FAILED;
 }
 

@@ -855,6 +855,54 @@ usage "monitor: no arguments" "pflashctl: monitor: unexpected argument 'pflash0'
 	monitor pflash0
 unset PFLASH_FAKE_EVENTS
 
+# Hints, on a terminal only: what to do next when the kernel's reason
+# does not say it.  hint NAME ERROR HINT COMMAND...: COMMAND fails with
+# ERROR (as PFLASH_FAKE_ERROR) and, on a terminal, its last line is HINT.
+hint_t()
+{
+	local name=$1 error=$2 want=$3 got
+
+	shift 3
+	got=$(PFLASH_FAKE_ERROR="$error" script -qec "$fake $*" /dev/null |
+		tr -d '\r' | tail -n 1)
+	[ "$got" = "$want" ]
+	result $((! $?)) "hint: $name" "got: $got" "expected: $want"
+}
+if command -v script >/dev/null; then
+	hint_t "activate: the lock is taken" \
+		"16:0:0:another owner holds the backing file's lock" \
+		"pflashctl: activate: /dev/pflash1: hint: inactivate the device that owns the backing file first ('pflashctl list -o NAME,STATE,BACKING' shows them)" \
+		activate 1
+	hint_t "activate: active at another epoch" \
+		"16:16:0:the device is already active, at another epoch" \
+		"pflashctl: activate: /dev/pflash1: hint: the device is active at another epoch: inactivate it first to take a new one" \
+		activate -e 5 1
+	hint_t "activate: a stale epoch" \
+		"116:16:0:stale epoch: it must be greater than the device's" \
+		"pflashctl: activate: /dev/pflash1: hint: name an epoch greater than the device's ('pflashctl list -o NAME,EPOCH' shows it)" \
+		activate -e 2 1
+	hint_t "destroy: the final writeback failed" \
+		"5:0:0:writing back to the backing file failed; the device is kept with its dirty data" \
+		"pflashctl: destroy: /dev/pflash0: hint: fix the backing file and destroy again, or destroy --force, which loses the data not written back" \
+		destroy 0
+	hint_t "inactivate: held exclusively" \
+		"16:0:0:the device is held exclusively (mounted?); its writes would fail: force it to inactivate anyway" \
+		"pflashctl: inactivate: /dev/pflash0: hint: unmount it, or stop what holds it; or inactivate --force, and its writes fail" \
+		inactivate 0
+	hint_t "create: the lock is taken" \
+		"16:0:0:another owner holds the backing file's lock; create the device inactive" \
+		"pflashctl: create: hint: create it --inactive, as the incoming side of a move, or inactivate the owner first" \
+		create --size 1M
+	hint_t "destroy: open: no hint, the reason says it" \
+		"16:0:0:the device is open; close it first" \
+		"pflashctl: destroy: /dev/pflash0: the device is open; close it first: Device or resource busy" \
+		destroy 0
+fi
+t "hint: none off a terminal" 1 "" \
+	"pflashctl: activate: /dev/pflash1: another owner holds the backing file's lock: Device or resource busy" \
+	env PFLASH_FAKE_ERROR="16:0:0:another owner holds the backing file's lock" \
+	"$fake" activate 1
+
 # Bash completion (pflashctl.bash-completion), against the fake tool: what
 # it offers is what --help lists.
 # comp WORDS...: the completions of the last word, sorted, one a line.
