@@ -949,6 +949,36 @@ t "completion: --backing is a file" 0 "tests/run.sh" "" \
 t "completion: no devices without a module" 0 "" "" \
 	env PFLASH_FAKE_OPEN=2 bash -c "$(declare -f comp); comp pflashctl flush ''"
 
+# pflashctl(8) is complete: every command and its options, every column,
+# every exit status.
+man=../../Documentation/man/pflashctl.8
+man_has() { grep -qF -- "$1" "$man"; }
+for cmd in create destroy list flush inactivate activate export import \
+	   inspect monitor; do
+	missing=
+	opts=$(help_words $cmd)
+	[ -n "$opts" ] || missing=" (no options found in --help)"
+	man_has ".SS $cmd" || missing="$missing .SS"
+	for o in $opts; do
+		man_has "$(printf '%s' "$o" | sed 's/-/\\-/g')" || missing="$missing $o"
+	done
+	[ -z "$missing" ]
+	result $((! $?)) "pflashctl(8): $cmd and its options" "missing:$missing"
+done
+missing=
+for col in $("$fake" list --help | sed -n '/^Available output columns:/,$s/^ \([A-Z-]*\) .*/\1/p'); do
+	grep -qx "\.B $col" "$man" || missing="$missing $col"
+done
+[ -z "$missing" ]
+result $((! $?)) "pflashctl(8): every column of list" "missing:$missing"
+missing=
+for st in $("$fake" --help | sed -n '/^Exit status:/,/^$/s/^ \([0-9]\) .*/\1/p'); do
+	sed -n '/^\.SH EXIT STATUS/,/^\.SH/p' "$man" | grep -qx "\.B $st" ||
+		missing="$missing $st"
+done
+[ -z "$missing" ]
+result $((! $?)) "pflashctl(8): every exit status" "missing:$missing"
+
 # The real tool, on this host.
 if [ -e /sys/module/pflash ]; then
 	echo "ok $((passed + failed + 1)) - real: module not loaded # SKIP loaded"
