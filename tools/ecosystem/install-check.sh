@@ -15,6 +15,13 @@ dest=$tmp/dest
 failed=0
 fail() { echo "FAIL: $*"; failed=1; }
 
+# A copy of the tree, so that the builds of make install leave nothing in
+# it (and race with no one else's there); build/ stays out.
+tree=$BUILD/install-src
+mkdir -p "$tree"
+rsync -a --delete --exclude=/build/ --exclude=/.git/ "$SRC/" "$tree/"
+SRC=$tree
+
 kver=$(make -s -C "$SRC" --no-print-directory -f - <<<'include Makefile
 print-kver: ; @echo $(KVER)' print-kver)
 echo "== make install DESTDIR=$dest PREFIX=/usr (kernel $kver)"
