@@ -4,7 +4,13 @@
 # Every shell command the documentation shows, run in order, document by
 # document, as a reader would type them: Documentation/pflash/*.rst and
 # pflashctl(8), as the selftests' install put them beside this script
-# (Documentation/). doc_commands.py finds the commands (lines of literal
+# (Documentation/).
+#
+# Usage: doc_test.sh [DOCUMENT...]   (as pflash/migration.rst, man/pflashctl.8)
+#
+# Without arguments, every document that no doc_*_test.sh runs: those run
+# one long document each, as a test program of its own, with a time limit
+# of its own. doc_commands.py finds the commands (lines of literal
 # blocks that start with "# " or "$ ") and what status each must exit
 # with (0, or what an "echo $?" after it shows); what a command prints
 # must be what the document shows after it. One result per command.
@@ -128,10 +134,20 @@ teardown() {
 }
 
 exec 3>&1
-# Every document; each on its own, so the order does not matter.
-cd "$docs" || exit 1
-DOCS=(pflash/*.rst man/*.8)
-cd / || exit 1
+# The documents named, or else every document that no doc_*_test.sh
+# beside this one names (each of those runs one, in time of its own);
+# each on its own, so the order does not matter.
+if [ $# -gt 0 ]; then
+	DOCS=("$@")
+else
+	cd "$docs" || exit 1
+	DOCS=()
+	for doc in pflash/*.rst man/*.8; do
+		grep -qs "doc_test.sh\" $doc\$" "$here"/doc_*_test.sh ||
+			DOCS+=("$doc")
+	done
+	cd / || exit 1
+fi
 for doc in "${DOCS[@]}"; do
 	log=$tmp/${doc##*/}.log
 	if ! python3 "$here/doc_commands.py" "$docs/$doc" >"$tmp/script" 2>"$log"; then
@@ -143,6 +159,7 @@ for doc in "${DOCS[@]}"; do
 		continue
 	fi
 	echo "# $doc: $(grep -c 'doc_result ' "$tmp/script") commands"
+	start=$SECONDS
 	setup
 	echo "$n" >"$tmp/n"
 	(
@@ -154,6 +171,7 @@ for doc in "${DOCS[@]}"; do
 		exit $failed
 	) >"$log" 2>&1 </dev/null
 	rc=$?
+	echo "# $doc: done in $((SECONDS - start)) s"
 	# The subshell numbered its results on from n: go on from there.
 	n=$(cat "$tmp/n")
 	teardown
