@@ -16,12 +16,14 @@
 #
 # It only measures: the host parses and judges (tools/vm/bench-report.py).
 # The raw results (fio's JSON, results.txt, the system's settings) are
-# written as a tar archive to the raw disk /dev/vda, which the host
-# unpacks.
+# written as a tar archive to the raw disk /dev/vda after every phase,
+# which the host unpacks.
 #
 # Settings, from the kernel command line (bench.sh sets them):
+#   bench.fio=0|1       whether to run the fio part
 #   bench.size=MiB      size of the fio devices
-#   bench.runs=N        fio repetitions; migration repetitions per size
+#   bench.runs=N        fio repetitions
+#   bench.migruns=N     migration repetitions per size
 #   bench.runtime=S     seconds per fio job (after bench.ramp=S)
 #   bench.sizes=LIST    migration sizes in KiB, comma-separated
 #   bench.bigruns=N     repetitions for migration sizes of 1 GiB
@@ -39,12 +41,14 @@ arg() {
 	v=$(tr ' ' '\n' </proc/cmdline | sed -n "s/^bench\.$1=//p" | tail -n 1)
 	echo "${v:-$2}"
 }
+FIO=$(arg fio 1)
 SIZE_MB=$(arg size 256)
-RUNS=$(arg runs 5)
+RUNS=$(arg runs 3)
+MIGRUNS=$(arg migruns 5)
 RUNTIME=$(arg runtime 2)
 RAMP=$(arg ramp 1)
 SIZES=$(arg sizes 64,4096,65536,1048576)
-BIGRUNS=$(arg bigruns 3)
+BIGRUNS=$(arg bigruns 1)
 
 say() { echo "bench: $*"; }
 # The results: one line per figure, "key=value ...".
@@ -89,7 +93,9 @@ modprobe virtio_blk 2>/dev/null
 	echo "fio $(fio --version)"
 	echo "cmdline $(cat /proc/cmdline)"
 } >"$OUT/system.txt"
-res "system kernel=$(uname -r) cpus=$(nproc) size_mb=$SIZE_MB runs=$RUNS runtime=$RUNTIME ramp=$RAMP bigruns=$BIGRUNS"
+grep -E '^(name|driver)' /proc/crypto >"$OUT/crypto.txt"
+res "crc32c drivers=$(grep -A1 '^name *: crc32c$' /proc/crypto | sed -n 's/^driver *: //p' | tr '\n' ' ' | sed 's/ $//; s/ /,/g')"
+res "system kernel=$(uname -r) cpus=$(nproc) size_mb=$SIZE_MB runs=$RUNS migruns=$MIGRUNS runtime=$RUNTIME ramp=$RAMP bigruns=$BIGRUNS"
 say "$(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo) MiB"
 
 # --- 1. fio --------------------------------------------------------------------
@@ -125,8 +131,7 @@ bench_fio() {
 		    "nomerges=$(cat /sys/block/$n/queue/nomerges)" \
 		    "iostats=$(cat /sys/block/$n/queue/iostats)"
 	done
-	grep -E '^(name|driver)' /proc/crypto >"$OUT/crypto.txt"
-
+	
 	# Every device filled once, so that reads read data (brd and zram
 	# read unwritten pages as zeros, without a copy).
 	say "fio: filling the devices"
@@ -199,7 +204,7 @@ dd_bs() {
 
 # The runs for a size.
 runs_for() {
-	[ "$1" -ge $((1 << 30)) ] && echo "$BIGRUNS" || echo "$RUNS"
+	[ "$1" -ge $((1 << 30)) ] && echo "$BIGRUNS" || echo "$MIGRUNS"
 }
 
 # Export, import and dd reading, on devices without a backing file.
@@ -219,6 +224,12 @@ bench_stream() {
 	ssize=$(stat -c %s /tmp/stream.pfs)
 	res "stream size=$bytes image=$kind stream_bytes=$ssize"
 	pf inspect /tmp/stream.pfs >"$OUT/inspect-$bytes-$kind.txt" 2>&1
+	# pflashctl checks every record as it passes, on export and import
+	# alike: its check alone, without the kernel.
+	for ((r = 1; r <= runs; r++)); do
+		timed us sh -c "pflashctl inspect /tmp/stream.pfs >/dev/null" &&
+			res "mig size=$bytes image=$kind what=inspect rep=$r bytes=$bytes us=$us"
+	done
 	dst=$(pf create --size "$bytes" --inactive --show) ||
 		{ fail "create inactive $bytes"; return 1; }
 	for ((r = 1; r <= runs; r++)); do
@@ -273,9 +284,20 @@ bench_move() {
 	rm -f /tmp/b.img /tmp/c.img
 }
 
+# The results so far to /dev/vda, after every phase: a run that reaches
+# its time limit still leaves what it measured.
+save() {
+	[ -b /dev/vda ] || { say "no /dev/vda for the results"; return 1; }
+	dmesg >"$OUT/dmesg.txt"
+	tar -C "$OUT" -cf /dev/vda . && sync
+}
+
 start=$(now_us)
-bench_fio
-res "phase name=fio us=$(($(now_us) - start))"
+if [ "$FIO" = 1 ]; then
+	bench_fio
+	res "phase name=fio us=$(($(now_us) - start))"
+	save
+fi
 for kib in ${SIZES//,/ }; do
 	bytes=$((kib << 10))
 	t=$(now_us)
@@ -286,14 +308,9 @@ for kib in ${SIZES//,/ }; do
 	say "migration: $kib KiB: the move, the full flush"
 	bench_move "$bytes"
 	res "phase name=mig-$bytes us=$(($(now_us) - t))"
+	save
 done
 res "phase name=total us=$(($(now_us) - start))"
 
-dmesg >"$OUT/dmesg.txt"
-say "writing the results to /dev/vda"
-if [ -b /dev/vda ]; then
-	tar -C "$OUT" -cf /dev/vda . && sync
-else
-	fail "no /dev/vda for the results"
-fi
+save || fail "the results could not be written to /dev/vda"
 say "done"
