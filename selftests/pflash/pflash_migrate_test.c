@@ -10,7 +10,9 @@
  *      inactivated;
  *  (c) a read-only target and (d) one without a backing file: no flush;
  *  (e) a failed migration: the source carries on and loses nothing;
- *  (f) bad streams, each refused with the device unchanged.
+ *  (f) bad streams, each refused with the device unchanged: cut at every
+ *      byte, every byte flipped, records out of order, repeated,
+ *      overlapping or beyond the end, and claims of huge sizes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -396,7 +398,41 @@ TEST_F(mig, import_in_small_pieces)
 	EXPECT_EQ(-1, dev_diff(self->dst.index, self->shadow));
 }
 
-/* Bad streams: each refused, or never committed; the target unchanged. */
+/*
+ * A stream from a device that was never written is one erased extent: no
+ * byte of it comes from memory that the device did not fill.
+ */
+TEST(new_device_exports_erased)
+{
+	struct pflash_dev req = {}, dev = {};
+	struct pft_stream s = {};
+	struct pflash_stream_rec *rec;
+	struct pflash_nl *h;
+	size_t off;
+
+	ASSERT_EQ(0, pflash_nl_open(&h));
+	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 1 << 20);
+	pflash_dev_set(&req, PFLASH_A_DEV_ERASE_SIZE, 65536);
+	ASSERT_EQ(0, pft_create(h, &req, &dev));
+	ASSERT_EQ(0, pft_export(h, dev.index, &s));
+	off = pft_rec_next(&s, 0);
+	rec = pft_rec(&s, off);
+	EXPECT_EQ(PFLASH_REC_ERASED, le16toh(rec->type));
+	EXPECT_EQ(0, le64toh(rec->offset));
+	EXPECT_EQ(1 << 20, le64toh(rec->length));
+	EXPECT_EQ(PFLASH_REC_END, le16toh(pft_rec(&s, pft_rec_next(&s, off))->type));
+	EXPECT_EQ(0, pft_destroy(h, dev.index));
+	pft_stream_free(&s);
+	pflash_nl_close(h);
+}
+
+/*
+ * Bad streams: each refused, or never committed; the target unchanged.
+ * The stream is small (a device of BAD_SIZE bytes, with every kind of
+ * record), so that every byte of it can be cut at and flipped.
+ */
+#define BAD_SIZE	(16 * 1024)
+
 FIXTURE(bad) {
 	struct pflash_nl *h;
 	struct pflash_dev dst;
@@ -409,32 +445,18 @@ FIXTURE(bad) {
 
 FIXTURE_SETUP(bad)
 {
-	struct pflash_dev req = {}, src = {};
-	uint8_t blk[4096] __attribute__((aligned(4096)));
-	int fd;
+	struct pflash_dev req = {};
 
 	ASSERT_EQ(0, pflash_nl_open(&self->h));
 	ASSERT_EQ(0, pft_tmpfs(self->dir, sizeof(self->dir), "16m"));
 	snprintf(self->file, sizeof(self->file), "%s/t.fd", self->dir);
-	ASSERT_EQ(0, pft_mkfile(self->file, 65536, 40));
-	self->before = pft_slurp(self->file, 65536);
+	ASSERT_EQ(0, pft_mkfile(self->file, BAD_SIZE, 40));
+	self->before = pft_slurp(self->file, BAD_SIZE);
 	ASSERT_NE(NULL, self->before);
 
 	/* A small source with every kind of record. */
-	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 65536);
-	ASSERT_EQ(0, pft_create(self->h, &req, &src));
-	fd = pft_open(src.index, O_RDWR | O_DIRECT);
-	ASSERT_LE(0, fd);
-	pft_pattern(blk, sizeof(blk), 0, 41);
-	ASSERT_EQ(0, pft_pwrite_full(fd, blk, sizeof(blk), 8192));
-	memset(blk, 0, sizeof(blk));
-	ASSERT_EQ(0, pft_pwrite_full(fd, blk, sizeof(blk), 32768));
-	close(fd);
-	ASSERT_EQ(0, inactivate(self->h, src.index));
-	ASSERT_EQ(0, pft_export(self->h, src.index, &self->good));
-	ASSERT_EQ(0, pft_destroy(self->h, src.index));
+	ASSERT_EQ(0, pft_sample_stream(self->h, BAD_SIZE, 512, 41, &self->good));
 
-	req.attrs = 0;
 	pflash_dev_set(&req, PFLASH_A_DEV_STATE, PFLASH_STATE_INACTIVE);
 	ASSERT_EQ(0, pft_create_backed(self->h, self->file, &req, &self->dst));
 	self->epoch = self->dst.epoch;
@@ -458,7 +480,7 @@ static int unchanged(FIXTURE_DATA(bad) *self)
 	    now.epoch != self->epoch ||
 	    memcmp(now.uuid, self->dst.uuid, PFLASH_UUID_LEN))
 		return 0;
-	return dev_diff_len(self->dst.index, self->before, 65536) == -1;
+	return dev_diff_len(self->dst.index, self->before, BAD_SIZE) == -1;
 }
 
 /* Import @len bytes of @s; 1 if refused or not committed, 0 if taken. */
@@ -477,37 +499,71 @@ static void copy_good(FIXTURE_DATA(bad) *self, struct pft_stream *s)
 	pft_stream_append(s, self->good.buf, self->good.len);
 }
 
-TEST_F(bad, truncated_at_every_record_boundary_and_inside)
+/* Cut at every byte: never committed, and the target unchanged. */
+TEST_F(bad, truncated_at_every_byte)
 {
-	size_t off, cut;
+	size_t cut;
 
-	for (off = 0; off < self->good.len;
-	     off = pft_rec_next(&self->good, off)) {
-		for (cut = off; cut < pft_rec_next(&self->good, off);
-		     cut += 7) {
-			EXPECT_TRUE(refused(self, self->good.buf, cut));
-			EXPECT_TRUE(unchanged(self));
+	for (cut = 0; cut < self->good.len; cut++) {
+		if (!refused(self, self->good.buf, cut) || !unchanged(self)) {
+			TH_LOG("cut at byte %zu of %zu", cut, self->good.len);
+			EXPECT_TRUE(0);
+			break;
 		}
 	}
+	TH_LOG("%zu truncated streams tried", cut);
 	/* And the whole of it still goes in. */
 	EXPECT_FALSE(refused(self, self->good.buf, self->good.len));
 }
 
-TEST_F(bad, byte_flips)
+/*
+ * Every byte flipped: its lowest bit (the least change: a length or an
+ * offset one off, DATA into ERASED, the optional flag) and all its bits.
+ * Each damaged stream is refused with an error and a message, or, when
+ * the damage makes a record claim more than follows, never completes;
+ * either way nothing is committed.  A quarter go in pieces of odd sizes,
+ * so that records straddle them.
+ */
+TEST_F(bad, every_byte_flipped)
 {
+	static const uint8_t masks[] = { 0x01, 0xff };
+	const struct pflash_nl_ack *ack = pflash_nl_last_ack(self->h);
+	size_t pos, tried = 0, errors = 0, chunk;
 	struct pft_stream s;
-	unsigned int i;
+	struct pflash_dev got;
+	unsigned int m;
+	int ret;
 
-	srand(42);
-	for (i = 0; i < 100; i++) {
-		size_t pos = rand() % self->good.len;
-
-		copy_good(self, &s);
-		s.buf[pos] ^= 1 + rand() % 255;
-		EXPECT_TRUE(refused(self, s.buf, s.len));
-		EXPECT_TRUE(unchanged(self));
-		pft_stream_free(&s);
+	copy_good(self, &s);
+	for (pos = 0; pos < s.len; pos++) {
+		for (m = 0; m < ARRAY_SIZE(masks); m++) {
+			chunk = pos % 4 ? CHUNK : 100 + (pos * 131) % 400;
+			s.buf[pos] ^= masks[m];
+			ret = pft_import(self->h, self->dst.index, s.buf, s.len,
+					 chunk, &got);
+			s.buf[pos] ^= masks[m];
+			tried++;
+			if (ret) {
+				errors++;
+				if (!ack->msg[0]) {
+					TH_LOG("byte %zu ^ %#x: error %d without a message",
+					       pos, masks[m], ret);
+					EXPECT_TRUE(0);
+				}
+			}
+			if ((!ret && got.attrs) || !unchanged(self)) {
+				TH_LOG("byte %zu ^ %#x: %s", pos, masks[m],
+				       ret || !got.attrs ? "the target changed" :
+				       "committed");
+				EXPECT_TRUE(0);
+				goto out;
+			}
+		}
 	}
+out:
+	TH_LOG("%zu damaged streams tried: %zu refused with an error, %zu never completed",
+	       tried, errors, tried - errors);
+	pft_stream_free(&s);
 }
 
 TEST_F(bad, wrong_geometry)
@@ -518,7 +574,7 @@ TEST_F(bad, wrong_geometry)
 
 	copy_good(self, &s);
 	info = (void *)(s.buf + REC_HDR);
-	info->size = htole64(2 * 65536);
+	info->size = htole64(2 * BAD_SIZE);
 	pft_rec_reseal(&s, 0);
 	EXPECT_TRUE(refused(self, s.buf, s.len));
 	EXPECT_EQ(EINVAL, ack->error);
@@ -659,6 +715,23 @@ TEST_F(bad, records_out_of_order_repeated_or_beyond_the_end)
 	EXPECT_TRUE(unchanged(self));
 	pft_stream_free(&s);
 
+	/* The second extent starts inside the first, or after a gap. */
+	copy_good(self, &s);
+	rec = pft_rec(&s, second);
+	rec->offset = htole64(le64toh(rec->offset) - 512);
+	pft_rec_reseal(&s, second);
+	EXPECT_TRUE(refused(self, s.buf, s.len));
+	EXPECT_EQ(EINVAL, pflash_nl_last_ack(self->h)->error);
+	EXPECT_NE(NULL, strstr(pflash_nl_last_ack(self->h)->msg, "overlaps"));
+	EXPECT_TRUE(unchanged(self));
+	rec->offset = htole64(le64toh(rec->offset) + 1024);
+	pft_rec_reseal(&s, second);
+	EXPECT_TRUE(refused(self, s.buf, s.len));
+	EXPECT_EQ(EINVAL, pflash_nl_last_ack(self->h)->error);
+	EXPECT_NE(NULL, strstr(pflash_nl_last_ack(self->h)->msg, "gap"));
+	EXPECT_TRUE(unchanged(self));
+	pft_stream_free(&s);
+
 	/* The last extent goes beyond the end. */
 	copy_good(self, &s);
 	last = 0;
@@ -673,6 +746,66 @@ TEST_F(bad, records_out_of_order_repeated_or_beyond_the_end)
 	EXPECT_EQ(EINVAL, pflash_nl_last_ack(self->h)->error);
 	EXPECT_TRUE(unchanged(self));
 	pft_stream_free(&s);
+}
+
+/*
+ * A stream that claims a huge device, payload or extent is refused from
+ * the record header that claims it, before any of what it claims is sent:
+ * the kernel allocates only a device's size to stage a stream, after the
+ * header matched the device, and buffers no payload but a header's.
+ */
+TEST_F(bad, huge_claims_are_refused_at_the_record_header)
+{
+	static const struct {
+		uint16_t type, flags;
+		uint32_t len;
+		uint64_t length;
+	} claims[] = {
+		{ PFLASH_REC_DATA, 0, UINT32_MAX, UINT32_MAX },
+		{ PFLASH_REC_DATA, 0, 512, 1ULL << 40 },
+		{ PFLASH_REC_ERASED, 0, 0, 1ULL << 63 },
+		{ PFLASH_REC_ZERO, 0, 0, UINT64_MAX },
+		{ 200, PFLASH_REC_F_OPTIONAL, UINT32_MAX, 0 },
+		{ PFLASH_REC_END, 0, UINT32_MAX, 0 },
+	};
+	const struct pflash_nl_ack *ack = pflash_nl_last_ack(self->h);
+	size_t first = pft_rec_next(&self->good, 0);
+	struct pflash_stream_info *info;
+	struct pflash_stream_rec rec;
+	struct pft_stream s;
+	unsigned int i;
+
+	/* The header: a huge device, or a huge header. */
+	copy_good(self, &s);
+	info = (void *)(s.buf + REC_HDR);
+	info->size = htole64(1ULL << 62);
+	pft_rec_reseal(&s, 0);
+	EXPECT_TRUE(refused(self, s.buf, first));
+	EXPECT_EQ(EINVAL, ack->error);
+	EXPECT_TRUE(unchanged(self));
+	pft_rec(&s, 0)->len = htole32(UINT32_MAX);
+	EXPECT_TRUE(refused(self, s.buf, REC_HDR));
+	EXPECT_EQ(EINVAL, ack->error);
+	EXPECT_TRUE(unchanged(self));
+	pft_stream_free(&s);
+
+	/* After a good header, a record header alone. */
+	for (i = 0; i < ARRAY_SIZE(claims); i++) {
+		memset(&rec, 0, sizeof(rec));
+		rec.magic = htole32(PFLASH_STREAM_MAGIC);
+		rec.type = htole16(claims[i].type);
+		rec.flags = htole16(claims[i].flags);
+		rec.len = htole32(claims[i].len);
+		rec.length = htole64(claims[i].length);
+		memset(&s, 0, sizeof(s));
+		pft_stream_append(&s, self->good.buf, first);
+		pft_stream_append(&s, &rec, sizeof(rec));
+		EXPECT_TRUE(refused(self, s.buf, s.len));
+		EXPECT_EQ(EINVAL, ack->error);
+		EXPECT_NE(0, ack->msg[0]);
+		EXPECT_TRUE(unchanged(self));
+		pft_stream_free(&s);
+	}
 }
 
 TEST_F(bad, stale_epoch)

@@ -2,18 +2,21 @@
 /*
  * The pflash generic netlink family: what it replies, and every kind of bad
  * request it must refuse, each with an errno and an extended-ack message
- * that names the attribute at fault.
+ * that names the attribute at fault; that nothing is done without
+ * CAP_NET_ADMIN; and that replies carry no stray bytes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
-#include "pflash_test.h"
+#include "pft_raw.h"
+#include "pft_stream.h"
 
 FIXTURE(nl) {
 	struct pflash_nl *h;
@@ -343,50 +346,195 @@ TEST_F(nl, destroy_of_an_open_device_is_refused)
 				     NULL), ENODEV, PFLASH_A_DEV_INDEX);
 }
 
-/* Run every command in a child without CAP_NET_ADMIN; all get EPERM. */
-TEST_F(nl, commands_need_cap_net_admin)
+/* How a child gives up CAP_NET_ADMIN over the initial namespaces. */
+enum unprivileged {
+	DROP_CAPABILITY,	/* capset(): it no longer has it */
+	NEW_USER_NAMESPACE,	/* unshare(): it has it, but in a namespace of its own */
+};
+
+static int unprivilege(enum unprivileged how)
+{
+	if (how == DROP_CAPABILITY)
+		return pft_drop_net_admin();
+	return unshare(CLONE_NEWUSER) ? -errno : 0;
+}
+
+/*
+ * In a child without CAP_NET_ADMIN, every request and dump of the family,
+ * named as a dump or not, gets EPERM; so does joining the events group,
+ * whose events carry backing-file paths.  The child exits with a bit set
+ * for each that did not.
+ */
+static int unprivileged_child(uint32_t index, enum unprivileged how)
 {
 	static const uint8_t cmds[] = {
 		PFLASH_CMD_DEV_NEW, PFLASH_CMD_DEV_DEL, PFLASH_CMD_DEV_GET,
-		PFLASH_CMD_FLUSH,
+		PFLASH_CMD_FLUSH, PFLASH_CMD_INACTIVATE, PFLASH_CMD_ACTIVATE,
+		PFLASH_CMD_IMPORT,
 	};
-	struct pflash_dev req = {}, dev;
+	struct pflash_nl *h, *ev = NULL;
+	unsigned int i, bad = 0;
+	struct pft_stream s;
+	uint8_t piece[64] = {};
+
+	if (unprivilege(how) || pflash_nl_open(&h))
+		return 0xff;
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		struct pflash_dev r = {};
+
+		if (cmds[i] == PFLASH_CMD_DEV_NEW)
+			pflash_dev_set(&r, PFLASH_A_DEV_SIZE, 4096);
+		else
+			pflash_dev_set(&r, PFLASH_A_DEV_INDEX, index);
+		if (cmds[i] == PFLASH_CMD_IMPORT) {
+			if (pflash_nl_import(h, index, 0, piece, sizeof(piece),
+					     &r) != -EPERM)
+				bad |= 1u << i;
+		} else if (pflash_nl_dev_do(h, cmds[i], &r, NULL) != -EPERM) {
+			bad |= 1u << i;
+		}
+	}
+	if (pflash_nl_dev_dump(h, ignore_dev, NULL) != -EPERM)
+		bad |= 1u << 8;
+	if (pft_export(h, index, &s) != -EPERM)
+		bad |= 1u << 9;
+	pft_stream_free(&s);
+	if (pflash_nl_events_open(&ev) != -EPERM)
+		bad |= 1u << 10;
+	pflash_nl_close(ev);
+	pflash_nl_close(h);
+	return bad;
+}
+
+static void unprivileged(FIXTURE_DATA(nl) *self,
+			 struct __test_metadata *_metadata,
+			 enum unprivileged how)
+{
+	struct pflash_dev req = {}, dev, after;
 	int status;
 	pid_t pid;
 
 	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 4096);
+	pflash_dev_set(&req, PFLASH_A_DEV_STATE, PFLASH_STATE_INACTIVE);
 	ASSERT_EQ(0, make(self, &req, &dev));
 
 	pid = fork();
 	ASSERT_LE(0, pid);
-	if (!pid) {
-		struct pflash_nl *h;
-		unsigned int i, bad = 0;
-
-		if (pft_drop_net_admin() || pflash_nl_open(&h))
-			_exit(100);
-		for (i = 0; i < ARRAY_SIZE(cmds); i++) {
-			struct pflash_dev r = {};
-
-			pflash_dev_set(&r, PFLASH_A_DEV_INDEX, dev.index);
-			if (cmds[i] == PFLASH_CMD_DEV_NEW) {
-				r.attrs = 0;
-				pflash_dev_set(&r, PFLASH_A_DEV_SIZE, 4096);
-			}
-			if (pflash_nl_dev_do(h, cmds[i], &r, NULL) != -EPERM)
-				bad |= 1u << i;
-		}
-		if (pflash_nl_dev_dump(h, ignore_dev, NULL) != -EPERM)
-			bad |= 1u << 7;
-		pflash_nl_close(h);
-		_exit(bad);
-	}
+	if (!pid)
+		_exit(unprivileged_child(dev.index, how));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	/* The device is untouched. */
-	EXPECT_EQ(0, pft_index_cmd(self->h, PFLASH_CMD_DEV_GET, dev.index,
-				   NULL));
+	ASSERT_EQ(0, pft_get(self->h, dev.index, &after));
+	EXPECT_EQ(PFLASH_STATE_INACTIVE, after.state);
+	EXPECT_EQ(dev.epoch, after.epoch);
+}
+
+/* Without CAP_NET_ADMIN, every command and the events group: EPERM. */
+TEST_F(nl, commands_and_events_need_cap_net_admin)
+{
+	unprivileged(self, _metadata, DROP_CAPABILITY);
+}
+
+/* CAP_NET_ADMIN in a user namespace of one's own is not enough. */
+TEST_F(nl, commands_and_events_need_cap_net_admin_in_the_initial_namespace)
+{
+	unprivileged(self, _metadata, NEW_USER_NAMESPACE);
+}
+
+
+/*
+ * Receive on @r, in pieces of an odd size, until @ends requests have ended
+ * (an ACK, an error or a dump's end), counting the messages in @msgs.  The
+ * number of messages that were ill formed, padded with other than zeros,
+ * or errors; -1 if nothing came.
+ */
+static int raw_drain(struct pft_raw *r, uint8_t *buf, size_t size, int ends,
+		     unsigned int *msgs)
+{
+	int n, bad = 0;
+
+	while (ends > 0) {
+		n = pft_raw_recv(r->fd, buf, size, 16385, 60000);
+		if (n <= 0)
+			return -1;
+		for (struct nlmsghdr *nlh = (void *)buf; NLMSG_OK(nlh, n);
+		     nlh = NLMSG_NEXT(nlh, n)) {
+			bool end = nlh->nlmsg_type == NLMSG_ERROR ||
+				   nlh->nlmsg_type == NLMSG_DONE;
+
+			(*msgs)++;
+			bad += pft_raw_check_msg(nlh, n) ||
+			       (end && pft_raw_error(nlh));
+			ends -= end;
+		}
+	}
+	return bad;
+}
+
+/* Send a request of @cmd, naming device @index if not NULL, on @r. */
+static int raw_request(struct pft_raw *r, uint8_t *buf, uint16_t flags,
+		       uint8_t cmd, const uint32_t *index)
+{
+	size_t len = pft_raw_start(buf, r->family, NLM_F_REQUEST | flags,
+				   ++r->seq, cmd);
+
+	if (index)
+		pft_raw_put(buf, &len, PFLASH_A_DEV_INDEX, index, 4);
+	((struct nlmsghdr *)buf)->nlmsg_len = len;
+	return pft_raw_send(r->fd, buf, len);
+}
+/*
+ * Replies carry nothing but what they say: every byte that pads an
+ * attribute or a message is zero, in a reply, a dump and an export, read
+ * with a receive size that is not a multiple of four (which sizes the
+ * kernel's dump messages).  The backing file's path is of every length
+ * modulo four, so that its string is padded every way.
+ */
+TEST_F(nl, replies_and_exports_pad_with_zeros)
+{
+	static uint8_t buf[1 << 16];
+	static const char *names[] = { "a", "ab", "abc", "abcd" };
+	char dir[64], path[128];
+	struct pft_raw r;
+	unsigned int i, msgs = 0;
+
+	ASSERT_EQ(0, pft_tmpfs(dir, sizeof(dir), "1m"));
+	ASSERT_EQ(0, pft_raw_open(&r));
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		struct pflash_dev req = {}, dev;
+		uint32_t index;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		ASSERT_EQ(0, pft_mkfile(path, 8192, 1 + i));
+		pflash_dev_set(&req, PFLASH_A_DEV_CACHE_MODE,
+			       PFLASH_CACHE_MODE_WRITEBACK);
+		fd = open(path, O_RDWR);
+		ASSERT_LE(0, fd);
+		pflash_dev_set(&req, PFLASH_A_DEV_BACKING_FD, fd);
+		ASSERT_EQ(0, make(self, &req, &dev));
+		close(fd);
+		index = dev.index;
+
+		/* A reply, a dump, an export: each to its end. */
+		ASSERT_EQ(0, raw_request(&r, buf, NLM_F_ACK, PFLASH_CMD_DEV_GET,
+					 &index));
+		ASSERT_EQ(0, raw_request(&r, buf, NLM_F_DUMP, PFLASH_CMD_DEV_GET,
+					 NULL));
+		/* The reply and its ACK, then the dump to its end. */
+		EXPECT_EQ(0, raw_drain(&r, buf, sizeof(buf), 2, &msgs));
+		ASSERT_EQ(0, raw_request(&r, buf, NLM_F_DUMP, PFLASH_CMD_EXPORT,
+					 &index));
+		EXPECT_EQ(0, raw_drain(&r, buf, sizeof(buf), 1, &msgs));
+	}
+	TH_LOG("%u messages checked", msgs);
+	close(r.fd);
+	for (i = 0; i < (unsigned int)self->nr_made; i++)
+		EXPECT_EQ(0, pft_destroy(self->h, self->made[i]));
+	self->nr_made = 0;
+	pft_tmpfs_remove(dir);
 }
 
 TEST_HARNESS_MAIN

@@ -87,6 +87,14 @@ static inline long long pft_sysfs(uint32_t index, const char *attr)
 	return val;
 }
 
+/* Whether the VM runs the debug kernel (/etc/pflash-vm.env, set by /init). */
+static inline bool pft_debug_kernel(void)
+{
+	const char *k = getenv("PFLASH_KERNEL");
+
+	return k && !strcmp(k, "debug");
+}
+
 /* A buffer aligned for O_DIRECT. */
 static inline void *pft_alloc(size_t len)
 {

@@ -193,4 +193,47 @@ static inline int pft_stream_decode(const struct pft_stream *s,
 	return 0;
 }
 
+/*
+ * A small stream with every kind of record, exported from a device of
+ * @size bytes made for it and destroyed after: erased flash, @blk bytes of
+ * data (pattern @seed) at 4096, erased, @blk zero bytes at 8192, erased.
+ * 0 or a negative errno.
+ */
+static inline int pft_sample_stream(struct pflash_nl *h, uint64_t size,
+				    size_t blk, uint32_t seed,
+				    struct pft_stream *out)
+{
+	struct pflash_dev req = {}, src = {};
+	uint8_t *buf = pft_alloc(blk);
+	int fd, ret;
+
+	if (!buf)
+		return -ENOMEM;
+	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, size);
+	ret = pft_create(h, &req, &src);
+	if (ret)
+		goto out;
+	fd = pft_open(src.index, O_RDWR | O_DIRECT);
+	if (fd < 0) {
+		ret = -errno;
+		goto out_destroy;
+	}
+	pft_pattern(buf, blk, 0, seed);
+	ret = pft_pwrite_full(fd, buf, blk, 4096);
+	memset(buf, 0, blk);
+	if (!ret)
+		ret = pft_pwrite_full(fd, buf, blk, 8192);
+	close(fd);
+	if (!ret)
+		ret = pft_index_cmd(h, PFLASH_CMD_INACTIVATE, src.index, NULL);
+	if (!ret)
+		ret = pft_export(h, src.index, out);
+out_destroy:
+	if (pft_destroy(h, src.index) && !ret)
+		ret = -EBUSY;
+out:
+	free(buf);
+	return ret;
+}
+
 #endif /* PFT_STREAM_H */
