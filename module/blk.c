@@ -156,11 +156,15 @@ int pflash_blk_add(struct pflash_dev *dev)
 	struct gendisk *disk;
 	int err;
 
+	/*
+	 * A queue per CPU, and no I/O scheduler: requests are served in
+	 * queue_rq(), at memory speed, with nothing to reorder.
+	 */
 	set->ops = &pflash_mq_ops;
-	set->nr_hw_queues = 1;
+	set->nr_hw_queues = num_possible_cpus();
 	set->queue_depth = 128;
 	set->numa_node = NUMA_NO_NODE;
-	set->flags = BLK_MQ_F_SHOULD_MERGE;
+	set->flags = BLK_MQ_F_SHOULD_MERGE | BLK_MQ_F_NO_SCHED_BY_DEFAULT;
 	err = blk_mq_alloc_tag_set(set);
 	if (err)
 		return err;

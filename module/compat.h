@@ -37,9 +37,20 @@ struct pflash_queue_limits {
 };
 
 /*
+ * The data path is a memcpy() per segment, so nothing is gained by cutting
+ * an I/O into small requests: a request may be as large as the block layer
+ * makes one by default (BLK_DEF_MAX_SECTORS, 1280 KiB), so that a 1 MiB I/O
+ * is one request, with segments of any number and size.  Like brd and
+ * zram, the queue keeps no I/O statistics unless asked to
+ * (/sys/block/pflashN/queue/iostats).
+ */
+#define PFLASH_MAX_SECTORS	2560u
+
+/*
  * Allocating a disk: since 6.9 blk_mq_alloc_disk() takes the queue limits,
- * and since 6.11 the queue's features (write cache, rotational) are limits
- * too.  Before, they were set on the queue after allocation.
+ * and since 6.11 the queue's features (write cache, rotational, I/O
+ * statistics) are limits too.  Before, they were set on the queue after
+ * allocation.
  */
 #if PFLASH_LINUX_AT_LEAST(6, 11)
 static inline struct gendisk *
@@ -53,11 +64,27 @@ pflash_alloc_disk(struct blk_mq_tag_set *set,
 		.discard_granularity	= pl->erase_size,
 		.max_hw_discard_sectors	= UINT_MAX >> SECTOR_SHIFT,
 		.max_write_zeroes_sectors = UINT_MAX >> SECTOR_SHIFT,
+		.max_hw_sectors		= PFLASH_MAX_SECTORS,
+		.max_segments		= USHRT_MAX,
+		.max_segment_size	= UINT_MAX,
 	};
+	struct gendisk *disk;
+	int err;
 
 	if (pl->write_cache)
 		lim.features |= BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA;
-	return blk_mq_alloc_disk(set, &lim, queuedata);
+	disk = blk_mq_alloc_disk(set, &lim, queuedata);
+	if (IS_ERR(disk))
+		return disk;
+	/* blk_mq_alloc_disk() turns I/O statistics on whatever it is given. */
+	lim = queue_limits_start_update(disk->queue);
+	lim.features &= ~BLK_FEAT_IO_STAT;
+	err = queue_limits_commit_update(disk->queue, &lim);
+	if (err) {
+		put_disk(disk);
+		return ERR_PTR(err);
+	}
+	return disk;
 }
 #elif !PFLASH_LINUX_AT_LEAST(6, 9)
 static inline struct gendisk *
@@ -76,9 +103,13 @@ pflash_alloc_disk(struct blk_mq_tag_set *set,
 	q->limits.discard_granularity = pl->erase_size;
 	blk_queue_max_discard_sectors(q, UINT_MAX >> SECTOR_SHIFT);
 	blk_queue_max_write_zeroes_sectors(q, UINT_MAX >> SECTOR_SHIFT);
+	blk_queue_max_hw_sectors(q, PFLASH_MAX_SECTORS);
+	blk_queue_max_segments(q, USHRT_MAX);
+	blk_queue_max_segment_size(q, UINT_MAX);
 	blk_queue_write_cache(q, pl->write_cache, pl->write_cache);
 	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
 	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, q);
+	blk_queue_flag_clear(QUEUE_FLAG_IO_STAT, q);
 	return disk;
 }
 #else

@@ -129,6 +129,38 @@ TEST_F(dev, geometry_is_reported)
 	EXPECT_FALSE(self->dev.read_only);
 }
 
+/*
+ * The queue: no I/O scheduler, requests of up to 1280 KiB so that a 1 MiB
+ * I/O is served whole, and no I/O statistics until asked for (like brd and
+ * zram), which then count.
+ */
+TEST_F(dev, queue_settings)
+{
+	char path[64], sched[64] = "";
+	uint8_t *buf = pft_alloc(self->bs);
+	FILE *f;
+
+	ASSERT_NE(NULL, buf);
+	snprintf(path, sizeof(path), "/sys/block/pflash%u/queue/scheduler",
+		 self->dev.index);
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(sched, sizeof(sched), f));
+	fclose(f);
+	EXPECT_EQ(0, strncmp(sched, "[none]", 6)) TH_LOG("scheduler: %s", sched);
+	EXPECT_EQ(1280, pft_sysfs(self->dev.index, "queue/max_sectors_kb"));
+	EXPECT_EQ(0, pft_sysfs(self->dev.index, "queue/iostats"));
+
+	ASSERT_EQ(0, pft_iostats_on(self->dev.index));
+	EXPECT_EQ(1, pft_sysfs(self->dev.index, "queue/iostats"));
+	pft_pattern(buf, self->bs, 0, 3);
+	ASSERT_EQ(0, pft_pwrite_full(self->fd, buf, self->bs, 0));
+	/* The first field of /sys/block/pflashN/stat: reads completed. */
+	ASSERT_EQ(0, pft_pread_full(self->fd, buf, self->bs, 0));
+	EXPECT_LT(0, pft_sysfs(self->dev.index, "stat"));
+	free(buf);
+}
+
 TEST_F(dev, write_read_first_block)
 {
 	ASSERT_EQ(0, write_pattern(self, 0, self->bs, 1));

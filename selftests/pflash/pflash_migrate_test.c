@@ -307,6 +307,7 @@ TEST_F(mig, second_import_replaces_the_first_and_owes_one_flush)
 
 	/* The target's backing file is a pflash device: its I/O counts. */
 	ASSERT_EQ(0, make(self, NULL, PFLASH_STATE_ACTIVE, false, &disk));
+	ASSERT_EQ(0, pft_iostats_on(disk.index));
 	pft_path(path, sizeof(path), disk.index);
 	ASSERT_EQ(0, make(self, path, PFLASH_STATE_INACTIVE, false,
 			  &self->dst));

@@ -87,6 +87,25 @@ static inline long long pft_sysfs(uint32_t index, const char *attr)
 	return val;
 }
 
+/*
+ * Turn on the I/O statistics of device @index (/sys/block/pflashN/stat),
+ * which pflash, like brd and zram, keeps only when asked to.  0 or -errno.
+ */
+static inline int pft_iostats_on(uint32_t index)
+{
+	char path[64];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/block/pflash%u/queue/iostats", index);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "1", 1) != 1)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 /* Whether the VM runs the debug kernel (/etc/pflash-vm.env, set by /init). */
 static inline bool pft_debug_kernel(void)
 {
