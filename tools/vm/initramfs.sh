@@ -44,7 +44,7 @@ done
 # Names missing from a kernel, or built in, are fine.
 MODULES=(
 	loop brd zram lzo lzo-rle dm-mod dm-flakey
-	libcrc32c crc32c_generic crc32c-intel
+	libcrc32c crc32c_generic crc32c-intel tcrypt
 	ext4 virtio_pci virtio_blk virtio_console virtio_net
 )
 
