@@ -35,6 +35,11 @@
 #   make check-static only the static checks
 #   make kernels      fetch or build the kernels in KERNELS
 #   make demo         boot a VM on deb61 and run the demo in it
+#   make coverage-report
+#                     the suite on the debug kernel, each test program
+#                     alone, to learn which reaches which error path of
+#                     pflash.ko; rewrites Documentation/pflash/error-paths.rst
+#                     (make check on the debug kernel checks it)
 #   make bench        boot one VM on BENCH_KERNEL and benchmark pflash
 #                     against brd, zram and loop, and its migration;
 #                     writes Documentation/pflash/benchmarks.rst and .png
@@ -99,6 +104,10 @@ BENCH_KERNEL ?= deb61
 .PHONY: bench
 bench:
 	BUILD=$(BUILD) tools/vm/bench.sh $(BENCH_KERNEL)
+
+.PHONY: coverage-report
+coverage-report:
+	BUILD=$(BUILD) tools/coverage/run.sh
 
 install: install-module install-tool
 

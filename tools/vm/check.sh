@@ -92,6 +92,18 @@ for k in "$@"; do
 	"$REPO/tools/vm/run.sh" -k "$k" -i "$initrd" -d "$out" || true
 	"$REPO/tools/vm/judge.sh" "$k" "$out" || true
 
+	# The debug kernel has gcov: which error paths of pflash.ko ran.
+	if [ "$k" = debug ]; then
+		if "$REPO/tools/coverage/error-paths.py" check \
+			--tap "$out/tap.log" --objdir "$BUILD/mod-$k" \
+			>"$out/error-paths.log" 2>&1; then
+			result pass "$k" "$(tail -n 1 "$out/error-paths.log")"
+		else
+			sed 's/^/    /' "$out/error-paths.log" | tail -n 25
+			result fail "$k" "error paths: the run and Documentation/pflash/error-paths.rst disagree (log: $out/error-paths.log)"
+		fi
+	fi
+
 	# A migration between two VMs, on one kernel: it proves the move
 	# end to end, which the per-kernel suite does inside one VM.
 	[ "$k" = deb61 ] || continue
