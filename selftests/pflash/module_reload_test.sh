@@ -70,6 +70,8 @@ check "a size that is not whole erase blocks is refused" \
 	sh -c '! modprobe pflash dev_size=1000 2>/dev/null && ! grep -q "^pflash " /proc/modules'
 check "a bad block size is refused" \
 	sh -c '! modprobe pflash block_size=1024 2>/dev/null && ! grep -q "^pflash " /proc/modules'
+check "more devices than there are indices is refused" \
+	sh -c '! modprobe pflash nr_devices=1025 2>/dev/null && ! grep -q "^pflash " /proc/modules'
 
 # --- unloading with a device open --------------------------------------------
 modprobe pflash nr_devices=1 dev_size=65536

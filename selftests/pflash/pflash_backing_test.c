@@ -457,6 +457,32 @@ TEST_F(dm, block_device_backing_loads_and_writes)
 	free(buf);
 }
 
+/*
+ * A backing file that cannot be read: the device is not created, with the
+ * read's EIO and a message, and nothing holds the file.
+ */
+TEST_F(dm, unreadable_backing_file_is_refused_at_create)
+{
+	struct pflash_dev req = {}, dev = {};
+	int fd;
+
+	/* The fixture's device owns the file: it goes first. */
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, pft_destroy(self->h, self->dev.index));
+	self->dev.attrs = 0;
+	ASSERT_EQ(0, dm_table(self->loopdev, true));
+	fd = open(DM_PATH, O_RDWR);
+	ASSERT_LE(0, fd);
+	pflash_dev_set(&req, PFLASH_A_DEV_BACKING_FD, fd);
+	EXPECT_EQ(-EIO, pflash_nl_dev_do(self->h, PFLASH_CMD_DEV_NEW, &req,
+					 &dev));
+	EXPECT_NE(0, pflash_nl_last_ack(self->h)->msg[0]);
+	close(fd);
+	EXPECT_EQ(0, pft_locked(DM_PATH));
+	ASSERT_EQ(0, dm_table(self->loopdev, false));
+}
+
 TEST_F(dm, eio_loses_nothing_and_lands_later)
 {
 	struct pflash_dev dev = {};

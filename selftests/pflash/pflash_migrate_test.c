@@ -400,6 +400,50 @@ TEST_F(mig, import_in_small_pieces)
 }
 
 /*
+ * The activation's full flush fails (the target's file system is full):
+ * the target stays inactive, gives up the lock, still owes the flush and
+ * keeps the imported contents; once there is room, activation completes.
+ */
+TEST_F(mig, failed_activation_flush_stays_pending)
+{
+	struct pflash_dev got = {};
+	char dir[64], path[128];
+	int fd;
+
+	/* A sparse file on a tmpfs with room for a sixteenth of it. */
+	ASSERT_EQ(0, pft_tmpfs(dir, sizeof(dir), "16m"));
+	snprintf(path, sizeof(path), "%s/c.fd", dir);
+	fd = open(path, O_CREAT | O_RDWR, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, SIZE));
+	close(fd);
+	ASSERT_EQ(0, pft_tmpfs_resize(dir, "16k"));
+	ASSERT_EQ(0, make(self, path, PFLASH_STATE_INACTIVE, false,
+			  &self->dst));
+
+	ASSERT_EQ(0, source_hands_over(self));
+	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->s.buf,
+				self->s.len, CHUNK, &got));
+	EXPECT_EQ(-ENOSPC, activate(self->h, self->dst.index, &got));
+	EXPECT_NE(NULL, strstr(pflash_nl_last_ack(self->h)->msg,
+			       "still owes the flush"));
+	ASSERT_EQ(0, pft_get(self->h, self->dst.index, &got));
+	EXPECT_EQ(PFLASH_STATE_INACTIVE, got.state);
+	EXPECT_TRUE(got.flush_pending);
+	EXPECT_EQ(0, pft_locked(path));
+	EXPECT_EQ(-1, dev_diff(self->dst.index, self->shadow));
+
+	ASSERT_EQ(0, pft_tmpfs_resize(dir, "16m"));
+	ASSERT_EQ(0, activate(self->h, self->dst.index, &got));
+	EXPECT_EQ(PFLASH_STATE_ACTIVE, got.state);
+	EXPECT_FALSE(got.flush_pending);
+	EXPECT_EQ(-1, pft_file_diff(path, self->shadow, SIZE));
+	EXPECT_EQ(0, pft_destroy(self->h, self->dst.index));
+	self->dst.attrs = 0;
+	pft_tmpfs_remove(dir);
+}
+
+/*
  * A stream from a device that was never written is one erased extent: no
  * byte of it comes from memory that the device did not fill.
  */
@@ -746,6 +790,64 @@ TEST_F(bad, records_out_of_order_repeated_or_beyond_the_end)
 	EXPECT_TRUE(refused(self, s.buf, s.len));
 	EXPECT_EQ(EINVAL, pflash_nl_last_ack(self->h)->error);
 	EXPECT_TRUE(unchanged(self));
+	pft_stream_free(&s);
+}
+
+/* Refused with EINVAL, a message naming @why, and the target unchanged. */
+static int refused_for(FIXTURE_DATA(bad) *self, const struct pft_stream *s,
+		       const char *why)
+{
+	const struct pflash_nl_ack *ack = pflash_nl_last_ack(self->h);
+
+	return refused(self, s->buf, s->len) && ack->error == EINVAL &&
+	       strstr(ack->msg, why) && unchanged(self);
+}
+
+/*
+ * The stream's frame: a second header, a short header, an end before the
+ * device is covered, an end whose totals are wrong, bytes after the end.
+ */
+TEST_F(bad, frame_errors)
+{
+	size_t first = pft_rec_next(&self->good, 0);
+	size_t end = pft_rec_find(&self->good, PFLASH_REC_END, 0);
+	struct pflash_stream_end *tot;
+	struct pflash_stream_rec hdr;
+	struct pft_stream s = {};
+
+	ASSERT_NE(0, end);
+
+	pft_stream_append(&s, self->good.buf, first);
+	pft_stream_append(&s, self->good.buf, self->good.len);
+	EXPECT_TRUE(refused_for(self, &s, "second header"));
+	pft_stream_free(&s);
+
+	/* A header of 16 bytes: shorter than version 1.0's. */
+	memcpy(&hdr, self->good.buf, sizeof(hdr));
+	hdr.len = htole32(16);
+	pft_stream_append(&s, &hdr, sizeof(hdr));
+	pft_stream_append(&s, self->good.buf + sizeof(hdr), 16);
+	pft_rec_reseal(&s, 0);
+	pft_stream_append(&s, self->good.buf + first, self->good.len - first);
+	EXPECT_TRUE(refused_for(self, &s, "header is too short"));
+	pft_stream_free(&s);
+
+	/* The header, the first extent, the end. */
+	pft_stream_append(&s, self->good.buf, pft_rec_next(&self->good, first));
+	pft_stream_append(&s, self->good.buf + end, self->good.len - end);
+	EXPECT_TRUE(refused_for(self, &s, "before it covers the whole device"));
+	pft_stream_free(&s);
+
+	copy_good(self, &s);
+	tot = pft_stream_end(&s);
+	tot->records = htole64(le64toh(tot->records) + 1);
+	pft_rec_reseal(&s, end);
+	EXPECT_TRUE(refused_for(self, &s, "totals"));
+	pft_stream_free(&s);
+
+	copy_good(self, &s);
+	pft_stream_append(&s, self->good.buf + end, self->good.len - end);
+	EXPECT_TRUE(refused_for(self, &s, "after the end record"));
 	pft_stream_free(&s);
 }
 

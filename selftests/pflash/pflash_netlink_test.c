@@ -326,6 +326,34 @@ TEST_F(nl, dump_lists_every_device_in_index_order)
 	EXPECT_EQ(3, seen);
 }
 
+/*
+ * A dump longer than one message: it goes on where the last message was
+ * full, listing each device once, in order.
+ */
+TEST_F(nl, dump_of_many_devices_spans_messages)
+{
+	enum { MANY = 200, FIRST = 600 };
+	struct collect c = {};
+	int i, seen = 0;
+
+	for (i = 0; i < MANY; i++) {
+		struct pflash_dev req = {};
+
+		pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 4096);
+		pflash_dev_set(&req, PFLASH_A_DEV_INDEX, FIRST + i);
+		ASSERT_EQ(0, pft_create(self->h, &req, NULL));
+	}
+	EXPECT_EQ(0, pflash_nl_dev_dump(self->h, collect_dev, &c));
+	for (i = 0; i < c.n; i++) {
+		if (i)
+			EXPECT_LT(c.index[i - 1], c.index[i]);
+		seen += c.index[i] >= FIRST && c.index[i] < FIRST + MANY;
+	}
+	EXPECT_EQ(MANY, seen);
+	for (i = 0; i < MANY; i++)
+		EXPECT_EQ(0, pft_destroy(self->h, FIRST + i));
+}
+
 TEST_F(nl, destroy_of_an_open_device_is_refused)
 {
 	struct pflash_dev req = {}, dev;
