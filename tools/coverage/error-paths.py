@@ -275,6 +275,8 @@ def doc_rows(text):
     for line in text.split('\n'):
         m = re.match(r'^module/(\w+\.c)$', line)
         if m:
+            flush()
+            cells = []
             fname = m.group(1)
         if line.startswith('   * - '):
             flush()
