@@ -136,8 +136,12 @@ while [ $round -lt "$ROUNDS" ]; do
 			modprobe pflash nr_devices=0 ||
 				reloads_failed=$((reloads_failed + 1))
 		else
+			# kmod says "in use" when it saw references before it
+			# asked; if one was taken after, the kernel refuses
+			# with EAGAIN ("Resource temporarily unavailable").
 			case $out in
-			*"in use"*) refused=$((refused + 1)) ;;
+			*"in use"* | *"temporarily unavailable"*)
+				refused=$((refused + 1)) ;;
 			*)
 				other=$((other + 1))
 				echo "# rmmod: $out"
