@@ -39,6 +39,7 @@ REPO = os.path.normpath(os.path.join(os.path.dirname(__file__), '..', '..'))
 DOC = os.path.join(REPO, 'Documentation', 'pflash', 'error-paths.rst')
 MODULE = os.path.join(REPO, 'module')
 NOT_REACHED = 'not reached: '
+SOURCE = {}
 
 FUNC_RE = re.compile(r'^(?:static\s+)?(?:inline\s+)?(?:const\s+)?[\w\s\*]*?\b(\w+)\(')
 GOTO_RE = re.compile(r'^\s*goto\s+((?:out|err)\w*);')
@@ -52,11 +53,12 @@ HEAD_RE = re.compile(r'^(\}\s*)?(else\s+)?(if|for|while|switch)\s*\(|^(\}\s*)?el
 
 
 class Path:
-    def __init__(self, fname, func, stmt, rank, line, cond, why, head=None):
+    def __init__(self, fname, func, stmt, rank, line, cond, why, head=None,
+                 head_text=None):
         self.fname, self.func, self.stmt = fname, func, stmt
         self.rank, self.line, self.cond, self.why = rank, line, cond, why
-        # The last line of the test it is under (1-based), if any.
-        self.head = head
+        # The last line of the test it is under (1-based), and its text.
+        self.head, self.head_text = head, head_text
 
     @property
     def key(self):
@@ -128,7 +130,8 @@ def error_paths():
                     key = (func, stmt)
                     ranks[key] = ranks.get(key, 0) + 1
                     paths.append(Path(fname, func, stmt, ranks[key], i + 1,
-                                      cond, message(raw, i), head))
+                                      cond, message(raw, i), head,
+                                      lines[head - 1] if head else None))
             # Blocks: what opened each, for the returns inside.
             for c in s:
                 if c == '}' and blocks:
@@ -196,10 +199,12 @@ def reached(path, counts):
 
     At -O2 the compiler often leaves an error path's statement no code of
     its own: the errno is loaded before the test, or the jump merged with
-    another.  Then its neighbours tell: a counted line inside the same
-    block ran as often as the path; if the nearest counted line before it
-    is the test itself, the path ran as often as the test less the code
-    after it."""
+    another.  Then its neighbours tell, where they can without doubt: a
+    counted line inside the same block ran as often as the path; under a
+    simple if whose first line is the nearest counted one, the path ran as
+    often as the test less the statement after it.  Elsewhere (a
+    condition over lines that gcov counts apart, a case label) it cannot
+    tell, and the path counts as not reached."""
     lines = counts.get(path.fname, {})
     n = lines.get(path.line)
     if n is not None or path.head is None:
@@ -211,9 +216,19 @@ def reached(path, counts):
     prev = max(before)
     if prev > path.head:
         return lines[prev]
-    if prev < path.head - 3 or not after:
+    if prev < path.head - 3 or not after or \
+            not re.match(r'\s*(\}\s*else\s+)?if \(',
+                         source_line(path.fname, prev)):
         return None
     return max(0, lines[prev] - lines[min(after)])
+
+
+def source_line(fname, line):
+    """Line @line (1-based) of module/@fname."""
+    if fname not in SOURCE:
+        with open(os.path.join(MODULE, fname)) as f:
+            SOURCE[fname] = f.read().split('\n')
+    return SOURCE[fname][line - 1]
 
 
 # ---- the document --------------------------------------------------------
