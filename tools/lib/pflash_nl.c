@@ -52,6 +52,14 @@ struct pflash_nl {
  */
 #define EVENTS_RCVBUF	(1 << 20)
 
+/*
+ * What one recvmsg() takes.  The kernel fills a dump's messages up to the
+ * largest read it has seen (at most 32 KiB), and nothing it sends pflash
+ * is larger: with a buffer this size libnl need not peek at each datagram
+ * to size its buffer, which costs a second copy of every export message.
+ */
+#define RECV_BUF	(64 * 1024)
+
 /* libnl reports its own error codes: turn one back into a negative errno. */
 static int nlerr(int nle)
 {
@@ -203,6 +211,12 @@ static int open_family(struct pflash_nl **hp, const char *name)
 		ret = nlerr(ret);
 		goto err;
 	}
+	ret = nl_socket_set_msg_buf_size(h->sk, RECV_BUF);
+	if (ret < 0) {
+		ret = nlerr(ret);
+		goto err;
+	}
+	nl_socket_disable_msg_peek(h->sk);
 	fd = nl_socket_get_fd(h->sk);
 	if (setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one)) ||
 	    setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one))) {
