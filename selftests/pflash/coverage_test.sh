@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # What the suite ran of pflash.ko: on a kernel with gcov (the debug
-# kernel; pflash's Kbuild asks for GCOV_PROFILE), the module's gcov data,
+# kernel, for which pflash is built with PFLASH_GCOV=y), the module's gcov data,
 # one .gcda per source file, handed out base64 in TAP comments between
 # "pflash-gcda NAME" and "pflash-gcda-end" lines.  tools/coverage/
 # error-paths.py reads them from the TAP log, runs gcov against the

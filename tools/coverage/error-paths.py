@@ -53,12 +53,11 @@ HEAD_RE = re.compile(r'^(\}\s*)?(else\s+)?(if|for|while|switch)\s*\(|^(\}\s*)?el
 
 
 class Path:
-    def __init__(self, fname, func, stmt, rank, line, cond, why, head=None,
-                 head_text=None):
+    def __init__(self, fname, func, stmt, rank, line, cond, why, head=None):
         self.fname, self.func, self.stmt = fname, func, stmt
         self.rank, self.line, self.cond, self.why = rank, line, cond, why
-        # The last line of the test it is under (1-based), and its text.
-        self.head, self.head_text = head, head_text
+        # The last line of the test it is under (1-based), if any.
+        self.head = head
 
     @property
     def key(self):
@@ -130,8 +129,7 @@ def error_paths():
                     key = (func, stmt)
                     ranks[key] = ranks.get(key, 0) + 1
                     paths.append(Path(fname, func, stmt, ranks[key], i + 1,
-                                      cond, message(raw, i), head,
-                                      lines[head - 1] if head else None))
+                                      cond, message(raw, i), head))
             # Blocks: what opened each, for the returns inside.
             for c in s:
                 if c == '}' and blocks:
@@ -248,7 +246,8 @@ path several times in one function is numbered (``#2``, ``#3``...) in the
 order of the source.
 
 How it is measured: the debug kernel has gcov (``CONFIG_GCOV_KERNEL`` in
-``tools/vm/debug.config``) and ``Kbuild`` asks for ``GCOV_PROFILE``, so
+``tools/vm/debug.config``) and its build of the module asks for
+``GCOV_PROFILE`` (``PFLASH_GCOV=y`` in ``Kbuild``), so
 ``pflash.ko`` counts how often each of its lines runs.  The last test of
 the suite, ``coverage_test.sh``, hands the counts out in the TAP log, and
 ``tools/coverage/error-paths.py check`` (run by ``make check`` after the

@@ -46,14 +46,8 @@ mkdir -p "$BUILD"
 exec 9>"$BUILD/.ynl.lock"
 flock 9
 
-if [ ! -e "$root/.extracted" ]; then
-	log "extracting the ynl tools and netlink schemas ($ver)"
-	rm -rf "$root" && mkdir -p "$root"
-	tar -xJf "$TARBALL" -C "$root" --strip-components=1 \
-		"${MEMBERS[@]/#/$PKG/}"
-	: >"$root/MAINTAINERS"
-	touch "$root/.extracted"
-fi
+extract_tarball "$root" "$TARBALL" "${MEMBERS[@]}"
+: >"$root/MAINTAINERS"
 # The spec, fresh every time.
 install -m 644 "$SRC/Documentation/netlink/specs/pflash.yaml" \
 	"$root/Documentation/netlink/specs/pflash.yaml"

@@ -23,7 +23,10 @@ mkdir -p "$dir"
 # -c: compare contents, so an unchanged tree rebuilds nothing.
 rsync -a -c --delete --include=/Kbuild --include='/module/***' \
 	--include='/uapi/***' --exclude='*' "$SRC/" "$dir/"
-if ! make -C "$KDIR" M="$dir" W=1 modules >"$dir/build.log" 2>&1; then
+# The debug kernel has gcov: there the module counts its lines (Kbuild).
+gcov=
+[ "$NAME" = debug ] && gcov=PFLASH_GCOV=y
+if ! make -C "$KDIR" M="$dir" W=1 $gcov modules >"$dir/build.log" 2>&1; then
 	cat "$dir/build.log" >&2
 	die "$NAME: pflash.ko failed to build (log: $dir/build.log)"
 fi

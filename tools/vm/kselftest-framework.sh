@@ -34,11 +34,5 @@ mkdir -p "$BUILD"
 exec 9>"$BUILD/.ksft.lock"
 flock 9
 
-if [ ! -e "$root/.extracted" ]; then
-	log "extracting the kselftest framework and checkpatch ($ver)"
-	rm -rf "$root" && mkdir -p "$root"
-	tar -xJf "$LINUX_SRC_TARBALL" -C "$root" --strip-components=1 \
-		"${MEMBERS[@]/#/linux-source-6.1/}"
-	touch "$root/.extracted"
-fi
+extract_tarball "$root" "$LINUX_SRC_TARBALL" "${MEMBERS[@]}"
 echo "$root"

@@ -68,18 +68,27 @@ linux_src_version() {
 	dpkg-query -W -f='${Version}' "$LINUX_SRC_PKG"
 }
 
+# extract_tarball DIR TARBALL [MEMBER...]: extract a Debian
+# linux-source-*.tar.xz into DIR, keeping the kernel's layout, unless that
+# was done already: the whole of it, or only the MEMBERs (paths below its
+# top directory).
+extract_tarball() {
+	local dir=$1 tarball=$2 top
+	shift 2
+	[ -e "$dir/.extracted" ] && return 0
+	top=$(basename "$tarball" .tar.xz)
+	log "extracting $tarball${1:+ ($# files)} into $dir"
+	rm -rf "$dir" && mkdir -p "$dir"
+	tar -xJf "$tarball" -C "$dir" --strip-components=1 "${@/#/$top/}"
+	touch "$dir/.extracted"
+}
+
 # Extract the whole Debian kernel source once per package version and print
 # its path. Only the debug kernel needs the whole tree.
 linux_src_tree() {
-	local ver dir
-	ver=$(linux_src_version)
-	dir=$BUILD/src/linux-source-6.1_$ver
-	if [ ! -e "$dir/.extracted" ]; then
-		log "extracting $LINUX_SRC_TARBALL ($ver)"
-		rm -rf "$dir" && mkdir -p "$dir"
-		tar -xJf "$LINUX_SRC_TARBALL" -C "$dir" --strip-components=1
-		touch "$dir/.extracted"
-	fi
+	local dir
+	dir=$BUILD/src/linux-source-6.1_$(linux_src_version)
+	extract_tarball "$dir" "$LINUX_SRC_TARBALL"
 	printf '%s\n' "$dir"
 }
 
