@@ -169,6 +169,9 @@ static int pflash_backing_load(struct pflash_dev *dev)
  * @extack: where to say why it failed
  *
  * Loads the device's contents from the file's first @dev->size bytes.
+ *
+ * Return: 0, or a negative errno with the device left without a backing
+ * file.
  */
 int pflash_backing_attach(struct pflash_dev *dev, struct file *file,
 			  struct netlink_ext_ack *extack)

@@ -2,67 +2,65 @@
 /*
  * pflash: the block device and its data path.
  *
- * Requests are served straight from the device's flat buffer: a read or a
- * write is one copy per segment.  Discard erases the whole erase blocks
- * inside its range to 0xff and leaves the bytes of partially covered erase
- * blocks as they were, as flash can only erase whole blocks.
+ * pflash is a bio-based driver, as brd, zram and pmem are: a bio is served
+ * in ->submit_bio(), straight from the device's flat buffer, one copy per
+ * segment, with no request, tag or completion in between.  Discard erases
+ * the whole erase blocks inside its range to 0xff and leaves the bytes of
+ * partially covered erase blocks as they were, as flash can only erase
+ * whole blocks.
  *
- * A request that changes a device with a backing file marks what it changed
+ * A bio that changes a device with a backing file marks what it changed
  * dirty.  If it may only complete once that is durable (see
  * pflash_must_wait()), it is handed to the device's writeback worker, which
  * completes it after the next pass; the data path itself never sleeps and
  * never does file I/O.
+ *
+ * Freezing the queue (blk_mq_freeze_queue(), which works on bio-based
+ * queues too) waits for every ->submit_bio() in progress and holds new
+ * ones back; a bio handed to the worker is served by then, its data in the
+ * buffer and marked dirty.
  */
-#include <linux/blk-mq.h>
+#include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/bvec.h>
 #include <linux/module.h>
 
-#include "compat.h"
 #include "pflash.h"
 
 static int pflash_major;
 
-int pflash_open(struct gendisk *disk, bool for_write)
+/*
+ * The largest I/O the queue advertises, in sectors: BLK_DEF_MAX_SECTORS,
+ * 1280 KiB.  pflash serves a bio of any size, and splits none, so this only
+ * tells the layers above what is worth sending at once.
+ */
+#define PFLASH_MAX_SECTORS	2560u
+
+int pflash_open(struct gendisk *disk, blk_mode_t mode)
 {
 	struct pflash_dev *dev = disk->private_data;
 
 	/* Called with disk->open_mutex held, which orders us with claim. */
 	if (dev->claimed)
 		return -ENXIO;
-	if (for_write && !pflash_writable(dev))
+	if ((mode & BLK_OPEN_WRITE) && !pflash_writable(dev))
 		return -EROFS;
 	return 0;
 }
 
-static const struct block_device_operations pflash_fops = {
-	.owner		= THIS_MODULE,
-	.open		= pflash_fops_open,
-};
-
-static void pflash_copy_from_dev(struct pflash_dev *dev, struct request *rq,
-				 u64 pos)
+/* Copy between the bio's pages and the device, from @pos on. */
+static void pflash_copy(struct pflash_dev *dev, struct bio *bio, u64 pos)
 {
-	const u8 *src = dev->data + pos;
-	struct req_iterator iter;
+	bool to_dev = op_is_write(bio_op(bio));
+	struct bvec_iter iter;
 	struct bio_vec bv;
 
-	rq_for_each_segment(bv, rq, iter) {
-		memcpy_to_bvec(&bv, src);
-		src += bv.bv_len;
-	}
-}
-
-static void pflash_copy_to_dev(struct pflash_dev *dev, struct request *rq,
-			       u64 pos)
-{
-	u8 *dst = dev->data + pos;
-	struct req_iterator iter;
-	struct bio_vec bv;
-
-	rq_for_each_segment(bv, rq, iter) {
-		memcpy_from_bvec(dst, &bv);
-		dst += bv.bv_len;
+	bio_for_each_segment(bv, bio, iter) {
+		if (to_dev)
+			memcpy_from_bvec(dev->data + pos, &bv);
+		else
+			memcpy_to_bvec(&bv, dev->data + pos);
+		pos += bv.bv_len;
 	}
 }
 
@@ -76,19 +74,18 @@ static void pflash_erase(struct pflash_dev *dev, u64 pos, u64 len)
 		memset(dev->data + start, PFLASH_ERASED_BYTE, end - start);
 }
 
-static blk_status_t pflash_do_request(struct pflash_dev *dev,
-				      struct request *rq)
+static blk_status_t pflash_do_bio(struct pflash_dev *dev, struct bio *bio)
 {
-	u64 pos = (u64)blk_rq_pos(rq) << SECTOR_SHIFT;
-	u32 len = blk_rq_bytes(rq);
-	enum req_op op = req_op(rq);
+	u64 pos = (u64)bio->bi_iter.bi_sector << SECTOR_SHIFT;
+	u32 len = bio->bi_iter.bi_size;
+	enum req_op op = bio_op(bio);
 
-	if (op == REQ_OP_FLUSH)
-		return BLK_STS_OK;
+	if (op == REQ_OP_FLUSH || (op == REQ_OP_WRITE && !len))
+		return BLK_STS_OK;	/* an empty flush */
 	if (pos > dev->size || len > dev->size - pos)
 		return BLK_STS_IOERR;
 	if (op == REQ_OP_READ) {
-		pflash_copy_from_dev(dev, rq, pos);
+		pflash_copy(dev, bio, pos);
 		return BLK_STS_OK;
 	}
 	if (!pflash_writable(dev))
@@ -96,7 +93,7 @@ static blk_status_t pflash_do_request(struct pflash_dev *dev,
 
 	switch (op) {
 	case REQ_OP_WRITE:
-		pflash_copy_to_dev(dev, rq, pos);
+		pflash_copy(dev, bio, pos);
 		break;
 	case REQ_OP_DISCARD:
 		pflash_erase(dev, pos, len);
@@ -113,67 +110,77 @@ static blk_status_t pflash_do_request(struct pflash_dev *dev,
 }
 
 /*
- * Whether @rq, served, may complete only after a writeback pass: in
+ * Whether @bio, served, may complete only after a writeback pass: in
  * writethrough mode every change, in writeback mode a flush or FUA write.
+ * (Without a volatile write cache, which only writeback mode advertises,
+ * the block layer takes PREFLUSH and FUA off, and ends empty flushes.)
  */
-static bool pflash_must_wait(struct pflash_dev *dev, struct request *rq)
+static bool pflash_must_wait(struct pflash_dev *dev, struct bio *bio)
 {
-	if (!pflash_writes_back(dev) || req_op(rq) == REQ_OP_READ)
+	if (!pflash_writes_back(dev) || !op_is_write(bio_op(bio)))
 		return false;
 	return dev->cache_mode == PFLASH_CACHE_MODE_WRITETHROUGH ||
-	       req_op(rq) == REQ_OP_FLUSH || (rq->cmd_flags & REQ_FUA);
+	       op_is_flush(bio->bi_opf);
 }
 
-static blk_status_t pflash_queue_rq(struct blk_mq_hw_ctx *hctx,
-				    const struct blk_mq_queue_data *bd)
+/*
+ * Serve @bio from the buffer.  Any context; never sleeps: a bio that must
+ * wait for the backing file goes to the writeback worker.  I/O statistics,
+ * when asked for, count such a bio as done once it is served.
+ */
+static void pflash_submit_bio(struct bio *bio)
 {
-	struct pflash_dev *dev = hctx->queue->queuedata;
-	struct request *rq = bd->rq;
+	struct pflash_dev *dev = bio->bi_bdev->bd_disk->private_data;
+	bool io_stat = blk_queue_io_stat(dev->disk->queue);
+	unsigned long start = 0;
 	blk_status_t status;
 
-	blk_mq_start_request(rq);
-	status = pflash_do_request(dev, rq);
-	if (status == BLK_STS_OK && pflash_must_wait(dev, rq))
-		pflash_wb_defer(dev, rq);
-	else
-		blk_mq_end_request(rq, status);
-	return BLK_STS_OK;
+	if (io_stat)
+		start = bio_start_io_acct(bio);
+	status = pflash_do_bio(dev, bio);
+	if (io_stat)
+		bio_end_io_acct(bio, start);
+	if (status == BLK_STS_OK && pflash_must_wait(dev, bio)) {
+		pflash_wb_defer(dev, bio);
+		return;
+	}
+	bio->bi_status = status;
+	bio_endio(bio);
 }
 
-static const struct blk_mq_ops pflash_mq_ops = {
-	.queue_rq	= pflash_queue_rq,
+static const struct block_device_operations pflash_fops = {
+	.owner		= THIS_MODULE,
+	.submit_bio	= pflash_submit_bio,
+	.open		= pflash_open,
 };
 
 int pflash_blk_add(struct pflash_dev *dev)
 {
-	struct pflash_queue_limits lim = {
-		.block_size	= dev->block_size,
-		.erase_size	= dev->erase_size,
-		.write_cache	= pflash_writes_back(dev) &&
-				  dev->cache_mode == PFLASH_CACHE_MODE_WRITEBACK,
+	/*
+	 * No I/O statistics unless asked for (queue/iostats), as brd and
+	 * zram; a write cache, with FUA, only in writeback mode.
+	 */
+	struct queue_limits lim = {
+		.features		= BLK_FEAT_NOWAIT,
+		.logical_block_size	= dev->block_size,
+		.physical_block_size	= dev->block_size,
+		.io_min			= dev->block_size,
+		.max_hw_sectors		= PFLASH_MAX_SECTORS,
+		.max_segments		= USHRT_MAX,
+		.max_segment_size	= UINT_MAX,
+		.discard_granularity	= dev->erase_size,
+		.max_hw_discard_sectors	= UINT_MAX >> SECTOR_SHIFT,
+		.max_write_zeroes_sectors = UINT_MAX >> SECTOR_SHIFT,
 	};
-	struct blk_mq_tag_set *set = &dev->tag_set;
 	struct gendisk *disk;
 	int err;
 
-	/*
-	 * A queue per CPU, and no I/O scheduler: requests are served in
-	 * queue_rq(), at memory speed, with nothing to reorder.
-	 */
-	set->ops = &pflash_mq_ops;
-	set->nr_hw_queues = num_possible_cpus();
-	set->queue_depth = 128;
-	set->numa_node = NUMA_NO_NODE;
-	set->flags = BLK_MQ_F_SHOULD_MERGE | BLK_MQ_F_NO_SCHED_BY_DEFAULT;
-	err = blk_mq_alloc_tag_set(set);
-	if (err)
-		return err;
-
-	disk = pflash_alloc_disk(set, &lim, dev);
-	if (IS_ERR(disk)) {
-		err = PTR_ERR(disk);
-		goto out_free_tag_set;
-	}
+	if (pflash_writes_back(dev) &&
+	    dev->cache_mode == PFLASH_CACHE_MODE_WRITEBACK)
+		lim.features |= BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA;
+	disk = blk_alloc_disk(&lim, NUMA_NO_NODE);
+	if (IS_ERR(disk))
+		return PTR_ERR(disk);
 	disk->major = pflash_major;
 	disk->first_minor = dev->index;
 	disk->minors = 1;
@@ -185,16 +192,12 @@ int pflash_blk_add(struct pflash_dev *dev)
 	set_disk_ro(disk, dev->read_only);
 
 	err = add_disk(disk);
-	if (err)
-		goto out_put_disk;
+	if (err) {
+		put_disk(disk);
+		return err;
+	}
 	dev->disk = disk;
 	return 0;
-
-out_put_disk:
-	put_disk(disk);
-out_free_tag_set:
-	blk_mq_free_tag_set(set);
-	return err;
 }
 
 /*
@@ -251,7 +254,6 @@ void pflash_blk_del(struct pflash_dev *dev)
 	del_gendisk(dev->disk);
 	put_disk(dev->disk);
 	dev->disk = NULL;
-	blk_mq_free_tag_set(&dev->tag_set);
 }
 
 int pflash_blk_init(void)

@@ -1,10 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * pflash: the differences between the kernels pflash is built for.
+ * pflash: older kernels made to look like the newest.
  *
- * pflash is tested on Debian's 6.1 and 6.12 kernels.  Each difference is
- * keyed on the release that introduced the newer interface, so that the
- * rest of the module is written once against the interfaces below.
+ * pflash is written against the interfaces of Linux 7.2.  Each shim below
+ * gives the kernels before some release the interface that release
+ * brought, under its own name, so that the rest of the module reads as
+ * current code.  A shim is keyed on that release, and once pflash no
+ * longer supports the kernels before it, deleting the shim changes nothing
+ * else.  pflash supports Linux 6.1 and later.
+ *
+ * Where a structure gained a member, the shim gives the older kernel a
+ * structure of the new shape under the kernel's name (by a #define, at the
+ * end of this file), and the functions pflash passes it to are shims too,
+ * which convert it.  So this header is included last, after every kernel
+ * header, through pflash.h.
  */
 #ifndef _PFLASH_COMPAT_H
 #define _PFLASH_COMPAT_H
@@ -12,165 +21,232 @@
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/fs.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
 #include <linux/version.h>
 #include <net/genetlink.h>
 
-/* Whether the kernel built against is release @major.@minor or later. */
-#define PFLASH_LINUX_AT_LEAST(major, minor)				\
-	((LINUX_VERSION_MAJOR << 8 | LINUX_VERSION_PATCHLEVEL) >=	\
-	 ((major) << 8 | (minor)))
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
+#error "pflash needs Linux 6.1 or later"
+#endif
 
-#if PFLASH_LINUX_AT_LEAST(6, 9)
+/* 6.3: the file locks' definitions have a header of their own. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
 #include <linux/filelock.h>
 #endif
 
-/**
- * struct pflash_queue_limits - the queue limits pflash sets
- * @block_size: logical (and physical) block size
- * @erase_size: discard granularity
- * @write_cache: advertise a volatile write cache, with FUA
+/* 6.15: crc32c() is declared in <linux/crc32.h>, with the other CRCs. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 15, 0)
+#include <linux/crc32.h>
+#else
+#include <linux/crc32c.h>
+#endif
+
+/*
+ * 6.6: a dump's genl_dumpit_info holds a genl_info, whose @attrs are the
+ * request's attributes, and genl_info_dump() returns it.  Before, the dump
+ * info had @attrs of its own, which is all pflash reads of it.
  */
-struct pflash_queue_limits {
-	unsigned int block_size;
-	unsigned int erase_size;
-	bool write_cache;
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
+#define genl_info_dump(cb)	genl_dumpit_info(cb)
+#endif
+
+/*
+ * 6.8: joining a multicast group can need CAP_NET_ADMIN, by the group's
+ * GENL_MCAST_CAP_NET_ADMIN flag.  Before (and in the stable releases it
+ * was not backported to), the group's GENL_UNS_ADMIN_PERM flag asks the
+ * same.  Keyed on the flag, not the release, for the backports.
+ */
+#ifndef GENL_MCAST_CAP_NET_ADMIN
+#define GENL_MCAST_CAP_NET_ADMIN	GENL_UNS_ADMIN_PERM
+#endif
+
+/*
+ * 6.5: ->open() takes the gendisk and a blk_mode_t; it took the
+ * block_device and an fmode_t.  pflash_open() is written in the new form
+ * and declared in pflash.h; here that name is given to an adapter of the
+ * old form, which the block_device_operations then name, and the function
+ * itself, wherever it is declared or defined, to pflash_open_disk() (a
+ * function-like macro leaves a name that is not called alone).
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+typedef fmode_t blk_mode_t;
+#define BLK_OPEN_WRITE		FMODE_WRITE
+
+int pflash_open_disk(struct gendisk *disk, blk_mode_t mode);
+
+static inline int pflash_open(struct block_device *bdev, fmode_t mode)
+{
+	return pflash_open_disk(bdev->bd_disk, mode);
+}
+
+#define pflash_open(disk, mode)	pflash_open_disk(disk, mode)
+#endif
+
+/*
+ * 6.9: blk_alloc_disk() takes the queue's limits, and returns an ERR_PTR
+ * on failure, not NULL.  6.11: the queue's features (write cache, FUA,
+ * nowait, ...) are part of its limits, @features; they were queue flags,
+ * and a queue was rotational and fed the entropy pool unless told
+ * otherwise.  A queue_limits here is the kernel's own, as far as pflash
+ * sets it, and the features.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
+typedef unsigned int blk_features_t;
+#define BLK_FEAT_WRITE_CACHE	BIT(0)
+#define BLK_FEAT_FUA		BIT(1)
+#define BLK_FEAT_NOWAIT		BIT(7)
+
+struct pflash_queue_limits_611 {
+	blk_features_t features;
+	unsigned int logical_block_size;
+	unsigned int physical_block_size;
+	unsigned int io_min;
+	unsigned int max_hw_sectors;
+	unsigned short max_segments;
+	unsigned int max_segment_size;
+	unsigned int discard_granularity;
+	unsigned int max_hw_discard_sectors;
+	unsigned int max_write_zeroes_sectors;
 };
 
-/*
- * The data path is a memcpy() per segment, so nothing is gained by cutting
- * an I/O into small requests: a request may be as large as the block layer
- * makes one by default (BLK_DEF_MAX_SECTORS, 1280 KiB), so that a 1 MiB I/O
- * is one request, with segments of any number and size.  Like brd and
- * zram, the queue keeps no I/O statistics unless asked to
- * (/sys/block/pflashN/queue/iostats).
- */
-#define PFLASH_MAX_SECTORS	2560u
-
-/*
- * Allocating a disk: since 6.9 blk_mq_alloc_disk() takes the queue limits,
- * and since 6.11 the queue's features (write cache, rotational, I/O
- * statistics) are limits too.  Before, they were set on the queue after
- * allocation.
- */
-#if PFLASH_LINUX_AT_LEAST(6, 11)
 static inline struct gendisk *
-pflash_alloc_disk(struct blk_mq_tag_set *set,
-		  const struct pflash_queue_limits *pl, void *queuedata)
+pflash_blk_alloc_disk_611(struct pflash_queue_limits_611 *l, int node)
 {
-	struct queue_limits lim = {
-		.logical_block_size	= pl->block_size,
-		.physical_block_size	= pl->block_size,
-		.io_min			= pl->block_size,
-		.discard_granularity	= pl->erase_size,
-		.max_hw_discard_sectors	= UINT_MAX >> SECTOR_SHIFT,
-		.max_write_zeroes_sectors = UINT_MAX >> SECTOR_SHIFT,
-		.max_hw_sectors		= PFLASH_MAX_SECTORS,
-		.max_segments		= USHRT_MAX,
-		.max_segment_size	= UINT_MAX,
-	};
-	struct gendisk *disk;
-	int err;
-
-	if (pl->write_cache)
-		lim.features |= BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA;
-	disk = blk_mq_alloc_disk(set, &lim, queuedata);
-	if (IS_ERR(disk))
-		return disk;
-	/* blk_mq_alloc_disk() turns I/O statistics on whatever it is given. */
-	lim = queue_limits_start_update(disk->queue);
-	lim.features &= ~BLK_FEAT_IO_STAT;
-	err = queue_limits_commit_update(disk->queue, &lim);
-	if (err) {
-		put_disk(disk);
-		return ERR_PTR(err);
-	}
-	return disk;
-}
-#elif !PFLASH_LINUX_AT_LEAST(6, 9)
-static inline struct gendisk *
-pflash_alloc_disk(struct blk_mq_tag_set *set,
-		  const struct pflash_queue_limits *pl, void *queuedata)
-{
-	struct gendisk *disk = blk_mq_alloc_disk(set, queuedata);
 	struct request_queue *q;
+	struct gendisk *disk;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+	struct queue_limits lim = {
+		.logical_block_size	= l->logical_block_size,
+		.physical_block_size	= l->physical_block_size,
+		.io_min			= l->io_min,
+		.max_hw_sectors		= l->max_hw_sectors,
+		.max_segments		= l->max_segments,
+		.max_segment_size	= l->max_segment_size,
+		.discard_granularity	= l->discard_granularity,
+		.max_hw_discard_sectors	= l->max_hw_discard_sectors,
+		.max_write_zeroes_sectors = l->max_write_zeroes_sectors,
+	};
 
+	disk = blk_alloc_disk(&lim, node);
 	if (IS_ERR(disk))
 		return disk;
 	q = disk->queue;
-	blk_queue_logical_block_size(q, pl->block_size);
-	blk_queue_physical_block_size(q, pl->block_size);
-	blk_queue_io_min(q, pl->block_size);
-	q->limits.discard_granularity = pl->erase_size;
-	blk_queue_max_discard_sectors(q, UINT_MAX >> SECTOR_SHIFT);
-	blk_queue_max_write_zeroes_sectors(q, UINT_MAX >> SECTOR_SHIFT);
-	blk_queue_max_hw_sectors(q, PFLASH_MAX_SECTORS);
-	blk_queue_max_segments(q, USHRT_MAX);
-	blk_queue_max_segment_size(q, UINT_MAX);
-	blk_queue_write_cache(q, pl->write_cache, pl->write_cache);
+#else
+	disk = blk_alloc_disk(node);
+	if (!disk)
+		return ERR_PTR(-ENOMEM);
+	q = disk->queue;
+	blk_queue_logical_block_size(q, l->logical_block_size);
+	blk_queue_physical_block_size(q, l->physical_block_size);
+	blk_queue_io_min(q, l->io_min);
+	blk_queue_max_hw_sectors(q, l->max_hw_sectors);
+	blk_queue_max_segments(q, l->max_segments);
+	blk_queue_max_segment_size(q, l->max_segment_size);
+	q->limits.discard_granularity = l->discard_granularity;
+	blk_queue_max_discard_sectors(q, l->max_hw_discard_sectors);
+	blk_queue_max_write_zeroes_sectors(q, l->max_write_zeroes_sectors);
+#endif
+	blk_queue_write_cache(q, l->features & BLK_FEAT_WRITE_CACHE,
+			      l->features & BLK_FEAT_FUA);
+	if (l->features & BLK_FEAT_NOWAIT)
+		blk_queue_flag_set(QUEUE_FLAG_NOWAIT, q);
 	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
 	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, q);
-	blk_queue_flag_clear(QUEUE_FLAG_IO_STAT, q);
 	return disk;
 }
-#else
-#error "pflash supports kernels up to 6.8 and from 6.11 on"
 #endif
 
 /*
- * Opening a disk: since 6.5 ->open() gets the gendisk and a blk_mode_t.
- * Both prototypes come down to pflash_open(disk, for_write), in blk.c.
+ * 6.9: the owner, type and flags of a file lock are in a member of their
+ * own, @c, a struct file_lock_core.  A file_lock here is the kernel's,
+ * as far as pflash sets it, in that shape; the functions pflash passes it
+ * to fill in the kernel's.
  */
-int pflash_open(struct gendisk *disk, bool for_write);
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)
+struct file_lock_core {
+	fl_owner_t flc_owner;
+	unsigned int flc_flags;
+	unsigned char flc_type;
+	pid_t flc_pid;
+	struct file *flc_file;
+};
 
-#if PFLASH_LINUX_AT_LEAST(6, 5)
-static inline int pflash_fops_open(struct gendisk *disk, blk_mode_t mode)
+struct pflash_file_lock_69 {
+	struct file_lock_core c;
+	loff_t fl_start;
+	loff_t fl_end;
+};
+
+static inline void pflash_locks_init_lock_69(struct pflash_file_lock_69 *fl)
 {
-	return pflash_open(disk, mode & BLK_OPEN_WRITE);
+	memset(fl, 0, sizeof(*fl));
 }
-#else
-static inline int pflash_fops_open(struct block_device *bdev, fmode_t mode)
+
+static inline int pflash_vfs_lock_file_69(struct file *file, unsigned int cmd,
+					  struct pflash_file_lock_69 *fl,
+					  void *conf)
 {
-	return pflash_open(bdev->bd_disk, mode & FMODE_WRITE);
+	struct file_lock lock;
+
+	locks_init_lock(&lock);
+	lock.fl_owner = fl->c.flc_owner;
+	lock.fl_flags = fl->c.flc_flags;
+	lock.fl_type = fl->c.flc_type;
+	lock.fl_pid = fl->c.flc_pid;
+	lock.fl_file = fl->c.flc_file;
+	lock.fl_start = fl->fl_start;
+	lock.fl_end = fl->fl_end;
+	return vfs_lock_file(file, cmd, &lock, conf);
 }
 #endif
 
 /*
- * The attributes of a dump request: since 6.2 the dump's genl_info carries
- * them, as it does for a do request.
+ * 6.14: freezing a queue enters a memalloc_noio scope, whose flags
+ * blk_mq_freeze_queue() returns and blk_mq_unfreeze_queue() takes back,
+ * so that nothing allocated while the queue is frozen waits for I/O to
+ * it.
  */
-static inline struct nlattr **pflash_dump_attrs(struct netlink_callback *cb)
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 14, 0)
+static inline unsigned int pflash_freeze_queue_614(struct request_queue *q)
 {
-#if PFLASH_LINUX_AT_LEAST(6, 2)
-	return genl_dumpit_info(cb)->info.attrs;
-#else
-	return genl_dumpit_info(cb)->attrs;
-#endif
+	unsigned int memflags = memalloc_noio_save();
+
+	blk_mq_freeze_queue(q);
+	return memflags;
 }
 
-/*
- * An OFD lock request on the whole of @file, owned by @file, as
- * fcntl(F_OFD_SETLK) builds it.  Since 6.9 the owner, type and flags of a
- * lock live in its file_lock_core.
- */
-static inline void pflash_ofd_lock_init(struct file_lock *fl,
-					struct file *file, unsigned char type)
+static inline void pflash_unfreeze_queue_614(struct request_queue *q,
+					     unsigned int memflags)
 {
-	locks_init_lock(fl);
-	fl->fl_start = 0;
-	fl->fl_end = OFFSET_MAX;
-#if PFLASH_LINUX_AT_LEAST(6, 9)
-	fl->c.flc_flags = FL_POSIX | FL_OFDLCK;
-	fl->c.flc_type = type;
-	fl->c.flc_owner = file;
-	fl->c.flc_file = file;
-	fl->c.flc_pid = current->tgid;
-#else
-	fl->fl_flags = FL_POSIX | FL_OFDLCK;
-	fl->fl_type = type;
-	fl->fl_owner = file;
-	fl->fl_file = file;
-	fl->fl_pid = current->tgid;
-#endif
+	blk_mq_unfreeze_queue(q);
+	memalloc_noio_restore(memflags);
 }
+#endif
+
+/*
+ * 7.0: kzalloc_obj() and kvzalloc_obj() allocate an object of the type of
+ * their argument, GFP_KERNEL unless told otherwise.  Keyed on the macros.
+ */
+#ifndef kzalloc_obj
+#define kzalloc_obj(P)		kzalloc(sizeof(P), GFP_KERNEL)
+#define kvzalloc_obj(P)		kvzalloc(sizeof(P), GFP_KERNEL)
+#endif
+
+/* The names the shims above take, now that they are defined. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)
+#define file_lock		pflash_file_lock_69
+#define locks_init_lock		pflash_locks_init_lock_69
+#define vfs_lock_file		pflash_vfs_lock_file_69
+#endif
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
+#undef blk_alloc_disk
+#define blk_alloc_disk		pflash_blk_alloc_disk_611
+#define queue_limits		pflash_queue_limits_611
+#endif
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 14, 0)
+#define blk_mq_freeze_queue	pflash_freeze_queue_614
+#define blk_mq_unfreeze_queue	pflash_unfreeze_queue_614
+#endif
 
 #endif /* _PFLASH_COMPAT_H */

@@ -65,7 +65,7 @@ struct pflash_export *pflash_export_start(struct pflash_dev *dev)
 {
 	struct pflash_export *ex;
 
-	ex = kvzalloc(sizeof(*ex), GFP_KERNEL);
+	ex = kvzalloc_obj(*ex);
 	if (!ex)
 		return NULL;
 	ex->dev = dev;

@@ -366,15 +366,16 @@ static void pflash_import_commit(struct pflash_dev *dev,
 				 struct pflash_import *imp)
 {
 	struct request_queue *q = dev->disk->queue;
+	unsigned int memflags;
 
-	blk_mq_freeze_queue(q);
+	memflags = blk_mq_freeze_queue(q);
 	mutex_lock(&dev->wb_lock);
 	swap(dev->data, imp->staging);
 	/* Whatever was dirty is owed in full now. */
 	if (dev->dirty)
 		bitmap_zero(dev->dirty, dev->nr_granules);
 	mutex_unlock(&dev->wb_lock);
-	blk_mq_unfreeze_queue(q);
+	blk_mq_unfreeze_queue(q, memflags);
 	invalidate_bdev(dev->disk->part0);
 
 	dev->epoch = imp->epoch;
@@ -412,7 +413,7 @@ int pflash_import(struct pflash_dev *dev, u32 portid, u64 offset,
 	}
 	if (!offset) {
 		pflash_import_abort(dev);
-		imp = kzalloc(sizeof(*imp), GFP_KERNEL);
+		imp = kzalloc_obj(*imp);
 		if (!imp) {
 			NL_SET_ERR_MSG(extack, "not enough memory to start the import");
 			return -ENOMEM;

@@ -5,12 +5,12 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/idr.h>
 #include <linux/log2.h>
 #include <linux/uuid.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include <linux/xarray.h>
 #include <linux/pflash.h>
 
 #include "pflash.h"
@@ -35,16 +35,14 @@ MODULE_PARM_DESC(erase_size,
 		 "Erase-block size of the devices created at load (default: 4096)");
 
 /*
- * pflash_devs_lock guards pflash_devs, the map from index to device.  An
- * index is reserved (mapped to NULL) while its device is being built, and is
- * given back only after the device's disk is gone, so that a name and a
- * minor are never registered twice.  Lookups take a reference on the device
- * under the lock and drop the lock before doing anything else.  Only the
- * allocators are called under it; a device's ctl_lock is never taken while
- * holding it.
+ * pflash_devs maps an index to its device.  An index is reserved (an entry
+ * that reads as NULL) while its device is being built, and is given back
+ * only after the device's disk is gone, so that a name and a minor are
+ * never registered twice.  Lookups take a reference on the device under
+ * the XArray's own lock, a spinlock, and drop it before doing anything
+ * else.
  */
-static DEFINE_MUTEX(pflash_devs_lock);
-static DEFINE_IDR(pflash_devs);
+static DEFINE_XARRAY_ALLOC(pflash_devs);
 
 int pflash_config_check(const struct pflash_config *cfg, struct nlattr **attrs,
 			struct netlink_ext_ack *extack)
@@ -95,40 +93,39 @@ struct pflash_dev *pflash_dev_get(u32 index)
 {
 	struct pflash_dev *dev;
 
-	mutex_lock(&pflash_devs_lock);
-	dev = idr_find(&pflash_devs, index);
+	xa_lock(&pflash_devs);
+	dev = xa_load(&pflash_devs, index);
 	if (dev)
 		kref_get(&dev->ref);
-	mutex_unlock(&pflash_devs_lock);
+	xa_unlock(&pflash_devs);
 	return dev;
 }
 
 /* The device with the lowest index at or above *index, for dumps. */
 struct pflash_dev *pflash_dev_get_next(u32 *index)
 {
+	unsigned long id = *index;
 	struct pflash_dev *dev;
-	int id = *index;
 
-	mutex_lock(&pflash_devs_lock);
-	dev = idr_get_next(&pflash_devs, &id);
+	xa_lock(&pflash_devs);
+	dev = xa_find(&pflash_devs, &id, PFLASH_INDEX_MAX, XA_PRESENT);
 	if (dev) {
 		kref_get(&dev->ref);
 		*index = id;
 	}
-	mutex_unlock(&pflash_devs_lock);
+	xa_unlock(&pflash_devs);
 	return dev;
 }
 
 static int pflash_index_reserve(int index, struct netlink_ext_ack *extack)
 {
-	int start = index < 0 ? 0 : index;
-	int end = index < 0 ? PFLASH_INDEX_MAX + 1 : index + 1;
-	int ret;
+	struct xa_limit limit = index < 0 ? XA_LIMIT(0, PFLASH_INDEX_MAX) :
+					    XA_LIMIT(index, index);
+	u32 id;
+	int err;
 
-	mutex_lock(&pflash_devs_lock);
-	ret = idr_alloc(&pflash_devs, NULL, start, end, GFP_KERNEL);
-	mutex_unlock(&pflash_devs_lock);
-	if (ret == -ENOSPC) {
+	err = xa_alloc(&pflash_devs, &id, NULL, limit, GFP_KERNEL);
+	if (err == -EBUSY) {
 		if (index < 0) {
 			NL_SET_ERR_MSG(extack, "every device index is in use");
 			return -ENOSPC;
@@ -136,14 +133,12 @@ static int pflash_index_reserve(int index, struct netlink_ext_ack *extack)
 		NL_SET_ERR_MSG(extack, "a device with that index exists");
 		return -EEXIST;
 	}
-	return ret;
+	return err ?: id;
 }
 
 static void pflash_index_release(int index)
 {
-	mutex_lock(&pflash_devs_lock);
-	idr_remove(&pflash_devs, index);
-	mutex_unlock(&pflash_devs_lock);
+	xa_erase(&pflash_devs, index);
 }
 
 /**
@@ -164,7 +159,7 @@ struct pflash_dev *pflash_dev_create(const struct pflash_config *cfg,
 		return ERR_PTR(index);
 
 	err = -ENOMEM;
-	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	dev = kzalloc_obj(*dev);
 	if (!dev)
 		goto out_release_index;
 	dev->index = index;
@@ -210,9 +205,8 @@ struct pflash_dev *pflash_dev_create(const struct pflash_config *cfg,
 
 	/* One reference for the registry, one for the caller. */
 	kref_get(&dev->ref);
-	mutex_lock(&pflash_devs_lock);
-	idr_replace(&pflash_devs, dev, index);
-	mutex_unlock(&pflash_devs_lock);
+	/* The index is reserved: storing there allocates nothing. */
+	xa_store(&pflash_devs, index, dev, GFP_KERNEL);
 	return dev;
 
 out_owner_stop:
@@ -261,6 +255,9 @@ static int pflash_dev_final_writeback(struct pflash_dev *dev, bool force,
  * first; if that fails, destroy is refused unless @force.  An inactive
  * device writes nothing.  Once this succeeds the device is dead: nothing
  * can open it or change it, and pflash_dev_teardown() must follow.
+ *
+ * Return: 0 once the device is dead, or a negative errno with the device
+ * as it was.
  */
 int pflash_dev_retire(struct pflash_dev *dev, bool force,
 		      struct netlink_ext_ack *extack)
@@ -386,7 +383,7 @@ static void __exit pflash_exit(void)
 	pflash_nl_unregister();
 	pflash_destroy_all();
 	pflash_blk_exit();
-	idr_destroy(&pflash_devs);
+	xa_destroy(&pflash_devs);
 }
 
 module_init(pflash_init);

@@ -16,7 +16,6 @@
 #include <linux/pflash.h>
 #include <net/genetlink.h>
 
-#include "compat.h"
 #include "pflash.h"
 
 /* Not const: 6.1's NLA_POLICY_FULL_RANGE() takes a non-const pointer. */
@@ -536,7 +535,7 @@ static int pflash_nl_activate(struct sk_buff *skb, struct genl_info *info)
  */
 static int pflash_nl_export_begin(struct netlink_callback *cb)
 {
-	struct nlattr **attrs = pflash_dump_attrs(cb);
+	struct nlattr **attrs = genl_info_dump(cb)->attrs;
 	struct nlattr *attr = attrs[PFLASH_A_DEV_INDEX];
 	struct pflash_export *ex = NULL;
 	struct pflash_dev *dev;

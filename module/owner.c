@@ -27,27 +27,39 @@
 #include <linux/blkdev.h>
 #include <linux/fs.h>
 
-#include "compat.h"
 #include "pflash.h"
+
+/*
+ * Set (F_RDLCK, F_WRLCK) or drop (F_UNLCK) an OFD lock on the whole of the
+ * backing file, owned by the device's own file description, as
+ * fcntl(F_OFD_SETLK) does.
+ */
+static int pflash_owner_setlk(struct pflash_dev *dev, unsigned char type)
+{
+	struct file_lock fl;
+
+	locks_init_lock(&fl);
+	fl.fl_start = 0;
+	fl.fl_end = OFFSET_MAX;
+	fl.c.flc_flags = FL_POSIX | FL_OFDLCK;
+	fl.c.flc_type = type;
+	fl.c.flc_owner = dev->backing;
+	fl.c.flc_file = dev->backing;
+	fl.c.flc_pid = current->tgid;
+	return vfs_lock_file(dev->backing, F_SETLK, &fl, NULL);
+}
 
 static int pflash_owner_lock(struct pflash_dev *dev)
 {
-	struct file_lock fl;
-	int err;
+	int err = pflash_owner_setlk(dev, dev->read_only ? F_RDLCK : F_WRLCK);
 
-	pflash_ofd_lock_init(&fl, dev->backing,
-			     dev->read_only ? F_RDLCK : F_WRLCK);
-	err = vfs_lock_file(dev->backing, F_SETLK, &fl, NULL);
 	return err == -EAGAIN ? -EBUSY : err;
 }
 
 /* Unlocking the whole file allocates nothing, so it cannot fail. */
 static void pflash_owner_unlock(struct pflash_dev *dev)
 {
-	struct file_lock fl;
-
-	pflash_ofd_lock_init(&fl, dev->backing, F_UNLCK);
-	vfs_lock_file(dev->backing, F_SETLK, &fl, NULL);
+	pflash_owner_setlk(dev, F_UNLCK);
 }
 
 /* Become the owner of the backing file, if there is one. */
@@ -89,6 +101,9 @@ static void pflash_owner_give_up(struct pflash_dev *dev)
  * @dev: the device, with its backing file attached and writeback set up
  * @state: the state to start in
  * @extack: where to say why it failed
+ *
+ * Return: 0, or a negative errno: -EBUSY if another owner holds the
+ * backing file's lock.
  */
 int pflash_owner_start(struct pflash_dev *dev, enum pflash_state state,
 		       struct netlink_ext_ack *extack)
@@ -124,6 +139,7 @@ int pflash_inactivate(struct pflash_dev *dev, bool force,
 		      struct netlink_ext_ack *extack)
 {
 	struct request_queue *q = dev->disk->queue;
+	unsigned int memflags;
 	int err;
 
 	lockdep_assert_held(&dev->ctl_lock);
@@ -140,7 +156,7 @@ int pflash_inactivate(struct pflash_dev *dev, bool force,
 	 * that race with us are written back below, or find us inactive.
 	 */
 	sync_blockdev(dev->disk->part0);
-	blk_mq_freeze_queue(q);
+	memflags = blk_mq_freeze_queue(q);
 	err = pflash_wb_flush(dev, false);
 	if (err) {
 		NL_SET_ERR_MSG(extack,
@@ -151,7 +167,7 @@ int pflash_inactivate(struct pflash_dev *dev, bool force,
 	/* The lock goes only now, after the writeback. */
 	pflash_owner_give_up(dev);
 out_unfreeze:
-	blk_mq_unfreeze_queue(q);
+	blk_mq_unfreeze_queue(q, memflags);
 	return err;
 }
 

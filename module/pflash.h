@@ -8,7 +8,8 @@
 #ifndef _PFLASH_H
 #define _PFLASH_H
 
-#include <linux/blk-mq.h>
+#include <linux/bio.h>
+#include <linux/blkdev.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/netlink.h>
@@ -16,6 +17,8 @@
 #include <linux/types.h>
 #include <linux/workqueue.h>
 #include <linux/pflash.h>
+
+#include "compat.h"
 
 #define PFLASH_ERASED_BYTE	0xff
 
@@ -47,11 +50,20 @@ struct pflash_config {
 
 /**
  * struct pflash_dev - one /dev/pflashN
+ * @index: N
+ * @size: the device's size in bytes
+ * @block_size: its logical block size
+ * @erase_size: its erase-block size
+ * @read_only: it refuses writes
+ * @backing: its backing file, or NULL
+ * @backing_path: the backing file's path, as reported
+ * @cache_mode: when writes reach @backing
+ * @wb_interval_ms: the period of the writeback in writeback mode
+ * @disk: the block device
+ * @wq: the writeback worker's workqueue, for a device that writes back
  *
- * The geometry (@index, @size, @block_size, @erase_size, @read_only), the
- * backing file and its settings (@backing, @backing_path, @cache_mode,
- * @wb_interval_ms), @disk and @wq are fixed from creation to destruction
- * and read without locks.
+ * The members above are fixed from creation to destruction and read
+ * without locks.
  *
  * @data: the contents, @size bytes.  The data path reads and writes it
  *	without locks: the block layer keeps requests inside the device and
@@ -96,6 +108,8 @@ struct pflash_config {
  * Dirty tracking and writeback (writeback.c), for a device with a writable
  * backing file:
  *
+ * @dirty_shift: log2 of the granule of dirty tracking
+ * @nr_granules: the number of granules, @size >> @dirty_shift
  * @dirty: one bit per granule of 1 << @dirty_shift bytes that was written
  *	and is not yet known durable in @backing.  Set by the data path
  *	after it copied the data, taken (word by word, with xchg) by a
@@ -109,7 +123,7 @@ struct pflash_config {
  * @wb_err: positive errno of the last failed pass, 0 after a good one.
  *	Written under @wb_lock, read with READ_ONCE().
  * @pending_lock: guards @pending; taken in the data path (any context).
- * @pending: started requests that complete after the next pass: writes in
+ * @pending: served bios that complete after the next pass: writes in
  *	writethrough mode, flushes and FUA writes in writeback mode.
  * @wb_work: runs a pass on @wq and completes what was on @pending.
  * @periodic_work: the periodic writeback in writeback mode.
@@ -127,7 +141,6 @@ struct pflash_dev {
 	unsigned int wb_interval_ms;
 
 	struct gendisk *disk;
-	struct blk_mq_tag_set tag_set;
 	struct workqueue_struct *wq;
 	u8 *data;
 
@@ -138,7 +151,7 @@ struct pflash_dev {
 	unsigned long *wb_pass;
 	int wb_err;
 	spinlock_t pending_lock;	/* guards @pending; see above */
-	struct list_head pending;
+	struct bio_list pending;
 	struct work_struct wb_work;
 	struct delayed_work periodic_work;
 
@@ -219,11 +232,12 @@ void pflash_import_release(u32 portid);
 int pflash_wb_init(struct pflash_dev *dev);
 void pflash_wb_exit(struct pflash_dev *dev);
 void pflash_wb_mark_dirty(struct pflash_dev *dev, u64 pos, u64 len);
-void pflash_wb_defer(struct pflash_dev *dev, struct request *rq);
+void pflash_wb_defer(struct pflash_dev *dev, struct bio *bio);
 int pflash_wb_flush(struct pflash_dev *dev, bool full);
 u64 pflash_wb_dirty_bytes(struct pflash_dev *dev);
 
 /* blk.c: the block device and its data path */
+int pflash_open(struct gendisk *disk, blk_mode_t mode);
 bool pflash_blk_is_pflash(struct block_device *bdev, struct pflash_dev **devp);
 int pflash_blk_init(void);
 void pflash_blk_exit(void);

@@ -6,8 +6,9 @@
 #ifndef _PFLASH_STREAM_H
 #define _PFLASH_STREAM_H
 
-#include <linux/crc32c.h>
 #include <linux/pflash_stream.h>
+
+#include "compat.h"
 
 /*
  * CRC-32C as the stream uses it (initial value and final XOR 0xffffffff).

@@ -9,7 +9,7 @@
  * writes it again: nothing is dropped on an error.
  *
  * Passes run in three places, serialized by wb_lock:
- *  - the device's worker, for requests that may only complete once their
+ *  - the device's worker, for bios that may only complete once their
  *    data is durable (every write in writethrough mode; flushes and FUA
  *    writes in writeback mode).  The data path never does file I/O itself.
  *  - the periodic writeback, in writeback mode.
@@ -23,7 +23,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
-#include <linux/blk-mq.h>
+#include <linux/bio.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 
@@ -123,13 +123,13 @@ u64 pflash_wb_dirty_bytes(struct pflash_dev *dev)
 	       dev->dirty_shift;
 }
 
-/* Complete @rq after the next pass.  Any context. */
-void pflash_wb_defer(struct pflash_dev *dev, struct request *rq)
+/* Complete @bio after the next pass.  Any context. */
+void pflash_wb_defer(struct pflash_dev *dev, struct bio *bio)
 {
 	unsigned long flags;
 
 	spin_lock_irqsave(&dev->pending_lock, flags);
-	list_add_tail(&rq->queuelist, &dev->pending);
+	bio_list_add(&dev->pending, bio);
 	spin_unlock_irqrestore(&dev->pending_lock, flags);
 	queue_work(dev->wq, &dev->wb_work);
 }
@@ -138,21 +138,22 @@ static void pflash_wb_workfn(struct work_struct *work)
 {
 	struct pflash_dev *dev = container_of(work, struct pflash_dev,
 					      wb_work);
-	struct request *rq, *next;
 	blk_status_t status;
-	LIST_HEAD(batch);
+	struct bio *bio;
+	struct bio_list batch;
 
 	spin_lock_irq(&dev->pending_lock);
-	list_splice_init(&dev->pending, &batch);
+	batch = dev->pending;
+	bio_list_init(&dev->pending);
 	spin_unlock_irq(&dev->pending_lock);
-	if (list_empty(&batch))
+	if (bio_list_empty(&batch))
 		return;
 
-	/* One pass for the whole batch: it covers every request in it. */
+	/* One pass for the whole batch: it covers every bio in it. */
 	status = pflash_wb_flush(dev, false) ? BLK_STS_IOERR : BLK_STS_OK;
-	list_for_each_entry_safe(rq, next, &batch, queuelist) {
-		list_del_init(&rq->queuelist);
-		blk_mq_end_request(rq, status);
+	while ((bio = bio_list_pop(&batch))) {
+		bio->bi_status = status;
+		bio_endio(bio);
 	}
 }
 
@@ -174,7 +175,7 @@ int pflash_wb_init(struct pflash_dev *dev)
 
 	mutex_init(&dev->wb_lock);
 	spin_lock_init(&dev->pending_lock);
-	INIT_LIST_HEAD(&dev->pending);
+	bio_list_init(&dev->pending);
 	INIT_WORK(&dev->wb_work, pflash_wb_workfn);
 	INIT_DELAYED_WORK(&dev->periodic_work, pflash_wb_periodic_workfn);
 	if (!pflash_writes_back(dev))
@@ -201,7 +202,7 @@ out_free:
 	return -ENOMEM;
 }
 
-/* Undo pflash_wb_init(), once no request can reach the device. */
+/* Undo pflash_wb_init(), once no bio can reach the device. */
 void pflash_wb_exit(struct pflash_dev *dev)
 {
 	if (dev->wq) {

@@ -139,6 +139,8 @@ enum pflash_state {
  *	@PFLASH_A_DEV_STREAM_DATA belong.
  * @PFLASH_A_DEV_STREAM_DATA: binary, at most %PFLASH_STREAM_CHUNK_MAX
  *	bytes of the state stream (see linux/pflash_stream.h).
+ * @__PFLASH_A_DEV_MAX: one more than the highest attribute
+ * @PFLASH_A_DEV_MAX: the highest attribute
  */
 enum {
 	PFLASH_A_DEV_INDEX = 1,
@@ -237,7 +239,7 @@ enum {
  *	inactive device is final (see %PFLASH_STREAM_END_F_FINAL).  Ends
  *	with ENODEV if the device is destroyed meanwhile.
  * @PFLASH_CMD_IMPORT: one piece of a state stream for the device named by
- *	@PFLASH_A_DEV_INDEX: @PFLASH_A_DEV_STREAM_DATA, which belongs at
+ *	@PFLASH_A_DEV_INDEX, in @PFLASH_A_DEV_STREAM_DATA, which belongs at
  *	@PFLASH_A_DEV_STREAM_OFFSET.  The device must be inactive.  Offset 0
  *	starts an import, dropping any unfinished one; every later piece
  *	must come from the same socket and start where the one before ended.
@@ -251,6 +253,8 @@ enum {
  *	the device exactly as it was.  Closing the socket ends an
  *	unfinished import.
  * @PFLASH_CMD_IMPORT_NTF: event: an import was committed.
+ * @__PFLASH_CMD_MAX: one more than the highest command
+ * @PFLASH_CMD_MAX: the highest command
  */
 enum {
 	PFLASH_CMD_DEV_NEW = 1,
