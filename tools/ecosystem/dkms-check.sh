@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # DKMS, for real: make install-dkms with Debian's dkms, against the installed
-# headers of Debian's 6.1 kernel (linux-headers-amd64), then make
-# uninstall-dkms. The module cannot be loaded here, but dkms add, build and
-# install work: pflash.ko lands in the kernel's module tree, built for it,
-# and leaves with uninstall-dkms.
+# headers of kernel KVER (default: Debian's 6.1, linux-headers-amd64), then
+# make uninstall-dkms. The module cannot be loaded here, but dkms add, build
+# and install work: pflash.ko lands in the kernel's module tree, built for
+# it, and leaves with uninstall-dkms.  `make check` also runs it in the
+# Debian unstable root (sid-root.sh) against the 7.2 headers there.
+#
+# Usage: dkms-check.sh [KVER]
 #
 # Needs root: dkms writes /var/lib/dkms, /usr/src and /lib/modules. Uses a
 # release of its own (VERSION-dkmscheck), so that a real installation is
@@ -17,12 +20,14 @@ set -euo pipefail
 
 [ "$(id -u)" = 0 ] || die "needs root"
 command -v dkms >/dev/null || die "dkms is not installed (tools/deps.sh)"
-kver=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 |
-	sed -n 's/^linux-headers-\([^ ,]*\).*/\1/p')
+kver=${1:-$(dpkg-query -W -f='${Depends}' linux-headers-amd64 |
+	sed -n 's/^linux-headers-\([^ ,]*\).*/\1/p')}
+[ -d "/usr/src/linux-headers-$kver" ] || die "no headers for $kver"
 base=$(sed -n 's/^VERSION[[:space:]]*:= *//p' "$SRC/tools/pflashctl/Makefile")
 ver=$base-dkmscheck
 mk=(make -C "$SRC" --no-print-directory PFLASH_VERSION="$ver" KVER="$kver")
 
+mkdir -p /run/lock
 exec 7>/run/lock/pflash-dkms-check.lock
 flock 7
 
@@ -45,6 +50,10 @@ cleanup() {
 }
 trap cleanup EXIT
 cleanup
+# An installed kernel has its depmod files, and dkms from 3.1 on runs depmod
+# only for a kernel that has them: give the headers' tree what the kernel's
+# package would have given it.
+[ -e "/lib/modules/$kver/modules.dep" ] || depmod -a "$kver"
 
 failed=0
 fail() { echo "FAIL: $*"; failed=1; }

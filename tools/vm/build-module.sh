@@ -6,8 +6,10 @@
 # Out-of-tree builds for 6.1 cannot use a separate output directory, so each
 # kernel gets its own copy of the sources (Kbuild, module/, uapi/) in
 # build/mod-<kernel>/, built there in place. Any compiler warning fails.
+# A kernel whose kernel.env names a SIDROOT (deb72, debug) is built for in
+# the Debian unstable root (sid-root.sh), where its compiler is.
 #
-# Usage: build-module.sh NAME        (NAME: deb61, deb612 or debug)
+# Usage: build-module.sh NAME        (NAME: deb61, deb612, deb72 or debug)
 # Prints the path of the built pflash.ko; the log is build/mod-NAME/build.log.
 
 set -euo pipefail
@@ -26,7 +28,10 @@ rsync -a -c --delete --include=/Kbuild --include='/module/***' \
 # The debug kernel has gcov: there the module counts its lines (Kbuild).
 gcov=
 [ "$NAME" = debug ] && gcov=PFLASH_GCOV=y
-if ! make -C "$KDIR" M="$dir" W=1 $gcov modules >"$dir/build.log" 2>&1; then
+in_root=()
+[ -n "${SIDROOT:-}" ] && in_root=("$REPO/tools/vm/sid-root.sh" run)
+if ! "${in_root[@]}" make -C "$KDIR" M="$dir" W=1 $gcov modules \
+	>"$dir/build.log" 2>&1; then
 	cat "$dir/build.log" >&2
 	die "$NAME: pflash.ko failed to build (log: $dir/build.log)"
 fi

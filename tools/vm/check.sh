@@ -7,7 +7,7 @@
 #
 #   N passed, N failed, N skipped
 #
-# Usage: check.sh [KERNEL...]      (default: deb61 deb612 debug)
+# Usage: check.sh [KERNEL...]      (default: deb61 deb612 deb72 debug)
 #        check.sh --static-only
 #
 # Every run keeps its logs in build/runs/<date>/ (build/runs/latest points
@@ -23,7 +23,7 @@ set -uo pipefail
 if [ "${1:-}" = --static-only ]; then
 	set --
 elif [ $# = 0 ]; then
-	set -- deb61 deb612 debug
+	set -- deb61 deb612 deb72 debug
 fi
 
 lock_build
@@ -77,6 +77,17 @@ for k in "$@"; do
 		continue
 	fi
 	result pass "$k" "pflash.ko: built with W=1, no warning"
+	# DKMS against the newest kernel's headers, in the unstable root
+	# (static-checks.sh checks it against 6.1's on the host).
+	if [ "$k" = deb72 ]; then
+		. "$BUILD/kernels/$k/kernel.env"
+		if step "$out/dkms.log" "$REPO/tools/vm/sid-root.sh" run \
+			"$REPO/tools/ecosystem/dkms-check.sh" "$KREL"; then
+			result pass "$k" "dkms: add, build, install and remove against the $KREL headers"
+		else
+			result fail "$k" "dkms: against the $KREL headers (log: $out/dkms.log)"
+		fi
+	fi
 	if [ -z "$ctl" ] || [ -z "$selftests" ]; then
 		result fail "$k" "vm: not run, pflashctl or the selftests did not build"
 		continue

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build pflash's debug kernel (KASAN, KFENCE, lockdep, kmemleak, fault
-# injection) from Debian's linux-source-6.1 with a minimal config:
-# allnoconfig + tools/vm/debug.config, completed by olddefconfig.
+# injection) from Debian's linux-source-7.2, the newest series, with a
+# minimal config: allnoconfig + tools/vm/debug.config, completed by
+# olddefconfig.  It is built in the Debian unstable root (sid-root.sh),
+# whose gcc-16 builds pflash.ko for it too.
 #
 # The build lives in build/kernels/debug-<hash>/, where <hash> covers the
 # final .config (which records the compiler version) and the source package
@@ -24,14 +26,24 @@ mkdir -p "$BUILD/kernels/$NAME"
 exec 9>"$BUILD/kernels/.$NAME.lock"
 flock 9
 
-src=$(linux_src_tree)
-ver=$(linux_src_version)
+SRC_PKG=$NEWEST_SRC_PKG
+sid=$REPO/tools/vm/sid-root.sh
+sidroot=$("$sid")
+read -r tarball ver <<<"$(newest_src)"
+src=$BUILD/src/${SRC_PKG}_$ver
+extract_tarball "$src" "$tarball"
+# Older versions of the source are not built any more.
+find "$BUILD/src" -mindepth 1 -maxdepth 1 -type d -name "${SRC_PKG}_*" \
+	! -name "${SRC_PKG}_$ver" -exec rm -rf {} +
+kmake() {
+	"$sid" run make -C "$src" "$@"
+}
 
 # 1. The config, generated in a scratch output directory.
 cfgdir=$BUILD/kernels/$NAME-config
 rm -rf "$cfgdir" && mkdir -p "$cfgdir"
-make -s -C "$src" O="$cfgdir" KCONFIG_ALLCONFIG="$FRAGMENT" allnoconfig >/dev/null
-make -s -C "$src" O="$cfgdir" olddefconfig >/dev/null
+kmake -s O="$cfgdir" KCONFIG_ALLCONFIG="$FRAGMENT" allnoconfig >/dev/null
+kmake -s O="$cfgdir" olddefconfig >/dev/null
 
 # Kconfig drops a symbol whose dependencies are unmet without a word: check
 # that every line of the fragment made it into the final config.
@@ -51,7 +63,7 @@ while IFS= read -r line; do
 done <"$FRAGMENT"
 [ $missing = 0 ] || die "fix tools/vm/debug.config (see above)"
 
-hash=$( { cat "$cfgdir/.config"; echo "$LINUX_SRC_PKG $ver"; } |
+hash=$( { cat "$cfgdir/.config"; echo "$SRC_PKG $ver"; } |
 	sha256sum | cut -c1-12)
 out=$BUILD/kernels/$NAME-$hash
 
@@ -69,13 +81,13 @@ if [ ! -e "$out/.built" ] || [ ! -e "$out/arch/x86/boot/bzImage" ] ||
 	rm -rf "$out" && mkdir -p "$out"
 	cp "$cfgdir/.config" "$out/.config"
 	start=$SECONDS
-	if ! make -C "$src" O="$out" -j"$(nproc)" bzImage modules \
+	if ! kmake O="$out" -j"$(nproc)" bzImage modules \
 		>"$out/build.log" 2>&1; then
 		tail -n 40 "$out/build.log" >&2
 		die "debug kernel build failed (log: $out/build.log)"
 	fi
 	# The modules tree for the initramfs; kernel.release names its folder.
-	make -s -C "$src" O="$out" INSTALL_MOD_PATH="$out/modroot" \
+	kmake -s O="$out" INSTALL_MOD_PATH="$out/modroot" \
 		DEPMOD=/bin/true modules_install >>"$out/build.log" 2>&1
 	log "debug kernel built in $((SECONDS - start)) s"
 	count_modules >"$out/.built"
@@ -86,10 +98,14 @@ fi
 rm -rf "$cfgdir"
 
 krel=$(cat "$out/include/config/kernel.release")
+# modules_install puts them where the root's kmod says: lib/ or usr/lib/.
+moddir=$(find "$out/modroot" -type d -path "*/modules/$krel" | head -n1)
+[ -n "$moddir" ] || die "no modules tree for $krel in $out/modroot"
 write_env "$BUILD/kernels/$NAME/kernel.env" \
 	NAME=$NAME \
 	KREL="$krel" \
 	VMLINUZ="$out/arch/x86/boot/bzImage" \
-	MODDIR="$out/modroot/lib/modules/$krel" \
-	KDIR="$out"
+	MODDIR="$moddir" \
+	KDIR="$out" \
+	SIDROOT="$sidroot"
 echo "$BUILD/kernels/$NAME/kernel.env"

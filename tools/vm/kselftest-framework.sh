@@ -7,7 +7,6 @@
 #   tools/testing/selftests/{Makefile,lib.mk,kselftest*.h,run_kselftest.sh,
 #                            kselftest/}     the kselftest framework
 #   scripts/subarch.include                  needed by the selftests Makefile
-#   scripts/checkpatch.pl, spelling.txt, const_structs.checkpatch
 #
 # Prints the root of that tree: build/ksft-<version>.
 
@@ -25,9 +24,6 @@ MEMBERS=(
 	tools/testing/selftests/run_kselftest.sh
 	tools/testing/selftests/kselftest
 	scripts/subarch.include
-	scripts/checkpatch.pl
-	scripts/spelling.txt
-	scripts/const_structs.checkpatch
 )
 
 mkdir -p "$BUILD"

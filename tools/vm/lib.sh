@@ -9,7 +9,8 @@ BUILD=${BUILD:-$REPO/build}
 # The project tree under test: this repository, unless PFLASH_SRC names
 # another tree of the same layout (used to prove the machinery on a stand-in).
 SRC=${PFLASH_SRC:-$REPO}
-# Debian's kernel source, from the linux-source-6.1 package.
+# Debian's kernel source, from the linux-source-6.1 package: the kselftest
+# framework comes from it (kselftest-framework.sh).
 LINUX_SRC_PKG=linux-source-6.1
 LINUX_SRC_TARBALL=/usr/src/linux-source-6.1.tar.xz
 
@@ -83,13 +84,19 @@ extract_tarball() {
 	touch "$dir/.extracted"
 }
 
-# Extract the whole Debian kernel source once per package version and print
-# its path. Only the debug kernel needs the whole tree.
-linux_src_tree() {
-	local dir
-	dir=$BUILD/src/linux-source-6.1_$(linux_src_version)
-	extract_tarball "$dir" "$LINUX_SRC_TARBALL"
-	printf '%s\n' "$dir"
+# The source of the newest kernel series, Debian unstable's linux-source-7.2,
+# installed in the unstable root (sid-root.sh) when first asked for: prints
+# the tarball's path and the package's version.  The debug kernel is built
+# from it, and the static checks run its checkpatch and kernel-doc.
+NEWEST_SRC_PKG=linux-source-7.2
+newest_src() {
+	local sid=$REPO/tools/vm/sid-root.sh root tarball
+	root=$("$sid")
+	tarball=/usr/src/$NEWEST_SRC_PKG.tar.xz
+	[ -e "$root$tarball" ] ||
+		"$sid" apt install -y --no-install-recommends "$NEWEST_SRC_PKG" >&2
+	printf '%s %s\n' "$root$tarball" \
+		"$("$sid" run dpkg-query -W -f='${Version}' "$NEWEST_SRC_PKG")"
 }
 
 # Write "KEY=value" lines, shell-quoted, so that the file can be sourced.
