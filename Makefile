@@ -30,8 +30,10 @@
 #                     booted on it; ends with "N passed, N failed, N skipped"
 #   make check KERNELS=deb61
 #                     a subset of deb61 (bookworm's 6.1), deb612 (Debian's
-#                     newest 6.12 for bookworm) and debug (6.1 with KASAN,
-#                     lockdep, kmemleak, ...; built once and cached)
+#                     newest 6.12 for bookworm), deb72 (Debian unstable's
+#                     newest 7.2, built for in a debootstrapped unstable
+#                     root) and debug (7.2 with KASAN, lockdep, kmemleak,
+#                     ...; built once and cached)
 #   make check-static only the static checks
 #   make kernels      fetch or build the kernels in KERNELS
 #   make demo         boot a VM on deb61 and run the demo in it
@@ -70,7 +72,7 @@ DKMS_SRC	?= /usr/src/pflash-$(PFLASH_VERSION)
 INSTALL		?= install
 
 # The kernels `make check` boots.
-KERNELS	?= deb61 deb612 debug
+KERNELS	?= deb61 deb612 deb72 debug
 
 .PHONY: all module tool selftests clean check check-static kernels demo \
 	install install-module install-tool uninstall install-dkms uninstall-dkms

@@ -49,6 +49,8 @@ PACKAGES=(
 	e2fsprogs
 	dmsetup
 	fio
+	# the Debian unstable root for 7.2 (tools/vm/sid-root.sh)
+	debootstrap
 	# firmware variable stores, a real-world image for the tests (design brief)
 	ovmf
 	# the netlink spec: the kernel's ynl tools (cli.py, ynl-gen-c.py) and
