@@ -44,7 +44,9 @@ dir=$BUILD/sid
 root=$dir/root-$key
 
 # run CMD...: CMD in the root, with REPO, BUILD and SRC bound at their
-# paths, and /proc; the mounts end with the namespace.  It holds the root's
+# paths, and what symbolic links in BUILD lead to (a second work tree may
+# share the first one's kernels), and /proc; the mounts end with the
+# namespace.  It holds the root's
 # lock shared meanwhile, so that no newer sid-root.sh removes the root
 # from under it.
 run_in_root() {
@@ -53,6 +55,9 @@ run_in_root() {
 	flock -s 8
 	case $BUILD/ in "$REPO"/*) ;; *) binds+=("$BUILD") ;; esac
 	case $SRC/ in "$REPO"/*) ;; *) binds+=("$SRC") ;; esac
+	while read -r b; do
+		binds+=("$(readlink -f "$b")")
+	done < <(find "$BUILD" -mindepth 1 -maxdepth 1 -type l -xtype d)
 	for b in "${binds[@]}"; do
 		mkdir -p "$root$b"
 	done
