@@ -43,9 +43,14 @@
 #                     pflash.ko; rewrites Documentation/pflash/error-paths.rst
 #                     (make check on the debug kernel checks it)
 #   make bench        boot one VM on BENCH_KERNEL and benchmark pflash
-#                     against brd, zram and loop, and its migration;
-#                     writes Documentation/pflash/benchmarks.rst and .png
-#                     (settings: BENCH_* in tools/vm/bench.sh)
+#                     against brd, zram and loop, and its migration, in
+#                     QEMU's instruction-counting mode (BENCH_CLOCK=wall
+#                     for wall-clock time); writes
+#                     Documentation/pflash/benchmarks.rst and .png, and
+#                     build/bench/ratios.json (settings: BENCH_* in
+#                     tools/vm/bench.sh)
+#   make bench-quick  a reduced set (one repetition, 16 MiB fio devices)
+#                     in under 10 minutes: ratios.json and the goals
 #
 # Everything that is downloaded, extracted or built outside the source tree
 # lives under $(BUILD), which this Makefile owns.
@@ -103,9 +108,12 @@ demo:
 # The kernel `make bench` boots.
 BENCH_KERNEL ?= deb61
 
-.PHONY: bench
+.PHONY: bench bench-quick
 bench:
 	BUILD=$(BUILD) tools/vm/bench.sh $(BENCH_KERNEL)
+
+bench-quick:
+	BUILD=$(BUILD) BENCH_QUICK=1 tools/vm/bench.sh $(BENCH_KERNEL)
 
 .PHONY: coverage-report
 coverage-report:

@@ -11,8 +11,11 @@
 #     device order rotated from one repetition to the next.
 #  2. migration, for each device size: dd reading the device, export and
 #     import, the stream's size for a mostly erased and a full random
-#     image, the time from the source's inactivate to the target's
-#     activation, and the full flush against dd writing the same bytes.
+#     image; the move, from the source's inactivate to the target's
+#     activation, of a source whose data is durable (writethrough) and of
+#     one written in full just before (writeback, all dirty), against dd
+#     copying the device into a file with fsync; the full flush against dd
+#     writing the same bytes.
 #
 # It only measures: the host parses and judges (tools/vm/bench-report.py).
 # The raw results (fio's JSON, results.txt, the system's settings) are
@@ -20,13 +23,12 @@
 # which the host unpacks.
 #
 # Settings, from the kernel command line (bench.sh sets them):
+#   bench.clock=C       icount or wall: what the guest's clock counts
 #   bench.fio=0|1       whether to run the fio part
 #   bench.size=MiB      size of the fio devices
-#   bench.runs=N        fio repetitions
-#   bench.migruns=N     migration repetitions per size
-#   bench.runtime=S     seconds per fio job (after bench.ramp=S)
+#   bench.runs=N        repetitions of fio and of each migration size
+#   bench.runtime=T     fio's time per job, e.g. 500ms (after bench.ramp=T)
 #   bench.sizes=LIST    migration sizes in KiB, comma-separated
-#   bench.bigruns=N     repetitions for migration sizes of 1 GiB
 
 set -u
 export LC_ALL=C
@@ -41,14 +43,13 @@ arg() {
 	v=$(tr ' ' '\n' </proc/cmdline | sed -n "s/^bench\.$1=//p" | tail -n 1)
 	echo "${v:-$2}"
 }
+CLOCK=$(arg clock icount)
 FIO=$(arg fio 1)
-SIZE_MB=$(arg size 256)
+SIZE_MB=$(arg size 64)
 RUNS=$(arg runs 3)
-MIGRUNS=$(arg migruns 5)
-RUNTIME=$(arg runtime 2)
-RAMP=$(arg ramp 1)
-SIZES=$(arg sizes 64,4096,65536,1048576)
-BIGRUNS=$(arg bigruns 1)
+RUNTIME=$(arg runtime 500ms)
+RAMP=$(arg ramp 100ms)
+SIZES=$(arg sizes 4096,65536,262144)
 
 say() { echo "bench: $*"; }
 # The results: one line per figure, "key=value ...".
@@ -100,7 +101,7 @@ res "crc32c drivers=$(grep -A1 '^name *: crc32c$' /proc/crypto | sed -n 's/^driv
 # once it has run; its figures go to the kernel log, which is saved with
 # the results and read by bench-report.py.
 modprobe tcrypt mode=319 sec=1 2>/dev/null || :
-res "system kernel=$(uname -r) cpus=$(nproc) size_mb=$SIZE_MB runs=$RUNS migruns=$MIGRUNS runtime=$RUNTIME ramp=$RAMP bigruns=$BIGRUNS"
+res "system kernel=$(uname -r) cpus=$(nproc) clock=$CLOCK sse42=$(grep -qw sse4_2 /proc/cpuinfo && echo 1 || echo 0) size_mb=$SIZE_MB runs=$RUNS runtime=$RUNTIME ramp=$RAMP"
 say "$(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo) MiB"
 
 # --- 1. fio --------------------------------------------------------------------
@@ -164,7 +165,7 @@ bench_fio() {
 				       ${w#* } --stonewall)
 			done
 		done
-		say "fio: repetition $r of $RUNS (${#wls[@]} workloads x ${#names[@]} devices, ${RUNTIME} s each)"
+		say "fio: repetition $r of $RUNS (${#wls[@]} workloads x ${#names[@]} devices, ${RUNTIME} each)"
 		fio --ioengine=libaio --direct=1 --time_based --eta=never \
 			--runtime="$RUNTIME" --ramp_time="$RAMP" \
 			--size="$size" --norandommap --randrepeat=0 \
@@ -207,15 +208,9 @@ dd_bs() {
 	[ "$bytes" -lt $((1 << 20)) ] && echo "$bytes" || echo 1048576
 }
 
-# The runs for a size.
-runs_for() {
-	[ "$1" -ge $((1 << 30)) ] && echo "$BIGRUNS" || echo "$MIGRUNS"
-}
-
 # Export, import and dd reading, on devices without a backing file.
 bench_stream() {
-	local bytes=$1 kind=$2 src dst us r runs ssize bs
-	runs=$(runs_for "$bytes")
+	local bytes=$1 kind=$2 src dst us r runs=$RUNS ssize bs
 	bs=$(dd_bs "$bytes")
 	src=$(pf create --size "$bytes" --show) || { fail "create $bytes"; return 1; }
 	fill "$src" "$bytes" "$kind" || fail "fill $src $kind"
@@ -246,45 +241,50 @@ bench_stream() {
 	rm -f /tmp/stream.pfs
 }
 
-# A move between two devices with backing files on tmpfs, the source in
-# writeback mode and written in full just before: the source's inactivate
-# (writing back everything), the stream through a pipe, the target's
-# activation (the full flush).  Then the full flush against dd.
+# A move between two devices with backing files on tmpfs: the source's
+# inactivate, the stream through a pipe, the target's activation (the full
+# flush of what it imported).  MODE is the source's: writethrough, its data
+# durable when the move starts, as a firmware store's is once the VM is
+# stopped (the "store" moves); or writeback, written in full just before,
+# so that the inactivation writes it all back.  Against it, dd copying the
+# device into a file of the target's size with fsync: the floor for any
+# move.  Then, once, the full flush against dd writing the same bytes.
 bench_move() {
-	local bytes=$1 src dst us t_in t_xfer t_act r runs bs
-	runs=$(runs_for "$bytes")
+	local bytes=$1 mode=$2 src dst us t_in t_xfer t_act t_dd r bs wbi=()
 	bs=$(dd_bs "$bytes")
-	truncate -s "$bytes" /tmp/a.img /tmp/b.img
-	src=$(pf create --backing /tmp/a.img --cache writeback --writeback-interval 0 --show) ||
+	truncate -s "$bytes" /tmp/a.img /tmp/b.img /tmp/c.img
+	# No periodic writeback: everything is still dirty at the move.
+	[ "$mode" = writeback ] && wbi=(--writeback-interval 0)
+	src=$(pf create --backing /tmp/a.img --cache "$mode" "${wbi[@]}" --show) ||
 		{ fail "create source $bytes"; return 1; }
 	dst=$(pf create --backing /tmp/b.img --inactive --show) ||
 		{ fail "create target $bytes"; return 1; }
-	for ((r = 1; r <= runs; r++)); do
+	for ((r = 1; r <= RUNS; r++)); do
 		if [ "$r" -gt 1 ]; then
 			pf inactivate "$dst" && pf activate "$src" ||
 				{ fail "move $bytes: reset"; break; }
 		fi
 		fill "$src" "$bytes" random || fail "fill $src"
+		timed t_dd dd if="$src" of=/tmp/c.img bs="$bs" iflag=direct \
+			conv=notrunc,fsync status=none || fail "dd copy $bytes"
 		timed t_in pf inactivate "$src" &&
 		timed t_xfer sh -c "pflashctl export -q $src | pflashctl import -q $dst" &&
 		timed t_act pf activate "$dst" ||
 			{ fail "move $bytes"; break; }
-		res "move size=$bytes rep=$r inactivate_us=$t_in transfer_us=$t_xfer activate_us=$t_act us=$((t_in + t_xfer + t_act))"
+		res "move size=$bytes mode=$mode rep=$r inactivate_us=$t_in transfer_us=$t_xfer activate_us=$t_act us=$((t_in + t_xfer + t_act)) ddcopy_us=$t_dd"
 	done
 	cmp "$dst" /tmp/b.img || fail "move $bytes: the target's file differs"
 	pf destroy "$src"
 	rm -f /tmp/a.img
-
-	# The full flush of the active target, and dd writing the same bytes
-	# to a file of the same size on the same file system, with fsync.
-	dd if="$dst" of=/tmp/c.img bs="$bs" iflag=direct status=none
-	for ((r = 1; r <= runs; r++)); do
-		timed us pf flush --full "$dst" &&
-			res "mig size=$bytes image=random what=flush rep=$r bytes=$bytes us=$us"
-		timed us dd if="$dst" of=/tmp/c.img bs="$bs" iflag=direct \
-			conv=notrunc,fsync status=none &&
-			res "mig size=$bytes image=random what=dd-write rep=$r bytes=$bytes us=$us"
-	done
+	if [ "$mode" = writeback ]; then
+		for ((r = 1; r <= RUNS; r++)); do
+			timed us pf flush --full "$dst" &&
+				res "mig size=$bytes image=random what=flush rep=$r bytes=$bytes us=$us"
+			timed us dd if="$dst" of=/tmp/c.img bs="$bs" iflag=direct \
+				conv=notrunc,fsync status=none &&
+				res "mig size=$bytes image=random what=dd-write rep=$r bytes=$bytes us=$us"
+		done
+	fi
 	pf destroy "$dst"
 	rm -f /tmp/b.img /tmp/c.img
 }
@@ -310,8 +310,9 @@ for kib in ${SIZES//,/ }; do
 		say "migration: $kib KiB, $kind image: dd, export, import"
 		bench_stream "$bytes" "$kind"
 	done
-	say "migration: $kib KiB: the move, the full flush"
-	bench_move "$bytes"
+	say "migration: $kib KiB: the moves, the full flush"
+	bench_move "$bytes" writethrough
+	bench_move "$bytes" writeback
 	res "phase name=mig-$bytes us=$(($(now_us) - t))"
 	save
 done

@@ -8,10 +8,13 @@ writes:
   --rst FILE       the results table, in reStructuredText
   --plot-dir DIR   throughput.dat, move.dat and stream.dat for
                    tools/vm/bench-plot.gp
+  --ratios FILE    the figures the goals are judged on, as JSON: one key per
+                   figure, and "spread", the largest relative difference
+                   between the repetitions of any figure
+  --print-goals    print the goals' table to stdout
 
-Every figure is the median of its repetitions; the spread is half the range
-(max - min) over the median.  Only ratios between figures of the same run
-mean anything: the VM runs under TCG, on a shared host.
+Every figure is the median of its repetitions; the spread of a figure is
+its range (max - min) over its median.
 """
 
 import argparse
@@ -55,11 +58,11 @@ def median(values):
 
 
 def spread(values):
-    """Half the range, as a fraction of the median."""
+    """The range, as a fraction of the median."""
     if not values or len(values) < 2:
         return 0.0
     m = statistics.median(values)
-    return (max(values) - min(values)) / 2 / m if m else 0.0
+    return (max(values) - min(values)) / m if m else 0.0
 
 
 def ratio(a, b):
@@ -167,8 +170,9 @@ class Results:
                     self.stream[(int(kv["size"]), kv["image"])] = \
                         int(kv["stream_bytes"])
                 elif kind == "move":
-                    self.move.setdefault(int(kv["size"]), []).append(
-                        {k: int(v) for k, v in kv.items()})
+                    key = (int(kv["size"]), kv.get("mode", "writeback"))
+                    self.move.setdefault(key, []).append(
+                        {k: int(v) for k, v in kv.items() if k != "mode"})
                 elif kind == "phase":
                     self.phases[kv["name"]] = int(kv["us"])
                 elif kind == "crc32c":
@@ -189,8 +193,24 @@ class Results:
         us = self.mig_us(size, image, what)
         return size / MIB / (us / 1e6) if us else None
 
-    def move_us(self, size, field):
-        return median([m[field] for m in self.move.get(size, [])])
+    def move_us(self, size, field, mode="writeback"):
+        return median([m[field] for m in self.move.get((size, mode), [])])
+
+    def move_ratio(self, size, mode):
+        """The move's downtime over dd's copy with fsync, as medians."""
+        return ratio(self.move_us(size, "us", mode),
+                     self.move_us(size, "ddcopy_us", mode))
+
+    def all_series(self):
+        """Every figure's repetitions, for the run's spread."""
+        series = list(self.fio.values()) + list(self.mig.values())
+        for moves in self.move.values():
+            for field in ("us", "ddcopy_us"):
+                series.append([m[field] for m in moves if field in m])
+        return [s for s in series if len(s) > 1]
+
+    def max_spread(self):
+        return max([spread(s) for s in self.all_series()], default=0.0)
 
 
 def list_table(title, header, rows, widths=None):
@@ -209,43 +229,136 @@ def heading(text, char):
     return [text, char * len(text), ""]
 
 
+CLOCK_TEXT = {
+    "icount": (
+        "QEMU counted instructions (``-icount shift=0,sleep=off,"
+        "align=off``): the guest's clock advances by one nanosecond per "
+        "guest instruction, whatever the host does, so every figure below "
+        "is a count of instructions shown as time, and repeats from run to "
+        "run.  What the model leaves out: caches and memory bandwidth (a "
+        "copy costs what its instructions count, however far its data "
+        "comes from), the cost of one instruction against another, and a "
+        "string instruction counts once per iteration, so ``rep movsb`` "
+        "counts one per byte copied and ``rep movsq`` one per eight.  The "
+        "CPU is ``-cpu max`` with SSE4.2: the crc32 instruction counts "
+        "once, as it costs about one cycle on hardware.  The VM has one "
+        "vCPU: under ``-icount`` QEMU runs the vCPUs one after the other on "
+        "one host thread, so a second would add no parallelism, only "
+        "scheduling; fio and pflash's writeback worker share the one CPU, "
+        "and the work of both counts."),
+    "wall": (
+        "wall-clock time under QEMU's TCG, two vCPUs, on a host that other "
+        "VMs may share: figures wobble by tens of percent from run to run, "
+        "and only ratios between figures of the same run mean anything.  "
+        "The CPU has no SSE4.2 (TCG emulates the crc32 instruction a bit "
+        "at a time)."),
+}
+
+
+class Goals:
+    """The goals, each a figure, its target and whether it is met; the
+    figures named by a key also go to ratios.json."""
+
+    def __init__(self):
+        self.rows = []
+        self.ratios = {}
+
+    def add(self, key, text, value, target, ok, fmt=fmt_ratio):
+        if key:
+            self.ratios[key] = None if value is None else round(value, 4)
+        self.rows.append([text, "n/a" if value is None else fmt(value),
+                          target, "n/a" if value is None else
+                          ("met" if ok(value) else "**missed**")])
+
+
+def goals_of(res):
+    g = Goals()
+    keys = {
+        "randread-4k-qd1": "4k-randread-qd1",
+        "randread-4k-qd32": "4k-randread-qd32",
+        "randwrite-4k-qd1": "4k-randwrite-qd1",
+        "randwrite-4k-qd32": "4k-randwrite-qd32",
+        "read-1m": "1m-read",
+        "write-1m": "1m-write",
+    }
+    for wl, text, _, _ in WORKLOADS:
+        g.add(keys[wl], "pflash / brd, " + text,
+              ratio(res.fio_median(wl, "pflash"), res.fio_median(wl, "brd")),
+              ">= 1.2", lambda v: v >= 1.2)
+    s = 64 * MIB
+    for what in ("export", "import"):
+        g.add("%s-64m-random" % what,
+              "%s / dd read, random image, 64 MiB" % what,
+              ratio(res.mig_mibs(s, "random", what),
+                    res.mig_mibs(s, "random", "dd-read")),
+              ">= 0.5", lambda v: v >= 0.5)
+    g.add("move-ovmf-4m",
+          "move of a 4 MiB store (writethrough source) / dd copy with fsync",
+          res.move_ratio(4 * MIB, "writethrough"), "<= 2",
+          lambda v: v <= 2.0)
+    if (s, "erased") in res.stream:
+        g.add(None, "stream of a mostly erased 64 MiB image / its size",
+              res.stream[(s, "erased")] / s, "< 1%",
+              lambda v: v < 0.01, lambda v: "%.3f%%" % (100 * v))
+    for size in [x for x in res.sizes() if x >= s]:
+        g.add(None, "full flush time / dd time, %s" % fmt_bytes(size),
+              ratio(res.mig_us(size, "random", "flush"),
+                    res.mig_us(size, "random", "dd-write")),
+              "<= 1.2", lambda v: v <= 1.2)
+    g.ratios["spread"] = round(res.max_spread(), 4)
+    return g
+
+
 def report(res, args):
     L = []
     sysinfo = res.system
     runs = sysinfo.get("runs", "?")
+    clock = sysinfo.get("clock", "wall")
     L += [".. SPDX-License-Identifier: GPL-2.0", ""]
     L += ["=" * 17, "pflash benchmarks", "=" * 17, ""]
     L += [
         "This page is written by ``make bench`` (``tools/vm/bench.sh``); do "
         "not edit it by hand.  It shows one run: version ``%s``, kernel "
-        "``%s``, %s CPUs, under QEMU's TCG (KVM is not usable on the "
-        "machines it runs on), on a host that other VMs share.  TCG distorts "
-        "absolute figures, and they wobble from run to run: only the ratios "
-        "between figures of the same run mean anything.  ``make bench`` "
-        "took %s." % (args.version, sysinfo.get("kernel", "?"),
-                 sysinfo.get("cpus", "?"),
-                 fmt_time(args.seconds * 1e6) if args.seconds else "n/a"),
+        "``%s``, %s vCPU(s), under QEMU's TCG (KVM is not usable on the "
+        "machines it runs on).  ``make bench`` took %s of wall time." % (
+            args.version, sysinfo.get("kernel", "?"),
+            sysinfo.get("cpus", "?"),
+            fmt_time(args.seconds * 1e6) if args.seconds else "n/a"),
+        "",
+        "The clock: %s" % CLOCK_TEXT.get(clock, clock),
+        "",
+        "The spread (±) of a figure is the range of its %s repetitions "
+        "over their median; the largest spread of any figure in this run "
+        "was %.1f%%." % (runs, 100 * res.max_spread()),
         "",
     ]
     if res.errors:
         L += ["**Errors in this run:**", ""]
         L += ["- " + e.replace("_", " ") for e in res.errors] + [""]
 
+    g = goals_of(res)
+    L += heading("Goals", "=")
+    L += list_table("Goals, in this run", ["goal", "reached", "target", ""],
+                    g.rows)
+    L += [
+        "The same figures are in ``build/bench/ratios.json``, with "
+        "``spread``.",
+        "",
+    ]
+
     # --- fio -------------------------------------------------------------
     L += heading("Block I/O against brd, zram and loop", "=")
     L += [
-        "fio %s (Debian's), ``libaio``, ``direct=1``, on devices of %s MiB "
+        "fio (Debian's), ``libaio``, ``direct=1``, on devices of %s MiB "
         "each, created side by side in the same VM: pflash without a "
         "backing file; pflash in writeback and in writethrough mode, each "
         "over a file on tmpfs; brd; zram (lzo-rle; the data is fio's random "
         "data, which does not compress); loop over a file on tmpfs.  Every "
         "device is written in full first, so that reads read data.  Each "
-        "figure is the median of %s repetitions of %s s (after %s s of "
+        "figure is the median of %s repetitions of %s (after %s of "
         "ramp); each repetition runs every workload on every device in "
-        "turn, the devices' order rotated from one repetition to the next, "
-        "so that all of them see the same conditions.  The spread (±) is "
-        "half the range of the repetitions over the median." % (
-            "3.33", sysinfo.get("size_mb", "?"), runs,
+        "turn, the devices' order rotated from one repetition to the next." % (
+            sysinfo.get("size_mb", "?"), runs,
             sysinfo.get("runtime", "?"), sysinfo.get("ramp", "?")),
         "",
     ]
@@ -260,7 +373,7 @@ def report(res, args):
                 continue
             m = median(vals)
             f = fmt_iops(m) if unit == "iops" else fmt_mibs(m)
-            row.append("%s ±%.0f%%" % (f, 100 * spread(vals)))
+            row.append("%s ±%.1f%%" % (f, 100 * spread(vals)))
         rows.append(row)
     L += list_table("Throughput: median ± spread", header, rows)
 
@@ -272,12 +385,12 @@ def report(res, args):
     L += list_table("Ratio to brd (higher is better)", header, rows)
 
     L += [
-        "With a backing file (issue 4): write throughput of pflash in "
-        "writeback and in writethrough mode against loop over a file on the "
-        "same file system (tmpfs), as ratios of the medians above.  In "
-        "writethrough mode a write completes only once its data is in the "
-        "file and fsynced; loop over tmpfs completes it once it is in the "
-        "file's page cache.",
+        "With a backing file: write throughput of pflash in writeback and "
+        "in writethrough mode against loop over a file on the same file "
+        "system (tmpfs), as ratios of the medians above.  In writethrough "
+        "mode a write completes only once its data is in the file and "
+        "fsynced; loop over tmpfs completes it once it is in the file's "
+        "page cache.",
         "",
     ]
     rows = []
@@ -314,12 +427,9 @@ def report(res, args):
         "*random* image is written in full with fio's random data; a "
         "*mostly erased* one has one 4 KiB block of data per MiB (one block "
         "in all if the device is smaller), the rest erased.  Each figure is "
-        "the median of %s runs (%s for sizes of 1 GiB); each is one command "
-        "from its start to its exit, so the small sizes show the cost of "
-        "starting a program under TCG more than anything else.  "
-        "``pflashctl`` checks every record of the stream as it passes, on "
-        "export too." % (sysinfo.get("migruns", runs),
-                         sysinfo.get("bigruns", "?")),
+        "the median of %s runs; each is one command from its start to its "
+        "exit, so the small sizes show the cost of starting a program "
+        "more than anything else." % runs,
         "",
     ]
     rows = []
@@ -345,27 +455,14 @@ def report(res, args):
          "import, mostly erased", "pflashctl inspect, random"], rows)
     L += [
         "``pflashctl inspect`` is the tool's own check of a stream file, "
-        "the one ``export`` and ``import`` make of every record that "
-        "passes, without the kernel: where export and import run at about "
-        "its speed, the tool's check is what bounds them, not the kernel.",
+        "without the kernel.",
         "",
     ]
     if res.crc32c_bps:
         L += [
             "The kernel's CRC-32C alone (``tcrypt`` mode 319, 8 KiB per "
-            "update, driver ``%s``) ran at %s MiB/s in this VM, %s of dd's "
-            "read of 1 GiB: an export computes it once over every byte of "
-            "data, an import checks it once, and ``pflashctl`` checks it "
-            "once more on each, with ISA-L's table-driven code (the VM has "
-            "no SSE4.2; see ``tools/vm/bench.sh``), whose speed ``pflashctl "
-            "inspect`` shows.  Where export and import run well below both, "
-            "the rest of their time goes elsewhere, which this run does not "
-            "measure apart; the likeliest place is the messages' way through "
-            "libnl in ``pflashctl``, one message of at most 32 KiB at a "
-            "time." % (
-                res.crc32c_driver, fmt_mibs(res.crc32c_bps / 1048576.0),
-                fmt_ratio(ratio(res.crc32c_bps / 1048576.0,
-                                res.mig_mibs(1 << 30, "random", "dd-read")))),
+            "update, driver ``%s``) ran at %s MiB/s in this VM." % (
+                res.crc32c_driver, fmt_mibs(res.crc32c_bps / 1048576.0)),
             "",
         ]
 
@@ -381,25 +478,36 @@ def report(res, args):
                     ["device size", "mostly erased", "random"], rows)
 
     L += [
-        "The move: a source device in writeback mode over a file on tmpfs, "
-        "written in full just before (so all of it is dirty), and a target "
-        "device created inactive over a file of its own; from the start of "
-        "the source's ``pflashctl inactivate`` (which writes back "
-        "everything) through ``pflashctl export | pflashctl import`` to the "
-        "end of the target's ``pflashctl activate`` (the full flush of the "
-        "imported contents to its file).",
+        "The move, the downtime of a move between hosts: from the start of "
+        "the source's ``pflashctl inactivate`` through ``pflashctl export "
+        "| pflashctl import`` to the end of the target's ``pflashctl "
+        "activate`` (the full flush of the imported contents to its file), "
+        "each device over a file on tmpfs.  A *store* source is in "
+        "writethrough mode, its data durable when the move starts, as a "
+        "firmware store's is once its VM is stopped; a *dirty* one is in "
+        "writeback mode, written in full just before, so that its "
+        "inactivation writes back all of it.  Against it, dd copying the "
+        "source device into a file of the same size with fsync (``bs=1M "
+        "iflag=direct conv=notrunc,fsync``), the floor of any move.",
         "",
     ]
     rows = []
-    for s in sizes:
-        tot = res.move_us(s, "us")
-        rows.append([fmt_bytes(s), fmt_time(res.move_us(s, "inactivate_us")),
-                     fmt_time(res.move_us(s, "transfer_us")),
-                     fmt_time(res.move_us(s, "activate_us")), fmt_time(tot),
-                     "%.0f" % (s / MIB / (tot / 1e6)) if tot else "n/a"])
+    for mode, what in (("writethrough", "store"), ("writeback", "dirty")):
+        for s in sizes:
+            tot = res.move_us(s, "us", mode)
+            if tot is None:
+                continue
+            rows.append([fmt_bytes(s), what,
+                         fmt_time(res.move_us(s, "inactivate_us", mode)),
+                         fmt_time(res.move_us(s, "transfer_us", mode)),
+                         fmt_time(res.move_us(s, "activate_us", mode)),
+                         fmt_time(tot),
+                         fmt_time(res.move_us(s, "ddcopy_us", mode)),
+                         fmt_ratio(res.move_ratio(s, mode))])
     L += list_table("From the source's inactivate to the target's activation",
-                    ["device size", "inactivate", "export | import",
-                     "activate (full flush)", "total", "MiB/s overall"], rows)
+                    ["device size", "source", "inactivate", "export | import",
+                     "activate (full flush)", "total", "dd copy, fsync",
+                     "total / dd (lower is better)"], rows)
 
     L += [
         "The full flush (``pflashctl flush --full`` of the active target) "
@@ -418,52 +526,21 @@ def report(res, args):
                     ["device size", "full flush", "dd, fsync",
                      "flush time / dd time (lower is better)"], rows)
 
-    # --- goals -----------------------------------------------------------
-    L += heading("Goals", "=")
-    goals = []
-
-    def goal(text, value, target, ok, fmt=fmt_ratio):
-        goals.append([text, fmt(value) if value is not None else "n/a",
-                      target, "n/a" if value is None else
-                      ("met" if ok(value) else "**missed**")])
-
-    for wl, text, _, _ in WORKLOADS:
-        goal("pflash / brd, " + text,
-             ratio(res.fio_median(wl, "pflash"), res.fio_median(wl, "brd")),
-             ">= 1.0", lambda v: v >= 1.0)
-    # The goals on throughput count from 64 MiB: below, starting the
-    # programs takes most of the time.
-    big = [s for s in sizes if s >= 64 * MIB]
-    for s in big:
-        goal("export / dd read, random image, %s" % fmt_bytes(s),
-             ratio(res.mig_mibs(s, "random", "export"),
-                   res.mig_mibs(s, "random", "dd-read")),
-             ">= 0.5", lambda v: v >= 0.5)
-    if (64 * MIB, "erased") in res.stream:
-        goal("stream of a mostly erased 64 MiB image / its size",
-             res.stream[(64 * MIB, "erased")] / (64 * MIB), "< 1%",
-             lambda v: v < 0.01, lambda v: "%.3f%%" % (100 * v))
-    for s in big:
-        goal("full flush time / dd time, %s" % fmt_bytes(s),
-             ratio(res.mig_us(s, "random", "flush"),
-                   res.mig_us(s, "random", "dd-write")),
-             "<= 1.2", lambda v: v <= 1.2)
-    L += list_table("Goals, in this run", ["goal", "reached", "target",
-                                           ""], goals)
-
     L += heading("Throughput against size", "=")
     L += [".. image:: benchmarks.png",
           "   :alt: export, import, dd, the full flush and the move: "
           "throughput and time against the device's size", ""]
     L += [
-        "Regenerate with ``make bench`` (about %s).  ``BENCH_RUNS``, "
-        "``BENCH_RUNTIME``, ``BENCH_SIZE``, ``BENCH_SIZES`` and "
-        "``BENCH_MEM`` change the settings (see ``tools/vm/bench.sh``); "
-        "the raw results of every run stay in ``build/runs/bench-*/``." % (
+        "Regenerate with ``make bench`` (about %s); ``make bench-quick`` "
+        "runs a reduced set and writes only ``build/bench/ratios.json``.  "
+        "``BENCH_CLOCK``, ``BENCH_RUNS``, ``BENCH_RUNTIME``, ``BENCH_SIZE`` "
+        "and ``BENCH_SIZES`` change the settings (see "
+        "``tools/vm/bench.sh``); the raw results of every run stay in "
+        "``build/runs/bench-*/``." % (
             fmt_time(args.seconds * 1e6) if args.seconds else "n/a"),
         "",
     ]
-    return "\n".join(L)
+    return "\n".join(L), g
 
 
 def plot_data(res, pdir):
@@ -489,7 +566,8 @@ def plot_data(res, pdir):
                 res.mig_mibs(s, "random", "dd-write"),
                 s / MIB / (tot / 1e6) if tot else None)]) + "\n")
     with open(os.path.join(pdir, "move.dat"), "w") as f:
-        f.write("# size_bytes inactivate transfer activate total (s)\n")
+        f.write("# size_bytes inactivate transfer activate total (s), "
+                "of the dirty source\n")
         for s in sizes:
             f.write(" ".join([str(s)] + [num(
                 None if res.move_us(s, k) is None else
@@ -510,12 +588,27 @@ def main():
     ap.add_argument("--plot-dir")
     ap.add_argument("--version", default="unknown")
     ap.add_argument("--seconds", type=int, default=0)
+    ap.add_argument("--ratios")
+    ap.add_argument("--print-goals", action="store_true")
     args = ap.parse_args()
     res = Results(args.results)
+    text, goals = report(res, args)
     if args.rst:
         with open(args.rst + ".tmp", "w") as f:
-            f.write(report(res, args))
+            f.write(text)
         os.replace(args.rst + ".tmp", args.rst)
+    if args.ratios:
+        with open(args.ratios + ".tmp", "w") as f:
+            json.dump(goals.ratios, f, indent=2)
+            f.write("\n")
+        os.replace(args.ratios + ".tmp", args.ratios)
+    if args.print_goals:
+        width = max(len(r[0]) for r in goals.rows)
+        for r in goals.rows:
+            print("%-*s  %8s  %-7s %s" % (width, r[0], r[1], r[2],
+                                           r[3].strip("*")))
+        print("%-*s  %7.1f%%" % (width, "largest spread between repetitions",
+                                 100 * res.max_spread()))
     if args.plot_dir:
         plot_data(res, args.plot_dir)
     for e in res.errors:
