@@ -18,7 +18,9 @@
  * Freezing the queue (blk_mq_freeze_queue(), which works on bio-based
  * queues too) waits for every ->submit_bio() in progress and holds new
  * ones back; a bio handed to the worker is served by then, its data in the
- * buffer and marked dirty.
+ * buffer and marked dirty.  An import freezes the queue to swap the
+ * buffer; an inactivation only passes through a freeze, so that writes it
+ * holds back (pflash_blk_hold()) are all that was not served before.
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
@@ -128,10 +130,9 @@ static bool pflash_must_wait(struct pflash_dev *dev, struct bio *bio)
  * wait for the backing file goes to the writeback worker.  I/O statistics,
  * when asked for, count such a bio as done once it is served.
  */
-static void pflash_submit_bio(struct bio *bio)
+static void pflash_serve(struct pflash_dev *dev, struct bio *bio)
 {
-	struct pflash_dev *dev = bio->bi_bdev->bd_disk->private_data;
-	bool io_stat = blk_queue_io_stat(dev->disk->queue);
+	bool io_stat = blk_queue_io_stat(bio->bi_bdev->bd_disk->queue);
 	unsigned long start = 0;
 	blk_status_t status;
 
@@ -146,6 +147,30 @@ static void pflash_submit_bio(struct bio *bio)
 	}
 	bio->bi_status = status;
 	bio_endio(bio);
+}
+
+/* Hold @bio back, if writes are held back; see pflash_blk_hold(). */
+static bool pflash_held(struct pflash_dev *dev, struct bio *bio)
+{
+	unsigned long flags;
+	bool held;
+
+	spin_lock_irqsave(&dev->pending_lock, flags);
+	held = dev->hold;
+	if (held)
+		bio_list_add(&dev->held, bio);
+	spin_unlock_irqrestore(&dev->pending_lock, flags);
+	return held;
+}
+
+static void pflash_submit_bio(struct bio *bio)
+{
+	struct pflash_dev *dev = bio->bi_bdev->bd_disk->private_data;
+
+	if (unlikely(READ_ONCE(dev->hold)) && op_is_write(bio_op(bio)) &&
+	    pflash_held(dev, bio))
+		return;
+	pflash_serve(dev, bio);
 }
 
 static const struct block_device_operations pflash_fops = {
@@ -225,6 +250,51 @@ void pflash_blk_unclaim(struct pflash_dev *dev)
 	mutex_lock(&dev->disk->open_mutex);
 	dev->claimed = false;
 	mutex_unlock(&dev->disk->open_mutex);
+}
+
+/**
+ * pflash_blk_hold() - hold writes back
+ * @dev: the device; called with its ctl_lock held
+ *
+ * From now on, writes wait, unserved, until pflash_blk_release().  Returns
+ * once every write that was not held back is served: its data is in the
+ * buffer and its blocks are marked dirty.  Reads go on.
+ */
+void pflash_blk_hold(struct pflash_dev *dev)
+{
+	struct request_queue *q = dev->disk->queue;
+	unsigned int memflags;
+
+	lockdep_assert_held(&dev->ctl_lock);
+	spin_lock_irq(&dev->pending_lock);
+	WRITE_ONCE(dev->hold, true);
+	spin_unlock_irq(&dev->pending_lock);
+	/* The ->submit_bio() calls that did not see @hold end before this. */
+	memflags = blk_mq_freeze_queue(q);
+	blk_mq_unfreeze_queue(q, memflags);
+}
+
+/**
+ * pflash_blk_release() - stop holding writes back
+ * @dev: the device; called with its ctl_lock held
+ *
+ * The writes held back are served now, and find the device as it is now:
+ * active, or inactive (then they fail).  Does nothing if writes were not
+ * held back.
+ */
+void pflash_blk_release(struct pflash_dev *dev)
+{
+	struct bio_list held;
+	struct bio *bio;
+
+	lockdep_assert_held(&dev->ctl_lock);
+	spin_lock_irq(&dev->pending_lock);
+	WRITE_ONCE(dev->hold, false);
+	held = dev->held;
+	bio_list_init(&dev->held);
+	spin_unlock_irq(&dev->pending_lock);
+	while ((bio = bio_list_pop(&held)))
+		pflash_serve(dev, bio);
 }
 
 /* Whether the device is mounted, or claimed by another driver. */

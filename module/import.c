@@ -359,8 +359,10 @@ static int pflash_import_feed(struct pflash_dev *dev, struct pflash_import *imp,
 
 /*
  * Replace the device's contents with the staged ones, in one step: the
- * queue is frozen, so no request sees a mix, and wb_lock keeps writeback
- * passes out.  The page cache of the old contents goes too.
+ * queue is frozen, so no bio is served from a mix.  No writeback pass
+ * reads them meanwhile: the device is inactive, so passes write nothing
+ * (and activation, which changes that, takes ctl_lock, which we hold).
+ * The page cache of the old contents goes too.
  */
 static void pflash_import_commit(struct pflash_dev *dev,
 				 struct pflash_import *imp)
@@ -369,14 +371,15 @@ static void pflash_import_commit(struct pflash_dev *dev,
 	unsigned int memflags;
 
 	memflags = blk_mq_freeze_queue(q);
-	mutex_lock(&dev->wb_lock);
 	swap(dev->data, imp->staging);
-	/* Whatever was dirty is owed in full now. */
-	if (dev->dirty)
-		bitmap_zero(dev->dirty, dev->nr_granules);
-	mutex_unlock(&dev->wb_lock);
 	blk_mq_unfreeze_queue(q, memflags);
 	invalidate_bdev(dev->disk->part0);
+	/* Whatever was dirty is owed in full now. */
+	if (dev->dirty) {
+		mutex_lock(&dev->wb_lock);
+		bitmap_zero(dev->dirty, dev->nr_granules);
+		mutex_unlock(&dev->wb_lock);
+	}
 
 	dev->epoch = imp->epoch;
 	memcpy(dev->uuid, imp->uuid, sizeof(dev->uuid));

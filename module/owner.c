@@ -10,11 +10,15 @@
  *
  * The transitions run under the device's ctl_lock, one function each:
  *
- * inactivate: write back the page cache, then freeze the queue, which
- *	waits for the requests in flight and holds new ones; write back every
- *	dirty block and fsync; only then turn inactive, give up the file, and
- *	let the held requests in (they find the device inactive).  If the
- *	writeback fails, the device stays active.
+ * inactivate: write back the page cache and the dirty blocks while the
+ *	device stays active; then hold new writes back (pflash_blk_hold(),
+ *	which returns once the writes already in ->submit_bio() are served,
+ *	their blocks marked dirty), write back what was dirtied meanwhile and
+ *	fsync; only then turn inactive, give up the file, and let the held
+ *	writes in (they find the device inactive and fail).  If a writeback
+ *	fails, the device stays active and the held writes are served.
+ *	Nothing is written to the file while the queue is frozen: a frozen
+ *	queue could wait on reclaim that waits on this file's writeback.
  *
  * activate: take the file's lock; if an import left the device owing its
  *	backing file a full flush, write the entire device and fsync; only
@@ -138,8 +142,6 @@ void pflash_owner_stop(struct pflash_dev *dev)
 int pflash_inactivate(struct pflash_dev *dev, bool force,
 		      struct netlink_ext_ack *extack)
 {
-	struct request_queue *q = dev->disk->queue;
-	unsigned int memflags;
 	int err;
 
 	lockdep_assert_held(&dev->ctl_lock);
@@ -152,23 +154,28 @@ int pflash_inactivate(struct pflash_dev *dev, bool force,
 	}
 
 	/*
-	 * Writes acknowledged into the page cache come down first; writes
-	 * that race with us are written back below, or find us inactive.
+	 * Writes acknowledged into the page cache come down first, and most
+	 * of what is dirty is written back while writes still go on; then
+	 * writes are held back, and the last pass writes what was dirtied
+	 * meanwhile.
 	 */
 	sync_blockdev(dev->disk->part0);
-	memflags = blk_mq_freeze_queue(q);
 	err = pflash_wb_flush(dev, false);
+	if (!err) {
+		pflash_blk_hold(dev);
+		err = pflash_wb_flush(dev, false);
+	}
 	if (err) {
 		NL_SET_ERR_MSG(extack,
 			       "writing back to the backing file failed; the device stays active");
-		goto out_unfreeze;
+		pflash_blk_release(dev);
+		return err;
 	}
 	WRITE_ONCE(dev->state, PFLASH_STATE_INACTIVE);
 	/* The lock goes only now, after the writeback. */
 	pflash_owner_give_up(dev);
-out_unfreeze:
-	blk_mq_unfreeze_queue(q, memflags);
-	return err;
+	pflash_blk_release(dev);
+	return 0;
 }
 
 /**

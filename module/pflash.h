@@ -84,8 +84,8 @@ struct pflash_config {
  * Ownership (owner.c):
  *
  * @state: &enum pflash_state.  Written under @ctl_lock, and for the change
- *	to inactive with the queue frozen; read without locks by the data
- *	path and pflash_open(), which accept writes only while active.
+ *	to inactive with writes held back (@hold); read without locks by the
+ *	data path and pflash_open(), which accept writes only while active.
  * @owner: the device holds its backing file's lock and may write the
  *	file.  Written under @ctl_lock and @wb_lock; a writeback pass writes
  *	nothing unless it is set.  It is set a little before @state turns
@@ -102,8 +102,9 @@ struct pflash_config {
  * @content_gen: counts the activations and imports, the events after
  *	which an earlier export no longer shows the device's final state.
  * @import: the import in progress, or NULL.  @data is replaced only by
- *	committing one, with @ctl_lock and @wb_lock held and the queue
- *	frozen, so @data is stable for holders of either lock.
+ *	committing one, with @ctl_lock held and the queue frozen, on an
+ *	inactive device, whose writeback passes do not read it: so @data is
+ *	stable for holders of @ctl_lock and for a pass of an active device.
  *
  * Dirty tracking and writeback (writeback.c), for a device with a writable
  * backing file:
@@ -122,9 +123,13 @@ struct pflash_config {
  *	the pass fails.
  * @wb_err: positive errno of the last failed pass, 0 after a good one.
  *	Written under @wb_lock, read with READ_ONCE().
- * @pending_lock: guards @pending; taken in the data path (any context).
+ * @pending_lock: guards @pending, @hold and @held; taken in the data path
+ *	(any context).
  * @pending: served bios that complete after the next pass: writes in
  *	writethrough mode, flushes and FUA writes in writeback mode.
+ * @hold: writes are held back on @held, unserved, while an inactivation
+ *	writes back its last pass (blk.c).  Set under @ctl_lock too.
+ * @held: the writes held back.
  * @wb_work: runs a pass on @wq and completes what was on @pending.
  * @periodic_work: the periodic writeback in writeback mode.
  */
@@ -152,6 +157,8 @@ struct pflash_dev {
 	int wb_err;
 	spinlock_t pending_lock;	/* guards @pending; see above */
 	struct bio_list pending;
+	bool hold;
+	struct bio_list held;
 	struct work_struct wb_work;
 	struct delayed_work periodic_work;
 
@@ -245,6 +252,8 @@ int pflash_blk_add(struct pflash_dev *dev);
 int pflash_blk_claim(struct pflash_dev *dev);
 void pflash_blk_unclaim(struct pflash_dev *dev);
 bool pflash_blk_held_exclusively(struct pflash_dev *dev);
+void pflash_blk_hold(struct pflash_dev *dev);
+void pflash_blk_release(struct pflash_dev *dev);
 void pflash_blk_del(struct pflash_dev *dev);
 
 /* netlink.c: the generic netlink family */

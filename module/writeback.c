@@ -145,6 +145,7 @@ static void pflash_wb_workfn(struct work_struct *work)
 	spin_lock_irq(&dev->pending_lock);
 	batch = dev->pending;
 	bio_list_init(&dev->pending);
+	bio_list_init(&dev->held);
 	spin_unlock_irq(&dev->pending_lock);
 	if (bio_list_empty(&batch))
 		return;
@@ -176,6 +177,7 @@ int pflash_wb_init(struct pflash_dev *dev)
 	mutex_init(&dev->wb_lock);
 	spin_lock_init(&dev->pending_lock);
 	bio_list_init(&dev->pending);
+	bio_list_init(&dev->held);
 	INIT_WORK(&dev->wb_work, pflash_wb_workfn);
 	INIT_DELAYED_WORK(&dev->periodic_work, pflash_wb_periodic_workfn);
 	if (!pflash_writes_back(dev))

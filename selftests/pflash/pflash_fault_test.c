@@ -75,10 +75,22 @@ static int attr_set(const char *attr, const char *file, const char *val)
 	return write_str(path, val);
 }
 
+/*
+ * The files that switch injection on and off, kept open from arm() to
+ * disarm(): opening a file allocates, and an allocation of disarm()'s own
+ * could take the failure meant for the command under test.
+ */
+static int armed_probability = -1, armed_make_it_fail = -1;
+
+static int write_fd(int fd, const char *val)
+{
+	return write(fd, val, strlen(val)) < 0 ? -errno : 0;
+}
+
 /* Arm @attr to fail the @nth allocation of this task, once. */
 static int arm(const char *attr, int nth)
 {
-	char n[16];
+	char n[16], path[128];
 
 	snprintf(n, sizeof(n), "%d", nth);
 	if (attr_set(attr, "probability", "0") ||
@@ -87,14 +99,20 @@ static int arm(const char *attr, int nth)
 	    attr_set(attr, "verbose", "0") ||
 	    attr_set(attr, "space", "0") ||
 	    attr_set(attr, "interval", n) ||
-	    attr_set(attr, "times", "1") ||
-	    attr_set(attr, "probability", "100"))
+	    attr_set(attr, "times", "1"))
 		return -1;
 	if (!strcmp(attr, "fail_page_alloc") &&
 	    (attr_set(attr, "ignore-gfp-highmem", "N") ||
 	     attr_set(attr, "min-order", "0")))
 		return -1;
-	return write_str("/proc/self/make-it-fail", "1");
+	snprintf(path, sizeof(path), DEBUGFS "/%s/probability", attr);
+	armed_probability = open(path, O_WRONLY);
+	armed_make_it_fail = open("/proc/self/make-it-fail", O_WRONLY);
+	if (armed_probability < 0 || armed_make_it_fail < 0)
+		return -errno;
+	if (write_fd(armed_probability, "100"))
+		return -1;
+	return write_fd(armed_make_it_fail, "1");
 }
 
 /* Disarm; returns whether the armed failure happened. */
@@ -102,8 +120,18 @@ static bool disarm(const char *attr)
 {
 	char path[128];
 
-	write_str("/proc/self/make-it-fail", "0");
+	/* Off first, before anything that could allocate. */
+	if (armed_probability >= 0)
+		write_fd(armed_probability, "0");
+	if (armed_make_it_fail >= 0)
+		write_fd(armed_make_it_fail, "0");
+	if (armed_probability >= 0)
+		close(armed_probability);
+	if (armed_make_it_fail >= 0)
+		close(armed_make_it_fail);
+	armed_probability = armed_make_it_fail = -1;
 	attr_set(attr, "probability", "0");
+	write_str("/proc/self/make-it-fail", "0");
 	snprintf(path, sizeof(path), DEBUGFS "/%s/times", attr);
 	return read_long(path) == 0;
 }
