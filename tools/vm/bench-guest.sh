@@ -166,9 +166,14 @@ bench_fio() {
 			done
 		done
 		say "fio: repetition $r of $RUNS (${#wls[@]} workloads x ${#names[@]} devices, ${RUNTIME} each)"
+		# Before every job, the writeback device writes back what the
+		# last write jobs left: else its periodic writeback would run
+		# inside another job's window, on the one CPU that job has, and
+		# take its time (with icount, always the same job's).
 		fio --ioengine=libaio --direct=1 --time_based --eta=never \
+			--exec_prerun="pflashctl flush ${devs[pflash-wb]}" \
 			--runtime="$RUNTIME" --ramp_time="$RAMP" \
-			--size="$size" --norandommap --randrepeat=0 \
+			--size="$size" --norandommap --randrepeat=1 \
 			--clat_percentiles=0 --output-format=json \
 			--output="$OUT/fio/rep$r.json" "${jobs[@]}" ||
 			fail "fio repetition $r"
