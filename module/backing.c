@@ -148,11 +148,11 @@ static int pflash_backing_load(struct pflash_dev *dev)
 	loff_t pos = 0;
 	ssize_t ret;
 
-	while (pos < dev->size) {
+	while (pos < dev->cfg.size) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		ret = kernel_read(dev->backing, dev->data + pos,
-				  min_t(u64, dev->size - pos,
+				  min_t(u64, dev->cfg.size - pos,
 					PFLASH_BACKING_IO_STEP), &pos);
 		if (ret < 0)
 			return ret;
@@ -168,7 +168,7 @@ static int pflash_backing_load(struct pflash_dev *dev)
  * @file: from pflash_backing_open(); the device takes its own reference
  * @extack: where to say why it failed
  *
- * Loads the device's contents from the file's first @dev->size bytes.
+ * Loads the device's contents from the file's first @dev->cfg.size bytes.
  *
  * Return: 0, or a negative errno with the device left without a backing
  * file.
@@ -178,7 +178,7 @@ int pflash_backing_attach(struct pflash_dev *dev, struct file *file,
 {
 	int err;
 
-	if (pflash_backing_size(file) < dev->size) {
+	if (pflash_backing_size(file) < dev->cfg.size) {
 		NL_SET_ERR_MSG(extack,
 			       "backing file is shorter than the device");
 		return -EINVAL;

@@ -42,8 +42,11 @@ int pflash_open(struct gendisk *disk, blk_mode_t mode)
 {
 	struct pflash_dev *dev = disk->private_data;
 
-	/* Called with disk->open_mutex held, which orders us with claim. */
-	if (dev->claimed)
+	/*
+	 * Called with disk->open_mutex held, under which the device's life
+	 * changes: a device that destroy claimed opens no more.
+	 */
+	if (dev->life >= PFLASH_DEV_CLAIMED)
 		return -ENXIO;
 	if ((mode & BLK_OPEN_WRITE) && !pflash_writable(dev))
 		return -EROFS;
@@ -69,8 +72,8 @@ static void pflash_copy(struct pflash_dev *dev, struct bio *bio, u64 pos)
 /* Erase the whole erase blocks inside [pos, pos + len). */
 static void pflash_erase(struct pflash_dev *dev, u64 pos, u64 len)
 {
-	u64 start = round_up(pos, (u64)dev->erase_size);
-	u64 end = round_down(pos + len, (u64)dev->erase_size);
+	u64 start = round_up(pos, (u64)dev->cfg.erase_size);
+	u64 end = round_down(pos + len, (u64)dev->cfg.erase_size);
 
 	if (start < end)
 		memset(dev->data + start, PFLASH_ERASED_BYTE, end - start);
@@ -84,7 +87,7 @@ static blk_status_t pflash_do_bio(struct pflash_dev *dev, struct bio *bio)
 
 	if (op == REQ_OP_FLUSH || (op == REQ_OP_WRITE && !len))
 		return BLK_STS_OK;	/* an empty flush */
-	if (pos > dev->size || len > dev->size - pos)
+	if (pos > dev->cfg.size || len > dev->cfg.size - pos)
 		return BLK_STS_IOERR;
 	if (op == REQ_OP_READ) {
 		pflash_copy(dev, bio, pos);
@@ -121,7 +124,7 @@ static bool pflash_must_wait(struct pflash_dev *dev, struct bio *bio)
 {
 	if (!pflash_writes_back(dev) || !op_is_write(bio_op(bio)))
 		return false;
-	return dev->cache_mode == PFLASH_CACHE_MODE_WRITETHROUGH ||
+	return dev->cfg.cache_mode == PFLASH_CACHE_MODE_WRITETHROUGH ||
 	       op_is_flush(bio->bi_opf);
 }
 
@@ -187,13 +190,13 @@ int pflash_blk_add(struct pflash_dev *dev)
 	 */
 	struct queue_limits lim = {
 		.features		= BLK_FEAT_NOWAIT,
-		.logical_block_size	= dev->block_size,
-		.physical_block_size	= dev->block_size,
-		.io_min			= dev->block_size,
+		.logical_block_size	= dev->cfg.block_size,
+		.physical_block_size	= dev->cfg.block_size,
+		.io_min			= dev->cfg.block_size,
 		.max_hw_sectors		= PFLASH_MAX_SECTORS,
 		.max_segments		= USHRT_MAX,
 		.max_segment_size	= UINT_MAX,
-		.discard_granularity	= dev->erase_size,
+		.discard_granularity	= dev->cfg.erase_size,
 		.max_hw_discard_sectors	= UINT_MAX >> SECTOR_SHIFT,
 		.max_write_zeroes_sectors = UINT_MAX >> SECTOR_SHIFT,
 	};
@@ -201,7 +204,7 @@ int pflash_blk_add(struct pflash_dev *dev)
 	int err;
 
 	if (pflash_writes_back(dev) &&
-	    dev->cache_mode == PFLASH_CACHE_MODE_WRITEBACK)
+	    dev->cfg.cache_mode == PFLASH_CACHE_MODE_WRITEBACK)
 		lim.features |= BLK_FEAT_WRITE_CACHE | BLK_FEAT_FUA;
 	disk = blk_alloc_disk(&lim, NUMA_NO_NODE);
 	if (IS_ERR(disk))
@@ -213,8 +216,8 @@ int pflash_blk_add(struct pflash_dev *dev)
 	disk->fops = &pflash_fops;
 	disk->private_data = dev;
 	snprintf(disk->disk_name, DISK_NAME_LEN, "pflash%d", dev->index);
-	set_capacity(disk, dev->size >> SECTOR_SHIFT);
-	set_disk_ro(disk, dev->read_only);
+	set_capacity(disk, dev->cfg.size >> SECTOR_SHIFT);
+	set_disk_ro(disk, dev->cfg.read_only);
 
 	err = add_disk(disk);
 	if (err) {
@@ -223,33 +226,6 @@ int pflash_blk_add(struct pflash_dev *dev)
 	}
 	dev->disk = disk;
 	return 0;
-}
-
-/*
- * Claim the device for destruction: refused while anyone has it open, and
- * once claimed, pflash_open() turns newcomers away.  Both run under
- * disk->open_mutex, so an open either finished before (and we see its
- * opener) or fails.
- */
-int pflash_blk_claim(struct pflash_dev *dev)
-{
-	struct gendisk *disk = dev->disk;
-	int err = 0;
-
-	mutex_lock(&disk->open_mutex);
-	if (disk_openers(disk))
-		err = -EBUSY;
-	else
-		dev->claimed = true;
-	mutex_unlock(&disk->open_mutex);
-	return err;
-}
-
-void pflash_blk_unclaim(struct pflash_dev *dev)
-{
-	mutex_lock(&dev->disk->open_mutex);
-	dev->claimed = false;
-	mutex_unlock(&dev->disk->open_mutex);
 }
 
 /**
@@ -318,7 +294,7 @@ bool pflash_blk_is_pflash(struct block_device *bdev, struct pflash_dev **devp)
 	return true;
 }
 
-/* Undo pflash_blk_add(); the device must have been claimed. */
+/* Undo pflash_blk_add(), once the device is dead. */
 void pflash_blk_del(struct pflash_dev *dev)
 {
 	del_gendisk(dev->disk);

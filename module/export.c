@@ -36,10 +36,7 @@ enum pflash_export_step {
  * @stream_pos: stream bytes handed out so far
  * @rec_len: bytes of the current record in @rec
  * @rec_pos: bytes of it handed out so far
- * @records: records built so far
- * @data_bytes: device bytes covered by DATA records so far
- * @erased_bytes: ... by ERASED records
- * @zero_bytes: ... by ZERO records
+ * @totals: what the records built so far count
  * @start_inactive: the device was inactive when the export began
  * @start_gen: its content_gen then
  * @rec: the current record: header and payload
@@ -51,10 +48,7 @@ struct pflash_export {
 	u64 stream_pos;
 	u32 rec_len;
 	u32 rec_pos;
-	u64 records;
-	u64 data_bytes;
-	u64 erased_bytes;
-	u64 zero_bytes;
+	struct pflash_stream_totals totals;
 	bool start_inactive;
 	u64 start_gen;
 	u8 rec[sizeof(struct pflash_stream_rec) + PFLASH_STREAM_DATA_MAX];
@@ -101,7 +95,7 @@ static void pflash_export_seal(struct pflash_export *ex, u16 type, u64 offset,
 
 	ex->rec_len = sizeof(*rec) + len;
 	ex->rec_pos = 0;
-	ex->records++;
+	pflash_stream_count(&ex->totals, type, length);
 }
 
 static void *pflash_export_payload(struct pflash_export *ex)
@@ -115,7 +109,7 @@ static void pflash_export_header(struct pflash_export *ex)
 	struct pflash_dev *dev = ex->dev;
 	u32 flags = 0;
 
-	if (dev->read_only)
+	if (dev->cfg.read_only)
 		flags |= PFLASH_STREAM_INFO_F_READ_ONLY;
 	if (ex->start_inactive)
 		flags |= PFLASH_STREAM_INFO_F_INACTIVE;
@@ -123,10 +117,10 @@ static void pflash_export_header(struct pflash_export *ex)
 	info->version_major = cpu_to_le16(PFLASH_STREAM_VERSION_MAJOR);
 	info->version_minor = cpu_to_le16(PFLASH_STREAM_VERSION_MINOR);
 	info->flags = cpu_to_le32(flags);
-	info->size = cpu_to_le64(dev->size);
+	info->size = cpu_to_le64(dev->cfg.size);
 	info->epoch = cpu_to_le64(dev->epoch);
-	info->block_size = cpu_to_le32(dev->block_size);
-	info->erase_size = cpu_to_le32(dev->erase_size);
+	info->block_size = cpu_to_le32(dev->cfg.block_size);
+	info->erase_size = cpu_to_le32(dev->cfg.erase_size);
 	memcpy(info->uuid, dev->uuid, sizeof(info->uuid));
 	pflash_export_seal(ex, PFLASH_REC_HEADER, 0, 0, sizeof(*info));
 }
@@ -145,7 +139,7 @@ static u16 pflash_export_class(const u8 *p, u32 block_size)
 static void pflash_export_extent(struct pflash_export *ex)
 {
 	struct pflash_dev *dev = ex->dev;
-	u32 bs = dev->block_size;
+	u32 bs = dev->cfg.block_size;
 	u64 start = ex->offset, end = start + bs;
 	u16 type = pflash_export_class(dev->data + start, bs);
 	const u8 *other;
@@ -155,27 +149,22 @@ static void pflash_export_extent(struct pflash_export *ex)
 	case PFLASH_REC_ZERO:
 		other = memchr_inv(dev->data + end,
 				   type == PFLASH_REC_ZERO ? 0 :
-				   PFLASH_ERASED_BYTE, dev->size - end);
-		end = other ? round_down(other - dev->data, bs) : dev->size;
+				   PFLASH_ERASED_BYTE, dev->cfg.size - end);
+		end = other ? round_down(other - dev->data, bs) : dev->cfg.size;
 		pflash_export_seal(ex, type, start, end - start, 0);
-		if (type == PFLASH_REC_ZERO)
-			ex->zero_bytes += end - start;
-		else
-			ex->erased_bytes += end - start;
 		break;
 	default:
-		while (end < dev->size && end - start < PFLASH_STREAM_DATA_MAX &&
+		while (end < dev->cfg.size && end - start < PFLASH_STREAM_DATA_MAX &&
 		       pflash_export_class(dev->data + end, bs) ==
 		       PFLASH_REC_DATA)
 			end += bs;
 		memcpy(pflash_export_payload(ex), dev->data + start,
 		       end - start);
 		pflash_export_seal(ex, type, start, end - start, end - start);
-		ex->data_bytes += end - start;
 		break;
 	}
 	ex->offset = end;
-	if (end == dev->size)
+	if (end == dev->cfg.size)
 		ex->step = PFLASH_EXPORT_END;
 }
 
@@ -190,11 +179,7 @@ static void pflash_export_end(struct pflash_export *ex)
 		flags |= PFLASH_STREAM_END_F_FINAL;
 	memset(end, 0, sizeof(*end));
 	end->flags = cpu_to_le32(flags);
-	end->records = cpu_to_le64(ex->records);
-	end->stream_bytes = cpu_to_le64(ex->stream_pos);
-	end->data_bytes = cpu_to_le64(ex->data_bytes);
-	end->erased_bytes = cpu_to_le64(ex->erased_bytes);
-	end->zero_bytes = cpu_to_le64(ex->zero_bytes);
+	pflash_stream_end_set(end, &ex->totals, ex->stream_pos);
 	pflash_export_seal(ex, PFLASH_REC_END, 0, 0, sizeof(*end));
 }
 
@@ -230,7 +215,7 @@ u64 pflash_export_offset(const struct pflash_export *ex)
  * @buf: where to put them
  * @len: at most this many
  *
- * Called with the device's ctl_lock held, on a device that is not dead.
+ * Called with the device's ctl_lock held, on a live device.
  *
  * Return: the number of bytes put in @buf; less than @len only at the end
  * of the stream.

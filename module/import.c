@@ -30,20 +30,36 @@ static_assert(offsetofend(struct pflash_stream_end, zero_bytes) ==
 	      PFLASH_STREAM_END_LEN_1_0);
 
 /**
+ * struct pflash_import_rec - a record's header, decoded
+ * @type: &enum pflash_stream_rec_type
+ * @flags: PFLASH_REC_F_*
+ * @len: payload bytes
+ * @crc: the checksum the record carries
+ * @offset: for an extent, where it starts on the device
+ * @length: for an extent, the device bytes it covers
+ */
+struct pflash_import_rec {
+	u16 type;
+	u16 flags;
+	u32 len;
+	u32 crc;
+	u64 offset;
+	u64 length;
+};
+
+/**
  * struct pflash_import - an import in progress
  * @portid: the netlink socket it comes from
  * @received: stream bytes taken so far
  * @rec_start: where in the stream the current record started
- * @rec: the header of the current record, as far as it has arrived
- * @rec_have: bytes of @rec that have arrived
+ * @raw: the header of the current record, as far as it has arrived
+ * @rec_have: bytes of @raw that have arrived
+ * @rec: @raw decoded, once it has arrived in full
  * @payload_have: bytes of its payload that have arrived
  * @crc: the running CRC-32C of the current record
  * @staging: the new contents, allocated once the HEADER record checks out
  * @next_offset: the device offset the next extent must start at
- * @records: complete records before the current one
- * @data_bytes: device bytes covered by DATA records so far
- * @erased_bytes: ... by ERASED records
- * @zero_bytes: ... by ZERO records
+ * @totals: what the complete records before the current one count
  * @epoch: from the HEADER record
  * @uuid: from the HEADER record
  * @complete: the END record checked out
@@ -53,16 +69,14 @@ struct pflash_import {
 	u32 portid;
 	u64 received;
 	u64 rec_start;
-	struct pflash_stream_rec rec;
+	struct pflash_stream_rec raw;
 	u32 rec_have;
+	struct pflash_import_rec rec;
 	u32 payload_have;
 	u32 crc;
 	u8 *staging;
 	u64 next_offset;
-	u64 records;
-	u64 data_bytes;
-	u64 erased_bytes;
-	u64 zero_bytes;
+	struct pflash_stream_totals totals;
 	u64 epoch;
 	u8 uuid[PFLASH_UUID_LEN];
 	bool complete;
@@ -72,20 +86,23 @@ struct pflash_import {
 /* Imports in progress, so that closing a socket costs nothing otherwise. */
 static atomic_t pflash_imports = ATOMIC_INIT(0);
 
-static void pflash_import_free(struct pflash_import *imp)
+/**
+ * pflash_import_end() - end the import on a device, if there is one
+ * @dev: the device; called with its ctl_lock held
+ *
+ * Frees the import, whether it was unfinished or has just been committed.
+ */
+void pflash_import_end(struct pflash_dev *dev)
 {
+	struct pflash_import *imp = dev->import;
+
+	lockdep_assert_held(&dev->ctl_lock);
+	if (!imp)
+		return;
+	dev->import = NULL;
 	vfree(imp->staging);
 	kfree(imp);
 	atomic_dec(&pflash_imports);
-}
-
-/* End the import in progress, if any.  Called with dev->ctl_lock held. */
-void pflash_import_abort(struct pflash_dev *dev)
-{
-	if (!dev->import)
-		return;
-	pflash_import_free(dev->import);
-	dev->import = NULL;
 }
 
 /* Whether the current record is an extent (DATA, ERASED or ZERO). */
@@ -100,27 +117,26 @@ static int pflash_import_check_extent(struct pflash_dev *dev,
 				      struct pflash_import *imp,
 				      struct netlink_ext_ack *extack)
 {
-	u64 offset = le64_to_cpu(imp->rec.offset);
-	u64 length = le64_to_cpu(imp->rec.length);
-	u32 len = le32_to_cpu(imp->rec.len);
+	const struct pflash_import_rec *rec = &imp->rec;
 
-	if (offset < imp->next_offset) {
+	if (rec->offset < imp->next_offset) {
 		NL_SET_ERR_MSG(extack,
 			       "an extent overlaps an earlier one: records out of order or repeated");
 		return -EINVAL;
 	}
-	if (offset > imp->next_offset) {
+	if (rec->offset > imp->next_offset) {
 		NL_SET_ERR_MSG(extack,
 			       "the extents leave a gap: a record is missing or out of order");
 		return -EINVAL;
 	}
-	if (!length || length > dev->size - offset) {
+	if (!rec->length || rec->length > dev->cfg.size - rec->offset) {
 		NL_SET_ERR_MSG(extack,
 			       "an extent is empty or goes beyond the end of the device");
 		return -EINVAL;
 	}
-	if (le16_to_cpu(imp->rec.type) == PFLASH_REC_DATA ?
-	    len != length || len > PFLASH_STREAM_DATA_MAX : len) {
+	if (rec->type == PFLASH_REC_DATA ?
+	    rec->len != rec->length || rec->len > PFLASH_STREAM_DATA_MAX :
+	    rec->len) {
 		NL_SET_ERR_MSG(extack,
 			       "an extent's payload does not match its length");
 		return -EINVAL;
@@ -128,36 +144,42 @@ static int pflash_import_check_extent(struct pflash_dev *dev,
 	return 0;
 }
 
-/* Check the header of a record that has just arrived in full. */
+/* Decode and check the header of a record that has just arrived in full. */
 static int pflash_import_rec_begin(struct pflash_dev *dev,
 				   struct pflash_import *imp,
 				   struct netlink_ext_ack *extack)
 {
-	struct pflash_stream_rec rec = imp->rec;
-	u16 type = le16_to_cpu(rec.type);
-	u16 flags = le16_to_cpu(rec.flags);
-	u32 len = le32_to_cpu(rec.len);
-	bool meta = type == PFLASH_REC_HEADER || type == PFLASH_REC_END;
+	struct pflash_stream_rec raw = imp->raw;
+	struct pflash_import_rec *rec = &imp->rec;
+	bool meta;
 
-	if (le32_to_cpu(rec.magic) != PFLASH_STREAM_MAGIC) {
+	rec->type = le16_to_cpu(raw.type);
+	rec->flags = le16_to_cpu(raw.flags);
+	rec->len = le32_to_cpu(raw.len);
+	rec->crc = le32_to_cpu(raw.crc);
+	rec->offset = le64_to_cpu(raw.offset);
+	rec->length = le64_to_cpu(raw.length);
+	meta = rec->type == PFLASH_REC_HEADER || rec->type == PFLASH_REC_END;
+
+	if (le32_to_cpu(raw.magic) != PFLASH_STREAM_MAGIC) {
 		NL_SET_ERR_MSG(extack,
 			       "not a pflash state stream, or a record is damaged (bad magic)");
 		return -EINVAL;
 	}
-	if (flags & ~PFLASH_REC_F_KNOWN) {
+	if (rec->flags & ~PFLASH_REC_F_KNOWN) {
 		NL_SET_ERR_MSG(extack,
 			       "a record has flags this kernel does not know: the stream needs a newer reader");
 		return -EPROTONOSUPPORT;
 	}
-	if (!imp->records && type != PFLASH_REC_HEADER) {
+	if (!imp->totals.records && rec->type != PFLASH_REC_HEADER) {
 		NL_SET_ERR_MSG(extack, "the stream does not start with a header");
 		return -EINVAL;
 	}
-	if (imp->records && type == PFLASH_REC_HEADER) {
+	if (imp->totals.records && rec->type == PFLASH_REC_HEADER) {
 		NL_SET_ERR_MSG(extack, "the stream has a second header");
 		return -EINVAL;
 	}
-	if (pflash_import_is_extent(type)) {
+	if (pflash_import_is_extent(rec->type)) {
 		int err = pflash_import_check_extent(dev, imp, extack);
 
 		if (err)
@@ -167,26 +189,26 @@ static int pflash_import_rec_begin(struct pflash_dev *dev,
 		 * Only the versions are needed to read a header: the rest
 		 * of its length is checked once its major version is known.
 		 */
-		if (rec.offset || rec.length ||
-		    len < (type == PFLASH_REC_HEADER ?
-			   PFLASH_STREAM_VERSION_LEN :
-			   PFLASH_STREAM_END_LEN_1_0) ||
-		    len > PFLASH_STREAM_META_MAX) {
+		if (rec->offset || rec->length ||
+		    rec->len < (rec->type == PFLASH_REC_HEADER ?
+				PFLASH_STREAM_VERSION_LEN :
+				PFLASH_STREAM_END_LEN_1_0) ||
+		    rec->len > PFLASH_STREAM_META_MAX) {
 			NL_SET_ERR_MSG(extack,
 				       "a header or end record has a bad length or offset");
 			return -EINVAL;
 		}
-	} else if (!(flags & PFLASH_REC_F_OPTIONAL)) {
+	} else if (!(rec->flags & PFLASH_REC_F_OPTIONAL)) {
 		NL_SET_ERR_MSG(extack,
 			       "a record has a type this kernel does not know: the stream needs a newer reader");
 		return -EPROTONOSUPPORT;
-	} else if (len > PFLASH_STREAM_DATA_MAX) {
+	} else if (rec->len > PFLASH_STREAM_DATA_MAX) {
 		NL_SET_ERR_MSG(extack, "an optional record is too long");
 		return -EINVAL;
 	}
 
-	rec.crc = 0;
-	imp->crc = crc32c(PFLASH_STREAM_CRC_INIT, &rec, sizeof(rec));
+	raw.crc = 0;
+	imp->crc = crc32c(PFLASH_STREAM_CRC_INIT, &raw, sizeof(raw));
 	return 0;
 }
 
@@ -201,13 +223,13 @@ static int pflash_import_header(struct pflash_dev *dev,
 			       "the stream's major version is not one this kernel reads");
 		return -EPROTONOSUPPORT;
 	}
-	if (le32_to_cpu(imp->rec.len) < PFLASH_STREAM_INFO_LEN_1_0) {
+	if (imp->rec.len < PFLASH_STREAM_INFO_LEN_1_0) {
 		NL_SET_ERR_MSG(extack, "the stream's header is too short");
 		return -EINVAL;
 	}
-	if (le64_to_cpu(info->size) != dev->size ||
-	    le32_to_cpu(info->block_size) != dev->block_size ||
-	    le32_to_cpu(info->erase_size) != dev->erase_size) {
+	if (le64_to_cpu(info->size) != dev->cfg.size ||
+	    le32_to_cpu(info->block_size) != dev->cfg.block_size ||
+	    le32_to_cpu(info->erase_size) != dev->cfg.erase_size) {
 		NL_SET_ERR_MSG(extack,
 			       "the stream's geometry (size, block size or erase size) is not the device's");
 		return -EINVAL;
@@ -220,7 +242,7 @@ static int pflash_import_header(struct pflash_dev *dev,
 	}
 	memcpy(imp->uuid, info->uuid, sizeof(imp->uuid));
 
-	imp->staging = __vmalloc(dev->size, GFP_KERNEL | __GFP_NOWARN);
+	imp->staging = __vmalloc(dev->cfg.size, GFP_KERNEL | __GFP_NOWARN);
 	if (!imp->staging) {
 		NL_SET_ERR_MSG(extack, "not enough memory to stage the stream");
 		return -ENOMEM;
@@ -228,21 +250,19 @@ static int pflash_import_header(struct pflash_dev *dev,
 	return 0;
 }
 
-static int pflash_import_end(struct pflash_dev *dev, struct pflash_import *imp,
-			     struct netlink_ext_ack *extack)
+/* Check the END record's payload against the stream before it. */
+static int pflash_import_check_end(struct pflash_dev *dev,
+				   struct pflash_import *imp,
+				   struct netlink_ext_ack *extack)
 {
 	const struct pflash_stream_end *end = (const void *)imp->meta;
 
-	if (imp->next_offset != dev->size) {
+	if (imp->next_offset != dev->cfg.size) {
 		NL_SET_ERR_MSG(extack,
 			       "the stream ends before it covers the whole device");
 		return -EINVAL;
 	}
-	if (le64_to_cpu(end->records) != imp->records ||
-	    le64_to_cpu(end->stream_bytes) != imp->rec_start ||
-	    le64_to_cpu(end->data_bytes) != imp->data_bytes ||
-	    le64_to_cpu(end->erased_bytes) != imp->erased_bytes ||
-	    le64_to_cpu(end->zero_bytes) != imp->zero_bytes) {
+	if (!pflash_stream_end_matches(end, &imp->totals, imp->rec_start)) {
 		NL_SET_ERR_MSG(extack,
 			       "the end record's totals do not match the stream");
 		return -EINVAL;
@@ -256,37 +276,31 @@ static int pflash_import_rec_end(struct pflash_dev *dev,
 				 struct pflash_import *imp,
 				 struct netlink_ext_ack *extack)
 {
-	u16 type = le16_to_cpu(imp->rec.type);
-	u64 offset = le64_to_cpu(imp->rec.offset);
-	u64 length = le64_to_cpu(imp->rec.length);
+	const struct pflash_import_rec *rec = &imp->rec;
 	int err = 0;
 
-	if (pflash_stream_crc_final(imp->crc) != le32_to_cpu(imp->rec.crc)) {
+	if (pflash_stream_crc_final(imp->crc) != rec->crc) {
 		NL_SET_ERR_MSG(extack,
 			       "a record's checksum does not match: the stream is damaged");
 		return -EBADMSG;
 	}
-	switch (type) {
+	switch (rec->type) {
 	case PFLASH_REC_HEADER:
 		err = pflash_import_header(dev, imp, extack);
 		break;
-	case PFLASH_REC_DATA:
-		imp->data_bytes += length;
-		break;
 	case PFLASH_REC_ERASED:
-		memset(imp->staging + offset, PFLASH_ERASED_BYTE, length);
-		imp->erased_bytes += length;
+		memset(imp->staging + rec->offset, PFLASH_ERASED_BYTE,
+		       rec->length);
 		break;
 	case PFLASH_REC_ZERO:
-		memset(imp->staging + offset, 0, length);
-		imp->zero_bytes += length;
+		memset(imp->staging + rec->offset, 0, rec->length);
 		break;
 	case PFLASH_REC_END:
-		return pflash_import_end(dev, imp, extack);
+		return pflash_import_check_end(dev, imp, extack);
 	}
-	if (pflash_import_is_extent(type))
-		imp->next_offset = offset + length;
-	imp->records++;
+	if (pflash_import_is_extent(rec->type))
+		imp->next_offset = rec->offset + rec->length;
+	pflash_stream_count(&imp->totals, rec->type, rec->length);
 	imp->rec_have = 0;
 	imp->payload_have = 0;
 	return err;
@@ -295,13 +309,12 @@ static int pflash_import_rec_end(struct pflash_dev *dev,
 /* Where the payload bytes of the current record go, or NULL to skip them. */
 static u8 *pflash_import_payload_dest(struct pflash_import *imp)
 {
-	switch (le16_to_cpu(imp->rec.type)) {
+	switch (imp->rec.type) {
 	case PFLASH_REC_HEADER:
 	case PFLASH_REC_END:
 		return imp->meta + imp->payload_have;
 	case PFLASH_REC_DATA:
-		return imp->staging + le64_to_cpu(imp->rec.offset) +
-		       imp->payload_have;
+		return imp->staging + imp->rec.offset + imp->payload_have;
 	default:
 		return NULL;
 	}
@@ -312,8 +325,8 @@ static int pflash_import_feed(struct pflash_dev *dev, struct pflash_import *imp,
 			      const u8 *buf, u32 len,
 			      struct netlink_ext_ack *extack)
 {
-	u32 n, rec_len;
 	u8 *dest;
+	u32 n;
 	int err;
 
 	while (len) {
@@ -322,15 +335,14 @@ static int pflash_import_feed(struct pflash_dev *dev, struct pflash_import *imp,
 				       "there is data after the end record");
 			return -EINVAL;
 		}
-		if (imp->rec_have < sizeof(imp->rec)) {
+		if (imp->rec_have < sizeof(imp->raw)) {
 			if (!imp->rec_have)
 				imp->rec_start = imp->received;
-			n = min_t(u32, len, sizeof(imp->rec) - imp->rec_have);
-			memcpy((u8 *)&imp->rec + imp->rec_have, buf, n);
+			n = min_t(u32, len, sizeof(imp->raw) - imp->rec_have);
+			memcpy((u8 *)&imp->raw + imp->rec_have, buf, n);
 			imp->rec_have += n;
 		} else {
-			rec_len = le32_to_cpu(imp->rec.len);
-			n = min(len, rec_len - imp->payload_have);
+			n = min(len, imp->rec.len - imp->payload_have);
 			dest = pflash_import_payload_dest(imp);
 			if (dest)
 				memcpy(dest, buf, n);
@@ -341,14 +353,14 @@ static int pflash_import_feed(struct pflash_dev *dev, struct pflash_import *imp,
 		len -= n;
 		imp->received += n;
 
-		if (imp->rec_have < sizeof(imp->rec))
+		if (imp->rec_have < sizeof(imp->raw))
 			continue;
 		if (!imp->payload_have) {
 			err = pflash_import_rec_begin(dev, imp, extack);
 			if (err)
 				return err;
 		}
-		if (imp->payload_have == le32_to_cpu(imp->rec.len)) {
+		if (imp->payload_have == imp->rec.len) {
 			err = pflash_import_rec_end(dev, imp, extack);
 			if (err)
 				return err;
@@ -361,8 +373,8 @@ static int pflash_import_feed(struct pflash_dev *dev, struct pflash_import *imp,
  * Replace the device's contents with the staged ones, in one step: the
  * queue is frozen, so no bio is served from a mix.  No writeback pass
  * reads them meanwhile: the device is inactive, so passes write nothing
- * (and activation, which changes that, takes ctl_lock, which we hold).
- * The page cache of the old contents goes too.
+ * (and activation, which changes that, takes ctl_lock, which we hold; see
+ * "Locking" in pflash.h).  The page cache of the old contents goes too.
  */
 static void pflash_import_commit(struct pflash_dev *dev,
 				 struct pflash_import *imp)
@@ -411,11 +423,11 @@ int pflash_import(struct pflash_dev *dev, u32 portid, u64 offset,
 	if (dev->state != PFLASH_STATE_INACTIVE) {
 		NL_SET_ERR_MSG(extack,
 			       "the device is active: inactivate it before importing");
-		pflash_import_abort(dev);
+		pflash_import_end(dev);
 		return -EBUSY;
 	}
 	if (!offset) {
-		pflash_import_abort(dev);
+		pflash_import_end(dev);
 		imp = kzalloc_obj(*imp);
 		if (!imp) {
 			NL_SET_ERR_MSG(extack, "not enough memory to start the import");
@@ -434,12 +446,12 @@ int pflash_import(struct pflash_dev *dev, u32 portid, u64 offset,
 
 	err = pflash_import_feed(dev, imp, buf, len, extack);
 	if (err) {
-		pflash_import_abort(dev);
+		pflash_import_end(dev);
 		return err;
 	}
 	if (imp->complete) {
 		pflash_import_commit(dev, imp);
-		pflash_import_abort(dev);
+		pflash_import_end(dev);
 		*committed = true;
 	}
 	return 0;
@@ -454,10 +466,12 @@ void pflash_import_release(u32 portid)
 	if (!atomic_read(&pflash_imports))
 		return;
 	while ((dev = pflash_dev_get_next(&index))) {
-		mutex_lock(&dev->ctl_lock);
-		if (dev->import && dev->import->portid == portid)
-			pflash_import_abort(dev);
-		mutex_unlock(&dev->ctl_lock);
+		/* A dying device ended its import already. */
+		if (!pflash_dev_lock_live(dev, NULL)) {
+			if (dev->import && dev->import->portid == portid)
+				pflash_import_end(dev);
+			mutex_unlock(&dev->ctl_lock);
+		}
 		pflash_dev_put(dev);
 		index++;
 	}

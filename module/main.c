@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pflash: module parameters, the registry of devices, and creating and
- * destroying devices.
+ * pflash: module parameters, the registry of devices, and the life of a
+ * device: creating it, destroying it, and each step between.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/log2.h>
 #include <linux/uuid.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -36,45 +35,13 @@ MODULE_PARM_DESC(erase_size,
 
 /*
  * pflash_devs maps an index to its device.  An index is reserved (an entry
- * that reads as NULL) while its device is being built, and is given back
- * only after the device's disk is gone, so that a name and a minor are
- * never registered twice.  Lookups take a reference on the device under
- * the XArray's own lock, a spinlock, and drop it before doing anything
- * else.
+ * that reads as NULL) while its device is new, and is given back only after
+ * the device's disk is gone, so that a name and a minor are never
+ * registered twice.  Lookups take a reference on the device under the
+ * XArray's own lock, a leaf (see "Locking" in pflash.h), and drop the lock
+ * before doing anything else.
  */
 static DEFINE_XARRAY_ALLOC(pflash_devs);
-
-int pflash_config_check(const struct pflash_config *cfg, struct nlattr **attrs,
-			struct netlink_ext_ack *extack)
-{
-	if (cfg->block_size != 512 && cfg->block_size != 4096) {
-		NL_SET_ERR_MSG_ATTR(extack,
-				    attrs ? attrs[PFLASH_A_DEV_BLOCK_SIZE] : NULL,
-				    "logical block size must be 512 or 4096");
-		return -EINVAL;
-	}
-	if (!is_power_of_2(cfg->erase_size) ||
-	    cfg->erase_size < cfg->block_size ||
-	    cfg->erase_size > PFLASH_ERASE_SIZE_MAX) {
-		NL_SET_ERR_MSG_ATTR(extack,
-				    attrs ? attrs[PFLASH_A_DEV_ERASE_SIZE] : NULL,
-				    "erase-block size must be a power of two from the logical block size to 16 MiB");
-		return -EINVAL;
-	}
-	if (!cfg->size || cfg->size > PFLASH_SIZE_MAX ||
-	    cfg->size & (cfg->erase_size - 1)) {
-		if (attrs && !attrs[PFLASH_A_DEV_SIZE])
-			NL_SET_ERR_MSG_ATTR(extack,
-					    attrs[PFLASH_A_DEV_BACKING_FD],
-					    "the backing file's size is not a whole number of erase blocks up to 1 GiB; give a size");
-		else
-			NL_SET_ERR_MSG_ATTR(extack,
-					    attrs ? attrs[PFLASH_A_DEV_SIZE] : NULL,
-					    "size must be a whole number of erase blocks, from one erase block to 1 GiB");
-		return -EINVAL;
-	}
-	return 0;
-}
 
 static void pflash_dev_release(struct kref *ref)
 {
@@ -141,20 +108,99 @@ static void pflash_index_release(int index)
 	xa_erase(&pflash_devs, index);
 }
 
+/*
+ * The life of a device (see enum pflash_life), one function per step.
+ * Every step but the first is taken with @ctl_lock held, and under
+ * disk->open_mutex, so that pflash_open() sees each step before or after.
+ */
+
+/* NEW to LIVE: the device, complete, is registered for lookups to find. */
+static void pflash_dev_publish(struct pflash_dev *dev)
+{
+	mutex_lock(&dev->disk->open_mutex);
+	dev->life = PFLASH_DEV_LIVE;
+	mutex_unlock(&dev->disk->open_mutex);
+	/* The index is reserved: storing there allocates nothing. */
+	xa_store(&pflash_devs, dev->index, dev, GFP_KERNEL);
+}
+
+/*
+ * LIVE to CLAIMED, for destroy: refused while anyone has the device open.
+ * pflash_open() runs under disk->open_mutex too, so an open either
+ * finished before (and we see its opener) or is refused.
+ */
+static int pflash_dev_claim(struct pflash_dev *dev)
+{
+	struct gendisk *disk = dev->disk;
+	int err = 0;
+
+	lockdep_assert_held(&dev->ctl_lock);
+	mutex_lock(&disk->open_mutex);
+	if (disk_openers(disk))
+		err = -EBUSY;
+	else
+		dev->life = PFLASH_DEV_CLAIMED;
+	mutex_unlock(&disk->open_mutex);
+	return err;
+}
+
+/* CLAIMED back to LIVE: destroy was refused after all. */
+static void pflash_dev_unclaim(struct pflash_dev *dev)
+{
+	lockdep_assert_held(&dev->ctl_lock);
+	mutex_lock(&dev->disk->open_mutex);
+	dev->life = PFLASH_DEV_LIVE;
+	mutex_unlock(&dev->disk->open_mutex);
+}
+
+/* CLAIMED to DEAD: destroy is committed, and nothing changes the device. */
+static void pflash_dev_kill(struct pflash_dev *dev)
+{
+	lockdep_assert_held(&dev->ctl_lock);
+	mutex_lock(&dev->disk->open_mutex);
+	dev->life = PFLASH_DEV_DEAD;
+	mutex_unlock(&dev->disk->open_mutex);
+	/* An unfinished import dies with it. */
+	pflash_import_end(dev);
+}
+
+/**
+ * pflash_dev_lock_live() - take a device's ctl_lock, unless it is dying
+ * @dev: the device, with a reference held by the caller
+ * @extack: where to say why not, or NULL
+ *
+ * Every control operation starts here: with ctl_lock held, a device that
+ * is live stays live until it is dropped (destroy takes ctl_lock too).
+ *
+ * Return: 0 with @dev->ctl_lock held, or -ENODEV if the device is being
+ * destroyed.
+ */
+int pflash_dev_lock_live(struct pflash_dev *dev,
+			 struct netlink_ext_ack *extack)
+{
+	mutex_lock(&dev->ctl_lock);
+	if (dev->life == PFLASH_DEV_LIVE)
+		return 0;
+	mutex_unlock(&dev->ctl_lock);
+	NL_SET_ERR_MSG(extack, "the device is being destroyed");
+	return -ENODEV;
+}
+
 /**
  * pflash_dev_create() - create and register a device
- * @cfg: what to create; checked by pflash_config_check() already
+ * @args: what to create; its @cfg checked already
  * @extack: where to say why creation failed
  *
- * Return: the new device, with a reference for the caller, or an ERR_PTR.
+ * Return: the new device, live, with a reference for the caller, or an
+ * ERR_PTR.
  */
-struct pflash_dev *pflash_dev_create(const struct pflash_config *cfg,
+struct pflash_dev *pflash_dev_create(const struct pflash_create *args,
 				     struct netlink_ext_ack *extack)
 {
 	struct pflash_dev *dev;
 	int index, err;
 
-	index = pflash_index_reserve(cfg->index, extack);
+	index = pflash_index_reserve(args->index, extack);
 	if (index < 0)
 		return ERR_PTR(index);
 
@@ -163,54 +209,48 @@ struct pflash_dev *pflash_dev_create(const struct pflash_config *cfg,
 	if (!dev)
 		goto out_release_index;
 	dev->index = index;
-	dev->size = cfg->size;
-	dev->block_size = cfg->block_size;
-	dev->erase_size = cfg->erase_size;
-	dev->read_only = cfg->read_only;
-	dev->cache_mode = cfg->cache_mode;
-	dev->wb_interval_ms = cfg->wb_interval_ms;
-	if (memchr_inv(cfg->uuid, 0, sizeof(cfg->uuid)))
-		memcpy(dev->uuid, cfg->uuid, sizeof(dev->uuid));
+	dev->cfg = args->cfg;
+	if (memchr_inv(args->uuid, 0, sizeof(args->uuid)))
+		memcpy(dev->uuid, args->uuid, sizeof(dev->uuid));
 	else
 		generate_random_uuid(dev->uuid);
 	kref_init(&dev->ref);
 	mutex_init(&dev->ctl_lock);
 
-	dev->data = __vmalloc(dev->size, GFP_KERNEL | __GFP_NOWARN);
+	dev->data = __vmalloc(dev->cfg.size, GFP_KERNEL | __GFP_NOWARN);
 	if (!dev->data) {
 		NL_SET_ERR_MSG(extack, "not enough memory for the device's contents");
 		goto out_free_dev;
 	}
-	if (cfg->backing) {
-		err = pflash_backing_attach(dev, cfg->backing, extack);
+	if (args->backing) {
+		err = pflash_backing_attach(dev, args->backing, extack);
 		if (err)
 			goto out_free_data;
 	} else {
 		/* A new device is blank flash. */
-		memset(dev->data, PFLASH_ERASED_BYTE, dev->size);
+		memset(dev->data, PFLASH_ERASED_BYTE, dev->cfg.size);
 	}
 
 	err = pflash_wb_init(dev);
 	if (err)
 		goto out_detach;
-	err = pflash_owner_start(dev, cfg->state, extack);
+	err = pflash_owner_start(dev, args->state, extack);
 	if (err)
 		goto out_wb_exit;
 
 	err = pflash_blk_add(dev);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "could not register the block device");
-		goto out_owner_stop;
+		goto out_owner_give_up;
 	}
 
 	/* One reference for the registry, one for the caller. */
 	kref_get(&dev->ref);
-	/* The index is reserved: storing there allocates nothing. */
-	xa_store(&pflash_devs, index, dev, GFP_KERNEL);
+	pflash_dev_publish(dev);
 	return dev;
 
-out_owner_stop:
-	pflash_owner_stop(dev);
+out_owner_give_up:
+	pflash_owner_give_up(dev);
 out_wb_exit:
 	pflash_wb_exit(dev);
 out_detach:
@@ -264,38 +304,34 @@ int pflash_dev_retire(struct pflash_dev *dev, bool force,
 {
 	int err;
 
-	mutex_lock(&dev->ctl_lock);
-	if (dev->dead) {
-		NL_SET_ERR_MSG(extack, "the device is already being destroyed");
-		err = -ENODEV;
-		goto out_unlock;
-	}
-	err = pflash_blk_claim(dev);
+	err = pflash_dev_lock_live(dev, extack);
+	if (err)
+		return err;
+	err = pflash_dev_claim(dev);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "the device is open; close it first");
 		goto out_unlock;
 	}
-	/* Claimed, with no openers: no request can change the data now. */
+	/* Claimed, with no openers: no bio can change the data now. */
 	err = pflash_dev_final_writeback(dev, force, extack);
 	if (err) {
-		pflash_blk_unclaim(dev);
+		pflash_dev_unclaim(dev);
 		goto out_unlock;
 	}
-	dev->dead = true;
-	pflash_import_abort(dev);
+	pflash_dev_kill(dev);
 out_unlock:
 	mutex_unlock(&dev->ctl_lock);
 	return err;
 }
 
 /*
- * Take a retired device down, in the reverse order of pflash_dev_create(),
+ * Take a dead device apart, in the reverse order of pflash_dev_create(),
  * and drop the registry's reference.  The caller's reference stays valid.
  */
 void pflash_dev_teardown(struct pflash_dev *dev)
 {
 	pflash_blk_del(dev);
-	pflash_owner_stop(dev);
+	pflash_owner_give_up(dev);
 	pflash_wb_exit(dev);
 	pflash_backing_detach(dev);
 	vfree(dev->data);
@@ -309,24 +345,56 @@ static void pflash_destroy_all(void)
 	struct pflash_dev *dev;
 	u32 index = 0;
 
+	/*
+	 * Nothing can hold a device open here (an open device pins the
+	 * module) nor destroy one (no netlink command runs), and a forced
+	 * retire logs a failed final writeback: retiring cannot fail.  Were
+	 * it to, the device is left, and the loop goes on past it.
+	 */
 	while ((dev = pflash_dev_get_next(&index))) {
-		/*
-		 * Nothing can hold a device open here: an open device pins
-		 * the module.  A failed final writeback is logged.
-		 */
-		if (!pflash_dev_retire(dev, true, NULL))
+		if (!WARN_ON(pflash_dev_retire(dev, true, NULL)))
 			pflash_dev_teardown(dev);
 		pflash_dev_put(dev);
+		index++;
 	}
+}
+
+/*
+ * The module parameters' own checks: the ranges, which DEV_NEW's policies
+ * check for its attributes, then the rules no policy can.
+ */
+static int __init pflash_params_check(void)
+{
+	if (nr_devices > PFLASH_INDEX_MAX + 1) {
+		pr_err("nr_devices must be at most %u\n", PFLASH_INDEX_MAX + 1);
+		return -EINVAL;
+	}
+	if (!pflash_block_size_valid(param_block_size)) {
+		pr_err("block_size must be 512 or 4096\n");
+		return -EINVAL;
+	}
+	if (param_erase_size > PFLASH_ERASE_SIZE_MAX ||
+	    !pflash_erase_size_valid(param_erase_size, param_block_size)) {
+		pr_err("erase_size must be a power of two from block_size to 16 MiB\n");
+		return -EINVAL;
+	}
+	if (!dev_size || dev_size > PFLASH_SIZE_MAX ||
+	    !pflash_size_valid(dev_size, param_erase_size)) {
+		pr_err("dev_size must be a whole number of erase blocks, from one erase block to 1 GiB\n");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int __init pflash_create_at_load(void)
 {
-	struct pflash_config cfg = {
+	struct pflash_create args = {
+		.cfg = {
+			.size = dev_size,
+			.block_size = param_block_size,
+			.erase_size = param_erase_size,
+		},
 		.index = -1,
-		.size = dev_size,
-		.block_size = param_block_size,
-		.erase_size = param_erase_size,
 	};
 	struct netlink_ext_ack extack = {};
 	struct pflash_dev *dev;
@@ -335,17 +403,11 @@ static int __init pflash_create_at_load(void)
 
 	if (!nr_devices)
 		return 0;
-	if (nr_devices > PFLASH_INDEX_MAX + 1) {
-		pr_err("nr_devices must be at most %u\n", PFLASH_INDEX_MAX + 1);
-		return -EINVAL;
-	}
-	err = pflash_config_check(&cfg, NULL, &extack);
-	if (err) {
-		pr_err("%s\n", extack._msg);
+	err = pflash_params_check();
+	if (err)
 		return err;
-	}
 	for (i = 0; i < nr_devices; i++) {
-		dev = pflash_dev_create(&cfg, &extack);
+		dev = pflash_dev_create(&args, &extack);
 		if (IS_ERR(dev)) {
 			pr_err("creating device %u: %s\n", i,
 			       extack._msg ?: "failed");

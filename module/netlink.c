@@ -88,27 +88,30 @@ enum pflash_nl_mcgrp {
 static struct genl_family pflash_nl_family;
 
 /*
- * Whether required attribute @attr is missing from @info's request; if so,
- * the extended ack names it and says @msg.
+ * Whether required attribute @type is missing from @attrs, a request's
+ * attributes; if so, the extended ack names it and says @msg.
  */
-#define pflash_nl_missing(info, attr, msg) ({				\
-	struct genl_info *__pinfo = (info);				\
-	bool __missing = GENL_REQ_ATTR_CHECK(__pinfo, attr);		\
+#define pflash_nl_missing(extack, attrs, type, msg) ({			\
+	struct netlink_ext_ack *__pext = (extack);			\
+	bool __missing = NL_REQ_ATTR_CHECK(__pext, NULL, attrs, type);	\
 									\
 	if (__missing)							\
-		NL_SET_ERR_MSG(__pinfo->extack, msg);			\
+		NL_SET_ERR_MSG(__pext, msg);				\
 	__missing;							\
 })
 
-/* The attributes that describe @dev.  Called with dev->ctl_lock. */
+/*
+ * The attributes that describe @dev.  Called with dev->ctl_lock held, or
+ * on a dead device, which changes no more.
+ */
 static int pflash_nl_put_dev(struct sk_buff *skb, struct pflash_dev *dev)
 {
 	if (nla_put_u32(skb, PFLASH_A_DEV_INDEX, dev->index) ||
-	    nla_put_u64_64bit(skb, PFLASH_A_DEV_SIZE, dev->size,
+	    nla_put_u64_64bit(skb, PFLASH_A_DEV_SIZE, dev->cfg.size,
 			      PFLASH_A_DEV_PAD) ||
-	    nla_put_u32(skb, PFLASH_A_DEV_BLOCK_SIZE, dev->block_size) ||
-	    nla_put_u32(skb, PFLASH_A_DEV_ERASE_SIZE, dev->erase_size) ||
-	    nla_put_u8(skb, PFLASH_A_DEV_READ_ONLY, dev->read_only) ||
+	    nla_put_u32(skb, PFLASH_A_DEV_BLOCK_SIZE, dev->cfg.block_size) ||
+	    nla_put_u32(skb, PFLASH_A_DEV_ERASE_SIZE, dev->cfg.erase_size) ||
+	    nla_put_u8(skb, PFLASH_A_DEV_READ_ONLY, dev->cfg.read_only) ||
 	    nla_put_u32(skb, PFLASH_A_DEV_STATE, dev->state) ||
 	    nla_put_u64_64bit(skb, PFLASH_A_DEV_EPOCH, dev->epoch,
 			      PFLASH_A_DEV_PAD) ||
@@ -123,12 +126,12 @@ static int pflash_nl_put_dev(struct sk_buff *skb, struct pflash_dev *dev)
 			 READ_ONCE(dev->wb_err))))
 		return -EMSGSIZE;
 	if (pflash_writes_back(dev) &&
-	    nla_put_u32(skb, PFLASH_A_DEV_CACHE_MODE, dev->cache_mode))
+	    nla_put_u32(skb, PFLASH_A_DEV_CACHE_MODE, dev->cfg.cache_mode))
 		return -EMSGSIZE;
 	if (pflash_writes_back(dev) &&
-	    dev->cache_mode == PFLASH_CACHE_MODE_WRITEBACK &&
+	    dev->cfg.cache_mode == PFLASH_CACHE_MODE_WRITEBACK &&
 	    nla_put_u32(skb, PFLASH_A_DEV_WRITEBACK_INTERVAL,
-			dev->wb_interval_ms))
+			dev->cfg.wb_interval_ms))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -191,15 +194,6 @@ out_free:
 	nlmsg_free(skb);
 }
 
-/*
- * A reply is allocated before the change it reports, so that a change
- * that was made is never answered with an allocation failure.
- */
-static struct sk_buff *pflash_nl_reply_new(void)
-{
-	return genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
-}
-
 /* Reply to @info with @dev, in @msg.  Called with dev->ctl_lock. */
 static int pflash_nl_reply(struct sk_buff *msg, struct pflash_dev *dev,
 			   struct genl_info *info)
@@ -215,29 +209,22 @@ static int pflash_nl_reply(struct sk_buff *msg, struct pflash_dev *dev,
 	return genlmsg_reply(msg, info);
 }
 
-/* Take @dev's ctl_lock, unless it is being destroyed. */
-static int pflash_nl_lock_dev(struct pflash_dev *dev, struct genl_info *info)
+/*
+ * The device named by PFLASH_A_DEV_INDEX in @attrs, a request's
+ * attributes, with a reference.
+ */
+static struct pflash_dev *pflash_nl_get_dev(struct nlattr **attrs,
+					    struct netlink_ext_ack *extack)
 {
-	mutex_lock(&dev->ctl_lock);
-	if (!dev->dead)
-		return 0;
-	mutex_unlock(&dev->ctl_lock);
-	NL_SET_ERR_MSG(info->extack, "the device is being destroyed");
-	return -ENODEV;
-}
-
-/* The device named by PFLASH_A_DEV_INDEX, with a reference. */
-static struct pflash_dev *pflash_nl_get_dev(struct genl_info *info)
-{
-	struct nlattr *attr = info->attrs[PFLASH_A_DEV_INDEX];
+	struct nlattr *attr = attrs[PFLASH_A_DEV_INDEX];
 	struct pflash_dev *dev;
 
-	if (pflash_nl_missing(info, PFLASH_A_DEV_INDEX,
+	if (pflash_nl_missing(extack, attrs, PFLASH_A_DEV_INDEX,
 			      "the device index is missing"))
 		return ERR_PTR(-EINVAL);
 	dev = pflash_dev_get(nla_get_u32(attr));
 	if (!dev) {
-		NL_SET_ERR_MSG_ATTR(info->extack, attr, "no such device");
+		NL_SET_ERR_MSG_ATTR(extack, attr, "no such device");
 		return ERR_PTR(-ENODEV);
 	}
 	return dev;
@@ -249,14 +236,72 @@ static bool pflash_nl_flag(struct genl_info *info, int attr)
 	return info->attrs[attr] && nla_get_u8(info->attrs[attr]);
 }
 
-/* The backing file and cache settings of DEV_NEW; @cfg->read_only is set. */
-static int pflash_nl_parse_backing(struct pflash_config *cfg,
-				   struct genl_info *info)
+/*
+ * Check the geometry of DEV_NEW against the rules no policy can check
+ * (the policies checked each attribute's range), blaming the attribute at
+ * fault.  Without PFLASH_A_DEV_SIZE, the size is the backing file's, which
+ * no policy has seen.
+ */
+static int pflash_nl_check_geometry(const struct pflash_config *cfg,
+				    struct genl_info *info)
 {
+	struct nlattr **attrs = info->attrs;
+	struct nlattr *size = attrs[PFLASH_A_DEV_SIZE];
+
+	if (!pflash_block_size_valid(cfg->block_size)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[PFLASH_A_DEV_BLOCK_SIZE],
+				    "logical block size must be 512 or 4096");
+		return -EINVAL;
+	}
+	if (!pflash_erase_size_valid(cfg->erase_size, cfg->block_size)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[PFLASH_A_DEV_ERASE_SIZE],
+				    "erase-block size must be a power of two from the logical block size to 16 MiB");
+		return -EINVAL;
+	}
+	if (size && !pflash_size_valid(cfg->size, cfg->erase_size)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, size,
+				    "size must be a whole number of erase blocks, from one erase block to 1 GiB");
+		return -EINVAL;
+	}
+	if (!size && (!cfg->size || cfg->size > PFLASH_SIZE_MAX ||
+		      !pflash_size_valid(cfg->size, cfg->erase_size))) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    attrs[PFLASH_A_DEV_BACKING_FD],
+				    "the backing file's size is not a whole number of erase blocks up to 1 GiB; give a size");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The request of DEV_NEW, into @args.  @args->backing, once set, is the
+ * caller's to put, whatever this returns.
+ */
+static int pflash_nl_parse_dev_new(struct genl_info *info,
+				   struct pflash_create *args)
+{
+	struct pflash_config *cfg = &args->cfg;
 	struct nlattr **attrs = info->attrs;
 	struct nlattr *fd = attrs[PFLASH_A_DEV_BACKING_FD];
 	struct nlattr *mode = attrs[PFLASH_A_DEV_CACHE_MODE];
 	struct nlattr *interval = attrs[PFLASH_A_DEV_WRITEBACK_INTERVAL];
+	struct file *backing;
+
+	if (!fd && pflash_nl_missing(info->extack, attrs, PFLASH_A_DEV_SIZE,
+				     "a device without a backing file needs a size"))
+		return -EINVAL;
+	if (attrs[PFLASH_A_DEV_INDEX])
+		args->index = nla_get_u32(attrs[PFLASH_A_DEV_INDEX]);
+	if (attrs[PFLASH_A_DEV_BLOCK_SIZE])
+		cfg->block_size = nla_get_u32(attrs[PFLASH_A_DEV_BLOCK_SIZE]);
+	if (attrs[PFLASH_A_DEV_ERASE_SIZE])
+		cfg->erase_size = nla_get_u32(attrs[PFLASH_A_DEV_ERASE_SIZE]);
+	if (attrs[PFLASH_A_DEV_STATE])
+		args->state = nla_get_u32(attrs[PFLASH_A_DEV_STATE]);
+	if (attrs[PFLASH_A_DEV_UUID])
+		nla_memcpy(args->uuid, attrs[PFLASH_A_DEV_UUID],
+			   sizeof(args->uuid));
+	cfg->read_only = pflash_nl_flag(info, PFLASH_A_DEV_READ_ONLY);
 
 	if (mode && (!fd || cfg->read_only)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, mode,
@@ -272,70 +317,50 @@ static int pflash_nl_parse_backing(struct pflash_config *cfg,
 	}
 	cfg->wb_interval_ms = interval ? nla_get_u32(interval) :
 				       PFLASH_WRITEBACK_INTERVAL_DEFAULT;
-	if (!fd)
-		return 0;
 
-	cfg->backing = pflash_backing_open(nla_get_u32(fd), cfg->read_only, fd,
-					   info->extack);
-	if (IS_ERR(cfg->backing)) {
-		int err = PTR_ERR(cfg->backing);
-
-		cfg->backing = NULL;
-		return err;
+	if (fd) {
+		backing = pflash_backing_open(nla_get_u32(fd), cfg->read_only,
+					      fd, info->extack);
+		if (IS_ERR(backing))
+			return PTR_ERR(backing);
+		args->backing = backing;
 	}
-	return 0;
+	if (attrs[PFLASH_A_DEV_SIZE])
+		cfg->size = nla_get_u64(attrs[PFLASH_A_DEV_SIZE]);
+	else
+		cfg->size = pflash_backing_size(args->backing);
+	return pflash_nl_check_geometry(cfg, info);
 }
 
 static int pflash_nl_dev_new(struct sk_buff *skb, struct genl_info *info)
 {
-	struct nlattr **attrs = info->attrs;
-	struct pflash_config cfg = {
+	struct pflash_create args = {
+		.cfg = {
+			.block_size = PFLASH_BLOCK_SIZE_DEFAULT,
+			.erase_size = PFLASH_ERASE_SIZE_DEFAULT,
+		},
 		.index = -1,
-		.block_size = PFLASH_BLOCK_SIZE_DEFAULT,
-		.erase_size = PFLASH_ERASE_SIZE_DEFAULT,
 	};
 	struct sk_buff *reply;
 	struct pflash_dev *dev;
 	int err;
 
-	if (!attrs[PFLASH_A_DEV_BACKING_FD] &&
-	    pflash_nl_missing(info, PFLASH_A_DEV_SIZE,
-			      "a device without a backing file needs a size"))
-		return -EINVAL;
-	if (attrs[PFLASH_A_DEV_INDEX])
-		cfg.index = nla_get_u32(attrs[PFLASH_A_DEV_INDEX]);
-	if (attrs[PFLASH_A_DEV_BLOCK_SIZE])
-		cfg.block_size = nla_get_u32(attrs[PFLASH_A_DEV_BLOCK_SIZE]);
-	if (attrs[PFLASH_A_DEV_ERASE_SIZE])
-		cfg.erase_size = nla_get_u32(attrs[PFLASH_A_DEV_ERASE_SIZE]);
-	if (attrs[PFLASH_A_DEV_STATE])
-		cfg.state = nla_get_u32(attrs[PFLASH_A_DEV_STATE]);
-	if (attrs[PFLASH_A_DEV_UUID])
-		nla_memcpy(cfg.uuid, attrs[PFLASH_A_DEV_UUID], sizeof(cfg.uuid));
-	cfg.read_only = pflash_nl_flag(info, PFLASH_A_DEV_READ_ONLY);
-	err = pflash_nl_parse_backing(&cfg, info);
-	if (err)
-		return err;
-	if (attrs[PFLASH_A_DEV_SIZE])
-		cfg.size = nla_get_u64(attrs[PFLASH_A_DEV_SIZE]);
-	else
-		cfg.size = pflash_backing_size(cfg.backing);
-
-	err = pflash_config_check(&cfg, attrs, info->extack);
+	err = pflash_nl_parse_dev_new(info, &args);
 	if (err)
 		goto out_put_backing;
+	/* Allocated before the change it reports: see pflash_nl_begin(). */
 	err = -ENOMEM;
-	reply = pflash_nl_reply_new();
+	reply = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!reply)
 		goto out_put_backing;
-	dev = pflash_dev_create(&cfg, info->extack);
+	dev = pflash_dev_create(&args, info->extack);
 	if (IS_ERR(dev)) {
 		nlmsg_free(reply);
 		err = PTR_ERR(dev);
 		goto out_put_backing;
 	}
 	/* Another command may have destroyed it already. */
-	err = pflash_nl_lock_dev(dev, info);
+	err = pflash_dev_lock_live(dev, info->extack);
 	if (err) {
 		nlmsg_free(reply);
 	} else {
@@ -346,8 +371,8 @@ static int pflash_nl_dev_new(struct sk_buff *skb, struct genl_info *info)
 	pflash_dev_put(dev);
 
 out_put_backing:
-	if (cfg.backing)
-		fput(cfg.backing);
+	if (args.backing)
+		fput(args.backing);
 	return err;
 }
 
@@ -356,13 +381,13 @@ static int pflash_nl_dev_del(struct sk_buff *skb, struct genl_info *info)
 	struct pflash_dev *dev;
 	int err;
 
-	dev = pflash_nl_get_dev(info);
+	dev = pflash_nl_get_dev(info->attrs, info->extack);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
 	err = pflash_dev_retire(dev, pflash_nl_flag(info, PFLASH_A_DEV_FORCE),
 				info->extack);
 	if (!err) {
-		/* Retired: nothing changes it any more, so no lock. */
+		/* Dead: nothing changes it any more, so no lock. */
 		pflash_nl_notify(dev, PFLASH_CMD_DEV_DEL_NTF, info, NULL);
 		pflash_dev_teardown(dev);
 	}
@@ -371,22 +396,27 @@ static int pflash_nl_dev_del(struct sk_buff *skb, struct genl_info *info)
 }
 
 /*
- * The device named by the request, with its ctl_lock held and a reply
- * allocated; or an ERR_PTR.
+ * The device named by the request, live, with its ctl_lock held; or an
+ * ERR_PTR.  If @reply is not NULL, a reply is allocated there first: before
+ * the change it reports, so that a change that was made is never answered
+ * with an allocation failure.
  */
 static struct pflash_dev *pflash_nl_begin(struct genl_info *info,
 					  struct sk_buff **reply)
 {
 	struct pflash_dev *dev;
-	int err;
+	int err = -ENOMEM;
 
-	dev = pflash_nl_get_dev(info);
+	dev = pflash_nl_get_dev(info->attrs, info->extack);
 	if (IS_ERR(dev))
 		return dev;
-	*reply = pflash_nl_reply_new();
-	err = *reply ? pflash_nl_lock_dev(dev, info) : -ENOMEM;
+	if (reply)
+		*reply = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!reply || *reply)
+		err = pflash_dev_lock_live(dev, info->extack);
 	if (err) {
-		nlmsg_free(*reply);
+		if (reply)
+			nlmsg_free(*reply);
 		pflash_dev_put(dev);
 		return ERR_PTR(err);
 	}
@@ -424,13 +454,14 @@ static int pflash_nl_dev_get_dumpit(struct sk_buff *skb,
 	int err = 0;
 
 	while (!err && (dev = pflash_dev_get_next(&index))) {
-		mutex_lock(&dev->ctl_lock);
-		if (!dev->dead)
+		/* A device that is being destroyed is left out. */
+		if (!pflash_dev_lock_live(dev, NULL)) {
 			err = pflash_nl_fill_dev(skb, dev,
 						 NETLINK_CB(cb->skb).portid,
 						 cb->nlh->nlmsg_seq,
 						 NLM_F_MULTI, PFLASH_CMD_DEV_GET);
-		mutex_unlock(&dev->ctl_lock);
+			mutex_unlock(&dev->ctl_lock);
+		}
 		pflash_dev_put(dev);
 		if (!err)
 			index++;
@@ -448,17 +479,14 @@ static int pflash_nl_flush(struct sk_buff *skb, struct genl_info *info)
 	struct pflash_dev *dev;
 	int err;
 
-	dev = pflash_nl_get_dev(info);
+	dev = pflash_nl_begin(info, NULL);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
-	err = pflash_nl_lock_dev(dev, info);
-	if (err)
-		goto out_put;
 	if (res.full && dev->state == PFLASH_STATE_INACTIVE) {
 		NL_SET_ERR_MSG(info->extack,
 			       "the device is inactive and does not own its backing file; activate it first");
 		err = -EROFS;
-		goto out_unlock;
+		goto out_end;
 	}
 	res.err = pflash_wb_flush(dev, res.full);
 	if (res.err)
@@ -466,10 +494,8 @@ static int pflash_nl_flush(struct sk_buff *skb, struct genl_info *info)
 			       "writing to the backing file failed; the data stays dirty");
 	pflash_nl_notify(dev, PFLASH_CMD_FLUSH_NTF, info, &res);
 	err = res.err;
-out_unlock:
-	mutex_unlock(&dev->ctl_lock);
-out_put:
-	pflash_dev_put(dev);
+out_end:
+	pflash_nl_end(dev, NULL);
 	return err;
 }
 
@@ -499,29 +525,23 @@ static int pflash_nl_inactivate(struct sk_buff *skb, struct genl_info *info)
 
 static int pflash_nl_activate(struct sk_buff *skb, struct genl_info *info)
 {
-	struct nlattr *epoch_attr = info->attrs[PFLASH_A_DEV_EPOCH];
 	struct sk_buff *reply;
 	struct pflash_dev *dev;
 	bool was_active;
-	u64 epoch;
 	int err;
 
 	dev = pflash_nl_begin(info, &reply);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
-	if (epoch_attr)
-		epoch = nla_get_u64(epoch_attr);
 	was_active = dev->state == PFLASH_STATE_ACTIVE;
-	err = pflash_activate(dev, epoch_attr ? &epoch : NULL, info->extack);
+	err = pflash_activate(dev, info->attrs[PFLASH_A_DEV_EPOCH],
+			      info->extack);
 	if (!err) {
 		if (!was_active)
 			pflash_nl_notify(dev, PFLASH_CMD_ACTIVATE_NTF, info,
 					 NULL);
 		err = pflash_nl_reply(reply, dev, info);
 		reply = NULL;
-	} else if (err == -ESTALE || (err == -EBUSY && was_active)) {
-		/* The epoch was at fault, not the backing file's lock. */
-		NL_SET_BAD_ATTR(info->extack, epoch_attr);
 	}
 	pflash_nl_end(dev, reply);
 	return err;
@@ -535,41 +555,30 @@ static int pflash_nl_activate(struct sk_buff *skb, struct genl_info *info)
  */
 static int pflash_nl_export_begin(struct netlink_callback *cb)
 {
-	struct nlattr **attrs = genl_info_dump(cb)->attrs;
-	struct nlattr *attr = attrs[PFLASH_A_DEV_INDEX];
-	struct pflash_export *ex = NULL;
+	struct pflash_export *ex;
 	struct pflash_dev *dev;
-	int err = 0;
+	int err;
 
-	if (NL_REQ_ATTR_CHECK(cb->extack, NULL, attrs, PFLASH_A_DEV_INDEX)) {
-		NL_SET_ERR_MSG(cb->extack, "the device index is missing");
-		return -EINVAL;
-	}
-	dev = pflash_dev_get(nla_get_u32(attr));
-	if (!dev) {
-		NL_SET_ERR_MSG_ATTR(cb->extack, attr, "no such device");
-		return -ENODEV;
-	}
-	mutex_lock(&dev->ctl_lock);
-	if (dev->dead) {
-		NL_SET_ERR_MSG(cb->extack, "the device is being destroyed");
-		err = -ENODEV;
-	} else {
-		ex = pflash_export_start(dev);
-		if (!ex) {
-			NL_SET_ERR_MSG(cb->extack,
-				       "not enough memory to start the export");
-			err = -ENOMEM;
-		}
-	}
+	dev = pflash_nl_get_dev(genl_info_dump(cb)->attrs, cb->extack);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	err = pflash_dev_lock_live(dev, cb->extack);
+	if (err)
+		goto out_put;
+	ex = pflash_export_start(dev);
 	mutex_unlock(&dev->ctl_lock);
-	if (err) {
-		pflash_dev_put(dev);
-		return err;
+	if (!ex) {
+		NL_SET_ERR_MSG(cb->extack, "not enough memory to start the export");
+		err = -ENOMEM;
+		goto out_put;
 	}
 	cb->args[0] = (unsigned long)dev;
 	cb->args[1] = (unsigned long)ex;
 	return 0;
+
+out_put:
+	pflash_dev_put(dev);
+	return err;
 }
 
 /* One message per round, with as much of the stream as fits in it. */
@@ -596,9 +605,7 @@ static int pflash_nl_export_dumpit(struct sk_buff *skb,
 			  &pflash_nl_family, NLM_F_MULTI, PFLASH_CMD_EXPORT);
 	if (!hdr)
 		return -EMSGSIZE;
-	mutex_lock(&dev->ctl_lock);
-	if (dev->dead) {
-		mutex_unlock(&dev->ctl_lock);
+	if (pflash_dev_lock_live(dev, NULL)) {
 		genlmsg_cancel(skb, hdr);
 		NL_SET_ERR_MSG(cb->extack,
 			       "the device was destroyed during the export");
@@ -658,9 +665,11 @@ static int pflash_nl_import(struct sk_buff *skb, struct genl_info *info)
 	bool committed;
 	int err;
 
-	if (pflash_nl_missing(info, PFLASH_A_DEV_STREAM_OFFSET,
+	if (pflash_nl_missing(info->extack, info->attrs,
+			      PFLASH_A_DEV_STREAM_OFFSET,
 			      "the stream offset is missing") ||
-	    pflash_nl_missing(info, PFLASH_A_DEV_STREAM_DATA,
+	    pflash_nl_missing(info->extack, info->attrs,
+			      PFLASH_A_DEV_STREAM_DATA,
 			      "the stream data is missing"))
 		return -EINVAL;
 	dev = pflash_nl_begin(info, &reply);

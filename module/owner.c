@@ -8,7 +8,8 @@
  * this host or through a network filesystem, can also own it.  An inactive
  * device serves reads only and never writes its backing file.
  *
- * The transitions run under the device's ctl_lock, one function each:
+ * The transitions run under the device's ctl_lock, one function each (see
+ * "Locking" in pflash.h for the order of the locks they take):
  *
  * inactivate: write back the page cache and the dirty blocks while the
  *	device stays active; then hold new writes back (pflash_blk_hold(),
@@ -55,7 +56,7 @@ static int pflash_owner_setlk(struct pflash_dev *dev, unsigned char type)
 
 static int pflash_owner_lock(struct pflash_dev *dev)
 {
-	int err = pflash_owner_setlk(dev, dev->read_only ? F_RDLCK : F_WRLCK);
+	int err = pflash_owner_setlk(dev, dev->cfg.read_only ? F_RDLCK : F_WRLCK);
 
 	return err == -EAGAIN ? -EBUSY : err;
 }
@@ -66,8 +67,11 @@ static void pflash_owner_unlock(struct pflash_dev *dev)
 	pflash_owner_setlk(dev, F_UNLCK);
 }
 
-/* Become the owner of the backing file, if there is one. */
-static int pflash_owner_take(struct pflash_dev *dev,
+/*
+ * Become the owner of the backing file, if there is one.  @creating: the
+ * device is being created, and could be created inactive instead.
+ */
+static int pflash_owner_take(struct pflash_dev *dev, bool creating,
 			     struct netlink_ext_ack *extack)
 {
 	int err;
@@ -75,6 +79,11 @@ static int pflash_owner_take(struct pflash_dev *dev,
 	if (!dev->backing)
 		return 0;
 	err = pflash_owner_lock(dev);
+	if (err == -EBUSY && creating) {
+		NL_SET_ERR_MSG(extack,
+			       "another owner holds the backing file's lock; create the device inactive");
+		return err;
+	}
 	if (err == -EBUSY) {
 		NL_SET_ERR_MSG(extack,
 			       "another owner holds the backing file's lock");
@@ -85,17 +94,23 @@ static int pflash_owner_take(struct pflash_dev *dev,
 		return err;
 	}
 	mutex_lock(&dev->wb_lock);
-	WRITE_ONCE(dev->owner, true);
+	WRITE_ONCE(dev->owns_backing, true);
 	mutex_unlock(&dev->wb_lock);
 	return 0;
 }
 
-static void pflash_owner_give_up(struct pflash_dev *dev)
+/**
+ * pflash_owner_give_up() - give up the backing file, if the device owns it
+ * @dev: the device, after its final writeback if it is going
+ *
+ * Undoes pflash_owner_start() too.
+ */
+void pflash_owner_give_up(struct pflash_dev *dev)
 {
-	if (!dev->owner)
+	if (!dev->owns_backing)
 		return;
 	mutex_lock(&dev->wb_lock);
-	WRITE_ONCE(dev->owner, false);
+	WRITE_ONCE(dev->owns_backing, false);
 	mutex_unlock(&dev->wb_lock);
 	pflash_owner_unlock(dev);
 }
@@ -112,22 +127,10 @@ static void pflash_owner_give_up(struct pflash_dev *dev)
 int pflash_owner_start(struct pflash_dev *dev, enum pflash_state state,
 		       struct netlink_ext_ack *extack)
 {
-	int err;
-
 	dev->state = state;
 	if (state != PFLASH_STATE_ACTIVE)
 		return 0;
-	err = pflash_owner_take(dev, extack);
-	if (err == -EBUSY)
-		NL_SET_ERR_MSG(extack,
-			       "another owner holds the backing file's lock; create the device inactive");
-	return err;
-}
-
-/* Undo pflash_owner_start(), after the final writeback. */
-void pflash_owner_stop(struct pflash_dev *dev)
-{
-	pflash_owner_give_up(dev);
+	return pflash_owner_take(dev, true, extack);
 }
 
 /**
@@ -181,33 +184,36 @@ int pflash_inactivate(struct pflash_dev *dev, bool force,
 /**
  * pflash_activate() - take ownership of the backing file
  * @dev: the device; called with its ctl_lock held
- * @epoch: the epoch to take, or NULL for one more than the device's
+ * @epoch: the PFLASH_A_DEV_EPOCH attribute, the epoch to take, or NULL for
+ *	one more than the device's; the extended ack blames it when it is at
+ *	fault
  * @extack: where to say why it failed
  *
  * Return: 0 when the device is active, also if it was already (at @epoch,
  * if one is named); else the device is still inactive.
  */
-int pflash_activate(struct pflash_dev *dev, const u64 *epoch,
+int pflash_activate(struct pflash_dev *dev, const struct nlattr *epoch,
 		    struct netlink_ext_ack *extack)
 {
+	u64 next = epoch ? nla_get_u64(epoch) : dev->epoch + 1;
 	int err;
 
 	lockdep_assert_held(&dev->ctl_lock);
 	if (dev->state == PFLASH_STATE_ACTIVE) {
-		if (epoch && *epoch != dev->epoch) {
-			NL_SET_ERR_MSG(extack,
-				       "the device is already active, at another epoch");
+		if (epoch && next != dev->epoch) {
+			NL_SET_ERR_MSG_ATTR(extack, epoch,
+					    "the device is already active, at another epoch");
 			return -EBUSY;
 		}
 		return 0;
 	}
-	if (epoch && *epoch <= dev->epoch) {
-		NL_SET_ERR_MSG(extack,
-			       "stale epoch: it must be greater than the device's");
+	if (epoch && next <= dev->epoch) {
+		NL_SET_ERR_MSG_ATTR(extack, epoch,
+				    "stale epoch: it must be greater than the device's");
 		return -ESTALE;
 	}
 
-	err = pflash_owner_take(dev, extack);
+	err = pflash_owner_take(dev, false, extack);
 	if (err)
 		return err;
 	if (dev->flush_pending) {
@@ -221,8 +227,8 @@ int pflash_activate(struct pflash_dev *dev, const u64 *epoch,
 		dev->flush_pending = false;
 	}
 	/* An unfinished import would no longer find the device inactive. */
-	pflash_import_abort(dev);
-	dev->epoch = epoch ? *epoch : dev->epoch + 1;
+	pflash_import_end(dev);
+	dev->epoch = next;
 	dev->content_gen++;
 	WRITE_ONCE(dev->state, PFLASH_STATE_ACTIVE);
 	return 0;

@@ -11,6 +11,7 @@
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/kref.h>
+#include <linux/log2.h>
 #include <linux/mutex.h>
 #include <linux/netlink.h>
 #include <linux/spinlock.h>
@@ -23,27 +24,129 @@
 #define PFLASH_ERASED_BYTE	0xff
 
 /**
- * struct pflash_config - what DEV_NEW (or a module parameter) asks for
- * @index: the index to take, or -1 for the lowest free one
- * @size: device size in bytes
- * @block_size: logical block size in bytes
- * @erase_size: erase-block size in bytes
- * @read_only: refuse writes
- * @backing: the backing file, or NULL; the device takes its own reference
- * @cache_mode: when writes reach @backing
- * @wb_interval_ms: period of the writeback in writeback mode, 0 for none
- * @state: active, or inactive (the incoming side of a move)
- * @uuid: the identity to take, or all zero for a random one
+ * DOC: Locking
+ *
+ * Every lock of pflash, what it guards, and whether its holder may sleep.
+ * Each is taken only in the order of this list, top to bottom; a lock not
+ * listed above another is never held while taking it.
+ *
+ * 1. dev->ctl_lock (mutex): serializes the control operations on one
+ *    device: destroy, inactivate and activate, flush, import, each piece of
+ *    an export, and the reports of netlink replies and events.  Guards
+ *    @life (with disk->open_mutex), @epoch, @uuid, @flush_pending,
+ *    @content_gen and @import, and the writes of @state and @data.  Its
+ *    holder may sleep: it does file I/O, freezes the queue and allocates
+ *    memory.  Never taken in the data path, nor by the writeback worker.
+ *    Taken with pflash_dev_lock_live(), which refuses a device that is
+ *    being destroyed; no two devices' ctl_locks are held at once.
+ *
+ * 2. disk->open_mutex (the block layer's): held by the block layer around
+ *    pflash_open(); pflash takes it, under @ctl_lock, for each change of
+ *    @life and to look at the device's openers and holder.  Nothing is
+ *    taken under it.
+ *
+ * 3. The frozen queue (blk_mq_freeze_queue(), which is a lock to lockdep):
+ *    taken under @ctl_lock by an import's commit, to replace @data, and
+ *    by inactivation, which passes through it to hold writes back
+ *    (pflash_blk_hold()).  It waits for every ->submit_bio() in progress
+ *    and holds new ones back, so the data path sees @data change, and
+ *    @hold set, between two bios, never during one.  Nothing is taken
+ *    under it, and no file I/O is done: memory reclaim may wait for a
+ *    frozen queue, and file I/O may wait for reclaim.  sync_blockdev()
+ *    comes before it, never under it.
+ *
+ * 4. dev->wb_lock (mutex): serializes writeback passes.  Guards @wb_pass,
+ *    @wb_err, @dirty's clearing by an import and the writes of
+ *    @owns_backing.  Its holder may sleep: it writes and fsyncs the
+ *    backing file.  Taken by the writeback worker and the periodic
+ *    writeback with no other lock, and by control operations under
+ *    @ctl_lock; never under a frozen queue.
+ *
+ * 5. The backing file's own locks (its inode's, its filesystem's, and if
+ *    it is a block device, that device's queue): taken by the file I/O of
+ *    a pass, under @wb_lock, and by the OFD lock's changes, under
+ *    @ctl_lock.  A backing file on another pflash device only ever reaches
+ *    that device's data path: a pass never waits for another device's
+ *    @ctl_lock or @wb_lock.
+ *
+ * Leaves, which may be taken under any of the above, and under which
+ * nothing is taken:
+ *
+ * - The XArray pflash_devs' own spinlock (main.c): guards the registry.
+ *   Held only to look a device up and take a reference on it; no sleeping.
+ * - dev->pending_lock (spinlock, interrupts off): guards @pending, and
+ *   @hold and @held, the writes an inactivation holds back.  Taken by the
+ *   data path, in any context, by the writeback worker, and to hold and
+ *   release writes.
+ *
+ * Without a lock: the data path reads @hold and @state (READ_ONCE()),
+ * @data, the fixed @cfg and @backing, and marks @dirty with atomic bit
+ * operations; arming the periodic writeback reads @owns_backing with
+ * READ_ONCE().  A
+ * device that is %PFLASH_DEV_NEW is its creator's alone, which sets it up
+ * without locks; one that is %PFLASH_DEV_DEAD changes no more, so the
+ * report of its destruction reads it without @ctl_lock.
+ */
+
+/**
+ * enum pflash_life - where a device is in its life
+ * @PFLASH_DEV_NEW: pflash_dev_create() is building it.  Its index is
+ *	reserved, but lookups do not find it yet.
+ * @PFLASH_DEV_LIVE: registered: lookups find it, it opens, and control
+ *	operations change it.
+ * @PFLASH_DEV_CLAIMED: destroy holds it, with @ctl_lock, and found no
+ *	opener: pflash_open() turns newcomers away while the final writeback
+ *	runs.  Back to live if that fails.
+ * @PFLASH_DEV_DEAD: destroy is committed: nothing opens it or changes it
+ *	any more, and pflash_dev_teardown() follows.
+ *
+ * A device moves down this list, one function per step (main.c):
+ * pflash_dev_publish(), pflash_dev_claim() (and pflash_dev_unclaim(), the
+ * one step back), pflash_dev_kill(); pflash_dev_teardown() then takes it
+ * apart and gives its index back.
+ */
+enum pflash_life {
+	PFLASH_DEV_NEW,
+	PFLASH_DEV_LIVE,
+	PFLASH_DEV_CLAIMED,
+	PFLASH_DEV_DEAD,
+};
+
+/**
+ * struct pflash_config - a device's settings, fixed at its creation
+ * @size: its size in bytes
+ * @block_size: its logical block size in bytes
+ * @erase_size: its erase-block size in bytes
+ * @read_only: it refuses writes
+ * @cache_mode: when writes reach the backing file
+ * @wb_interval_ms: the period of the writeback in writeback mode, 0 for
+ *	none
+ *
+ * uapi/linux/pflash.h gives the rules; pflash_block_size_valid(),
+ * pflash_erase_size_valid() and pflash_size_valid() hold those that no
+ * netlink policy can check.
  */
 struct pflash_config {
-	int index;
 	u64 size;
 	u32 block_size;
 	u32 erase_size;
 	bool read_only;
-	struct file *backing;
 	enum pflash_cache_mode cache_mode;
 	unsigned int wb_interval_ms;
+};
+
+/**
+ * struct pflash_create - what DEV_NEW (or a module parameter) asks for
+ * @cfg: the new device's settings, checked already
+ * @index: the index to take, or -1 for the lowest free one
+ * @backing: the backing file, or NULL; the device takes its own reference
+ * @state: active, or inactive (the incoming side of a move)
+ * @uuid: the identity to take, or all zero for a random one
+ */
+struct pflash_create {
+	struct pflash_config cfg;
+	int index;
+	struct file *backing;
 	enum pflash_state state;
 	u8 uuid[PFLASH_UUID_LEN];
 };
@@ -51,46 +154,37 @@ struct pflash_config {
 /**
  * struct pflash_dev - one /dev/pflashN
  * @index: N
- * @size: the device's size in bytes
- * @block_size: its logical block size
- * @erase_size: its erase-block size
- * @read_only: it refuses writes
+ * @cfg: its settings
  * @backing: its backing file, or NULL
  * @backing_path: the backing file's path, as reported
- * @cache_mode: when writes reach @backing
- * @wb_interval_ms: the period of the writeback in writeback mode
  * @disk: the block device
  * @wq: the writeback worker's workqueue, for a device that writes back
  *
  * The members above are fixed from creation to destruction and read
- * without locks.
+ * without locks.  The locks, and what each guards, are in "Locking" above.
  *
- * @data: the contents, @size bytes.  The data path reads and writes it
- *	without locks: the block layer keeps requests inside the device and
- *	the buffer outlives every request (del_gendisk() drains the queue
- *	before the buffer is freed).
- * @ref: keeps the structure alive for lookups that drop pflash_devs_lock;
- *	the registry holds one reference until the device is destroyed.
- * @ctl_lock: serializes control operations on the device (destroy, and
- *	every later state change).  May be held across sleeping operations;
- *	never taken from the data path, and never taken while holding
- *	pflash_devs_lock.
- * @claimed: set under disk->open_mutex (and @ctl_lock) by destroy once it
- *	has seen no openers; ->open refuses new openers while it is set.
- * @dead: set under @ctl_lock once destroy is committed; a holder of @ref
- *	that takes @ctl_lock and finds @dead set must not touch @disk or
- *	@data.
+ * @data: the contents, @cfg.size bytes.  The data path reads and writes it
+ *	without locks: the block layer keeps bios inside the device, and the
+ *	buffer outlives every bio (del_gendisk() drains the queue before the
+ *	buffer is freed).  Replaced only by an import's commit, under
+ *	@ctl_lock with the queue frozen, on an inactive device, which no
+ *	writeback pass reads.
+ * @ref: keeps the structure alive for lookups; the registry holds one
+ *	reference until the device is torn down.
+ * @ctl_lock: serializes control operations; see "Locking".
+ * @life: &enum pflash_life; changed under @ctl_lock and disk->open_mutex,
+ *	read under either.
  *
  * Ownership (owner.c):
  *
  * @state: &enum pflash_state.  Written under @ctl_lock, and for the change
  *	to inactive with writes held back (@hold); read without locks by the
  *	data path and pflash_open(), which accept writes only while active.
- * @owner: the device holds its backing file's lock and may write the
- *	file.  Written under @ctl_lock and @wb_lock; a writeback pass writes
- *	nothing unless it is set.  It is set a little before @state turns
- *	active (to write what activation owes) and cleared right after it
- *	turns inactive.
+ * @owns_backing: the device holds its backing file's lock and may write
+ *	the file.  Written under @ctl_lock and @wb_lock; a writeback pass
+ *	writes nothing unless it is set.  It is set a little before @state
+ *	turns active (to write what activation owes) and cleared right after
+ *	it turns inactive.
  * @epoch: the ownership epoch, under @ctl_lock.
  *
  * Migration (export.c, import.c), all under @ctl_lock:
@@ -101,30 +195,24 @@ struct pflash_config {
  *	read-only or has no backing file.
  * @content_gen: counts the activations and imports, the events after
  *	which an earlier export no longer shows the device's final state.
- * @import: the import in progress, or NULL.  @data is replaced only by
- *	committing one, with @ctl_lock held and the queue frozen, on an
- *	inactive device, whose writeback passes do not read it: so @data is
- *	stable for holders of @ctl_lock and for a pass of an active device.
+ * @import: the import in progress, or NULL.
  *
  * Dirty tracking and writeback (writeback.c), for a device with a writable
  * backing file:
  *
  * @dirty_shift: log2 of the granule of dirty tracking
- * @nr_granules: the number of granules, @size >> @dirty_shift
+ * @nr_granules: the number of granules, @cfg.size >> @dirty_shift
  * @dirty: one bit per granule of 1 << @dirty_shift bytes that was written
  *	and is not yet known durable in @backing.  Set by the data path
  *	after it copied the data, taken (word by word, with xchg) by a
  *	writeback pass before it reads the data, so a write that races with
  *	a pass is written again by the next one.
- * @wb_lock: serializes writeback passes and guards @wb_pass.  Held across
- *	file I/O; never taken in the data path.  Taken inside @ctl_lock,
- *	never the other way round.
+ * @wb_lock: serializes writeback passes; see "Locking".
  * @wb_pass: the granules the running pass writes; put back into @dirty if
  *	the pass fails.
  * @wb_err: positive errno of the last failed pass, 0 after a good one.
  *	Written under @wb_lock, read with READ_ONCE().
- * @pending_lock: guards @pending, @hold and @held; taken in the data path
- *	(any context).
+ * @pending_lock: guards @pending, @hold and @held; see "Locking".
  * @pending: served bios that complete after the next pass: writes in
  *	writethrough mode, flushes and FUA writes in writeback mode.
  * @hold: writes are held back on @held, unserved, while an inactivation
@@ -135,16 +223,9 @@ struct pflash_config {
  */
 struct pflash_dev {
 	int index;
-	u64 size;
-	u32 block_size;
-	u32 erase_size;
-	bool read_only;
-
+	struct pflash_config cfg;
 	struct file *backing;
 	char *backing_path;
-	enum pflash_cache_mode cache_mode;
-	unsigned int wb_interval_ms;
-
 	struct gendisk *disk;
 	struct workqueue_struct *wq;
 	u8 *data;
@@ -152,10 +233,10 @@ struct pflash_dev {
 	unsigned int dirty_shift;
 	unsigned long nr_granules;
 	unsigned long *dirty;
-	struct mutex wb_lock;		/* writeback passes; see above */
+	struct mutex wb_lock;		/* see "Locking" */
 	unsigned long *wb_pass;
 	int wb_err;
-	spinlock_t pending_lock;	/* guards @pending; see above */
+	spinlock_t pending_lock;	/* see "Locking" */
 	struct bio_list pending;
 	bool hold;
 	struct bio_list held;
@@ -163,12 +244,11 @@ struct pflash_dev {
 	struct delayed_work periodic_work;
 
 	struct kref ref;
-	struct mutex ctl_lock;		/* control operations; see above */
-	bool claimed;
-	bool dead;
+	struct mutex ctl_lock;		/* see "Locking" */
+	enum pflash_life life;
 
 	enum pflash_state state;
-	bool owner;
+	bool owns_backing;
 	u64 epoch;
 
 	u8 uuid[PFLASH_UUID_LEN];
@@ -177,28 +257,48 @@ struct pflash_dev {
 	struct pflash_import *import;
 };
 
-/* main.c: the registry of devices */
-struct pflash_dev *pflash_dev_create(const struct pflash_config *cfg,
+/*
+ * The rules of uapi/linux/pflash.h that no netlink policy can check, a
+ * policy checking one attribute against a range: the policies and the
+ * module parameters' checks check the ranges.
+ */
+static inline bool pflash_block_size_valid(u32 block_size)
+{
+	return block_size == 512 || block_size == 4096;
+}
+
+static inline bool pflash_erase_size_valid(u32 erase_size, u32 block_size)
+{
+	return is_power_of_2(erase_size) && erase_size >= block_size;
+}
+
+static inline bool pflash_size_valid(u64 size, u32 erase_size)
+{
+	return IS_ALIGNED(size, erase_size);
+}
+
+/* main.c: the registry of devices, and their lives */
+struct pflash_dev *pflash_dev_create(const struct pflash_create *args,
 				     struct netlink_ext_ack *extack);
+int pflash_dev_lock_live(struct pflash_dev *dev,
+			 struct netlink_ext_ack *extack);
 int pflash_dev_retire(struct pflash_dev *dev, bool force,
 		      struct netlink_ext_ack *extack);
 void pflash_dev_teardown(struct pflash_dev *dev);
 struct pflash_dev *pflash_dev_get(u32 index);
 struct pflash_dev *pflash_dev_get_next(u32 *index);
 void pflash_dev_put(struct pflash_dev *dev);
-int pflash_config_check(const struct pflash_config *cfg, struct nlattr **attrs,
-			struct netlink_ext_ack *extack);
 
 /* A writable device with a backing file: the only kind that writes back. */
 static inline bool pflash_writes_back(const struct pflash_dev *dev)
 {
-	return dev->backing && !dev->read_only;
+	return dev->backing && !dev->cfg.read_only;
 }
 
 /* Whether writes are accepted now; the data path calls it without locks. */
 static inline bool pflash_writable(const struct pflash_dev *dev)
 {
-	return !dev->read_only &&
+	return !dev->cfg.read_only &&
 	       READ_ONCE(dev->state) == PFLASH_STATE_ACTIVE;
 }
 
@@ -215,8 +315,8 @@ int pflash_backing_sync(struct pflash_dev *dev);
 /* owner.c: ownership of the backing file */
 int pflash_owner_start(struct pflash_dev *dev, enum pflash_state state,
 		       struct netlink_ext_ack *extack);
-void pflash_owner_stop(struct pflash_dev *dev);
-int pflash_activate(struct pflash_dev *dev, const u64 *epoch,
+void pflash_owner_give_up(struct pflash_dev *dev);
+int pflash_activate(struct pflash_dev *dev, const struct nlattr *epoch,
 		    struct netlink_ext_ack *extack);
 int pflash_inactivate(struct pflash_dev *dev, bool force,
 		      struct netlink_ext_ack *extack);
@@ -232,7 +332,7 @@ void pflash_export_free(struct pflash_export *ex);
 int pflash_import(struct pflash_dev *dev, u32 portid, u64 offset,
 		  const u8 *buf, u32 len, bool *committed,
 		  struct netlink_ext_ack *extack);
-void pflash_import_abort(struct pflash_dev *dev);
+void pflash_import_end(struct pflash_dev *dev);
 void pflash_import_release(u32 portid);
 
 /* writeback.c: dirty tracking and writing back */
@@ -249,8 +349,6 @@ bool pflash_blk_is_pflash(struct block_device *bdev, struct pflash_dev **devp);
 int pflash_blk_init(void);
 void pflash_blk_exit(void);
 int pflash_blk_add(struct pflash_dev *dev);
-int pflash_blk_claim(struct pflash_dev *dev);
-void pflash_blk_unclaim(struct pflash_dev *dev);
 bool pflash_blk_held_exclusively(struct pflash_dev *dev);
 void pflash_blk_hold(struct pflash_dev *dev);
 void pflash_blk_release(struct pflash_dev *dev);

@@ -8,7 +8,8 @@
  * pass puts its bits back, so that the data stays dirty and the next pass
  * writes it again: nothing is dropped on an error.
  *
- * Passes run in three places, serialized by wb_lock:
+ * Passes run in three places, serialized by wb_lock (see "Locking" in
+ * pflash.h):
  *  - the device's worker, for bios that may only complete once their
  *    data is durable (every write in writethrough mode; flushes and FUA
  *    writes in writeback mode).  The data path never does file I/O itself.
@@ -31,10 +32,10 @@
 
 static void pflash_wb_arm_periodic(struct pflash_dev *dev)
 {
-	if (dev->cache_mode == PFLASH_CACHE_MODE_WRITEBACK &&
-	    dev->wb_interval_ms && READ_ONCE(dev->owner))
+	if (dev->cfg.cache_mode == PFLASH_CACHE_MODE_WRITEBACK &&
+	    dev->cfg.wb_interval_ms && READ_ONCE(dev->owns_backing))
 		queue_delayed_work(dev->wq, &dev->periodic_work,
-				   msecs_to_jiffies(dev->wb_interval_ms));
+				   msecs_to_jiffies(dev->cfg.wb_interval_ms));
 }
 
 /*
@@ -85,7 +86,7 @@ int pflash_wb_flush(struct pflash_dev *dev, bool full)
 		return 0;
 
 	mutex_lock(&dev->wb_lock);
-	if (!dev->owner)
+	if (!dev->owns_backing)
 		goto out_unlock;
 	for (i = 0; i < nr_words; i++)
 		dev->wb_pass[i] = xchg(&dev->dirty[i], 0);
@@ -183,8 +184,8 @@ int pflash_wb_init(struct pflash_dev *dev)
 	if (!pflash_writes_back(dev))
 		return 0;
 
-	dev->dirty_shift = ilog2(min_t(u32, dev->erase_size, PAGE_SIZE));
-	dev->nr_granules = dev->size >> dev->dirty_shift;
+	dev->dirty_shift = ilog2(min_t(u32, dev->cfg.erase_size, PAGE_SIZE));
+	dev->nr_granules = dev->cfg.size >> dev->dirty_shift;
 	nr_words = BITS_TO_LONGS(dev->nr_granules);
 	dev->dirty = kvcalloc(nr_words, sizeof(long), GFP_KERNEL);
 	if (!dev->dirty)
