@@ -27,8 +27,8 @@
 #define WB_NEVER	PFLASH_WRITEBACK_INTERVAL_MAX
 
 FIXTURE(bk) {
-	struct pflash_nl *h;
-	struct pflash_dev dev;
+	struct pfnl *h;
+	struct pfnl_dev dev;
 	char dir[64];
 	char file[96];
 	uint8_t *shadow;	/* what the device holds */
@@ -58,18 +58,18 @@ static int open_dev(FIXTURE_DATA(bk) *self)
 static int make_dev(FIXTURE_DATA(bk) *self, uint32_t cache_mode,
 		    uint32_t interval)
 {
-	struct pflash_dev req = {};
+	struct pfnl_dev req = {};
 
-	pflash_dev_set(&req, PFLASH_A_DEV_CACHE_MODE, cache_mode);
+	pfnl_dev_set(&req, PFLASH_A_DEV_CACHE_MODE, cache_mode);
 	if (cache_mode == PFLASH_CACHE_MODE_WRITEBACK)
-		pflash_dev_set(&req, PFLASH_A_DEV_WRITEBACK_INTERVAL, interval);
+		pfnl_dev_set(&req, PFLASH_A_DEV_WRITEBACK_INTERVAL, interval);
 	return pft_create_backed(self->h, self->file, &req, &self->dev);
 }
 
 FIXTURE_SETUP(bk)
 {
 	self->fd = -1;
-	ASSERT_EQ(0, pflash_nl_open(&self->h));
+	ASSERT_EQ(0, pfnl_open(&self->h));
 	ASSERT_EQ(0, pft_tmpfs(self->dir, sizeof(self->dir), "16m"));
 	snprintf(self->file, sizeof(self->file), "%s/vars.fd", self->dir);
 	ASSERT_EQ(0, pft_mkfile(self->file, FILE_SIZE, 1));
@@ -90,7 +90,7 @@ FIXTURE_TEARDOWN(bk)
 	pft_tmpfs_remove(self->dir);
 	free(self->shadow);
 	free(self->orig);
-	pflash_nl_close(self->h);
+	pfnl_close(self->h);
 }
 
 static int write_pattern(FIXTURE_DATA(bk) *self, uint64_t off, size_t len,
@@ -111,7 +111,7 @@ static int write_pattern(FIXTURE_DATA(bk) *self, uint64_t off, size_t len,
 
 static uint64_t dirty_bytes(FIXTURE_DATA(bk) *self)
 {
-	struct pflash_dev dev = {};
+	struct pfnl_dev dev = {};
 
 	if (pft_get(self->h, self->dev.index, &dev))
 		return UINT64_MAX;
@@ -135,7 +135,7 @@ TEST_F(bk, size_defaults_to_the_files_and_is_reported)
 	EXPECT_EQ(variant->cache_mode, self->dev.cache_mode);
 	EXPECT_EQ(0, self->dev.dirty_bytes);
 	EXPECT_EQ(0, self->dev.writeback_error);
-	EXPECT_TRUE(pflash_dev_has(&self->dev, PFLASH_A_DEV_DIRTY_BYTES));
+	EXPECT_TRUE(pfnl_dev_has(&self->dev, PFLASH_A_DEV_DIRTY_BYTES));
 }
 
 TEST_F(bk, queue_advertises_the_cache_mode)
@@ -285,7 +285,7 @@ TEST_F(bk, periodic_writeback_writes_dirty_blocks)
  */
 TEST_F(bk, enospc_loses_nothing_and_lands_later)
 {
-	struct pflash_dev dev = {};
+	struct pfnl_dev dev = {};
 	int ret;
 
 	close(self->fd);
@@ -325,7 +325,7 @@ TEST_F(bk, enospc_loses_nothing_and_lands_later)
 
 TEST_F(bk, failed_final_writeback_keeps_the_device_unless_forced)
 {
-	struct pflash_dev req = {};
+	struct pfnl_dev req = {};
 
 	if (variant->cache_mode != PFLASH_CACHE_MODE_WRITEBACK)
 		SKIP(return, "writeback only");
@@ -344,7 +344,7 @@ TEST_F(bk, failed_final_writeback_keeps_the_device_unless_forced)
 	self->fd = -1;
 
 	EXPECT_EQ(-ENOSPC, pft_destroy(self->h, self->dev.index));
-	EXPECT_NE(0, pflash_nl_last_ack(self->h)->msg[0]);
+	EXPECT_NE(0, pfnl_last_ack(self->h)->msg[0]);
 	/* Kept, with its data. */
 	ASSERT_EQ(0, pft_get(self->h, self->dev.index, NULL));
 	ASSERT_EQ(0, open_dev(self));
@@ -352,17 +352,17 @@ TEST_F(bk, failed_final_writeback_keeps_the_device_unless_forced)
 	close(self->fd);
 	self->fd = -1;
 
-	pflash_dev_set(&req, PFLASH_A_DEV_INDEX, self->dev.index);
-	pflash_dev_set(&req, PFLASH_A_DEV_FORCE, 1);
-	EXPECT_EQ(0, pflash_nl_dev_do(self->h, PFLASH_CMD_DEV_DEL, &req, NULL));
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, self->dev.index);
+	pfnl_dev_set(&req, PFLASH_A_DEV_FORCE, 1);
+	EXPECT_EQ(0, pfnl_dev_do(self->h, PFLASH_CMD_DEV_DEL, &req, NULL));
 	self->dev.attrs = 0;
 	EXPECT_EQ(-ENODEV, pft_get(self->h, req.index, NULL));
 }
 
 /* EIO from device-mapper's error target under a block-device backing. */
 FIXTURE(dm) {
-	struct pflash_nl *h;
-	struct pflash_dev dev;
+	struct pfnl *h;
+	struct pfnl_dev dev;
 	char dir[64];
 	char loopdev[32];
 	uint8_t *shadow;
@@ -403,13 +403,13 @@ static int dm_table(const char *loopdev, bool error)
 
 FIXTURE_SETUP(dm)
 {
-	struct pflash_dev req = {};
+	struct pfnl_dev req = {};
 	char cmd[256], file[96];
 
 	self->fd = -1;
 	/* Loaded on first use only through device nodes they create. */
 	ASSERT_EQ(0, system("modprobe loop && modprobe dm-mod"));
-	ASSERT_EQ(0, pflash_nl_open(&self->h));
+	ASSERT_EQ(0, pfnl_open(&self->h));
 	ASSERT_EQ(0, pft_tmpfs(self->dir, sizeof(self->dir), "16m"));
 	snprintf(file, sizeof(file), "%s/disk", self->dir);
 	ASSERT_EQ(0, pft_mkfile(file, FILE_SIZE, 20));
@@ -422,9 +422,9 @@ FIXTURE_SETUP(dm)
 		 FILE_SIZE / 512, self->loopdev);
 	ASSERT_EQ(0, system(cmd));
 
-	pflash_dev_set(&req, PFLASH_A_DEV_CACHE_MODE, variant->cache_mode);
+	pfnl_dev_set(&req, PFLASH_A_DEV_CACHE_MODE, variant->cache_mode);
 	if (variant->cache_mode == PFLASH_CACHE_MODE_WRITEBACK)
-		pflash_dev_set(&req, PFLASH_A_DEV_WRITEBACK_INTERVAL, WB_NEVER);
+		pfnl_dev_set(&req, PFLASH_A_DEV_WRITEBACK_INTERVAL, WB_NEVER);
 	ASSERT_EQ(0, pft_create_backed(self->h, DM_PATH, &req, &self->dev));
 	self->fd = pft_open(self->dev.index, O_RDWR | O_DIRECT);
 	ASSERT_LE(0, self->fd);
@@ -440,7 +440,7 @@ FIXTURE_TEARDOWN(dm)
 	EXPECT_EQ(0, pft_loop_detach(self->loopdev));
 	pft_tmpfs_remove(self->dir);
 	free(self->shadow);
-	pflash_nl_close(self->h);
+	pfnl_close(self->h);
 }
 
 TEST_F(dm, block_device_backing_loads_and_writes)
@@ -463,7 +463,7 @@ TEST_F(dm, block_device_backing_loads_and_writes)
  */
 TEST_F(dm, unreadable_backing_file_is_refused_at_create)
 {
-	struct pflash_dev req = {}, dev = {};
+	struct pfnl_dev req = {}, dev = {};
 	int fd;
 
 	/* The fixture's device owns the file: it goes first. */
@@ -474,10 +474,10 @@ TEST_F(dm, unreadable_backing_file_is_refused_at_create)
 	ASSERT_EQ(0, dm_table(self->loopdev, true));
 	fd = open(DM_PATH, O_RDWR);
 	ASSERT_LE(0, fd);
-	pflash_dev_set(&req, PFLASH_A_DEV_BACKING_FD, fd);
-	EXPECT_EQ(-EIO, pflash_nl_dev_do(self->h, PFLASH_CMD_DEV_NEW, &req,
-					 &dev));
-	EXPECT_NE(0, pflash_nl_last_ack(self->h)->msg[0]);
+	pfnl_dev_set(&req, PFLASH_A_DEV_BACKING_FD, fd);
+	EXPECT_EQ(-EIO, pfnl_dev_do(self->h, PFLASH_CMD_DEV_NEW, &req,
+				    &dev));
+	EXPECT_NE(0, pfnl_last_ack(self->h)->msg[0]);
 	close(fd);
 	EXPECT_EQ(0, pft_locked(DM_PATH));
 	ASSERT_EQ(0, dm_table(self->loopdev, false));
@@ -485,7 +485,7 @@ TEST_F(dm, unreadable_backing_file_is_refused_at_create)
 
 TEST_F(dm, eio_loses_nothing_and_lands_later)
 {
-	struct pflash_dev dev = {};
+	struct pfnl_dev dev = {};
 	uint8_t *buf = pft_alloc(16384);
 	int ret;
 
@@ -519,14 +519,14 @@ TEST_F(dm, eio_loses_nothing_and_lands_later)
 
 /* Refusals. */
 FIXTURE(refuse) {
-	struct pflash_nl *h;
+	struct pfnl *h;
 	char dir[64];
 	char file[96];
 };
 
 FIXTURE_SETUP(refuse)
 {
-	ASSERT_EQ(0, pflash_nl_open(&self->h));
+	ASSERT_EQ(0, pfnl_open(&self->h));
 	ASSERT_EQ(0, pft_tmpfs(self->dir, sizeof(self->dir), "16m"));
 	snprintf(self->file, sizeof(self->file), "%s/vars.fd", self->dir);
 	ASSERT_EQ(0, pft_mkfile(self->file, 65536, 30));
@@ -535,17 +535,17 @@ FIXTURE_SETUP(refuse)
 FIXTURE_TEARDOWN(refuse)
 {
 	pft_tmpfs_remove(self->dir);
-	pflash_nl_close(self->h);
+	pfnl_close(self->h);
 }
 
 /* DEV_NEW with backing fd @fd and the attributes in @req must fail. */
 static int create_fd(FIXTURE_DATA(refuse) *self, int fd,
-		     struct pflash_dev *req)
+		     struct pfnl_dev *req)
 {
-	struct pflash_dev dev = {};
+	struct pfnl_dev dev = {};
 	int ret;
 
-	pflash_dev_set(req, PFLASH_A_DEV_BACKING_FD, fd);
+	pfnl_dev_set(req, PFLASH_A_DEV_BACKING_FD, fd);
 	ret = pft_create(self->h, req, &dev);
 	if (!ret)
 		pft_destroy(self->h, dev.index);
@@ -553,7 +553,7 @@ static int create_fd(FIXTURE_DATA(refuse) *self, int fd,
 }
 
 #define EXPECT_REFUSED(_ret, _err, _attr) do {				\
-	const struct pflash_nl_ack *_a = pflash_nl_last_ack(self->h);	\
+	const struct pfnl_ack *_a = pfnl_last_ack(self->h);	\
 									\
 	EXPECT_EQ(-(_err), (_ret));					\
 	EXPECT_NE(0, _a->msg[0]);					\
@@ -563,7 +563,7 @@ static int create_fd(FIXTURE_DATA(refuse) *self, int fd,
 
 TEST_F(refuse, socket_as_backing)
 {
-	struct pflash_dev req = {};
+	struct pfnl_dev req = {};
 	int sv[2];
 
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
@@ -575,11 +575,11 @@ TEST_F(refuse, socket_as_backing)
 
 TEST_F(refuse, directory_as_backing)
 {
-	struct pflash_dev req = {};
+	struct pfnl_dev req = {};
 	int fd = open(self->dir, O_RDONLY | O_DIRECTORY);
 
 	ASSERT_LE(0, fd);
-	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 65536);
+	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 65536);
 	EXPECT_REFUSED(create_fd(self, fd, &req), EINVAL,
 		       PFLASH_A_DEV_BACKING_FD);
 	close(fd);
@@ -587,7 +587,7 @@ TEST_F(refuse, directory_as_backing)
 
 TEST_F(refuse, read_only_fd_for_a_writable_device)
 {
-	struct pflash_dev req = {};
+	struct pfnl_dev req = {};
 	int fd = open(self->file, O_RDONLY);
 
 	ASSERT_LE(0, fd);
@@ -598,7 +598,7 @@ TEST_F(refuse, read_only_fd_for_a_writable_device)
 
 TEST_F(refuse, write_only_fd)
 {
-	struct pflash_dev req = {};
+	struct pfnl_dev req = {};
 	int fd = open(self->file, O_WRONLY);
 
 	ASSERT_LE(0, fd);
@@ -609,7 +609,7 @@ TEST_F(refuse, write_only_fd)
 
 TEST_F(refuse, fd_that_is_not_open)
 {
-	struct pflash_dev req = {};
+	struct pfnl_dev req = {};
 
 	EXPECT_REFUSED(create_fd(self, 1000, &req), EBADF,
 		       PFLASH_A_DEV_BACKING_FD);
@@ -617,18 +617,18 @@ TEST_F(refuse, fd_that_is_not_open)
 
 TEST_F(refuse, file_shorter_than_the_size)
 {
-	struct pflash_dev req = {};
+	struct pfnl_dev req = {};
 	int fd = open(self->file, O_RDWR);
 
 	ASSERT_LE(0, fd);
-	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 2 * 65536);
+	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 2 * 65536);
 	EXPECT_REFUSED(create_fd(self, fd, &req), EINVAL, 0);
 	close(fd);
 }
 
 TEST_F(refuse, file_size_not_whole_erase_blocks)
 {
-	struct pflash_dev req = {};
+	struct pfnl_dev req = {};
 	int fd;
 
 	ASSERT_EQ(0, truncate(self->file, 5000));
@@ -641,21 +641,21 @@ TEST_F(refuse, file_size_not_whole_erase_blocks)
 
 TEST_F(refuse, cache_settings_without_a_writable_backing)
 {
-	struct pflash_dev req = {};
+	struct pfnl_dev req = {};
 	int fd;
 
-	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 65536);
-	pflash_dev_set(&req, PFLASH_A_DEV_CACHE_MODE,
-		       PFLASH_CACHE_MODE_WRITEBACK);
+	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 65536);
+	pfnl_dev_set(&req, PFLASH_A_DEV_CACHE_MODE,
+		     PFLASH_CACHE_MODE_WRITEBACK);
 	EXPECT_REFUSED(pft_create(self->h, &req, NULL), EINVAL,
 		       PFLASH_A_DEV_CACHE_MODE);
 
 	fd = open(self->file, O_RDONLY);
 	ASSERT_LE(0, fd);
 	req.attrs = 0;
-	pflash_dev_set(&req, PFLASH_A_DEV_READ_ONLY, 1);
-	pflash_dev_set(&req, PFLASH_A_DEV_CACHE_MODE,
-		       PFLASH_CACHE_MODE_WRITEBACK);
+	pfnl_dev_set(&req, PFLASH_A_DEV_READ_ONLY, 1);
+	pfnl_dev_set(&req, PFLASH_A_DEV_CACHE_MODE,
+		     PFLASH_CACHE_MODE_WRITEBACK);
 	EXPECT_REFUSED(create_fd(self, fd, &req), EINVAL,
 		       PFLASH_A_DEV_CACHE_MODE);
 	close(fd);
@@ -663,7 +663,7 @@ TEST_F(refuse, cache_settings_without_a_writable_backing)
 	fd = open(self->file, O_RDWR);
 	ASSERT_LE(0, fd);
 	req.attrs = 0;
-	pflash_dev_set(&req, PFLASH_A_DEV_WRITEBACK_INTERVAL, 1000);
+	pfnl_dev_set(&req, PFLASH_A_DEV_WRITEBACK_INTERVAL, 1000);
 	EXPECT_REFUSED(create_fd(self, fd, &req), EINVAL,
 		       PFLASH_A_DEV_WRITEBACK_INTERVAL);
 	close(fd);
@@ -671,14 +671,14 @@ TEST_F(refuse, cache_settings_without_a_writable_backing)
 
 TEST_F(refuse, read_only_device_on_a_read_only_fd_is_fine)
 {
-	struct pflash_dev req = {}, dev;
+	struct pfnl_dev req = {}, dev;
 	uint8_t *expect = pft_slurp(self->file, 65536);
 	int fd;
 
 	ASSERT_NE(NULL, expect);
-	pflash_dev_set(&req, PFLASH_A_DEV_READ_ONLY, 1);
+	pfnl_dev_set(&req, PFLASH_A_DEV_READ_ONLY, 1);
 	ASSERT_EQ(0, pft_create_backed(self->h, self->file, &req, &dev));
-	EXPECT_FALSE(pflash_dev_has(&dev, PFLASH_A_DEV_CACHE_MODE));
+	EXPECT_FALSE(pfnl_dev_has(&dev, PFLASH_A_DEV_CACHE_MODE));
 	fd = pft_open(dev.index, O_RDONLY | O_DIRECT);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-1, pft_diff(fd, expect, 65536));
@@ -698,7 +698,7 @@ TEST_F(refuse, pflash_backing_chains_are_bounded)
 	int i, n = 0, ret = 0;
 
 	for (i = 0; i < 10 && !ret; i++) {
-		struct pflash_dev req = {}, dev;
+		struct pfnl_dev req = {}, dev;
 
 		if (i) {
 			pft_path(path, sizeof(path), chain[i - 1]);

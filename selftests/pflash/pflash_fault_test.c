@@ -136,21 +136,21 @@ static bool disarm(const char *attr)
 	return read_long(path) == 0;
 }
 
-static int count_dev(const struct pflash_dev *dev, void *arg)
+static int count_dev(const struct pfnl_dev *dev, void *arg)
 {
 	(*(int *)arg)++;
 	return 0;
 }
 
-static int nr_devices(struct pflash_nl *h)
+static int nr_devices(struct pfnl *h)
 {
 	int n = 0;
 
-	return pflash_nl_dev_dump(h, count_dev, &n) ? -1 : n;
+	return pfnl_dev_dump(h, count_dev, &n) ? -1 : n;
 }
 
 FIXTURE(fault) {
-	struct pflash_nl *h;
+	struct pfnl *h;
 	char dir[64];
 	char file[96];
 	int before;
@@ -176,7 +176,7 @@ FIXTURE_SETUP(fault)
 	if (access(path, W_OK))
 		SKIP(return, "no %s in debugfs: not the debug kernel",
 		     variant->attr);
-	ASSERT_EQ(0, pflash_nl_open(&self->h));
+	ASSERT_EQ(0, pfnl_open(&self->h));
 	ASSERT_EQ(0, pft_tmpfs(self->dir, sizeof(self->dir), "16m"));
 	snprintf(self->file, sizeof(self->file), "%s/vars.fd", self->dir);
 	ASSERT_EQ(0, pft_mkfile(self->file, 65536, 1));
@@ -191,7 +191,7 @@ FIXTURE_TEARDOWN(fault)
 	disarm(variant->attr);
 	EXPECT_EQ(self->before, nr_devices(self->h));
 	pft_tmpfs_remove(self->dir);
-	pflash_nl_close(self->h);
+	pfnl_close(self->h);
 }
 
 /* The fixture's setup skipped: the kernel has no fault injection. */
@@ -211,17 +211,17 @@ FIXTURE_TEARDOWN(fault)
  */
 #define INJECT(op, check) ({						\
 	int __step, __ret, __failed = 0;				\
-	struct pflash_nl *h;						\
+	struct pfnl *h;						\
 	bool __lost __attribute__((unused));			\
 									\
 	for (__step = 1; __step <= MAX_STEPS;				\
 	     __step = next_step(__step)) {				\
-		ASSERT_EQ(0, pflash_nl_open(&h));			\
+		ASSERT_EQ(0, pfnl_open(&h));			\
 		ASSERT_EQ(0, arm(variant->attr, __step));		\
 		__ret = (op);						\
 		__failed = disarm(variant->attr);			\
-		__lost = __ret < 0 && !pflash_nl_last_ack(h)->error;	\
-		pflash_nl_close(h);					\
+		__lost = __ret < 0 && !pfnl_last_ack(h)->error;	\
+		pfnl_close(h);					\
 		check;							\
 		if (!__failed)						\
 			break;						\
@@ -233,12 +233,12 @@ FIXTURE_TEARDOWN(fault)
 
 TEST_F(fault, create)
 {
-	struct pflash_dev req = {}, dev;
+	struct pfnl_dev req = {}, dev;
 
 	NEEDS_FAULT_INJECTION();
 
-	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 1 << 20);
-	pflash_dev_set(&req, PFLASH_A_DEV_INDEX, INDEX);
+	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 1 << 20);
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, INDEX);
 	INJECT(pft_create(h, &req, &dev), ({
 		if (__lost) {
 			/* Unknown: take away what may have been made. */
@@ -255,13 +255,13 @@ TEST_F(fault, create)
 
 TEST_F(fault, create_backed_writeback_and_destroy)
 {
-	struct pflash_dev req = {}, dev;
+	struct pfnl_dev req = {}, dev;
 
 	NEEDS_FAULT_INJECTION();
 
-	pflash_dev_set(&req, PFLASH_A_DEV_CACHE_MODE,
-		       PFLASH_CACHE_MODE_WRITEBACK);
-	pflash_dev_set(&req, PFLASH_A_DEV_INDEX, INDEX);
+	pfnl_dev_set(&req, PFLASH_A_DEV_CACHE_MODE,
+		     PFLASH_CACHE_MODE_WRITEBACK);
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, INDEX);
 	INJECT(pft_create_backed(h, self->file, &req, &dev), ({
 		if (__lost) {
 			pft_destroy(self->h, INDEX);
@@ -298,12 +298,12 @@ TEST_F(fault, create_backed_writeback_and_destroy)
 
 TEST_F(fault, netlink_commands)
 {
-	struct pflash_dev req = {}, dev, got;
+	struct pfnl_dev req = {}, dev, got;
 
 	NEEDS_FAULT_INJECTION();
 
-	pflash_dev_set(&req, PFLASH_A_DEV_CACHE_MODE,
-		       PFLASH_CACHE_MODE_WRITEBACK);
+	pfnl_dev_set(&req, PFLASH_A_DEV_CACHE_MODE,
+		     PFLASH_CACHE_MODE_WRITEBACK);
 	ASSERT_EQ(0, pft_create_backed(self->h, self->file, &req, &dev));
 	INJECT(pft_get(h, dev.index, &got), EXPECT_LE(__ret, 0));
 	INJECT(nr_devices(h),
@@ -341,7 +341,7 @@ TEST_F(fault, netlink_commands)
 
 TEST_F(fault, export_and_import)
 {
-	struct pflash_dev req = {}, src, dst, got;
+	struct pfnl_dev req = {}, src, dst, got;
 	struct pft_stream s = {}, tmp;
 	uint8_t *before;
 
@@ -349,7 +349,7 @@ TEST_F(fault, export_and_import)
 	before = pft_slurp(self->file, 65536);
 
 	ASSERT_NE(NULL, before);
-	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 65536);
+	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 65536);
 	ASSERT_EQ(0, pft_create(self->h, &req, &src));
 	ASSERT_EQ(0, pft_export(self->h, src.index, &s));
 
@@ -361,11 +361,11 @@ TEST_F(fault, export_and_import)
 	}));
 
 	req.attrs = 0;
-	pflash_dev_set(&req, PFLASH_A_DEV_STATE, PFLASH_STATE_INACTIVE);
+	pfnl_dev_set(&req, PFLASH_A_DEV_STATE, PFLASH_STATE_INACTIVE);
 	ASSERT_EQ(0, pft_create_backed(self->h, self->file, &req, &dst));
 	INJECT(pft_import(h, dst.index, s.buf, s.len,
 			  PFLASH_STREAM_CHUNK_MAX, &got), ({
-		struct pflash_dev now = {};
+		struct pfnl_dev now = {};
 		int fd = pft_open(dst.index, O_RDONLY | O_DIRECT);
 
 		ASSERT_EQ(0, pft_get(self->h, dst.index, &now));

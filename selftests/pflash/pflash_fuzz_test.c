@@ -352,7 +352,7 @@ struct fuzz {
 
 	bool prot[PFLASH_INDEX_MAX + 1];	/* there before */
 	bool live[PFLASH_INDEX_MAX + 1];	/* the fuzzer's */
-	struct pflash_dev before[PFLASH_INDEX_MAX + 1];
+	struct pfnl_dev before[PFLASH_INDEX_MAX + 1];
 	int nr_live;
 	uint32_t pinned;	/* a device held open: a backing fd */
 
@@ -1415,10 +1415,10 @@ static void exchange(struct fuzz *f)
 
 struct listing {
 	bool seen[PFLASH_INDEX_MAX + 1];
-	struct pflash_dev dev[PFLASH_INDEX_MAX + 1];
+	struct pfnl_dev dev[PFLASH_INDEX_MAX + 1];
 };
 
-static int list_one(const struct pflash_dev *dev, void *arg)
+static int list_one(const struct pfnl_dev *dev, void *arg)
 {
 	struct listing *l = arg;
 
@@ -1430,7 +1430,7 @@ static int list_one(const struct pflash_dev *dev, void *arg)
 }
 
 /* The dump lists exactly the devices there before and the fuzzer's. */
-static void check_model(struct fuzz *f, struct pflash_nl *h, bool read_all)
+static void check_model(struct fuzz *f, struct pfnl *h, bool read_all)
 {
 	static struct listing l;
 	uint8_t *buf = pft_alloc(FUZZ_SIZE_MAX);
@@ -1438,11 +1438,11 @@ static void check_model(struct fuzz *f, struct pflash_nl *h, bool read_all)
 
 	f->checks++;
 	memset(&l, 0, sizeof(l));
-	ret = pflash_nl_dev_dump(h, list_one, &l);
+	ret = pfnl_dev_dump(h, list_one, &l);
 	if (ret)
 		failed(f, NULL, "the dump failed: %d", ret);
 	for (i = 0; i <= PFLASH_INDEX_MAX && !ret; i++) {
-		struct pflash_dev got = {};
+		struct pfnl_dev got = {};
 
 		if (l.seen[i] != (f->live[i] || f->prot[i]))
 			failed(f, NULL, "pflash%d is %s, but the fuzzer thinks not",
@@ -1466,7 +1466,7 @@ static void check_model(struct fuzz *f, struct pflash_nl *h, bool read_all)
 }
 
 /* Destroy every device of the fuzzer's, lower ones after what they back. */
-static void destroy_all(struct fuzz *f, struct pflash_nl *h)
+static void destroy_all(struct fuzz *f, struct pfnl *h)
 {
 	bool progress = true;
 	int i, ret;
@@ -1501,13 +1501,13 @@ static uint64_t env_u64(const char *name, uint64_t def)
 
 FIXTURE(fuzz) {
 	struct fuzz *f;
-	struct pflash_nl *h;
+	struct pfnl *h;
 };
 
 FIXTURE_SETUP(fuzz)
 {
 	struct fuzz *f = calloc(1, sizeof(*f));
-	struct pflash_dev req = {}, dev = {};
+	struct pfnl_dev req = {}, dev = {};
 	static struct listing l;
 	char path[128];
 	int i, fd;
@@ -1518,7 +1518,7 @@ FIXTURE_SETUP(fuzz)
 	f->buf = sendbuf;
 	f->seed = env_u64("PFLASH_FUZZ_SEED", 1);
 	rng = f->seed * 0x9e3779b97f4a7c15ULL + 1;
-	ASSERT_EQ(0, pflash_nl_open(&self->h));
+	ASSERT_EQ(0, pfnl_open(&self->h));
 	ASSERT_EQ(0, family_learn(&f->fam));
 	ASSERT_NE(0, f->fam.id);
 	ASSERT_NE(0, f->fam.events_grp);
@@ -1528,7 +1528,7 @@ FIXTURE_SETUP(fuzz)
 	ASSERT_NE(NULL, cmd_policy(&f->fam, PFLASH_CMD_DEV_NEW, false));
 
 	/* What is there before is left alone, and checked at the end. */
-	ASSERT_EQ(0, pflash_nl_dev_dump(self->h, list_one, &l));
+	ASSERT_EQ(0, pfnl_dev_dump(self->h, list_one, &l));
 	for (i = 0; i <= PFLASH_INDEX_MAX; i++) {
 		f->prot[i] = l.seen[i];
 		f->before[i] = l.dev[i];
@@ -1552,8 +1552,8 @@ FIXTURE_SETUP(fuzz)
 		ASSERT_LE(0, f->fds[i]);
 
 	/* A device held open, which other devices may be backed by. */
-	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 65536);
-	pflash_dev_set(&req, PFLASH_A_DEV_INDEX, FUZZ_INDEX);
+	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 65536);
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, FUZZ_INDEX);
 	ASSERT_EQ(0, pft_create(self->h, &req, &dev));
 	f->live[dev.index] = true;
 	f->nr_live++;
@@ -1574,8 +1574,8 @@ FIXTURE_SETUP(fuzz)
 	/* A good stream, and an inactive device it imports into. */
 	ASSERT_EQ(0, pft_export(self->h, dev.index, &f->good));
 	req.attrs = 0;
-	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 65536);
-	pflash_dev_set(&req, PFLASH_A_DEV_STATE, PFLASH_STATE_INACTIVE);
+	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 65536);
+	pfnl_dev_set(&req, PFLASH_A_DEV_STATE, PFLASH_STATE_INACTIVE);
 	ASSERT_EQ(0, pft_create(self->h, &req, &dev));
 	f->live[dev.index] = true;
 	f->nr_live++;
@@ -1608,7 +1608,7 @@ FIXTURE_TEARDOWN(fuzz)
 	if (f->dir[0])
 		pft_tmpfs_remove(f->dir);
 	pft_stream_free(&f->good);
-	pflash_nl_close(self->h);
+	pfnl_close(self->h);
 	free(f);
 }
 
@@ -1675,7 +1675,7 @@ TEST_F_TIMEOUT(fuzz, requests_are_answered_and_the_devices_stay_consistent, 280)
 	destroy_all(f, self->h);
 	check_model(f, self->h, false);
 	for (i = 0; i <= PFLASH_INDEX_MAX; i++) {
-		struct pflash_dev now = {};
+		struct pfnl_dev now = {};
 
 		if (f->prot[i] &&
 		    (pft_get(self->h, i, &now) || now.size != f->before[i].size ||

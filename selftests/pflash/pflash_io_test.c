@@ -23,8 +23,8 @@
 #define NR_ERASE_BLOCKS	16
 
 FIXTURE(dev) {
-	struct pflash_nl *h;
-	struct pflash_dev dev;
+	struct pfnl *h;
+	struct pfnl_dev dev;
 	uint64_t size;
 	uint32_t bs, es;
 	uint8_t *shadow;
@@ -64,7 +64,7 @@ FIXTURE_SETUP(dev)
 	self->es = variant->erase_size;
 	self->size = (uint64_t)NR_ERASE_BLOCKS * self->es;
 	self->fd = -1;
-	ASSERT_EQ(0, pflash_nl_open(&self->h));
+	ASSERT_EQ(0, pfnl_open(&self->h));
 	ASSERT_EQ(0, pft_create_simple(self->h, self->size, self->bs, self->es,
 				       &self->dev));
 	self->fd = pft_open(self->dev.index, O_RDWR | O_DIRECT);
@@ -81,7 +81,7 @@ FIXTURE_TEARDOWN(dev)
 	if (self->dev.attrs)
 		EXPECT_EQ(0, pft_destroy(self->h, self->dev.index));
 	free(self->shadow);
-	pflash_nl_close(self->h);
+	pfnl_close(self->h);
 }
 
 /* Write a pattern at [off, off + len) and into the shadow. */
@@ -281,17 +281,17 @@ TEST_F(dev, flush_succeeds)
 
 /* A read-only device. */
 FIXTURE(ro_dev) {
-	struct pflash_nl *h;
-	struct pflash_dev dev;
+	struct pfnl *h;
+	struct pfnl_dev dev;
 };
 
 FIXTURE_SETUP(ro_dev)
 {
-	struct pflash_dev req = {};
+	struct pfnl_dev req = {};
 
-	ASSERT_EQ(0, pflash_nl_open(&self->h));
-	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 64 * 1024);
-	pflash_dev_set(&req, PFLASH_A_DEV_READ_ONLY, 1);
+	ASSERT_EQ(0, pfnl_open(&self->h));
+	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 64 * 1024);
+	pfnl_dev_set(&req, PFLASH_A_DEV_READ_ONLY, 1);
 	ASSERT_EQ(0, pft_create(self->h, &req, &self->dev));
 	ASSERT_TRUE(self->dev.read_only);
 }
@@ -300,7 +300,7 @@ FIXTURE_TEARDOWN(ro_dev)
 {
 	if (self->dev.attrs)
 		EXPECT_EQ(0, pft_destroy(self->h, self->dev.index));
-	pflash_nl_close(self->h);
+	pfnl_close(self->h);
 }
 
 TEST_F(ro_dev, open_for_write_fails_erofs)

@@ -32,8 +32,8 @@
 #define CHUNK		PFLASH_STREAM_CHUNK_MAX
 
 FIXTURE(mig) {
-	struct pflash_nl *h;
-	struct pflash_dev src, dst;
+	struct pfnl *h;
+	struct pfnl_dev src, dst;
 	char dir[64];
 	char file_a[96];	/* the source's */
 	char file_b[96];	/* the target's own, for non-shared storage */
@@ -45,16 +45,16 @@ FIXTURE(mig) {
 
 /* A device on @path (NULL: none), active or inactive, read-only or not. */
 static int make(FIXTURE_DATA(mig) *self, const char *path, uint32_t state,
-		bool read_only, struct pflash_dev *out)
+		bool read_only, struct pfnl_dev *out)
 {
-	struct pflash_dev req = {};
+	struct pfnl_dev req = {};
 
-	pflash_dev_set(&req, PFLASH_A_DEV_STATE, state);
+	pfnl_dev_set(&req, PFLASH_A_DEV_STATE, state);
 	if (read_only)
-		pflash_dev_set(&req, PFLASH_A_DEV_READ_ONLY, 1);
+		pfnl_dev_set(&req, PFLASH_A_DEV_READ_ONLY, 1);
 	if (path)
 		return pft_create_backed(self->h, path, &req, out);
-	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, SIZE);
+	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, SIZE);
 	return pft_create(self->h, &req, out);
 }
 
@@ -93,7 +93,7 @@ static int scribble(FIXTURE_DATA(mig) *self, uint32_t seed)
 FIXTURE_SETUP(mig)
 {
 	self->fd = -1;
-	ASSERT_EQ(0, pflash_nl_open(&self->h));
+	ASSERT_EQ(0, pfnl_open(&self->h));
 	ASSERT_EQ(0, pft_tmpfs(self->dir, sizeof(self->dir), "16m"));
 	snprintf(self->file_a, sizeof(self->file_a), "%s/a.fd", self->dir);
 	snprintf(self->file_b, sizeof(self->file_b), "%s/b.fd", self->dir);
@@ -122,16 +122,16 @@ FIXTURE_TEARDOWN(mig)
 	pft_stream_free(&self->s);
 	free(self->shadow);
 	free(self->stale);
-	pflash_nl_close(self->h);
+	pfnl_close(self->h);
 }
 
-static int inactivate(struct pflash_nl *h, uint32_t index)
+static int inactivate(struct pfnl *h, uint32_t index)
 {
 	return pft_index_cmd(h, PFLASH_CMD_INACTIVATE, index, NULL);
 }
 
-static int activate(struct pflash_nl *h, uint32_t index,
-		    struct pflash_dev *out)
+static int activate(struct pfnl *h, uint32_t index,
+		    struct pfnl_dev *out)
 {
 	return pft_index_cmd(h, PFLASH_CMD_ACTIVATE, index, out);
 }
@@ -183,7 +183,7 @@ static int source_hands_over(FIXTURE_DATA(mig) *self)
 
 TEST_F(mig, a_non_shared_storage)
 {
-	struct pflash_dev got = {};
+	struct pfnl_dev got = {};
 	struct pflash_stream_end *end;
 	long long mtime;
 
@@ -197,7 +197,7 @@ TEST_F(mig, a_non_shared_storage)
 
 	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->s.buf,
 				self->s.len, CHUNK, &got));
-	ASSERT_TRUE(pflash_dev_has(&got, PFLASH_A_DEV_FLUSH_PENDING));
+	ASSERT_TRUE(pfnl_dev_has(&got, PFLASH_A_DEV_FLUSH_PENDING));
 	EXPECT_TRUE(got.flush_pending);
 	EXPECT_EQ(self->src.epoch, got.epoch);
 	EXPECT_EQ(0, memcmp(self->src.uuid, got.uuid, PFLASH_UUID_LEN));
@@ -213,7 +213,7 @@ TEST_F(mig, a_non_shared_storage)
 
 TEST_F(mig, b_shared_storage)
 {
-	struct pflash_dev got = {};
+	struct pfnl_dev got = {};
 	long long handed_over, taken_over;
 
 	ASSERT_EQ(0, make(self, self->file_a, PFLASH_STATE_INACTIVE, false,
@@ -244,7 +244,7 @@ TEST_F(mig, b_shared_storage)
 
 TEST_F(mig, c_read_only_target_is_not_flushed)
 {
-	struct pflash_dev got = {};
+	struct pfnl_dev got = {};
 	long long mtime = pft_mtime(self->file_b);
 
 	ASSERT_EQ(0, make(self, self->file_b, PFLASH_STATE_INACTIVE, true,
@@ -261,7 +261,7 @@ TEST_F(mig, c_read_only_target_is_not_flushed)
 
 TEST_F(mig, d_target_without_backing_file)
 {
-	struct pflash_dev got = {};
+	struct pfnl_dev got = {};
 
 	ASSERT_EQ(0, make(self, NULL, PFLASH_STATE_INACTIVE, false,
 			  &self->dst));
@@ -275,7 +275,7 @@ TEST_F(mig, d_target_without_backing_file)
 
 TEST_F(mig, e_failed_migration_loses_nothing)
 {
-	struct pflash_dev got = {};
+	struct pfnl_dev got = {};
 	long long mtime;
 
 	ASSERT_EQ(0, make(self, self->file_b, PFLASH_STATE_INACTIVE, false,
@@ -300,7 +300,7 @@ TEST_F(mig, e_failed_migration_loses_nothing)
 
 TEST_F(mig, second_import_replaces_the_first_and_owes_one_flush)
 {
-	struct pflash_dev got = {}, disk = {};
+	struct pfnl_dev got = {}, disk = {};
 	struct pft_stream first = {};
 	long long before;
 	char path[32];
@@ -338,7 +338,7 @@ TEST_F(mig, second_import_replaces_the_first_and_owes_one_flush)
 
 TEST_F(mig, export_of_an_active_device_is_a_snapshot_and_changes_nothing)
 {
-	struct pflash_dev before = {}, after = {};
+	struct pfnl_dev before = {}, after = {};
 	struct pflash_stream_end *end;
 	struct pflash_stream_info *info;
 	uint8_t *image = malloc(SIZE);
@@ -365,12 +365,12 @@ TEST_F(mig, export_of_an_active_device_is_a_snapshot_and_changes_nothing)
 /* Erased and zero runs cost a record header, whatever their length. */
 TEST_F(mig, mostly_erased_device_exports_compactly)
 {
-	struct pflash_dev req = {}, big = {};
+	struct pfnl_dev req = {}, big = {};
 	uint64_t size = 64ULL << 20, range[2] = { 32ULL << 20, 1 << 20 };
 	uint8_t blk[4096] __attribute__((aligned(4096)));
 	int fd;
 
-	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, size);
+	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, size);
 	ASSERT_EQ(0, pft_create(self->h, &req, &big));
 	fd = pft_open(big.index, O_RDWR | O_DIRECT);
 	ASSERT_LE(0, fd);
@@ -388,14 +388,14 @@ TEST_F(mig, mostly_erased_device_exports_compactly)
 /* Pieces of any size, however they cut the records. */
 TEST_F(mig, import_in_small_pieces)
 {
-	struct pflash_dev got = {};
+	struct pfnl_dev got = {};
 
 	ASSERT_EQ(0, make(self, NULL, PFLASH_STATE_INACTIVE, false,
 			  &self->dst));
 	ASSERT_EQ(0, source_hands_over(self));
 	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->s.buf,
 				self->s.len, 999, &got));
-	EXPECT_TRUE(pflash_dev_has(&got, PFLASH_A_DEV_FLUSH_PENDING));
+	EXPECT_TRUE(pfnl_dev_has(&got, PFLASH_A_DEV_FLUSH_PENDING));
 	EXPECT_EQ(-1, dev_diff(self->dst.index, self->shadow));
 }
 
@@ -406,7 +406,7 @@ TEST_F(mig, import_in_small_pieces)
  */
 TEST_F(mig, failed_activation_flush_stays_pending)
 {
-	struct pflash_dev got = {};
+	struct pfnl_dev got = {};
 	char dir[64], path[128];
 	int fd;
 
@@ -425,7 +425,7 @@ TEST_F(mig, failed_activation_flush_stays_pending)
 	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->s.buf,
 				self->s.len, CHUNK, &got));
 	EXPECT_EQ(-ENOSPC, activate(self->h, self->dst.index, &got));
-	EXPECT_NE(NULL, strstr(pflash_nl_last_ack(self->h)->msg,
+	EXPECT_NE(NULL, strstr(pfnl_last_ack(self->h)->msg,
 			       "still owes the flush"));
 	ASSERT_EQ(0, pft_get(self->h, self->dst.index, &got));
 	EXPECT_EQ(PFLASH_STATE_INACTIVE, got.state);
@@ -449,15 +449,15 @@ TEST_F(mig, failed_activation_flush_stays_pending)
  */
 TEST(new_device_exports_erased)
 {
-	struct pflash_dev req = {}, dev = {};
+	struct pfnl_dev req = {}, dev = {};
 	struct pft_stream s = {};
 	struct pflash_stream_rec *rec;
-	struct pflash_nl *h;
+	struct pfnl *h;
 	size_t off;
 
-	ASSERT_EQ(0, pflash_nl_open(&h));
-	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 1 << 20);
-	pflash_dev_set(&req, PFLASH_A_DEV_ERASE_SIZE, 65536);
+	ASSERT_EQ(0, pfnl_open(&h));
+	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 1 << 20);
+	pfnl_dev_set(&req, PFLASH_A_DEV_ERASE_SIZE, 65536);
 	ASSERT_EQ(0, pft_create(h, &req, &dev));
 	ASSERT_EQ(0, pft_export(h, dev.index, &s));
 	off = pft_rec_next(&s, 0);
@@ -468,7 +468,7 @@ TEST(new_device_exports_erased)
 	EXPECT_EQ(PFLASH_REC_END, le16toh(pft_rec(&s, pft_rec_next(&s, off))->type));
 	EXPECT_EQ(0, pft_destroy(h, dev.index));
 	pft_stream_free(&s);
-	pflash_nl_close(h);
+	pfnl_close(h);
 }
 
 /*
@@ -479,8 +479,8 @@ TEST(new_device_exports_erased)
 #define BAD_SIZE	(16 * 1024)
 
 FIXTURE(bad) {
-	struct pflash_nl *h;
-	struct pflash_dev dst;
+	struct pfnl *h;
+	struct pfnl_dev dst;
 	struct pft_stream good;
 	uint8_t *before;	/* the target's contents */
 	uint64_t epoch;
@@ -490,9 +490,9 @@ FIXTURE(bad) {
 
 FIXTURE_SETUP(bad)
 {
-	struct pflash_dev req = {};
+	struct pfnl_dev req = {};
 
-	ASSERT_EQ(0, pflash_nl_open(&self->h));
+	ASSERT_EQ(0, pfnl_open(&self->h));
 	ASSERT_EQ(0, pft_tmpfs(self->dir, sizeof(self->dir), "16m"));
 	snprintf(self->file, sizeof(self->file), "%s/t.fd", self->dir);
 	ASSERT_EQ(0, pft_mkfile(self->file, BAD_SIZE, 40));
@@ -502,7 +502,7 @@ FIXTURE_SETUP(bad)
 	/* A small source with every kind of record. */
 	ASSERT_EQ(0, pft_sample_stream(self->h, BAD_SIZE, 512, 41, &self->good));
 
-	pflash_dev_set(&req, PFLASH_A_DEV_STATE, PFLASH_STATE_INACTIVE);
+	pfnl_dev_set(&req, PFLASH_A_DEV_STATE, PFLASH_STATE_INACTIVE);
 	ASSERT_EQ(0, pft_create_backed(self->h, self->file, &req, &self->dst));
 	self->epoch = self->dst.epoch;
 }
@@ -513,13 +513,13 @@ FIXTURE_TEARDOWN(bad)
 	pft_tmpfs_remove(self->dir);
 	pft_stream_free(&self->good);
 	free(self->before);
-	pflash_nl_close(self->h);
+	pfnl_close(self->h);
 }
 
 /* The target is as it was: contents, epoch, identity, nothing owed. */
 static int unchanged(FIXTURE_DATA(bad) *self)
 {
-	struct pflash_dev now = {};
+	struct pfnl_dev now = {};
 
 	if (pft_get(self->h, self->dst.index, &now) || now.flush_pending ||
 	    now.epoch != self->epoch ||
@@ -531,7 +531,7 @@ static int unchanged(FIXTURE_DATA(bad) *self)
 /* Import @len bytes of @s; 1 if refused or not committed, 0 if taken. */
 static int refused(FIXTURE_DATA(bad) *self, const uint8_t *buf, size_t len)
 {
-	struct pflash_dev got = {};
+	struct pfnl_dev got = {};
 	int ret = pft_import(self->h, self->dst.index, buf, len, CHUNK, &got);
 
 	return ret || !got.attrs;
@@ -572,10 +572,10 @@ TEST_F(bad, truncated_at_every_byte)
 TEST_F(bad, every_byte_flipped)
 {
 	static const uint8_t masks[] = { 0x01, 0xff };
-	const struct pflash_nl_ack *ack = pflash_nl_last_ack(self->h);
+	const struct pfnl_ack *ack = pfnl_last_ack(self->h);
 	size_t pos, tried = 0, errors = 0, chunk;
 	struct pft_stream s;
-	struct pflash_dev got;
+	struct pfnl_dev got;
 	unsigned int m;
 	int ret;
 
@@ -613,7 +613,7 @@ out:
 
 TEST_F(bad, wrong_geometry)
 {
-	const struct pflash_nl_ack *ack = pflash_nl_last_ack(self->h);
+	const struct pfnl_ack *ack = pfnl_last_ack(self->h);
 	struct pflash_stream_info *info;
 	struct pft_stream s;
 
@@ -647,7 +647,7 @@ TEST_F(bad, unknown_major_version)
 	info->version_major = htole16(PFLASH_STREAM_VERSION_MAJOR + 1);
 	pft_rec_reseal(&s, 0);
 	EXPECT_TRUE(refused(self, s.buf, s.len));
-	EXPECT_EQ(EPROTONOSUPPORT, pflash_nl_last_ack(self->h)->error);
+	EXPECT_EQ(EPROTONOSUPPORT, pfnl_last_ack(self->h)->error);
 	EXPECT_TRUE(unchanged(self));
 	pft_stream_free(&s);
 }
@@ -660,7 +660,7 @@ TEST_F(bad, newer_minor_version_is_read)
 	struct pft_stream s = {};
 	size_t hdr_end = pft_rec_next(&self->good, 0);
 	uint8_t extra[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
-	struct pflash_dev got = {};
+	struct pfnl_dev got = {};
 
 	pft_stream_append(&s, self->good.buf, hdr_end);
 	pft_stream_append(&s, extra, sizeof(extra));
@@ -709,18 +709,18 @@ static void insert_record(FIXTURE_DATA(bad) *self, struct pft_stream *s,
 
 TEST_F(bad, unknown_record_types)
 {
-	struct pflash_dev got = {};
+	struct pfnl_dev got = {};
 	struct pft_stream s;
 
 	insert_record(self, &s, 200, 0);
 	EXPECT_TRUE(refused(self, s.buf, s.len));
-	EXPECT_EQ(EPROTONOSUPPORT, pflash_nl_last_ack(self->h)->error);
+	EXPECT_EQ(EPROTONOSUPPORT, pfnl_last_ack(self->h)->error);
 	EXPECT_TRUE(unchanged(self));
 	pft_stream_free(&s);
 
 	insert_record(self, &s, 200, 1 << 1);
 	EXPECT_TRUE(refused(self, s.buf, s.len));
-	EXPECT_EQ(EPROTONOSUPPORT, pflash_nl_last_ack(self->h)->error);
+	EXPECT_EQ(EPROTONOSUPPORT, pfnl_last_ack(self->h)->error);
 	EXPECT_TRUE(unchanged(self));
 	pft_stream_free(&s);
 
@@ -748,7 +748,7 @@ TEST_F(bad, records_out_of_order_repeated_or_beyond_the_end)
 	pft_stream_append(&s, self->good.buf + first, second - first);
 	pft_stream_append(&s, self->good.buf + third, self->good.len - third);
 	EXPECT_TRUE(refused(self, s.buf, s.len));
-	EXPECT_EQ(EINVAL, pflash_nl_last_ack(self->h)->error);
+	EXPECT_EQ(EINVAL, pfnl_last_ack(self->h)->error);
 	EXPECT_TRUE(unchanged(self));
 	pft_stream_free(&s);
 
@@ -756,7 +756,7 @@ TEST_F(bad, records_out_of_order_repeated_or_beyond_the_end)
 	pft_stream_append(&s, self->good.buf, second);
 	pft_stream_append(&s, self->good.buf + first, self->good.len - first);
 	EXPECT_TRUE(refused(self, s.buf, s.len));
-	EXPECT_EQ(EINVAL, pflash_nl_last_ack(self->h)->error);
+	EXPECT_EQ(EINVAL, pfnl_last_ack(self->h)->error);
 	EXPECT_TRUE(unchanged(self));
 	pft_stream_free(&s);
 
@@ -766,14 +766,14 @@ TEST_F(bad, records_out_of_order_repeated_or_beyond_the_end)
 	rec->offset = htole64(le64toh(rec->offset) - 512);
 	pft_rec_reseal(&s, second);
 	EXPECT_TRUE(refused(self, s.buf, s.len));
-	EXPECT_EQ(EINVAL, pflash_nl_last_ack(self->h)->error);
-	EXPECT_NE(NULL, strstr(pflash_nl_last_ack(self->h)->msg, "overlaps"));
+	EXPECT_EQ(EINVAL, pfnl_last_ack(self->h)->error);
+	EXPECT_NE(NULL, strstr(pfnl_last_ack(self->h)->msg, "overlaps"));
 	EXPECT_TRUE(unchanged(self));
 	rec->offset = htole64(le64toh(rec->offset) + 1024);
 	pft_rec_reseal(&s, second);
 	EXPECT_TRUE(refused(self, s.buf, s.len));
-	EXPECT_EQ(EINVAL, pflash_nl_last_ack(self->h)->error);
-	EXPECT_NE(NULL, strstr(pflash_nl_last_ack(self->h)->msg, "gap"));
+	EXPECT_EQ(EINVAL, pfnl_last_ack(self->h)->error);
+	EXPECT_NE(NULL, strstr(pfnl_last_ack(self->h)->msg, "gap"));
 	EXPECT_TRUE(unchanged(self));
 	pft_stream_free(&s);
 
@@ -788,7 +788,7 @@ TEST_F(bad, records_out_of_order_repeated_or_beyond_the_end)
 	rec->length = htole64(le64toh(rec->length) + 4096);
 	pft_rec_reseal(&s, last);
 	EXPECT_TRUE(refused(self, s.buf, s.len));
-	EXPECT_EQ(EINVAL, pflash_nl_last_ack(self->h)->error);
+	EXPECT_EQ(EINVAL, pfnl_last_ack(self->h)->error);
 	EXPECT_TRUE(unchanged(self));
 	pft_stream_free(&s);
 }
@@ -797,7 +797,7 @@ TEST_F(bad, records_out_of_order_repeated_or_beyond_the_end)
 static int refused_for(FIXTURE_DATA(bad) *self, const struct pft_stream *s,
 		       const char *why)
 {
-	const struct pflash_nl_ack *ack = pflash_nl_last_ack(self->h);
+	const struct pfnl_ack *ack = pfnl_last_ack(self->h);
 
 	return refused(self, s->buf, s->len) && ack->error == EINVAL &&
 	       strstr(ack->msg, why) && unchanged(self);
@@ -871,7 +871,7 @@ TEST_F(bad, huge_claims_are_refused_at_the_record_header)
 		{ 200, PFLASH_REC_F_OPTIONAL, UINT32_MAX, 0 },
 		{ PFLASH_REC_END, 0, UINT32_MAX, 0 },
 	};
-	const struct pflash_nl_ack *ack = pflash_nl_last_ack(self->h);
+	const struct pfnl_ack *ack = pfnl_last_ack(self->h);
 	size_t first = pft_rec_next(&self->good, 0);
 	struct pflash_stream_info *info;
 	struct pflash_stream_rec rec;
@@ -913,17 +913,17 @@ TEST_F(bad, huge_claims_are_refused_at_the_record_header)
 
 TEST_F(bad, stale_epoch)
 {
-	struct pflash_dev req = {};
+	struct pfnl_dev req = {};
 
 	/* Move the target past the stream's epoch, then try it. */
-	pflash_dev_set(&req, PFLASH_A_DEV_INDEX, self->dst.index);
-	pflash_dev_set(&req, PFLASH_A_DEV_EPOCH, 5);
-	ASSERT_EQ(0, pflash_nl_dev_do(self->h, PFLASH_CMD_ACTIVATE, &req,
-				      NULL));
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, self->dst.index);
+	pfnl_dev_set(&req, PFLASH_A_DEV_EPOCH, 5);
+	ASSERT_EQ(0, pfnl_dev_do(self->h, PFLASH_CMD_ACTIVATE, &req,
+				 NULL));
 	ASSERT_EQ(0, inactivate(self->h, self->dst.index));
 	self->epoch = 5;
 	EXPECT_TRUE(refused(self, self->good.buf, self->good.len));
-	EXPECT_EQ(ESTALE, pflash_nl_last_ack(self->h)->error);
+	EXPECT_EQ(ESTALE, pfnl_last_ack(self->h)->error);
 	EXPECT_TRUE(unchanged(self));
 }
 
@@ -932,8 +932,8 @@ TEST_F(bad, import_into_an_active_device)
 	ASSERT_EQ(0, activate(self->h, self->dst.index, NULL));
 	self->epoch++;
 	EXPECT_TRUE(refused(self, self->good.buf, self->good.len));
-	EXPECT_EQ(EBUSY, pflash_nl_last_ack(self->h)->error);
-	EXPECT_NE(0, pflash_nl_last_ack(self->h)->msg[0]);
+	EXPECT_EQ(EBUSY, pfnl_last_ack(self->h)->error);
+	EXPECT_NE(0, pfnl_last_ack(self->h)->msg[0]);
 	ASSERT_EQ(0, inactivate(self->h, self->dst.index));
 	EXPECT_TRUE(unchanged(self));
 }
@@ -941,46 +941,46 @@ TEST_F(bad, import_into_an_active_device)
 /* A piece must continue the import in progress, from the same socket. */
 TEST_F(bad, pieces_must_follow_on)
 {
-	struct pflash_nl *other;
+	struct pfnl *other;
 	size_t half = self->good.len / 2;
 	struct nl_msg *msg;
-	struct pflash_dev got = {};
+	struct pfnl_dev got = {};
 
 	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->good.buf, half,
 				half, &got));
 	/* From elsewhere in the stream. */
-	msg = pflash_nl_msg_new(self->h, PFLASH_CMD_IMPORT, 0);
+	msg = pfnl_msg_new(self->h, PFLASH_CMD_IMPORT, 0);
 	ASSERT_NE(NULL, msg);
 	nla_put_u32(msg, PFLASH_A_DEV_INDEX, self->dst.index);
 	nla_put_u64(msg, PFLASH_A_DEV_STREAM_OFFSET, half + 1);
 	nla_put(msg, PFLASH_A_DEV_STREAM_DATA, 1, self->good.buf + half + 1);
-	EXPECT_EQ(-EINVAL, pflash_nl_exec(self->h, msg, NULL, NULL));
+	EXPECT_EQ(-EINVAL, pfnl_exec(self->h, msg, NULL, NULL));
 	nlmsg_free(msg);
 
 	/* From another socket. */
 	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->good.buf, half,
 				half, &got));
-	ASSERT_EQ(0, pflash_nl_open(&other));
-	msg = pflash_nl_msg_new(other, PFLASH_CMD_IMPORT, 0);
+	ASSERT_EQ(0, pfnl_open(&other));
+	msg = pfnl_msg_new(other, PFLASH_CMD_IMPORT, 0);
 	ASSERT_NE(NULL, msg);
 	nla_put_u32(msg, PFLASH_A_DEV_INDEX, self->dst.index);
 	nla_put_u64(msg, PFLASH_A_DEV_STREAM_OFFSET, half);
 	nla_put(msg, PFLASH_A_DEV_STREAM_DATA, self->good.len - half,
 		self->good.buf + half);
-	EXPECT_EQ(-EINVAL, pflash_nl_exec(other, msg, NULL, NULL));
+	EXPECT_EQ(-EINVAL, pfnl_exec(other, msg, NULL, NULL));
 	nlmsg_free(msg);
 	/* Closing the socket that started one ends it. */
-	pflash_nl_close(self->h);
-	ASSERT_EQ(0, pflash_nl_open(&self->h));
-	msg = pflash_nl_msg_new(other, PFLASH_CMD_IMPORT, 0);
+	pfnl_close(self->h);
+	ASSERT_EQ(0, pfnl_open(&self->h));
+	msg = pfnl_msg_new(other, PFLASH_CMD_IMPORT, 0);
 	ASSERT_NE(NULL, msg);
 	nla_put_u32(msg, PFLASH_A_DEV_INDEX, self->dst.index);
 	nla_put_u64(msg, PFLASH_A_DEV_STREAM_OFFSET, half);
 	nla_put(msg, PFLASH_A_DEV_STREAM_DATA, self->good.len - half,
 		self->good.buf + half);
-	EXPECT_EQ(-EINVAL, pflash_nl_exec(other, msg, NULL, NULL));
+	EXPECT_EQ(-EINVAL, pfnl_exec(other, msg, NULL, NULL));
 	nlmsg_free(msg);
-	pflash_nl_close(other);
+	pfnl_close(other);
 	EXPECT_TRUE(unchanged(self));
 }
 

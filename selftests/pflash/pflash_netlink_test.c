@@ -19,14 +19,14 @@
 #include "pft_stream.h"
 
 FIXTURE(nl) {
-	struct pflash_nl *h;
+	struct pfnl *h;
 	uint32_t made[8];
 	int nr_made;
 };
 
 FIXTURE_SETUP(nl)
 {
-	ASSERT_EQ(0, pflash_nl_open(&self->h));
+	ASSERT_EQ(0, pfnl_open(&self->h));
 }
 
 FIXTURE_TEARDOWN(nl)
@@ -35,14 +35,14 @@ FIXTURE_TEARDOWN(nl)
 
 	for (i = 0; i < self->nr_made; i++)
 		EXPECT_EQ(0, pft_destroy(self->h, self->made[i]));
-	pflash_nl_close(self->h);
+	pfnl_close(self->h);
 }
 
 /* Create a device and remember to destroy it. */
-static int make(FIXTURE_DATA(nl) *self, const struct pflash_dev *req,
-		struct pflash_dev *out)
+static int make(FIXTURE_DATA(nl) *self, const struct pfnl_dev *req,
+		struct pfnl_dev *out)
 {
-	struct pflash_dev dev = {};
+	struct pfnl_dev dev = {};
 	int ret = pft_create(self->h, req, &dev);
 
 	if (!ret && self->nr_made < (int)ARRAY_SIZE(self->made))
@@ -52,9 +52,9 @@ static int make(FIXTURE_DATA(nl) *self, const struct pflash_dev *req,
 	return ret;
 }
 
-static const struct pflash_nl_ack *ack(FIXTURE_DATA(nl) *self)
+static const struct pfnl_ack *ack(FIXTURE_DATA(nl) *self)
 {
-	return pflash_nl_last_ack(self->h);
+	return pfnl_last_ack(self->h);
 }
 
 /*
@@ -74,7 +74,7 @@ static const struct pflash_nl_ack *ack(FIXTURE_DATA(nl) *self)
 static int dev_new_raw(FIXTURE_DATA(nl) *self, uint64_t size, int extra,
 		       uint32_t extra_val)
 {
-	struct nl_msg *msg = pflash_nl_msg_new(self->h, PFLASH_CMD_DEV_NEW, 0);
+	struct nl_msg *msg = pfnl_msg_new(self->h, PFLASH_CMD_DEV_NEW, 0);
 	int ret;
 
 	if (!msg)
@@ -82,18 +82,18 @@ static int dev_new_raw(FIXTURE_DATA(nl) *self, uint64_t size, int extra,
 	nla_put_u64(msg, PFLASH_A_DEV_SIZE, size);
 	if (extra)
 		nla_put_u32(msg, extra, extra_val);
-	ret = pflash_nl_exec(self->h, msg, NULL, NULL);
+	ret = pfnl_exec(self->h, msg, NULL, NULL);
 	nlmsg_free(msg);
 	return ret;
 }
 
 TEST_F(nl, create_replies_with_the_new_device)
 {
-	struct pflash_dev req = {}, dev, got = {};
+	struct pfnl_dev req = {}, dev, got = {};
 
-	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 128 * 1024);
+	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 128 * 1024);
 	ASSERT_EQ(0, make(self, &req, &dev));
-	EXPECT_TRUE(pflash_dev_has(&dev, PFLASH_A_DEV_INDEX));
+	EXPECT_TRUE(pfnl_dev_has(&dev, PFLASH_A_DEV_INDEX));
 	EXPECT_EQ(128 * 1024ULL, dev.size);
 	EXPECT_EQ(PFLASH_BLOCK_SIZE_DEFAULT, (int)dev.block_size);
 	EXPECT_EQ(PFLASH_ERASE_SIZE_DEFAULT, (int)dev.erase_size);
@@ -109,10 +109,10 @@ TEST_F(nl, create_replies_with_the_new_device)
 
 TEST_F(nl, create_makes_the_device_node)
 {
-	struct pflash_dev req = {}, dev;
+	struct pfnl_dev req = {}, dev;
 	int fd;
 
-	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 4096);
+	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 4096);
 	ASSERT_EQ(0, make(self, &req, &dev));
 	fd = pft_open(dev.index, O_RDONLY);
 	ASSERT_LE(0, fd);
@@ -121,10 +121,10 @@ TEST_F(nl, create_makes_the_device_node)
 
 TEST_F(nl, create_with_index_and_duplicate_index)
 {
-	struct pflash_dev req = {}, dev;
+	struct pfnl_dev req = {}, dev;
 
-	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 4096);
-	pflash_dev_set(&req, PFLASH_A_DEV_INDEX, 700);
+	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 4096);
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, 700);
 	ASSERT_EQ(0, make(self, &req, &dev));
 	EXPECT_EQ(700U, dev.index);
 	EXPECT_REFUSED(make(self, &req, NULL), EEXIST, 0);
@@ -132,9 +132,9 @@ TEST_F(nl, create_with_index_and_duplicate_index)
 
 TEST_F(nl, create_without_size_is_refused)
 {
-	struct pflash_dev req = {};
+	struct pfnl_dev req = {};
 
-	pflash_dev_set(&req, PFLASH_A_DEV_BLOCK_SIZE, 512);
+	pfnl_dev_set(&req, PFLASH_A_DEV_BLOCK_SIZE, 512);
 	EXPECT_REFUSED(make(self, &req, NULL), EINVAL, PFLASH_A_DEV_SIZE);
 	EXPECT_EQ(PFLASH_A_DEV_SIZE, ack(self)->miss_type);
 }
@@ -181,24 +181,24 @@ TEST_F(nl, create_with_bad_erase_size_is_refused)
 	EXPECT_REFUSED(dev_new_raw(self, 1 << 25, PFLASH_A_DEV_ERASE_SIZE,
 				   1 << 25), ERANGE, PFLASH_A_DEV_ERASE_SIZE);
 	/* Smaller than the logical block size. */
-	msg = pflash_nl_msg_new(self->h, PFLASH_CMD_DEV_NEW, 0);
+	msg = pfnl_msg_new(self->h, PFLASH_CMD_DEV_NEW, 0);
 	ASSERT_NE(NULL, msg);
 	nla_put_u64(msg, PFLASH_A_DEV_SIZE, 65536);
 	nla_put_u32(msg, PFLASH_A_DEV_BLOCK_SIZE, 4096);
 	nla_put_u32(msg, PFLASH_A_DEV_ERASE_SIZE, 512);
-	EXPECT_REFUSED(pflash_nl_exec(self->h, msg, NULL, NULL), EINVAL,
+	EXPECT_REFUSED(pfnl_exec(self->h, msg, NULL, NULL), EINVAL,
 		       PFLASH_A_DEV_ERASE_SIZE);
 	nlmsg_free(msg);
 }
 
 TEST_F(nl, create_with_bad_flag_value_is_refused)
 {
-	struct nl_msg *msg = pflash_nl_msg_new(self->h, PFLASH_CMD_DEV_NEW, 0);
+	struct nl_msg *msg = pfnl_msg_new(self->h, PFLASH_CMD_DEV_NEW, 0);
 
 	ASSERT_NE(NULL, msg);
 	nla_put_u64(msg, PFLASH_A_DEV_SIZE, 65536);
 	nla_put_u8(msg, PFLASH_A_DEV_READ_ONLY, 2);
-	EXPECT_REFUSED(pflash_nl_exec(self->h, msg, NULL, NULL), ERANGE,
+	EXPECT_REFUSED(pfnl_exec(self->h, msg, NULL, NULL), ERANGE,
 		       PFLASH_A_DEV_READ_ONLY);
 	nlmsg_free(msg);
 }
@@ -216,10 +216,10 @@ TEST_F(nl, index_out_of_range_is_refused)
 TEST_F(nl, unknown_index_is_refused)
 {
 	/* An index that is free: create there, destroy, then ask. */
-	struct pflash_dev req = {}, dev;
+	struct pfnl_dev req = {}, dev;
 
-	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 4096);
-	pflash_dev_set(&req, PFLASH_A_DEV_INDEX, 901);
+	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 4096);
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, 901);
 	ASSERT_EQ(0, pft_create(self->h, &req, &dev));
 	ASSERT_EQ(0, pft_destroy(self->h, 901));
 	EXPECT_REFUSED(pft_index_cmd(self->h, PFLASH_CMD_DEV_GET, 901, NULL),
@@ -229,21 +229,21 @@ TEST_F(nl, unknown_index_is_refused)
 
 TEST_F(nl, missing_index_is_refused)
 {
-	EXPECT_REFUSED(pflash_nl_dev_do(self->h, PFLASH_CMD_DEV_DEL, NULL,
-					NULL), EINVAL, PFLASH_A_DEV_INDEX);
+	EXPECT_REFUSED(pfnl_dev_do(self->h, PFLASH_CMD_DEV_DEL, NULL,
+				   NULL), EINVAL, PFLASH_A_DEV_INDEX);
 	EXPECT_EQ(PFLASH_A_DEV_INDEX, ack(self)->miss_type);
-	EXPECT_REFUSED(pflash_nl_dev_do(self->h, PFLASH_CMD_DEV_GET, NULL,
-					NULL), EINVAL, PFLASH_A_DEV_INDEX);
+	EXPECT_REFUSED(pfnl_dev_do(self->h, PFLASH_CMD_DEV_GET, NULL,
+				   NULL), EINVAL, PFLASH_A_DEV_INDEX);
 }
 
 TEST_F(nl, wrong_attribute_type_is_refused)
 {
-	struct nl_msg *msg = pflash_nl_msg_new(self->h, PFLASH_CMD_DEV_NEW, 0);
+	struct nl_msg *msg = pfnl_msg_new(self->h, PFLASH_CMD_DEV_NEW, 0);
 
 	/* The size as a u32, not a u64. */
 	ASSERT_NE(NULL, msg);
 	nla_put_u32(msg, PFLASH_A_DEV_SIZE, 65536);
-	EXPECT_REFUSED(pflash_nl_exec(self->h, msg, NULL, NULL), EINVAL,
+	EXPECT_REFUSED(pfnl_exec(self->h, msg, NULL, NULL), EINVAL,
 		       PFLASH_A_DEV_SIZE);
 	nlmsg_free(msg);
 }
@@ -256,13 +256,13 @@ TEST_F(nl, unknown_attribute_is_refused)
 
 TEST_F(nl, attribute_of_another_command_is_refused)
 {
-	struct nl_msg *msg = pflash_nl_msg_new(self->h, PFLASH_CMD_DEV_GET, 0);
+	struct nl_msg *msg = pfnl_msg_new(self->h, PFLASH_CMD_DEV_GET, 0);
 
 	/* DEV_GET takes an index, not a size. */
 	ASSERT_NE(NULL, msg);
 	nla_put_u32(msg, PFLASH_A_DEV_INDEX, 0);
 	nla_put_u64(msg, PFLASH_A_DEV_SIZE, 65536);
-	EXPECT_REFUSED(pflash_nl_exec(self->h, msg, NULL, NULL), EINVAL,
+	EXPECT_REFUSED(pfnl_exec(self->h, msg, NULL, NULL), EINVAL,
 		       PFLASH_A_DEV_SIZE);
 	nlmsg_free(msg);
 }
@@ -276,10 +276,10 @@ TEST_F(nl, reply_only_attribute_is_refused)
 
 TEST_F(nl, unknown_command_is_refused)
 {
-	struct nl_msg *msg = pflash_nl_msg_new(self->h, 200, 0);
+	struct nl_msg *msg = pfnl_msg_new(self->h, 200, 0);
 
 	ASSERT_NE(NULL, msg);
-	EXPECT_EQ(-EOPNOTSUPP, pflash_nl_exec(self->h, msg, NULL, NULL));
+	EXPECT_EQ(-EOPNOTSUPP, pfnl_exec(self->h, msg, NULL, NULL));
 	nlmsg_free(msg);
 }
 
@@ -288,12 +288,12 @@ struct collect {
 	int n;
 };
 
-static int ignore_dev(const struct pflash_dev *dev, void *arg)
+static int ignore_dev(const struct pfnl_dev *dev, void *arg)
 {
 	return 0;
 }
 
-static int collect_dev(const struct pflash_dev *dev, void *arg)
+static int collect_dev(const struct pfnl_dev *dev, void *arg)
 {
 	struct collect *c = arg;
 
@@ -309,13 +309,13 @@ TEST_F(nl, dump_lists_every_device_in_index_order)
 	int i, seen = 0;
 
 	for (i = 0; i < (int)ARRAY_SIZE(want); i++) {
-		struct pflash_dev req = {};
+		struct pfnl_dev req = {};
 
-		pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 4096);
-		pflash_dev_set(&req, PFLASH_A_DEV_INDEX, want[i]);
+		pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 4096);
+		pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, want[i]);
 		ASSERT_EQ(0, make(self, &req, NULL));
 	}
-	ASSERT_EQ(0, pflash_nl_dev_dump(self->h, collect_dev, &c));
+	ASSERT_EQ(0, pfnl_dev_dump(self->h, collect_dev, &c));
 	for (i = 0; i < c.n; i++) {
 		if (i)
 			EXPECT_LT(c.index[i - 1], c.index[i]);
@@ -337,13 +337,13 @@ TEST_F(nl, dump_of_many_devices_spans_messages)
 	int i, seen = 0;
 
 	for (i = 0; i < MANY; i++) {
-		struct pflash_dev req = {};
+		struct pfnl_dev req = {};
 
-		pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 4096);
-		pflash_dev_set(&req, PFLASH_A_DEV_INDEX, FIRST + i);
+		pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 4096);
+		pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, FIRST + i);
 		ASSERT_EQ(0, pft_create(self->h, &req, NULL));
 	}
-	EXPECT_EQ(0, pflash_nl_dev_dump(self->h, collect_dev, &c));
+	EXPECT_EQ(0, pfnl_dev_dump(self->h, collect_dev, &c));
 	for (i = 0; i < c.n; i++) {
 		if (i)
 			EXPECT_LT(c.index[i - 1], c.index[i]);
@@ -356,10 +356,10 @@ TEST_F(nl, dump_of_many_devices_spans_messages)
 
 TEST_F(nl, destroy_of_an_open_device_is_refused)
 {
-	struct pflash_dev req = {}, dev;
+	struct pfnl_dev req = {}, dev;
 	int fd;
 
-	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 4096);
+	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 4096);
 	ASSERT_EQ(0, pft_create(self->h, &req, &dev));
 	fd = pft_open(dev.index, O_RDONLY);
 	ASSERT_LE(0, fd);
@@ -400,37 +400,37 @@ static int unprivileged_child(uint32_t index, enum unprivileged how)
 		PFLASH_CMD_FLUSH, PFLASH_CMD_INACTIVATE, PFLASH_CMD_ACTIVATE,
 		PFLASH_CMD_IMPORT,
 	};
-	struct pflash_nl *h, *ev = NULL;
+	struct pfnl *h, *ev = NULL;
 	unsigned int i, bad = 0;
 	struct pft_stream s;
 	uint8_t piece[64] = {};
 
-	if (unprivilege(how) || pflash_nl_open(&h))
+	if (unprivilege(how) || pfnl_open(&h))
 		return 0xff;
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
-		struct pflash_dev r = {};
+		struct pfnl_dev r = {};
 
 		if (cmds[i] == PFLASH_CMD_DEV_NEW)
-			pflash_dev_set(&r, PFLASH_A_DEV_SIZE, 4096);
+			pfnl_dev_set(&r, PFLASH_A_DEV_SIZE, 4096);
 		else
-			pflash_dev_set(&r, PFLASH_A_DEV_INDEX, index);
+			pfnl_dev_set(&r, PFLASH_A_DEV_INDEX, index);
 		if (cmds[i] == PFLASH_CMD_IMPORT) {
-			if (pflash_nl_import(h, index, 0, piece, sizeof(piece),
-					     &r) != -EPERM)
+			if (pfnl_import(h, index, 0, piece, sizeof(piece),
+					&r) != -EPERM)
 				bad |= 1u << i;
-		} else if (pflash_nl_dev_do(h, cmds[i], &r, NULL) != -EPERM) {
+		} else if (pfnl_dev_do(h, cmds[i], &r, NULL) != -EPERM) {
 			bad |= 1u << i;
 		}
 	}
-	if (pflash_nl_dev_dump(h, ignore_dev, NULL) != -EPERM)
+	if (pfnl_dev_dump(h, ignore_dev, NULL) != -EPERM)
 		bad |= 1u << 8;
 	if (pft_export(h, index, &s) != -EPERM)
 		bad |= 1u << 9;
 	pft_stream_free(&s);
-	if (pflash_nl_events_open(&ev) != -EPERM)
+	if (pfnl_events_open(&ev) != -EPERM)
 		bad |= 1u << 10;
-	pflash_nl_close(ev);
-	pflash_nl_close(h);
+	pfnl_close(ev);
+	pfnl_close(h);
 	return bad;
 }
 
@@ -438,12 +438,12 @@ static void unprivileged(FIXTURE_DATA(nl) *self,
 			 struct __test_metadata *_metadata,
 			 enum unprivileged how)
 {
-	struct pflash_dev req = {}, dev, after;
+	struct pfnl_dev req = {}, dev, after;
 	int status;
 	pid_t pid;
 
-	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 4096);
-	pflash_dev_set(&req, PFLASH_A_DEV_STATE, PFLASH_STATE_INACTIVE);
+	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 4096);
+	pfnl_dev_set(&req, PFLASH_A_DEV_STATE, PFLASH_STATE_INACTIVE);
 	ASSERT_EQ(0, make(self, &req, &dev));
 
 	pid = fork();
@@ -534,17 +534,17 @@ TEST_F(nl, replies_and_exports_pad_with_zeros)
 	ASSERT_EQ(0, pft_tmpfs(dir, sizeof(dir), "1m"));
 	ASSERT_EQ(0, pft_raw_open(&r));
 	for (i = 0; i < ARRAY_SIZE(names); i++) {
-		struct pflash_dev req = {}, dev;
+		struct pfnl_dev req = {}, dev;
 		uint32_t index;
 		int fd;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		ASSERT_EQ(0, pft_mkfile(path, 8192, 1 + i));
-		pflash_dev_set(&req, PFLASH_A_DEV_CACHE_MODE,
-			       PFLASH_CACHE_MODE_WRITEBACK);
+		pfnl_dev_set(&req, PFLASH_A_DEV_CACHE_MODE,
+			     PFLASH_CACHE_MODE_WRITEBACK);
 		fd = open(path, O_RDWR);
 		ASSERT_LE(0, fd);
-		pflash_dev_set(&req, PFLASH_A_DEV_BACKING_FD, fd);
+		pfnl_dev_set(&req, PFLASH_A_DEV_BACKING_FD, fd);
 		ASSERT_EQ(0, make(self, &req, &dev));
 		close(fd);
 		index = dev.index;

@@ -23,8 +23,8 @@
 #define FILE_SIZE	(256 * 1024)
 
 FIXTURE(own) {
-	struct pflash_nl *h;
-	struct pflash_dev dev;
+	struct pfnl *h;
+	struct pfnl_dev dev;
 	char dir[64];
 	char file[96];
 	uint8_t *shadow;
@@ -44,22 +44,22 @@ FIXTURE_VARIANT_ADD(own, writeback) {
 };
 
 static int make_dev(FIXTURE_DATA(own) *self, uint32_t cache_mode,
-		    uint32_t state, struct pflash_dev *out)
+		    uint32_t state, struct pfnl_dev *out)
 {
-	struct pflash_dev req = {};
+	struct pfnl_dev req = {};
 
-	pflash_dev_set(&req, PFLASH_A_DEV_CACHE_MODE, cache_mode);
+	pfnl_dev_set(&req, PFLASH_A_DEV_CACHE_MODE, cache_mode);
 	if (cache_mode == PFLASH_CACHE_MODE_WRITEBACK)
-		pflash_dev_set(&req, PFLASH_A_DEV_WRITEBACK_INTERVAL,
-			       PFLASH_WRITEBACK_INTERVAL_MAX);
-	pflash_dev_set(&req, PFLASH_A_DEV_STATE, state);
+		pfnl_dev_set(&req, PFLASH_A_DEV_WRITEBACK_INTERVAL,
+			     PFLASH_WRITEBACK_INTERVAL_MAX);
+	pfnl_dev_set(&req, PFLASH_A_DEV_STATE, state);
 	return pft_create_backed(self->h, self->file, &req, out);
 }
 
 FIXTURE_SETUP(own)
 {
 	self->fd = -1;
-	ASSERT_EQ(0, pflash_nl_open(&self->h));
+	ASSERT_EQ(0, pfnl_open(&self->h));
 	ASSERT_EQ(0, pft_tmpfs(self->dir, sizeof(self->dir), "16m"));
 	snprintf(self->file, sizeof(self->file), "%s/vars.fd", self->dir);
 	ASSERT_EQ(0, pft_mkfile(self->file, FILE_SIZE, 1));
@@ -79,30 +79,30 @@ FIXTURE_TEARDOWN(own)
 		EXPECT_EQ(0, pft_destroy(self->h, self->dev.index));
 	pft_tmpfs_remove(self->dir);
 	free(self->shadow);
-	pflash_nl_close(self->h);
+	pfnl_close(self->h);
 }
 
-static int inactivate(struct pflash_nl *h, uint32_t index, bool force,
-		      struct pflash_dev *out)
+static int inactivate(struct pfnl *h, uint32_t index, bool force,
+		      struct pfnl_dev *out)
 {
-	struct pflash_dev req = {};
+	struct pfnl_dev req = {};
 
-	pflash_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
 	if (force)
-		pflash_dev_set(&req, PFLASH_A_DEV_FORCE, 1);
-	return pflash_nl_dev_do(h, PFLASH_CMD_INACTIVATE, &req, out);
+		pfnl_dev_set(&req, PFLASH_A_DEV_FORCE, 1);
+	return pfnl_dev_do(h, PFLASH_CMD_INACTIVATE, &req, out);
 }
 
 /* Activate, at @epoch unless it is negative. */
-static int activate(struct pflash_nl *h, uint32_t index, long long epoch,
-		    struct pflash_dev *out)
+static int activate(struct pfnl *h, uint32_t index, long long epoch,
+		    struct pfnl_dev *out)
 {
-	struct pflash_dev req = {};
+	struct pfnl_dev req = {};
 
-	pflash_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
 	if (epoch >= 0)
-		pflash_dev_set(&req, PFLASH_A_DEV_EPOCH, epoch);
-	return pflash_nl_dev_do(h, PFLASH_CMD_ACTIVATE, &req, out);
+		pfnl_dev_set(&req, PFLASH_A_DEV_EPOCH, epoch);
+	return pfnl_dev_do(h, PFLASH_CMD_ACTIVATE, &req, out);
 }
 
 static int write_pattern(FIXTURE_DATA(own) *self, uint64_t off, size_t len,
@@ -128,7 +128,7 @@ static int write_pattern(FIXTURE_DATA(own) *self, uint64_t off, size_t len,
 
 TEST_F(own, inactivate_flushes_then_reads_work_and_writes_fail)
 {
-	struct pflash_dev dev = {};
+	struct pfnl_dev dev = {};
 
 	ASSERT_EQ(0, write_pattern(self, 4096, 65536, 2));
 	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, &dev));
@@ -178,7 +178,7 @@ TEST_F(own, inactive_device_never_writes_its_file)
 	EXPECT_EQ(0, fsync(self->fd));
 	EXPECT_EQ(0, pft_flush(self->h, self->dev.index, false));
 	EXPECT_EQ(-EROFS, pft_flush(self->h, self->dev.index, true));
-	EXPECT_NE(0, pflash_nl_last_ack(self->h)->msg[0]);
+	EXPECT_NE(0, pfnl_last_ack(self->h)->msg[0]);
 	close(self->fd);
 	self->fd = -1;
 	EXPECT_EQ(0, pft_destroy(self->h, self->dev.index));
@@ -190,7 +190,7 @@ TEST_F(own, inactive_device_never_writes_its_file)
 
 TEST_F(own, inactivate_and_activate_are_idempotent)
 {
-	struct pflash_dev dev = {};
+	struct pfnl_dev dev = {};
 
 	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, &dev));
 	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, &dev));
@@ -214,8 +214,8 @@ TEST_F(own, writes_resume_after_activation)
 
 TEST_F(own, epoch_must_grow)
 {
-	const struct pflash_nl_ack *ack = pflash_nl_last_ack(self->h);
-	struct pflash_dev dev = {};
+	const struct pfnl_ack *ack = pfnl_last_ack(self->h);
+	struct pfnl_dev dev = {};
 
 	EXPECT_EQ(0, self->dev.epoch);
 	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, NULL));
@@ -261,8 +261,8 @@ TEST_F(own, user_space_sees_the_lock)
 
 TEST_F(own, a_second_owner_cannot_activate)
 {
-	const struct pflash_nl_ack *ack = pflash_nl_last_ack(self->h);
-	struct pflash_dev other = {}, busy = {};
+	const struct pfnl_ack *ack = pfnl_last_ack(self->h);
+	struct pfnl_dev other = {}, busy = {};
 
 	/* Created active on a locked file: refused. */
 	EXPECT_EQ(-EBUSY, make_dev(self, variant->cache_mode,
@@ -322,8 +322,8 @@ TEST_F(own, lock_is_released_only_after_the_writeback)
 
 TEST_F(own, held_exclusively_needs_force)
 {
-	const struct pflash_nl_ack *ack = pflash_nl_last_ack(self->h);
-	struct pflash_dev dev = {};
+	const struct pfnl_ack *ack = pfnl_last_ack(self->h);
+	struct pfnl_dev dev = {};
 	int excl = pft_open(self->dev.index, O_RDONLY | O_EXCL);
 
 	ASSERT_LE(0, excl);
@@ -338,7 +338,7 @@ TEST_F(own, held_exclusively_needs_force)
 
 TEST_F(own, created_inactive_holds_no_lock_and_refuses_writes)
 {
-	struct pflash_dev dev = {};
+	struct pfnl_dev dev = {};
 
 	close(self->fd);
 	self->fd = -1;
@@ -356,8 +356,8 @@ TEST_F(own, created_inactive_holds_no_lock_and_refuses_writes)
 
 TEST_F(own, failed_writeback_keeps_the_device_active)
 {
-	const struct pflash_nl_ack *ack = pflash_nl_last_ack(self->h);
-	struct pflash_dev dev = {};
+	const struct pfnl_ack *ack = pfnl_last_ack(self->h);
+	struct pfnl_dev dev = {};
 
 	if (variant->cache_mode != PFLASH_CACHE_MODE_WRITEBACK)
 		SKIP(return, "writeback only: writethrough has nothing dirty");

@@ -114,7 +114,7 @@ static uint32_t next_rand(uint32_t *seed)
 	return *seed >> 8;
 }
 
-static int count_dev(const struct pflash_dev *dev, void *arg)
+static int count_dev(const struct pfnl_dev *dev, void *arg)
 {
 	(*(int *)arg)++;
 	return 0;
@@ -149,37 +149,37 @@ static int export_cut(uint32_t index)
 }
 
 /* One operation on device @index. */
-static int do_op(struct race *r, struct pflash_nl *h, enum op op,
+static int do_op(struct race *r, struct pfnl *h, enum op op,
 		 uint32_t index, uint32_t rnd)
 {
-	struct pflash_dev req = {}, got;
+	struct pfnl_dev req = {}, got;
 	struct pft_stream s;
 	int ret, fd;
 
 	switch (op) {
 	case OP_CREATE:
-		pflash_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+		pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
 		if (rnd & 1)
-			pflash_dev_set(&req, PFLASH_A_DEV_STATE,
-				       PFLASH_STATE_INACTIVE);
+			pfnl_dev_set(&req, PFLASH_A_DEV_STATE,
+				     PFLASH_STATE_INACTIVE);
 		if (index % 2)
 			break;
 		/* Even indices have a backing file of their own. */
 		if (rnd & 2)
-			pflash_dev_set(&req, PFLASH_A_DEV_CACHE_MODE,
-				       PFLASH_CACHE_MODE_WRITEBACK);
+			pfnl_dev_set(&req, PFLASH_A_DEV_CACHE_MODE,
+				     PFLASH_CACHE_MODE_WRITEBACK);
 		fd = open(r->file[index - RACE_INDEX], O_RDWR);
 		if (fd < 0)
 			return -errno;
-		pflash_dev_set(&req, PFLASH_A_DEV_BACKING_FD, fd);
+		pfnl_dev_set(&req, PFLASH_A_DEV_BACKING_FD, fd);
 		ret = pft_create(h, &req, NULL);
 		close(fd);
 		return ret;
 	case OP_DESTROY:
-		pflash_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+		pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
 		if (rnd & 4)
-			pflash_dev_set(&req, PFLASH_A_DEV_FORCE, 1);
-		return pflash_nl_dev_do(h, PFLASH_CMD_DEV_DEL, &req, NULL);
+			pfnl_dev_set(&req, PFLASH_A_DEV_FORCE, 1);
+		return pfnl_dev_do(h, PFLASH_CMD_DEV_DEL, &req, NULL);
 	case OP_GET:
 		return pft_get(h, index, &got);
 	case OP_FLUSH:
@@ -199,11 +199,11 @@ static int do_op(struct race *r, struct pflash_nl *h, enum op op,
 				  256 + rnd % r->good.len, &got);
 	case OP_DUMP:
 		fd = 0;
-		return pflash_nl_dev_dump(h, count_dev, &fd);
+		return pfnl_dev_dump(h, count_dev, &fd);
 	default:
 		return -EINVAL;
 	}
-	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, RACE_SIZE);
+	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, RACE_SIZE);
 	return pft_create(h, &req, NULL);
 }
 
@@ -217,10 +217,10 @@ static void *ctl_thread(void *arg)
 {
 	struct worker *w = arg;
 	struct race *r = w->r;
-	struct pflash_nl *h;
+	struct pfnl *h;
 	unsigned int i;
 
-	if (pflash_nl_open(&h)) {
+	if (pfnl_open(&h)) {
 		bad(r, "a control thread could not open a handle");
 		return NULL;
 	}
@@ -233,14 +233,14 @@ static void *ctl_thread(void *arg)
 		if (!ret) {
 			r->done[op]++;
 		} else if (allowed(op, ret) &&
-			   (op == OP_EXPORT_CUT || pflash_nl_last_ack(h)->msg[0])) {
+			   (op == OP_EXPORT_CUT || pfnl_last_ack(h)->msg[0])) {
 			r->refused[op]++;
 		} else {
 			bad(r, "%s of pflash%u: %d (%s)", op_names[op], index,
-			    ret, pflash_nl_last_ack(h)->msg);
+			    ret, pfnl_last_ack(h)->msg);
 		}
 	}
-	pflash_nl_close(h);
+	pfnl_close(h);
 	return NULL;
 }
 
@@ -292,7 +292,7 @@ static void *io_thread(void *arg)
 
 FIXTURE(race) {
 	struct race *r;
-	struct pflash_nl *h;
+	struct pfnl *h;
 	int before;
 };
 
@@ -306,8 +306,8 @@ FIXTURE_SETUP(race)
 	self->r = r;
 	pthread_mutex_init(&r->lock, NULL);
 	r->ops = ops && *ops ? strtoul(ops, NULL, 0) : pft_debug_kernel() ? 150 : 400;
-	ASSERT_EQ(0, pflash_nl_open(&self->h));
-	ASSERT_EQ(0, pflash_nl_dev_dump(self->h, count_dev, &self->before));
+	ASSERT_EQ(0, pfnl_open(&self->h));
+	ASSERT_EQ(0, pfnl_dev_dump(self->h, count_dev, &self->before));
 	ASSERT_EQ(0, pft_tmpfs(r->dir, sizeof(r->dir), "16m"));
 	for (i = 0; i < RACE_DEVS; i++) {
 		snprintf(r->file[i], sizeof(r->file[i]), "%s/%d.fd", r->dir, i);
@@ -327,11 +327,11 @@ FIXTURE_TEARDOWN(race)
 		return;
 	for (i = 0; i < RACE_DEVS; i++)
 		pft_destroy(self->h, RACE_INDEX + i);
-	EXPECT_EQ(0, pflash_nl_dev_dump(self->h, count_dev, &n));
+	EXPECT_EQ(0, pfnl_dev_dump(self->h, count_dev, &n));
 	EXPECT_EQ(self->before, n);
 	pft_tmpfs_remove(r->dir);
 	pft_stream_free(&r->good);
-	pflash_nl_close(self->h);
+	pfnl_close(self->h);
 	free(r);
 }
 
@@ -376,7 +376,7 @@ TEST_F_TIMEOUT(race, control_and_io_threads_on_the_same_devices, 280)
 
 	/* What is left can be described, read whole and destroyed. */
 	for (i = 0; i < RACE_DEVS; i++) {
-		struct pflash_dev got;
+		struct pfnl_dev got;
 		int fd;
 
 		if (pft_get(self->h, RACE_INDEX + i, &got) == -ENODEV)
@@ -403,7 +403,7 @@ TEST_F_TIMEOUT(race, control_and_io_threads_on_the_same_devices, 280)
 TEST_F(race, destroy_during_an_export_dump)
 {
 	static uint8_t buf[1 << 16];
-	struct pflash_dev req = {}, dev;
+	struct pfnl_dev req = {}, dev;
 	uint8_t *data = pft_alloc(1 << 20);
 	struct pft_raw raw;
 	bool ended = false;
@@ -413,7 +413,7 @@ TEST_F(race, destroy_during_an_export_dump)
 
 	/* 1 MiB of data: an export of many messages. */
 	ASSERT_NE(NULL, data);
-	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, 1 << 20);
+	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 1 << 20);
 	ASSERT_EQ(0, pft_create(self->h, &req, &dev));
 	fd = pft_open(dev.index, O_RDWR | O_DIRECT);
 	ASSERT_LE(0, fd);

@@ -20,39 +20,39 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-#include "pflash_nl.h"
+#include "pfnl.h"
 
 /* Create a device described by @req; fills @out.  Returns 0 or -errno. */
-static inline int pft_create(struct pflash_nl *h, const struct pflash_dev *req,
-			     struct pflash_dev *out)
+static inline int pft_create(struct pfnl *h, const struct pfnl_dev *req,
+			     struct pfnl_dev *out)
 {
-	return pflash_nl_dev_do(h, PFLASH_CMD_DEV_NEW, req, out);
+	return pfnl_dev_do(h, PFLASH_CMD_DEV_NEW, req, out);
 }
 
 /* Create an unbacked device of @size bytes with the given geometry. */
-static inline int pft_create_simple(struct pflash_nl *h, uint64_t size,
+static inline int pft_create_simple(struct pfnl *h, uint64_t size,
 				    uint32_t block_size, uint32_t erase_size,
-				    struct pflash_dev *out)
+				    struct pfnl_dev *out)
 {
-	struct pflash_dev req = {};
+	struct pfnl_dev req = {};
 
-	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, size);
-	pflash_dev_set(&req, PFLASH_A_DEV_BLOCK_SIZE, block_size);
-	pflash_dev_set(&req, PFLASH_A_DEV_ERASE_SIZE, erase_size);
+	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, size);
+	pfnl_dev_set(&req, PFLASH_A_DEV_BLOCK_SIZE, block_size);
+	pfnl_dev_set(&req, PFLASH_A_DEV_ERASE_SIZE, erase_size);
 	return pft_create(h, &req, out);
 }
 
 /* Send a command that names a device by index only. */
-static inline int pft_index_cmd(struct pflash_nl *h, uint8_t cmd,
-				uint32_t index, struct pflash_dev *out)
+static inline int pft_index_cmd(struct pfnl *h, uint8_t cmd,
+				uint32_t index, struct pfnl_dev *out)
 {
-	struct pflash_dev req = {};
+	struct pfnl_dev req = {};
 
-	pflash_dev_set(&req, PFLASH_A_DEV_INDEX, index);
-	return pflash_nl_dev_do(h, cmd, &req, out);
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+	return pfnl_dev_do(h, cmd, &req, out);
 }
 
-static inline int pft_destroy(struct pflash_nl *h, uint32_t index)
+static inline int pft_destroy(struct pfnl *h, uint32_t index)
 {
 	return pft_index_cmd(h, PFLASH_CMD_DEV_DEL, index, NULL);
 }
@@ -217,34 +217,34 @@ static inline int pft_drop_net_admin(void)
 }
 
 /* DEV_GET of device @index into @out. */
-static inline int pft_get(struct pflash_nl *h, uint32_t index,
-			  struct pflash_dev *out)
+static inline int pft_get(struct pfnl *h, uint32_t index,
+			  struct pfnl_dev *out)
 {
 	return pft_index_cmd(h, PFLASH_CMD_DEV_GET, index, out);
 }
 
 /* FLUSH, of the dirty blocks or of the whole device. */
-static inline int pft_flush(struct pflash_nl *h, uint32_t index, bool full)
+static inline int pft_flush(struct pfnl *h, uint32_t index, bool full)
 {
-	struct pflash_dev req = {};
+	struct pfnl_dev req = {};
 
-	pflash_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
 	if (full)
-		pflash_dev_set(&req, PFLASH_A_DEV_FLUSH_FULL, 1);
-	return pflash_nl_dev_do(h, PFLASH_CMD_FLUSH, &req, NULL);
+		pfnl_dev_set(&req, PFLASH_A_DEV_FLUSH_FULL, 1);
+	return pfnl_dev_do(h, PFLASH_CMD_FLUSH, &req, NULL);
 }
 
 /* Create a device backed by @path, opened to suit @req's read_only. */
-static inline int pft_create_backed(struct pflash_nl *h, const char *path,
-				    struct pflash_dev *req,
-				    struct pflash_dev *out)
+static inline int pft_create_backed(struct pfnl *h, const char *path,
+				    struct pfnl_dev *req,
+				    struct pfnl_dev *out)
 {
 	int fd = open(path, req->read_only ? O_RDONLY : O_RDWR);
 	int ret;
 
 	if (fd < 0)
 		return -errno;
-	pflash_dev_set(req, PFLASH_A_DEV_BACKING_FD, fd);
+	pfnl_dev_set(req, PFLASH_A_DEV_BACKING_FD, fd);
 	ret = pft_create(h, req, out);
 	close(fd);
 	return ret;

@@ -64,18 +64,18 @@ static int pft_export_msg(struct nl_msg *msg, void *arg)
 }
 
 /* The state stream of device @index, into @s (which the caller frees). */
-static inline int pft_export(struct pflash_nl *h, uint32_t index,
+static inline int pft_export(struct pfnl *h, uint32_t index,
 			     struct pft_stream *s)
 {
-	struct nl_msg *msg = pflash_nl_msg_new(h, PFLASH_CMD_EXPORT,
-					       NLM_F_DUMP);
+	struct nl_msg *msg = pfnl_msg_new(h, PFLASH_CMD_EXPORT,
+					  NLM_F_DUMP);
 	int ret;
 
 	memset(s, 0, sizeof(*s));
 	if (!msg)
 		return -ENOMEM;
 	nla_put_u32(msg, PFLASH_A_DEV_INDEX, index);
-	ret = pflash_nl_exec(h, msg, pft_export_msg, s);
+	ret = pfnl_exec(h, msg, pft_export_msg, s);
 	nlmsg_free(msg);
 	if (!ret && s->gap)
 		ret = -EPROTO;
@@ -84,7 +84,7 @@ static inline int pft_export(struct pflash_nl *h, uint32_t index,
 
 static int pft_import_reply(struct nl_msg *msg, void *arg)
 {
-	return pflash_dev_parse(msg, arg);
+	return pfnl_dev_parse(msg, arg);
 }
 
 /*
@@ -92,9 +92,9 @@ static int pft_import_reply(struct nl_msg *msg, void *arg)
  * @out gets the device if the stream was committed (out->attrs stays 0 if
  * not).  Returns 0, or the first piece's error.
  */
-static inline int pft_import(struct pflash_nl *h, uint32_t index,
+static inline int pft_import(struct pfnl *h, uint32_t index,
 			     const uint8_t *buf, size_t len, size_t chunk,
-			     struct pflash_dev *out)
+			     struct pfnl_dev *out)
 {
 	size_t off = 0;
 	int ret = 0;
@@ -103,7 +103,7 @@ static inline int pft_import(struct pflash_nl *h, uint32_t index,
 	/* libnl's messages are a page unless told otherwise. */
 	nlmsg_set_default_size(PFLASH_STREAM_CHUNK_MAX + 4096);
 	while (!ret && off < len) {
-		struct nl_msg *msg = pflash_nl_msg_new(h, PFLASH_CMD_IMPORT, 0);
+		struct nl_msg *msg = pfnl_msg_new(h, PFLASH_CMD_IMPORT, 0);
 		size_t n = len - off < chunk ? len - off : chunk;
 
 		if (!msg)
@@ -113,7 +113,7 @@ static inline int pft_import(struct pflash_nl *h, uint32_t index,
 		    nla_put(msg, PFLASH_A_DEV_STREAM_DATA, n, buf + off))
 			ret = -EMSGSIZE;
 		else
-			ret = pflash_nl_exec(h, msg, pft_import_reply, out);
+			ret = pfnl_exec(h, msg, pft_import_reply, out);
 		nlmsg_free(msg);
 		off += n;
 	}
@@ -199,17 +199,17 @@ static inline int pft_stream_decode(const struct pft_stream *s,
  * data (pattern @seed) at 4096, erased, @blk zero bytes at 8192, erased.
  * 0 or a negative errno.
  */
-static inline int pft_sample_stream(struct pflash_nl *h, uint64_t size,
+static inline int pft_sample_stream(struct pfnl *h, uint64_t size,
 				    size_t blk, uint32_t seed,
 				    struct pft_stream *out)
 {
-	struct pflash_dev req = {}, src = {};
+	struct pfnl_dev req = {}, src = {};
 	uint8_t *buf = pft_alloc(blk);
 	int fd, ret;
 
 	if (!buf)
 		return -ENOMEM;
-	pflash_dev_set(&req, PFLASH_A_DEV_SIZE, size);
+	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, size);
 	ret = pft_create(h, &req, &src);
 	if (ret)
 		goto out;

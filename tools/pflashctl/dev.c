@@ -21,7 +21,7 @@ static void create_help(FILE *out)
 
 /* Open the backing file for the device: read-only if it is. */
 static int open_backing(const struct ctl_cmd *cmd, const char *path,
-			struct pflash_dev *req)
+			struct pfnl_dev *req)
 {
 	int fd;
 
@@ -31,12 +31,12 @@ static int open_backing(const struct ctl_cmd *cmd, const char *path,
 			strerror(errno));
 		return CTL_EXIT_FAILED;
 	}
-	pflash_dev_set(req, PFLASH_A_DEV_BACKING_FD, fd);
+	pfnl_dev_set(req, PFLASH_A_DEV_BACKING_FD, fd);
 	return CTL_EXIT_OK;
 }
 
 /* Print the new device as "list --json" would. */
-static int print_json(const struct pflash_dev *dev)
+static int print_json(const struct pfnl_dev *dev)
 {
 	struct dev_table_opts opts = { .json = true };
 	struct dev_table *t;
@@ -83,35 +83,36 @@ static int create_run(const struct ctl_cmd *cmd, int argc, char **argv)
 		CTL_OPT_HELP,
 		{ NULL }
 	};
-	struct pflash_dev req = { 0 }, dev;
+	struct pfnl_dev req = { 0 }, dev;
 	const char *backing = NULL;
+	uuid_t uuid;
 	bool show = false, json = false;
-	struct pflash_nl *h;
+	struct pfnl *h;
 	int c, ret, mode;
 
 	while ((c = ctl_getopt(cmd, argc, argv, "s:rJh", longopts)) != -1) {
 		switch (c) {
 		case 's':
-			pflash_dev_set(&req, PFLASH_A_DEV_SIZE,
-				       ctl_size_arg(cmd, "--size", optarg,
-						    UINT64_MAX));
+			pfnl_dev_set(&req, PFLASH_A_DEV_SIZE,
+				     ctl_size_arg(cmd, "--size", optarg,
+						  UINT64_MAX));
 			break;
 		case OPT_BLOCK_SIZE:
-			pflash_dev_set(&req, PFLASH_A_DEV_BLOCK_SIZE,
-				       ctl_size_arg(cmd, "--block-size",
-						    optarg, UINT32_MAX));
+			pfnl_dev_set(&req, PFLASH_A_DEV_BLOCK_SIZE,
+				     ctl_size_arg(cmd, "--block-size",
+						  optarg, UINT32_MAX));
 			break;
 		case OPT_ERASE_SIZE:
-			pflash_dev_set(&req, PFLASH_A_DEV_ERASE_SIZE,
-				       ctl_size_arg(cmd, "--erase-size",
-						    optarg, UINT32_MAX));
+			pfnl_dev_set(&req, PFLASH_A_DEV_ERASE_SIZE,
+				     ctl_size_arg(cmd, "--erase-size",
+						  optarg, UINT32_MAX));
 			break;
 		case 'r':
-			pflash_dev_set(&req, PFLASH_A_DEV_READ_ONLY, true);
+			pfnl_dev_set(&req, PFLASH_A_DEV_READ_ONLY, true);
 			break;
 		case OPT_INDEX:
-			pflash_dev_set(&req, PFLASH_A_DEV_INDEX,
-				       ctl_u32_arg(cmd, "--index", optarg));
+			pfnl_dev_set(&req, PFLASH_A_DEV_INDEX,
+				     ctl_u32_arg(cmd, "--index", optarg));
 			break;
 		case OPT_SHOW:
 			show = true;
@@ -127,28 +128,29 @@ static int create_run(const struct ctl_cmd *cmd, int argc, char **argv)
 			if (mode < 0)
 				ctl_usage_error(cmd, "--cache: invalid mode '%s' (expected writethrough or writeback)",
 						optarg);
-			pflash_dev_set(&req, PFLASH_A_DEV_CACHE_MODE, mode);
+			pfnl_dev_set(&req, PFLASH_A_DEV_CACHE_MODE, mode);
 			break;
 		case OPT_WB_INTERVAL:
-			pflash_dev_set(&req, PFLASH_A_DEV_WRITEBACK_INTERVAL,
-				       ctl_msec_arg(cmd, "--writeback-interval",
-						    optarg));
+			pfnl_dev_set(&req, PFLASH_A_DEV_WRITEBACK_INTERVAL,
+				     ctl_msec_arg(cmd, "--writeback-interval",
+						  optarg));
 			break;
 		case OPT_INACTIVE:
-			pflash_dev_set(&req, PFLASH_A_DEV_STATE,
-				       PFLASH_STATE_INACTIVE);
+			pfnl_dev_set(&req, PFLASH_A_DEV_STATE,
+				     PFLASH_STATE_INACTIVE);
 			break;
 		case OPT_UUID:
-			if (uuid_parse(optarg, req.uuid))
+			if (uuid_parse(optarg, uuid))
 				ctl_usage_error(cmd, "--uuid: invalid UUID: '%s'",
 						optarg);
-			req.attrs |= PFLASH_DEV_ATTR(PFLASH_A_DEV_UUID);
+			pfnl_dev_set_data(&req, PFLASH_A_DEV_UUID, uuid,
+					  sizeof(uuid));
 			break;
 		}
 	}
 	if (optind < argc)
 		ctl_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if (!pflash_dev_has(&req, PFLASH_A_DEV_SIZE) && !backing)
+	if (!pfnl_dev_has(&req, PFLASH_A_DEV_SIZE) && !backing)
 		ctl_usage_error(cmd, "--size is required without --backing");
 	if (show && json)
 		ctl_usage_error(cmd, "--show and --json are mutually exclusive");
@@ -160,16 +162,16 @@ static int create_run(const struct ctl_cmd *cmd, int argc, char **argv)
 	}
 	ret = ctl_open(cmd, &h);
 	if (!ret) {
-		ret = pflash_nl_dev_do(h, PFLASH_CMD_DEV_NEW, &req, &dev);
+		ret = pfnl_dev_do(h, PFLASH_CMD_DEV_NEW, &req, &dev);
 		if (!ret && (show || json) &&
-		    !pflash_dev_has(&dev, PFLASH_A_DEV_INDEX))
+		    !pfnl_dev_has(&dev, PFLASH_A_DEV_INDEX))
 			ret = -EPROTO;
 		if (!ret && show)
 			printf(CTL_DEV_FMT "\n", dev.index);
 		if (!ret && json)
 			ret = print_json(&dev);
 		ret = ctl_report(cmd, NULL, h, ret);
-		pflash_nl_close(h);
+		pfnl_close(h);
 	}
 	if (backing)
 		close(req.backing_fd);
@@ -207,8 +209,17 @@ const struct ctl_cmd ctl_create = {
 		{ NULL }
 	},
 	.help_extra	= create_help,
+	.hints		= (const struct ctl_hint[]) {
+		/* Another device owns the backing file. */
+		{ EBUSY, 0,
+		  "create it --inactive, as the incoming side of a move, or inactivate the owner first" },
+		{ 0 }
+	},
 	.run		= create_run,
 };
+
+#define DESTROY_HINT \
+	"fix the backing file and destroy again, or destroy --force, which loses the data not written back"
 
 static int destroy_run(const struct ctl_cmd *cmd, int argc, char **argv)
 {
@@ -226,6 +237,15 @@ const struct ctl_cmd ctl_destroy = {
 		{ NULL }
 	},
 	.help_extra	= ctl_dev_help,
+	/* The final writeback failed, as writes fail: the device is kept. */
+	.hints		= (const struct ctl_hint[]) {
+		{ EIO, 0, DESTROY_HINT },
+		{ ENOSPC, 0, DESTROY_HINT },
+		{ EDQUOT, 0, DESTROY_HINT },
+		{ EFBIG, 0, DESTROY_HINT },
+		{ EROFS, 0, DESTROY_HINT },
+		{ 0 }
+	},
 	.run		= destroy_run,
 };
 
@@ -234,7 +254,7 @@ struct list_ctx {
 	unsigned int rows;
 };
 
-static int list_add(const struct pflash_dev *dev, void *arg)
+static int list_add(const struct pfnl_dev *dev, void *arg)
 {
 	struct list_ctx *l = arg;
 	int ret;
@@ -269,7 +289,7 @@ static int list_run(const struct ctl_cmd *cmd, int argc, char **argv)
 	struct list_ctx l = { 0 };
 	const char *cols = NULL, *bad;
 	char names[256];
-	struct pflash_nl *h;
+	struct pfnl *h;
 	int c, ret, err, badlen;
 
 	while ((c = ctl_getopt(cmd, argc, argv, "Jo:nbrh", longopts)) != -1) {
@@ -313,7 +333,7 @@ static int list_run(const struct ctl_cmd *cmd, int argc, char **argv)
 		ret = ctl_report(cmd, NULL, h, -ENOMEM);
 	else if (!argc)
 		ret = ctl_report(cmd, NULL, h,
-				 pflash_nl_dev_dump(h, list_add, &l));
+				 pfnl_dev_dump(h, list_add, &l));
 	else
 		ret = ctl_each_dev(cmd, h, argc, argv, PFLASH_CMD_DEV_GET,
 				   NULL, list_add, &l);
@@ -325,7 +345,7 @@ static int list_run(const struct ctl_cmd *cmd, int argc, char **argv)
 			ret = ctl_report(cmd, NULL, h, err);
 	}
 	dev_table_free(l.table);
-	pflash_nl_close(h);
+	pfnl_close(h);
 	return ret;
 }
 

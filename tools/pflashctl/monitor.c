@@ -28,7 +28,7 @@ static const char *const dev_cols[] = {
 
 /* An event as JSON: @event, and what it says about @dev (NULL: none). */
 static struct json_object *event_json(const char *event,
-				      const struct pflash_dev *dev, bool flush)
+				      const struct pfnl_dev *dev, bool flush)
 {
 	char name[CTL_DEV_PATH_MAX], buf[CTL_NAME_MAX];
 	struct json_object *obj;
@@ -82,7 +82,7 @@ static void print_text(struct json_object *obj)
 
 /* Print a line; returns 0 or a negative errno. */
 static int print_event(bool json, const char *event,
-		       const struct pflash_dev *dev, bool flush)
+		       const struct pfnl_dev *dev, bool flush)
 {
 	struct json_object *obj;
 	int ret = 0;
@@ -100,12 +100,12 @@ static int print_event(bool json, const char *event,
 	return ret;
 }
 
-static int print_exists(const struct pflash_dev *dev, void *arg)
+static int print_exists(const struct pfnl_dev *dev, void *arg)
 {
 	return print_event(*(bool *)arg, "exists", dev, false);
 }
 
-static int print_ntf(uint8_t cmd, const struct pflash_dev *dev, void *arg)
+static int print_ntf(uint8_t cmd, const struct pfnl_dev *dev, void *arg)
 {
 	char unknown[16];
 	const char *event = cmd < ARRAY_SIZE(event_names) ?
@@ -122,17 +122,17 @@ static int print_ntf(uint8_t cmd, const struct pflash_dev *dev, void *arg)
 /* The devices there are, then "exists -".  Returns the exit status. */
 static int print_now(const struct ctl_cmd *cmd, bool *json)
 {
-	struct pflash_nl *h;
+	struct pfnl *h;
 	int ret;
 
 	ret = ctl_open(cmd, &h);
 	if (ret)
 		return ret;
-	ret = pflash_nl_dev_dump(h, print_exists, json);
+	ret = pfnl_dev_dump(h, print_exists, json);
 	if (!ret)
 		ret = print_event(*json, "exists", NULL, false);
 	ret = ctl_report(cmd, NULL, h, ret);
-	pflash_nl_close(h);
+	pfnl_close(h);
 	return ret;
 }
 
@@ -145,7 +145,7 @@ static int monitor_run(const struct ctl_cmd *cmd, int argc, char **argv)
 		{ NULL }
 	};
 	bool json = false, now = false;
-	struct pflash_nl *ev;
+	struct pfnl *ev;
 	int c, ret;
 
 	while ((c = ctl_getopt(cmd, argc, argv, "Jnh", longopts)) != -1) {
@@ -162,17 +162,17 @@ static int monitor_run(const struct ctl_cmd *cmd, int argc, char **argv)
 		ctl_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
 
 	/* Listen first, so that no change falls between --now and events. */
-	ret = ctl_open_with(cmd, pflash_nl_events_open, &ev);
+	ret = ctl_open_with(cmd, pfnl_events_open, &ev);
 	if (ret)
 		return ret;
 	ret = now ? print_now(cmd, &json) : CTL_EXIT_OK;
 	while (!ret)
-		ret = pflash_nl_events_recv(ev, print_ntf, &json);
+		ret = pfnl_events_recv(ev, print_ntf, &json);
 	if (ret == -ENOBUFS)
 		ctl_msg(cmd, NULL, "events came faster than they were read, and some were lost: start again with --now to see the current state");
 	else if (ret < 0)
 		ctl_msg(cmd, NULL, "%s", strerror(-ret));
-	pflash_nl_close(ev);
+	pfnl_close(ev);
 	return CTL_EXIT_FAILED;
 }
 

@@ -289,12 +289,12 @@ err:
  * NULL if @dev lacks its attribute.  @buf may hold it.
  */
 static const char *cell_text(const struct colinfo *ci,
-			     const struct pflash_dev *dev, bool bytes,
+			     const struct pfnl_dev *dev, bool bytes,
 			     char buf[CELL_MAX])
 {
-	uint64_t val = pflash_dev_get(dev, ci->attr);
+	uint64_t val = pfnl_dev_get(dev, ci->attr);
 
-	if (!pflash_dev_has(dev, ci->attr))
+	if (!pfnl_dev_has(dev, ci->attr))
 		return NULL;
 	switch (ci->kind) {
 	case COL_PATH:
@@ -330,7 +330,7 @@ _Static_assert(CELL_MAX >= CTL_DEV_PATH_MAX && CELL_MAX >= CTL_NAME_MAX &&
 	       "every cell but a path fits in CELL_MAX");
 
 static int set_cell(const struct dev_table *t, struct libscols_line *ln,
-		    size_t n, const struct pflash_dev *dev)
+		    size_t n, const struct pfnl_dev *dev)
 {
 	const char *text;
 	char buf[CELL_MAX];
@@ -339,7 +339,7 @@ static int set_cell(const struct dev_table *t, struct libscols_line *ln,
 	return text ? scols_line_set_data(ln, n, text) : 0;
 }
 
-int dev_table_add(struct dev_table *t, const struct pflash_dev *dev)
+int dev_table_add(struct dev_table *t, const struct pfnl_dev *dev)
 {
 	struct libscols_line *ln;
 	size_t n;
@@ -373,7 +373,7 @@ int ctl_json_add(struct json_object *obj, const char *key,
 }
 
 int dev_json_add(struct json_object *obj, const char *col,
-		 const struct pflash_dev *dev)
+		 const struct pfnl_dev *dev)
 {
 	char key[32], buf[CELL_MAX];
 	const struct colinfo *ci;
@@ -393,10 +393,10 @@ int dev_json_add(struct json_object *obj, const char *col,
 	switch (ci->kind) {
 	case COL_SIZE:
 	case COL_NUMBER:
-		val = json_object_new_uint64(pflash_dev_get(dev, ci->attr));
+		val = json_object_new_uint64(pfnl_dev_get(dev, ci->attr));
 		break;
 	case COL_BOOL:
-		val = json_object_new_boolean(pflash_dev_get(dev, ci->attr));
+		val = json_object_new_boolean(pfnl_dev_get(dev, ci->attr));
 		break;
 	default:
 		val = json_object_new_string(text);

@@ -3,6 +3,8 @@
  * pflashctl flush, inactivate and activate: the backing file, and who owns
  * it.
  */
+#include <errno.h>
+
 #include "pflashctl.h"
 
 static int flush_run(const struct ctl_cmd *cmd, int argc, char **argv)
@@ -39,6 +41,12 @@ const struct ctl_cmd ctl_inactivate = {
 		{ NULL }
 	},
 	.help_extra	= ctl_dev_help,
+	.hints		= (const struct ctl_hint[]) {
+		/* Held exclusively: mounted, or claimed by another driver. */
+		{ EBUSY, 0,
+		  "unmount it, or stop what holds it; or inactivate --force, and its writes fail" },
+		{ 0 }
+	},
 	.run		= inactivate_run,
 };
 
@@ -49,12 +57,12 @@ static int activate_run(const struct ctl_cmd *cmd, int argc, char **argv)
 		CTL_OPT_HELP,
 		{ NULL }
 	};
-	struct pflash_dev req = { 0 };
+	struct pfnl_dev req = { 0 };
 
 	/* --epoch is the only option. */
 	while (ctl_getopt(cmd, argc, argv, "e:h", longopts) != -1)
-		pflash_dev_set(&req, PFLASH_A_DEV_EPOCH,
-			       ctl_u64_arg(cmd, "--epoch", optarg));
+		pfnl_dev_set(&req, PFLASH_A_DEV_EPOCH,
+			     ctl_u64_arg(cmd, "--epoch", optarg));
 	if (argc - optind > 1)
 		ctl_usage_error(cmd, "unexpected argument '%s'",
 				argv[optind + 1]);
@@ -71,5 +79,14 @@ const struct ctl_cmd ctl_activate = {
 		{ NULL }
 	},
 	.help_extra	= ctl_dev_help,
+	.hints		= (const struct ctl_hint[]) {
+		/* Another device owns the backing file. */
+		{ EBUSY, 0,
+		  "inactivate the device that owns the backing file first ('pflashctl list -o NAME,STATE,BACKING' shows them)" },
+		{ EBUSY, PFLASH_A_DEV_EPOCH,
+		  "the device is active at another epoch: inactivate it first to take a new one" },
+		{ ESTALE, PFLASH_A_DEV_EPOCH, CTL_EPOCH_HINT },
+		{ 0 }
+	},
 	.run		= activate_run,
 };

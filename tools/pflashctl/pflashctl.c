@@ -331,22 +331,22 @@ void ctl_dev_args(const struct ctl_cmd *cmd, int ndevs, char **devs)
 		ctl_dev_arg(cmd, devs[i]);
 }
 
-int ctl_each_dev(const struct ctl_cmd *cmd, struct pflash_nl *h,
+int ctl_each_dev(const struct ctl_cmd *cmd, struct pfnl *h,
 		 int ndevs, char **devs, uint8_t nl_cmd,
-		 const struct pflash_dev *req, pflash_dev_fn fn, void *arg)
+		 const struct pfnl_dev *req, pfnl_dev_fn fn, void *arg)
 {
 	int i, ret, status = CTL_EXIT_OK;
 
 	for (i = 0; i < ndevs; i++) {
-		struct pflash_dev one = { 0 }, dev;
+		struct pfnl_dev one = { 0 }, dev;
 		char path[CTL_DEV_PATH_MAX];
 
 		if (req)
 			one = *req;
-		pflash_dev_set(&one, PFLASH_A_DEV_INDEX,
-			       ctl_dev_arg(cmd, devs[i]));
+		pfnl_dev_set(&one, PFLASH_A_DEV_INDEX,
+			     ctl_dev_arg(cmd, devs[i]));
 		ctl_dev_path(path, one.index);
-		ret = pflash_nl_dev_do(h, nl_cmd, &one, &dev);
+		ret = pfnl_dev_do(h, nl_cmd, &one, &dev);
 		if (!ret && fn)
 			ret = fn(&dev, arg);
 		ret = ctl_report(cmd, path, h, ret);
@@ -357,9 +357,9 @@ int ctl_each_dev(const struct ctl_cmd *cmd, struct pflash_nl *h,
 }
 
 int ctl_run_each_dev(const struct ctl_cmd *cmd, int argc, char **argv,
-		     uint8_t nl_cmd, const struct pflash_dev *req)
+		     uint8_t nl_cmd, const struct pfnl_dev *req)
 {
-	struct pflash_nl *h;
+	struct pfnl *h;
 	int ret;
 
 	argc -= optind;
@@ -372,7 +372,7 @@ int ctl_run_each_dev(const struct ctl_cmd *cmd, int argc, char **argv,
 	if (ret)
 		return ret;
 	ret = ctl_each_dev(cmd, h, argc, argv, nl_cmd, req, NULL, NULL);
-	pflash_nl_close(h);
+	pfnl_close(h);
 	return ret;
 }
 
@@ -384,15 +384,15 @@ int ctl_run_flag(const struct ctl_cmd *cmd, int argc, char **argv,
 		CTL_OPT_HELP,
 		{ NULL }
 	};
-	struct pflash_dev req = { 0 };
+	struct pfnl_dev req = { 0 };
 
 	while (ctl_getopt(cmd, argc, argv, "fh", longopts) != -1)
-		pflash_dev_set(&req, attr, true);
+		pfnl_dev_set(&req, attr, true);
 	return ctl_run_each_dev(cmd, argc, argv, nl_cmd, &req);
 }
 
 int ctl_open_with(const struct ctl_cmd *cmd,
-		  int (*open_fn)(struct pflash_nl **hp), struct pflash_nl **hp)
+		  int (*open_fn)(struct pfnl **hp), struct pfnl **hp)
 {
 	int ret;
 
@@ -410,15 +410,15 @@ int ctl_open_with(const struct ctl_cmd *cmd,
 	return CTL_EXIT_OK;
 }
 
-int ctl_open(const struct ctl_cmd *cmd, struct pflash_nl **hp)
+int ctl_open(const struct ctl_cmd *cmd, struct pfnl **hp)
 {
-	return ctl_open_with(cmd, pflash_nl_open, hp);
+	return ctl_open_with(cmd, pfnl_open, hp);
 }
 
 /* Name an attribute of a request in a message: "size", or its number. */
 static const char *attr_name(char *buf, size_t len, int attr)
 {
-	const char *name = pflash_dev_attr_name(attr);
+	const char *name = pfnl_dev_attr_name(attr);
 
 	if (name)
 		return name;
@@ -426,46 +426,25 @@ static const char *attr_name(char *buf, size_t len, int attr)
 	return buf;
 }
 
-/*
- * What to do next, for the refusals whose reason does not say it: the
- * kernel knows what went wrong, only the tool knows its own options.
- * For a person, on a terminal: a script that reads the error line gets
- * that line alone.  Returns NULL for none.
- */
-static const char *hint(const struct ctl_cmd *cmd,
-			const struct pflash_nl_ack *ack, int ret)
+/* The hint of @cmd for the kernel's refusal @ack, or NULL. */
+static const char *hint(const struct ctl_cmd *cmd, const struct pfnl_ack *ack)
 {
-	const char *name = cmd ? cmd->name : "";
+	const struct ctl_hint *h;
 
-	if (!ack->error)
+	if (!cmd || !cmd->hints || !ack->error)
 		return NULL;
-	/* The final writeback failed: the device is kept, with its data. */
-	if (!strcmp(name, "destroy") && ret != -EBUSY && ret != -ENODEV &&
-	    ret != -EINVAL && ret != -EPERM && ret != -ENOMEM)
-		return "fix the backing file and destroy again, or destroy --force, which loses the data not written back";
-	if (!strcmp(name, "inactivate") && ret == -EBUSY)
-		return "unmount it, or stop what holds it; or inactivate --force, and its writes fail";
-	if (!strcmp(name, "activate") && ret == -EBUSY &&
-	    ack->attr != PFLASH_A_DEV_EPOCH)
-		return "inactivate the device that owns the backing file first ('pflashctl list -o NAME,STATE,BACKING' shows them)";
-	if (!strcmp(name, "activate") && ret == -EBUSY)
-		return "the device is active at another epoch: inactivate it first to take a new one";
-	if ((!strcmp(name, "activate") || !strcmp(name, "import")) &&
-	    ret == -ESTALE && ack->attr == PFLASH_A_DEV_EPOCH)
-		return "name an epoch greater than the device's ('pflashctl list -o NAME,EPOCH' shows it)";
-	if (!strcmp(name, "import") && ret == -ESTALE)
-		return "the device holds a newer state than the stream: export the stream again from its source";
-	if (!strcmp(name, "create") && ret == -EBUSY && !ack->attr)
-		return "create it --inactive, as the incoming side of a move, or inactivate the owner first";
+	for (h = cmd->hints; h->text; h++)
+		if (h->err == ack->error && h->attr == ack->attr)
+			return h->text;
 	return NULL;
 }
 
 int ctl_report(const struct ctl_cmd *cmd, const char *dev,
-	       const struct pflash_nl *h, int ret)
+	       const struct pfnl *h, int ret)
 {
 	const char *next;
-	const struct pflash_nl_ack *ack = pflash_nl_last_ack(h);
-	char reason[PFLASH_NL_MSG_MAX + 64] = "";
+	const struct pfnl_ack *ack = pfnl_last_ack(h);
+	char reason[PFNL_MSG_MAX + 64] = "";
 	char what[64] = "";
 	char num[16];
 
@@ -495,7 +474,11 @@ int ctl_report(const struct ctl_cmd *cmd, const char *dev,
 
 	ctl_msg(cmd, dev, "%s%s%s", reason, strerror(-ret),
 		ret == -EPERM ? EPERM_HINT : "");
-	next = isatty(STDERR_FILENO) ? hint(cmd, ack, ret) : NULL;
+	/*
+	 * For a person, on a terminal: a script that reads the error line
+	 * gets that line alone.
+	 */
+	next = isatty(STDERR_FILENO) ? hint(cmd, ack) : NULL;
 	if (next)
 		ctl_msg(cmd, dev, "hint: %s", next);
 	return CTL_EXIT_FAILED;

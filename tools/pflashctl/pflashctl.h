@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdnoreturn.h>
 
-#include "pflash_nl.h"
+#include "pfnl.h"
 
 /* Exit statuses; pflashctl --help lists them, and pflashctl(8). */
 enum ctl_exit {
@@ -42,12 +42,31 @@ struct ctl_opt_help {
 };
 
 /**
+ * struct ctl_hint - what to do next, after a refusal whose reason does not
+ * say it: the kernel knows what went wrong, only the tool knows its own
+ * options
+ * @err: the errno the kernel refused a request of the command with
+ * @attr: the attribute the kernel blamed (PFLASH_A_DEV_*), 0 for none
+ * @text: the hint
+ */
+struct ctl_hint {
+	int err;
+	int attr;
+	const char *text;
+};
+
+/* The hint of activate and import --activate for a stale epoch. */
+#define CTL_EPOCH_HINT \
+	"name an epoch greater than the device's ('pflashctl list -o NAME,EPOCH' shows it)"
+
+/**
  * struct ctl_cmd - a subcommand
  * @name: what the user types
  * @args: its synopsis, after the name
  * @summary: what it does, in one line
  * @options: its options for --help, but -h; ends with an empty entry
  * @help_extra: prints more --help text after the options, or NULL
+ * @hints: its hints (see ctl_report()), or NULL; ends with an empty entry
  * @run: runs it on its arguments (argv[0] is the command); returns an
  *	exit status
  */
@@ -57,6 +76,7 @@ struct ctl_cmd {
 	const char *summary;
 	const struct ctl_opt_help *options;
 	void (*help_extra)(FILE *out);
+	const struct ctl_hint *hints;
 	int (*run)(const struct ctl_cmd *cmd, int argc, char **argv);
 };
 
@@ -140,9 +160,9 @@ void ctl_dev_args(const struct ctl_cmd *cmd, int ndevs, char **devs);
  * and the device's index, pass the device of each reply to @fn, if not
  * NULL, and report each failure.  Returns the exit status.
  */
-int ctl_each_dev(const struct ctl_cmd *cmd, struct pflash_nl *h,
+int ctl_each_dev(const struct ctl_cmd *cmd, struct pfnl *h,
 		 int ndevs, char **devs, uint8_t nl_cmd,
-		 const struct pflash_dev *req, pflash_dev_fn fn, void *arg);
+		 const struct pfnl_dev *req, pfnl_dev_fn fn, void *arg);
 
 /*
  * Open the netlink handle and run @nl_cmd for each of the command's device
@@ -150,7 +170,7 @@ int ctl_each_dev(const struct ctl_cmd *cmd, struct pflash_nl *h,
  * there is none.  Returns the exit status.
  */
 int ctl_run_each_dev(const struct ctl_cmd *cmd, int argc, char **argv,
-		     uint8_t nl_cmd, const struct pflash_dev *req);
+		     uint8_t nl_cmd, const struct pfnl_dev *req);
 
 /*
  * Run a command whose only option is a flag, -f or --@flag, that sets
@@ -163,17 +183,19 @@ int ctl_run_flag(const struct ctl_cmd *cmd, int argc, char **argv,
  * Open the netlink handle (with @open_fn, ctl_open_with()).  Returns 0, or
  * reports why it could not and returns the exit status for that.
  */
-int ctl_open(const struct ctl_cmd *cmd, struct pflash_nl **hp);
+int ctl_open(const struct ctl_cmd *cmd, struct pfnl **hp);
 int ctl_open_with(const struct ctl_cmd *cmd,
-		  int (*open_fn)(struct pflash_nl **hp), struct pflash_nl **hp);
+		  int (*open_fn)(struct pfnl **hp), struct pfnl **hp);
 
 /*
  * Report how a request on @h ended: its error @ret (a negative errno), with
  * the kernel's reason, or the kernel's warning if it succeeded with one.
- * @dev names the device it was about, or is NULL.  Returns the exit status.
+ * @dev names the device it was about, or is NULL.  On a terminal, a
+ * refusal that one of @cmd's hints matches (by errno, and by the attribute
+ * the kernel blamed) is followed by that hint.  Returns the exit status.
  */
 int ctl_report(const struct ctl_cmd *cmd, const char *dev,
-	       const struct pflash_nl *h, int ret);
+	       const struct pfnl *h, int ret);
 
 /*
  * Names of values (output.c).  The name functions put a number in @buf
@@ -236,7 +258,7 @@ void dev_table_names(char *buf, size_t len);
  * allowed).  The int functions return 0 or a negative errno.
  */
 struct dev_table *dev_table_new(const struct dev_table_opts *opts);
-int dev_table_add(struct dev_table *t, const struct pflash_dev *dev);
+int dev_table_add(struct dev_table *t, const struct pfnl_dev *dev);
 int dev_table_print(struct dev_table *t);
 void dev_table_free(struct dev_table *t);
 
@@ -259,7 +281,7 @@ struct json_object;
 int ctl_json_add(struct json_object *obj, const char *key,
 		 struct json_object *val);
 int dev_json_add(struct json_object *obj, const char *col,
-		 const struct pflash_dev *dev);
+		 const struct pfnl_dev *dev);
 void ctl_json_print_text(FILE *out, struct json_object *val);
 int ctl_json_print(struct json_object *obj, int flags);
 

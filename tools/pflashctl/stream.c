@@ -2,7 +2,7 @@
 /*
  * pflashctl export, import and inspect: a device's state stream, to a file
  * or a pipe and back, checked on its way by the stream reader
- * (tools/lib/pflash_stream.c), and checked offline.
+ * (tools/lib/pfstream.c), and checked offline.
  *
  * The stream is binary: like gzip, pflashctl refuses to write it to a
  * terminal or to read it from one.  Progress goes to standard error, only
@@ -21,7 +21,7 @@
 #include <json.h>
 #include <uuid.h>
 
-#include "pflash_stream.h"
+#include "pfstream.h"
 #include "pflashctl.h"
 
 /* How much of the stream import and inspect read at a time. */
@@ -92,18 +92,18 @@ static int open_input(const struct ctl_cmd *cmd, const char *path)
 
 /* What is wrong with the stream @s, found in @where. */
 static void stream_error(const struct ctl_cmd *cmd, const char *where,
-			 const struct pflash_stream *s, const char *then)
+			 const struct pfstream *s, const char *then)
 {
-	const struct pflash_stream_status *st = pflash_stream_status(s);
+	const struct pfstream_status *st = pfstream_status(s);
 
 	ctl_msg(cmd, where, "invalid stream at offset %" PRIu64 ": %s%s",
 		st->error_offset, st->msg, then);
 }
 
 /* Whether a complete stream is a snapshot: not a device's final state. */
-static bool is_snapshot(const struct pflash_stream *s)
+static bool is_snapshot(const struct pfstream *s)
 {
-	return !(pflash_stream_status(s)->end_flags & PFLASH_STREAM_END_F_FINAL);
+	return !(pfstream_status(s)->end_flags & PFLASH_STREAM_END_F_FINAL);
 }
 
 /* Progress through the device, on a terminal. */
@@ -124,7 +124,7 @@ static void progress_init(struct progress *p, const struct ctl_cmd *cmd,
 }
 
 static void progress_show(struct progress *p,
-			  const struct pflash_stream_status *st)
+			  const struct pfstream_status *st)
 {
 	char done[CTL_HUMAN_SIZE_MAX], size[CTL_HUMAN_SIZE_MAX];
 	int pct;
@@ -286,7 +286,7 @@ static int out_commit(const struct ctl_cmd *cmd, struct out_file *o)
  * @write_err: the error a write failed with
  */
 struct export {
-	struct pflash_stream *s;
+	struct pfstream *s;
 	int fd;
 	struct progress progress;
 	int write_err;
@@ -297,7 +297,7 @@ static int export_piece(const void *data, size_t len, void *arg)
 	struct export *ex = arg;
 	int ret;
 
-	ret = pflash_stream_feed(ex->s, data, len);
+	ret = pfstream_feed(ex->s, data, len);
 	if (ret)
 		return ret;
 	ret = write_full(ex->fd, data, len);
@@ -305,7 +305,7 @@ static int export_piece(const void *data, size_t len, void *arg)
 		ex->write_err = ret;
 		return ret;
 	}
-	progress_show(&ex->progress, pflash_stream_status(ex->s));
+	progress_show(&ex->progress, pfstream_status(ex->s));
 	return 0;
 }
 
@@ -313,16 +313,16 @@ static int export_piece(const void *data, size_t len, void *arg)
 static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 		      uint32_t index, const char *out, struct export *ex)
 {
-	const struct pflash_stream_status *st;
-	struct pflash_nl *h;
+	const struct pfstream_status *st;
+	struct pfnl *h;
 	int ret;
 
 	ret = ctl_open(cmd, &h);
 	if (ret)
 		return ret;
-	ret = pflash_nl_export(h, index, export_piece, ex);
+	ret = pfnl_export(h, index, export_piece, ex);
 	ctl_status_clear();
-	st = pflash_stream_status(ex->s);
+	st = pfstream_status(ex->s);
 	if (st->error) {
 		stream_error(cmd, dev, ex->s, " (the kernel sent it)");
 		ret = CTL_EXIT_FAILED;
@@ -332,11 +332,11 @@ static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 		ret = CTL_EXIT_FAILED;
 	} else if (ret) {
 		ret = ctl_report(cmd, dev, h, ret);
-	} else if (pflash_stream_finish(ex->s)) {
+	} else if (pfstream_finish(ex->s)) {
 		stream_error(cmd, dev, ex->s, " (the kernel sent it)");
 		ret = CTL_EXIT_FAILED;
 	}
-	pflash_nl_close(h);
+	pfnl_close(h);
 	return ret;
 }
 
@@ -370,7 +370,7 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 	if (is_std(o.path) && isatty(STDOUT_FILENO))
 		ctl_usage_error(cmd, "will not write a binary stream to a terminal: use --output or a redirection");
 
-	if (pflash_stream_new(&ex.s)) {
+	if (pfstream_new(&ex.s)) {
 		ctl_msg(cmd, NULL, "%s", strerror(ENOMEM));
 		return CTL_EXIT_FAILED;
 	}
@@ -388,7 +388,7 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 		out_abort(&o);
 	if (!ret && !quiet && is_snapshot(ex.s))
 		ctl_msg(cmd, dev, "warning: the device was active: the stream is a snapshot, not its final state (for a move, inactivate the device first)");
-	pflash_stream_free(ex.s);
+	pfstream_free(ex.s);
 	return ret;
 }
 
@@ -411,12 +411,12 @@ const struct ctl_cmd ctl_export = {
  * by @s first.  Returns the exit status; the committed device in @reply.
  */
 static int import_stream(const struct ctl_cmd *cmd, const char *dev,
-			 struct pflash_nl *h, uint32_t index, int fd,
-			 const char *in, struct pflash_stream *s,
-			 struct progress *progress, struct pflash_dev *reply)
+			 struct pfnl *h, uint32_t index, int fd,
+			 const char *in, struct pfstream *s,
+			 struct progress *progress, struct pfnl_dev *reply)
 {
 	static const char unchanged[] = " (the device is unchanged)";
-	const struct pflash_stream_status *st = pflash_stream_status(s);
+	const struct pfstream_status *st = pfstream_status(s);
 	static uint8_t buf[READ_MAX];
 	uint64_t offset = 0;
 	ssize_t n, more;
@@ -430,7 +430,7 @@ static int import_stream(const struct ctl_cmd *cmd, const char *dev,
 				strerror(-n));
 			return CTL_EXIT_FAILED;
 		}
-		if (pflash_stream_feed(s, buf, n)) {
+		if (pfstream_feed(s, buf, n)) {
 			stream_error(cmd, dev, s, unchanged);
 			return CTL_EXIT_FAILED;
 		}
@@ -442,13 +442,13 @@ static int import_stream(const struct ctl_cmd *cmd, const char *dev,
 				strerror(-more));
 			return CTL_EXIT_FAILED;
 		}
-		if (more && pflash_stream_feed(s, &extra, 1)) {
+		if (more && pfstream_feed(s, &extra, 1)) {
 			stream_error(cmd, dev, s, unchanged);
 			return CTL_EXIT_FAILED;
 		}
 		if (!n)
 			break;
-		ret = pflash_nl_import(h, index, offset, buf, n, reply);
+		ret = pfnl_import(h, index, offset, buf, n, reply);
 		if (ret)
 			return ctl_report(cmd, dev, h, ret);
 		offset += n;
@@ -456,7 +456,7 @@ static int import_stream(const struct ctl_cmd *cmd, const char *dev,
 	} while (!st->complete);
 	ctl_status_clear();
 
-	if (pflash_stream_finish(s)) {
+	if (pfstream_finish(s)) {
 		stream_error(cmd, dev, s, unchanged);
 		return CTL_EXIT_FAILED;
 	}
@@ -478,13 +478,13 @@ static int import_run(const struct ctl_cmd *cmd, int argc, char **argv)
 		CTL_OPT_HELP,
 		{ NULL }
 	};
-	struct pflash_dev req = { 0 }, reply = { 0 };
+	struct pfnl_dev req = { 0 }, reply = { 0 };
 	const char *in = NULL;
-	struct pflash_stream *s;
+	struct pfstream *s;
 	struct progress progress;
 	char dev[CTL_DEV_PATH_MAX];
 	bool activate = false, quiet = false;
-	struct pflash_nl *h;
+	struct pfnl *h;
 	int c, fd, ret;
 
 	while ((c = ctl_getopt(cmd, argc, argv, "i:ae:qh", longopts)) != -1) {
@@ -496,25 +496,25 @@ static int import_run(const struct ctl_cmd *cmd, int argc, char **argv)
 			activate = true;
 			break;
 		case 'e':
-			pflash_dev_set(&req, PFLASH_A_DEV_EPOCH,
-				       ctl_u64_arg(cmd, "--epoch", optarg));
+			pfnl_dev_set(&req, PFLASH_A_DEV_EPOCH,
+				     ctl_u64_arg(cmd, "--epoch", optarg));
 			break;
 		case 'q':
 			quiet = true;
 			break;
 		}
 	}
-	pflash_dev_set(&req, PFLASH_A_DEV_INDEX,
-		       ctl_dev_arg(cmd, ctl_one_arg(cmd, argc, argv, "device")));
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX,
+		     ctl_dev_arg(cmd, ctl_one_arg(cmd, argc, argv, "device")));
 	ctl_dev_path(dev, req.index);
-	if (pflash_dev_has(&req, PFLASH_A_DEV_EPOCH) && !activate)
+	if (pfnl_dev_has(&req, PFLASH_A_DEV_EPOCH) && !activate)
 		ctl_usage_error(cmd, "--epoch needs --activate");
 	fd = open_input(cmd, in);
 
 	ret = ctl_open(cmd, &h);
 	if (ret)
 		goto out_close;
-	if (pflash_stream_new(&s)) {
+	if (pfstream_new(&s)) {
 		ret = ctl_report(cmd, NULL, h, -ENOMEM);
 		goto out_nl;
 	}
@@ -526,15 +526,15 @@ static int import_run(const struct ctl_cmd *cmd, int argc, char **argv)
 		ctl_msg(cmd, dev, "warning: the stream is a snapshot of an active device, not its final state");
 	if (!ret && activate) {
 		ret = ctl_report(cmd, dev, h,
-				 pflash_nl_dev_do(h, PFLASH_CMD_ACTIVATE,
-						  &req, NULL));
+				 pfnl_dev_do(h, PFLASH_CMD_ACTIVATE,
+					     &req, NULL));
 		if (ret)
 			ctl_msg(cmd, dev, "the stream was imported; activate the device once it may own its backing file: %s activate %s",
 				program_invocation_short_name, dev);
 	}
-	pflash_stream_free(s);
+	pfstream_free(s);
 out_nl:
-	pflash_nl_close(h);
+	pfnl_close(h);
 out_close:
 	if (fd != STDIN_FILENO)
 		close(fd);
@@ -554,14 +554,22 @@ const struct ctl_cmd ctl_import = {
 		{ NULL }
 	},
 	.help_extra	= ctl_dev_help,
+	.hints		= (const struct ctl_hint[]) {
+		/* The activation after it (--activate --epoch). */
+		{ ESTALE, PFLASH_A_DEV_EPOCH, CTL_EPOCH_HINT },
+		/* The stream's epoch is lower than the device's. */
+		{ ESTALE, 0,
+		  "the device holds a newer state than the stream: export the stream again from its source" },
+		{ 0 }
+	},
 	.run		= import_run,
 };
 
 /* What inspect prints about a valid stream. */
 static struct json_object *
-summary(const struct pflash_stream_status *st)
+summary(const struct pfstream_status *st)
 {
-	const struct pflash_stream_header *hd = &st->header;
+	const struct pfstream_header *hd = &st->header;
 	struct json_object *obj, *recs;
 	char version[16], uuid[37];
 	unsigned int type;
@@ -575,7 +583,7 @@ summary(const struct pflash_stream_status *st)
 		 hd->version_minor);
 	uuid_unparse_lower(hd->uuid, uuid);
 	for (type = PFLASH_REC_HEADER; type <= PFLASH_REC_END; type++)
-		ret = ret ?: ctl_json_add(recs, pflash_stream_rec_name(type),
+		ret = ret ?: ctl_json_add(recs, pfstream_rec_name(type),
 				json_object_new_uint64(st->records[type]));
 	ret = ret ?: ctl_json_add(recs, "skipped",
 				  json_object_new_uint64(st->skipped));
@@ -612,7 +620,7 @@ err:
 	return NULL;
 }
 
-static int inspect_print(const struct pflash_stream_status *st, bool json)
+static int inspect_print(const struct pfstream_status *st, bool json)
 {
 	struct json_object *obj = summary(st);
 	int ret = 0;
@@ -646,7 +654,7 @@ static int inspect_run(const struct ctl_cmd *cmd, int argc, char **argv)
 		{ NULL }
 	};
 	static uint8_t buf[READ_MAX];
-	struct pflash_stream *s;
+	struct pfstream *s;
 	const char *in;
 	bool json = false;
 	int fd, err;
@@ -660,26 +668,26 @@ static int inspect_run(const struct ctl_cmd *cmd, int argc, char **argv)
 	if (is_std(in))
 		in = "standard input";
 
-	err = pflash_stream_new(&s);
+	err = pfstream_new(&s);
 	if (err) {
 		ctl_msg(cmd, NULL, "%s", strerror(-err));
 		goto out_close;
 	}
 	do {
 		n = read_full(fd, buf, sizeof(buf));
-	} while (n > 0 && !pflash_stream_feed(s, buf, n));
+	} while (n > 0 && !pfstream_feed(s, buf, n));
 	if (n < 0) {
 		err = n;
 		ctl_msg(cmd, NULL, "cannot read '%s': %s", in, strerror(-err));
-	} else if (pflash_stream_finish(s)) {
+	} else if (pfstream_finish(s)) {
 		err = -EINVAL;
 		stream_error(cmd, in, s, "");
 	} else {
-		err = inspect_print(pflash_stream_status(s), json);
+		err = inspect_print(pfstream_status(s), json);
 		if (err)
 			ctl_msg(cmd, NULL, "%s", strerror(-err));
 	}
-	pflash_stream_free(s);
+	pfstream_free(s);
 out_close:
 	if (fd != STDIN_FILENO)
 		close(fd);

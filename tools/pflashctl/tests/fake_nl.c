@@ -10,7 +10,7 @@
  *			flush_pending:writeback_error:writeback_interval:
  *			backing_path:uuid"; a field "-" or left out leaves
  *			its attribute out of replies
- *  PFLASH_FAKE_OPEN	pflash_nl_open() fails with this errno
+ *  PFLASH_FAKE_OPEN	pfnl_open() fails with this errno
  *  PFLASH_FAKE_ERROR	requests fail: "errno:attr:miss_type:message"
  *			(the kernel's errno, the attribute it blamed and the
  *			missing one, 0 for none, and its message)
@@ -27,8 +27,8 @@
  *  PFLASH_FAKE_EVENTS	the events there are, separated by spaces, each
  *			"cmd:index" or, for a flush, "cmd:index:full:error";
  *			the device is one of PFLASH_FAKE_DEVS
- *  PFLASH_FAKE_EVENTS_OPEN  pflash_nl_events_open() fails with this errno
- *  PFLASH_FAKE_EVENTS_END   after the events, pflash_nl_events_recv()
+ *  PFLASH_FAKE_EVENTS_OPEN  pfnl_events_open() fails with this errno
+ *  PFLASH_FAKE_EVENTS_END   after the events, pfnl_events_recv()
  *			fails with this errno (default ENOBUFS)
  *
  * An unknown device gets ENODEV with the message "no such device".  An
@@ -44,15 +44,15 @@
 #include <uuid.h>
 
 #include "../pflashctl.h"
-#include "pflash_stream.h"
+#include "pfstream.h"
 
 #define FAKE_DEVS_MAX	16
 struct fake {
-	struct pflash_nl_ack ack;
-	struct pflash_dev devs[FAKE_DEVS_MAX];
+	struct pfnl_ack ack;
+	struct pfnl_dev devs[FAKE_DEVS_MAX];
 	unsigned int ndevs;
 	unsigned int requests;
-	struct pflash_stream *import;
+	struct pfstream *import;
 	uint64_t import_offset;
 	char *events;
 	char *next_event;
@@ -77,21 +77,22 @@ static const int dev_fields[] = {
 };
 
 /* Set @attr of @d from its text in PFLASH_FAKE_DEVS. */
-static void set_field(struct pflash_dev *d, int attr, const char *text)
+static void set_field(struct pfnl_dev *d, int attr, const char *text)
 {
+	uuid_t uuid;
+
 	switch (attr) {
 	case PFLASH_A_DEV_BACKING_PATH:
-		snprintf(d->backing_path, sizeof(d->backing_path), "%s", text);
+		pfnl_dev_set_data(d, attr, text, strlen(text));
 		break;
 	case PFLASH_A_DEV_UUID:
-		if (uuid_parse(text, d->uuid))
-			return;
+		if (!uuid_parse(text, uuid))
+			pfnl_dev_set_data(d, attr, uuid, sizeof(uuid));
 		break;
 	default:
-		pflash_dev_set(d, attr, strtoull(text, NULL, 0));
-		return;
+		pfnl_dev_set(d, attr, strtoull(text, NULL, 0));
+		break;
 	}
-	d->attrs |= PFLASH_DEV_ATTR(attr);
 }
 
 static void parse_devs(struct fake *f, char *s)
@@ -101,7 +102,7 @@ static void parse_devs(struct fake *f, char *s)
 
 	for (dev = strtok_r(s, " ", &save_dev); dev && f->ndevs < FAKE_DEVS_MAX;
 	     dev = strtok_r(NULL, " ", &save_dev)) {
-		struct pflash_dev *d = &f->devs[f->ndevs++];
+		struct pfnl_dev *d = &f->devs[f->ndevs++];
 
 		field = strtok_r(dev, ":", &save_field);
 		for (i = 0; field && i < ARRAY_SIZE(dev_fields); i++) {
@@ -112,7 +113,7 @@ static void parse_devs(struct fake *f, char *s)
 	}
 }
 
-int __wrap_pflash_nl_open(struct pflash_nl **hp)
+int __wrap_pfnl_open(struct pfnl **hp)
 {
 	const char *open_err = getenv("PFLASH_FAKE_OPEN");
 	const char *devs = getenv("PFLASH_FAKE_DEVS");
@@ -133,33 +134,33 @@ int __wrap_pflash_nl_open(struct pflash_nl **hp)
 		parse_devs(f, copy);
 		free(copy);
 	}
-	*hp = (struct pflash_nl *)f;
+	*hp = (struct pfnl *)f;
 	return 0;
 }
 
-void __wrap_pflash_nl_close(struct pflash_nl *h)
+void __wrap_pfnl_close(struct pfnl *h)
 {
 	struct fake *f = (struct fake *)h;
 
 	if (!f)
 		return;
-	pflash_stream_free(f->import);
+	pfstream_free(f->import);
 	free(f->events);
 	free(f);
 }
 
-const struct pflash_nl_ack *__wrap_pflash_nl_last_ack(const struct pflash_nl *h)
+const struct pfnl_ack *__wrap_pfnl_last_ack(const struct pfnl *h)
 {
 	return &((const struct fake *)h)->ack;
 }
 
 /* Log attribute @attr of request @req. */
-static void log_attr(FILE *out, const struct pflash_dev *req, int attr)
+static void log_attr(FILE *out, const struct pfnl_dev *req, int attr)
 {
 	char text[PFLASH_BACKING_PATH_MAX] = "", link[32], uuid[37];
 	int mode;
 
-	fprintf(out, " %s=", pflash_dev_attr_name(attr));
+	fprintf(out, " %s=", pfnl_dev_attr_name(attr));
 	switch (attr) {
 	case PFLASH_A_DEV_BACKING_FD:
 		/* What the kernel would open: the file, and how. */
@@ -175,20 +176,20 @@ static void log_attr(FILE *out, const struct pflash_dev *req, int attr)
 		fputs(uuid, out);
 		break;
 	default:
-		fprintf(out, "%" PRIu64, pflash_dev_get(req, attr));
+		fprintf(out, "%" PRIu64, pfnl_dev_get(req, attr));
 		break;
 	}
 }
 
 /* Log the request, then answer as the environment says; 0 to go on. */
 static int request(struct fake *f, const char *cmd,
-		   const struct pflash_dev *req)
+		   const struct pfnl_dev *req)
 {
 	const char *log = getenv("PFLASH_FAKE_LOG");
 	const char *error = getenv("PFLASH_FAKE_ERROR");
 	const char *fail_at = getenv("PFLASH_FAKE_FAIL_AT");
 	const char *warning = getenv("PFLASH_FAKE_WARNING");
-	struct pflash_nl_ack *ack = &f->ack;
+	struct pfnl_ack *ack = &f->ack;
 	FILE *out;
 	int attr;
 
@@ -199,7 +200,7 @@ static int request(struct fake *f, const char *cmd,
 			return -errno;
 		fputs(cmd, out);
 		for (attr = 1; req && attr <= PFLASH_A_DEV_MAX; attr++)
-			if (pflash_dev_has(req, attr))
+			if (pfnl_dev_has(req, attr))
 				log_attr(out, req, attr);
 		fputc('\n', out);
 		if (fclose(out))
@@ -234,7 +235,7 @@ static int refuse(struct fake *f, int err, int attr, const char *msg)
 	return -err;
 }
 
-static struct pflash_dev *find(struct fake *f, uint32_t index)
+static struct pfnl_dev *find(struct fake *f, uint32_t index)
 {
 	unsigned int i;
 
@@ -246,41 +247,40 @@ static struct pflash_dev *find(struct fake *f, uint32_t index)
 }
 
 /* The device DEV_NEW creates: what @req says, and the kernel's defaults. */
-static void create(struct pflash_dev *dev, const struct pflash_dev *req)
+static void create(struct pfnl_dev *dev, const struct pfnl_dev *req)
 {
 	char link[32];
 	int attr;
 
 	memset(dev, 0, sizeof(*dev));
 	for (attr = 1; attr <= PFLASH_A_DEV_MAX; attr++)
-		if (attr != PFLASH_A_DEV_BACKING_FD && pflash_dev_has(req, attr))
-			pflash_dev_set(dev, attr, pflash_dev_get(req, attr));
-	if (pflash_dev_has(req, PFLASH_A_DEV_UUID)) {
-		memcpy(dev->uuid, req->uuid, sizeof(dev->uuid));
-		dev->attrs |= PFLASH_DEV_ATTR(PFLASH_A_DEV_UUID);
-	}
-	pflash_dev_set(dev, PFLASH_A_DEV_INDEX, req->index);
-	pflash_dev_set(dev, PFLASH_A_DEV_BLOCK_SIZE,
-		       req->block_size ?: PFLASH_BLOCK_SIZE_DEFAULT);
-	pflash_dev_set(dev, PFLASH_A_DEV_ERASE_SIZE,
-		       req->erase_size ?: PFLASH_ERASE_SIZE_DEFAULT);
-	pflash_dev_set(dev, PFLASH_A_DEV_READ_ONLY, req->read_only);
-	pflash_dev_set(dev, PFLASH_A_DEV_STATE, req->state);
-	pflash_dev_set(dev, PFLASH_A_DEV_EPOCH, 0);
-	if (!pflash_dev_has(req, PFLASH_A_DEV_BACKING_FD))
+		if (attr != PFLASH_A_DEV_BACKING_FD && pfnl_dev_has(req, attr))
+			pfnl_dev_set(dev, attr, pfnl_dev_get(req, attr));
+	if (pfnl_dev_has(req, PFLASH_A_DEV_UUID))
+		pfnl_dev_set_data(dev, PFLASH_A_DEV_UUID, req->uuid,
+				  sizeof(req->uuid));
+	pfnl_dev_set(dev, PFLASH_A_DEV_INDEX, req->index);
+	pfnl_dev_set(dev, PFLASH_A_DEV_BLOCK_SIZE,
+		     req->block_size ?: PFLASH_BLOCK_SIZE_DEFAULT);
+	pfnl_dev_set(dev, PFLASH_A_DEV_ERASE_SIZE,
+		     req->erase_size ?: PFLASH_ERASE_SIZE_DEFAULT);
+	pfnl_dev_set(dev, PFLASH_A_DEV_READ_ONLY, req->read_only);
+	pfnl_dev_set(dev, PFLASH_A_DEV_STATE, req->state);
+	pfnl_dev_set(dev, PFLASH_A_DEV_EPOCH, 0);
+	if (!pfnl_dev_has(req, PFLASH_A_DEV_BACKING_FD))
 		return;
 	snprintf(link, sizeof(link), "/proc/self/fd/%u", req->backing_fd);
 	if (readlink(link, dev->backing_path, sizeof(dev->backing_path) - 1) > 0)
-		dev->attrs |= PFLASH_DEV_ATTR(PFLASH_A_DEV_BACKING_PATH);
+		dev->attrs |= PFNL_DEV_ATTR(PFLASH_A_DEV_BACKING_PATH);
 	if (!req->size)
-		pflash_dev_set(dev, PFLASH_A_DEV_SIZE,
-			       lseek(req->backing_fd, 0, SEEK_END));
-	pflash_dev_set(dev, PFLASH_A_DEV_DIRTY_BYTES, 0);
+		pfnl_dev_set(dev, PFLASH_A_DEV_SIZE,
+			     lseek(req->backing_fd, 0, SEEK_END));
+	pfnl_dev_set(dev, PFLASH_A_DEV_DIRTY_BYTES, 0);
 }
 
-int __wrap_pflash_nl_dev_do(struct pflash_nl *h, uint8_t cmd,
-			    const struct pflash_dev *req,
-			    struct pflash_dev *reply)
+int __wrap_pfnl_dev_do(struct pfnl *h, uint8_t cmd,
+		       const struct pfnl_dev *req,
+		       struct pfnl_dev *reply)
 {
 	static const char *const names[] = {
 		[PFLASH_CMD_DEV_NEW] = "DEV_NEW",
@@ -291,7 +291,7 @@ int __wrap_pflash_nl_dev_do(struct pflash_nl *h, uint8_t cmd,
 		[PFLASH_CMD_ACTIVATE] = "ACTIVATE",
 	};
 	struct fake *f = (struct fake *)h;
-	struct pflash_dev *dev;
+	struct pfnl_dev *dev;
 	int ret;
 
 	if (reply)
@@ -308,20 +308,20 @@ int __wrap_pflash_nl_dev_do(struct pflash_nl *h, uint8_t cmd,
 			return -f->ack.error;
 	}
 	if (cmd == PFLASH_CMD_INACTIVATE)
-		pflash_dev_set(dev, PFLASH_A_DEV_STATE, PFLASH_STATE_INACTIVE);
+		pfnl_dev_set(dev, PFLASH_A_DEV_STATE, PFLASH_STATE_INACTIVE);
 	if (cmd == PFLASH_CMD_ACTIVATE) {
-		pflash_dev_set(dev, PFLASH_A_DEV_STATE, PFLASH_STATE_ACTIVE);
-		pflash_dev_set(dev, PFLASH_A_DEV_EPOCH,
-			       pflash_dev_has(req, PFLASH_A_DEV_EPOCH) ?
-			       req->epoch : dev->epoch + 1);
+		pfnl_dev_set(dev, PFLASH_A_DEV_STATE, PFLASH_STATE_ACTIVE);
+		pfnl_dev_set(dev, PFLASH_A_DEV_EPOCH,
+			     pfnl_dev_has(req, PFLASH_A_DEV_EPOCH) ?
+			     req->epoch : dev->epoch + 1);
 	}
 	if (reply && cmd != PFLASH_CMD_DEV_DEL && cmd != PFLASH_CMD_FLUSH)
 		*reply = *dev;
 	return 0;
 }
 
-int __wrap_pflash_nl_dev_dump(struct pflash_nl *h, pflash_dev_fn fn,
-			      void *arg)
+int __wrap_pfnl_dev_dump(struct pfnl *h, pfnl_dev_fn fn,
+			 void *arg)
 {
 	struct fake *f = (struct fake *)h;
 	unsigned int i;
@@ -356,17 +356,17 @@ static uint8_t *slurp(const char *path, size_t *len)
 	return buf;
 }
 
-int __wrap_pflash_nl_export(struct pflash_nl *h, uint32_t index,
-			    pflash_nl_data_fn fn, void *arg)
+int __wrap_pfnl_export(struct pfnl *h, uint32_t index,
+		       pfnl_data_fn fn, void *arg)
 {
 	const char *piece = getenv("PFLASH_FAKE_PIECE");
 	size_t n, len, size = piece ? atoi(piece) : 4096;
-	struct pflash_dev req = { 0 };
+	struct pfnl_dev req = { 0 };
 	struct fake *f = (struct fake *)h;
 	uint8_t *buf;
 	int ret, err;
 
-	pflash_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
 	err = request(f, "EXPORT", &req);
 	if (!err && !find(f, index))
 		return -f->ack.error;
@@ -387,10 +387,10 @@ int __wrap_pflash_nl_export(struct pflash_nl *h, uint32_t index,
 }
 
 /* Take a piece of an import, as the kernel does. */
-static int import_piece(struct fake *f, struct pflash_dev *dev,
+static int import_piece(struct fake *f, struct pfnl_dev *dev,
 			uint64_t offset, const void *data, size_t len)
 {
-	const struct pflash_stream_status *st;
+	const struct pfstream_status *st;
 	const char *path = getenv("PFLASH_FAKE_IMPORT");
 	FILE *out;
 
@@ -398,17 +398,17 @@ static int import_piece(struct fake *f, struct pflash_dev *dev,
 		return refuse(f, EBUSY, 0,
 			      "the device is active: inactivate it before importing");
 	if (!offset) {
-		pflash_stream_free(f->import);
+		pfstream_free(f->import);
 		f->import = NULL;
-		if (pflash_stream_new(&f->import))
+		if (pfstream_new(&f->import))
 			return -ENOMEM;
 		f->import_offset = 0;
 	}
 	if (!f->import || offset != f->import_offset)
 		return refuse(f, EINVAL, 0,
 			      "this piece does not continue an import in progress; start again at offset 0");
-	st = pflash_stream_status(f->import);
-	if (pflash_stream_feed(f->import, data, len))
+	st = pfstream_status(f->import);
+	if (pfstream_feed(f->import, data, len))
 		return refuse(f, -st->error, 0, st->msg);
 	f->import_offset += len;
 	out = path ? fopen(path, "ab") : NULL;
@@ -417,24 +417,24 @@ static int import_piece(struct fake *f, struct pflash_dev *dev,
 	if (out && fclose(out))
 		return refuse(f, EIO, 0, "PFLASH_FAKE_IMPORT cannot be written");
 	if (st->complete) {
-		pflash_dev_set(dev, PFLASH_A_DEV_EPOCH, st->header.epoch);
+		pfnl_dev_set(dev, PFLASH_A_DEV_EPOCH, st->header.epoch);
 		memcpy(dev->uuid, st->header.uuid, sizeof(dev->uuid));
-		dev->attrs |= PFLASH_DEV_ATTR(PFLASH_A_DEV_UUID);
+		dev->attrs |= PFNL_DEV_ATTR(PFLASH_A_DEV_UUID);
 	}
 	return 0;
 }
 
-int __wrap_pflash_nl_import(struct pflash_nl *h, uint32_t index,
-			    uint64_t offset, const void *data, size_t len,
-			    struct pflash_dev *reply)
+int __wrap_pfnl_import(struct pfnl *h, uint32_t index,
+		       uint64_t offset, const void *data, size_t len,
+		       struct pfnl_dev *reply)
 {
-	struct pflash_dev req = { 0 }, *dev;
+	struct pfnl_dev req = { 0 }, *dev;
 	struct fake *f = (struct fake *)h;
 	char cmd[64];
 	int ret;
 
 	memset(reply, 0, sizeof(*reply));
-	pflash_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
 	snprintf(cmd, sizeof(cmd), "IMPORT offset=%" PRIu64 " len=%zu",
 		 offset, len);
 	ret = request(f, cmd, &req);
@@ -444,12 +444,12 @@ int __wrap_pflash_nl_import(struct pflash_nl *h, uint32_t index,
 	if (!dev)
 		return -f->ack.error;
 	ret = import_piece(f, dev, offset, data, len);
-	if (!ret && pflash_stream_status(f->import)->complete)
+	if (!ret && pfstream_status(f->import)->complete)
 		*reply = *dev;
 	return ret;
 }
 
-int __wrap_pflash_nl_events_open(struct pflash_nl **hp)
+int __wrap_pfnl_events_open(struct pfnl **hp)
 {
 	const char *open_err = getenv("PFLASH_FAKE_EVENTS_OPEN");
 	const char *events = getenv("PFLASH_FAKE_EVENTS");
@@ -458,13 +458,13 @@ int __wrap_pflash_nl_events_open(struct pflash_nl **hp)
 
 	if (open_err)
 		return -atoi(open_err);
-	ret = __wrap_pflash_nl_open(hp);
+	ret = __wrap_pfnl_open(hp);
 	if (ret)
 		return ret;
 	f = (struct fake *)*hp;
 	f->events = strdup(events ?: "");
 	if (!f->events) {
-		__wrap_pflash_nl_close(*hp);
+		__wrap_pfnl_close(*hp);
 		return -ENOMEM;
 	}
 	f->next_event = f->events;
@@ -472,13 +472,13 @@ int __wrap_pflash_nl_events_open(struct pflash_nl **hp)
 }
 
 /* One event a call, then the error of PFLASH_FAKE_EVENTS_END. */
-int __wrap_pflash_nl_events_recv(struct pflash_nl *h, pflash_nl_event_fn fn,
-				 void *arg)
+int __wrap_pfnl_events_recv(struct pfnl *h, pfnl_event_fn fn,
+			    void *arg)
 {
 	const char *end = getenv("PFLASH_FAKE_EVENTS_END");
 	struct fake *f = (struct fake *)h;
 	unsigned int cmd, index, full, error;
-	struct pflash_dev *dev, ev;
+	struct pfnl_dev *dev, ev;
 	int n = 0, fields;
 
 	fields = sscanf(f->next_event, " %u:%u%n:%u:%u%n", &cmd, &index, &n,
@@ -491,8 +491,8 @@ int __wrap_pflash_nl_events_recv(struct pflash_nl *h, pflash_nl_event_fn fn,
 		return -ENODEV;
 	ev = *dev;
 	if (fields == 4) {
-		pflash_dev_set(&ev, PFLASH_A_DEV_FLUSH_FULL, full);
-		pflash_dev_set(&ev, PFLASH_A_DEV_FLUSH_ERROR, error);
+		pfnl_dev_set(&ev, PFLASH_A_DEV_FLUSH_FULL, full);
+		pfnl_dev_set(&ev, PFLASH_A_DEV_FLUSH_ERROR, error);
 	}
 	return fn(cmd, &ev, arg);
 }

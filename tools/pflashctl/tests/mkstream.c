@@ -43,7 +43,7 @@ static uint8_t *read_image(const char *path, size_t *size)
 
 int main(int argc, char **argv)
 {
-	struct pflash_stream_header h = {
+	struct pfstream_header h = {
 		.version_major = PFLASH_STREAM_VERSION_MAJOR,
 		.version_minor = PFLASH_STREAM_VERSION_MINOR,
 		.block_size = 512,

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host tests of the pflash netlink library (tools/lib/pflash_nl.c).
+ * Host tests of the pflash netlink library (tools/lib/pfnl.c).
  *
  * The host has no pflash family, so the request machinery is tested on the
  * kernel's own "nlctrl" family, and the extended-ack parsers on messages
  * built here as the kernel builds them.  The library is included, to reach
  * its static functions.  Prints TAP.
  */
-#include "../../lib/pflash_nl.c"
+#include "../../lib/pfnl.c"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -16,9 +16,9 @@
 
 #include "tap.h"
 
-static struct pflash_nl *open_nlctrl(void)
+static struct pfnl *open_nlctrl(void)
 {
-	struct pflash_nl *h = NULL;
+	struct pfnl *h = NULL;
 
 	EXPECT(open_family(&h, "nlctrl") == 0);
 	return h;
@@ -33,31 +33,31 @@ static int count(struct nl_msg *msg, void *arg)
 }
 
 /* A CTRL_CMD_GETFAMILY request for family @name, or a dump if NULL. */
-static int getfamily(struct pflash_nl *h, const char *name, int *replies)
+static int getfamily(struct pfnl *h, const char *name, int *replies)
 {
 	struct nl_msg *msg;
 	int ret;
 
-	msg = pflash_nl_msg_new(h, CTRL_CMD_GETFAMILY, name ? 0 : NLM_F_DUMP);
+	msg = pfnl_msg_new(h, CTRL_CMD_GETFAMILY, name ? 0 : NLM_F_DUMP);
 	if (!msg)
 		return -ENOMEM;
 	if (name && nla_put_string(msg, CTRL_ATTR_FAMILY_NAME, name) < 0)
 		ret = -EMSGSIZE;
 	else
-		ret = pflash_nl_exec(h, msg, count, replies);
+		ret = pfnl_exec(h, msg, count, replies);
 	nlmsg_free(msg);
 	return ret;
 }
 
 static void open_without_family(void)
 {
-	struct pflash_nl *h = NULL;
+	struct pfnl *h = NULL;
 	int ret;
 
-	ret = pflash_nl_open(&h);
+	ret = pfnl_open(&h);
 	if (!ret) {
 		skip = "the pflash module is loaded";
-		pflash_nl_close(h);
+		pfnl_close(h);
 		return;
 	}
 	EXPECT(ret == -ENOENT);
@@ -65,55 +65,55 @@ static void open_without_family(void)
 
 static void do_gets_reply_and_ack(void)
 {
-	struct pflash_nl *h = open_nlctrl();
+	struct pfnl *h = open_nlctrl();
 	int n = 0;
 
 	EXPECT(getfamily(h, "nlctrl", &n) == 0);
 	EXPECT(n == 1);
-	EXPECT(pflash_nl_last_ack(h)->error == 0);
-	EXPECT(pflash_nl_last_ack(h)->msg[0] == '\0');
-	pflash_nl_close(h);
+	EXPECT(pfnl_last_ack(h)->error == 0);
+	EXPECT(pfnl_last_ack(h)->msg[0] == '\0');
+	pfnl_close(h);
 }
 
 static void dump_gets_every_reply(void)
 {
-	struct pflash_nl *h = open_nlctrl();
+	struct pfnl *h = open_nlctrl();
 	int n = 0;
 
 	EXPECT(getfamily(h, NULL, &n) == 0);
 	/* nlctrl itself, and surely another family. */
 	EXPECT(n >= 2);
-	pflash_nl_close(h);
+	pfnl_close(h);
 }
 
 static void kernel_error_is_returned(void)
 {
-	struct pflash_nl *h = open_nlctrl();
+	struct pfnl *h = open_nlctrl();
 	int n = 0;
 
 	EXPECT(getfamily(h, "no-such-family", &n) == -ENOENT);
 	EXPECT(n == 0);
-	EXPECT(pflash_nl_last_ack(h)->error == ENOENT);
-	pflash_nl_close(h);
+	EXPECT(pfnl_last_ack(h)->error == ENOENT);
+	pfnl_close(h);
 }
 
 static void extack_names_attribute(void)
 {
-	struct pflash_nl *h = open_nlctrl();
-	const struct pflash_nl_ack *ack = pflash_nl_last_ack(h);
+	struct pfnl *h = open_nlctrl();
+	const struct pfnl_ack *ack = pfnl_last_ack(h);
 	struct nl_msg *msg;
 	int ret;
 
 	/* CTRL_ATTR_FAMILY_ID is a u16: one byte fails the policy. */
-	msg = pflash_nl_msg_new(h, CTRL_CMD_GETFAMILY, 0);
+	msg = pfnl_msg_new(h, CTRL_CMD_GETFAMILY, 0);
 	EXPECT(msg && nla_put_u8(msg, CTRL_ATTR_FAMILY_ID, 1) == 0);
-	ret = pflash_nl_exec(h, msg, NULL, NULL);
+	ret = pfnl_exec(h, msg, NULL, NULL);
 	EXPECT(ret < 0 && ret == -ack->error);
 	EXPECT(ack->msg[0] != '\0');
 	EXPECT(ack->offset == NLMSG_HDRLEN + GENL_HDRLEN);
 	EXPECT(ack->attr == CTRL_ATTR_FAMILY_ID);
 	nlmsg_free(msg);
-	pflash_nl_close(h);
+	pfnl_close(h);
 }
 
 static int cancel(struct nl_msg *msg, void *arg)
@@ -125,19 +125,19 @@ static int cancel(struct nl_msg *msg, void *arg)
 
 static void callback_error_ends_request(void)
 {
-	struct pflash_nl *h = open_nlctrl();
+	struct pfnl *h = open_nlctrl();
 	struct nl_msg *msg;
 	int n = 0;
 
-	msg = pflash_nl_msg_new(h, CTRL_CMD_GETFAMILY, NLM_F_DUMP);
-	EXPECT(msg && pflash_nl_exec(h, msg, cancel, &n) == -ECANCELED);
+	msg = pfnl_msg_new(h, CTRL_CMD_GETFAMILY, NLM_F_DUMP);
+	EXPECT(msg && pfnl_exec(h, msg, cancel, &n) == -ECANCELED);
 	EXPECT(n == 1);
 	nlmsg_free(msg);
 	/* The rest of the dump was read: the next request works. */
 	n = 0;
 	EXPECT(getfamily(h, "nlctrl", &n) == 0);
 	EXPECT(n == 1);
-	pflash_nl_close(h);
+	pfnl_close(h);
 }
 
 /* A request with two u32 attributes, types 1 and 7. */
@@ -175,7 +175,7 @@ static struct nl_msg *error_msg(struct nl_msg *req, int error, bool capped)
 
 static void error_tlvs_after_echoed_request(bool capped)
 {
-	struct pflash_nl h = { .req = request() };
+	struct pfnl h = { .req = request() };
 	struct nl_msg *msg = error_msg(h.req, EINVAL, capped);
 
 	EXPECT(nla_put_u32(msg, NLMSGERR_ATTR_OFFS, SECOND_ATTR) == 0);
@@ -203,7 +203,7 @@ static void error_tlvs_capped(void)
 
 static void error_without_tlvs(void)
 {
-	struct pflash_nl h = { .req = request() };
+	struct pfnl h = { .req = request() };
 	struct nl_msg *msg = error_msg(h.req, EBUSY, true);
 
 	nlmsg_hdr(msg)->nlmsg_flags &= ~NLM_F_ACK_TLVS;
@@ -216,7 +216,7 @@ static void error_without_tlvs(void)
 
 static void ack_with_warning(void)
 {
-	struct pflash_nl h = { .req = request() };
+	struct pfnl h = { .req = request() };
 	struct nl_msg *msg = error_msg(h.req, 0, true);
 
 	EXPECT(ack_cb(msg, &h) == NL_STOP);
@@ -256,7 +256,7 @@ static struct nl_msg *done_msg(int status, const char *text)
 
 static void dump_ends_in_error(void)
 {
-	struct pflash_nl h = { 0 };
+	struct pfnl h = { 0 };
 	struct nl_msg *msg = done_msg(-EIO, "backing file failed");
 
 	EXPECT(finish_cb(msg, &h) == NL_STOP);
@@ -268,7 +268,7 @@ static void dump_ends_in_error(void)
 
 static void dump_ends_well(void)
 {
-	struct pflash_nl h = { 0 };
+	struct pfnl h = { 0 };
 	struct nl_msg *msg = done_msg(0, NULL);
 
 	EXPECT(finish_cb(msg, &h) == NL_STOP);
@@ -297,14 +297,14 @@ static struct nl_msg *dev_reply(void)
 static void dev_parse_reads_every_attribute(void)
 {
 	struct nl_msg *msg = dev_reply();
-	struct pflash_dev dev;
+	struct pfnl_dev dev;
 
-	EXPECT(pflash_dev_parse(msg, &dev) == 0);
-	EXPECT(dev.attrs == (PFLASH_DEV_ATTR(PFLASH_A_DEV_INDEX) |
-			     PFLASH_DEV_ATTR(PFLASH_A_DEV_SIZE) |
-			     PFLASH_DEV_ATTR(PFLASH_A_DEV_BLOCK_SIZE) |
-			     PFLASH_DEV_ATTR(PFLASH_A_DEV_ERASE_SIZE) |
-			     PFLASH_DEV_ATTR(PFLASH_A_DEV_READ_ONLY)));
+	EXPECT(pfnl_dev_parse(msg, &dev) == 0);
+	EXPECT(dev.attrs == (PFNL_DEV_ATTR(PFLASH_A_DEV_INDEX) |
+			     PFNL_DEV_ATTR(PFLASH_A_DEV_SIZE) |
+			     PFNL_DEV_ATTR(PFLASH_A_DEV_BLOCK_SIZE) |
+			     PFNL_DEV_ATTR(PFLASH_A_DEV_ERASE_SIZE) |
+			     PFNL_DEV_ATTR(PFLASH_A_DEV_READ_ONLY)));
 	EXPECT(dev.index == 3);
 	EXPECT(dev.size == 540672);
 	EXPECT(dev.block_size == 4096);
@@ -316,15 +316,15 @@ static void dev_parse_reads_every_attribute(void)
 static void dev_parse_skips_unknown_attributes(void)
 {
 	struct nl_msg *msg = dev_reply();
-	struct pflash_dev dev;
+	struct pfnl_dev dev;
 
 	/* Padding, and attributes of a later version of the family. */
 	EXPECT(nla_put(msg, PFLASH_A_DEV_PAD, 0, NULL) == 0);
 	EXPECT(nla_put_u64(msg, PFLASH_A_DEV_STREAM_DATA, 7) == 0);
 	EXPECT(nla_put_u64(msg, PFLASH_A_DEV_MAX + 1, 7) == 0);
 	EXPECT(nla_put_string(msg, PFLASH_A_DEV_MAX + 9, "x") == 0);
-	EXPECT(pflash_dev_parse(msg, &dev) == 0);
-	EXPECT(!pflash_dev_has(&dev, PFLASH_A_DEV_PAD));
+	EXPECT(pfnl_dev_parse(msg, &dev) == 0);
+	EXPECT(!pfnl_dev_has(&dev, PFLASH_A_DEV_PAD));
 	EXPECT(dev.size == 540672);
 	nlmsg_free(msg);
 }
@@ -332,53 +332,53 @@ static void dev_parse_skips_unknown_attributes(void)
 static void dev_parse_refuses_short_attribute(void)
 {
 	struct nl_msg *msg = dev_reply();
-	struct pflash_dev dev;
+	struct pfnl_dev dev;
 
 	EXPECT(nla_put_u32(msg, PFLASH_A_DEV_SIZE, 1) == 0);
-	EXPECT(pflash_dev_parse(msg, &dev) == -EPROTO);
+	EXPECT(pfnl_dev_parse(msg, &dev) == -EPROTO);
 	nlmsg_free(msg);
 }
 
 static void dev_put_then_parse(void)
 {
-	struct pflash_dev dev = { 0 }, back;
+	struct pfnl_dev dev = { 0 }, back;
 	struct nl_msg *msg;
 
-	pflash_dev_set(&dev, PFLASH_A_DEV_SIZE, 1ULL << 30);
-	pflash_dev_set(&dev, PFLASH_A_DEV_ERASE_SIZE, 262144);
-	pflash_dev_set(&dev, PFLASH_A_DEV_READ_ONLY, 2);
+	pfnl_dev_set(&dev, PFLASH_A_DEV_SIZE, 1ULL << 30);
+	pfnl_dev_set(&dev, PFLASH_A_DEV_ERASE_SIZE, 262144);
+	pfnl_dev_set(&dev, PFLASH_A_DEV_READ_ONLY, 2);
 	msg = nlmsg_alloc();
 	EXPECT(msg && genlmsg_put(msg, 0, 0, 42, 0, 0, 1, 1));
-	EXPECT(pflash_dev_put(msg, &dev) == 0);
-	EXPECT(pflash_dev_parse(msg, &back) == 0);
+	EXPECT(pfnl_dev_put(msg, &dev) == 0);
+	EXPECT(pfnl_dev_parse(msg, &back) == 0);
 	EXPECT(back.attrs == dev.attrs);
 	EXPECT(back.size == 1ULL << 30);
 	EXPECT(back.erase_size == 262144);
 	EXPECT(back.read_only);
-	EXPECT(pflash_dev_get(&back, PFLASH_A_DEV_READ_ONLY) == 1);
-	EXPECT(pflash_dev_get(&back, PFLASH_A_DEV_SIZE) == 1ULL << 30);
+	EXPECT(pfnl_dev_get(&back, PFLASH_A_DEV_READ_ONLY) == 1);
+	EXPECT(pfnl_dev_get(&back, PFLASH_A_DEV_SIZE) == 1ULL << 30);
 
-	dev.attrs |= PFLASH_DEV_ATTR(PFLASH_A_DEV_PAD);
-	EXPECT(pflash_dev_put(msg, &dev) == -EINVAL);
+	dev.attrs |= PFNL_DEV_ATTR(PFLASH_A_DEV_PAD);
+	EXPECT(pfnl_dev_put(msg, &dev) == -EINVAL);
 	nlmsg_free(msg);
 }
 
 static void dev_string_and_binary(void)
 {
 	static const uint8_t uuid[PFLASH_UUID_LEN] = { 1, 2, 3, [15] = 16 };
-	struct pflash_dev dev = { 0 }, back;
+	struct pfnl_dev dev = { 0 }, back;
 	struct nl_msg *msg;
 
 	strcpy(dev.backing_path, "/var/lib/vm/vars.fd");
 	memcpy(dev.uuid, uuid, sizeof(uuid));
-	dev.attrs = PFLASH_DEV_ATTR(PFLASH_A_DEV_BACKING_PATH) |
-		    PFLASH_DEV_ATTR(PFLASH_A_DEV_UUID);
-	pflash_dev_set(&dev, PFLASH_A_DEV_UUID, 1);
-	EXPECT(pflash_dev_get(&dev, PFLASH_A_DEV_UUID) == 0);
+	dev.attrs = PFNL_DEV_ATTR(PFLASH_A_DEV_BACKING_PATH) |
+		    PFNL_DEV_ATTR(PFLASH_A_DEV_UUID);
+	pfnl_dev_set(&dev, PFLASH_A_DEV_UUID, 1);
+	EXPECT(pfnl_dev_get(&dev, PFLASH_A_DEV_UUID) == 0);
 	msg = nlmsg_alloc();
 	EXPECT(msg && genlmsg_put(msg, 0, 0, 42, 0, 0, 1, 1));
-	EXPECT(pflash_dev_put(msg, &dev) == 0);
-	EXPECT(pflash_dev_parse(msg, &back) == 0);
+	EXPECT(pfnl_dev_put(msg, &dev) == 0);
+	EXPECT(pfnl_dev_parse(msg, &back) == 0);
 	EXPECT(back.attrs == dev.attrs);
 	EXPECT(!strcmp(back.backing_path, "/var/lib/vm/vars.fd"));
 	EXPECT(!memcmp(back.uuid, uuid, sizeof(uuid)));
@@ -388,14 +388,14 @@ static void dev_string_and_binary(void)
 static void dev_parse_checks_binary_length(void)
 {
 	uint8_t uuid[PFLASH_UUID_LEN + 1] = { 0 };
-	struct pflash_dev dev;
+	struct pfnl_dev dev;
 	struct nl_msg *msg;
 	int len;
 
 	for (len = PFLASH_UUID_LEN - 1; len <= PFLASH_UUID_LEN + 1; len++) {
 		msg = dev_reply();
 		EXPECT(nla_put(msg, PFLASH_A_DEV_UUID, len, uuid) == 0);
-		EXPECT(pflash_dev_parse(msg, &dev) ==
+		EXPECT(pfnl_dev_parse(msg, &dev) ==
 		       (len == PFLASH_UUID_LEN ? 0 : -EPROTO));
 		nlmsg_free(msg);
 	}
@@ -404,27 +404,27 @@ static void dev_parse_checks_binary_length(void)
 static void dev_parse_cuts_long_string(void)
 {
 	char path[PFLASH_BACKING_PATH_MAX + 10];
-	struct pflash_dev dev;
+	struct pfnl_dev dev;
 	struct nl_msg *msg = dev_reply();
 
 	memset(path, 'a', sizeof(path) - 1);
 	path[sizeof(path) - 1] = '\0';
 	EXPECT(nla_put_string(msg, PFLASH_A_DEV_BACKING_PATH, path) == 0);
-	EXPECT(pflash_dev_parse(msg, &dev) == 0);
+	EXPECT(pfnl_dev_parse(msg, &dev) == 0);
 	EXPECT(strlen(dev.backing_path) == PFLASH_BACKING_PATH_MAX - 1);
 	nlmsg_free(msg);
 }
 
 static void dev_attribute_names(void)
 {
-	EXPECT(!strcmp(pflash_dev_attr_name(PFLASH_A_DEV_BLOCK_SIZE),
+	EXPECT(!strcmp(pfnl_dev_attr_name(PFLASH_A_DEV_BLOCK_SIZE),
 		       "block_size"));
-	EXPECT(!pflash_dev_attr_name(0));
-	EXPECT(!strcmp(pflash_dev_attr_name(PFLASH_A_DEV_FLUSH_PENDING),
+	EXPECT(!pfnl_dev_attr_name(0));
+	EXPECT(!strcmp(pfnl_dev_attr_name(PFLASH_A_DEV_FLUSH_PENDING),
 		       "flush_pending"));
-	EXPECT(!pflash_dev_attr_name(PFLASH_A_DEV_PAD));
-	EXPECT(!pflash_dev_attr_name(PFLASH_A_DEV_MAX + 1));
-	EXPECT(pflash_dev_get(&(struct pflash_dev){ 0 }, 99) == 0);
+	EXPECT(!pfnl_dev_attr_name(PFLASH_A_DEV_PAD));
+	EXPECT(!pfnl_dev_attr_name(PFLASH_A_DEV_MAX + 1));
+	EXPECT(pfnl_dev_get(&(struct pfnl_dev){ 0 }, 99) == 0);
 }
 
 static void libnl_errors_become_errnos(void)
@@ -502,12 +502,12 @@ static void export_refuses_stray_messages(void)
 
 static void import_piece_too_large(void)
 {
-	struct pflash_nl *h = open_nlctrl();
-	struct pflash_dev reply;
+	struct pfnl *h = open_nlctrl();
+	struct pfnl_dev reply;
 
-	EXPECT(pflash_nl_import(h, 0, 0, NULL, PFLASH_STREAM_CHUNK_MAX + 1,
-				&reply) == -EINVAL);
-	pflash_nl_close(h);
+	EXPECT(pfnl_import(h, 0, 0, NULL, PFLASH_STREAM_CHUNK_MAX + 1,
+			   &reply) == -EINVAL);
+	pfnl_close(h);
 }
 
 /*
@@ -517,25 +517,25 @@ static void import_piece_too_large(void)
 static void import_largest_piece_is_sent(void)
 {
 	static char piece[PFLASH_STREAM_CHUNK_MAX];
-	struct pflash_nl *h = open_nlctrl();
-	struct pflash_dev reply;
+	struct pfnl *h = open_nlctrl();
+	struct pfnl_dev reply;
 
 	EXPECT(PFLASH_CMD_IMPORT == 13);
-	EXPECT(pflash_nl_import(h, 0, 0, piece, sizeof(piece), &reply) ==
+	EXPECT(pfnl_import(h, 0, 0, piece, sizeof(piece), &reply) ==
 	       -EOPNOTSUPP);
 	EXPECT(!reply.attrs);
-	pflash_nl_close(h);
+	pfnl_close(h);
 }
 
 static void events_open_without_family(void)
 {
-	struct pflash_nl *h = NULL;
+	struct pfnl *h = NULL;
 	int ret;
 
-	ret = pflash_nl_events_open(&h);
+	ret = pfnl_events_open(&h);
 	if (!ret) {
 		skip = "the pflash module is loaded";
-		pflash_nl_close(h);
+		pfnl_close(h);
 		return;
 	}
 	EXPECT(ret == -ENOENT);
@@ -543,10 +543,10 @@ static void events_open_without_family(void)
 
 struct event_seen {
 	uint8_t cmd;
-	struct pflash_dev dev;
+	struct pfnl_dev dev;
 };
 
-static int see_event(uint8_t cmd, const struct pflash_dev *dev, void *arg)
+static int see_event(uint8_t cmd, const struct pfnl_dev *dev, void *arg)
 {
 	struct event_seen *seen = arg;
 
@@ -578,17 +578,17 @@ static void event_passes_command_and_device(void)
 
 static void events_receive_buffer_holds_events(void)
 {
-	struct pflash_nl *h = open_nlctrl();
+	struct pfnl *h = open_nlctrl();
 	socklen_t len = sizeof(int);
 	int size = 0;
 
-	/* What pflash_nl_events_open() does, on nlctrl. */
+	/* What pfnl_events_open() does, on nlctrl. */
 	EXPECT(nl_socket_set_buffer_size(h->sk, EVENTS_RCVBUF, 0) == 0);
 	EXPECT(!getsockopt(nl_socket_get_fd(h->sk), SOL_SOCKET, SO_RCVBUF,
 			   &size, &len));
 	/* At least the default, 32K; rmem_max caps the rest. */
 	EXPECT(size > 65536);
-	pflash_nl_close(h);
+	pfnl_close(h);
 }
 
 #define THREADS		4
@@ -596,7 +596,7 @@ static void events_receive_buffer_holds_events(void)
 
 static void *dump_rounds(void *arg)
 {
-	struct pflash_nl *h = NULL;
+	struct pfnl *h = NULL;
 	int i, n, *ok = arg;
 
 	if (open_family(&h, "nlctrl"))
@@ -607,7 +607,7 @@ static void *dump_rounds(void *arg)
 			break;
 	}
 	*ok = i == ROUNDS;
-	pflash_nl_close(h);
+	pfnl_close(h);
 	return NULL;
 }
 

@@ -36,10 +36,10 @@ void sgen_rec(struct sgen *g, uint16_t type, uint16_t flags, uint64_t offset,
 	};
 	uint32_t crc;
 
-	crc = pflash_stream_crc_update(PFLASH_STREAM_CRC_INIT, &rec,
-				       sizeof(rec));
-	crc = pflash_stream_crc_update(crc, payload, len);
-	rec.crc = htole32(pflash_stream_crc_final(crc));
+	crc = pfstream_crc_update(PFSTREAM_CRC_INIT, &rec,
+				  sizeof(rec));
+	crc = pfstream_crc_update(crc, payload, len);
+	rec.crc = htole32(pfstream_crc_final(crc));
 	memcpy(append(g, sizeof(rec)), &rec, sizeof(rec));
 	if (len)
 		memcpy(append(g, len), payload, len);
@@ -52,7 +52,7 @@ void sgen_rec(struct sgen *g, uint16_t type, uint16_t flags, uint64_t offset,
 		g->zero_bytes += length;
 }
 
-void sgen_header(struct sgen *g, const struct pflash_stream_header *h)
+void sgen_header(struct sgen *g, const struct pfstream_header *h)
 {
 	struct pflash_stream_info info = {
 		.version_major = htole16(h->version_major),
@@ -116,7 +116,7 @@ void sgen_end(struct sgen *g, uint32_t flags)
 	sgen_rec(g, PFLASH_REC_END, 0, 0, 0, &end, sizeof(end));
 }
 
-void sgen_stream(struct sgen *g, const struct pflash_stream_header *h,
+void sgen_stream(struct sgen *g, const struct pfstream_header *h,
 		 const uint8_t *img, uint32_t end_flags)
 {
 	sgen_header(g, h);

@@ -7,7 +7,7 @@
 #ifndef STREAM_GEN_H
 #define STREAM_GEN_H
 
-#include "pflash_stream.h"
+#include "pfstream.h"
 
 /**
  * struct sgen - a stream being written
@@ -33,14 +33,14 @@ struct sgen {
 void sgen_rec(struct sgen *g, uint16_t type, uint16_t flags, uint64_t offset,
 	      uint64_t length, const void *payload, uint32_t len);
 /* Append a HEADER record for @h. */
-void sgen_header(struct sgen *g, const struct pflash_stream_header *h);
+void sgen_header(struct sgen *g, const struct pfstream_header *h);
 /* Append the extents of device contents @img, as the kernel's exporter. */
 void sgen_extents(struct sgen *g, const uint8_t *img, uint64_t size,
 		  uint32_t block_size);
 /* Append an END record with the totals so far. */
 void sgen_end(struct sgen *g, uint32_t flags);
 /* A whole stream of @img, described by @h. */
-void sgen_stream(struct sgen *g, const struct pflash_stream_header *h,
+void sgen_stream(struct sgen *g, const struct pfstream_header *h,
 		 const uint8_t *img, uint32_t end_flags);
 /* Free the stream. */
 void sgen_free(struct sgen *g);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host tests of the state stream reader (tools/lib/pflash_stream.c): valid
+ * Host tests of the state stream reader (tools/lib/pfstream.c): valid
  * streams in pieces of every size, and every kind of damage the kernel
  * refuses, each refused with its message and the offset of the record at
  * fault.  The streams are written by tests/stream_gen.c.  Prints TAP.
@@ -19,7 +19,7 @@
 #define DEV_SIZE	(32 * BS)
 #define REC		sizeof(struct pflash_stream_rec)
 
-static const struct pflash_stream_header hdr = {
+static const struct pfstream_header hdr = {
 	.version_major = PFLASH_STREAM_VERSION_MAJOR,
 	.version_minor = PFLASH_STREAM_VERSION_MINOR,
 	.flags = PFLASH_STREAM_INFO_F_INACTIVE,
@@ -64,7 +64,7 @@ static void valid_stream(struct sgen *g)
 }
 
 /* Read @len bytes of @buf in pieces of @piece bytes, then finish. */
-static int read_pieces(struct pflash_stream *s, const uint8_t *buf,
+static int read_pieces(struct pfstream *s, const uint8_t *buf,
 		       size_t len, size_t piece)
 {
 	size_t off, n;
@@ -72,23 +72,23 @@ static int read_pieces(struct pflash_stream *s, const uint8_t *buf,
 
 	for (off = 0; !ret && off < len; off += n) {
 		n = len - off < piece ? len - off : piece;
-		ret = pflash_stream_feed(s, buf + off, n);
+		ret = pfstream_feed(s, buf + off, n);
 	}
-	return ret ?: pflash_stream_finish(s);
+	return ret ?: pfstream_finish(s);
 }
 
 /* Read a whole stream: its result, and its status in *@st. */
 static int read_stream(const uint8_t *buf, size_t len,
-		       struct pflash_stream_status *st)
+		       struct pfstream_status *st)
 {
-	struct pflash_stream *s;
+	struct pfstream *s;
 	int ret;
 
-	if (pflash_stream_new(&s))
+	if (pfstream_new(&s))
 		abort();
 	ret = read_pieces(s, buf, len, len ?: 1);
-	*st = *pflash_stream_status(s);
-	pflash_stream_free(s);
+	*st = *pfstream_status(s);
+	pfstream_free(s);
 	return ret;
 }
 
@@ -98,7 +98,7 @@ static int read_stream(const uint8_t *buf, size_t len,
  */
 #define EXPECT_REFUSED(g, err, offset, words)				\
 	do {								\
-		struct pflash_stream_status st;				\
+		struct pfstream_status st;				\
 									\
 		EXPECT(read_stream((g)->buf, (g)->len, &st) == (err));	\
 		EXPECT(st.error == (err));				\
@@ -113,18 +113,18 @@ static void crc_check_value(void)
 	static const char check[] = "123456789";
 	uint32_t crc;
 
-	crc = pflash_stream_crc_update(PFLASH_STREAM_CRC_INIT, check, 9);
-	EXPECT(pflash_stream_crc_final(crc) == 0xe3069283);
+	crc = pfstream_crc_update(PFSTREAM_CRC_INIT, check, 9);
+	EXPECT(pfstream_crc_final(crc) == 0xe3069283);
 	/* Carried over pieces. */
-	crc = pflash_stream_crc_update(PFLASH_STREAM_CRC_INIT, check, 4);
-	crc = pflash_stream_crc_update(crc, check + 4, 0);
-	crc = pflash_stream_crc_update(crc, check + 4, 5);
-	EXPECT(pflash_stream_crc_final(crc) == 0xe3069283);
+	crc = pfstream_crc_update(PFSTREAM_CRC_INIT, check, 4);
+	crc = pfstream_crc_update(crc, check + 4, 0);
+	crc = pfstream_crc_update(crc, check + 4, 5);
+	EXPECT(pfstream_crc_final(crc) == 0xe3069283);
 }
 
 static void valid_stream_status(void)
 {
-	struct pflash_stream_status st;
+	struct pfstream_status st;
 	struct sgen g = { 0 };
 
 	valid_stream(&g);
@@ -151,56 +151,56 @@ static void valid_stream_status(void)
 
 static void valid_in_pieces_of_every_size(void)
 {
-	struct pflash_stream *s;
+	struct pfstream *s;
 	struct sgen g = { 0 };
 	size_t piece;
 
 	valid_stream(&g);
 	for (piece = 1; piece <= g.len; piece++) {
-		EXPECT(!pflash_stream_new(&s));
+		EXPECT(!pfstream_new(&s));
 		EXPECT(read_pieces(s, g.buf, g.len, piece) == 0);
-		EXPECT(pflash_stream_status(s)->complete);
-		pflash_stream_free(s);
+		EXPECT(pfstream_status(s)->complete);
+		pfstream_free(s);
 	}
 	sgen_free(&g);
 }
 
 static void valid_split_anywhere(void)
 {
-	struct pflash_stream *s;
+	struct pfstream *s;
 	struct sgen g = { 0 };
 	size_t cut;
 
 	valid_stream(&g);
 	for (cut = 0; cut <= g.len; cut++) {
-		EXPECT(!pflash_stream_new(&s));
-		EXPECT(pflash_stream_feed(s, g.buf, cut) == 0);
-		EXPECT(pflash_stream_feed(s, g.buf + cut, g.len - cut) == 0);
-		EXPECT(pflash_stream_finish(s) == 0);
-		pflash_stream_free(s);
+		EXPECT(!pfstream_new(&s));
+		EXPECT(pfstream_feed(s, g.buf, cut) == 0);
+		EXPECT(pfstream_feed(s, g.buf + cut, g.len - cut) == 0);
+		EXPECT(pfstream_finish(s) == 0);
+		pfstream_free(s);
 	}
 	sgen_free(&g);
 }
 
 static void progress_as_it_comes(void)
 {
-	const struct pflash_stream_status *st;
-	struct pflash_stream *s;
+	const struct pfstream_status *st;
+	struct pfstream *s;
 	struct sgen g = { 0 };
 
 	valid_stream(&g);
-	EXPECT(!pflash_stream_new(&s));
-	st = pflash_stream_status(s);
-	EXPECT(!pflash_stream_feed(s, g.buf, OFF_DATA0));
+	EXPECT(!pfstream_new(&s));
+	st = pfstream_status(s);
+	EXPECT(!pfstream_feed(s, g.buf, OFF_DATA0));
 	EXPECT(st->have_header && st->covered == 0);
 	/* Half a DATA record is not progress yet. */
-	EXPECT(!pflash_stream_feed(s, g.buf + OFF_DATA0, REC + BS));
+	EXPECT(!pfstream_feed(s, g.buf + OFF_DATA0, REC + BS));
 	EXPECT(st->covered == 0 && st->bytes == OFF_DATA0 + REC + BS);
-	EXPECT(!pflash_stream_feed(s, g.buf + OFF_DATA0 + REC + BS,
-				   OFF_ZERO - OFF_DATA0 - REC - BS));
+	EXPECT(!pfstream_feed(s, g.buf + OFF_DATA0 + REC + BS,
+			      OFF_ZERO - OFF_DATA0 - REC - BS));
 	EXPECT(st->covered == 4 * BS);
 	EXPECT(!st->complete);
-	pflash_stream_free(s);
+	pfstream_free(s);
 	sgen_free(&g);
 }
 
@@ -210,7 +210,7 @@ static void truncated_at_every_byte(void)
 		OFF_HEADER, OFF_DATA0, OFF_ERASED0, OFF_ZERO, OFF_DATA1,
 		OFF_ERASED1, OFF_END, STREAM_LEN,
 	};
-	struct pflash_stream_status st;
+	struct pfstream_status st;
 	struct sgen g = { 0 };
 	size_t len, i;
 
@@ -235,7 +235,7 @@ static void truncated_at_every_byte(void)
 
 static void every_bit_flipped(void)
 {
-	struct pflash_stream_status st;
+	struct pfstream_status st;
 	struct sgen g = { 0 };
 	size_t bit;
 
@@ -391,8 +391,8 @@ static void zero_with_payload(void)
 /* A device of 128K: DATA records of the largest size, and one more. */
 static void data_records_at_most_data_max(void)
 {
-	struct pflash_stream_header big = hdr;
-	struct pflash_stream_status st;
+	struct pfstream_header big = hdr;
+	struct pfstream_status st;
 	struct sgen g = { 0 };
 	size_t size = 2 * PFLASH_STREAM_DATA_MAX;
 	uint8_t *data = malloc(size);
@@ -418,7 +418,7 @@ static void data_records_at_most_data_max(void)
 
 static void wrong_major_version(void)
 {
-	struct pflash_stream_header h = hdr;
+	struct pfstream_header h = hdr;
 	struct sgen g = { 0 };
 
 	h.version_major = PFLASH_STREAM_VERSION_MAJOR + 1;
@@ -450,7 +450,7 @@ static void newer_minor_version(void)
 	static const uint8_t opt[PFLASH_STREAM_DATA_MAX];
 	uint8_t meta[PFLASH_STREAM_META_MAX] = { 0 };
 	struct pflash_stream_end end = { .flags = htole32(0x40000001) };
-	struct pflash_stream_status st;
+	struct pfstream_status st;
 	struct sgen g = { 0 };
 
 	make_img();
@@ -597,7 +597,7 @@ static void geometry_no_device_has(void)
 		{ 16384, 4096, 2048 },
 		{ 1ULL << 25, 512, 1U << 25 },
 	};
-	struct pflash_stream_header h = hdr;
+	struct pfstream_header h = hdr;
 	struct sgen g = { 0 };
 	unsigned int i;
 
@@ -613,8 +613,8 @@ static void geometry_no_device_has(void)
 
 static void geometry_at_the_limits(void)
 {
-	struct pflash_stream_header h = hdr;
-	struct pflash_stream_status st;
+	struct pfstream_header h = hdr;
+	struct pfstream_status st;
 	struct sgen g = { 0 };
 
 	/* 1 GiB of one erased extent, in 16 MiB erase blocks of 4K blocks. */
@@ -662,7 +662,7 @@ static void end_totals_wrong(void)
 		{ offsetof(struct pflash_stream_end, erased_bytes), 0 },
 		{ offsetof(struct pflash_stream_end, zero_bytes), 2 * BS },
 	};
-	struct pflash_stream_status st;
+	struct pfstream_status st;
 	struct sgen g = { 0 };
 	unsigned int i;
 
@@ -691,34 +691,34 @@ static void data_after_end(void)
 
 static void error_is_sticky(void)
 {
-	const struct pflash_stream_status *st;
-	struct pflash_stream *s;
+	const struct pfstream_status *st;
+	struct pfstream *s;
 	struct sgen g = { 0 };
 
 	valid_stream(&g);
 	g.buf[OFF_ZERO] ^= 1;
-	EXPECT(!pflash_stream_new(&s));
-	st = pflash_stream_status(s);
-	EXPECT(pflash_stream_feed(s, g.buf, g.len) == -EINVAL);
+	EXPECT(!pfstream_new(&s));
+	st = pfstream_status(s);
+	EXPECT(pfstream_feed(s, g.buf, g.len) == -EINVAL);
 	EXPECT(st->bytes == OFF_ZERO + REC);
 	g.buf[OFF_ZERO] ^= 1;
-	EXPECT(pflash_stream_feed(s, g.buf + OFF_ZERO, REC) == -EINVAL);
-	EXPECT(pflash_stream_finish(s) == -EINVAL);
+	EXPECT(pfstream_feed(s, g.buf + OFF_ZERO, REC) == -EINVAL);
+	EXPECT(pfstream_finish(s) == -EINVAL);
 	EXPECT(st->error_offset == OFF_ZERO);
 	EXPECT(strstr(st->msg, "bad magic"));
 	EXPECT(st->bytes == OFF_ZERO + REC);
-	pflash_stream_free(s);
+	pfstream_free(s);
 	sgen_free(&g);
 }
 
 static void record_names(void)
 {
-	EXPECT(!strcmp(pflash_stream_rec_name(PFLASH_REC_HEADER), "header"));
-	EXPECT(!strcmp(pflash_stream_rec_name(PFLASH_REC_ZERO), "zero"));
-	EXPECT(!strcmp(pflash_stream_rec_name(PFLASH_REC_END), "end"));
-	EXPECT(!pflash_stream_rec_name(0));
-	EXPECT(!pflash_stream_rec_name(PFLASH_REC_END + 1));
-	EXPECT(!pflash_stream_rec_name(65535));
+	EXPECT(!strcmp(pfstream_rec_name(PFLASH_REC_HEADER), "header"));
+	EXPECT(!strcmp(pfstream_rec_name(PFLASH_REC_ZERO), "zero"));
+	EXPECT(!strcmp(pfstream_rec_name(PFLASH_REC_END), "end"));
+	EXPECT(!pfstream_rec_name(0));
+	EXPECT(!pfstream_rec_name(PFLASH_REC_END + 1));
+	EXPECT(!pfstream_rec_name(65535));
 }
 
 static const struct tap_test tests[] = {

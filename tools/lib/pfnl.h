@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * pflash_nl: a small client library for the "pflash" generic netlink family,
+ * pfnl: a small client library for the "pflash" generic netlink family,
  * built on libnl-3 and libnl-genl-3.  pflashctl and the kselftests link it.
  *
  * Conventions:
@@ -13,8 +13,8 @@
  *  - a handle issues one request at a time and reads all its replies before
  *    it returns, so a new request always starts on a quiet socket.
  */
-#ifndef PFLASH_NL_H
-#define PFLASH_NL_H
+#ifndef PFNL_H
+#define PFNL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,13 +24,13 @@
 
 #include <linux/pflash.h>
 
-struct pflash_nl;
+struct pfnl;
 
 /* The longest extended-ack message kept, including the terminating NUL. */
-#define PFLASH_NL_MSG_MAX	256
+#define PFNL_MSG_MAX	256
 
 /**
- * struct pflash_nl_ack - the kernel's answer to the last request
+ * struct pfnl_ack - the kernel's answer to the last request
  * @error: the positive errno the kernel answered with, 0 for success
  * @msg: the kernel's extended-ack message, "" if it sent none.  With
  *	@error 0 it is a warning.
@@ -42,36 +42,36 @@ struct pflash_nl;
  *
  * Attribute types start at 1, so 0 never names one.
  */
-struct pflash_nl_ack {
+struct pfnl_ack {
 	int error;
-	char msg[PFLASH_NL_MSG_MAX];
+	char msg[PFNL_MSG_MAX];
 	uint32_t offset;
 	uint16_t attr;
 	uint16_t miss_type;
 };
 
 /**
- * pflash_nl_open() - connect to the pflash family
+ * pfnl_open() - connect to the pflash family
  * @hp: where to store the new handle
  *
  * Return: 0, -ENOENT if the kernel has no "pflash" family (the module is
  * not loaded), or another negative errno.
  */
-int pflash_nl_open(struct pflash_nl **hp);
+int pfnl_open(struct pfnl **hp);
 
-/** pflash_nl_close() - close a handle; NULL is allowed. */
-void pflash_nl_close(struct pflash_nl *h);
+/** pfnl_close() - close a handle; NULL is allowed. */
+void pfnl_close(struct pfnl *h);
 
 /**
- * pflash_nl_last_ack() - the kernel's answer to the handle's last request
+ * pfnl_last_ack() - the kernel's answer to the handle's last request
  *
  * Cleared when a request starts; filled in from the kernel's ACK, error or
  * end-of-dump message.  Valid until the next request on the same handle.
  */
-const struct pflash_nl_ack *pflash_nl_last_ack(const struct pflash_nl *h);
+const struct pfnl_ack *pfnl_last_ack(const struct pfnl *h);
 
 /**
- * pflash_nl_msg_new() - start a request
+ * pfnl_msg_new() - start a request
  * @h: handle
  * @cmd: a PFLASH_CMD_* command (or any other number, to test the kernel)
  * @flags: extra netlink flags, e.g. NLM_F_DUMP
@@ -80,47 +80,47 @@ const struct pflash_nl_ack *pflash_nl_last_ack(const struct pflash_nl *h);
  * for nla_put*() calls, or NULL if out of memory.  Free it with
  * nlmsg_free().
  */
-struct nl_msg *pflash_nl_msg_new(const struct pflash_nl *h, uint8_t cmd,
-				 int flags);
+struct nl_msg *pfnl_msg_new(const struct pfnl *h, uint8_t cmd,
+			    int flags);
 
 /**
- * typedef pflash_nl_msg_fn - called with each reply message
+ * typedef pfnl_msg_fn - called with each reply message
  *
  * Return: 0, or a negative errno that ends the request with that error.
  * The remaining replies are still read, but no longer passed on.
  */
-typedef int (*pflash_nl_msg_fn)(struct nl_msg *msg, void *arg);
+typedef int (*pfnl_msg_fn)(struct nl_msg *msg, void *arg);
 
 /**
- * pflash_nl_exec() - send a request and read every reply to it
+ * pfnl_exec() - send a request and read every reply to it
  * @h: handle
- * @msg: the request, from pflash_nl_msg_new(); the caller still owns it
+ * @msg: the request, from pfnl_msg_new(); the caller still owns it
  * @fn: called with each reply message, may be NULL
  * @arg: passed to @fn
  *
  * Sends @msg with NLM_F_REQUEST and NLM_F_ACK added to its flags, and a
  * sequence number, then waits for the kernel's ACK (a request without
  * NLM_F_DUMP) or the end of the dump (with NLM_F_DUMP).
- * pflash_nl_last_ack() then tells what the kernel said.
+ * pfnl_last_ack() then tells what the kernel said.
  *
  * Return: 0; the negated errno of a kernel error; -EINTR if a dump was
  * interrupted by a concurrent change (repeat it); the error @fn returned;
  * or another negative errno if the socket failed.
  */
-int pflash_nl_exec(struct pflash_nl *h, struct nl_msg *msg,
-		   pflash_nl_msg_fn fn, void *arg);
+int pfnl_exec(struct pfnl *h, struct nl_msg *msg,
+	      pfnl_msg_fn fn, void *arg);
 
 /**
- * struct pflash_dev - a device, as PFLASH_A_DEV_* attributes describe it
- * @attrs: which attributes are valid: bit PFLASH_DEV_ATTR(a) for each
- *	attribute a.  pflash_dev_parse() sets it to the attributes the reply
- *	carried; pflash_dev_put() sends the attributes set in it.
+ * struct pfnl_dev - a device, as PFLASH_A_DEV_* attributes describe it
+ * @attrs: which attributes are valid: bit PFNL_DEV_ATTR(a) for each
+ *	attribute a.  pfnl_dev_parse() sets it to the attributes the reply
+ *	carried; pfnl_dev_put() sends the attributes set in it.
  *
  * Each other member holds the attribute named after it (@block_size holds
  * PFLASH_A_DEV_BLOCK_SIZE); uapi/linux/pflash.h says what they mean.  A
  * string member is NUL-terminated.
  */
-struct pflash_dev {
+struct pfnl_dev {
 	uint64_t attrs;
 	uint32_t index;
 	uint64_t size;
@@ -142,16 +142,16 @@ struct pflash_dev {
 	bool flush_pending;
 };
 
-#define PFLASH_DEV_ATTR(attr)	(1ULL << (attr))
+#define PFNL_DEV_ATTR(attr)	(1ULL << (attr))
 
 /* Whether @dev has a valid @attr. */
-static inline bool pflash_dev_has(const struct pflash_dev *dev, int attr)
+static inline bool pfnl_dev_has(const struct pfnl_dev *dev, int attr)
 {
-	return dev->attrs & PFLASH_DEV_ATTR(attr);
+	return dev->attrs & PFNL_DEV_ATTR(attr);
 }
 
 /**
- * pflash_dev_parse() - read a device reply
+ * pfnl_dev_parse() - read a device reply
  * @msg: a reply carrying PFLASH_A_DEV_* attributes
  * @dev: filled in; attributes the reply lacks read as 0 and are not in
  *	@dev->attrs.  Attributes this library does not know are ignored.
@@ -159,81 +159,97 @@ static inline bool pflash_dev_has(const struct pflash_dev *dev, int attr)
  * Return: 0, or -EPROTO if an attribute is malformed (too short, a string
  * without its NUL, a binary of the wrong length).
  */
-int pflash_dev_parse(struct nl_msg *msg, struct pflash_dev *dev);
+int pfnl_dev_parse(struct nl_msg *msg, struct pfnl_dev *dev);
 
 /**
- * pflash_dev_put() - add the attributes set in @dev->attrs to a request
+ * pfnl_dev_put() - add the attributes set in @dev->attrs to a request
  *
  * Return: 0, -EINVAL if @dev->attrs has an attribute this library does not
  * know, or another negative errno if @msg is full.
  */
-int pflash_dev_put(struct nl_msg *msg, const struct pflash_dev *dev);
+int pfnl_dev_put(struct nl_msg *msg, const struct pfnl_dev *dev);
 
 /**
- * pflash_dev_get() - the value of an integer or flag attribute of @dev
+ * pfnl_dev_get() - the value of an integer or flag attribute of @dev
  *
  * Return: the value, whether or not @dev->attrs has @attr; 0 for a string
  * or binary attribute, or one this library does not know.
  */
-uint64_t pflash_dev_get(const struct pflash_dev *dev, int attr);
+uint64_t pfnl_dev_get(const struct pfnl_dev *dev, int attr);
 
 /**
- * pflash_dev_set() - set an integer or flag attribute of @dev
+ * pfnl_dev_set() - set an integer or flag attribute of @dev
  *
  * Stores @val in the member that holds @attr (a flag becomes @val != 0)
  * and adds @attr to @dev->attrs.  Does nothing for a string or binary
- * attribute (fill in its member, and set its bit in @dev->attrs), or one
- * this library does not know.
+ * attribute (see pfnl_dev_set_data()), or one this library does not know.
  */
-void pflash_dev_set(struct pflash_dev *dev, int attr, uint64_t val);
+void pfnl_dev_set(struct pfnl_dev *dev, int attr, uint64_t val);
 
 /**
- * pflash_dev_attr_name() - the name of a PFLASH_A_DEV_* attribute
+ * pfnl_dev_set_data() - set a string or binary attribute of @dev
+ * @dev: the device
+ * @attr: a string or binary attribute
+ * @data: the value: a string's characters, or a binary's bytes
+ * @len: how many: a string's length (without a NUL), or exactly the size
+ *	of a binary's member
  *
- * Return: the name of the struct pflash_dev member ("size", "block_size"),
+ * Copies @data into the member that holds @attr, a string with its NUL,
+ * and adds @attr to @dev->attrs.
+ *
+ * Return: 0, or -EINVAL for an attribute that is not a string or binary
+ * this library knows, or a value that does not fit its member.
+ */
+int pfnl_dev_set_data(struct pfnl_dev *dev, int attr, const void *data,
+		      size_t len);
+
+/**
+ * pfnl_dev_attr_name() - the name of a PFLASH_A_DEV_* attribute
+ *
+ * Return: the name of the struct pfnl_dev member ("size", "block_size"),
  * or NULL for an attribute this library does not know.
  */
-const char *pflash_dev_attr_name(int attr);
+const char *pfnl_dev_attr_name(int attr);
 
 /**
- * pflash_nl_dev_do() - send a device command and wait for its ACK
+ * pfnl_dev_do() - send a device command and wait for its ACK
  * @h: handle
  * @cmd: PFLASH_CMD_*
  * @req: the attributes to send (those set in @req->attrs); NULL sends none
  * @reply: if not NULL, receives the device the kernel replied with;
  *	@reply->attrs stays 0 if it replied with none
  *
- * Return: as for pflash_nl_exec().
+ * Return: as for pfnl_exec().
  */
-int pflash_nl_dev_do(struct pflash_nl *h, uint8_t cmd,
-		     const struct pflash_dev *req, struct pflash_dev *reply);
+int pfnl_dev_do(struct pfnl *h, uint8_t cmd,
+		const struct pfnl_dev *req, struct pfnl_dev *reply);
 
 /**
- * typedef pflash_dev_fn - called with each device of a dump
+ * typedef pfnl_dev_fn - called with each device of a dump
  *
  * Return: 0, or a negative errno that ends the dump with that error.
  */
-typedef int (*pflash_dev_fn)(const struct pflash_dev *dev, void *arg);
+typedef int (*pfnl_dev_fn)(const struct pfnl_dev *dev, void *arg);
 
 /**
- * pflash_nl_dev_dump() - dump every device, in index order
+ * pfnl_dev_dump() - dump every device, in index order
  *
- * Return: as for pflash_nl_exec().
+ * Return: as for pfnl_exec().
  */
-int pflash_nl_dev_dump(struct pflash_nl *h, pflash_dev_fn fn, void *arg);
+int pfnl_dev_dump(struct pfnl *h, pfnl_dev_fn fn, void *arg);
 
 /**
- * typedef pflash_nl_data_fn - called with each piece of a state stream
+ * typedef pfnl_data_fn - called with each piece of a state stream
  * @data: the piece, which follows on from the one before
  * @len: its length
  * @arg: the caller's
  *
  * Return: 0, or a negative errno that ends the export with that error.
  */
-typedef int (*pflash_nl_data_fn)(const void *data, size_t len, void *arg);
+typedef int (*pfnl_data_fn)(const void *data, size_t len, void *arg);
 
 /**
- * pflash_nl_export() - export a device's state stream
+ * pfnl_export() - export a device's state stream
  * @h: handle
  * @index: the device
  * @fn: called with each piece of the stream, in order
@@ -241,15 +257,15 @@ typedef int (*pflash_nl_data_fn)(const void *data, size_t len, void *arg);
  *
  * Dumps PFLASH_CMD_EXPORT.  A message for another device, or whose
  * offset does not follow on from the pieces before, ends the export with
- * -EPROTO.  This does not check the stream itself: see pflash_stream.h.
+ * -EPROTO.  This does not check the stream itself: see pfstream.h.
  *
- * Return: as for pflash_nl_exec().
+ * Return: as for pfnl_exec().
  */
-int pflash_nl_export(struct pflash_nl *h, uint32_t index,
-		     pflash_nl_data_fn fn, void *arg);
+int pfnl_export(struct pfnl *h, uint32_t index,
+		pfnl_data_fn fn, void *arg);
 
 /**
- * pflash_nl_import() - send one piece of a state stream to a device
+ * pfnl_import() - send one piece of a state stream to a device
  * @h: handle; every piece of an import must be sent on the same handle
  * @index: the device
  * @offset: where in the stream the piece belongs: 0 starts an import, and
@@ -260,37 +276,37 @@ int pflash_nl_export(struct pflash_nl *h, uint32_t index,
  *	the piece that completes the stream, and commits it; else
  *	@reply->attrs is 0
  *
- * Return: as for pflash_nl_exec(); -EINVAL if @len is too large.  A piece
+ * Return: as for pfnl_exec(); -EINVAL if @len is too large.  A piece
  * the kernel refuses ends the import, and leaves the device as it was.
  */
-int pflash_nl_import(struct pflash_nl *h, uint32_t index, uint64_t offset,
-		     const void *data, size_t len, struct pflash_dev *reply);
+int pfnl_import(struct pfnl *h, uint32_t index, uint64_t offset,
+		const void *data, size_t len, struct pfnl_dev *reply);
 
 /**
- * pflash_nl_events_open() - open a handle on the events group
+ * pfnl_events_open() - open a handle on the events group
  * @hp: where to store the new handle
  *
  * The handle receives the family's events (PFLASH_MCGRP_EVENTS), with
- * pflash_nl_events_recv(); it is meant for nothing else.
+ * pfnl_events_recv(); it is meant for nothing else.
  *
- * Return: as for pflash_nl_open(); -EPERM without CAP_NET_ADMIN.
+ * Return: as for pfnl_open(); -EPERM without CAP_NET_ADMIN.
  */
-int pflash_nl_events_open(struct pflash_nl **hp);
+int pfnl_events_open(struct pfnl **hp);
 
 /**
- * typedef pflash_nl_event_fn - called with each event
+ * typedef pfnl_event_fn - called with each event
  * @cmd: the event: PFLASH_CMD_*_NTF
  * @dev: the device it is about, as the event describes it
  * @arg: the caller's
  *
- * Return: 0, or a negative errno that pflash_nl_events_recv() returns.
+ * Return: 0, or a negative errno that pfnl_events_recv() returns.
  */
-typedef int (*pflash_nl_event_fn)(uint8_t cmd, const struct pflash_dev *dev,
-				  void *arg);
+typedef int (*pfnl_event_fn)(uint8_t cmd, const struct pfnl_dev *dev,
+			     void *arg);
 
 /**
- * pflash_nl_events_recv() - wait for events, and pass them on
- * @h: a handle from pflash_nl_events_open()
+ * pfnl_events_recv() - wait for events, and pass them on
+ * @h: a handle from pfnl_events_open()
  * @fn: called with each event that arrived, in order
  * @arg: passed to @fn
  *
@@ -300,7 +316,7 @@ typedef int (*pflash_nl_event_fn)(uint8_t cmd, const struct pflash_dev *dev,
  * the kernel dropped some; the error @fn returned; or another negative
  * errno if the socket failed.
  */
-int pflash_nl_events_recv(struct pflash_nl *h, pflash_nl_event_fn fn,
-			  void *arg);
+int pfnl_events_recv(struct pfnl *h, pfnl_event_fn fn,
+		     void *arg);
 
-#endif /* PFLASH_NL_H */
+#endif /* PFNL_H */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * pflash_stream: a reader of the pflash state stream (linux/pflash_stream.h)
+ * pfstream: a reader of the pflash state stream (linux/pflash_stream.h)
  * for user space.  It checks a stream by the rules the kernel applies when
  * it imports one (module/import.c): the magic and flags of every record,
  * one header first, the lengths of the header and end payloads, extents
@@ -14,11 +14,11 @@
  * The stream comes in pieces of any size, as it arrives; the reader keeps
  * no more of it than one record's header and a header or end payload.
  *
- * Conventions: as in pflash_nl.h, a function that can fail returns 0 or a
+ * Conventions: as in pfnl.h, a function that can fail returns 0 or a
  * negative errno, prints nothing and never exits.
  */
-#ifndef PFLASH_STREAM_H
-#define PFLASH_STREAM_H
+#ifndef PFSTREAM_H
+#define PFSTREAM_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,28 +28,28 @@
 
 /*
  * The stream's CRC-32C, carried over several pieces: start with
- * PFLASH_STREAM_CRC_INIT, feed each piece to pflash_stream_crc_update(),
- * and finish with pflash_stream_crc_final(), as the kernel does.
+ * PFSTREAM_CRC_INIT, feed each piece to pfstream_crc_update(),
+ * and finish with pfstream_crc_final(), as the kernel does.
  */
-#define PFLASH_STREAM_CRC_INIT	0xffffffffU
+#define PFSTREAM_CRC_INIT	0xffffffffU
 
-uint32_t pflash_stream_crc_update(uint32_t crc, const void *buf, size_t len);
+uint32_t pfstream_crc_update(uint32_t crc, const void *buf, size_t len);
 
-static inline uint32_t pflash_stream_crc_final(uint32_t crc)
+static inline uint32_t pfstream_crc_final(uint32_t crc)
 {
 	return ~crc;
 }
 
 /* The longest message about a problem, with its NUL. */
-#define PFLASH_STREAM_MSG_MAX	160
+#define PFSTREAM_MSG_MAX	160
 
 /**
- * struct pflash_stream_header - a HEADER record's payload, in host order
+ * struct pfstream_header - a HEADER record's payload, in host order
  *
  * The members are those of struct pflash_stream_info; a newer minor version
  * may have more, which the reader ignores.
  */
-struct pflash_stream_header {
+struct pfstream_header {
 	uint16_t version_major;
 	uint16_t version_minor;
 	uint32_t flags;
@@ -61,7 +61,7 @@ struct pflash_stream_header {
 };
 
 /**
- * struct pflash_stream_status - what the reader has found so far
+ * struct pfstream_status - what the reader has found so far
  * @bytes: stream bytes taken, up to the first problem
  * @have_header: @header holds the stream's header
  * @header: the header, once @have_header
@@ -85,10 +85,10 @@ struct pflash_stream_header {
  *	end; for bytes after the end record, where they start
  * @msg: what the problem is, in words
  */
-struct pflash_stream_status {
+struct pfstream_status {
 	uint64_t bytes;
 	bool have_header;
-	struct pflash_stream_header header;
+	struct pfstream_header header;
 	uint64_t covered;
 	uint64_t records[PFLASH_REC_END + 1];
 	uint64_t skipped;
@@ -99,48 +99,48 @@ struct pflash_stream_status {
 	uint32_t end_flags;
 	int error;
 	uint64_t error_offset;
-	char msg[PFLASH_STREAM_MSG_MAX];
+	char msg[PFSTREAM_MSG_MAX];
 };
 
-struct pflash_stream;
+struct pfstream;
 
 /**
- * pflash_stream_new() - start reading a stream
+ * pfstream_new() - start reading a stream
  *
- * Return: 0, or -ENOMEM.  Free the reader with pflash_stream_free().
+ * Return: 0, or -ENOMEM.  Free the reader with pfstream_free().
  */
-int pflash_stream_new(struct pflash_stream **sp);
+int pfstream_new(struct pfstream **sp);
 
-/** pflash_stream_free() - free a reader; NULL is allowed. */
-void pflash_stream_free(struct pflash_stream *s);
+/** pfstream_free() - free a reader; NULL is allowed. */
+void pfstream_free(struct pfstream *s);
 
 /**
- * pflash_stream_feed() - take the next @len bytes of the stream
+ * pfstream_feed() - take the next @len bytes of the stream
  *
- * Return: 0, or the first problem (see struct pflash_stream_status), which
+ * Return: 0, or the first problem (see struct pfstream_status), which
  * every later call returns again.  Bytes after the end record are a
  * problem.
  */
-int pflash_stream_feed(struct pflash_stream *s, const void *buf, size_t len);
+int pfstream_feed(struct pfstream *s, const void *buf, size_t len);
 
 /**
- * pflash_stream_finish() - the stream has ended
+ * pfstream_finish() - the stream has ended
  *
  * Return: 0 if the stream is complete; else the first problem, which is
  * that the stream is truncated if nothing else was wrong.
  */
-int pflash_stream_finish(struct pflash_stream *s);
+int pfstream_finish(struct pfstream *s);
 
-/** pflash_stream_status() - what the reader has found so far */
-const struct pflash_stream_status *
-pflash_stream_status(const struct pflash_stream *s);
+/** pfstream_status() - what the reader has found so far */
+const struct pfstream_status *
+pfstream_status(const struct pfstream *s);
 
 /**
- * pflash_stream_rec_name() - the name of a record type
+ * pfstream_rec_name() - the name of a record type
  *
  * Return: "header", "data", "erased", "zero" or "end", or NULL for a type
  * this reader does not know.
  */
-const char *pflash_stream_rec_name(unsigned int type);
+const char *pfstream_rec_name(unsigned int type);
 
-#endif /* PFLASH_STREAM_H */
+#endif /* PFSTREAM_H */

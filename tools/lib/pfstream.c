@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pflash_stream: a reader of the pflash state stream.
+ * pfstream: a reader of the pflash state stream.
  *
  * It follows the kernel's importer (module/import.c) step by step, so that
  * a stream it accepts is one the kernel accepts, given a device of the
@@ -24,7 +24,7 @@
 #include <isa-l/crc.h>
 #include <linux/pflash.h>
 
-#include "pflash_stream.h"
+#include "pfstream.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define __printf(a, b)	__attribute__((format(printf, a, b)))
@@ -40,7 +40,7 @@ _Static_assert(offsetof(struct pflash_stream_end, zero_bytes) + 8 ==
 	       PFLASH_STREAM_END_LEN_1_0, "end payload");
 
 /**
- * struct pflash_stream - a stream being read
+ * struct pfstream - a stream being read
  * @st: what it has found so far
  * @rec_start: where in the stream the current record started
  * @rec: the header of the current record, as far as it has arrived
@@ -50,8 +50,8 @@ _Static_assert(offsetof(struct pflash_stream_end, zero_bytes) + 8 ==
  * @records: complete records before the current one
  * @meta: the payload of the current HEADER or END record
  */
-struct pflash_stream {
-	struct pflash_stream_status st;
+struct pfstream {
+	struct pfstream_status st;
 	uint64_t rec_start;
 	struct pflash_stream_rec rec;
 	uint32_t rec_have;
@@ -61,7 +61,7 @@ struct pflash_stream {
 	uint8_t meta[PFLASH_STREAM_META_MAX];
 };
 
-uint32_t pflash_stream_crc_update(uint32_t crc, const void *buf, size_t len)
+uint32_t pfstream_crc_update(uint32_t crc, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
 	int n;
@@ -84,33 +84,33 @@ static const char *const rec_names[] = {
 	[PFLASH_REC_END]	= "end",
 };
 
-const char *pflash_stream_rec_name(unsigned int type)
+const char *pfstream_rec_name(unsigned int type)
 {
 	if (type >= ARRAY_SIZE(rec_names))
 		return NULL;
 	return rec_names[type];
 }
 
-int pflash_stream_new(struct pflash_stream **sp)
+int pfstream_new(struct pfstream **sp)
 {
 	*sp = calloc(1, sizeof(**sp));
 	return *sp ? 0 : -ENOMEM;
 }
 
-void pflash_stream_free(struct pflash_stream *s)
+void pfstream_free(struct pfstream *s)
 {
 	free(s);
 }
 
-const struct pflash_stream_status *
-pflash_stream_status(const struct pflash_stream *s)
+const struct pfstream_status *
+pfstream_status(const struct pfstream *s)
 {
 	return &s->st;
 }
 
 /* Record the first problem, found at stream offset @offset. */
 static int __printf(4, 5)
-fail_at(struct pflash_stream *s, uint64_t offset, int err, const char *fmt,
+fail_at(struct pfstream *s, uint64_t offset, int err, const char *fmt,
 	...)
 {
 	va_list ap;
@@ -126,19 +126,19 @@ fail_at(struct pflash_stream *s, uint64_t offset, int err, const char *fmt,
 /* The current record is at fault. */
 #define fail(s, err, ...)	fail_at(s, (s)->rec_start, err, __VA_ARGS__)
 
-static uint16_t rec_type(const struct pflash_stream *s)
+static uint16_t rec_type(const struct pfstream *s)
 {
 	return le16toh(s->rec.type);
 }
 
 /* The current record's type, in words, for messages. */
-static const char *rec_what(const struct pflash_stream *s)
+static const char *rec_what(const struct pfstream *s)
 {
 	/*
 	 * A record of a type this reader does not know gets this far only if
 	 * it is optional.
 	 */
-	return pflash_stream_rec_name(rec_type(s)) ?: "optional";
+	return pfstream_rec_name(rec_type(s)) ?: "optional";
 }
 
 static bool is_extent(uint16_t type)
@@ -148,7 +148,7 @@ static bool is_extent(uint16_t type)
 }
 
 /* Check an extent record's header against what came before. */
-static int check_extent(struct pflash_stream *s)
+static int check_extent(struct pfstream *s)
 {
 	uint64_t offset = le64toh(s->rec.offset);
 	uint64_t length = le64toh(s->rec.length);
@@ -181,7 +181,7 @@ static int check_extent(struct pflash_stream *s)
 }
 
 /* Check the header of a record that has just arrived in full. */
-static int rec_begin(struct pflash_stream *s)
+static int rec_begin(struct pfstream *s)
 {
 	struct pflash_stream_rec rec = s->rec;
 	uint16_t type = le16toh(rec.type);
@@ -229,13 +229,13 @@ static int rec_begin(struct pflash_stream *s)
 	}
 
 	rec.crc = 0;
-	s->crc = pflash_stream_crc_update(PFLASH_STREAM_CRC_INIT, &rec,
-					  sizeof(rec));
+	s->crc = pfstream_crc_update(PFSTREAM_CRC_INIT, &rec,
+				     sizeof(rec));
 	return 0;
 }
 
 /* Whether @h describes a device that pflash can create. */
-static bool geometry_valid(const struct pflash_stream_header *h)
+static bool geometry_valid(const struct pfstream_header *h)
 {
 	uint32_t es = h->erase_size;
 
@@ -250,10 +250,10 @@ static bool geometry_valid(const struct pflash_stream_header *h)
  * fields, which are ignored; this reader is of the first minor version,
  * so no field can be missing.
  */
-static int header_end(struct pflash_stream *s)
+static int header_end(struct pfstream *s)
 {
 	const struct pflash_stream_info *info = (const void *)s->meta;
-	struct pflash_stream_header *h = &s->st.header;
+	struct pfstream_header *h = &s->st.header;
 
 	h->version_major = le16toh(info->version_major);
 	h->version_minor = le16toh(info->version_minor);
@@ -278,10 +278,10 @@ static int header_end(struct pflash_stream *s)
 	return 0;
 }
 
-static int end_end(struct pflash_stream *s)
+static int end_end(struct pfstream *s)
 {
 	const struct pflash_stream_end *end = (const void *)s->meta;
-	struct pflash_stream_status *st = &s->st;
+	struct pfstream_status *st = &s->st;
 
 	if (st->covered != st->header.size)
 		return fail(s, -EINVAL,
@@ -301,14 +301,14 @@ static int end_end(struct pflash_stream *s)
 }
 
 /* A record has arrived in full, payload and all. */
-static int rec_end(struct pflash_stream *s)
+static int rec_end(struct pfstream *s)
 {
-	struct pflash_stream_status *st = &s->st;
+	struct pfstream_status *st = &s->st;
 	uint16_t type = rec_type(s);
 	uint64_t length = le64toh(s->rec.length);
 	int err = 0;
 
-	if (pflash_stream_crc_final(s->crc) != le32toh(s->rec.crc))
+	if (pfstream_crc_final(s->crc) != le32toh(s->rec.crc))
 		return fail(s, -EBADMSG,
 			    "the %s record's checksum does not match: the stream is damaged",
 			    rec_what(s));
@@ -335,7 +335,7 @@ static int rec_end(struct pflash_stream *s)
 		return err;
 	if (is_extent(type))
 		st->covered += length;
-	if (pflash_stream_rec_name(type))
+	if (pfstream_rec_name(type))
 		st->records[type]++;
 	s->records++;
 	s->rec_have = 0;
@@ -343,9 +343,9 @@ static int rec_end(struct pflash_stream *s)
 	return 0;
 }
 
-int pflash_stream_feed(struct pflash_stream *s, const void *buf, size_t len)
+int pfstream_feed(struct pfstream *s, const void *buf, size_t len)
 {
-	struct pflash_stream_status *st = &s->st;
+	struct pfstream_status *st = &s->st;
 	const uint8_t *p = buf;
 	uint32_t rec_len;
 	size_t n;
@@ -371,7 +371,7 @@ int pflash_stream_feed(struct pflash_stream *s, const void *buf, size_t len)
 			if (rec_type(s) == PFLASH_REC_HEADER ||
 			    rec_type(s) == PFLASH_REC_END)
 				memcpy(s->meta + s->payload_have, p, n);
-			s->crc = pflash_stream_crc_update(s->crc, p, n);
+			s->crc = pfstream_crc_update(s->crc, p, n);
 			s->payload_have += n;
 		}
 		p += n;
@@ -394,9 +394,9 @@ int pflash_stream_feed(struct pflash_stream *s, const void *buf, size_t len)
 	return 0;
 }
 
-int pflash_stream_finish(struct pflash_stream *s)
+int pfstream_finish(struct pfstream *s)
 {
-	struct pflash_stream_status *st = &s->st;
+	struct pfstream_status *st = &s->st;
 
 	if (st->error || st->complete)
 		return st->error;

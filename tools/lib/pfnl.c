@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pflash_nl: a small client library for the "pflash" generic netlink family.
+ * pfnl: a small client library for the "pflash" generic netlink family.
  *
  * libnl 3.7 has no API for extended acks, so the handle asks for them with
  * NETLINK_EXT_ACK and reads the TLVs that follow the kernel's struct
@@ -21,19 +21,19 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 
-#include "pflash_nl.h"
+#include "pfnl.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-struct pflash_nl {
+struct pfnl {
 	struct nl_sock *sk;
 	struct nl_cb *cb;
 	int family;
-	struct pflash_nl_ack ack;
+	struct pfnl_ack ack;
 
 	/* The request in progress, for the callbacks. */
 	struct nl_msg *req;
-	pflash_nl_msg_fn fn;
+	pfnl_msg_fn fn;
 	void *arg;
 	int fn_err;
 	bool done;
@@ -107,7 +107,7 @@ static uint16_t attr_at(struct nl_msg *msg, uint32_t offset)
  * @error is the positive errno (0 for success), and the extended-ack TLVs,
  * if the kernel sent any, start @hdrlen bytes into @nlh's payload.
  */
-static int ack_parse(struct pflash_nl *h, struct nlmsghdr *nlh, int error,
+static int ack_parse(struct pfnl *h, struct nlmsghdr *nlh, int error,
 		     int hdrlen)
 {
 	static const struct nla_policy policy[NLMSGERR_ATTR_MAX + 1] = {
@@ -116,7 +116,7 @@ static int ack_parse(struct pflash_nl *h, struct nlmsghdr *nlh, int error,
 		[NLMSGERR_ATTR_MISS_TYPE]	= { .type = NLA_U32 },
 	};
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
-	struct pflash_nl_ack *ack = &h->ack;
+	struct pfnl_ack *ack = &h->ack;
 
 	h->done = true;
 	ack->error = error;
@@ -141,7 +141,7 @@ static int ack_parse(struct pflash_nl *h, struct nlmsghdr *nlh, int error,
  * the struct nlmsgerr and, unless the kernel capped it, the payload of the
  * request it echoes.
  */
-static int errmsg_parse(struct pflash_nl *h, struct nlmsghdr *nlh)
+static int errmsg_parse(struct pfnl *h, struct nlmsghdr *nlh)
 {
 	const struct nlmsgerr *e = nlmsg_data(nlh);
 	int hdrlen = sizeof(*e);
@@ -176,7 +176,7 @@ static int finish_cb(struct nl_msg *msg, void *arg)
 
 static int valid_cb(struct nl_msg *msg, void *arg)
 {
-	struct pflash_nl *h = arg;
+	struct pfnl *h = arg;
 
 	if (h->fn && !h->fn_err)
 		h->fn_err = h->fn(msg, h->arg);
@@ -184,10 +184,10 @@ static int valid_cb(struct nl_msg *msg, void *arg)
 }
 
 /* Open a handle on generic netlink family @name. */
-static int open_family(struct pflash_nl **hp, const char *name)
+static int open_family(struct pfnl **hp, const char *name)
 {
 	static const int one = 1;
-	struct pflash_nl *h;
+	struct pfnl *h;
 	int fd, ret;
 
 	h = calloc(1, sizeof(*h));
@@ -239,16 +239,16 @@ static int open_family(struct pflash_nl **hp, const char *name)
 	return 0;
 
 err:
-	pflash_nl_close(h);
+	pfnl_close(h);
 	return ret;
 }
 
-int pflash_nl_open(struct pflash_nl **hp)
+int pfnl_open(struct pfnl **hp)
 {
 	return open_family(hp, PFLASH_FAMILY_NAME);
 }
 
-void pflash_nl_close(struct pflash_nl *h)
+void pfnl_close(struct pfnl *h)
 {
 	if (!h)
 		return;
@@ -257,13 +257,13 @@ void pflash_nl_close(struct pflash_nl *h)
 	free(h);
 }
 
-const struct pflash_nl_ack *pflash_nl_last_ack(const struct pflash_nl *h)
+const struct pfnl_ack *pfnl_last_ack(const struct pfnl *h)
 {
 	return &h->ack;
 }
 
 /* Put the headers of a request in @msg, new; NULL, @msg freed, on failure. */
-static struct nl_msg *msg_init(const struct pflash_nl *h, struct nl_msg *msg,
+static struct nl_msg *msg_init(const struct pfnl *h, struct nl_msg *msg,
 			       uint8_t cmd, int flags)
 {
 	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, h->family, 0,
@@ -274,14 +274,14 @@ static struct nl_msg *msg_init(const struct pflash_nl *h, struct nl_msg *msg,
 	return msg;
 }
 
-struct nl_msg *pflash_nl_msg_new(const struct pflash_nl *h, uint8_t cmd,
-				 int flags)
+struct nl_msg *pfnl_msg_new(const struct pfnl *h, uint8_t cmd,
+			    int flags)
 {
 	return msg_init(h, nlmsg_alloc(), cmd, flags);
 }
 
-int pflash_nl_exec(struct pflash_nl *h, struct nl_msg *msg,
-		   pflash_nl_msg_fn fn, void *arg)
+int pfnl_exec(struct pfnl *h, struct nl_msg *msg,
+	      pfnl_msg_fn fn, void *arg)
 {
 	int ret;
 
@@ -310,7 +310,7 @@ int pflash_nl_exec(struct pflash_nl *h, struct nl_msg *msg,
 
 /*
  * The attributes of a device: for each PFLASH_A_DEV_* attribute that the
- * library knows, the member of struct pflash_dev that holds it, by type:
+ * library knows, the member of struct pfnl_dev that holds it, by type:
  * NLA_U8 (a flag, held in a bool), NLA_U32, NLA_U64, NLA_STRING (a char
  * array) or NLA_BINARY (a byte array, of exactly its size).
  */
@@ -322,13 +322,13 @@ struct dev_attr {
 };
 
 /* The _Generic() stops the build if @member is not a @ctype. */
-#define DEV_MEMBER(member)	(((struct pflash_dev *)NULL)->member)
+#define DEV_MEMBER(member)	(((struct pfnl_dev *)NULL)->member)
 #define DEV_ATTR(attr, nla_type, ctype, member)				\
 	[attr] = {							\
 		.name = #member,					\
 		.type = nla_type,					\
 		.offset = _Generic(DEV_MEMBER(member),			\
-				   ctype : offsetof(struct pflash_dev, member)), \
+				   ctype : offsetof(struct pfnl_dev, member)), \
 		.size = sizeof(DEV_MEMBER(member)),			\
 	}
 #define DEV_FLAG(attr, member)	DEV_ATTR(attr, NLA_U8, bool, member)
@@ -359,7 +359,7 @@ static const struct dev_attr dev_attrs[PFLASH_A_DEV_MAX + 1] = {
 };
 
 _Static_assert(PFLASH_A_DEV_MAX < 64,
-	       "struct pflash_dev.attrs needs a bit for every attribute");
+	       "struct pfnl_dev.attrs needs a bit for every attribute");
 
 static const struct dev_attr *dev_attr(int attr)
 {
@@ -368,14 +368,14 @@ static const struct dev_attr *dev_attr(int attr)
 	return &dev_attrs[attr];
 }
 
-const char *pflash_dev_attr_name(int attr)
+const char *pfnl_dev_attr_name(int attr)
 {
 	const struct dev_attr *a = dev_attr(attr);
 
 	return a ? a->name : NULL;
 }
 
-uint64_t pflash_dev_get(const struct pflash_dev *dev, int attr)
+uint64_t pfnl_dev_get(const struct pfnl_dev *dev, int attr)
 {
 	const struct dev_attr *a = dev_attr(attr);
 	const char *p = (const char *)dev;
@@ -395,7 +395,7 @@ uint64_t pflash_dev_get(const struct pflash_dev *dev, int attr)
 	}
 }
 
-void pflash_dev_set(struct pflash_dev *dev, int attr, uint64_t val)
+void pfnl_dev_set(struct pfnl_dev *dev, int attr, uint64_t val)
 {
 	const struct dev_attr *a = dev_attr(attr);
 	char *p = (char *)dev;
@@ -416,10 +416,28 @@ void pflash_dev_set(struct pflash_dev *dev, int attr, uint64_t val)
 	default:
 		return;
 	}
-	dev->attrs |= PFLASH_DEV_ATTR(attr);
+	dev->attrs |= PFNL_DEV_ATTR(attr);
 }
 
-int pflash_dev_parse(struct nl_msg *msg, struct pflash_dev *dev)
+int pfnl_dev_set_data(struct pfnl_dev *dev, int attr, const void *data,
+		      size_t len)
+{
+	const struct dev_attr *a = dev_attr(attr);
+	char *p = (char *)dev;
+
+	if (!a || (a->type == NLA_STRING && len >= a->size) ||
+	    (a->type == NLA_BINARY && len != a->size) ||
+	    (a->type != NLA_STRING && a->type != NLA_BINARY))
+		return -EINVAL;
+	p += a->offset;
+	memcpy(p, data, len);
+	if (a->type == NLA_STRING)
+		p[len] = '\0';
+	dev->attrs |= PFNL_DEV_ATTR(attr);
+	return 0;
+}
+
+int pfnl_dev_parse(struct nl_msg *msg, struct pfnl_dev *dev)
 {
 	struct nla_policy policy[PFLASH_A_DEV_MAX + 1] = { { 0 } };
 	struct nlattr *tb[PFLASH_A_DEV_MAX + 1];
@@ -447,13 +465,13 @@ int pflash_dev_parse(struct nl_msg *msg, struct pflash_dev *dev)
 		p += a->offset;
 		switch (a->type) {
 		case NLA_U8:
-			pflash_dev_set(dev, attr, nla_get_u8(tb[attr]));
+			pfnl_dev_set(dev, attr, nla_get_u8(tb[attr]));
 			break;
 		case NLA_U32:
-			pflash_dev_set(dev, attr, nla_get_u32(tb[attr]));
+			pfnl_dev_set(dev, attr, nla_get_u32(tb[attr]));
 			break;
 		case NLA_U64:
-			pflash_dev_set(dev, attr, nla_get_u64(tb[attr]));
+			pfnl_dev_set(dev, attr, nla_get_u64(tb[attr]));
 			break;
 		case NLA_STRING:
 			nla_strlcpy(p, tb[attr], a->size);
@@ -462,21 +480,21 @@ int pflash_dev_parse(struct nl_msg *msg, struct pflash_dev *dev)
 			memcpy(p, nla_data(tb[attr]), a->size);
 			break;
 		}
-		dev->attrs |= PFLASH_DEV_ATTR(attr);
+		dev->attrs |= PFNL_DEV_ATTR(attr);
 	}
 	return 0;
 }
 
-int pflash_dev_put(struct nl_msg *msg, const struct pflash_dev *dev)
+int pfnl_dev_put(struct nl_msg *msg, const struct pfnl_dev *dev)
 {
 	int attr, ret;
 
 	for (attr = 0; attr < 64; attr++) {
 		const struct dev_attr *a = dev_attr(attr);
-		uint64_t val = pflash_dev_get(dev, attr);
+		uint64_t val = pfnl_dev_get(dev, attr);
 		const char *p = (const char *)dev;
 
-		if (!pflash_dev_has(dev, attr))
+		if (!pfnl_dev_has(dev, attr))
 			continue;
 		if (!a)
 			return -EINVAL;
@@ -504,34 +522,34 @@ int pflash_dev_put(struct nl_msg *msg, const struct pflash_dev *dev)
 	return 0;
 }
 
-static int dev_request(struct pflash_nl *h, uint8_t cmd, int flags,
-		       const struct pflash_dev *req, pflash_nl_msg_fn fn,
+static int dev_request(struct pfnl *h, uint8_t cmd, int flags,
+		       const struct pfnl_dev *req, pfnl_msg_fn fn,
 		       void *arg)
 {
 	struct nl_msg *msg;
 	int ret = 0;
 
-	msg = pflash_nl_msg_new(h, cmd, flags);
+	msg = pfnl_msg_new(h, cmd, flags);
 	if (!msg)
 		return -ENOMEM;
 	if (req)
-		ret = pflash_dev_put(msg, req);
+		ret = pfnl_dev_put(msg, req);
 	if (!ret)
-		ret = pflash_nl_exec(h, msg, fn, arg);
+		ret = pfnl_exec(h, msg, fn, arg);
 	nlmsg_free(msg);
 	return ret;
 }
 
 static int dev_store(struct nl_msg *msg, void *arg)
 {
-	return pflash_dev_parse(msg, arg);
+	return pfnl_dev_parse(msg, arg);
 }
 
-int pflash_nl_dev_do(struct pflash_nl *h, uint8_t cmd,
-		     const struct pflash_dev *req, struct pflash_dev *reply)
+int pfnl_dev_do(struct pfnl *h, uint8_t cmd,
+		const struct pfnl_dev *req, struct pfnl_dev *reply)
 {
 	/* Parse into a copy: @reply may be @req. */
-	struct pflash_dev dev = { 0 };
+	struct pfnl_dev dev = { 0 };
 	int ret;
 
 	ret = dev_request(h, cmd, 0, req, reply ? dev_store : NULL, &dev);
@@ -541,21 +559,21 @@ int pflash_nl_dev_do(struct pflash_nl *h, uint8_t cmd,
 }
 
 struct dev_dump {
-	pflash_dev_fn fn;
+	pfnl_dev_fn fn;
 	void *arg;
 };
 
 static int dev_dump_one(struct nl_msg *msg, void *arg)
 {
 	const struct dev_dump *dump = arg;
-	struct pflash_dev dev;
+	struct pfnl_dev dev;
 	int ret;
 
-	ret = pflash_dev_parse(msg, &dev);
+	ret = pfnl_dev_parse(msg, &dev);
 	return ret ? ret : dump->fn(&dev, dump->arg);
 }
 
-int pflash_nl_dev_dump(struct pflash_nl *h, pflash_dev_fn fn, void *arg)
+int pfnl_dev_dump(struct pfnl *h, pfnl_dev_fn fn, void *arg)
 {
 	struct dev_dump dump = { .fn = fn, .arg = arg };
 
@@ -573,7 +591,7 @@ int pflash_nl_dev_dump(struct pflash_nl *h, pflash_dev_fn fn, void *arg)
 struct export {
 	uint32_t index;
 	uint64_t offset;
-	pflash_nl_data_fn fn;
+	pfnl_data_fn fn;
 	void *arg;
 };
 
@@ -600,21 +618,21 @@ static int export_one(struct nl_msg *msg, void *arg)
 	return ex->fn(nla_data(tb[PFLASH_A_DEV_STREAM_DATA]), len, ex->arg);
 }
 
-int pflash_nl_export(struct pflash_nl *h, uint32_t index,
-		     pflash_nl_data_fn fn, void *arg)
+int pfnl_export(struct pfnl *h, uint32_t index,
+		pfnl_data_fn fn, void *arg)
 {
 	struct export ex = { .index = index, .fn = fn, .arg = arg };
-	struct pflash_dev req = { 0 };
+	struct pfnl_dev req = { 0 };
 
-	pflash_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
 	return dev_request(h, PFLASH_CMD_EXPORT, NLM_F_DUMP, &req, export_one,
 			   &ex);
 }
 
-int pflash_nl_import(struct pflash_nl *h, uint32_t index, uint64_t offset,
-		     const void *data, size_t len, struct pflash_dev *reply)
+int pfnl_import(struct pfnl *h, uint32_t index, uint64_t offset,
+		const void *data, size_t len, struct pfnl_dev *reply)
 {
-	struct pflash_dev dev = { 0 };
+	struct pfnl_dev dev = { 0 };
 	struct nl_msg *msg;
 	int ret;
 
@@ -629,7 +647,7 @@ int pflash_nl_import(struct pflash_nl *h, uint32_t index, uint64_t offset,
 		ret = nla_put_u64(msg, PFLASH_A_DEV_STREAM_OFFSET, offset);
 	if (!ret)
 		ret = nla_put(msg, PFLASH_A_DEV_STREAM_DATA, len, data);
-	ret = ret < 0 ? nlerr(ret) : pflash_nl_exec(h, msg, dev_store, &dev);
+	ret = ret < 0 ? nlerr(ret) : pfnl_exec(h, msg, dev_store, &dev);
 	nlmsg_free(msg);
 	*reply = dev;
 	return ret;
@@ -643,12 +661,12 @@ static int seq_any(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-int pflash_nl_events_open(struct pflash_nl **hp)
+int pfnl_events_open(struct pfnl **hp)
 {
-	struct pflash_nl *h;
+	struct pfnl *h;
 	int ret;
 
-	ret = pflash_nl_open(&h);
+	ret = pfnl_open(&h);
 	if (ret)
 		return ret;
 	ret = genl_ctrl_resolve_grp(h->sk, PFLASH_FAMILY_NAME,
@@ -658,7 +676,7 @@ int pflash_nl_events_open(struct pflash_nl **hp)
 	if (!ret)
 		ret = nl_socket_set_buffer_size(h->sk, EVENTS_RCVBUF, 0);
 	if (ret < 0) {
-		pflash_nl_close(h);
+		pfnl_close(h);
 		return nlerr(ret);
 	}
 	nl_cb_set(h->cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, seq_any, NULL);
@@ -667,24 +685,24 @@ int pflash_nl_events_open(struct pflash_nl **hp)
 }
 
 struct events {
-	pflash_nl_event_fn fn;
+	pfnl_event_fn fn;
 	void *arg;
 };
 
 static int event_one(struct nl_msg *msg, void *arg)
 {
 	const struct events *ev = arg;
-	struct pflash_dev dev;
+	struct pfnl_dev dev;
 	int ret;
 
-	ret = pflash_dev_parse(msg, &dev);
+	ret = pfnl_dev_parse(msg, &dev);
 	if (ret)
 		return ret;
 	return ev->fn(genlmsg_hdr(nlmsg_hdr(msg))->cmd, &dev, ev->arg);
 }
 
-int pflash_nl_events_recv(struct pflash_nl *h, pflash_nl_event_fn fn,
-			  void *arg)
+int pfnl_events_recv(struct pfnl *h, pfnl_event_fn fn,
+		     void *arg)
 {
 	struct events ev = { .fn = fn, .arg = arg };
 	int ret;
