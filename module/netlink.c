@@ -499,47 +499,34 @@ out_end:
 	return err;
 }
 
-static int pflash_nl_inactivate(struct sk_buff *skb, struct genl_info *info)
+/*
+ * INACTIVATE and ACTIVATE: the change, announced if the device's state
+ * changed, and a reply with the device.
+ */
+static int pflash_nl_set_state(struct sk_buff *skb, struct genl_info *info)
 {
+	bool activate = info->genlhdr->cmd == PFLASH_CMD_ACTIVATE;
+	enum pflash_state before;
 	struct sk_buff *reply;
 	struct pflash_dev *dev;
-	bool was_active;
 	int err;
 
 	dev = pflash_nl_begin(info, &reply);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
-	was_active = dev->state == PFLASH_STATE_ACTIVE;
-	err = pflash_inactivate(dev, pflash_nl_flag(info, PFLASH_A_DEV_FORCE),
-				info->extack);
+	before = dev->state;
+	if (activate)
+		err = pflash_activate(dev, info->attrs[PFLASH_A_DEV_EPOCH],
+				      info->extack);
+	else
+		err = pflash_inactivate(dev,
+					pflash_nl_flag(info, PFLASH_A_DEV_FORCE),
+					info->extack);
 	if (!err) {
-		if (was_active)
-			pflash_nl_notify(dev, PFLASH_CMD_INACTIVATE_NTF, info,
-					 NULL);
-		err = pflash_nl_reply(reply, dev, info);
-		reply = NULL;
-	}
-	pflash_nl_end(dev, reply);
-	return err;
-}
-
-static int pflash_nl_activate(struct sk_buff *skb, struct genl_info *info)
-{
-	struct sk_buff *reply;
-	struct pflash_dev *dev;
-	bool was_active;
-	int err;
-
-	dev = pflash_nl_begin(info, &reply);
-	if (IS_ERR(dev))
-		return PTR_ERR(dev);
-	was_active = dev->state == PFLASH_STATE_ACTIVE;
-	err = pflash_activate(dev, info->attrs[PFLASH_A_DEV_EPOCH],
-			      info->extack);
-	if (!err) {
-		if (!was_active)
-			pflash_nl_notify(dev, PFLASH_CMD_ACTIVATE_NTF, info,
-					 NULL);
+		if (dev->state != before)
+			pflash_nl_notify(dev, activate ?
+					 PFLASH_CMD_ACTIVATE_NTF :
+					 PFLASH_CMD_INACTIVATE_NTF, info, NULL);
 		err = pflash_nl_reply(reply, dev, info);
 		reply = NULL;
 	}
@@ -688,42 +675,34 @@ static int pflash_nl_import(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
-#define PFLASH_NL_OP(_cmd, _doit, _policy) {				\
+/* An operation, checked against @_policy; its callbacks follow. */
+#define PFLASH_NL_OP(_cmd, _policy, ...) {				\
 	.cmd		= _cmd,						\
-	.doit		= _doit,					\
 	.policy		= _policy,					\
 	.maxattr	= PFLASH_A_DEV_MAX,				\
 	.flags		= GENL_ADMIN_PERM,				\
+	__VA_ARGS__							\
 }
 
 static const struct genl_ops pflash_nl_ops[] = {
-	PFLASH_NL_OP(PFLASH_CMD_DEV_NEW, pflash_nl_dev_new,
-		     pflash_dev_new_policy),
-	PFLASH_NL_OP(PFLASH_CMD_DEV_DEL, pflash_nl_dev_del,
-		     pflash_dev_force_policy),
-	{
-		.cmd		= PFLASH_CMD_DEV_GET,
-		.doit		= pflash_nl_dev_get_doit,
-		.dumpit		= pflash_nl_dev_get_dumpit,
-		.policy		= pflash_dev_index_policy,
-		.maxattr	= PFLASH_A_DEV_MAX,
-		.flags		= GENL_ADMIN_PERM,
-	},
-	PFLASH_NL_OP(PFLASH_CMD_FLUSH, pflash_nl_flush, pflash_flush_policy),
-	PFLASH_NL_OP(PFLASH_CMD_INACTIVATE, pflash_nl_inactivate,
-		     pflash_dev_force_policy),
-	PFLASH_NL_OP(PFLASH_CMD_ACTIVATE, pflash_nl_activate,
-		     pflash_activate_policy),
-	{
-		.cmd		= PFLASH_CMD_EXPORT,
-		.dumpit		= pflash_nl_export_dumpit,
-		.done		= pflash_nl_export_done,
-		.policy		= pflash_dev_index_policy,
-		.maxattr	= PFLASH_A_DEV_MAX,
-		.flags		= GENL_ADMIN_PERM,
-	},
-	PFLASH_NL_OP(PFLASH_CMD_IMPORT, pflash_nl_import,
-		     pflash_import_policy),
+	PFLASH_NL_OP(PFLASH_CMD_DEV_NEW, pflash_dev_new_policy,
+		     .doit = pflash_nl_dev_new),
+	PFLASH_NL_OP(PFLASH_CMD_DEV_DEL, pflash_dev_force_policy,
+		     .doit = pflash_nl_dev_del),
+	PFLASH_NL_OP(PFLASH_CMD_DEV_GET, pflash_dev_index_policy,
+		     .doit = pflash_nl_dev_get_doit,
+		     .dumpit = pflash_nl_dev_get_dumpit),
+	PFLASH_NL_OP(PFLASH_CMD_FLUSH, pflash_flush_policy,
+		     .doit = pflash_nl_flush),
+	PFLASH_NL_OP(PFLASH_CMD_INACTIVATE, pflash_dev_force_policy,
+		     .doit = pflash_nl_set_state),
+	PFLASH_NL_OP(PFLASH_CMD_ACTIVATE, pflash_activate_policy,
+		     .doit = pflash_nl_set_state),
+	PFLASH_NL_OP(PFLASH_CMD_EXPORT, pflash_dev_index_policy,
+		     .dumpit = pflash_nl_export_dumpit,
+		     .done = pflash_nl_export_done),
+	PFLASH_NL_OP(PFLASH_CMD_IMPORT, pflash_import_policy,
+		     .doit = pflash_nl_import),
 };
 
 static const struct genl_multicast_group pflash_nl_mcgrps[] = {
