@@ -15,14 +15,11 @@
 # once it has handed them out: tools/coverage/run.sh uses that to learn
 # which test reaches which path.  Skips on kernels without gcov.
 
-ksft_skip=4
+. "$(dirname "$0")/lib.sh"
 GCOV=/sys/kernel/debug/gcov
 
 echo "TAP version 13"
-if [ ! -d "$GCOV" ]; then
-	echo "1..0 # SKIP no gcov in this kernel"
-	exit $ksft_skip
-fi
+[ -d "$GCOV" ] || skip "no gcov in this kernel"
 echo "1..1"
 # The module's objects are in a folder named module/ of its build.
 files=$(find "$GCOV" -path '*/module/*.gcda' | sort)

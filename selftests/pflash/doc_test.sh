@@ -26,18 +26,13 @@
 #
 # Needs python3 (for doc_commands.py); skipped without.
 
-ksft_skip=4
+. "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 docs=$here/Documentation
 YNL=${PFLASH_YNL:-/opt/ynl}
 
-if ! command -v python3 >/dev/null; then
-	echo "1..0 # SKIP needs python3"
-	exit $ksft_skip
-fi
+command -v python3 >/dev/null || skip "needs python3"
 
-n=0
-failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 doc_out=$tmp/out

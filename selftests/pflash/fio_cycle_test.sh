@@ -7,26 +7,9 @@
 # verify them); every write that succeeded must read back intact, and at
 # every inactive moment the backing file must equal the device.
 
-ksft_skip=4
-n=0
-failed=0
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; }
-check() {
-	name=$1
-	shift
-	if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
-
-if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root"
-	exit $ksft_skip
-fi
-if ! command -v fio >/dev/null; then
-	echo "1..0 # SKIP fio is not installed"
-	exit $ksft_skip
-fi
+. "$(dirname "$0")/lib.sh"
+need_root
+command -v fio >/dev/null || skip "fio is not installed"
 
 SIZE=$((8 << 20))
 dir=$(mktemp -d /tmp/pflash-fio.XXXXXX)

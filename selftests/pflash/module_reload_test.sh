@@ -6,32 +6,8 @@
 # backing files: the dirty blocks of active devices, nothing for inactive
 # ones.  Leaves the module loaded with its defaults, as it found it.
 
-ksft_skip=4
-n=0
-failed=0
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-
-not_ok() {
-	n=$((n + 1))
-	failed=1
-	echo "not ok $n - $1"
-}
-
-# check NAME COMMAND...: one result, from COMMAND's status.
-check() {
-	name=$1
-	shift
-	if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
-
-if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root"
-	exit $ksft_skip
-fi
+. "$(dirname "$0")/lib.sh"
+need_root
 
 dir=$(mktemp -d /tmp/pflash-reload.XXXXXX)
 mount -t tmpfs -o size=16m pflash-reload "$dir"

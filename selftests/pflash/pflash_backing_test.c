@@ -83,30 +83,18 @@ FIXTURE_SETUP(bk)
 
 FIXTURE_TEARDOWN(bk)
 {
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->dev.attrs)
-		EXPECT_EQ(0, pft_destroy(self->h, self->dev.index));
+	EXPECT_EQ(0, pft_drop(self->h, &self->dev, &self->fd));
 	pft_tmpfs_remove(self->dir);
 	free(self->shadow);
 	free(self->orig);
 	pfnl_close(self->h);
 }
 
+/* What reaches RAM, even if its write fails on the file. */
 static int write_pattern(FIXTURE_DATA(bk) *self, uint64_t off, size_t len,
 			 uint32_t seed)
 {
-	uint8_t *buf = pft_alloc(len);
-	int ret;
-
-	if (!buf)
-		return -ENOMEM;
-	pft_pattern(buf, len, off, seed);
-	/* What reaches RAM, even if its write fails on the file. */
-	memcpy(self->shadow + off, buf, len);
-	ret = pft_pwrite_full(self->fd, buf, len, off);
-	free(buf);
-	return ret;
+	return pft_write_pattern(self->fd, self->shadow, off, len, seed, true);
 }
 
 static uint64_t dirty_bytes(FIXTURE_DATA(bk) *self)
@@ -247,10 +235,7 @@ TEST_F(bk, discard_and_write_zeroes_reach_the_file)
 TEST_F(bk, destroy_writes_back_then_recreate_reads_the_same)
 {
 	ASSERT_EQ(0, write_pattern(self, 12288, 20480, 10));
-	close(self->fd);
-	self->fd = -1;
-	ASSERT_EQ(0, pft_destroy(self->h, self->dev.index));
-	self->dev.attrs = 0;
+	ASSERT_EQ(0, pft_drop(self->h, &self->dev, &self->fd));
 	ASSERT_FILE_IS(self->shadow);
 
 	ASSERT_EQ(0, make_dev(self, variant->cache_mode, WB_NEVER));
@@ -264,10 +249,7 @@ TEST_F(bk, periodic_writeback_writes_dirty_blocks)
 
 	if (variant->cache_mode != PFLASH_CACHE_MODE_WRITEBACK)
 		SKIP(return, "writeback only");
-	close(self->fd);
-	self->fd = -1;
-	ASSERT_EQ(0, pft_destroy(self->h, self->dev.index));
-	self->dev.attrs = 0;
+	ASSERT_EQ(0, pft_drop(self->h, &self->dev, &self->fd));
 	ASSERT_EQ(0, make_dev(self, PFLASH_CACHE_MODE_WRITEBACK, 100));
 	EXPECT_EQ(100, self->dev.writeback_interval);
 	ASSERT_EQ(0, open_dev(self));
@@ -280,40 +262,56 @@ TEST_F(bk, periodic_writeback_writes_dirty_blocks)
 }
 
 /*
+ * Write pattern @seed at [@off, @off + @len) of device @index, open as @fd,
+ * while its backing file refuses writes with @err: the data reaches RAM
+ * (and @shadow), but the write fails in writethrough mode, and the fsync
+ * in writeback mode; so does a flush, with @err, which the device reports,
+ * with at least @dirty bytes dirty.
+ */
+static void write_while_failing(struct __test_metadata *_metadata,
+				struct pfnl *h, uint32_t index, int fd,
+				uint8_t *shadow, uint32_t cache_mode,
+				uint64_t off, size_t len, uint32_t seed,
+				int err, uint64_t dirty)
+{
+	struct pfnl_dev dev = {};
+	int ret;
+
+	ret = pft_write_pattern(fd, shadow, off, len, seed, true);
+	if (cache_mode == PFLASH_CACHE_MODE_WRITETHROUGH) {
+		EXPECT_EQ(-EIO, ret);
+	} else {
+		EXPECT_EQ(0, ret);
+		EXPECT_EQ(-1, fsync(fd));
+		EXPECT_EQ(EIO, errno);
+	}
+	EXPECT_EQ(-err, pft_flush(h, index, false));
+	ASSERT_EQ(0, pft_get(h, index, &dev));
+	EXPECT_EQ(err, dev.writeback_error);
+	EXPECT_LE(dirty, dev.dirty_bytes);
+	/* Everything written is still in RAM. */
+	ASSERT_EQ(-1, pft_diff(fd, shadow, FILE_SIZE));
+}
+
+/*
  * A full tmpfs: the backing write fails with ENOSPC, the data stays dirty
  * and in RAM, and lands once there is room again.
  */
 TEST_F(bk, enospc_loses_nothing_and_lands_later)
 {
 	struct pfnl_dev dev = {};
-	int ret;
 
-	close(self->fd);
-	self->fd = -1;
-	ASSERT_EQ(0, pft_destroy(self->h, self->dev.index));
-	self->dev.attrs = 0;
+	ASSERT_EQ(0, pft_drop(self->h, &self->dev, &self->fd));
 	/* A sparse file on a tmpfs with room for a quarter of it. */
-	ASSERT_EQ(0, truncate(self->file, 0));
-	ASSERT_EQ(0, pft_tmpfs_resize(self->dir, "64k"));
-	ASSERT_EQ(0, truncate(self->file, FILE_SIZE));
+	ASSERT_EQ(0, pft_tmpfs_fill_up(self->dir, self->file, FILE_SIZE,
+				       "64k"));
 	memset(self->shadow, 0, FILE_SIZE);
 	ASSERT_EQ(0, make_dev(self, variant->cache_mode, WB_NEVER));
 	ASSERT_EQ(0, open_dev(self));
 
-	ret = write_pattern(self, 0, 128 * 1024, 12);
-	if (variant->cache_mode == PFLASH_CACHE_MODE_WRITETHROUGH) {
-		EXPECT_EQ(-EIO, ret);
-	} else {
-		EXPECT_EQ(0, ret);
-		EXPECT_EQ(-1, fsync(self->fd));
-		EXPECT_EQ(EIO, errno);
-	}
-	EXPECT_EQ(-ENOSPC, pft_flush(self->h, self->dev.index, false));
-	ASSERT_EQ(0, pft_get(self->h, self->dev.index, &dev));
-	EXPECT_EQ(ENOSPC, dev.writeback_error);
-	EXPECT_LT(0, dev.dirty_bytes);
-	/* Everything written is still in RAM. */
-	ASSERT_DEV_IS(self->shadow);
+	write_while_failing(_metadata, self->h, self->dev.index, self->fd,
+			    self->shadow, variant->cache_mode, 0, 128 * 1024,
+			    12, ENOSPC, 1);
 
 	ASSERT_EQ(0, pft_tmpfs_resize(self->dir, "16m"));
 	ASSERT_EQ(0, pft_flush(self->h, self->dev.index, false));
@@ -329,13 +327,9 @@ TEST_F(bk, failed_final_writeback_keeps_the_device_unless_forced)
 
 	if (variant->cache_mode != PFLASH_CACHE_MODE_WRITEBACK)
 		SKIP(return, "writeback only");
-	close(self->fd);
-	self->fd = -1;
-	ASSERT_EQ(0, pft_destroy(self->h, self->dev.index));
-	self->dev.attrs = 0;
-	ASSERT_EQ(0, truncate(self->file, 0));
-	ASSERT_EQ(0, pft_tmpfs_resize(self->dir, "64k"));
-	ASSERT_EQ(0, truncate(self->file, FILE_SIZE));
+	ASSERT_EQ(0, pft_drop(self->h, &self->dev, &self->fd));
+	ASSERT_EQ(0, pft_tmpfs_fill_up(self->dir, self->file, FILE_SIZE,
+				       "64k"));
 	memset(self->shadow, 0, FILE_SIZE);
 	ASSERT_EQ(0, make_dev(self, PFLASH_CACHE_MODE_WRITEBACK, WB_NEVER));
 	ASSERT_EQ(0, open_dev(self));
@@ -467,10 +461,7 @@ TEST_F(dm, unreadable_backing_file_is_refused_at_create)
 	int fd;
 
 	/* The fixture's device owns the file: it goes first. */
-	close(self->fd);
-	self->fd = -1;
-	ASSERT_EQ(0, pft_destroy(self->h, self->dev.index));
-	self->dev.attrs = 0;
+	ASSERT_EQ(0, pft_drop(self->h, &self->dev, &self->fd));
 	ASSERT_EQ(0, dm_table(self->loopdev, true));
 	fd = open(DM_PATH, O_RDWR);
 	ASSERT_LE(0, fd);
@@ -486,26 +477,11 @@ TEST_F(dm, unreadable_backing_file_is_refused_at_create)
 TEST_F(dm, eio_loses_nothing_and_lands_later)
 {
 	struct pfnl_dev dev = {};
-	uint8_t *buf = pft_alloc(16384);
-	int ret;
 
-	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, dm_table(self->loopdev, true));
-	pft_pattern(buf, 16384, 32768, 22);
-	memcpy(self->shadow + 32768, buf, 16384);
-	ret = pft_pwrite_full(self->fd, buf, 16384, 32768);
-	if (variant->cache_mode == PFLASH_CACHE_MODE_WRITETHROUGH) {
-		EXPECT_EQ(-EIO, ret);
-	} else {
-		EXPECT_EQ(0, ret);
-		EXPECT_EQ(-1, fsync(self->fd));
-		EXPECT_EQ(EIO, errno);
-	}
-	EXPECT_EQ(-EIO, pft_flush(self->h, self->dev.index, false));
-	ASSERT_EQ(0, pft_get(self->h, self->dev.index, &dev));
-	EXPECT_EQ(EIO, dev.writeback_error);
-	EXPECT_LE(16384, dev.dirty_bytes);
-	ASSERT_EQ(-1, pft_diff(self->fd, self->shadow, FILE_SIZE));
+	write_while_failing(_metadata, self->h, self->dev.index, self->fd,
+			    self->shadow, variant->cache_mode, 32768, 16384,
+			    22, EIO, 16384);
 
 	/* The fault clears: the retried writeback lands the data. */
 	ASSERT_EQ(0, dm_table(self->loopdev, false));
@@ -514,7 +490,6 @@ TEST_F(dm, eio_loses_nothing_and_lands_later)
 	ASSERT_EQ(0, pft_get(self->h, self->dev.index, &dev));
 	EXPECT_EQ(0, dev.writeback_error);
 	EXPECT_EQ(0, dev.dirty_bytes);
-	free(buf);
 }
 
 /* Refusals. */
@@ -552,6 +527,23 @@ static int create_fd(FIXTURE_DATA(refuse) *self, int fd,
 	return ret;
 }
 
+/*
+ * As create_fd(), with a backing fd of @path opened with @flags; the
+ * open()'s -errno if that fails.
+ */
+static int create_on(FIXTURE_DATA(refuse) *self, const char *path, int flags,
+		     struct pfnl_dev *req)
+{
+	int fd = open(path, flags);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = create_fd(self, fd, req);
+	close(fd);
+	return ret;
+}
+
 #define EXPECT_REFUSED(_ret, _err, _attr) do {				\
 	const struct pfnl_ack *_a = pfnl_last_ack(self->h);	\
 									\
@@ -576,35 +568,26 @@ TEST_F(refuse, socket_as_backing)
 TEST_F(refuse, directory_as_backing)
 {
 	struct pfnl_dev req = {};
-	int fd = open(self->dir, O_RDONLY | O_DIRECTORY);
 
-	ASSERT_LE(0, fd);
 	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 65536);
-	EXPECT_REFUSED(create_fd(self, fd, &req), EINVAL,
-		       PFLASH_A_DEV_BACKING_FD);
-	close(fd);
+	EXPECT_REFUSED(create_on(self, self->dir, O_RDONLY | O_DIRECTORY,
+				 &req), EINVAL, PFLASH_A_DEV_BACKING_FD);
 }
 
 TEST_F(refuse, read_only_fd_for_a_writable_device)
 {
 	struct pfnl_dev req = {};
-	int fd = open(self->file, O_RDONLY);
 
-	ASSERT_LE(0, fd);
-	EXPECT_REFUSED(create_fd(self, fd, &req), EBADF,
+	EXPECT_REFUSED(create_on(self, self->file, O_RDONLY, &req), EBADF,
 		       PFLASH_A_DEV_BACKING_FD);
-	close(fd);
 }
 
 TEST_F(refuse, write_only_fd)
 {
 	struct pfnl_dev req = {};
-	int fd = open(self->file, O_WRONLY);
 
-	ASSERT_LE(0, fd);
-	EXPECT_REFUSED(create_fd(self, fd, &req), EBADF,
+	EXPECT_REFUSED(create_on(self, self->file, O_WRONLY, &req), EBADF,
 		       PFLASH_A_DEV_BACKING_FD);
-	close(fd);
 }
 
 TEST_F(refuse, fd_that_is_not_open)
@@ -618,31 +601,23 @@ TEST_F(refuse, fd_that_is_not_open)
 TEST_F(refuse, file_shorter_than_the_size)
 {
 	struct pfnl_dev req = {};
-	int fd = open(self->file, O_RDWR);
 
-	ASSERT_LE(0, fd);
 	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 2 * 65536);
-	EXPECT_REFUSED(create_fd(self, fd, &req), EINVAL, 0);
-	close(fd);
+	EXPECT_REFUSED(create_on(self, self->file, O_RDWR, &req), EINVAL, 0);
 }
 
 TEST_F(refuse, file_size_not_whole_erase_blocks)
 {
 	struct pfnl_dev req = {};
-	int fd;
 
 	ASSERT_EQ(0, truncate(self->file, 5000));
-	fd = open(self->file, O_RDWR);
-	ASSERT_LE(0, fd);
-	EXPECT_REFUSED(create_fd(self, fd, &req), EINVAL,
+	EXPECT_REFUSED(create_on(self, self->file, O_RDWR, &req), EINVAL,
 		       PFLASH_A_DEV_BACKING_FD);
-	close(fd);
 }
 
 TEST_F(refuse, cache_settings_without_a_writable_backing)
 {
 	struct pfnl_dev req = {};
-	int fd;
 
 	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 65536);
 	pfnl_dev_set(&req, PFLASH_A_DEV_CACHE_MODE,
@@ -650,23 +625,17 @@ TEST_F(refuse, cache_settings_without_a_writable_backing)
 	EXPECT_REFUSED(pft_create(self->h, &req, NULL), EINVAL,
 		       PFLASH_A_DEV_CACHE_MODE);
 
-	fd = open(self->file, O_RDONLY);
-	ASSERT_LE(0, fd);
 	req.attrs = 0;
 	pfnl_dev_set(&req, PFLASH_A_DEV_READ_ONLY, 1);
 	pfnl_dev_set(&req, PFLASH_A_DEV_CACHE_MODE,
 		     PFLASH_CACHE_MODE_WRITEBACK);
-	EXPECT_REFUSED(create_fd(self, fd, &req), EINVAL,
+	EXPECT_REFUSED(create_on(self, self->file, O_RDONLY, &req), EINVAL,
 		       PFLASH_A_DEV_CACHE_MODE);
-	close(fd);
 
-	fd = open(self->file, O_RDWR);
-	ASSERT_LE(0, fd);
 	req.attrs = 0;
 	pfnl_dev_set(&req, PFLASH_A_DEV_WRITEBACK_INTERVAL, 1000);
-	EXPECT_REFUSED(create_fd(self, fd, &req), EINVAL,
+	EXPECT_REFUSED(create_on(self, self->file, O_RDWR, &req), EINVAL,
 		       PFLASH_A_DEV_WRITEBACK_INTERVAL);
-	close(fd);
 }
 
 TEST_F(refuse, read_only_device_on_a_read_only_fd_is_fine)

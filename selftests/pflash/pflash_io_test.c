@@ -76,10 +76,7 @@ FIXTURE_SETUP(dev)
 
 FIXTURE_TEARDOWN(dev)
 {
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->dev.attrs)
-		EXPECT_EQ(0, pft_destroy(self->h, self->dev.index));
+	EXPECT_EQ(0, pft_drop(self->h, &self->dev, &self->fd));
 	free(self->shadow);
 	pfnl_close(self->h);
 }
@@ -88,17 +85,7 @@ FIXTURE_TEARDOWN(dev)
 static int write_pattern(FIXTURE_DATA(dev) *self, uint64_t off, size_t len,
 			 uint32_t seed)
 {
-	uint8_t *buf = pft_alloc(len);
-	int ret;
-
-	if (!buf)
-		return -ENOMEM;
-	pft_pattern(buf, len, off, seed);
-	ret = pft_pwrite_full(self->fd, buf, len, off);
-	if (!ret)
-		memcpy(self->shadow + off, buf, len);
-	free(buf);
-	return ret;
+	return pft_write_pattern(self->fd, self->shadow, off, len, seed, false);
 }
 
 #define ASSERT_MATCHES_SHADOW() \

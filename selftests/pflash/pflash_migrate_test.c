@@ -61,17 +61,7 @@ static int make(FIXTURE_DATA(mig) *self, const char *path, uint32_t state,
 static int write_at(FIXTURE_DATA(mig) *self, uint64_t off, size_t len,
 		    uint32_t seed)
 {
-	uint8_t *buf = pft_alloc(len);
-	int ret;
-
-	if (!buf)
-		return -ENOMEM;
-	pft_pattern(buf, len, off, seed);
-	ret = pft_pwrite_full(self->fd, buf, len, off);
-	if (!ret)
-		memcpy(self->shadow + off, buf, len);
-	free(buf);
-	return ret;
+	return pft_write_pattern(self->fd, self->shadow, off, len, seed, false);
 }
 
 /* Give the source data, an erased run and a zero run, then flush. */
@@ -125,34 +115,10 @@ FIXTURE_TEARDOWN(mig)
 	pfnl_close(self->h);
 }
 
-static int inactivate(struct pfnl *h, uint32_t index)
-{
-	return pft_index_cmd(h, PFLASH_CMD_INACTIVATE, index, NULL);
-}
-
-static int activate(struct pfnl *h, uint32_t index,
-		    struct pfnl_dev *out)
-{
-	return pft_index_cmd(h, PFLASH_CMD_ACTIVATE, index, out);
-}
-
 /* Compare the first @len bytes of device @index with @expect. */
-static long long dev_diff_len(uint32_t index, const uint8_t *expect,
-			      size_t len)
-{
-	int fd = pft_open(index, O_RDONLY | O_DIRECT);
-	long long ret;
-
-	if (fd < 0)
-		return -2;
-	ret = pft_diff(fd, expect, len);
-	close(fd);
-	return ret;
-}
-
 static long long dev_diff(uint32_t index, const uint8_t *expect)
 {
-	return dev_diff_len(index, expect, SIZE);
+	return pft_dev_diff(index, expect, SIZE);
 }
 
 /* Sectors written to device @index so far (from its stat), or -1. */
@@ -176,9 +142,25 @@ static long long sectors_written(uint32_t index)
 /* The source inactivates and exports its final state into self->s. */
 static int source_hands_over(FIXTURE_DATA(mig) *self)
 {
-	int ret = inactivate(self->h, self->src.index);
+	int ret = pft_inactivate(self->h, self->src.index, false, NULL);
 
 	return ret ?: pft_export(self->h, self->src.index, &self->s);
+}
+
+/*
+ * A move to a new target on @path (NULL: no backing file), read-only or
+ * not: the target is created inactive, the source hands over, and the
+ * target imports the stream in pieces of @chunk bytes.
+ */
+static int move_to(FIXTURE_DATA(mig) *self, const char *path, bool read_only,
+		   size_t chunk, struct pfnl_dev *got)
+{
+	int ret = make(self, path, PFLASH_STATE_INACTIVE, read_only,
+		       &self->dst);
+
+	ret = ret ?: source_hands_over(self);
+	return ret ?: pft_import(self->h, self->dst.index, self->s.buf,
+				 self->s.len, chunk, got);
 }
 
 TEST_F(mig, a_non_shared_storage)
@@ -206,7 +188,7 @@ TEST_F(mig, a_non_shared_storage)
 	EXPECT_EQ(-1, pft_file_diff(self->file_b, self->stale, SIZE));
 	EXPECT_EQ(mtime, pft_mtime(self->file_b));
 
-	ASSERT_EQ(0, activate(self->h, self->dst.index, &got));
+	ASSERT_EQ(0, pft_activate(self->h, self->dst.index, -1, &got));
 	EXPECT_FALSE(got.flush_pending);
 	EXPECT_EQ(-1, pft_file_diff(self->file_b, self->shadow, SIZE));
 }
@@ -224,7 +206,7 @@ TEST_F(mig, b_shared_storage)
 	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->s.buf,
 				self->s.len, CHUNK, &got));
 	EXPECT_EQ(handed_over, pft_mtime(self->file_a));
-	ASSERT_EQ(0, activate(self->h, self->dst.index, &got));
+	ASSERT_EQ(0, pft_activate(self->h, self->dst.index, -1, &got));
 	EXPECT_EQ(-1, dev_diff(self->dst.index, self->shadow));
 	EXPECT_EQ(-1, pft_file_diff(self->file_a, self->shadow, SIZE));
 
@@ -233,7 +215,7 @@ TEST_F(mig, b_shared_storage)
 	usleep(50 * 1000);
 	EXPECT_EQ(-EIO, write_at(self, 0, 4096, 9));
 	EXPECT_EQ(0, pft_flush(self->h, self->src.index, false));
-	EXPECT_EQ(-EBUSY, activate(self->h, self->src.index, NULL));
+	EXPECT_EQ(-EBUSY, pft_activate(self->h, self->src.index, -1, NULL));
 	close(self->fd);
 	self->fd = -1;
 	EXPECT_EQ(0, pft_destroy(self->h, self->src.index));
@@ -247,13 +229,9 @@ TEST_F(mig, c_read_only_target_is_not_flushed)
 	struct pfnl_dev got = {};
 	long long mtime = pft_mtime(self->file_b);
 
-	ASSERT_EQ(0, make(self, self->file_b, PFLASH_STATE_INACTIVE, true,
-			  &self->dst));
-	ASSERT_EQ(0, source_hands_over(self));
-	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->s.buf,
-				self->s.len, CHUNK, &got));
+	ASSERT_EQ(0, move_to(self, self->file_b, true, CHUNK, &got));
 	EXPECT_FALSE(got.flush_pending);
-	ASSERT_EQ(0, activate(self->h, self->dst.index, &got));
+	ASSERT_EQ(0, pft_activate(self->h, self->dst.index, -1, &got));
 	EXPECT_EQ(-1, dev_diff(self->dst.index, self->shadow));
 	EXPECT_EQ(-1, pft_file_diff(self->file_b, self->stale, SIZE));
 	EXPECT_EQ(mtime, pft_mtime(self->file_b));
@@ -263,13 +241,9 @@ TEST_F(mig, d_target_without_backing_file)
 {
 	struct pfnl_dev got = {};
 
-	ASSERT_EQ(0, make(self, NULL, PFLASH_STATE_INACTIVE, false,
-			  &self->dst));
-	ASSERT_EQ(0, source_hands_over(self));
-	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->s.buf,
-				self->s.len, CHUNK, &got));
+	ASSERT_EQ(0, move_to(self, NULL, false, CHUNK, &got));
 	EXPECT_FALSE(got.flush_pending);
-	ASSERT_EQ(0, activate(self->h, self->dst.index, &got));
+	ASSERT_EQ(0, pft_activate(self->h, self->dst.index, -1, &got));
 	EXPECT_EQ(-1, dev_diff(self->dst.index, self->shadow));
 }
 
@@ -278,14 +252,10 @@ TEST_F(mig, e_failed_migration_loses_nothing)
 	struct pfnl_dev got = {};
 	long long mtime;
 
-	ASSERT_EQ(0, make(self, self->file_b, PFLASH_STATE_INACTIVE, false,
-			  &self->dst));
-	ASSERT_EQ(0, source_hands_over(self));
-	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->s.buf,
-				self->s.len, CHUNK, &got));
+	ASSERT_EQ(0, move_to(self, self->file_b, false, CHUNK, &got));
 	mtime = pft_mtime(self->file_b);
 	/* The target never activates; the source carries on. */
-	ASSERT_EQ(0, activate(self->h, self->src.index, &got));
+	ASSERT_EQ(0, pft_activate(self->h, self->src.index, -1, &got));
 	EXPECT_EQ(self->src.epoch + 1, got.epoch);
 	ASSERT_EQ(0, write_at(self, 100 * 1024, 12288, 10));
 	ASSERT_EQ(0, fsync(self->fd));
@@ -324,7 +294,7 @@ TEST_F(mig, second_import_replaces_the_first_and_owes_one_flush)
 
 	before = sectors_written(disk.index);
 	ASSERT_LE(0, before);
-	ASSERT_EQ(0, activate(self->h, self->dst.index, &got));
+	ASSERT_EQ(0, pft_activate(self->h, self->dst.index, -1, &got));
 	EXPECT_FALSE(got.flush_pending);
 	EXPECT_EQ(-1, dev_diff(disk.index, self->shadow));
 	/* One full flush: the device's size written once, no more. */
@@ -390,11 +360,7 @@ TEST_F(mig, import_in_small_pieces)
 {
 	struct pfnl_dev got = {};
 
-	ASSERT_EQ(0, make(self, NULL, PFLASH_STATE_INACTIVE, false,
-			  &self->dst));
-	ASSERT_EQ(0, source_hands_over(self));
-	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->s.buf,
-				self->s.len, 999, &got));
+	ASSERT_EQ(0, move_to(self, NULL, false, 999, &got));
 	EXPECT_TRUE(pfnl_dev_has(&got, PFLASH_A_DEV_FLUSH_PENDING));
 	EXPECT_EQ(-1, dev_diff(self->dst.index, self->shadow));
 }
@@ -408,23 +374,13 @@ TEST_F(mig, failed_activation_flush_stays_pending)
 {
 	struct pfnl_dev got = {};
 	char dir[64], path[128];
-	int fd;
 
 	/* A sparse file on a tmpfs with room for a sixteenth of it. */
 	ASSERT_EQ(0, pft_tmpfs(dir, sizeof(dir), "16m"));
 	snprintf(path, sizeof(path), "%s/c.fd", dir);
-	fd = open(path, O_CREAT | O_RDWR, 0600);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ftruncate(fd, SIZE));
-	close(fd);
-	ASSERT_EQ(0, pft_tmpfs_resize(dir, "16k"));
-	ASSERT_EQ(0, make(self, path, PFLASH_STATE_INACTIVE, false,
-			  &self->dst));
-
-	ASSERT_EQ(0, source_hands_over(self));
-	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->s.buf,
-				self->s.len, CHUNK, &got));
-	EXPECT_EQ(-ENOSPC, activate(self->h, self->dst.index, &got));
+	ASSERT_EQ(0, pft_tmpfs_fill_up(dir, path, SIZE, "16k"));
+	ASSERT_EQ(0, move_to(self, path, false, CHUNK, &got));
+	EXPECT_EQ(-ENOSPC, pft_activate(self->h, self->dst.index, -1, &got));
 	EXPECT_NE(NULL, strstr(pfnl_last_ack(self->h)->msg,
 			       "still owes the flush"));
 	ASSERT_EQ(0, pft_get(self->h, self->dst.index, &got));
@@ -434,7 +390,7 @@ TEST_F(mig, failed_activation_flush_stays_pending)
 	EXPECT_EQ(-1, dev_diff(self->dst.index, self->shadow));
 
 	ASSERT_EQ(0, pft_tmpfs_resize(dir, "16m"));
-	ASSERT_EQ(0, activate(self->h, self->dst.index, &got));
+	ASSERT_EQ(0, pft_activate(self->h, self->dst.index, -1, &got));
 	EXPECT_EQ(PFLASH_STATE_ACTIVE, got.state);
 	EXPECT_FALSE(got.flush_pending);
 	EXPECT_EQ(-1, pft_file_diff(path, self->shadow, SIZE));
@@ -525,7 +481,7 @@ static int unchanged(FIXTURE_DATA(bad) *self)
 	    now.epoch != self->epoch ||
 	    memcmp(now.uuid, self->dst.uuid, PFLASH_UUID_LEN))
 		return 0;
-	return dev_diff_len(self->dst.index, self->before, BAD_SIZE) == -1;
+	return pft_dev_diff(self->dst.index, self->before, BAD_SIZE) == -1;
 }
 
 /* Import @len bytes of @s; 1 if refused or not committed, 0 if taken. */
@@ -920,7 +876,7 @@ TEST_F(bad, stale_epoch)
 	pfnl_dev_set(&req, PFLASH_A_DEV_EPOCH, 5);
 	ASSERT_EQ(0, pfnl_dev_do(self->h, PFLASH_CMD_ACTIVATE, &req,
 				 NULL));
-	ASSERT_EQ(0, inactivate(self->h, self->dst.index));
+	ASSERT_EQ(0, pft_inactivate(self->h, self->dst.index, false, NULL));
 	self->epoch = 5;
 	EXPECT_TRUE(refused(self, self->good.buf, self->good.len));
 	EXPECT_EQ(ESTALE, pfnl_last_ack(self->h)->error);
@@ -929,12 +885,12 @@ TEST_F(bad, stale_epoch)
 
 TEST_F(bad, import_into_an_active_device)
 {
-	ASSERT_EQ(0, activate(self->h, self->dst.index, NULL));
+	ASSERT_EQ(0, pft_activate(self->h, self->dst.index, -1, NULL));
 	self->epoch++;
 	EXPECT_TRUE(refused(self, self->good.buf, self->good.len));
 	EXPECT_EQ(EBUSY, pfnl_last_ack(self->h)->error);
 	EXPECT_NE(0, pfnl_last_ack(self->h)->msg[0]);
-	ASSERT_EQ(0, inactivate(self->h, self->dst.index));
+	ASSERT_EQ(0, pft_inactivate(self->h, self->dst.index, false, NULL));
 	EXPECT_TRUE(unchanged(self));
 }
 
@@ -943,43 +899,27 @@ TEST_F(bad, pieces_must_follow_on)
 {
 	struct pfnl *other;
 	size_t half = self->good.len / 2;
-	struct nl_msg *msg;
 	struct pfnl_dev got = {};
 
 	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->good.buf, half,
 				half, &got));
 	/* From elsewhere in the stream. */
-	msg = pfnl_msg_new(self->h, PFLASH_CMD_IMPORT, 0);
-	ASSERT_NE(NULL, msg);
-	nla_put_u32(msg, PFLASH_A_DEV_INDEX, self->dst.index);
-	nla_put_u64(msg, PFLASH_A_DEV_STREAM_OFFSET, half + 1);
-	nla_put(msg, PFLASH_A_DEV_STREAM_DATA, 1, self->good.buf + half + 1);
-	EXPECT_EQ(-EINVAL, pfnl_exec(self->h, msg, NULL, NULL));
-	nlmsg_free(msg);
+	EXPECT_EQ(-EINVAL, pfnl_import(self->h, self->dst.index, half + 1,
+				       self->good.buf + half + 1, 1, &got));
 
 	/* From another socket. */
 	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->good.buf, half,
 				half, &got));
 	ASSERT_EQ(0, pfnl_open(&other));
-	msg = pfnl_msg_new(other, PFLASH_CMD_IMPORT, 0);
-	ASSERT_NE(NULL, msg);
-	nla_put_u32(msg, PFLASH_A_DEV_INDEX, self->dst.index);
-	nla_put_u64(msg, PFLASH_A_DEV_STREAM_OFFSET, half);
-	nla_put(msg, PFLASH_A_DEV_STREAM_DATA, self->good.len - half,
-		self->good.buf + half);
-	EXPECT_EQ(-EINVAL, pfnl_exec(other, msg, NULL, NULL));
-	nlmsg_free(msg);
+	EXPECT_EQ(-EINVAL, pfnl_import(other, self->dst.index, half,
+				       self->good.buf + half,
+				       self->good.len - half, &got));
 	/* Closing the socket that started one ends it. */
 	pfnl_close(self->h);
 	ASSERT_EQ(0, pfnl_open(&self->h));
-	msg = pfnl_msg_new(other, PFLASH_CMD_IMPORT, 0);
-	ASSERT_NE(NULL, msg);
-	nla_put_u32(msg, PFLASH_A_DEV_INDEX, self->dst.index);
-	nla_put_u64(msg, PFLASH_A_DEV_STREAM_OFFSET, half);
-	nla_put(msg, PFLASH_A_DEV_STREAM_DATA, self->good.len - half,
-		self->good.buf + half);
-	EXPECT_EQ(-EINVAL, pfnl_exec(other, msg, NULL, NULL));
-	nlmsg_free(msg);
+	EXPECT_EQ(-EINVAL, pfnl_import(other, self->dst.index, half,
+				       self->good.buf + half,
+				       self->good.len - half, &got));
 	pfnl_close(other);
 	EXPECT_TRUE(unchanged(self));
 }

@@ -73,52 +73,16 @@ FIXTURE_SETUP(own)
 
 FIXTURE_TEARDOWN(own)
 {
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->dev.attrs)
-		EXPECT_EQ(0, pft_destroy(self->h, self->dev.index));
+	EXPECT_EQ(0, pft_drop(self->h, &self->dev, &self->fd));
 	pft_tmpfs_remove(self->dir);
 	free(self->shadow);
 	pfnl_close(self->h);
 }
 
-static int inactivate(struct pfnl *h, uint32_t index, bool force,
-		      struct pfnl_dev *out)
-{
-	struct pfnl_dev req = {};
-
-	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
-	if (force)
-		pfnl_dev_set(&req, PFLASH_A_DEV_FORCE, 1);
-	return pfnl_dev_do(h, PFLASH_CMD_INACTIVATE, &req, out);
-}
-
-/* Activate, at @epoch unless it is negative. */
-static int activate(struct pfnl *h, uint32_t index, long long epoch,
-		    struct pfnl_dev *out)
-{
-	struct pfnl_dev req = {};
-
-	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
-	if (epoch >= 0)
-		pfnl_dev_set(&req, PFLASH_A_DEV_EPOCH, epoch);
-	return pfnl_dev_do(h, PFLASH_CMD_ACTIVATE, &req, out);
-}
-
 static int write_pattern(FIXTURE_DATA(own) *self, uint64_t off, size_t len,
 			 uint32_t seed)
 {
-	uint8_t *buf = pft_alloc(len);
-	int ret;
-
-	if (!buf)
-		return -ENOMEM;
-	pft_pattern(buf, len, off, seed);
-	ret = pft_pwrite_full(self->fd, buf, len, off);
-	if (!ret)
-		memcpy(self->shadow + off, buf, len);
-	free(buf);
-	return ret;
+	return pft_write_pattern(self->fd, self->shadow, off, len, seed, false);
 }
 
 #define ASSERT_DEV_IS_SHADOW() \
@@ -131,7 +95,7 @@ TEST_F(own, inactivate_flushes_then_reads_work_and_writes_fail)
 	struct pfnl_dev dev = {};
 
 	ASSERT_EQ(0, write_pattern(self, 4096, 65536, 2));
-	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, &dev));
+	ASSERT_EQ(0, pft_inactivate(self->h, self->dev.index, false, &dev));
 	EXPECT_EQ(PFLASH_STATE_INACTIVE, dev.state);
 	EXPECT_EQ(0, dev.dirty_bytes);
 	ASSERT_FILE_IS_SHADOW();
@@ -146,13 +110,13 @@ TEST_F(own, open_for_write_fails_erofs_while_inactive)
 {
 	int fd;
 
-	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, NULL));
+	ASSERT_EQ(0, pft_inactivate(self->h, self->dev.index, false, NULL));
 	EXPECT_EQ(-1, pft_open(self->dev.index, O_RDWR));
 	EXPECT_EQ(EROFS, errno);
 	fd = pft_open(self->dev.index, O_RDONLY);
 	EXPECT_LE(0, fd);
 	close(fd);
-	ASSERT_EQ(0, activate(self->h, self->dev.index, -1, NULL));
+	ASSERT_EQ(0, pft_activate(self->h, self->dev.index, -1, NULL));
 	fd = pft_open(self->dev.index, O_RDWR);
 	EXPECT_LE(0, fd);
 	close(fd);
@@ -168,7 +132,7 @@ TEST_F(own, inactive_device_never_writes_its_file)
 	long long mtime;
 
 	ASSERT_EQ(0, write_pattern(self, 0, 8192, 4));
-	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, NULL));
+	ASSERT_EQ(0, pft_inactivate(self->h, self->dev.index, false, NULL));
 	mtime = pft_mtime(self->file);
 	ASSERT_LT(0, mtime);
 	/* Past the clock's granularity, so a write would show. */
@@ -179,10 +143,7 @@ TEST_F(own, inactive_device_never_writes_its_file)
 	EXPECT_EQ(0, pft_flush(self->h, self->dev.index, false));
 	EXPECT_EQ(-EROFS, pft_flush(self->h, self->dev.index, true));
 	EXPECT_NE(0, pfnl_last_ack(self->h)->msg[0]);
-	close(self->fd);
-	self->fd = -1;
-	EXPECT_EQ(0, pft_destroy(self->h, self->dev.index));
-	self->dev.attrs = 0;
+	EXPECT_EQ(0, pft_drop(self->h, &self->dev, &self->fd));
 
 	EXPECT_EQ(mtime, pft_mtime(self->file));
 	ASSERT_FILE_IS_SHADOW();
@@ -192,21 +153,21 @@ TEST_F(own, inactivate_and_activate_are_idempotent)
 {
 	struct pfnl_dev dev = {};
 
-	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, &dev));
-	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, &dev));
+	ASSERT_EQ(0, pft_inactivate(self->h, self->dev.index, false, &dev));
+	ASSERT_EQ(0, pft_inactivate(self->h, self->dev.index, false, &dev));
 	EXPECT_EQ(PFLASH_STATE_INACTIVE, dev.state);
-	ASSERT_EQ(0, activate(self->h, self->dev.index, -1, &dev));
+	ASSERT_EQ(0, pft_activate(self->h, self->dev.index, -1, &dev));
 	EXPECT_EQ(1, dev.epoch);
-	ASSERT_EQ(0, activate(self->h, self->dev.index, -1, &dev));
+	ASSERT_EQ(0, pft_activate(self->h, self->dev.index, -1, &dev));
 	EXPECT_EQ(PFLASH_STATE_ACTIVE, dev.state);
 	EXPECT_EQ(1, dev.epoch);
 }
 
 TEST_F(own, writes_resume_after_activation)
 {
-	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, NULL));
+	ASSERT_EQ(0, pft_inactivate(self->h, self->dev.index, false, NULL));
 	EXPECT_EQ(-EIO, write_pattern(self, 0, 4096, 6));
-	ASSERT_EQ(0, activate(self->h, self->dev.index, -1, NULL));
+	ASSERT_EQ(0, pft_activate(self->h, self->dev.index, -1, NULL));
 	ASSERT_EQ(0, write_pattern(self, 0, 4096, 7));
 	ASSERT_EQ(0, fsync(self->fd));
 	ASSERT_FILE_IS_SHADOW();
@@ -218,24 +179,24 @@ TEST_F(own, epoch_must_grow)
 	struct pfnl_dev dev = {};
 
 	EXPECT_EQ(0, self->dev.epoch);
-	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, NULL));
-	ASSERT_EQ(0, activate(self->h, self->dev.index, 10, &dev));
+	ASSERT_EQ(0, pft_inactivate(self->h, self->dev.index, false, NULL));
+	ASSERT_EQ(0, pft_activate(self->h, self->dev.index, 10, &dev));
 	EXPECT_EQ(10, dev.epoch);
 	/* The same again is a no-op; another epoch while active is not. */
-	EXPECT_EQ(0, activate(self->h, self->dev.index, 10, NULL));
-	EXPECT_EQ(-EBUSY, activate(self->h, self->dev.index, 11, NULL));
+	EXPECT_EQ(0, pft_activate(self->h, self->dev.index, 10, NULL));
+	EXPECT_EQ(-EBUSY, pft_activate(self->h, self->dev.index, 11, NULL));
 	EXPECT_EQ(PFLASH_A_DEV_EPOCH, ack->attr);
 
-	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, NULL));
-	EXPECT_EQ(-ESTALE, activate(self->h, self->dev.index, 10, NULL));
+	ASSERT_EQ(0, pft_inactivate(self->h, self->dev.index, false, NULL));
+	EXPECT_EQ(-ESTALE, pft_activate(self->h, self->dev.index, 10, NULL));
 	EXPECT_EQ(PFLASH_A_DEV_EPOCH, ack->attr);
 	EXPECT_NE(0, ack->msg[0]);
-	EXPECT_EQ(-ESTALE, activate(self->h, self->dev.index, 3, NULL));
+	EXPECT_EQ(-ESTALE, pft_activate(self->h, self->dev.index, 3, NULL));
 	ASSERT_EQ(0, pft_get(self->h, self->dev.index, &dev));
 	EXPECT_EQ(PFLASH_STATE_INACTIVE, dev.state);
 	EXPECT_EQ(10, dev.epoch);
 	/* Without an epoch, the next one. */
-	ASSERT_EQ(0, activate(self->h, self->dev.index, -1, &dev));
+	ASSERT_EQ(0, pft_activate(self->h, self->dev.index, -1, &dev));
 	EXPECT_EQ(11, dev.epoch);
 }
 
@@ -252,9 +213,9 @@ TEST_F(own, user_space_sees_the_lock)
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-1, fcntl(fd, F_OFD_SETLK, &fl));
 	EXPECT_EQ(EAGAIN, errno);
-	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, NULL));
+	ASSERT_EQ(0, pft_inactivate(self->h, self->dev.index, false, NULL));
 	EXPECT_EQ(0, pft_locked(self->file));
-	ASSERT_EQ(0, activate(self->h, self->dev.index, -1, NULL));
+	ASSERT_EQ(0, pft_activate(self->h, self->dev.index, -1, NULL));
 	EXPECT_EQ(1, pft_locked(self->file));
 	close(fd);
 }
@@ -271,15 +232,15 @@ TEST_F(own, a_second_owner_cannot_activate)
 	/* Created inactive, it cannot activate while the first owns it. */
 	ASSERT_EQ(0, make_dev(self, variant->cache_mode, PFLASH_STATE_INACTIVE,
 			      &other));
-	EXPECT_EQ(-EBUSY, activate(self->h, other.index, -1, NULL));
+	EXPECT_EQ(-EBUSY, pft_activate(self->h, other.index, -1, NULL));
 	EXPECT_NE(0, ack->msg[0]);
-	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, NULL));
-	EXPECT_EQ(0, activate(self->h, other.index, -1, NULL));
+	ASSERT_EQ(0, pft_inactivate(self->h, self->dev.index, false, NULL));
+	EXPECT_EQ(0, pft_activate(self->h, other.index, -1, NULL));
 	/* Now the first one is the second owner. */
-	EXPECT_EQ(-EBUSY, activate(self->h, self->dev.index, -1, NULL));
-	EXPECT_EQ(0, inactivate(self->h, other.index, false, NULL));
+	EXPECT_EQ(-EBUSY, pft_activate(self->h, self->dev.index, -1, NULL));
+	EXPECT_EQ(0, pft_inactivate(self->h, other.index, false, NULL));
 	EXPECT_EQ(0, pft_destroy(self->h, other.index));
-	EXPECT_EQ(0, activate(self->h, self->dev.index, -1, NULL));
+	EXPECT_EQ(0, pft_activate(self->h, self->dev.index, -1, NULL));
 }
 
 struct lock_watch {
@@ -312,7 +273,7 @@ TEST_F(own, lock_is_released_only_after_the_writeback)
 
 	ASSERT_EQ(0, write_pattern(self, 0, FILE_SIZE, 8));
 	ASSERT_EQ(0, pthread_create(&thread, NULL, watch_lock, &w));
-	EXPECT_EQ(0, inactivate(self->h, self->dev.index, false, NULL));
+	EXPECT_EQ(0, pft_inactivate(self->h, self->dev.index, false, NULL));
 	usleep(200 * 1000);
 	w.stop = true;
 	pthread_join(thread, NULL);
@@ -327,11 +288,11 @@ TEST_F(own, held_exclusively_needs_force)
 	int excl = pft_open(self->dev.index, O_RDONLY | O_EXCL);
 
 	ASSERT_LE(0, excl);
-	EXPECT_EQ(-EBUSY, inactivate(self->h, self->dev.index, false, NULL));
+	EXPECT_EQ(-EBUSY, pft_inactivate(self->h, self->dev.index, false, NULL));
 	EXPECT_NE(0, ack->msg[0]);
 	ASSERT_EQ(0, pft_get(self->h, self->dev.index, &dev));
 	EXPECT_EQ(PFLASH_STATE_ACTIVE, dev.state);
-	EXPECT_EQ(0, inactivate(self->h, self->dev.index, true, &dev));
+	EXPECT_EQ(0, pft_inactivate(self->h, self->dev.index, true, &dev));
 	EXPECT_EQ(PFLASH_STATE_INACTIVE, dev.state);
 	close(excl);
 }
@@ -340,17 +301,14 @@ TEST_F(own, created_inactive_holds_no_lock_and_refuses_writes)
 {
 	struct pfnl_dev dev = {};
 
-	close(self->fd);
-	self->fd = -1;
-	ASSERT_EQ(0, pft_destroy(self->h, self->dev.index));
-	self->dev.attrs = 0;
+	ASSERT_EQ(0, pft_drop(self->h, &self->dev, &self->fd));
 	ASSERT_EQ(0, make_dev(self, variant->cache_mode, PFLASH_STATE_INACTIVE,
 			      &self->dev));
 	EXPECT_EQ(PFLASH_STATE_INACTIVE, self->dev.state);
 	EXPECT_EQ(0, pft_locked(self->file));
 	EXPECT_EQ(-1, pft_open(self->dev.index, O_RDWR));
 	EXPECT_EQ(EROFS, errno);
-	ASSERT_EQ(0, activate(self->h, self->dev.index, -1, &dev));
+	ASSERT_EQ(0, pft_activate(self->h, self->dev.index, -1, &dev));
 	EXPECT_EQ(1, pft_locked(self->file));
 }
 
@@ -361,13 +319,9 @@ TEST_F(own, failed_writeback_keeps_the_device_active)
 
 	if (variant->cache_mode != PFLASH_CACHE_MODE_WRITEBACK)
 		SKIP(return, "writeback only: writethrough has nothing dirty");
-	close(self->fd);
-	self->fd = -1;
-	ASSERT_EQ(0, pft_destroy(self->h, self->dev.index));
-	self->dev.attrs = 0;
-	ASSERT_EQ(0, truncate(self->file, 0));
-	ASSERT_EQ(0, pft_tmpfs_resize(self->dir, "64k"));
-	ASSERT_EQ(0, truncate(self->file, FILE_SIZE));
+	ASSERT_EQ(0, pft_drop(self->h, &self->dev, &self->fd));
+	ASSERT_EQ(0, pft_tmpfs_fill_up(self->dir, self->file, FILE_SIZE,
+				       "64k"));
 	memset(self->shadow, 0, FILE_SIZE);
 	ASSERT_EQ(0, make_dev(self, PFLASH_CACHE_MODE_WRITEBACK,
 			      PFLASH_STATE_ACTIVE, &self->dev));
@@ -375,7 +329,7 @@ TEST_F(own, failed_writeback_keeps_the_device_active)
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, write_pattern(self, 0, 128 * 1024, 9));
 
-	EXPECT_EQ(-ENOSPC, inactivate(self->h, self->dev.index, false, NULL));
+	EXPECT_EQ(-ENOSPC, pft_inactivate(self->h, self->dev.index, false, NULL));
 	EXPECT_NE(0, ack->msg[0]);
 	ASSERT_EQ(0, pft_get(self->h, self->dev.index, &dev));
 	EXPECT_EQ(PFLASH_STATE_ACTIVE, dev.state);
@@ -383,7 +337,7 @@ TEST_F(own, failed_writeback_keeps_the_device_active)
 	EXPECT_EQ(0, write_pattern(self, 131072, 4096, 10));
 
 	ASSERT_EQ(0, pft_tmpfs_resize(self->dir, "16m"));
-	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, NULL));
+	ASSERT_EQ(0, pft_inactivate(self->h, self->dev.index, false, NULL));
 	ASSERT_FILE_IS_SHADOW();
 }
 
@@ -430,7 +384,7 @@ TEST_F(own, writer_and_reader_across_an_inactivation)
 	/* Let it write a while, then inactivate under it. */
 	for (gen = 0; gen < 20 && read(report[0], &last, 4) == 4; gen++)
 		;
-	ASSERT_EQ(0, inactivate(self->h, self->dev.index, false, NULL));
+	ASSERT_EQ(0, pft_inactivate(self->h, self->dev.index, false, NULL));
 	/* Reads never fail meanwhile. */
 	fd = pft_open(self->dev.index, O_RDONLY | O_DIRECT);
 	ASSERT_LE(0, fd);
@@ -455,7 +409,7 @@ TEST_F(own, writer_and_reader_across_an_inactivation)
 	ASSERT_FILE_IS_SHADOW();
 
 	/* Activation lets the writer through again. */
-	ASSERT_EQ(0, activate(self->h, self->dev.index, -1, NULL));
+	ASSERT_EQ(0, pft_activate(self->h, self->dev.index, -1, NULL));
 	ASSERT_EQ(1, write(go[1], &c, 1));
 	ASSERT_EQ(4, read(report[0], &gen, 4));
 	EXPECT_EQ(failed + 1, gen);

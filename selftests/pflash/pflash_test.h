@@ -156,6 +156,29 @@ static inline int pft_pwrite_full(int fd, const void *buf, size_t len,
 }
 
 /*
+ * Write pattern @seed at [@off, @off + @len) of @fd, and into @shadow, the
+ * test's copy of what the device holds: if the write succeeds, or with
+ * @even_if_failed, whatever it returns (a write that failed on the
+ * backing file still reached the device's RAM).  0 or -errno.
+ */
+static inline int pft_write_pattern(int fd, uint8_t *shadow, uint64_t off,
+				    size_t len, uint32_t seed,
+				    bool even_if_failed)
+{
+	uint8_t *buf = pft_alloc(len);
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	pft_pattern(buf, len, off, seed);
+	ret = pft_pwrite_full(fd, buf, len, off);
+	if (!ret || even_if_failed)
+		memcpy(shadow + off, buf, len);
+	free(buf);
+	return ret;
+}
+
+/*
  * Compare @len bytes read from @fd at 0 with @expect.  Returns -1 if they
  * match, the offset of the first difference otherwise (or -2 if the read
  * failed).
@@ -223,6 +246,49 @@ static inline int pft_get(struct pfnl *h, uint32_t index,
 	return pft_index_cmd(h, PFLASH_CMD_DEV_GET, index, out);
 }
 
+/*
+ * Close *@fd, if open, and destroy @dev, if it was created; mark each gone
+ * (*@fd -1, @dev->attrs 0, once destroyed) so that a fixture's teardown
+ * leaves them.  0, or the destroy's -errno.
+ */
+static inline int pft_drop(struct pfnl *h, struct pfnl_dev *dev, int *fd)
+{
+	int ret = 0;
+
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	if (dev->attrs)
+		ret = pft_destroy(h, dev->index);
+	if (!ret)
+		dev->attrs = 0;
+	return ret;
+}
+
+/* INACTIVATE, with @force. */
+static inline int pft_inactivate(struct pfnl *h, uint32_t index, bool force,
+				 struct pfnl_dev *out)
+{
+	struct pfnl_dev req = {};
+
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+	if (force)
+		pfnl_dev_set(&req, PFLASH_A_DEV_FORCE, 1);
+	return pfnl_dev_do(h, PFLASH_CMD_INACTIVATE, &req, out);
+}
+
+/* ACTIVATE, at @epoch unless it is negative. */
+static inline int pft_activate(struct pfnl *h, uint32_t index,
+			       long long epoch, struct pfnl_dev *out)
+{
+	struct pfnl_dev req = {};
+
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+	if (epoch >= 0)
+		pfnl_dev_set(&req, PFLASH_A_DEV_EPOCH, epoch);
+	return pfnl_dev_do(h, PFLASH_CMD_ACTIVATE, &req, out);
+}
+
 /* FLUSH, of the dirty blocks or of the whole device. */
 static inline int pft_flush(struct pfnl *h, uint32_t index, bool full)
 {
@@ -270,14 +336,11 @@ static inline int pft_mkfile(const char *path, size_t len, uint32_t seed)
 	return ret;
 }
 
-/*
- * Compare the first @len bytes of the file at @path with @expect; as
- * pft_diff(): -1 if equal, the first differing offset, or -2.
- */
-static inline long long pft_file_diff(const char *path, const uint8_t *expect,
-				      size_t len)
+/* As pft_diff(), of the first @len bytes of @path opened with @flags. */
+static inline long long pft_path_diff(const char *path, int flags,
+				      const uint8_t *expect, size_t len)
 {
-	int fd = open(path, O_RDONLY);
+	int fd = open(path, flags);
 	long long ret;
 
 	if (fd < 0)
@@ -287,6 +350,22 @@ static inline long long pft_file_diff(const char *path, const uint8_t *expect,
 	return ret;
 }
 
+/* As pft_diff(), of the first @len bytes of the file at @path. */
+static inline long long pft_file_diff(const char *path, const uint8_t *expect,
+				      size_t len)
+{
+	return pft_path_diff(path, O_RDONLY, expect, len);
+}
+
+/* As pft_diff(), of the first @len bytes of device @index, read direct. */
+static inline long long pft_dev_diff(uint32_t index, const uint8_t *expect,
+				     size_t len)
+{
+	char path[32];
+
+	pft_path(path, sizeof(path), index);
+	return pft_path_diff(path, O_RDONLY | O_DIRECT, expect, len);
+}
 /* A scratch directory on a tmpfs of its own, of @size (e.g. "16m"). */
 static inline int pft_tmpfs(char *dir, size_t len, const char *size)
 {
@@ -309,6 +388,26 @@ static inline int pft_tmpfs_resize(const char *dir, const char *size)
 
 	snprintf(opts, sizeof(opts), "size=%s", size);
 	return mount("pft", dir, "tmpfs", MS_REMOUNT, opts) ? -errno : 0;
+}
+
+/*
+ * Make @path, on the tmpfs @dir, an empty file of @size bytes (a hole),
+ * and shrink the tmpfs to @room (e.g. "64k"): writing more than that to
+ * the file fails with ENOSPC.  0 or -errno.
+ */
+static inline int pft_tmpfs_fill_up(const char *dir, const char *path,
+				    off_t size, const char *room)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = pft_tmpfs_resize(dir, room);
+	if (!ret && ftruncate(fd, size))
+		ret = -errno;
+	close(fd);
+	return ret;
 }
 
 static inline void pft_tmpfs_remove(const char *dir)

@@ -11,33 +11,17 @@
 # busybox and coreutils' timeout and dd.  Creates its own devices, and
 # destroys them.
 
-ksft_skip=4
-PLAN=46
+. "$(dirname "$0")/lib.sh"
 
+PLAN=46
 tmp=
-n=0
-failed=0
 devs=
 
-# result STATUS NAME: one TAP line, ok if STATUS is 0; after a failure,
-# the output of the last command run.
-result() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-		return
-	fi
-	failed=1
-	echo "not ok $n - $2"
+# After a failed result (lib.sh's check NAME CONDITION), the status and
+# output of the last command run.
+on_failure() {
 	echo "# status $rc; stdout, then stderr:"
 	sed 's/^/# /' "$tmp/out" "$tmp/err"
-}
-
-# check NAME CONDITION: one result, from CONDITION, a shell command list
-# that sees the variables as they are when it runs.
-check() {
-	eval "$2"
-	result $? "$1"
 }
 
 # run COMMAND...: run it, its output in $tmp/out and $tmp/err, its status
@@ -91,14 +75,9 @@ cleanup() {
 	rm -rf "$tmp"
 }
 
-if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root"
-	exit $ksft_skip
-fi
-if ! pflashctl list >/dev/null 2>&1; then
-	echo "1..0 # SKIP pflashctl cannot list devices: is pflash loaded?"
-	exit $ksft_skip
-fi
+need_root
+pflashctl list >/dev/null 2>&1 ||
+	skip "pflashctl cannot list devices: is pflash loaded?"
 tmp=$(mktemp -d /tmp/pflashctl-test.XXXXXX) || exit 1
 trap cleanup EXIT
 : >"$tmp/out"

@@ -13,16 +13,14 @@
 # worker, with rmmod and modprobe (of no devices, which is quick) tried
 # while they run.
 
-ksft_skip=4
+. "$(dirname "$0")/lib.sh"
+
 ROUNDS=${PFLASH_UNLOAD_ROUNDS:-1}
 WORK=4
 # A run that takes longer than this has hung.
 LIMIT=120
 
-if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root"
-	exit $ksft_skip
-fi
+need_root
 
 tmp=$(mktemp -d /tmp/pflash-unload.XXXXXX)
 cleanup() {
@@ -32,18 +30,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-n=0
-failed=0
-result() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		failed=1
-		echo "not ok $n - $2"
-	fi
-}
 
 # run NAME COMMAND...: run it under a time limit, noting its status.
 run() {

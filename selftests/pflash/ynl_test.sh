@@ -7,11 +7,9 @@
 # which the VMs have in /opt/ynl (tools/ecosystem/ynl-tree.sh); skipped
 # where they are not.
 
-ksft_skip=4
+. "$(dirname "$0")/lib.sh"
 YNL=${PFLASH_YNL:-/opt/ynl}
 
-if ! command -v python3 >/dev/null || [ ! -e "$YNL/tools/net/ynl/cli.py" ]; then
-	echo "1..0 # SKIP needs python3 and the ynl tree in $YNL"
-	exit $ksft_skip
-fi
+command -v python3 >/dev/null && [ -e "$YNL/tools/net/ynl/cli.py" ] ||
+	skip "needs python3 and the ynl tree in $YNL"
 exec python3 "$(dirname "$0")/ynl_test.py" "$YNL"
