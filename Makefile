@@ -34,6 +34,11 @@
 #                     newest 7.2, built for in a debootstrapped unstable
 #                     root) and debug (7.2 with KASAN, lockdep, kmemleak,
 #                     ...; built once and cached)
+#   make check KERNELS=deb61 TESTS="pflash_io_test pflashctl_test.sh"
+#                     only those tests (named as in selftests/pflash/
+#                     Makefile), in one VM per kernel, and nothing else:
+#                     no static checks (STATIC=1 adds them), no DKMS, no
+#                     move between two VMs
 #   make check-static only the static checks
 #   make kernels      fetch or build the kernels in KERNELS
 #   make demo         boot a VM on deb61 and run the demo in it
@@ -76,8 +81,9 @@ MODDIR		?= /lib/modules/$(KVER)/extra
 DKMS_SRC	?= /usr/src/pflash-$(PFLASH_VERSION)
 INSTALL		?= install
 
-# The kernels `make check` boots.
+# The kernels `make check` boots, and the tests it runs there (all if empty).
 KERNELS	?= deb61 deb612 deb72 debug
+TESTS	?=
 
 .PHONY: all module tool selftests clean check check-static kernels demo \
 	install install-module install-tool uninstall install-dkms uninstall-dkms
@@ -94,7 +100,7 @@ selftests:
 	BUILD=$(BUILD) tools/vm/build-selftests.sh >/dev/null
 
 check:
-	BUILD=$(BUILD) tools/vm/check.sh $(KERNELS)
+	BUILD=$(BUILD) TESTS="$(TESTS)" tools/vm/check.sh $(KERNELS)
 
 check-static:
 	BUILD=$(BUILD) tools/vm/check.sh --static-only

@@ -9,6 +9,13 @@
 #
 # Usage: check.sh [KERNEL...]      (default: deb61 deb612 deb72 debug)
 #        check.sh --static-only
+#        TESTS="NAME..." check.sh [KERNEL...]
+#
+# With TESTS, a list of test programs named as in selftests/pflash/Makefile
+# (pflash_io_test, pflashctl_test.sh, ...), each VM runs those alone, and
+# nothing else runs unless asked for: no static checks (STATIC=1 runs
+# them), no DKMS check, no check of the error paths, no move between two
+# VMs.
 #
 # Every run keeps its logs in build/runs/<date>/ (build/runs/latest points
 # at the newest): results, static/*.log, and for each kernel console.log,
@@ -45,6 +52,14 @@ step() {
 	return 1
 }
 
+# The test programs to run, if not all: TESTS, as a list of words.
+read -r -a tests <<<"${TESTS:-}"
+unset TESTS
+if [ ${#tests[@]} -gt 0 ]; then
+	: "${STATIC:=0}"
+	log "only these tests: ${tests[*]}"
+fi
+
 if [ "${STATIC:-1}" != 0 ]; then
 	"$REPO/tools/vm/static-checks.sh" "$run/static"
 fi
@@ -59,6 +74,15 @@ selftests=$("$REPO/tools/vm/build-selftests.sh" 2>"$run/selftests.log") || {
 	result fail build "selftests (log: $run/selftests.log)"
 	selftests=
 }
+# Each named test is one the selftests installed (kselftest-list.txt).
+if [ -n "$selftests" ]; then
+	for t in "${tests[@]}"; do
+		grep -qx "pflash:$t" "$selftests/kselftest-list.txt" && continue
+		log "error: no test named '$t'; the tests are:"
+		sed -n 's/^pflash:/    /p' "$selftests/kselftest-list.txt" >&2
+		exit 2
+	done
+fi
 
 for k in "$@"; do
 	out=$run/$k
@@ -79,7 +103,7 @@ for k in "$@"; do
 	result pass "$k" "pflash.ko: built with W=1, no warning"
 	# DKMS against the newest kernel's headers, in the unstable root
 	# (static-checks.sh checks it against 6.1's on the host).
-	if [ "$k" = deb72 ]; then
+	if [ "$k" = deb72 ] && [ ${#tests[@]} = 0 ]; then
 		. "$BUILD/kernels/$k/kernel.env"
 		if step "$out/dkms.log" "$REPO/tools/vm/sid-root.sh" run \
 			"$REPO/tools/ecosystem/dkms-check.sh" "$KREL"; then
@@ -95,7 +119,8 @@ for k in "$@"; do
 	initrd=$BUILD/vm/$k/initramfs.cpio
 	if ! step "$out/initramfs.log" "$REPO/tools/vm/initramfs.sh" -k "$k" \
 		-p "$REPO/tools/vm/guest-tests.sh" -o "$initrd" \
-		-m "$ko" -t "$selftests" -c "$ctl"; then
+		-m "$ko" -t "$selftests" -c "$ctl" \
+		-e "PFLASH_TESTS=${tests[*]}"; then
 		result fail "$k" "initramfs: could not be built (log: $out/initramfs.log)"
 		continue
 	fi
@@ -103,10 +128,11 @@ for k in "$@"; do
 	"$REPO/tools/vm/run.sh" -k "$k" -i "$initrd" -d "$out" || true
 	"$REPO/tools/vm/judge.sh" "$k" "$out" || true
 
-	# The debug kernel has gcov: which error paths of pflash.ko ran.  Its
+	# The debug kernel has gcov: which error paths of pflash.ko ran (of
+	# the whole suite: coverage_test.sh, the last, hands them out).  Its
 	# counts are read by the gcov of the compiler that built it, in the
 	# unstable root.
-	if [ "$k" = debug ]; then
+	if [ "$k" = debug ] && [ ${#tests[@]} = 0 ]; then
 		if "$REPO/tools/vm/sid-root.sh" run \
 			"$REPO/tools/coverage/error-paths.py" check \
 			--tap "$out/tap.log" --objdir "$BUILD/mod-$k" \
@@ -120,7 +146,7 @@ for k in "$@"; do
 
 	# A migration between two VMs, on one kernel: it proves the move
 	# end to end, which the per-kernel suite does inside one VM.
-	[ "$k" = deb61 ] || continue
+	[ "$k" = deb61 ] && [ ${#tests[@]} = 0 ] || continue
 	initrd=$BUILD/vm/$k/migrate.cpio
 	if ! step "$out/migrate-initramfs.log" "$REPO/tools/vm/initramfs.sh" \
 		-k "$k" -p "$REPO/tools/vm/migrate-guest.sh" -o "$initrd" \

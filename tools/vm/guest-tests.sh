@@ -3,7 +3,8 @@
 #
 # Test payload of the VMs (run by /init): load pflash, run the installed
 # kselftests and write their TAP to the second serial port, /dev/ttyS1,
-# which QEMU writes to a file that tools/vm/judge.sh reads.
+# which QEMU writes to a file that tools/vm/judge.sh reads.  With
+# PFLASH_TESTS (from /etc/pflash-vm.env: check.sh's TESTS), only those.
 #
 # run_kselftest.sh exits 0 whatever the results; the judge reads the TAP.
 
@@ -16,4 +17,8 @@ if ! modprobe pflash; then
 fi
 
 cd /kselftest || exit 1
-./run_kselftest.sh >"$TAP"
+set --
+for t in ${PFLASH_TESTS:-}; do
+	set -- "$@" -t "pflash:$t"
+done
+./run_kselftest.sh "$@" >"$TAP"

@@ -8,25 +8,27 @@
 # PAYLOAD.
 #
 # Usage: initramfs.sh -k NAME -p PAYLOAD -o OUT.cpio [-m pflash.ko]
-#                     [-t SELFTESTS_DIR] [-c pflashctl]
+#                     [-t SELFTESTS_DIR] [-c pflashctl] [-e KEY=VALUE]...
 #
 #   NAME       the kernel (deb61, deb612, debug): its modules go in
 #   PAYLOAD    the script /init runs, installed as /payload
 #              (tools/vm/guest-tests.sh, tools/vm/demo-guest.sh, ...)
+#   KEY=VALUE  one more line of /etc/pflash-vm.env, e.g. PFLASH_TESTS=...
 #
 # Inside the VM:
 #   /lib/modules/KREL/extra/pflash.ko   `modprobe pflash` works (depmod -b)
 #   /usr/sbin/pflashctl
 #   /kselftest/                          run_kselftest.sh, pflash/
-#   /etc/pflash-vm.env                   PFLASH_KERNEL=NAME, PFLASH_KREL=KREL
+#   /etc/pflash-vm.env                   PFLASH_KERNEL=NAME, PFLASH_KREL=KREL,
+#                                        and each -e KEY=VALUE
 #   /usr/share/OVMF/OVMF_VARS*.fd        real firmware variable stores
 #   /usr/bin/python3, /opt/ynl/          python3 and the kernel's ynl tools
 
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-NAME= PAYLOAD= OUT= KO= SELFTESTS= CTL=
-while getopts k:p:o:m:t:c: opt; do
+NAME= PAYLOAD= OUT= KO= SELFTESTS= CTL= ENV=()
+while getopts k:p:o:m:t:c:e: opt; do
 	case $opt in
 	k) NAME=$OPTARG ;;
 	p) PAYLOAD=$OPTARG ;;
@@ -34,7 +36,8 @@ while getopts k:p:o:m:t:c: opt; do
 	m) KO=$OPTARG ;;
 	t) SELFTESTS=$OPTARG ;;
 	c) CTL=$OPTARG ;;
-	*) die "usage: initramfs.sh -k NAME -p PAYLOAD -o OUT [-m KO] [-t DIR] [-c CTL]" ;;
+	e) ENV+=("$OPTARG") ;;
+	*) die "usage: initramfs.sh -k NAME -p PAYLOAD -o OUT [-m KO] [-t DIR] [-c CTL] [-e KEY=VALUE]..." ;;
 	esac
 done
 [ -n "$NAME" ] && [ -n "$PAYLOAD" ] && [ -n "$OUT" ] || die "-k, -p and -o are required"
@@ -180,7 +183,8 @@ if [ -n "$SELFTESTS" ]; then
 fi
 install -m 755 "$REPO/tools/vm/guest-init.sh" "$stage/init"
 install -m 755 "$PAYLOAD" "$stage/payload"
-write_env "$stage/etc/pflash-vm.env" PFLASH_KERNEL="$NAME" PFLASH_KREL="$KREL"
+write_env "$stage/etc/pflash-vm.env" PFLASH_KERNEL="$NAME" PFLASH_KREL="$KREL" \
+	"${ENV[@]}"
 
 mkdir -p "$(dirname "$OUT")"
 (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort |
