@@ -29,6 +29,7 @@
  * Every lock of pflash, what it guards, and whether its holder may sleep.
  * Each is taken only in the order of this list, top to bottom; a lock not
  * listed above another is never held while taking it.
+ * Documentation/pflash/internals.rst draws the paths that take them.
  *
  * 1. dev->ctl_lock (mutex): serializes the control operations on one
  *    device: destroy, inactivate and activate, flush, import, each piece of
