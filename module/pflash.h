@@ -42,9 +42,10 @@
  *    being destroyed; no two devices' ctl_locks are held at once.
  *
  * 2. disk->open_mutex (the block layer's): held by the block layer around
- *    pflash_open(); pflash takes it, under @ctl_lock, for each change of
- *    @life and to look at the device's openers and holder.  Nothing is
- *    taken under it.
+ *    pflash_open(); pflash takes it for each change of @life (under
+ *    @ctl_lock, but for the first, of a device no one else has yet) and,
+ *    under @ctl_lock, to look at the device's openers and holder.  Nothing
+ *    is taken under it.
  *
  * 3. The frozen queue (blk_mq_freeze_queue(), which is a lock to lockdep):
  *    taken under @ctl_lock by an import's commit, to replace @data, and
