@@ -154,7 +154,8 @@ static void pflash_export_extent(struct pflash_export *ex)
 		pflash_export_seal(ex, type, start, end - start, 0);
 		break;
 	default:
-		while (end < dev->cfg.size && end - start < PFLASH_STREAM_DATA_MAX &&
+		while (end < dev->cfg.size &&
+		       end - start < PFLASH_STREAM_DATA_MAX &&
 		       pflash_export_class(dev->data + end, bs) ==
 		       PFLASH_REC_DATA)
 			end += bs;

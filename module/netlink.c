@@ -249,12 +249,14 @@ static int pflash_nl_check_geometry(const struct pflash_config *cfg,
 	struct nlattr *size = attrs[PFLASH_A_DEV_SIZE];
 
 	if (!pflash_block_size_valid(cfg->block_size)) {
-		NL_SET_ERR_MSG_ATTR(info->extack, attrs[PFLASH_A_DEV_BLOCK_SIZE],
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    attrs[PFLASH_A_DEV_BLOCK_SIZE],
 				    "logical block size must be 512 or 4096");
 		return -EINVAL;
 	}
 	if (!pflash_erase_size_valid(cfg->erase_size, cfg->block_size)) {
-		NL_SET_ERR_MSG_ATTR(info->extack, attrs[PFLASH_A_DEV_ERASE_SIZE],
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    attrs[PFLASH_A_DEV_ERASE_SIZE],
 				    "erase-block size must be a power of two from the logical block size to 16 MiB");
 		return -EINVAL;
 	}
@@ -506,6 +508,7 @@ out_end:
 static int pflash_nl_set_state(struct sk_buff *skb, struct genl_info *info)
 {
 	bool activate = info->genlhdr->cmd == PFLASH_CMD_ACTIVATE;
+	bool force = pflash_nl_flag(info, PFLASH_A_DEV_FORCE);
 	enum pflash_state before;
 	struct sk_buff *reply;
 	struct pflash_dev *dev;
@@ -519,9 +522,7 @@ static int pflash_nl_set_state(struct sk_buff *skb, struct genl_info *info)
 		err = pflash_activate(dev, info->attrs[PFLASH_A_DEV_EPOCH],
 				      info->extack);
 	else
-		err = pflash_inactivate(dev,
-					pflash_nl_flag(info, PFLASH_A_DEV_FORCE),
-					info->extack);
+		err = pflash_inactivate(dev, force, info->extack);
 	if (!err) {
 		if (dev->state != before)
 			pflash_nl_notify(dev, activate ?

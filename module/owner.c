@@ -56,7 +56,8 @@ static int pflash_owner_setlk(struct pflash_dev *dev, unsigned char type)
 
 static int pflash_owner_lock(struct pflash_dev *dev)
 {
-	int err = pflash_owner_setlk(dev, dev->cfg.read_only ? F_RDLCK : F_WRLCK);
+	unsigned char type = dev->cfg.read_only ? F_RDLCK : F_WRLCK;
+	int err = pflash_owner_setlk(dev, type);
 
 	return err == -EAGAIN ? -EBUSY : err;
 }

@@ -545,7 +545,7 @@ static int create_on(FIXTURE_DATA(refuse) *self, const char *path, int flags,
 }
 
 #define EXPECT_REFUSED(_ret, _err, _attr) do {				\
-	const struct pfnl_ack *_a = pfnl_last_ack(self->h);	\
+	const struct pfnl_ack *_a = pfnl_last_ack(self->h);		\
 									\
 	EXPECT_EQ(-(_err), (_ret));					\
 	EXPECT_NE(0, _a->msg[0]);					\

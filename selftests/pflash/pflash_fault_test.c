@@ -211,17 +211,17 @@ FIXTURE_TEARDOWN(fault)
  */
 #define INJECT(op, check) ({						\
 	int __step, __ret, __failed = 0;				\
-	struct pfnl *h;						\
+	struct pfnl *h;							\
 	bool __lost __attribute__((unused));			\
 									\
 	for (__step = 1; __step <= MAX_STEPS;				\
 	     __step = next_step(__step)) {				\
-		ASSERT_EQ(0, pfnl_open(&h));			\
+		ASSERT_EQ(0, pfnl_open(&h));				\
 		ASSERT_EQ(0, arm(variant->attr, __step));		\
 		__ret = (op);						\
 		__failed = disarm(variant->attr);			\
-		__lost = __ret < 0 && !pfnl_last_ack(h)->error;	\
-		pfnl_close(h);					\
+		__lost = __ret < 0 && !pfnl_last_ack(h)->error;		\
+		pfnl_close(h);						\
 		check;							\
 		if (!__failed)						\
 			break;						\
