@@ -556,9 +556,13 @@ tests/mkstream -E 5 "$img" >"$snap"
 one=$tmp/one.pfs
 tests/mkstream -f "$tmp/img64" >"$one"
 # Damage: a flipped bit in the second DATA record, at stream offset 8368.
+# The byte is random data: flip a bit of it, not write one that it might
+# already be.
 bad=$tmp/bad.pfs
 cp "$final" "$bad"
-printf '\125' | dd of="$bad" bs=1 seek=70000 conv=notrunc status=none
+byte=$(od -An -tu1 -j70000 -N1 "$bad")
+printf "\\$(printf %o $((byte ^ 1)))" |
+	dd of="$bad" bs=1 seek=70000 conv=notrunc status=none
 printf 'junk' >"$tmp/junk"
 
 # lstmp DIR: the files in DIR but the ones the tests put there.
