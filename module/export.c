@@ -2,11 +2,14 @@
 /*
  * pflash: producing the state stream of a device.
  *
- * An export hands out the stream a piece at a time (one netlink message
- * each), building one record at a time into a buffer of its own.  The
- * payload of a DATA record is copied before its checksum is taken, so that
- * every record is consistent in itself even if the device is active and
- * written meanwhile; only the export of a device that stays inactive
+ * An export hands out the stream a step at a time, under the device's
+ * ctl_lock: a MiB of whole records into a file descriptor
+ * (pflash_export_file(), through transfer.c), each record built where it
+ * goes; or a netlink message's worth of bytes (pflash_export_read(), for
+ * a dump), built one record at a time in a buffer of the export's own.
+ * The payload of a DATA record is copied before its checksum is taken, so
+ * that every record is consistent in itself even if the device is active
+ * and written meanwhile; only the export of a device that stays inactive
  * throughout is final.
  *
  * Extents are found at the granularity of the logical block size: a run of
@@ -15,11 +18,19 @@
  * PFLASH_STREAM_DATA_MAX bytes.
  */
 #include <linux/mm.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
 #include "pflash.h"
 #include "stream.h"
+
+/* The largest record: a header and the largest payload. */
+#define PFLASH_EXPORT_REC_MAX \
+	(sizeof(struct pflash_stream_rec) + PFLASH_STREAM_DATA_MAX)
+
+/* The stream bytes an export into a file builds and writes at a time. */
+#define PFLASH_EXPORT_STEP	SZ_1M
 
 enum pflash_export_step {
 	PFLASH_EXPORT_HEADER,
@@ -39,7 +50,8 @@ enum pflash_export_step {
  * @totals: what the records built so far count
  * @start_inactive: the device was inactive when the export began
  * @start_gen: its content_gen then
- * @rec: the current record: header and payload
+ * @final: the END record says the stream is final
+ * @rec: the current record, for pflash_export_read(): header and payload
  */
 struct pflash_export {
 	struct pflash_dev *dev;
@@ -51,7 +63,8 @@ struct pflash_export {
 	struct pflash_stream_totals totals;
 	bool start_inactive;
 	u64 start_gen;
-	u8 rec[sizeof(struct pflash_stream_rec) + PFLASH_STREAM_DATA_MAX];
+	bool final;
+	u8 rec[PFLASH_EXPORT_REC_MAX];
 };
 
 /* Called with dev->ctl_lock held. */
@@ -74,13 +87,13 @@ void pflash_export_free(struct pflash_export *ex)
 }
 
 /*
- * Finish the record in @ex->rec: fill in its header and checksum.  Its
- * @len bytes of payload are in place already.
+ * Finish the record at @buf: fill in its header and checksum.  Its @len
+ * bytes of payload are in place already.
  */
-static void pflash_export_seal(struct pflash_export *ex, u16 type, u64 offset,
-			       u64 length, u32 len)
+static void pflash_export_seal(struct pflash_export *ex, u8 *buf, u16 type,
+			       u64 offset, u64 length, u32 len)
 {
-	struct pflash_stream_rec *rec = (struct pflash_stream_rec *)ex->rec;
+	struct pflash_stream_rec *rec = (struct pflash_stream_rec *)buf;
 	u32 crc;
 
 	rec->magic = cpu_to_le32(PFLASH_STREAM_MAGIC);
@@ -90,7 +103,7 @@ static void pflash_export_seal(struct pflash_export *ex, u16 type, u64 offset,
 	rec->crc = 0;
 	rec->offset = cpu_to_le64(offset);
 	rec->length = cpu_to_le64(length);
-	crc = crc32c(PFLASH_STREAM_CRC_INIT, ex->rec, sizeof(*rec) + len);
+	crc = crc32c(PFLASH_STREAM_CRC_INIT, buf, sizeof(*rec) + len);
 	rec->crc = cpu_to_le32(pflash_stream_crc_final(crc));
 
 	ex->rec_len = sizeof(*rec) + len;
@@ -98,14 +111,15 @@ static void pflash_export_seal(struct pflash_export *ex, u16 type, u64 offset,
 	pflash_stream_count(&ex->totals, type, length);
 }
 
-static void *pflash_export_payload(struct pflash_export *ex)
+/* Where the payload of the record built at @buf goes. */
+static void *pflash_export_payload(u8 *buf)
 {
-	return ex->rec + sizeof(struct pflash_stream_rec);
+	return buf + sizeof(struct pflash_stream_rec);
 }
 
-static void pflash_export_header(struct pflash_export *ex)
+static void pflash_export_header(struct pflash_export *ex, u8 *buf)
 {
-	struct pflash_stream_info *info = pflash_export_payload(ex);
+	struct pflash_stream_info *info = pflash_export_payload(buf);
 	struct pflash_dev *dev = ex->dev;
 	u32 flags = 0;
 
@@ -122,7 +136,7 @@ static void pflash_export_header(struct pflash_export *ex)
 	info->block_size = cpu_to_le32(dev->cfg.block_size);
 	info->erase_size = cpu_to_le32(dev->cfg.erase_size);
 	memcpy(info->uuid, dev->uuid, sizeof(info->uuid));
-	pflash_export_seal(ex, PFLASH_REC_HEADER, 0, 0, sizeof(*info));
+	pflash_export_seal(ex, buf, PFLASH_REC_HEADER, 0, 0, sizeof(*info));
 }
 
 /* What the block at @p holds: erased, zero, or other data. */
@@ -136,7 +150,7 @@ static u16 pflash_export_class(const u8 *p, u32 block_size)
 }
 
 /* The extent record that starts at @ex->offset. */
-static void pflash_export_extent(struct pflash_export *ex)
+static void pflash_export_extent(struct pflash_export *ex, u8 *buf)
 {
 	struct pflash_dev *dev = ex->dev;
 	u32 bs = dev->cfg.block_size;
@@ -151,7 +165,7 @@ static void pflash_export_extent(struct pflash_export *ex)
 				   type == PFLASH_REC_ZERO ? 0 :
 				   PFLASH_ERASED_BYTE, dev->cfg.size - end);
 		end = other ? round_down(other - dev->data, bs) : dev->cfg.size;
-		pflash_export_seal(ex, type, start, end - start, 0);
+		pflash_export_seal(ex, buf, type, start, end - start, 0);
 		break;
 	default:
 		while (end < dev->cfg.size &&
@@ -159,9 +173,10 @@ static void pflash_export_extent(struct pflash_export *ex)
 		       pflash_export_class(dev->data + end, bs) ==
 		       PFLASH_REC_DATA)
 			end += bs;
-		memcpy(pflash_export_payload(ex), dev->data + start,
+		memcpy(pflash_export_payload(buf), dev->data + start,
 		       end - start);
-		pflash_export_seal(ex, type, start, end - start, end - start);
+		pflash_export_seal(ex, buf, type, start, end - start,
+				   end - start);
 		break;
 	}
 	ex->offset = end;
@@ -169,34 +184,38 @@ static void pflash_export_extent(struct pflash_export *ex)
 		ex->step = PFLASH_EXPORT_END;
 }
 
-static void pflash_export_end(struct pflash_export *ex)
+static void pflash_export_end(struct pflash_export *ex, u8 *buf)
 {
-	struct pflash_stream_end *end = pflash_export_payload(ex);
+	struct pflash_stream_end *end = pflash_export_payload(buf);
 	struct pflash_dev *dev = ex->dev;
 	u32 flags = 0;
 
 	if (ex->start_inactive && dev->state == PFLASH_STATE_INACTIVE &&
 	    dev->content_gen == ex->start_gen)
 		flags |= PFLASH_STREAM_END_F_FINAL;
+	ex->final = flags & PFLASH_STREAM_END_F_FINAL;
 	memset(end, 0, sizeof(*end));
 	end->flags = cpu_to_le32(flags);
 	pflash_stream_end_set(end, &ex->totals, ex->stream_pos);
-	pflash_export_seal(ex, PFLASH_REC_END, 0, 0, sizeof(*end));
+	pflash_export_seal(ex, buf, PFLASH_REC_END, 0, 0, sizeof(*end));
 }
 
-/* Build the next record; false when the stream is complete. */
-static bool pflash_export_next(struct pflash_export *ex)
+/*
+ * Build the next record at @buf, which has room for the largest; false
+ * when the stream is complete.
+ */
+static bool pflash_export_next(struct pflash_export *ex, u8 *buf)
 {
 	switch (ex->step) {
 	case PFLASH_EXPORT_HEADER:
-		pflash_export_header(ex);
+		pflash_export_header(ex, buf);
 		ex->step = PFLASH_EXPORT_EXTENTS;
 		return true;
 	case PFLASH_EXPORT_EXTENTS:
-		pflash_export_extent(ex);
+		pflash_export_extent(ex, buf);
 		return true;
 	case PFLASH_EXPORT_END:
-		pflash_export_end(ex);
+		pflash_export_end(ex, buf);
 		ex->step = PFLASH_EXPORT_DONE;
 		return true;
 	default:
@@ -226,7 +245,8 @@ u32 pflash_export_read(struct pflash_export *ex, u8 *buf, u32 len)
 	u32 done = 0, n;
 
 	while (done < len) {
-		if (ex->rec_pos == ex->rec_len && !pflash_export_next(ex))
+		if (ex->rec_pos == ex->rec_len &&
+		    !pflash_export_next(ex, ex->rec))
 			break;
 		n = min(len - done, ex->rec_len - ex->rec_pos);
 		memcpy(buf + done, ex->rec + ex->rec_pos, n);
@@ -235,4 +255,85 @@ u32 pflash_export_read(struct pflash_export *ex, u8 *buf, u32 len)
 		done += n;
 	}
 	return done;
+}
+
+/*
+ * Build whole records into @buf, @len bytes, while the largest would fit.
+ * Called with the device's ctl_lock held, on a live device.  Returns the
+ * number of bytes built, 0 at the end of the stream.
+ */
+static u32 pflash_export_fill(struct pflash_export *ex, u8 *buf, u32 len)
+{
+	u32 done = 0;
+
+	while (len - done >= PFLASH_EXPORT_REC_MAX &&
+	       pflash_export_next(ex, buf + done)) {
+		done += ex->rec_len;
+		ex->stream_pos += ex->rec_len;
+		ex->rec_pos = ex->rec_len;
+	}
+	return done;
+}
+
+/**
+ * pflash_export_file() - export a device's state stream into a file
+ * @dev: the device, with a reference held by the caller
+ * @file: from pflash_transfer_open(), open for writing
+ * @res: what the export wrote
+ * @extack: where to say why it failed
+ *
+ * A step at a time: records are built under the device's ctl_lock, then
+ * written with no lock held, so that a slow reader holds up no other
+ * command.  Destroying the device ends the export, between two steps.
+ *
+ * Return: 0 once the whole stream is written, else a negative errno.
+ */
+int pflash_export_file(struct pflash_dev *dev, struct file *file,
+		       struct pflash_transfer_result *res,
+		       struct netlink_ext_ack *extack)
+{
+	struct pflash_export *ex = NULL;
+	loff_t pos = file->f_pos;
+	u8 *buf;
+	int err;
+	u32 n;
+
+	buf = kvmalloc(PFLASH_EXPORT_STEP, GFP_KERNEL);
+	if (!buf) {
+		NL_SET_ERR_MSG(extack, "not enough memory to start the export");
+		return -ENOMEM;
+	}
+	for (;;) {
+		err = pflash_dev_lock_live(dev, extack);
+		if (err) {
+			if (ex)
+				NL_SET_ERR_MSG(extack,
+					       "the device was destroyed during the export");
+			break;
+		}
+		if (!ex) {
+			ex = pflash_export_start(dev);
+			if (!ex) {
+				mutex_unlock(&dev->ctl_lock);
+				NL_SET_ERR_MSG(extack,
+					       "not enough memory to start the export");
+				err = -ENOMEM;
+				break;
+			}
+		}
+		n = pflash_export_fill(ex, buf, PFLASH_EXPORT_STEP);
+		mutex_unlock(&dev->ctl_lock);
+		if (!n)
+			break;
+		err = pflash_transfer_write(file, &pos, buf, n, extack);
+		if (err)
+			break;
+	}
+	if (!err) {
+		res->stream_bytes = ex->stream_pos;
+		res->final = ex->final;
+	}
+	pflash_export_free(ex);
+	kvfree(buf);
+	return err;
 }

@@ -2,13 +2,22 @@
 /*
  * pflash: consuming the state stream of a device.
  *
- * An import arrives in pieces (one netlink message each) and is checked as
+ * An import arrives in pieces (one netlink message each, pflash_import()),
+ * or is read from a file descriptor, a step at a time, with no lock held
+ * (pflash_import_file(), through transfer.c).  Either way it is checked as
  * it arrives, record by record, into a staging buffer the size of the
  * device: every header field, every checksum, the order and coverage of
- * the extents, and at the end the totals.  Nothing of the device changes
- * until the piece that completes the stream commits it: then the staging
- * buffer replaces the device's contents in one step.  Any error ends the
- * import and leaves the device as it was.
+ * the extents, and at the end the totals; pflash_import_want() says where
+ * the next bytes go, so that a DATA record's payload is read straight into
+ * place.  Nothing of the device changes until the complete stream is
+ * committed: then the staging buffer replaces the device's contents in
+ * one step, under ctl_lock.  Any error ends the import and leaves the
+ * device as it was.
+ *
+ * An import from a file belongs to the command reading it, which alone
+ * frees it; the device only points at it, so that no other import starts
+ * meanwhile, and whatever ends it (activation, destroy) only lets go of
+ * it: the command finds that out when it takes ctl_lock to commit.
  *
  * The staging buffer is as large as the device, whose geometry the stream
  * must match, so a stream cannot make the kernel allocate more than the
@@ -17,6 +26,7 @@
 #include <linux/bitmap.h>
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
@@ -60,9 +70,13 @@ struct pflash_import_rec {
  * @staging: the new contents, allocated once the HEADER record checks out
  * @next_offset: the device offset the next extent must start at
  * @totals: what the complete records before the current one count
+ * @min_epoch: the device's epoch when the import began: the stream's may
+ *	not be lower
  * @epoch: from the HEADER record
  * @uuid: from the HEADER record
  * @complete: the END record checked out
+ * @final: the END record says the stream is final
+ * @from_file: it is an import from a file, which its command frees
  * @meta: the payload of the current HEADER or END record
  */
 struct pflash_import {
@@ -77,20 +91,41 @@ struct pflash_import {
 	u8 *staging;
 	u64 next_offset;
 	struct pflash_stream_totals totals;
+	u64 min_epoch;
 	u64 epoch;
 	u8 uuid[PFLASH_UUID_LEN];
 	bool complete;
+	bool final;
+	bool from_file;
 	u8 meta[PFLASH_STREAM_META_MAX];
 };
 
 /* Imports in progress, so that closing a socket costs nothing otherwise. */
 static atomic_t pflash_imports = ATOMIC_INIT(0);
 
+static struct pflash_import *pflash_import_new(struct pflash_dev *dev)
+{
+	struct pflash_import *imp = kzalloc_obj(*imp);
+
+	if (imp)
+		imp->min_epoch = dev->epoch;
+	return imp;
+}
+
+static void pflash_import_free(struct pflash_import *imp)
+{
+	if (!imp)
+		return;
+	vfree(imp->staging);
+	kfree(imp);
+}
+
 /**
  * pflash_import_end() - end the import on a device, if there is one
  * @dev: the device; called with its ctl_lock held
  *
- * Frees the import, whether it was unfinished or has just been committed.
+ * Frees the import, whether it was unfinished or has just been committed;
+ * an import from a file is only let go of, for its command to free.
  */
 void pflash_import_end(struct pflash_dev *dev)
 {
@@ -100,8 +135,9 @@ void pflash_import_end(struct pflash_dev *dev)
 	if (!imp)
 		return;
 	dev->import = NULL;
-	vfree(imp->staging);
-	kfree(imp);
+	if (imp->from_file)
+		return;
+	pflash_import_free(imp);
 	atomic_dec(&pflash_imports);
 }
 
@@ -235,7 +271,7 @@ static int pflash_import_header(struct pflash_dev *dev,
 		return -EINVAL;
 	}
 	imp->epoch = le64_to_cpu(info->epoch);
-	if (imp->epoch < dev->epoch) {
+	if (imp->epoch < imp->min_epoch) {
 		NL_SET_ERR_MSG(extack,
 			       "the stream is stale: its epoch is lower than the device's");
 		return -ESTALE;
@@ -267,6 +303,7 @@ static int pflash_import_check_end(struct pflash_dev *dev,
 			       "the end record's totals do not match the stream");
 		return -EINVAL;
 	}
+	imp->final = le32_to_cpu(end->flags) & PFLASH_STREAM_END_F_FINAL;
 	imp->complete = true;
 	return 0;
 }
@@ -320,7 +357,51 @@ static u8 *pflash_import_payload_dest(struct pflash_import *imp)
 	}
 }
 
-/* Take @len bytes of the stream. */
+/*
+ * How many bytes of the stream come next, and where they go (*@dest): the
+ * rest of the current record's header, or of its payload; *@dest is NULL
+ * for a payload that is skipped.
+ */
+static u32 pflash_import_want(struct pflash_import *imp, u8 **dest)
+{
+	if (imp->rec_have < sizeof(imp->raw)) {
+		*dest = (u8 *)&imp->raw + imp->rec_have;
+		return sizeof(imp->raw) - imp->rec_have;
+	}
+	*dest = pflash_import_payload_dest(imp);
+	return imp->rec.len - imp->payload_have;
+}
+
+/*
+ * @n of the bytes pflash_import_want() asked for have arrived, at @p (in
+ * place, or, for a payload that is skipped, wherever they are): check
+ * them, and the record they complete.
+ */
+static int pflash_import_took(struct pflash_dev *dev, struct pflash_import *imp,
+			      const u8 *p, u32 n, struct netlink_ext_ack *extack)
+{
+	int err;
+
+	if (!imp->rec_have)
+		imp->rec_start = imp->received;
+	imp->received += n;
+	if (imp->rec_have < sizeof(imp->raw)) {
+		imp->rec_have += n;
+		if (imp->rec_have < sizeof(imp->raw))
+			return 0;
+		err = pflash_import_rec_begin(dev, imp, extack);
+		if (err)
+			return err;
+	} else {
+		imp->crc = crc32c(imp->crc, p, n);
+		imp->payload_have += n;
+	}
+	if (imp->payload_have < imp->rec.len)
+		return 0;
+	return pflash_import_rec_end(dev, imp, extack);
+}
+
+/* Take @len bytes of the stream, from a netlink message. */
 static int pflash_import_feed(struct pflash_dev *dev, struct pflash_import *imp,
 			      const u8 *buf, u32 len,
 			      struct netlink_ext_ack *extack)
@@ -335,36 +416,14 @@ static int pflash_import_feed(struct pflash_dev *dev, struct pflash_import *imp,
 				       "there is data after the end record");
 			return -EINVAL;
 		}
-		if (imp->rec_have < sizeof(imp->raw)) {
-			if (!imp->rec_have)
-				imp->rec_start = imp->received;
-			n = min_t(u32, len, sizeof(imp->raw) - imp->rec_have);
-			memcpy((u8 *)&imp->raw + imp->rec_have, buf, n);
-			imp->rec_have += n;
-		} else {
-			n = min(len, imp->rec.len - imp->payload_have);
-			dest = pflash_import_payload_dest(imp);
-			if (dest)
-				memcpy(dest, buf, n);
-			imp->crc = crc32c(imp->crc, buf, n);
-			imp->payload_have += n;
-		}
+		n = min(len, pflash_import_want(imp, &dest));
+		if (dest)
+			memcpy(dest, buf, n);
+		err = pflash_import_took(dev, imp, dest ?: buf, n, extack);
+		if (err)
+			return err;
 		buf += n;
 		len -= n;
-		imp->received += n;
-
-		if (imp->rec_have < sizeof(imp->raw))
-			continue;
-		if (!imp->payload_have) {
-			err = pflash_import_rec_begin(dev, imp, extack);
-			if (err)
-				return err;
-		}
-		if (imp->payload_have == imp->rec.len) {
-			err = pflash_import_rec_end(dev, imp, extack);
-			if (err)
-				return err;
-		}
 	}
 	return 0;
 }
@@ -420,6 +479,11 @@ int pflash_import(struct pflash_dev *dev, u32 portid, u64 offset,
 
 	lockdep_assert_held(&dev->ctl_lock);
 	*committed = false;
+	if (dev->import && dev->import->from_file) {
+		NL_SET_ERR_MSG(extack,
+			       "an import from a file descriptor is in progress");
+		return -EBUSY;
+	}
 	if (dev->state != PFLASH_STATE_INACTIVE) {
 		NL_SET_ERR_MSG(extack,
 			       "the device is active: inactivate it before importing");
@@ -428,7 +492,7 @@ int pflash_import(struct pflash_dev *dev, u32 portid, u64 offset,
 	}
 	if (!offset) {
 		pflash_import_end(dev);
-		imp = kzalloc_obj(*imp);
+		imp = pflash_import_new(dev);
 		if (!imp) {
 			NL_SET_ERR_MSG(extack, "not enough memory to start the import");
 			return -ENOMEM;
@@ -468,11 +532,149 @@ void pflash_import_release(u32 portid)
 	while ((dev = pflash_dev_get_next(&index))) {
 		/* A dying device ended its import already. */
 		if (!pflash_dev_lock_live(dev, NULL)) {
-			if (dev->import && dev->import->portid == portid)
+			if (dev->import && !dev->import->from_file &&
+			    dev->import->portid == portid)
 				pflash_import_end(dev);
 			mutex_unlock(&dev->ctl_lock);
 		}
 		pflash_dev_put(dev);
 		index++;
 	}
+}
+
+/* The bytes an import from a file reads at a time, at the most. */
+#define PFLASH_IMPORT_STEP	SZ_1M
+
+/*
+ * Start an import from a file: the device must be inactive, and no other
+ * import from a file may run.  Called with ctl_lock held.
+ */
+static struct pflash_import *pflash_import_file_start(struct pflash_dev *dev,
+						      struct netlink_ext_ack *extack)
+{
+	struct pflash_import *imp;
+
+	if (dev->state != PFLASH_STATE_INACTIVE) {
+		NL_SET_ERR_MSG(extack,
+			       "the device is active: inactivate it before importing");
+		return ERR_PTR(-EBUSY);
+	}
+	if (dev->import && dev->import->from_file) {
+		NL_SET_ERR_MSG(extack,
+			       "an import from a file descriptor is in progress");
+		return ERR_PTR(-EBUSY);
+	}
+	imp = pflash_import_new(dev);
+	if (!imp) {
+		NL_SET_ERR_MSG(extack, "not enough memory to start the import");
+		return ERR_PTR(-ENOMEM);
+	}
+	/* An unfinished import in pieces gives way, as to a new one. */
+	pflash_import_end(dev);
+	imp->from_file = true;
+	dev->import = imp;
+	return imp;
+}
+
+/* Read the stream from @file into @imp, up to its END record. */
+static int pflash_import_file_read(struct pflash_dev *dev,
+				   struct pflash_import *imp, struct file *file,
+				   u8 *scratch, struct netlink_ext_ack *extack)
+{
+	loff_t pos = file->f_pos;
+	ssize_t n;
+	u8 *dest;
+	u32 want;
+	int err;
+
+	while (!imp->complete) {
+		want = min_t(u32, pflash_import_want(imp, &dest),
+			     PFLASH_IMPORT_STEP);
+		if (!dest) {
+			dest = scratch;
+			want = min_t(u32, want, PFLASH_STREAM_DATA_MAX);
+		}
+		n = pflash_transfer_read(file, &pos, dest, want, extack);
+		if (n < 0)
+			return n;
+		if (n < want) {
+			NL_SET_ERR_MSG(extack,
+				       "the stream is truncated: it ends before its end record");
+			return -EINVAL;
+		}
+		err = pflash_import_took(dev, imp, dest, n, extack);
+		if (err)
+			return err;
+	}
+	/* Nothing may follow the END record. */
+	n = pflash_transfer_read(file, &pos, scratch, 1, extack);
+	if (n < 0)
+		return n;
+	if (n) {
+		NL_SET_ERR_MSG(extack, "there is data after the end record");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * pflash_import_file() - import a state stream from a file
+ * @dev: the device, with a reference held by the caller
+ * @file: from pflash_transfer_open(), open for reading
+ * @res: what the import read
+ * @extack: where to say why it failed
+ *
+ * The stream is read and checked with no lock held, then committed under
+ * the device's ctl_lock, which the caller holds when this returns 0.
+ *
+ * Return: 0 once the stream is committed, with ctl_lock held; else a
+ * negative errno, with the device as it was and no lock held.
+ */
+int pflash_import_file(struct pflash_dev *dev, struct file *file,
+		       struct pflash_transfer_result *res,
+		       struct netlink_ext_ack *extack)
+{
+	struct pflash_import *imp;
+	u8 *scratch;
+	int err;
+
+	scratch = kvmalloc(PFLASH_STREAM_DATA_MAX, GFP_KERNEL);
+	if (!scratch) {
+		NL_SET_ERR_MSG(extack, "not enough memory to start the import");
+		return -ENOMEM;
+	}
+	err = pflash_dev_lock_live(dev, extack);
+	if (err)
+		goto out_free_scratch;
+	imp = pflash_import_file_start(dev, extack);
+	mutex_unlock(&dev->ctl_lock);
+	if (IS_ERR(imp)) {
+		err = PTR_ERR(imp);
+		goto out_free_scratch;
+	}
+
+	err = pflash_import_file_read(dev, imp, file, scratch, extack);
+
+	if (pflash_dev_lock_live(dev, extack)) {
+		NL_SET_ERR_MSG(extack,
+			       "the device was destroyed during the import");
+		err = -ENODEV;
+	} else if (dev->import != imp) {
+		mutex_unlock(&dev->ctl_lock);
+		NL_SET_ERR_MSG(extack,
+			       "the device was activated during the import");
+		err = -EBUSY;
+	} else if (err) {
+		dev->import = NULL;
+		mutex_unlock(&dev->ctl_lock);
+	} else {
+		pflash_import_commit(dev, imp);
+		dev->import = NULL;
+		res->stream_bytes = imp->received;
+		res->final = imp->final;
+	}
+	pflash_import_free(imp);
+out_free_scratch:
+	kvfree(scratch);
+	return err;
 }

@@ -74,11 +74,18 @@ static const struct nla_policy pflash_activate_policy[PFLASH_A_DEV_MAX + 1] = {
 	[PFLASH_A_DEV_EPOCH]	= { .type = NLA_U64 },
 };
 
+/* EXPORT: a dump takes the index alone; a do request, a file too. */
+static const struct nla_policy pflash_export_policy[PFLASH_A_DEV_MAX + 1] = {
+	[PFLASH_A_DEV_INDEX]	 = PFLASH_POLICY_INDEX,
+	[PFLASH_A_DEV_STREAM_FD] = { .type = NLA_U32 },
+};
+
 static const struct nla_policy pflash_import_policy[PFLASH_A_DEV_MAX + 1] = {
 	[PFLASH_A_DEV_INDEX]	     = PFLASH_POLICY_INDEX,
 	[PFLASH_A_DEV_STREAM_OFFSET] = { .type = NLA_U64 },
 	[PFLASH_A_DEV_STREAM_DATA]   = { .type = NLA_BINARY,
 					 .len = PFLASH_STREAM_CHUNK_MAX },
+	[PFLASH_A_DEV_STREAM_FD]     = { .type = NLA_U32 },
 };
 
 enum pflash_nl_mcgrp {
@@ -543,11 +550,17 @@ static int pflash_nl_set_state(struct sk_buff *skb, struct genl_info *info)
  */
 static int pflash_nl_export_begin(struct netlink_callback *cb)
 {
+	struct nlattr **attrs = genl_info_dump(cb)->attrs;
 	struct pflash_export *ex;
 	struct pflash_dev *dev;
 	int err;
 
-	dev = pflash_nl_get_dev(genl_info_dump(cb)->attrs, cb->extack);
+	if (attrs[PFLASH_A_DEV_STREAM_FD]) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[PFLASH_A_DEV_STREAM_FD],
+				    "a file descriptor is for an export as a do request, not a dump");
+		return -EINVAL;
+	}
+	dev = pflash_nl_get_dev(attrs, cb->extack);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
 	err = pflash_dev_lock_live(dev, cb->extack);
@@ -645,6 +658,131 @@ static int pflash_nl_export_done(struct netlink_callback *cb)
 	return 0;
 }
 
+/*
+ * Reply to a transfer through a file: @dev, which is live, with its
+ * ctl_lock held, and what the transfer moved.  Consumes @reply.
+ */
+static int pflash_nl_transfer_reply(struct sk_buff *reply,
+				    struct pflash_dev *dev,
+				    const struct pflash_transfer_result *res,
+				    struct genl_info *info)
+{
+	void *hdr;
+
+	hdr = genlmsg_put_reply(reply, info, &pflash_nl_family, 0,
+				info->genlhdr->cmd);
+	if (!hdr || pflash_nl_put_dev(reply, dev) ||
+	    nla_put_u64_64bit(reply, PFLASH_A_DEV_STREAM_BYTES,
+			      res->stream_bytes, PFLASH_A_DEV_PAD) ||
+	    nla_put_u8(reply, PFLASH_A_DEV_STREAM_FINAL, res->final)) {
+		nlmsg_free(reply);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(reply, hdr);
+	return genlmsg_reply(reply, info);
+}
+
+/*
+ * The file of a transfer, named by PFLASH_A_DEV_STREAM_FD, and the reply to
+ * it, allocated before the transfer changes anything; or an ERR_PTR.
+ */
+static struct file *pflash_nl_transfer_open(struct genl_info *info,
+					    bool write, struct sk_buff **reply)
+{
+	struct file *file;
+
+	file = pflash_transfer_open(nla_get_u32(info->attrs[PFLASH_A_DEV_STREAM_FD]),
+				    write, info->attrs[PFLASH_A_DEV_STREAM_FD],
+				    info->extack);
+	if (IS_ERR(file))
+		return file;
+	*reply = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!*reply) {
+		fput(file);
+		return ERR_PTR(-ENOMEM);
+	}
+	return file;
+}
+
+/*
+ * EXPORT as a do request: the whole stream into a file.  No lock is held
+ * while it is written (see export.c), so the device is looked up with a
+ * reference only.
+ */
+static int pflash_nl_export_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct pflash_transfer_result res = {};
+	struct sk_buff *reply;
+	struct pflash_dev *dev;
+	struct file *file;
+	int err;
+
+	if (pflash_nl_missing(info->extack, info->attrs, PFLASH_A_DEV_STREAM_FD,
+			      "the file descriptor to write the stream to is missing (or ask for a dump)"))
+		return -EINVAL;
+	dev = pflash_nl_get_dev(info->attrs, info->extack);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	file = pflash_nl_transfer_open(info, true, &reply);
+	if (IS_ERR(file)) {
+		err = PTR_ERR(file);
+		goto out_put;
+	}
+	err = pflash_export_file(dev, file, &res, info->extack);
+	fput(file);
+	if (!err)
+		err = pflash_dev_lock_live(dev, info->extack);
+	if (err) {
+		nlmsg_free(reply);
+		goto out_put;
+	}
+	err = pflash_nl_transfer_reply(reply, dev, &res, info);
+	mutex_unlock(&dev->ctl_lock);
+out_put:
+	pflash_dev_put(dev);
+	return err;
+}
+
+/* IMPORT with PFLASH_A_DEV_STREAM_FD: the whole stream from a file. */
+static int pflash_nl_import_file(struct genl_info *info)
+{
+	struct pflash_transfer_result res = {};
+	struct nlattr **attrs = info->attrs;
+	struct sk_buff *reply;
+	struct pflash_dev *dev;
+	struct file *file;
+	int err;
+
+	if (attrs[PFLASH_A_DEV_STREAM_OFFSET] || attrs[PFLASH_A_DEV_STREAM_DATA]) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    attrs[PFLASH_A_DEV_STREAM_OFFSET] ?:
+				    attrs[PFLASH_A_DEV_STREAM_DATA],
+				    "an import reads its stream either from a file descriptor or from pieces, not both");
+		return -EINVAL;
+	}
+	dev = pflash_nl_get_dev(attrs, info->extack);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	file = pflash_nl_transfer_open(info, false, &reply);
+	if (IS_ERR(file)) {
+		err = PTR_ERR(file);
+		goto out_put;
+	}
+	/* Committed, it returns with ctl_lock held. */
+	err = pflash_import_file(dev, file, &res, info->extack);
+	fput(file);
+	if (err) {
+		nlmsg_free(reply);
+		goto out_put;
+	}
+	pflash_nl_notify(dev, PFLASH_CMD_IMPORT_NTF, info, NULL);
+	err = pflash_nl_transfer_reply(reply, dev, &res, info);
+	mutex_unlock(&dev->ctl_lock);
+out_put:
+	pflash_dev_put(dev);
+	return err;
+}
+
 static int pflash_nl_import(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *data = info->attrs[PFLASH_A_DEV_STREAM_DATA];
@@ -653,6 +791,8 @@ static int pflash_nl_import(struct sk_buff *skb, struct genl_info *info)
 	bool committed;
 	int err;
 
+	if (info->attrs[PFLASH_A_DEV_STREAM_FD])
+		return pflash_nl_import_file(info);
 	if (pflash_nl_missing(info->extack, info->attrs,
 			      PFLASH_A_DEV_STREAM_OFFSET,
 			      "the stream offset is missing") ||
@@ -699,7 +839,8 @@ static const struct genl_ops pflash_nl_ops[] = {
 		     .doit = pflash_nl_set_state),
 	PFLASH_NL_OP(PFLASH_CMD_ACTIVATE, pflash_activate_policy,
 		     .doit = pflash_nl_set_state),
-	PFLASH_NL_OP(PFLASH_CMD_EXPORT, pflash_dev_index_policy,
+	PFLASH_NL_OP(PFLASH_CMD_EXPORT, pflash_export_policy,
+		     .doit = pflash_nl_export_doit,
 		     .dumpit = pflash_nl_export_dumpit,
 		     .done = pflash_nl_export_done),
 	PFLASH_NL_OP(PFLASH_CMD_IMPORT, pflash_import_policy,

@@ -323,12 +323,33 @@ int pflash_activate(struct pflash_dev *dev, const struct nlattr *epoch,
 int pflash_inactivate(struct pflash_dev *dev, bool force,
 		      struct netlink_ext_ack *extack);
 
+/**
+ * struct pflash_transfer_result - what a transfer through a file moved
+ * @stream_bytes: the stream's length
+ * @final: the stream is a device's final state: its END record says so
+ */
+struct pflash_transfer_result {
+	u64 stream_bytes;
+	bool final;
+};
+
+/* transfer.c: the state stream through a file descriptor */
+struct file *pflash_transfer_open(u32 fd, bool write, struct nlattr *attr,
+				  struct netlink_ext_ack *extack);
+int pflash_transfer_write(struct file *file, loff_t *pos, const u8 *buf,
+			  size_t len, struct netlink_ext_ack *extack);
+ssize_t pflash_transfer_read(struct file *file, loff_t *pos, u8 *buf,
+			     size_t len, struct netlink_ext_ack *extack);
+
 /* export.c: producing the state stream */
 struct pflash_export;
 struct pflash_export *pflash_export_start(struct pflash_dev *dev);
 u64 pflash_export_offset(const struct pflash_export *ex);
 u32 pflash_export_read(struct pflash_export *ex, u8 *buf, u32 len);
 void pflash_export_free(struct pflash_export *ex);
+int pflash_export_file(struct pflash_dev *dev, struct file *file,
+		       struct pflash_transfer_result *res,
+		       struct netlink_ext_ack *extack);
 
 /* import.c: consuming the state stream */
 int pflash_import(struct pflash_dev *dev, u32 portid, u64 offset,
@@ -336,6 +357,9 @@ int pflash_import(struct pflash_dev *dev, u32 portid, u64 offset,
 		  struct netlink_ext_ack *extack);
 void pflash_import_end(struct pflash_dev *dev);
 void pflash_import_release(u32 portid);
+int pflash_import_file(struct pflash_dev *dev, struct file *file,
+		       struct pflash_transfer_result *res,
+		       struct netlink_ext_ack *extack);
 
 /* writeback.c: dirty tracking and writing back */
 int pflash_wb_init(struct pflash_dev *dev);

@@ -356,6 +356,9 @@ static const struct dev_attr dev_attrs[PFLASH_A_DEV_MAX + 1] = {
 	DEV_U32(PFLASH_A_DEV_FLUSH_ERROR, flush_error),
 	DEV_BINARY(PFLASH_A_DEV_UUID, uuid),
 	DEV_FLAG(PFLASH_A_DEV_FLUSH_PENDING, flush_pending),
+	DEV_U32(PFLASH_A_DEV_STREAM_FD, stream_fd),
+	DEV_U64(PFLASH_A_DEV_STREAM_BYTES, stream_bytes),
+	DEV_FLAG(PFLASH_A_DEV_STREAM_FINAL, stream_final),
 };
 
 _Static_assert(PFLASH_A_DEV_MAX < 64,
@@ -581,54 +584,6 @@ int pfnl_dev_dump(struct pfnl *h, pfnl_dev_fn fn, void *arg)
 			   dev_dump_one, &dump);
 }
 
-/**
- * struct export - an export in progress
- * @index: the device
- * @offset: the stream bytes passed on so far
- * @fn: to pass each piece to
- * @arg: for @fn
- */
-struct export {
-	uint32_t index;
-	uint64_t offset;
-	pfnl_data_fn fn;
-	void *arg;
-};
-
-/* One message of an export: the next piece of the stream. */
-static int export_one(struct nl_msg *msg, void *arg)
-{
-	static const struct nla_policy policy[PFLASH_A_DEV_MAX + 1] = {
-		[PFLASH_A_DEV_INDEX]		= { .type = NLA_U32 },
-		[PFLASH_A_DEV_STREAM_OFFSET]	= { .type = NLA_U64 },
-		[PFLASH_A_DEV_STREAM_DATA]	= { .type = NLA_UNSPEC },
-	};
-	struct nlattr *tb[PFLASH_A_DEV_MAX + 1];
-	struct export *ex = arg;
-	int len;
-
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, PFLASH_A_DEV_MAX, policy) < 0 ||
-	    !tb[PFLASH_A_DEV_INDEX] || !tb[PFLASH_A_DEV_STREAM_OFFSET] ||
-	    !tb[PFLASH_A_DEV_STREAM_DATA] ||
-	    nla_get_u32(tb[PFLASH_A_DEV_INDEX]) != ex->index ||
-	    nla_get_u64(tb[PFLASH_A_DEV_STREAM_OFFSET]) != ex->offset)
-		return -EPROTO;
-	len = nla_len(tb[PFLASH_A_DEV_STREAM_DATA]);
-	ex->offset += len;
-	return ex->fn(nla_data(tb[PFLASH_A_DEV_STREAM_DATA]), len, ex->arg);
-}
-
-int pfnl_export(struct pfnl *h, uint32_t index,
-		pfnl_data_fn fn, void *arg)
-{
-	struct export ex = { .index = index, .fn = fn, .arg = arg };
-	struct pfnl_dev req = { 0 };
-
-	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
-	return dev_request(h, PFLASH_CMD_EXPORT, NLM_F_DUMP, &req, export_one,
-			   &ex);
-}
-
 int pfnl_import(struct pfnl *h, uint32_t index, uint64_t offset,
 		const void *data, size_t len, struct pfnl_dev *reply)
 {
@@ -651,6 +606,31 @@ int pfnl_import(struct pfnl *h, uint32_t index, uint64_t offset,
 	nlmsg_free(msg);
 	*reply = dev;
 	return ret;
+}
+
+/* EXPORT or IMPORT of the stream through file descriptor @fd. */
+static int transfer_fd(struct pfnl *h, uint8_t cmd, uint32_t index, int fd,
+		       struct pfnl_dev *reply)
+{
+	struct pfnl_dev req = { 0 };
+
+	if (fd < 0)
+		return -EBADF;
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+	pfnl_dev_set(&req, PFLASH_A_DEV_STREAM_FD, fd);
+	return pfnl_dev_do(h, cmd, &req, reply);
+}
+
+int pfnl_export_fd(struct pfnl *h, uint32_t index, int fd,
+		   struct pfnl_dev *reply)
+{
+	return transfer_fd(h, PFLASH_CMD_EXPORT, index, fd, reply);
+}
+
+int pfnl_import_fd(struct pfnl *h, uint32_t index, int fd,
+		   struct pfnl_dev *reply)
+{
+	return transfer_fd(h, PFLASH_CMD_IMPORT, index, fd, reply);
 }
 
 /* Events carry the sequence number of the request that caused them. */

@@ -140,6 +140,9 @@ struct pfnl_dev {
 	uint32_t flush_error;
 	uint8_t uuid[PFLASH_UUID_LEN];
 	bool flush_pending;
+	uint32_t stream_fd;
+	uint64_t stream_bytes;
+	bool stream_final;
 };
 
 #define PFNL_DEV_ATTR(attr)	(1ULL << (attr))
@@ -239,32 +242,6 @@ typedef int (*pfnl_dev_fn)(const struct pfnl_dev *dev, void *arg);
 int pfnl_dev_dump(struct pfnl *h, pfnl_dev_fn fn, void *arg);
 
 /**
- * typedef pfnl_data_fn - called with each piece of a state stream
- * @data: the piece, which follows on from the one before
- * @len: its length
- * @arg: the caller's
- *
- * Return: 0, or a negative errno that ends the export with that error.
- */
-typedef int (*pfnl_data_fn)(const void *data, size_t len, void *arg);
-
-/**
- * pfnl_export() - export a device's state stream
- * @h: handle
- * @index: the device
- * @fn: called with each piece of the stream, in order
- * @arg: passed to @fn
- *
- * Dumps PFLASH_CMD_EXPORT.  A message for another device, or whose
- * offset does not follow on from the pieces before, ends the export with
- * -EPROTO.  This does not check the stream itself: see pfstream.h.
- *
- * Return: as for pfnl_exec().
- */
-int pfnl_export(struct pfnl *h, uint32_t index,
-		pfnl_data_fn fn, void *arg);
-
-/**
  * pfnl_import() - send one piece of a state stream to a device
  * @h: handle; every piece of an import must be sent on the same handle
  * @index: the device
@@ -281,6 +258,38 @@ int pfnl_export(struct pfnl *h, uint32_t index,
  */
 int pfnl_import(struct pfnl *h, uint32_t index, uint64_t offset,
 		const void *data, size_t len, struct pfnl_dev *reply);
+
+/**
+ * pfnl_export_fd() - export a device's state stream into a file descriptor
+ * @h: handle
+ * @index: the device
+ * @fd: where the kernel writes the whole stream: a pipe, a socket, a file
+ *	open for writing (from its position on)
+ * @reply: receives the device, with @stream_bytes and @stream_final
+ *
+ * The kernel writes the stream itself, so this returns only once it is all
+ * written, or the export failed.  A signal ends it (-ECANCELED), and so does a
+ * reader that closed a pipe (-EPIPE, and SIGPIPE, as for write(2)).
+ *
+ * Return: as for pfnl_exec().
+ */
+int pfnl_export_fd(struct pfnl *h, uint32_t index, int fd,
+		   struct pfnl_dev *reply);
+
+/**
+ * pfnl_import_fd() - import a state stream from a file descriptor
+ * @h: handle
+ * @index: the device, inactive
+ * @fd: where the kernel reads the whole stream from, up to its end of
+ *	file, which must follow the stream's END record
+ * @reply: receives the device, with @stream_bytes, once committed
+ *
+ * A signal ends it (-ECANCELED); the device is then as it was.
+ *
+ * Return: as for pfnl_exec().
+ */
+int pfnl_import_fd(struct pfnl *h, uint32_t index, int fd,
+		   struct pfnl_dev *reply);
 
 /**
  * pfnl_events_open() - open a handle on the events group

@@ -1,17 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pflashctl export, import and inspect: a device's state stream, to a file
- * or a pipe and back, checked on its way by the stream reader
- * (tools/lib/pfstream.c), and checked offline.
+ * or a pipe and back, and checked offline by the stream reader
+ * (tools/lib/pfstream.c).
+ *
+ * export and import hand the kernel the stream's file descriptor itself
+ * (PFLASH_A_DEV_STREAM_FD): the kernel writes the stream into it, or reads
+ * it from it, with no copy through pflashctl.  Only to draw progress, on
+ * a terminal, does pflashctl pass the stream on through a pipe of its own,
+ * a relay on a thread that checks every record as it passes.  Where the
+ * kernel refuses a stream read from a file, pflashctl reads the file
+ * again with its own reader, to say at which offset it is wrong.
  *
  * The stream is binary: like gzip, pflashctl refuses to write it to a
  * terminal or to read it from one.  Progress goes to standard error, only
  * when that is a terminal, so that nothing but the stream passes through
- * a pipe or ssh.
+ * a pipe or ssh; and an import draws none from a pipe, whose other end,
+ * an export, may draw on the same terminal.
  */
 #define _GNU_SOURCE		/* asprintf(), mkostemp() */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +84,7 @@ static bool is_std(const char *path)
  */
 static int open_input(const struct ctl_cmd *cmd, const char *path)
 {
+	struct stat st;
 	int fd;
 
 	if (is_std(path)) {
@@ -87,6 +98,11 @@ static int open_input(const struct ctl_cmd *cmd, const char *path)
 			strerror(errno));
 		exit(CTL_EXIT_FAILED);
 	}
+	if (!fstat(fd, &st) && S_ISDIR(st.st_mode)) {
+		ctl_msg(cmd, NULL, "cannot read '%s': %s", path,
+			strerror(EISDIR));
+		exit(CTL_EXIT_FAILED);
+	}
 	return fd;
 }
 
@@ -98,12 +114,6 @@ static void stream_error(const struct ctl_cmd *cmd, const char *where,
 
 	ctl_msg(cmd, where, "invalid stream at offset %" PRIu64 ": %s%s",
 		st->error_offset, st->msg, then);
-}
-
-/* Whether a complete stream is a snapshot: not a device's final state. */
-static bool is_snapshot(const struct pfstream *s)
-{
-	return !(pfstream_status(s)->end_flags & PFLASH_STREAM_END_F_FINAL);
 }
 
 /* Progress through the device, on a terminal. */
@@ -279,63 +289,154 @@ static int out_commit(const struct ctl_cmd *cmd, struct out_file *o)
 }
 
 /**
- * struct export - an export in progress
+ * struct relay - the stream passed on between a pipe and a file, checked
+ * @from: where it is read
+ * @to: where it goes
+ * @own: which of the two the relay closes when it ends, so that the other
+ *	side sees the end of the stream (or, a reader, a broken pipe)
  * @s: the stream reader that checks it
- * @fd: where it goes
- * @progress: its progress
- * @write_err: the error a write failed with
+ * @progress: drawn as it goes
+ * @read_err: the negative errno a read failed with
+ * @write_err: the negative errno a write failed with
+ * @thread: the relay's
  */
-struct export {
+struct relay {
+	int from;
+	int to;
+	int own;
 	struct pfstream *s;
-	int fd;
-	struct progress progress;
+	struct progress *progress;
+	int read_err;
 	int write_err;
+	pthread_t thread;
 };
 
-static int export_piece(const void *data, size_t len, void *arg)
+static void *relay_run(void *arg)
 {
-	struct export *ex = arg;
-	int ret;
+	struct relay *r = arg;
+	uint8_t *buf = malloc(READ_MAX);
+	ssize_t n;
 
-	ret = pfstream_feed(ex->s, data, len);
-	if (ret)
-		return ret;
-	ret = write_full(ex->fd, data, len);
-	if (ret) {
-		ex->write_err = ret;
-		return ret;
+	while (buf) {
+		n = read(r->from, buf, READ_MAX);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			r->read_err = -errno;
+		if (n <= 0 || pfstream_feed(r->s, buf, n))
+			break;
+		r->write_err = write_full(r->to, buf, n);
+		if (r->write_err)
+			break;
+		progress_show(r->progress, pfstream_status(r->s));
 	}
-	progress_show(&ex->progress, pfstream_status(ex->s));
-	return 0;
+	if (!buf)
+		r->read_err = -ENOMEM;
+	free(buf);
+	close(r->own);
+	return NULL;
 }
 
-/* Export device @index into @ex.  Returns the exit status. */
-static int export_dev(const struct ctl_cmd *cmd, const char *dev,
-		      uint32_t index, const char *out, struct export *ex)
+/*
+ * Start a relay from @from to @to through a new pipe, of which the end
+ * the kernel uses is returned (an export writes its write end, an import
+ * reads its read end); the relay owns the other.  Returns -1 if the relay
+ * could not start.
+ */
+static int relay_start(struct relay *r, int from, int to, bool to_kernel,
+		       struct pfstream *s, struct progress *progress)
 {
-	const struct pfstream_status *st;
+	int p[2], kernel_end;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	/* The relay's end of a pipe the other side closed: EPIPE, not death. */
+	signal(SIGPIPE, SIG_IGN);
+	*r = (struct relay) {
+		.from = to_kernel ? from : p[0],
+		.to = to_kernel ? p[1] : to,
+		.own = to_kernel ? p[1] : p[0],
+		.s = s,
+		.progress = progress,
+	};
+	kernel_end = to_kernel ? p[0] : p[1];
+	if (pthread_create(&r->thread, NULL, relay_run, r)) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	return kernel_end;
+}
+
+/* Wait for the relay: the kernel is done with @kernel_end, closed here. */
+static void relay_stop(struct relay *r, int kernel_end)
+{
+	close(kernel_end);
+	pthread_join(r->thread, NULL);
+	ctl_status_clear();
+}
+
+/*
+ * The stream's file for the kernel: @fd itself, or, with progress on, the
+ * pipe of a relay started from it (from the kernel, for an export, to it,
+ * for an import).  Returns -1 if the relay could not start.
+ */
+static int transfer_fd(struct relay *r, int fd, bool to_kernel,
+		       struct pfstream *s, struct progress *progress)
+{
+	if (!progress->on)
+		return fd;
+	return to_kernel ? relay_start(r, fd, -1, true, s, progress) :
+			   relay_start(r, -1, fd, false, s, progress);
+}
+
+/*
+ * Export device @index into @fd, named @out.  Returns the exit status;
+ * whether the stream is final in @final.
+ */
+static int export_dev(const struct ctl_cmd *cmd, const char *dev,
+		      uint32_t index, int fd, const char *out, bool quiet,
+		      bool *final)
+{
+	struct pfnl_dev reply = { 0 };
+	struct progress progress;
+	struct relay relay;
+	struct pfstream *s;
 	struct pfnl *h;
-	int ret;
+	int kfd, ret;
 
 	ret = ctl_open(cmd, &h);
 	if (ret)
 		return ret;
-	ret = pfnl_export(h, index, export_piece, ex);
-	ctl_status_clear();
-	st = pfstream_status(ex->s);
-	if (st->error) {
-		stream_error(cmd, dev, ex->s, " (the kernel sent it)");
-		ret = CTL_EXIT_FAILED;
-	} else if (ex->write_err) {
-		ctl_msg(cmd, NULL, "cannot write %s: %s", out,
-			strerror(-ex->write_err));
-		ret = CTL_EXIT_FAILED;
-	} else if (ret) {
-		ret = ctl_report(cmd, dev, h, ret);
-	} else if (pfstream_finish(ex->s)) {
-		stream_error(cmd, dev, ex->s, " (the kernel sent it)");
-		ret = CTL_EXIT_FAILED;
+	if (pfstream_new(&s)) {
+		ret = ctl_report(cmd, NULL, h, -ENOMEM);
+		goto out_close;
 	}
+	progress_init(&progress, cmd, dev, quiet);
+	kfd = transfer_fd(&relay, fd, false, s, &progress);
+	if (kfd < 0) {
+		ret = ctl_report(cmd, NULL, h, -errno);
+		goto out_free;
+	}
+	ret = pfnl_export_fd(h, index, kfd, &reply);
+	if (progress.on)
+		relay_stop(&relay, kfd);
+	/* The relay stopped at a bad record, or the output failed it. */
+	if (progress.on && (pfstream_status(s)->error ||
+			    (!ret && !relay.write_err && pfstream_finish(s)))) {
+		stream_error(cmd, dev, s, " (the kernel sent it)");
+		ret = CTL_EXIT_FAILED;
+	} else if (progress.on && relay.write_err) {
+		ctl_msg(cmd, NULL, "cannot write %s: %s", out,
+			strerror(-relay.write_err));
+		ret = CTL_EXIT_FAILED;
+	} else {
+		ret = ctl_report(cmd, dev, h, ret);
+	}
+	*final = reply.stream_final;
+out_free:
+	pfstream_free(s);
+out_close:
 	pfnl_close(h);
 	return ret;
 }
@@ -349,9 +450,8 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 		{ NULL }
 	};
 	struct out_file o = { .fd = STDOUT_FILENO, .dirfd = -1 };
-	struct export ex = { 0 };
 	char dev[CTL_DEV_PATH_MAX];
-	bool quiet = false;
+	bool quiet = false, final = false;
 	uint32_t index;
 	int c, ret;
 
@@ -370,25 +470,17 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 	if (is_std(o.path) && isatty(STDOUT_FILENO))
 		ctl_usage_error(cmd, "will not write a binary stream to a terminal: use --output or a redirection");
 
-	if (pfstream_new(&ex.s)) {
-		ctl_msg(cmd, NULL, "%s", strerror(ENOMEM));
-		return CTL_EXIT_FAILED;
-	}
 	ret = is_std(o.path) ? CTL_EXIT_OK : out_open(cmd, &o);
-	if (!ret) {
-		ex.fd = o.fd;
-		progress_init(&ex.progress, cmd, dev, quiet);
-		ret = export_dev(cmd, dev, index,
+	if (!ret)
+		ret = export_dev(cmd, dev, index, o.fd,
 				 is_std(o.path) ? "standard output" : o.path,
-				 &ex);
-	}
+				 quiet, &final);
 	if (!is_std(o.path) && !ret)
 		ret = out_commit(cmd, &o);
 	else if (!is_std(o.path))
 		out_abort(&o);
-	if (!ret && !quiet && is_snapshot(ex.s))
+	if (!ret && !quiet && !final)
 		ctl_msg(cmd, dev, "warning: the device was active: the stream is a snapshot, not its final state (for a move, inactivate the device first)");
-	pfstream_free(ex.s);
 	return ret;
 }
 
@@ -407,65 +499,82 @@ const struct ctl_cmd ctl_export = {
 };
 
 /*
- * Send the stream on @fd to device @index, piece by piece, each checked
- * by @s first.  Returns the exit status; the committed device in @reply.
+ * Where the kernel refused a stream from a file that can be read again,
+ * the stream reader says where it is wrong, if it finds it wrong.  Returns
+ * whether it did (and said so).
+ */
+static bool import_recheck(const struct ctl_cmd *cmd, const char *dev,
+			   int fd, off_t start)
+{
+	static const char unchanged[] = " (the device is unchanged)";
+	struct pfstream *s;
+	uint8_t *buf;
+	bool found = false;
+	ssize_t n;
+
+	if (lseek(fd, start, SEEK_SET) != start || pfstream_new(&s))
+		return false;
+	buf = malloc(READ_MAX);
+	while (buf && (n = read_full(fd, buf, READ_MAX)) > 0 &&
+	       !pfstream_feed(s, buf, n))
+		;
+	/* A file that cannot be read again tells nothing more. */
+	if (buf && n >= 0 &&
+	    (pfstream_status(s)->error || pfstream_finish(s))) {
+		stream_error(cmd, dev, s, unchanged);
+		found = true;
+	}
+	free(buf);
+	pfstream_free(s);
+	return found;
+}
+
+/*
+ * Import the stream on @fd, named @in, into device @index.  Returns the
+ * exit status; the committed device in @reply.
  */
 static int import_stream(const struct ctl_cmd *cmd, const char *dev,
 			 struct pfnl *h, uint32_t index, int fd,
-			 const char *in, struct pfstream *s,
-			 struct progress *progress, struct pfnl_dev *reply)
+			 const char *in, bool quiet, struct pfnl_dev *reply)
 {
-	static const char unchanged[] = " (the device is unchanged)";
-	const struct pfstream_status *st = pfstream_status(s);
-	static uint8_t buf[READ_MAX];
-	uint64_t offset = 0;
-	ssize_t n, more;
-	uint8_t extra;
-	int ret;
+	struct progress progress;
+	struct relay relay;
+	struct pfstream *s;
+	struct stat st;
+	off_t start;
+	int kfd, ret;
 
-	do {
-		n = read_full(fd, buf, sizeof(buf));
-		if (n < 0) {
-			ctl_msg(cmd, NULL, "cannot read '%s': %s", in,
-				strerror(-n));
-			return CTL_EXIT_FAILED;
-		}
-		if (pfstream_feed(s, buf, n)) {
-			stream_error(cmd, dev, s, unchanged);
-			return CTL_EXIT_FAILED;
-		}
-		/* Nothing may follow the stream: see before it commits. */
-		more = st->complete && n == sizeof(buf) ?
-		       read_full(fd, &extra, 1) : 0;
-		if (more < 0) {
-			ctl_msg(cmd, NULL, "cannot read '%s': %s", in,
-				strerror(-more));
-			return CTL_EXIT_FAILED;
-		}
-		if (more && pfstream_feed(s, &extra, 1)) {
-			stream_error(cmd, dev, s, unchanged);
-			return CTL_EXIT_FAILED;
-		}
-		if (!n)
-			break;
-		ret = pfnl_import(h, index, offset, buf, n, reply);
-		if (ret)
-			return ctl_report(cmd, dev, h, ret);
-		offset += n;
-		progress_show(progress, st);
-	} while (!st->complete);
-	ctl_status_clear();
-
-	if (pfstream_finish(s)) {
-		stream_error(cmd, dev, s, unchanged);
-		return CTL_EXIT_FAILED;
+	if (pfstream_new(&s))
+		return ctl_report(cmd, NULL, h, -ENOMEM);
+	/* From a pipe, the export at its other end draws the progress. */
+	progress_init(&progress, cmd, dev,
+		      quiet || fstat(fd, &st) || !S_ISREG(st.st_mode));
+	start = lseek(fd, 0, SEEK_CUR);
+	kfd = transfer_fd(&relay, fd, true, s, &progress);
+	if (kfd < 0) {
+		ret = ctl_report(cmd, NULL, h, -errno);
+		goto out_free;
 	}
-	/* The piece that completes the stream commits it, and says so. */
-	if (!reply->attrs) {
-		ctl_msg(cmd, dev, "the kernel took the whole stream, but did not reply that it committed it");
-		return CTL_EXIT_FAILED;
+	ret = pfnl_import_fd(h, index, kfd, reply);
+	if (progress.on)
+		relay_stop(&relay, kfd);
+	if (progress.on && relay.read_err) {
+		ctl_msg(cmd, NULL, "cannot read '%s': %s", in,
+			strerror(-relay.read_err));
+		ret = CTL_EXIT_FAILED;
+	} else if (progress.on && pfstream_status(s)->error) {
+		stream_error(cmd, dev, s, " (the device is unchanged)");
+		ret = CTL_EXIT_FAILED;
+	} else if (ret && start >= 0 && ret != -ECANCELED &&
+		   pfnl_last_ack(h)->error &&
+		   import_recheck(cmd, dev, fd, start)) {
+		ret = CTL_EXIT_FAILED;
+	} else {
+		ret = ctl_report(cmd, dev, h, ret);
 	}
-	return ctl_report(cmd, dev, h, 0);
+out_free:
+	pfstream_free(s);
+	return ret;
 }
 
 static int import_run(const struct ctl_cmd *cmd, int argc, char **argv)
@@ -480,8 +589,6 @@ static int import_run(const struct ctl_cmd *cmd, int argc, char **argv)
 	};
 	struct pfnl_dev req = { 0 }, reply = { 0 };
 	const char *in = NULL;
-	struct pfstream *s;
-	struct progress progress;
 	char dev[CTL_DEV_PATH_MAX];
 	bool activate = false, quiet = false;
 	struct pfnl *h;
@@ -514,15 +621,9 @@ static int import_run(const struct ctl_cmd *cmd, int argc, char **argv)
 	ret = ctl_open(cmd, &h);
 	if (ret)
 		goto out_close;
-	if (pfstream_new(&s)) {
-		ret = ctl_report(cmd, NULL, h, -ENOMEM);
-		goto out_nl;
-	}
-	progress_init(&progress, cmd, dev, quiet);
 	ret = import_stream(cmd, dev, h, req.index, fd,
-			    is_std(in) ? "standard input" : in, s, &progress,
-			    &reply);
-	if (!ret && !quiet && is_snapshot(s))
+			    is_std(in) ? "standard input" : in, quiet, &reply);
+	if (!ret && !quiet && !reply.stream_final)
 		ctl_msg(cmd, dev, "warning: the stream is a snapshot of an active device, not its final state");
 	if (!ret && activate) {
 		ret = ctl_report(cmd, dev, h,
@@ -532,8 +633,6 @@ static int import_run(const struct ctl_cmd *cmd, int argc, char **argv)
 			ctl_msg(cmd, dev, "the stream was imported; activate the device once it may own its backing file: %s activate %s",
 				program_invocation_short_name, dev);
 	}
-	pfstream_free(s);
-out_nl:
 	pfnl_close(h);
 out_close:
 	if (fd != STDIN_FILENO)

@@ -139,6 +139,19 @@ enum pflash_state {
  *	@PFLASH_A_DEV_STREAM_DATA belong.
  * @PFLASH_A_DEV_STREAM_DATA: binary, at most %PFLASH_STREAM_CHUNK_MAX
  *	bytes of the state stream (see linux/pflash_stream.h).
+ * @PFLASH_A_DEV_STREAM_FD: u32, request only: a file descriptor, in the
+ *	sender's file table, that the whole state stream is written to
+ *	(%PFLASH_CMD_EXPORT) or read from (%PFLASH_CMD_IMPORT): a pipe, a
+ *	socket, a regular file or a character device, open for writing or
+ *	for reading.  The kernel reads or writes it from the file's position
+ *	on (which it leaves where it was), in the sender's context, in steps
+ *	of up to a MiB, holding no lock meanwhile.
+ * @PFLASH_A_DEV_STREAM_BYTES: u64, reply only: the length in bytes of the
+ *	stream that a %PFLASH_CMD_EXPORT or %PFLASH_CMD_IMPORT with
+ *	@PFLASH_A_DEV_STREAM_FD moved.
+ * @PFLASH_A_DEV_STREAM_FINAL: u8, reply only: 1 if the stream that a
+ *	%PFLASH_CMD_EXPORT or %PFLASH_CMD_IMPORT with @PFLASH_A_DEV_STREAM_FD
+ *	moved is a device's final state (%PFLASH_STREAM_END_F_FINAL).
  * @__PFLASH_A_DEV_MAX: one more than the highest attribute
  * @PFLASH_A_DEV_MAX: the highest attribute
  */
@@ -164,6 +177,9 @@ enum {
 	PFLASH_A_DEV_FLUSH_PENDING,
 	PFLASH_A_DEV_STREAM_OFFSET,
 	PFLASH_A_DEV_STREAM_DATA,
+	PFLASH_A_DEV_STREAM_FD,
+	PFLASH_A_DEV_STREAM_BYTES,
+	PFLASH_A_DEV_STREAM_FINAL,
 
 	__PFLASH_A_DEV_MAX,
 	PFLASH_A_DEV_MAX = (__PFLASH_A_DEV_MAX - 1)
@@ -231,13 +247,18 @@ enum {
  * @PFLASH_CMD_ACTIVATE_NTF: event: a device turned active.
  * @PFLASH_CMD_FLUSH_NTF: event: %PFLASH_CMD_FLUSH ran; also carries
  *	@PFLASH_A_DEV_FLUSH_FULL and @PFLASH_A_DEV_FLUSH_ERROR.
- * @PFLASH_CMD_EXPORT: dump only: the state stream of the device named by
- *	@PFLASH_A_DEV_INDEX, in messages that each carry
- *	@PFLASH_A_DEV_INDEX, @PFLASH_A_DEV_STREAM_OFFSET and
- *	@PFLASH_A_DEV_STREAM_DATA; the stream is their data, in order.
- *	Allowed in any state, and changes nothing.  Only an export of an
- *	inactive device is final (see %PFLASH_STREAM_END_F_FINAL).  Ends
- *	with ENODEV if the device is destroyed meanwhile.
+ * @PFLASH_CMD_EXPORT: the state stream of the device named by
+ *	@PFLASH_A_DEV_INDEX.  Allowed in any state, and changes nothing.  Only
+ *	an export of an inactive device is final (see
+ *	%PFLASH_STREAM_END_F_FINAL).  Ends with ENODEV if the device is
+ *	destroyed meanwhile.  As a do request with @PFLASH_A_DEV_STREAM_FD,
+ *	the kernel writes the whole stream into that file descriptor and
+ *	then replies with the device, @PFLASH_A_DEV_STREAM_BYTES and
+ *	@PFLASH_A_DEV_STREAM_FINAL; a signal ends it with ECANCELED, a reader
+ *	that closed a pipe with EPIPE (and SIGPIPE, as for write(2)).  As a
+ *	dump, in messages that each carry @PFLASH_A_DEV_INDEX,
+ *	@PFLASH_A_DEV_STREAM_OFFSET and @PFLASH_A_DEV_STREAM_DATA; the stream
+ *	is their data, in order.
  * @PFLASH_CMD_IMPORT: one piece of a state stream for the device named by
  *	@PFLASH_A_DEV_INDEX, in @PFLASH_A_DEV_STREAM_DATA, which belongs at
  *	@PFLASH_A_DEV_STREAM_OFFSET.  The device must be inactive.  Offset 0
@@ -251,7 +272,14 @@ enum {
  *	device; earlier pieces are only acknowledged.  A bad piece fails
  *	with a message that says what is wrong, ends the import, and leaves
  *	the device exactly as it was.  Closing the socket ends an
- *	unfinished import.
+ *	unfinished import.  With @PFLASH_A_DEV_STREAM_FD instead of the
+ *	offset and the data, the kernel reads the whole stream from that
+ *	file descriptor, up to its end of file, which must follow the END
+ *	record, commits it and replies with the device,
+ *	@PFLASH_A_DEV_STREAM_BYTES and @PFLASH_A_DEV_STREAM_FINAL; a signal
+ *	ends it with ECANCELED.  While such
+ *	an import runs, another import of the device is refused with EBUSY,
+ *	and activating or destroying the device ends it.
  * @PFLASH_CMD_IMPORT_NTF: event: an import was committed.
  * @__PFLASH_CMD_MAX: one more than the highest command
  * @PFLASH_CMD_MAX: the highest command

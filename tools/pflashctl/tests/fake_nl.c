@@ -18,12 +18,14 @@
  *  PFLASH_FAKE_WARNING	every request succeeds with this warning
  *  PFLASH_FAKE_LOG	file to which each request is appended, one a line:
  *			"COMMAND attr=value..."
- *  PFLASH_FAKE_EXPORT	file whose contents an export sends, in pieces of
+ *  PFLASH_FAKE_EXPORT	file whose contents an export writes into the
+ *			stream's file descriptor, in pieces of
  *			PFLASH_FAKE_PIECE bytes (default 4096); an export
- *			that fails sends half of them first
+ *			that fails writes half of them first
  *  PFLASH_FAKE_STALL	an export stops after its first piece, until a
  *			signal ends the process
- *  PFLASH_FAKE_IMPORT	file to which the pieces of an import are appended
+ *  PFLASH_FAKE_IMPORT	file to which what an import reads from its file
+ *			descriptor is appended
  *  PFLASH_FAKE_EVENTS	the events there are, separated by spaces, each
  *			"cmd:index" or, for a flush, "cmd:index:full:error";
  *			the device is one of PFLASH_FAKE_DEVS
@@ -38,6 +40,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -175,6 +178,16 @@ static void log_attr(FILE *out, const struct pfnl_dev *req, int attr)
 		uuid_unparse_lower(req->uuid, uuid);
 		fputs(uuid, out);
 		break;
+	case PFLASH_A_DEV_STREAM_FD: {
+		/* What kind of file the kernel would read or write. */
+		struct stat st;
+
+		fputs(fstat(req->stream_fd, &st) ? "?" :
+		      S_ISFIFO(st.st_mode) ? "pipe" :
+		      S_ISREG(st.st_mode) ? "file" :
+		      S_ISCHR(st.st_mode) ? "chr" : "other", out);
+		break;
+	}
 	default:
 		fprintf(out, "%" PRIu64, pfnl_dev_get(req, attr));
 		break;
@@ -356,36 +369,6 @@ static uint8_t *slurp(const char *path, size_t *len)
 	return buf;
 }
 
-int __wrap_pfnl_export(struct pfnl *h, uint32_t index,
-		       pfnl_data_fn fn, void *arg)
-{
-	const char *piece = getenv("PFLASH_FAKE_PIECE");
-	size_t n, len, size = piece ? atoi(piece) : 4096;
-	struct pfnl_dev req = { 0 };
-	struct fake *f = (struct fake *)h;
-	uint8_t *buf;
-	int ret, err;
-
-	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
-	err = request(f, "EXPORT", &req);
-	if (!err && !find(f, index))
-		return -f->ack.error;
-	buf = slurp(getenv("PFLASH_FAKE_EXPORT"), &len);
-	if (!buf)
-		return refuse(f, EIO, 0, "PFLASH_FAKE_EXPORT cannot be read");
-	/* A failed export sends half its stream; a good one all of it. */
-	if (err)
-		len /= 2;
-	ret = 0;
-	for (n = 0; !ret && n < len; n += size) {
-		ret = fn(buf + n, len - n < size ? len - n : size, arg);
-		while (getenv("PFLASH_FAKE_STALL"))
-			pause();
-	}
-	free(buf);
-	return ret ?: err;
-}
-
 /* Take a piece of an import, as the kernel does. */
 static int import_piece(struct fake *f, struct pfnl_dev *dev,
 			uint64_t offset, const void *data, size_t len)
@@ -424,28 +407,104 @@ static int import_piece(struct fake *f, struct pfnl_dev *dev,
 	return 0;
 }
 
-int __wrap_pfnl_import(struct pfnl *h, uint32_t index,
-		       uint64_t offset, const void *data, size_t len,
-		       struct pfnl_dev *reply)
+/* The device, with what a transfer of @stream (@len bytes) moved. */
+static void transfer_reply(struct pfnl_dev *reply, const struct pfnl_dev *dev,
+			   const uint8_t *stream, size_t len)
+{
+	struct pfstream *s;
+
+	*reply = *dev;
+	pfnl_dev_set(reply, PFLASH_A_DEV_STREAM_BYTES, len);
+	if (!pfstream_new(&s)) {
+		if (!pfstream_feed(s, stream, len) && !pfstream_finish(s))
+			pfnl_dev_set(reply, PFLASH_A_DEV_STREAM_FINAL,
+				     pfstream_status(s)->end_flags &
+				     PFLASH_STREAM_END_F_FINAL);
+		pfstream_free(s);
+	}
+}
+
+int __wrap_pfnl_export_fd(struct pfnl *h, uint32_t index, int fd,
+			  struct pfnl_dev *reply)
+{
+	const char *piece = getenv("PFLASH_FAKE_PIECE");
+	size_t n, len, size = piece ? atoi(piece) : 4096;
+	struct pfnl_dev req = { 0 }, *dev;
+	struct fake *f = (struct fake *)h;
+	ssize_t w;
+	uint8_t *buf;
+	int err;
+
+	memset(reply, 0, sizeof(*reply));
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+	pfnl_dev_set(&req, PFLASH_A_DEV_STREAM_FD, fd);
+	err = request(f, "EXPORT", &req);
+	dev = find(f, index);
+	if (!err && !dev)
+		return -f->ack.error;
+	buf = slurp(getenv("PFLASH_FAKE_EXPORT"), &len);
+	if (!buf)
+		return refuse(f, EIO, 0, "PFLASH_FAKE_EXPORT cannot be read");
+	/* A failed export writes half its stream; a good one all of it. */
+	if (err)
+		len /= 2;
+	for (n = 0; n < len; n += w) {
+		w = write(fd, buf + n, len - n < size ? len - n : size);
+		if (w < 0) {
+			err = refuse(f, errno, 0, "could not write the stream");
+			break;
+		}
+		while (getenv("PFLASH_FAKE_STALL"))
+			pause();
+	}
+	if (!err)
+		transfer_reply(reply, dev, buf, len);
+	free(buf);
+	return err;
+}
+
+int __wrap_pfnl_import_fd(struct pfnl *h, uint32_t index, int fd,
+			  struct pfnl_dev *reply)
 {
 	struct pfnl_dev req = { 0 }, *dev;
 	struct fake *f = (struct fake *)h;
-	char cmd[64];
+	uint8_t *stream = NULL, *more;
+	size_t len = 0;
+	ssize_t n;
 	int ret;
 
 	memset(reply, 0, sizeof(*reply));
 	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
-	snprintf(cmd, sizeof(cmd), "IMPORT offset=%" PRIu64 " len=%zu",
-		 offset, len);
-	ret = request(f, cmd, &req);
+	pfnl_dev_set(&req, PFLASH_A_DEV_STREAM_FD, fd);
+	ret = request(f, "IMPORT", &req);
 	if (ret)
 		return ret;
 	dev = find(f, index);
 	if (!dev)
 		return -f->ack.error;
-	ret = import_piece(f, dev, offset, data, len);
-	if (!ret && pfstream_status(f->import)->complete)
-		*reply = *dev;
+	/* The kernel reads it all, checking it as it goes. */
+	do {
+		more = realloc(stream, len + PFLASH_STREAM_CHUNK_MAX);
+		if (!more) {
+			free(stream);
+			return -ENOMEM;
+		}
+		stream = more;
+		n = read(fd, stream + len, PFLASH_STREAM_CHUNK_MAX);
+		if (n < 0) {
+			free(stream);
+			return refuse(f, errno, 0, "could not read the stream");
+		}
+		if (n)
+			ret = import_piece(f, dev, len, stream + len, n);
+		len += n;
+	} while (n && !ret);
+	if (!ret && (!f->import || !pfstream_status(f->import)->complete))
+		ret = refuse(f, EINVAL, 0,
+			     "the stream is truncated: it ends before its end record");
+	if (!ret)
+		transfer_reply(reply, dev, stream, len);
+	free(stream);
 	return ret;
 }
 

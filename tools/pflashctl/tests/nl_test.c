@@ -436,70 +436,6 @@ static void libnl_errors_become_errnos(void)
 	EXPECT(nlerr(-1000) == -EPROTO);
 }
 
-/* An export message, as the kernel builds it. */
-static struct nl_msg *export_msg(uint32_t index, uint64_t offset,
-				 const char *data)
-{
-	struct nl_msg *msg = nlmsg_alloc();
-
-	EXPECT(msg);
-	EXPECT(genlmsg_put(msg, 0, 1, 42, 0, NLM_F_MULTI, PFLASH_CMD_EXPORT,
-			   PFLASH_FAMILY_VERSION));
-	EXPECT(nla_put_u32(msg, PFLASH_A_DEV_INDEX, index) == 0);
-	EXPECT(nla_put_u64(msg, PFLASH_A_DEV_STREAM_OFFSET, offset) == 0);
-	if (data)
-		EXPECT(nla_put(msg, PFLASH_A_DEV_STREAM_DATA, strlen(data),
-			       data) == 0);
-	return msg;
-}
-
-/* Collect the pieces of an export into a string. */
-static int collect(const void *data, size_t len, void *arg)
-{
-	strncat(arg, data, len);
-	return 0;
-}
-
-static void export_pieces_follow_on(void)
-{
-	struct export ex = { .index = 3, .fn = collect };
-	struct nl_msg *msg;
-	char got[64] = "";
-
-	ex.arg = got;
-	msg = export_msg(3, 0, "PFLS");
-	EXPECT(export_one(msg, &ex) == 0);
-	nlmsg_free(msg);
-	msg = export_msg(3, 4, "-data");
-	EXPECT(export_one(msg, &ex) == 0);
-	nlmsg_free(msg);
-	EXPECT(!strcmp(got, "PFLS-data"));
-	EXPECT(ex.offset == 9);
-}
-
-static void export_refuses_stray_messages(void)
-{
-	struct export ex = { .index = 3, .offset = 4, .fn = collect };
-	struct nl_msg *msg;
-	char got[64] = "";
-
-	ex.arg = got;
-	/* A gap, a repeat, another device, no data. */
-	msg = export_msg(3, 5, "x");
-	EXPECT(export_one(msg, &ex) == -EPROTO);
-	nlmsg_free(msg);
-	msg = export_msg(3, 0, "x");
-	EXPECT(export_one(msg, &ex) == -EPROTO);
-	nlmsg_free(msg);
-	msg = export_msg(4, 4, "x");
-	EXPECT(export_one(msg, &ex) == -EPROTO);
-	nlmsg_free(msg);
-	msg = export_msg(3, 4, NULL);
-	EXPECT(export_one(msg, &ex) == -EPROTO);
-	nlmsg_free(msg);
-	EXPECT(!got[0] && ex.offset == 4);
-}
-
 static void import_piece_too_large(void)
 {
 	struct pfnl *h = open_nlctrl();
@@ -648,8 +584,6 @@ static const struct tap_test tests[] = {
 	T(dev_parse_cuts_long_string),
 	T(dev_attribute_names),
 	T(libnl_errors_become_errnos),
-	T(export_pieces_follow_on),
-	T(export_refuses_stray_messages),
 	T(import_piece_too_large),
 	T(import_largest_piece_is_sent),
 	T(events_open_without_family),
