@@ -111,6 +111,7 @@ static blk_status_t pflash_do_bio(struct pflash_dev *dev, struct bio *bio)
 	}
 	if (pflash_writes_back(dev))
 		pflash_wb_mark_dirty(dev, pos, len);
+	pflash_live_mark(dev, pos, len);
 	return BLK_STS_OK;
 }
 
@@ -238,14 +239,27 @@ int pflash_blk_add(struct pflash_dev *dev)
  */
 void pflash_blk_hold(struct pflash_dev *dev)
 {
-	struct request_queue *q = dev->disk->queue;
-	unsigned int memflags;
-
 	lockdep_assert_held(&dev->ctl_lock);
 	spin_lock_irq(&dev->pending_lock);
 	WRITE_ONCE(dev->hold, true);
 	spin_unlock_irq(&dev->pending_lock);
 	/* The ->submit_bio() calls that did not see @hold end before this. */
+	pflash_blk_sync(dev);
+}
+
+/**
+ * pflash_blk_sync() - wait for every ->submit_bio() in progress
+ * @dev: the device
+ *
+ * By passing through a freeze of the queue, which waits for them and is
+ * undone at once: what the data path does after this sees what the
+ * caller did before it, and a bio that started before it is served.
+ */
+void pflash_blk_sync(struct pflash_dev *dev)
+{
+	struct request_queue *q = dev->disk->queue;
+	unsigned int memflags;
+
 	memflags = blk_mq_freeze_queue(q);
 	blk_mq_unfreeze_queue(q, memflags);
 }

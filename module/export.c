@@ -16,6 +16,12 @@
  * erased (all 0xff) or zero blocks becomes one ERASED or ZERO record,
  * whatever its length; other blocks go into DATA records of at most
  * PFLASH_STREAM_DATA_MAX bytes.
+ *
+ * A live export (live.c) builds one stream in passes: pass 0 covers the
+ * device, each later one the granules written since the pass before
+ * began, each begun by a PASS record; the export stops at the end of each
+ * pass, until pflash_export_next_pass() starts the next, and the final
+ * pass ends with the END record.
  */
 #include <linux/mm.h>
 #include <linux/sizes.h>
@@ -34,7 +40,9 @@
 
 enum pflash_export_step {
 	PFLASH_EXPORT_HEADER,
+	PFLASH_EXPORT_PASS,
 	PFLASH_EXPORT_EXTENTS,
+	PFLASH_EXPORT_PASSED,
 	PFLASH_EXPORT_END,
 	PFLASH_EXPORT_DONE,
 };
@@ -44,6 +52,7 @@ enum pflash_export_step {
  * @dev: the device
  * @step: which record comes next
  * @offset: the device offset the next extent starts at
+ * @limit: where the run of granules it is in ends
  * @stream_pos: stream bytes handed out so far
  * @rec_len: bytes of the current record in @rec
  * @rec_pos: bytes of it handed out so far
@@ -51,12 +60,18 @@ enum pflash_export_step {
  * @start_inactive: the device was inactive when the export began
  * @start_gen: its content_gen then
  * @final: the END record says the stream is final
+ * @live: it is a live export, in passes
+ * @pass: the number of its current pass
+ * @pass_final: the current pass is the last
+ * @pass_gen: the device's content_gen when the current pass began
+ * @ranges: the granules the current pass covers; NULL for all of them
  * @rec: the current record, for pflash_export_read(): header and payload
  */
 struct pflash_export {
 	struct pflash_dev *dev;
 	enum pflash_export_step step;
 	u64 offset;
+	u64 limit;
 	u64 stream_pos;
 	u32 rec_len;
 	u32 rec_pos;
@@ -64,6 +79,11 @@ struct pflash_export {
 	bool start_inactive;
 	u64 start_gen;
 	bool final;
+	bool live;
+	u32 pass;
+	bool pass_final;
+	u64 pass_gen;
+	const unsigned long *ranges;
 	u8 rec[PFLASH_EXPORT_REC_MAX];
 };
 
@@ -127,6 +147,8 @@ static void pflash_export_header(struct pflash_export *ex, u8 *buf)
 		flags |= PFLASH_STREAM_INFO_F_READ_ONLY;
 	if (ex->start_inactive)
 		flags |= PFLASH_STREAM_INFO_F_INACTIVE;
+	if (ex->live)
+		flags |= PFLASH_STREAM_INFO_F_LIVE;
 	memset(info, 0, sizeof(*info));
 	info->version_major = cpu_to_le16(PFLASH_STREAM_VERSION_MAJOR);
 	info->version_minor = cpu_to_le16(PFLASH_STREAM_VERSION_MINOR);
@@ -149,7 +171,43 @@ static u16 pflash_export_class(const u8 *p, u32 block_size)
 	return PFLASH_REC_DATA;
 }
 
-/* The extent record that starts at @ex->offset. */
+static void pflash_export_pass_rec(struct pflash_export *ex, u8 *buf)
+{
+	struct pflash_stream_pass *pass = pflash_export_payload(buf);
+
+	pass->pass = cpu_to_le32(ex->pass);
+	pass->flags = cpu_to_le32(ex->pass_final ? PFLASH_STREAM_PASS_F_FINAL :
+						   0);
+	pflash_export_seal(ex, buf, PFLASH_REC_PASS, 0, 0, sizeof(*pass));
+}
+
+/*
+ * Where the next extent of the current pass starts (@ex->offset), and
+ * where the run of granules it is in ends (@ex->limit); false at the end
+ * of the pass.
+ */
+static bool pflash_export_next_run(struct pflash_export *ex)
+{
+	struct pflash_dev *dev = ex->dev;
+	unsigned int shift = dev->dirty_shift;
+	unsigned long g;
+
+	if (!ex->ranges) {
+		ex->limit = dev->cfg.size;
+		return ex->offset < dev->cfg.size;
+	}
+	if (ex->offset < ex->limit)
+		return true;
+	g = find_next_bit(ex->ranges, dev->nr_granules, ex->offset >> shift);
+	if (g >= dev->nr_granules)
+		return false;
+	ex->offset = (u64)g << shift;
+	ex->limit = (u64)find_next_zero_bit(ex->ranges, dev->nr_granules, g) <<
+		    shift;
+	return true;
+}
+
+/* The extent record that starts at @ex->offset, inside @ex->limit. */
 static void pflash_export_extent(struct pflash_export *ex, u8 *buf)
 {
 	struct pflash_dev *dev = ex->dev;
@@ -163,12 +221,12 @@ static void pflash_export_extent(struct pflash_export *ex, u8 *buf)
 	case PFLASH_REC_ZERO:
 		other = memchr_inv(dev->data + end,
 				   type == PFLASH_REC_ZERO ? 0 :
-				   PFLASH_ERASED_BYTE, dev->cfg.size - end);
-		end = other ? round_down(other - dev->data, bs) : dev->cfg.size;
+				   PFLASH_ERASED_BYTE, ex->limit - end);
+		end = other ? round_down(other - dev->data, bs) : ex->limit;
 		pflash_export_seal(ex, buf, type, start, end - start, 0);
 		break;
 	default:
-		while (end < dev->cfg.size &&
+		while (end < ex->limit &&
 		       end - start < PFLASH_STREAM_DATA_MAX &&
 		       pflash_export_class(dev->data + end, bs) ==
 		       PFLASH_REC_DATA)
@@ -180,8 +238,6 @@ static void pflash_export_extent(struct pflash_export *ex, u8 *buf)
 		break;
 	}
 	ex->offset = end;
-	if (end == dev->cfg.size)
-		ex->step = PFLASH_EXPORT_END;
 }
 
 static void pflash_export_end(struct pflash_export *ex, u8 *buf)
@@ -190,8 +246,11 @@ static void pflash_export_end(struct pflash_export *ex, u8 *buf)
 	struct pflash_dev *dev = ex->dev;
 	u32 flags = 0;
 
-	if (ex->start_inactive && dev->state == PFLASH_STATE_INACTIVE &&
-	    dev->content_gen == ex->start_gen)
+	/* Of a live export, the final pass is what must see no change. */
+	if (ex->live ? ex->pass_final && dev->state == PFLASH_STATE_INACTIVE &&
+		       dev->content_gen == ex->pass_gen :
+		       ex->start_inactive && dev->state == PFLASH_STATE_INACTIVE &&
+		       dev->content_gen == ex->start_gen)
 		flags |= PFLASH_STREAM_END_F_FINAL;
 	ex->final = flags & PFLASH_STREAM_END_F_FINAL;
 	memset(end, 0, sizeof(*end));
@@ -209,11 +268,23 @@ static bool pflash_export_next(struct pflash_export *ex, u8 *buf)
 	switch (ex->step) {
 	case PFLASH_EXPORT_HEADER:
 		pflash_export_header(ex, buf);
+		ex->step = ex->live ? PFLASH_EXPORT_PASS :
+				      PFLASH_EXPORT_EXTENTS;
+		return true;
+	case PFLASH_EXPORT_PASS:
+		pflash_export_pass_rec(ex, buf);
 		ex->step = PFLASH_EXPORT_EXTENTS;
 		return true;
 	case PFLASH_EXPORT_EXTENTS:
-		pflash_export_extent(ex, buf);
-		return true;
+		if (pflash_export_next_run(ex)) {
+			pflash_export_extent(ex, buf);
+			return true;
+		}
+		if (ex->live && !ex->pass_final) {
+			ex->step = PFLASH_EXPORT_PASSED;
+			return false;
+		}
+		fallthrough;
 	case PFLASH_EXPORT_END:
 		pflash_export_end(ex, buf);
 		ex->step = PFLASH_EXPORT_DONE;
@@ -221,6 +292,37 @@ static bool pflash_export_next(struct pflash_export *ex, u8 *buf)
 	default:
 		return false;
 	}
+}
+
+/**
+ * pflash_export_next_pass() - start the next pass of a live export
+ * @ex: the export: new, or stopped at the end of a pass
+ * @ranges: the granules (of the device's dirty granularity) the pass
+ *	covers, which stay unchanged while it runs; NULL for the whole
+ *	device, as pass 0 must be
+ * @final: it is the last pass, after which the END record comes
+ *
+ * Called with the device's ctl_lock held.
+ */
+void pflash_export_next_pass(struct pflash_export *ex,
+			     const unsigned long *ranges, bool final)
+{
+	if (ex->live)
+		ex->pass++;
+	ex->live = true;
+	ex->ranges = ranges;
+	ex->pass_final = final;
+	ex->pass_gen = ex->dev->content_gen;
+	ex->offset = 0;
+	ex->limit = 0;
+	if (ex->step == PFLASH_EXPORT_PASSED)
+		ex->step = PFLASH_EXPORT_PASS;
+}
+
+/* The number of the current pass of a live export. */
+u32 pflash_export_pass_nr(const struct pflash_export *ex)
+{
+	return ex->pass;
 }
 
 /* Where in the stream the next byte pflash_export_read() gives belongs. */
@@ -279,6 +381,7 @@ static u32 pflash_export_fill(struct pflash_export *ex, u8 *buf, u32 len)
  * pflash_export_file() - export a device's state stream into a file
  * @dev: the device, with a reference held by the caller
  * @file: from pflash_transfer_open(), open for writing
+ * @live: what a pass of a live export asks for (see live.c), or NULL
  * @res: what the export wrote
  * @extack: where to say why it failed
  *
@@ -286,14 +389,18 @@ static u32 pflash_export_fill(struct pflash_export *ex, u8 *buf, u32 len)
  * written with no lock held, so that a slow reader holds up no other
  * command.  Destroying the device ends the export, between two steps.
  *
- * Return: 0 once the whole stream is written, else a negative errno.
+ * Return: 0 once the whole stream (or pass) is written, else a negative
+ * errno.
  */
 int pflash_export_file(struct pflash_dev *dev, struct file *file,
+		       const struct pflash_live_req *live,
 		       struct pflash_transfer_result *res,
 		       struct netlink_ext_ack *extack)
 {
-	struct pflash_export *ex = NULL;
+	struct pflash_live *session = NULL;
+	struct pflash_export *ex;
 	loff_t pos = file->f_pos;
+	u64 start;
 	u8 *buf;
 	int err;
 	u32 n;
@@ -303,23 +410,32 @@ int pflash_export_file(struct pflash_dev *dev, struct file *file,
 		NL_SET_ERR_MSG(extack, "not enough memory to start the export");
 		return -ENOMEM;
 	}
+	err = pflash_dev_lock_live(dev, extack);
+	if (err)
+		goto out_free_buf;
+	if (live) {
+		session = pflash_live_begin(dev, live, extack);
+		ex = IS_ERR(session) ? ERR_CAST(session) :
+				       pflash_live_export(session);
+	} else {
+		ex = pflash_export_start(dev) ?: ERR_PTR(-ENOMEM);
+		if (IS_ERR(ex))
+			NL_SET_ERR_MSG(extack,
+				       "not enough memory to start the export");
+	}
+	mutex_unlock(&dev->ctl_lock);
+	if (IS_ERR(ex)) {
+		err = PTR_ERR(ex);
+		goto out_free_buf;
+	}
+
+	start = ex->stream_pos;
 	for (;;) {
-		err = pflash_dev_lock_live(dev, extack);
-		if (err) {
-			if (ex)
-				NL_SET_ERR_MSG(extack,
-					       "the device was destroyed during the export");
+		if (pflash_dev_lock_live(dev, extack)) {
+			NL_SET_ERR_MSG(extack,
+				       "the device was destroyed during the export");
+			err = -ENODEV;
 			break;
-		}
-		if (!ex) {
-			ex = pflash_export_start(dev);
-			if (!ex) {
-				mutex_unlock(&dev->ctl_lock);
-				NL_SET_ERR_MSG(extack,
-					       "not enough memory to start the export");
-				err = -ENOMEM;
-				break;
-			}
 		}
 		n = pflash_export_fill(ex, buf, PFLASH_EXPORT_STEP);
 		mutex_unlock(&dev->ctl_lock);
@@ -329,11 +445,13 @@ int pflash_export_file(struct pflash_dev *dev, struct file *file,
 		if (err)
 			break;
 	}
-	if (!err) {
-		res->stream_bytes = ex->stream_pos;
-		res->final = ex->final;
-	}
-	pflash_export_free(ex);
+	res->stream_bytes = ex->stream_pos - start;
+	res->final = ex->final;
+	if (live)
+		pflash_live_done(dev, session, err, live->final, res);
+	else
+		pflash_export_free(ex);
+out_free_buf:
 	kvfree(buf);
 	return err;
 }

@@ -22,6 +22,19 @@
  * The staging buffer is as large as the device, whose geometry the stream
  * must match, so a stream cannot make the kernel allocate more than the
  * device's size, whatever it claims.
+ *
+ * A live export's stream comes in passes (PASS records): pass 0 covers the
+ * device as a whole stream does, and each later pass writes over the
+ * staging buffer what changed meanwhile, its extents in increasing order.
+ *
+ * What the import owes the backing file: an inactive device's contents
+ * are its file's (it wrote back everything when it turned inactive, or
+ * loaded them from the file when it was created), so, as each extent lands
+ * in the staging buffer, the granules it makes differ from the device's
+ * contents are noted (@owed), and the commit marks them dirty: activation
+ * then writes those, not the whole device.  A device's contents change only
+ * by an import's commit while it is inactive, and an import is the only
+ * one, so they are stable for this comparison without ctl_lock.
  */
 #include <linux/bitmap.h>
 #include <linux/blk-mq.h>
@@ -38,6 +51,7 @@ static_assert(offsetofend(struct pflash_stream_info, uuid) ==
 	      PFLASH_STREAM_INFO_LEN_1_0);
 static_assert(offsetofend(struct pflash_stream_end, zero_bytes) ==
 	      PFLASH_STREAM_END_LEN_1_0);
+static_assert(sizeof(struct pflash_stream_pass) == PFLASH_STREAM_PASS_LEN_1_1);
 
 /**
  * struct pflash_import_rec - a record's header, decoded
@@ -68,7 +82,15 @@ struct pflash_import_rec {
  * @payload_have: bytes of its payload that have arrived
  * @crc: the running CRC-32C of the current record
  * @staging: the new contents, allocated once the HEADER record checks out
- * @next_offset: the device offset the next extent must start at
+ * @owed: the granules (as the device's dirty bits count them) that the
+ *	stream makes differ from the device's contents, for a device that
+ *	writes back; allocated with @staging
+ * @next_offset: the device offset the next extent of pass 0 (or of a
+ *	stream without passes) must start at
+ * @live: the stream is a live export's, in passes
+ * @passes: the PASS records so far: 0 for a stream without passes
+ * @pass_final: the current pass is marked final: no other may follow
+ * @pass_next: in a pass after the first, where its next extent may start
  * @totals: what the complete records before the current one count
  * @min_epoch: the device's epoch when the import began: the stream's may
  *	not be lower
@@ -89,7 +111,12 @@ struct pflash_import {
 	u32 payload_have;
 	u32 crc;
 	u8 *staging;
+	unsigned long *owed;
 	u64 next_offset;
+	bool live;
+	u32 passes;
+	bool pass_final;
+	u64 pass_next;
 	struct pflash_stream_totals totals;
 	u64 min_epoch;
 	u64 epoch;
@@ -116,6 +143,7 @@ static void pflash_import_free(struct pflash_import *imp)
 {
 	if (!imp)
 		return;
+	bitmap_free(imp->owed);
 	vfree(imp->staging);
 	kfree(imp);
 }
@@ -148,6 +176,19 @@ static bool pflash_import_is_extent(u16 type)
 	       type == PFLASH_REC_ZERO;
 }
 
+/* Whether the current record has its payload in @meta. */
+static bool pflash_import_is_meta(u16 type)
+{
+	return type == PFLASH_REC_HEADER || type == PFLASH_REC_END ||
+	       type == PFLASH_REC_PASS;
+}
+
+/* Whether the extents that come now are of a pass after the first. */
+static bool pflash_import_in_later_pass(const struct pflash_import *imp)
+{
+	return imp->passes > 1;
+}
+
 /* Check an extent record's header against what came before. */
 static int pflash_import_check_extent(struct pflash_dev *dev,
 				      struct pflash_import *imp,
@@ -155,12 +196,22 @@ static int pflash_import_check_extent(struct pflash_dev *dev,
 {
 	const struct pflash_import_rec *rec = &imp->rec;
 
-	if (rec->offset < imp->next_offset) {
+	if (imp->live && !imp->passes) {
+		NL_SET_ERR_MSG(extack,
+			       "a live export's stream has an extent before its first pass");
+		return -EINVAL;
+	}
+	if (pflash_import_in_later_pass(imp)) {
+		if (rec->offset < imp->pass_next) {
+			NL_SET_ERR_MSG(extack,
+				       "an extent of a pass overlaps an earlier one of the same pass, or is out of order");
+			return -EINVAL;
+		}
+	} else if (rec->offset < imp->next_offset) {
 		NL_SET_ERR_MSG(extack,
 			       "an extent overlaps an earlier one: records out of order or repeated");
 		return -EINVAL;
-	}
-	if (rec->offset > imp->next_offset) {
+	} else if (rec->offset > imp->next_offset) {
 		NL_SET_ERR_MSG(extack,
 			       "the extents leave a gap: a record is missing or out of order");
 		return -EINVAL;
@@ -185,9 +236,14 @@ static int pflash_import_rec_begin(struct pflash_dev *dev,
 				   struct pflash_import *imp,
 				   struct netlink_ext_ack *extack)
 {
+	static const u32 meta_len_min[] = {
+		/* A header's versions, to read: the rest comes with them. */
+		[PFLASH_REC_HEADER]	= PFLASH_STREAM_VERSION_LEN,
+		[PFLASH_REC_END]	= PFLASH_STREAM_END_LEN_1_0,
+		[PFLASH_REC_PASS]	= PFLASH_STREAM_PASS_LEN_1_1,
+	};
 	struct pflash_stream_rec raw = imp->raw;
 	struct pflash_import_rec *rec = &imp->rec;
-	bool meta;
 
 	rec->type = le16_to_cpu(raw.type);
 	rec->flags = le16_to_cpu(raw.flags);
@@ -195,7 +251,6 @@ static int pflash_import_rec_begin(struct pflash_dev *dev,
 	rec->crc = le32_to_cpu(raw.crc);
 	rec->offset = le64_to_cpu(raw.offset);
 	rec->length = le64_to_cpu(raw.length);
-	meta = rec->type == PFLASH_REC_HEADER || rec->type == PFLASH_REC_END;
 
 	if (le32_to_cpu(raw.magic) != PFLASH_STREAM_MAGIC) {
 		NL_SET_ERR_MSG(extack,
@@ -220,18 +275,17 @@ static int pflash_import_rec_begin(struct pflash_dev *dev,
 
 		if (err)
 			return err;
-	} else if (meta) {
-		/*
-		 * Only the versions are needed to read a header: the rest
-		 * of its length is checked once its major version is known.
-		 */
+	} else if (pflash_import_is_meta(rec->type)) {
 		if (rec->offset || rec->length ||
-		    rec->len < (rec->type == PFLASH_REC_HEADER ?
-				PFLASH_STREAM_VERSION_LEN :
-				PFLASH_STREAM_END_LEN_1_0) ||
+		    rec->len < meta_len_min[rec->type] ||
 		    rec->len > PFLASH_STREAM_META_MAX) {
 			NL_SET_ERR_MSG(extack,
-				       "a header or end record has a bad length or offset");
+				       "a header, pass or end record has a bad length or offset");
+			return -EINVAL;
+		}
+		if (rec->type == PFLASH_REC_PASS && !imp->live) {
+			NL_SET_ERR_MSG(extack,
+				       "a pass record in a stream that is not a live export's");
 			return -EINVAL;
 		}
 	} else if (!(rec->flags & PFLASH_REC_F_OPTIONAL)) {
@@ -270,6 +324,7 @@ static int pflash_import_header(struct pflash_dev *dev,
 			       "the stream's geometry (size, block size or erase size) is not the device's");
 		return -EINVAL;
 	}
+	imp->live = le32_to_cpu(info->flags) & PFLASH_STREAM_INFO_F_LIVE;
 	imp->epoch = le64_to_cpu(info->epoch);
 	if (imp->epoch < imp->min_epoch) {
 		NL_SET_ERR_MSG(extack,
@@ -279,7 +334,9 @@ static int pflash_import_header(struct pflash_dev *dev,
 	memcpy(imp->uuid, info->uuid, sizeof(imp->uuid));
 
 	imp->staging = __vmalloc(dev->cfg.size, GFP_KERNEL | __GFP_NOWARN);
-	if (!imp->staging) {
+	if (pflash_writes_back(dev))
+		imp->owed = bitmap_zalloc(dev->nr_granules, GFP_KERNEL);
+	if (!imp->staging || (pflash_writes_back(dev) && !imp->owed)) {
 		NL_SET_ERR_MSG(extack, "not enough memory to stage the stream");
 		return -ENOMEM;
 	}
@@ -304,8 +361,62 @@ static int pflash_import_check_end(struct pflash_dev *dev,
 		return -EINVAL;
 	}
 	imp->final = le32_to_cpu(end->flags) & PFLASH_STREAM_END_F_FINAL;
+	if (imp->live && imp->final && !imp->pass_final) {
+		NL_SET_ERR_MSG(extack,
+			       "the stream says it is final, but its last pass is not");
+		return -EINVAL;
+	}
 	imp->complete = true;
 	return 0;
+}
+
+/* A PASS record: the next pass begins, once pass 0 covers the device. */
+static int pflash_import_pass(struct pflash_dev *dev, struct pflash_import *imp,
+			      struct netlink_ext_ack *extack)
+{
+	const struct pflash_stream_pass *pass = (const void *)imp->meta;
+
+	if (le32_to_cpu(pass->pass) != imp->passes) {
+		NL_SET_ERR_MSG(extack,
+			       "the stream's passes are out of order or repeated");
+		return -EINVAL;
+	}
+	if (imp->passes && imp->next_offset != dev->cfg.size) {
+		NL_SET_ERR_MSG(extack,
+			       "a pass begins before the first covers the whole device");
+		return -EINVAL;
+	}
+	if (imp->pass_final) {
+		NL_SET_ERR_MSG(extack, "a pass follows the final pass");
+		return -EINVAL;
+	}
+	imp->pass_final = le32_to_cpu(pass->flags) & PFLASH_STREAM_PASS_F_FINAL;
+	imp->passes++;
+	imp->pass_next = 0;
+	return 0;
+}
+
+/*
+ * Note the granules of [@offset, @offset + @length), just staged, that now
+ * differ from the device's contents: the commit leaves them owed.
+ */
+static void pflash_import_note(struct pflash_dev *dev,
+			       struct pflash_import *imp, u64 offset,
+			       u64 length)
+{
+	unsigned int shift = dev->dirty_shift;
+	u64 end = offset + length, next;
+	unsigned long g;
+
+	if (!imp->owed)
+		return;
+	for (g = offset >> shift; offset < end; g++, offset = next) {
+		next = min_t(u64, end, ((u64)g + 1) << shift);
+		if (!test_bit(g, imp->owed) &&
+		    memcmp(imp->staging + offset, dev->data + offset,
+			   next - offset))
+			__set_bit(g, imp->owed);
+	}
 }
 
 /* A record has arrived in full, payload and all. */
@@ -334,9 +445,17 @@ static int pflash_import_rec_end(struct pflash_dev *dev,
 		break;
 	case PFLASH_REC_END:
 		return pflash_import_check_end(dev, imp, extack);
+	case PFLASH_REC_PASS:
+		err = pflash_import_pass(dev, imp, extack);
+		break;
 	}
-	if (pflash_import_is_extent(rec->type))
-		imp->next_offset = rec->offset + rec->length;
+	if (pflash_import_is_extent(rec->type)) {
+		pflash_import_note(dev, imp, rec->offset, rec->length);
+		if (pflash_import_in_later_pass(imp))
+			imp->pass_next = rec->offset + rec->length;
+		else
+			imp->next_offset = rec->offset + rec->length;
+	}
 	pflash_stream_count(&imp->totals, rec->type, rec->length);
 	imp->rec_have = 0;
 	imp->payload_have = 0;
@@ -346,15 +465,11 @@ static int pflash_import_rec_end(struct pflash_dev *dev,
 /* Where the payload bytes of the current record go, or NULL to skip them. */
 static u8 *pflash_import_payload_dest(struct pflash_import *imp)
 {
-	switch (imp->rec.type) {
-	case PFLASH_REC_HEADER:
-	case PFLASH_REC_END:
+	if (pflash_import_is_meta(imp->rec.type))
 		return imp->meta + imp->payload_have;
-	case PFLASH_REC_DATA:
+	if (imp->rec.type == PFLASH_REC_DATA)
 		return imp->staging + imp->rec.offset + imp->payload_have;
-	default:
-		return NULL;
-	}
+	return NULL;
 }
 
 /*
@@ -445,13 +560,18 @@ static void pflash_import_commit(struct pflash_dev *dev,
 	swap(dev->data, imp->staging);
 	blk_mq_unfreeze_queue(q, memflags);
 	invalidate_bdev(dev->disk->part0);
-	/* Whatever was dirty is owed in full now. */
-	if (dev->dirty) {
+	/*
+	 * What differs from the file is owed to it, with what was dirty
+	 * before (an activation's flush that failed).
+	 */
+	if (imp->owed) {
 		mutex_lock(&dev->wb_lock);
-		bitmap_zero(dev->dirty, dev->nr_granules);
+		bitmap_or(dev->dirty, dev->dirty, imp->owed, dev->nr_granules);
 		mutex_unlock(&dev->wb_lock);
 	}
 
+	/* A live export of the old contents could not follow the change. */
+	pflash_live_end(dev);
 	dev->epoch = imp->epoch;
 	memcpy(dev->uuid, imp->uuid, sizeof(dev->uuid));
 	dev->flush_pending = pflash_writes_back(dev);

@@ -160,8 +160,9 @@ static void pflash_dev_kill(struct pflash_dev *dev)
 	mutex_lock(&dev->disk->open_mutex);
 	dev->life = PFLASH_DEV_DEAD;
 	mutex_unlock(&dev->disk->open_mutex);
-	/* An unfinished import dies with it. */
+	/* An unfinished import, and a live export, die with it. */
 	pflash_import_end(dev);
+	pflash_live_end(dev);
 }
 
 /**
@@ -271,7 +272,7 @@ out_release_index:
 static int pflash_dev_final_writeback(struct pflash_dev *dev, bool force,
 				      struct netlink_ext_ack *extack)
 {
-	int err = pflash_wb_flush(dev, false);
+	int err = pflash_wb_flush(dev, PFLASH_WB_DIRTY);
 
 	if (!err)
 		return 0;

@@ -76,8 +76,11 @@ static const struct nla_policy pflash_activate_policy[PFLASH_A_DEV_MAX + 1] = {
 
 /* EXPORT: a dump takes the index alone; a do request, a file too. */
 static const struct nla_policy pflash_export_policy[PFLASH_A_DEV_MAX + 1] = {
-	[PFLASH_A_DEV_INDEX]	 = PFLASH_POLICY_INDEX,
-	[PFLASH_A_DEV_STREAM_FD] = { .type = NLA_U32 },
+	[PFLASH_A_DEV_INDEX]	  = PFLASH_POLICY_INDEX,
+	[PFLASH_A_DEV_STREAM_FD]  = { .type = NLA_U32 },
+	[PFLASH_A_DEV_LIVE]	  = PFLASH_POLICY_BOOL,
+	[PFLASH_A_DEV_LIVE_FINAL] = PFLASH_POLICY_BOOL,
+	[PFLASH_A_DEV_LIVE_PASS]  = { .type = NLA_U32 },
 };
 
 static const struct nla_policy pflash_import_policy[PFLASH_A_DEV_MAX + 1] = {
@@ -497,7 +500,8 @@ static int pflash_nl_flush(struct sk_buff *skb, struct genl_info *info)
 		err = -EROFS;
 		goto out_end;
 	}
-	res.err = pflash_wb_flush(dev, res.full);
+	res.err = pflash_wb_flush(dev, res.full ? PFLASH_WB_ALL :
+						  PFLASH_WB_DIRTY);
 	if (res.err)
 		NL_SET_ERR_MSG(info->extack,
 			       "writing to the backing file failed; the data stays dirty");
@@ -555,9 +559,13 @@ static int pflash_nl_export_begin(struct netlink_callback *cb)
 	struct pflash_dev *dev;
 	int err;
 
-	if (attrs[PFLASH_A_DEV_STREAM_FD]) {
-		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[PFLASH_A_DEV_STREAM_FD],
-				    "a file descriptor is for an export as a do request, not a dump");
+	if (attrs[PFLASH_A_DEV_STREAM_FD] || attrs[PFLASH_A_DEV_LIVE] ||
+	    attrs[PFLASH_A_DEV_LIVE_FINAL] || attrs[PFLASH_A_DEV_LIVE_PASS]) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[PFLASH_A_DEV_STREAM_FD] ?:
+				    attrs[PFLASH_A_DEV_LIVE] ?:
+				    attrs[PFLASH_A_DEV_LIVE_FINAL] ?:
+				    attrs[PFLASH_A_DEV_LIVE_PASS],
+				    "a file descriptor, and a live export, are for an export as a do request, not a dump");
 		return -EINVAL;
 	}
 	dev = pflash_nl_get_dev(attrs, cb->extack);
@@ -674,7 +682,11 @@ static int pflash_nl_transfer_reply(struct sk_buff *reply,
 	if (!hdr || pflash_nl_put_dev(reply, dev) ||
 	    nla_put_u64_64bit(reply, PFLASH_A_DEV_STREAM_BYTES,
 			      res->stream_bytes, PFLASH_A_DEV_PAD) ||
-	    nla_put_u8(reply, PFLASH_A_DEV_STREAM_FINAL, res->final)) {
+	    nla_put_u8(reply, PFLASH_A_DEV_STREAM_FINAL, res->final) ||
+	    (pflash_nl_flag(info, PFLASH_A_DEV_LIVE) &&
+	     (nla_put_u32(reply, PFLASH_A_DEV_LIVE_PASS, res->pass) ||
+	      nla_put_u64_64bit(reply, PFLASH_A_DEV_LIVE_PENDING,
+				res->pending, PFLASH_A_DEV_PAD)))) {
 		nlmsg_free(reply);
 		return -EMSGSIZE;
 	}
@@ -711,15 +723,35 @@ static struct file *pflash_nl_transfer_open(struct genl_info *info,
  */
 static int pflash_nl_export_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct pflash_live_req live = {
+		.portid = info->snd_portid,
+		.final = pflash_nl_flag(info, PFLASH_A_DEV_LIVE_FINAL),
+	};
+	bool is_live = pflash_nl_flag(info, PFLASH_A_DEV_LIVE);
+	struct nlattr **attrs = info->attrs;
 	struct pflash_transfer_result res = {};
 	struct sk_buff *reply;
 	struct pflash_dev *dev;
 	struct file *file;
 	int err;
 
-	if (pflash_nl_missing(info->extack, info->attrs, PFLASH_A_DEV_STREAM_FD,
+	if (pflash_nl_missing(info->extack, attrs, PFLASH_A_DEV_STREAM_FD,
 			      "the file descriptor to write the stream to is missing (or ask for a dump)"))
 		return -EINVAL;
+	if (!is_live && (attrs[PFLASH_A_DEV_LIVE_FINAL] ||
+			 attrs[PFLASH_A_DEV_LIVE_PASS])) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    attrs[PFLASH_A_DEV_LIVE_FINAL] ?:
+				    attrs[PFLASH_A_DEV_LIVE_PASS],
+				    "a pass, final or not, is for a live export");
+		return -EINVAL;
+	}
+	if (is_live &&
+	    pflash_nl_missing(info->extack, attrs, PFLASH_A_DEV_LIVE_PASS,
+			      "the number of the pass to write is missing"))
+		return -EINVAL;
+	if (is_live)
+		live.pass = nla_get_u32(attrs[PFLASH_A_DEV_LIVE_PASS]);
 	dev = pflash_nl_get_dev(info->attrs, info->extack);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
@@ -728,7 +760,8 @@ static int pflash_nl_export_doit(struct sk_buff *skb, struct genl_info *info)
 		err = PTR_ERR(file);
 		goto out_put;
 	}
-	err = pflash_export_file(dev, file, &res, info->extack);
+	err = pflash_export_file(dev, file, is_live ? &live : NULL, &res,
+				 info->extack);
 	fput(file);
 	if (!err)
 		err = pflash_dev_lock_live(dev, info->extack);
@@ -865,14 +898,19 @@ static struct genl_family pflash_nl_family __ro_after_init = {
 	.n_mcgrps	= ARRAY_SIZE(pflash_nl_mcgrps),
 };
 
-/* A generic netlink socket closed: end the imports it was sending. */
+/*
+ * A generic netlink socket closed: end the imports it was sending, and the
+ * live exports it drove.
+ */
 static int pflash_nl_sock_release(struct notifier_block *nb,
 				  unsigned long event, void *ptr)
 {
 	struct netlink_notify *n = ptr;
 
-	if (event == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC)
+	if (event == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC) {
 		pflash_import_release(n->portid);
+		pflash_live_release(n->portid);
+	}
 	return NOTIFY_DONE;
 }
 

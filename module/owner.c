@@ -22,8 +22,9 @@
  *	queue could wait on reclaim that waits on this file's writeback.
  *
  * activate: take the file's lock; if an import left the device owing its
- *	backing file a full flush, write the entire device and fsync; only
- *	then turn active.  If either fails, the device stays inactive and
+ *	backing file a flush, write every block the import made differ from
+ *	the file (import.c marks them dirty) and fsync; only then turn
+ *	active.  If either fails, the device stays inactive and
  *	still owes the flush.  The flush is deferred to activation, not done
  *	at import, because until then the device does not own the file:
  *	with shared storage the other side may still be using it.
@@ -164,10 +165,10 @@ int pflash_inactivate(struct pflash_dev *dev, bool force,
 	 * meanwhile.
 	 */
 	sync_blockdev(dev->disk->part0);
-	err = pflash_wb_flush(dev, false);
+	err = pflash_wb_flush(dev, PFLASH_WB_DIRTY);
 	if (!err) {
 		pflash_blk_hold(dev);
-		err = pflash_wb_flush(dev, false);
+		err = pflash_wb_flush(dev, PFLASH_WB_DIRTY);
 	}
 	if (err) {
 		NL_SET_ERR_MSG(extack,
@@ -218,7 +219,7 @@ int pflash_activate(struct pflash_dev *dev, const struct nlattr *epoch,
 	if (err)
 		return err;
 	if (dev->flush_pending) {
-		err = pflash_wb_flush(dev, true);
+		err = pflash_wb_flush(dev, PFLASH_WB_OWED);
 		if (err) {
 			pflash_owner_give_up(dev);
 			NL_SET_ERR_MSG(extack,

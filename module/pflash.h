@@ -192,12 +192,18 @@ struct pflash_create {
  * Migration (export.c, import.c), all under @ctl_lock:
  *
  * @uuid: the device's identity, which exported state carries.
- * @flush_pending: the device owes its backing file a full flush, which
- *	activation performs.  Set by an import, unless the device is
- *	read-only or has no backing file.
+ * @flush_pending: the device owes its backing file a flush, which
+ *	activation performs: of the blocks the import made differ from the
+ *	file, which it marked dirty, and an fsync.  Set by an import, unless
+ *	the device is read-only or has no backing file.
  * @content_gen: counts the activations and imports, the events after
  *	which an earlier export no longer shows the device's final state.
  * @import: the import in progress, or NULL.
+ * @live: the live export in progress (live.c), or NULL.
+ * @live_track: while a live export runs, its bits of the granules written
+ *	since its current pass began; set (READ_ONCE()) and cleared under
+ *	@ctl_lock, each followed by pflash_blk_sync(), and read without a
+ *	lock by the data path, which sets bits in it after it wrote.
  *
  * Dirty tracking and writeback (writeback.c), for a device with a writable
  * backing file:
@@ -257,6 +263,8 @@ struct pflash_dev {
 	bool flush_pending;
 	u64 content_gen;
 	struct pflash_import *import;
+	struct pflash_live *live;
+	unsigned long *live_track;
 };
 
 /*
@@ -325,13 +333,54 @@ int pflash_inactivate(struct pflash_dev *dev, bool force,
 
 /**
  * struct pflash_transfer_result - what a transfer through a file moved
- * @stream_bytes: the stream's length
+ * @stream_bytes: the stream's length (of a live export's pass: the bytes
+ *	of the pass)
  * @final: the stream is a device's final state: its END record says so
+ * @pass: (a live export) the number of the pass
+ * @pending: (a live export) the bytes written to the device since the
+ *	pass began: what the next pass would send, at most
  */
 struct pflash_transfer_result {
 	u64 stream_bytes;
 	bool final;
+	u32 pass;
+	u64 pending;
 };
+
+/**
+ * struct pflash_live_req - what a pass of a live export asks for
+ * @portid: the netlink socket that drives the export
+ * @pass: the number of the pass: 0 starts the export, and each later one
+ *	must be the next
+ * @final: it is the last pass; the device must be inactive
+ */
+struct pflash_live_req {
+	u32 portid;
+	u32 pass;
+	bool final;
+};
+
+/* live.c: live exports, in passes, and what changes meanwhile */
+void pflash_live_track(struct pflash_dev *dev, unsigned long *track, u64 pos,
+		       u64 len);
+
+/* Note that [@pos, @pos + @len) was written.  The data path; any context. */
+static inline void pflash_live_mark(struct pflash_dev *dev, u64 pos, u64 len)
+{
+	unsigned long *track = READ_ONCE(dev->live_track);
+
+	if (unlikely(track))
+		pflash_live_track(dev, track, pos, len);
+}
+
+struct pflash_live *pflash_live_begin(struct pflash_dev *dev,
+				      const struct pflash_live_req *req,
+				      struct netlink_ext_ack *extack);
+struct pflash_export *pflash_live_export(struct pflash_live *live);
+void pflash_live_done(struct pflash_dev *dev, struct pflash_live *live,
+		      int err, bool final, struct pflash_transfer_result *res);
+void pflash_live_end(struct pflash_dev *dev);
+void pflash_live_release(u32 portid);
 
 /* transfer.c: the state stream through a file descriptor */
 struct file *pflash_transfer_open(u32 fd, bool write, struct nlattr *attr,
@@ -347,7 +396,11 @@ struct pflash_export *pflash_export_start(struct pflash_dev *dev);
 u64 pflash_export_offset(const struct pflash_export *ex);
 u32 pflash_export_read(struct pflash_export *ex, u8 *buf, u32 len);
 void pflash_export_free(struct pflash_export *ex);
+void pflash_export_next_pass(struct pflash_export *ex,
+			     const unsigned long *ranges, bool final);
+u32 pflash_export_pass_nr(const struct pflash_export *ex);
 int pflash_export_file(struct pflash_dev *dev, struct file *file,
+		       const struct pflash_live_req *live,
 		       struct pflash_transfer_result *res,
 		       struct netlink_ext_ack *extack);
 
@@ -366,7 +419,20 @@ int pflash_wb_init(struct pflash_dev *dev);
 void pflash_wb_exit(struct pflash_dev *dev);
 void pflash_wb_mark_dirty(struct pflash_dev *dev, u64 pos, u64 len);
 void pflash_wb_defer(struct pflash_dev *dev, struct bio *bio);
-int pflash_wb_flush(struct pflash_dev *dev, bool full);
+/**
+ * enum pflash_wb_what - what a writeback pass writes
+ * @PFLASH_WB_DIRTY: the dirty granules; nothing, and no fsync, if none
+ * @PFLASH_WB_OWED: the dirty granules, and an fsync even if there are
+ *	none: what activation owes after an import
+ * @PFLASH_WB_ALL: the whole device
+ */
+enum pflash_wb_what {
+	PFLASH_WB_DIRTY,
+	PFLASH_WB_OWED,
+	PFLASH_WB_ALL,
+};
+
+int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what);
 u64 pflash_wb_dirty_bytes(struct pflash_dev *dev);
 
 /* blk.c: the block device and its data path */
@@ -377,6 +443,7 @@ void pflash_blk_exit(void);
 int pflash_blk_add(struct pflash_dev *dev);
 bool pflash_blk_held_exclusively(struct pflash_dev *dev);
 void pflash_blk_hold(struct pflash_dev *dev);
+void pflash_blk_sync(struct pflash_dev *dev);
 void pflash_blk_release(struct pflash_dev *dev);
 void pflash_blk_del(struct pflash_dev *dev);
 

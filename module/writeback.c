@@ -64,18 +64,19 @@ void pflash_wb_mark_dirty(struct pflash_dev *dev, u64 pos, u64 len)
 /**
  * pflash_wb_flush() - run a writeback pass
  * @dev: the device
- * @full: write the whole device, not only its dirty granules
+ * @what: what the pass writes: the dirty granules, or (%PFLASH_WB_ALL)
+ *	the whole device
  *
  * Writes, then fsyncs the backing file.  A pass with nothing to write does
- * not fsync: every earlier pass that wrote something fsynced, or failed
- * and left its granules dirty.  A device that does not own its backing
+ * not fsync, unless it is %PFLASH_WB_OWED: every earlier pass that wrote
+ * something fsynced, or failed and left its granules dirty.  A device that does not own its backing
  * file (see owner.c) writes nothing: its pass succeeds and leaves the
  * dirty granules as they are.
  *
  * Return: 0, or the error of the write or fsync that failed; the granules
  * of a failed pass are dirty again.
  */
-int pflash_wb_flush(struct pflash_dev *dev, bool full)
+int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what)
 {
 	unsigned long nr_words = BITS_TO_LONGS(dev->nr_granules);
 	unsigned int shift = dev->dirty_shift;
@@ -90,9 +91,10 @@ int pflash_wb_flush(struct pflash_dev *dev, bool full)
 		goto out_unlock;
 	for (i = 0; i < nr_words; i++)
 		dev->wb_pass[i] = xchg(&dev->dirty[i], 0);
-	if (full)
+	if (what == PFLASH_WB_ALL)
 		bitmap_fill(dev->wb_pass, dev->nr_granules);
-	if (bitmap_empty(dev->wb_pass, dev->nr_granules))
+	if (what != PFLASH_WB_OWED &&
+	    bitmap_empty(dev->wb_pass, dev->nr_granules))
 		goto out_unlock;
 
 	for_each_set_bitrange(start, end, dev->wb_pass, dev->nr_granules) {
@@ -152,7 +154,8 @@ static void pflash_wb_workfn(struct work_struct *work)
 		return;
 
 	/* One pass for the whole batch: it covers every bio in it. */
-	status = pflash_wb_flush(dev, false) ? BLK_STS_IOERR : BLK_STS_OK;
+	status = pflash_wb_flush(dev, PFLASH_WB_DIRTY) ? BLK_STS_IOERR :
+							 BLK_STS_OK;
 	while ((bio = bio_list_pop(&batch))) {
 		bio->bi_status = status;
 		bio_endio(bio);
@@ -165,7 +168,7 @@ static void pflash_wb_periodic_workfn(struct work_struct *work)
 					      struct pflash_dev,
 					      periodic_work);
 
-	pflash_wb_flush(dev, false);
+	pflash_wb_flush(dev, PFLASH_WB_DIRTY);
 	/* Retry what failed, and take what was written meanwhile. */
 	if (!bitmap_empty(dev->dirty, dev->nr_granules))
 		pflash_wb_arm_periodic(dev);
@@ -181,11 +184,12 @@ int pflash_wb_init(struct pflash_dev *dev)
 	bio_list_init(&dev->held);
 	INIT_WORK(&dev->wb_work, pflash_wb_workfn);
 	INIT_DELAYED_WORK(&dev->periodic_work, pflash_wb_periodic_workfn);
+	/* The granules a live export tracks too, with or without a file. */
+	dev->dirty_shift = ilog2(min_t(u32, dev->cfg.erase_size, PAGE_SIZE));
+	dev->nr_granules = dev->cfg.size >> dev->dirty_shift;
 	if (!pflash_writes_back(dev))
 		return 0;
 
-	dev->dirty_shift = ilog2(min_t(u32, dev->cfg.erase_size, PAGE_SIZE));
-	dev->nr_granules = dev->cfg.size >> dev->dirty_shift;
 	nr_words = BITS_TO_LONGS(dev->nr_granules);
 	dev->dirty = kvcalloc(nr_words, sizeof(long), GFP_KERNEL);
 	if (!dev->dirty)

@@ -359,6 +359,10 @@ static const struct dev_attr dev_attrs[PFLASH_A_DEV_MAX + 1] = {
 	DEV_U32(PFLASH_A_DEV_STREAM_FD, stream_fd),
 	DEV_U64(PFLASH_A_DEV_STREAM_BYTES, stream_bytes),
 	DEV_FLAG(PFLASH_A_DEV_STREAM_FINAL, stream_final),
+	DEV_FLAG(PFLASH_A_DEV_LIVE, live),
+	DEV_FLAG(PFLASH_A_DEV_LIVE_FINAL, live_final),
+	DEV_U32(PFLASH_A_DEV_LIVE_PASS, live_pass),
+	DEV_U64(PFLASH_A_DEV_LIVE_PENDING, live_pending),
 };
 
 _Static_assert(PFLASH_A_DEV_MAX < 64,
@@ -608,29 +612,46 @@ int pfnl_import(struct pfnl *h, uint32_t index, uint64_t offset,
 	return ret;
 }
 
-/* EXPORT or IMPORT of the stream through file descriptor @fd. */
-static int transfer_fd(struct pfnl *h, uint8_t cmd, uint32_t index, int fd,
-		       struct pfnl_dev *reply)
+/*
+ * EXPORT or IMPORT of the stream through file descriptor @fd, with what
+ * else @req asks for.
+ */
+static int transfer_fd(struct pfnl *h, uint8_t cmd, struct pfnl_dev *req,
+		       uint32_t index, int fd, struct pfnl_dev *reply)
 {
-	struct pfnl_dev req = { 0 };
-
 	if (fd < 0)
 		return -EBADF;
-	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
-	pfnl_dev_set(&req, PFLASH_A_DEV_STREAM_FD, fd);
-	return pfnl_dev_do(h, cmd, &req, reply);
+	pfnl_dev_set(req, PFLASH_A_DEV_INDEX, index);
+	pfnl_dev_set(req, PFLASH_A_DEV_STREAM_FD, fd);
+	return pfnl_dev_do(h, cmd, req, reply);
 }
 
 int pfnl_export_fd(struct pfnl *h, uint32_t index, int fd,
 		   struct pfnl_dev *reply)
 {
-	return transfer_fd(h, PFLASH_CMD_EXPORT, index, fd, reply);
+	struct pfnl_dev req = { 0 };
+
+	return transfer_fd(h, PFLASH_CMD_EXPORT, &req, index, fd, reply);
+}
+
+int pfnl_export_pass(struct pfnl *h, uint32_t index, int fd, uint32_t pass,
+		     bool final, struct pfnl_dev *reply)
+{
+	struct pfnl_dev req = { 0 };
+
+	pfnl_dev_set(&req, PFLASH_A_DEV_LIVE, true);
+	pfnl_dev_set(&req, PFLASH_A_DEV_LIVE_PASS, pass);
+	if (final)
+		pfnl_dev_set(&req, PFLASH_A_DEV_LIVE_FINAL, true);
+	return transfer_fd(h, PFLASH_CMD_EXPORT, &req, index, fd, reply);
 }
 
 int pfnl_import_fd(struct pfnl *h, uint32_t index, int fd,
 		   struct pfnl_dev *reply)
 {
-	return transfer_fd(h, PFLASH_CMD_IMPORT, index, fd, reply);
+	struct pfnl_dev req = { 0 };
+
+	return transfer_fd(h, PFLASH_CMD_IMPORT, &req, index, fd, reply);
 }
 
 /* Events carry the sequence number of the request that caused them. */

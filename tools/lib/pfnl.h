@@ -143,6 +143,10 @@ struct pfnl_dev {
 	uint32_t stream_fd;
 	uint64_t stream_bytes;
 	bool stream_final;
+	bool live;
+	bool live_final;
+	uint32_t live_pass;
+	uint64_t live_pending;
 };
 
 #define PFNL_DEV_ATTR(attr)	(1ULL << (attr))
@@ -275,6 +279,30 @@ int pfnl_import(struct pfnl *h, uint32_t index, uint64_t offset,
  */
 int pfnl_export_fd(struct pfnl *h, uint32_t index, int fd,
 		   struct pfnl_dev *reply);
+
+/**
+ * pfnl_export_pass() - write the next pass of a live export
+ * @h: handle, which drives the live export: every pass must come through
+ *	it, and closing it ends the export
+ * @index: the device
+ * @fd: where the kernel writes the pass: the same stream for every pass
+ * @pass: the pass asked for, counted from 0: the one after the last pass
+ *	of @h, or 0, which starts the export again (in a new stream)
+ * @final: the last pass, after which the stream ends; the device must be
+ *	inactive
+ * @reply: receives the device, with @stream_bytes (of the pass),
+ *	@stream_final, @live_pass and @live_pending (written since the pass
+ *	began)
+ *
+ * The first pass of @h starts the export with the stream's header, and
+ * covers the whole device; each later one what was written since the pass
+ * before began.  A failed pass ends the export: the next starts again at
+ * pass 0, in a new stream.
+ *
+ * Return: as for pfnl_export_fd().
+ */
+int pfnl_export_pass(struct pfnl *h, uint32_t index, int fd, uint32_t pass,
+		     bool final, struct pfnl_dev *reply);
 
 /**
  * pfnl_import_fd() - import a state stream from a file descriptor

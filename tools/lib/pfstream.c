@@ -38,6 +38,8 @@ _Static_assert(offsetof(struct pflash_stream_info, uuid) + 16 ==
 	       PFLASH_STREAM_INFO_LEN_1_0, "header payload");
 _Static_assert(offsetof(struct pflash_stream_end, zero_bytes) + 8 ==
 	       PFLASH_STREAM_END_LEN_1_0, "end payload");
+_Static_assert(sizeof(struct pflash_stream_pass) ==
+	       PFLASH_STREAM_PASS_LEN_1_1, "pass payload");
 
 /**
  * struct pfstream - a stream being read
@@ -48,7 +50,8 @@ _Static_assert(offsetof(struct pflash_stream_end, zero_bytes) + 8 ==
  * @payload_have: bytes of its payload that have arrived
  * @crc: the running CRC-32C of the current record
  * @records: complete records before the current one
- * @meta: the payload of the current HEADER or END record
+ * @pass_next: in a pass after the first, where its next extent may start
+ * @meta: the payload of the current HEADER, PASS or END record
  */
 struct pfstream {
 	struct pfstream_status st;
@@ -58,6 +61,7 @@ struct pfstream {
 	uint32_t payload_have;
 	uint32_t crc;
 	uint64_t records;
+	uint64_t pass_next;
 	uint8_t meta[PFLASH_STREAM_META_MAX];
 };
 
@@ -82,6 +86,7 @@ static const char *const rec_names[] = {
 	[PFLASH_REC_ERASED]	= "erased",
 	[PFLASH_REC_ZERO]	= "zero",
 	[PFLASH_REC_END]	= "end",
+	[PFLASH_REC_PASS]	= "pass",
 };
 
 const char *pfstream_rec_name(unsigned int type)
@@ -99,6 +104,8 @@ int pfstream_new(struct pfstream **sp)
 
 void pfstream_free(struct pfstream *s)
 {
+	if (s)
+		free(s->st.pass);
 	free(s);
 }
 
@@ -147,6 +154,25 @@ static bool is_extent(uint16_t type)
 	       type == PFLASH_REC_ZERO;
 }
 
+/* Whether a record of @type has its payload in @meta. */
+static bool is_meta(uint16_t type)
+{
+	return type == PFLASH_REC_HEADER || type == PFLASH_REC_END ||
+	       type == PFLASH_REC_PASS;
+}
+
+/* Whether the stream is a live export's, in passes. */
+static bool is_live(const struct pfstream *s)
+{
+	return s->st.header.flags & PFLASH_STREAM_INFO_F_LIVE;
+}
+
+/* Whether the extents that come now are of a pass after the first. */
+static bool in_later_pass(const struct pfstream *s)
+{
+	return s->st.passes > 1;
+}
+
 /* Check an extent record's header against what came before. */
 static int check_extent(struct pfstream *s)
 {
@@ -156,14 +182,25 @@ static int check_extent(struct pfstream *s)
 	uint32_t len = le32toh(s->rec.len);
 	uint64_t next = s->st.covered;
 
-	if (offset < next)
+	if (is_live(s) && !s->st.passes)
+		return fail(s, -EINVAL,
+			    "the %s extent at device offset %" PRIu64 " comes before the first pass of a live export's stream",
+			    rec_what(s), offset);
+	if (in_later_pass(s)) {
+		if (offset < s->pass_next)
+			return fail(s, -EINVAL,
+				    "the %s extent at device offset %" PRIu64 " overlaps an earlier one of pass %" PRIu32 ", which ends at %" PRIu64 ", or is out of order",
+				    rec_what(s), offset, s->st.passes - 1,
+				    s->pass_next);
+	} else if (offset < next) {
 		return fail(s, -EINVAL,
 			    "the %s extent at device offset %" PRIu64 " overlaps an earlier one, which ends at %" PRIu64 ": records out of order or repeated",
 			    rec_what(s), offset, next);
-	if (offset > next)
+	} else if (offset > next) {
 		return fail(s, -EINVAL,
 			    "the %s extent at device offset %" PRIu64 " leaves a gap after %" PRIu64 ": a record is missing or out of order",
 			    rec_what(s), offset, next);
+	}
 	if (!length || length > size - offset)
 		return fail(s, -EINVAL,
 			    "the %s extent at device offset %" PRIu64 ", of %" PRIu64 " bytes, is empty or goes beyond the end of the device (%" PRIu64 " bytes)",
@@ -205,7 +242,7 @@ static int rec_begin(struct pfstream *s)
 		err = check_extent(s);
 		if (err)
 			return err;
-	} else if (type == PFLASH_REC_HEADER || type == PFLASH_REC_END) {
+	} else if (is_meta(type)) {
 		/*
 		 * Only the versions are needed to read a header: the rest of
 		 * its length is checked once its major version is known.
@@ -213,11 +250,16 @@ static int rec_begin(struct pfstream *s)
 		if (rec.offset || rec.length ||
 		    len < (type == PFLASH_REC_HEADER ?
 			   PFLASH_STREAM_VERSION_LEN :
-			   PFLASH_STREAM_END_LEN_1_0) ||
+			   type == PFLASH_REC_END ?
+			   PFLASH_STREAM_END_LEN_1_0 :
+			   PFLASH_STREAM_PASS_LEN_1_1) ||
 		    len > PFLASH_STREAM_META_MAX)
 			return fail(s, -EINVAL,
 				    "the %s record has a bad length (%" PRIu32 " bytes) or offset",
 				    rec_what(s), len);
+		if (type == PFLASH_REC_PASS && !is_live(s))
+			return fail(s, -EINVAL,
+				    "a pass record in a stream that is not marked as a live export's");
 	} else if (!(flags & PFLASH_REC_F_OPTIONAL)) {
 		return fail(s, -EPROTONOSUPPORT,
 			    "a record has a type (%u) this reader does not know, and is not optional: the stream needs a newer reader",
@@ -295,9 +337,68 @@ static int end_end(struct pfstream *s)
 		return fail(s, -EINVAL,
 			    "the end record's totals do not match the stream");
 	st->end_flags = le32toh(end->flags);
+	if (is_live(s) && st->end_flags & PFLASH_STREAM_END_F_FINAL &&
+	    !(st->pass[st->passes - 1].flags & PFLASH_STREAM_PASS_F_FINAL))
+		return fail(s, -EINVAL,
+			    "the stream says it is final, but its last pass is not");
 	st->records[PFLASH_REC_END]++;
 	st->complete = true;
 	return 0;
+}
+
+/* A PASS record: the next pass begins, once pass 0 covers the device. */
+static int pass_end(struct pfstream *s)
+{
+	const struct pflash_stream_pass *pass = (const void *)s->meta;
+	struct pfstream_status *st = &s->st;
+	struct pfstream_pass *more;
+
+	if (le32toh(pass->pass) != st->passes)
+		return fail(s, -EINVAL,
+			    "the stream's passes are out of order or repeated: pass %" PRIu32 " where pass %" PRIu32 " should come",
+			    le32toh(pass->pass), st->passes);
+	if (st->passes && st->covered != st->header.size)
+		return fail(s, -EINVAL,
+			    "a pass begins before the first covers the whole device (%" PRIu64 " of %" PRIu64 " bytes)",
+			    st->covered, st->header.size);
+	if (st->passes &&
+	    st->pass[st->passes - 1].flags & PFLASH_STREAM_PASS_F_FINAL)
+		return fail(s, -EINVAL,
+			    "pass %" PRIu32 " follows the final pass",
+			    st->passes);
+	more = realloc(st->pass, (st->passes + 1) * sizeof(*st->pass));
+	if (!more)
+		return fail(s, -ENOMEM, "out of memory");
+	st->pass = more;
+	st->pass[st->passes] = (struct pfstream_pass) {
+		.flags = le32toh(pass->flags),
+		.start = s->rec_start,
+	};
+	st->passes++;
+	s->pass_next = 0;
+	return 0;
+}
+
+/* Count an extent of @type, @length bytes, in its pass if there is one. */
+static void count_extent(struct pfstream *s, uint16_t type, uint64_t length)
+{
+	struct pfstream_status *st = &s->st;
+	struct pfstream_pass *p = st->passes ? &st->pass[st->passes - 1] : NULL;
+	uint64_t *total = type == PFLASH_REC_DATA ? &st->data_bytes :
+			  type == PFLASH_REC_ERASED ? &st->erased_bytes :
+			  &st->zero_bytes;
+
+	*total += length;
+	if (p) {
+		p->records++;
+		*(type == PFLASH_REC_DATA ? &p->data_bytes :
+		  type == PFLASH_REC_ERASED ? &p->erased_bytes :
+		  &p->zero_bytes) += length;
+	}
+	if (in_later_pass(s))
+		s->pass_next = le64toh(s->rec.offset) + length;
+	else
+		st->covered += length;
 }
 
 /* A record has arrived in full, payload and all. */
@@ -317,24 +418,21 @@ static int rec_end(struct pfstream *s)
 		err = header_end(s);
 		break;
 	case PFLASH_REC_DATA:
-		st->data_bytes += length;
-		break;
 	case PFLASH_REC_ERASED:
-		st->erased_bytes += length;
-		break;
 	case PFLASH_REC_ZERO:
-		st->zero_bytes += length;
+		count_extent(s, type, length);
 		break;
 	case PFLASH_REC_END:
 		return end_end(s);
+	case PFLASH_REC_PASS:
+		err = pass_end(s);
+		break;
 	default:
 		st->skipped++;
 		break;
 	}
 	if (err)
 		return err;
-	if (is_extent(type))
-		st->covered += length;
 	if (pfstream_rec_name(type))
 		st->records[type]++;
 	s->records++;
@@ -368,8 +466,7 @@ int pfstream_feed(struct pfstream *s, const void *buf, size_t len)
 			rec_len = le32toh(s->rec.len);
 			n = rec_len - s->payload_have;
 			n = n < len ? n : len;
-			if (rec_type(s) == PFLASH_REC_HEADER ||
-			    rec_type(s) == PFLASH_REC_END)
+			if (is_meta(rec_type(s)))
 				memcpy(s->meta + s->payload_have, p, n);
 			s->crc = pfstream_crc_update(s->crc, p, n);
 			s->payload_have += n;

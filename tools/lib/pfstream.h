@@ -61,14 +61,35 @@ struct pfstream_header {
 };
 
 /**
+ * struct pfstream_pass - one pass of a live export's stream
+ * @flags: its PASS record's flags (PFLASH_STREAM_PASS_F_*)
+ * @start: where in the stream its PASS record starts
+ * @records: its extent records
+ * @data_bytes: the device bytes its DATA records cover
+ * @erased_bytes: ... its ERASED records
+ * @zero_bytes: ... its ZERO records
+ */
+struct pfstream_pass {
+	uint32_t flags;
+	uint64_t start;
+	uint64_t records;
+	uint64_t data_bytes;
+	uint64_t erased_bytes;
+	uint64_t zero_bytes;
+};
+
+/**
  * struct pfstream_status - what the reader has found so far
  * @bytes: stream bytes taken, up to the first problem
  * @have_header: @header holds the stream's header
  * @header: the header, once @have_header
  * @covered: the device bytes that the extents read so far cover, from
- *	offset 0: the progress through the device, out of @header.size
+ *	offset 0 (of pass 0, in a live export's stream): the progress
+ *	through the device, out of @header.size
  * @records: the complete records, by type: @records[PFLASH_REC_DATA] is the
  *	number of DATA records; index 0 is not used
+ * @passes: a live export's passes so far (0 for a stream without)
+ * @pass: what each of them holds
  * @skipped: the records of unknown, optional types that were skipped
  * @data_bytes: the device bytes that DATA records cover
  * @erased_bytes: ... that ERASED records cover
@@ -90,7 +111,9 @@ struct pfstream_status {
 	bool have_header;
 	struct pfstream_header header;
 	uint64_t covered;
-	uint64_t records[PFLASH_REC_END + 1];
+	uint64_t records[PFLASH_REC_PASS + 1];
+	uint32_t passes;
+	struct pfstream_pass *pass;
 	uint64_t skipped;
 	uint64_t data_bytes;
 	uint64_t erased_bytes;

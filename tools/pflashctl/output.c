@@ -139,7 +139,7 @@ static const struct colinfo infos[] = {
 	{ "ERASE-SIZE",	COL_NUMBER,	PFLASH_A_DEV_ERASE_SIZE, false,
 	  "erase-block size in bytes" },
 	{ "FLUSH-PENDING", COL_BOOL,	PFLASH_A_DEV_FLUSH_PENDING, false,
-	  "owes the backing file a full flush (activation does it)" },
+	  "owes the backing file what an import changed (activation writes it)" },
 	{ "WB-ERROR",	COL_ERRNO,	PFLASH_A_DEV_WRITEBACK_ERROR, false,
 	  "error of the last writeback: ok, or its errno" },
 	{ "WB-INTERVAL", COL_NUMBER,	PFLASH_A_DEV_WRITEBACK_INTERVAL, false,
@@ -422,10 +422,20 @@ static void print_word(FILE *out, const char *s)
 void ctl_json_print_text(FILE *out, struct json_object *val)
 {
 	const char *sep = "";
+	size_t i;
 
 	switch (json_object_get_type(val)) {
 	case json_type_boolean:
 		fputs(json_object_get_boolean(val) ? "yes" : "no", out);
+		break;
+	case json_type_array:
+		/* "a 1, b 2; a 3, b 4" */
+		for (i = 0; i < json_object_array_length(val); i++) {
+			fputs(sep, out);
+			ctl_json_print_text(out,
+					    json_object_array_get_idx(val, i));
+			sep = "; ";
+		}
 		break;
 	case json_type_object:
 		json_object_object_foreach(val, key, member) {

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE		/* program_invocation_short_name */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,9 @@ static const struct {
 	{ CTL_EXIT_NOMODULE,	"the pflash module is not loaded" },
 };
 
+/* What ends a status line: the rest of the old one is cleared. */
+#define STATUS_END	"\033[K\r"
+
 #define EPERM_HINT	" (CAP_NET_ADMIN is needed: run as root)"
 
 static const struct ctl_opt_help help_opt = {
@@ -49,16 +53,29 @@ static const struct ctl_opt_help main_options[] = {
 };
 
 /*
+ * Whether a status line (ctl_status()) is on the terminal; under
+ * term_lock, which keeps the lines of a thread that draws progress and of
+ * the main thread apart.
+ */
+static bool status_shown;
+static pthread_mutex_t term_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void status_clear_locked(void)
+{
+	if (status_shown)
+		fputs("\033[K", stderr);
+	status_shown = false;
+}
+
+/*
  * Print "pflashctl: CMD: DEV: message" to stderr, then @end; @cmd, @dev
  * may be NULL.
  */
-/* Whether a status line (ctl_status()) is on the terminal. */
-static bool status_shown;
-
 static void __printf(3, 0) vmsg(const struct ctl_cmd *cmd, const char *dev,
 				const char *fmt, va_list ap, const char *end)
 {
-	ctl_status_clear();
+	pthread_mutex_lock(&term_lock);
+	status_clear_locked();
 	fprintf(stderr, "%s: ", program_invocation_short_name);
 	if (cmd)
 		fprintf(stderr, "%s: ", cmd->name);
@@ -66,6 +83,9 @@ static void __printf(3, 0) vmsg(const struct ctl_cmd *cmd, const char *dev,
 		fprintf(stderr, "%s: ", dev);
 	vfprintf(stderr, fmt, ap);
 	fputs(end, stderr);
+	/* A status line stays until the next line clears it. */
+	status_shown = !strcmp(end, STATUS_END);
+	pthread_mutex_unlock(&term_lock);
 }
 
 void ctl_msg(const struct ctl_cmd *cmd, const char *dev, const char *fmt, ...)
@@ -84,16 +104,15 @@ void ctl_status(const struct ctl_cmd *cmd, const char *dev,
 
 	/* Over the status line before: its end is cleared. */
 	va_start(ap, fmt);
-	vmsg(cmd, dev, fmt, ap, "\033[K\r");
+	vmsg(cmd, dev, fmt, ap, STATUS_END);
 	va_end(ap);
-	status_shown = true;
 }
 
 void ctl_status_clear(void)
 {
-	if (status_shown)
-		fputs("\033[K", stderr);
-	status_shown = false;
+	pthread_mutex_lock(&term_lock);
+	status_clear_locked();
+	pthread_mutex_unlock(&term_lock);
 }
 
 static noreturn void try_help(const struct ctl_cmd *cmd)

@@ -285,4 +285,86 @@ int dev_json_add(struct json_object *obj, const char *col,
 void ctl_json_print_text(FILE *out, struct json_object *val);
 int ctl_json_print(struct json_object *obj, int flags);
 
+/* live.c: export --live, in passes */
+
+/* The most passes a live export makes, the final one included. */
+#define CTL_LIVE_PASSES_MAX	64
+
+/**
+ * enum ctl_live_stop - why the passes of a live export stopped
+ * @CTL_LIVE_GO_ON: they did not (yet)
+ * @CTL_LIVE_SMALL: what remains is at most --max-final
+ * @CTL_LIVE_PASS_LIMIT: the next pass would be the last --max-passes allow
+ * @CTL_LIVE_NOT_SHRINKING: a pass left no less than the one before it
+ */
+enum ctl_live_stop {
+	CTL_LIVE_GO_ON,
+	CTL_LIVE_SMALL,
+	CTL_LIVE_PASS_LIMIT,
+	CTL_LIVE_NOT_SHRINKING,
+};
+
+/**
+ * struct ctl_live_pass - what a pass did
+ * @bytes: the stream bytes it wrote
+ * @seconds: how long it took (the final pass: with the inactivation)
+ * @pending: the bytes written to the device while it ran
+ * @final: it was the final pass, the device inactive
+ */
+struct ctl_live_pass {
+	uint64_t bytes;
+	double seconds;
+	uint64_t pending;
+	bool final;
+};
+
+/**
+ * struct ctl_live - a live export: its options, then what it did
+ * @max_final: --max-final: the most bytes the final pass may have to send
+ *	for the passes to stop
+ * @max_passes: --max-passes: the most passes, the final one included
+ * @force: --force: inactivate the device even if it is held exclusively
+ * @quiet: no per-pass lines
+ * @json: print what it did as JSON, at the end, on standard error
+ * @passes: the passes it made
+ * @pass: what each did
+ * @stream_bytes: the stream bytes they wrote
+ * @stop: why the active passes stopped
+ * @inactivated: it inactivated the device
+ * @epoch: the device's epoch then
+ * @inactive_seconds: from the start of the inactivation to the end of the
+ *	final pass
+ */
+struct ctl_live {
+	uint64_t max_final;
+	uint32_t max_passes;
+	bool force;
+	bool quiet;
+	bool json;
+	uint32_t passes;
+	struct ctl_live_pass pass[CTL_LIVE_PASSES_MAX];
+	uint64_t stream_bytes;
+	enum ctl_live_stop stop;
+	bool inactivated;
+	uint64_t epoch;
+	double inactive_seconds;
+};
+
+/*
+ * Run a live export of device @index (named @dev) into @fd, through @h,
+ * as @live's options say.  Returns 0, or the error of the request that
+ * failed, whose extended ack @h holds; what it did is in @live, the
+ * device as the last request left it in @reply.
+ */
+int ctl_live_export(const struct ctl_cmd *cmd, const char *dev,
+		    struct pfnl *h, uint32_t index, int fd,
+		    struct ctl_live *live, struct pfnl_dev *reply);
+/*
+ * After ctl_live_export() returned @ret, and that was reported: say what
+ * the device's state asks of the operator, if it failed, and print the
+ * JSON summary, if asked for.
+ */
+void ctl_live_report(const struct ctl_cmd *cmd, const char *dev,
+		     const struct ctl_live *live, int ret);
+
 #endif /* PFLASHCTL_H */

@@ -141,6 +141,16 @@ static void progress_show(struct progress *p,
 
 	if (!p->on || !st->have_header)
 		return;
+	if (st->passes > 1) {
+		const struct pfstream_pass *pass = &st->pass[st->passes - 1];
+
+		/* A later pass of a live export: no end is known. */
+		ctl_human_size(done, pass->data_bytes + pass->erased_bytes +
+				     pass->zero_bytes);
+		ctl_status(p->cmd, p->dev, "pass %u: %s", st->passes - 1,
+			   done);
+		return;
+	}
 	pct = st->covered * 100 / st->header.size;
 	if (pct == p->shown)
 		return;
@@ -391,12 +401,13 @@ static int transfer_fd(struct relay *r, int fd, bool to_kernel,
 }
 
 /*
- * Export device @index into @fd, named @out.  Returns the exit status;
- * whether the stream is final in @final.
+ * Export device @index into @fd, named @out; a live export if @live is
+ * not NULL.  Returns the exit status; whether the stream is final in
+ * @final.
  */
 static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 		      uint32_t index, int fd, const char *out, bool quiet,
-		      bool *final)
+		      struct ctl_live *live, bool *final)
 {
 	struct pfnl_dev reply = { 0 };
 	struct progress progress;
@@ -418,7 +429,8 @@ static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 		ret = ctl_report(cmd, NULL, h, -errno);
 		goto out_free;
 	}
-	ret = pfnl_export_fd(h, index, kfd, &reply);
+	ret = live ? ctl_live_export(cmd, dev, h, index, kfd, live, &reply) :
+		     pfnl_export_fd(h, index, kfd, &reply);
 	if (progress.on)
 		relay_stop(&relay, kfd);
 	/* The relay stopped at a bad record, or the output failed it. */
@@ -433,7 +445,9 @@ static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 	} else {
 		ret = ctl_report(cmd, dev, h, ret);
 	}
-	*final = reply.stream_final;
+	if (live)
+		ctl_live_report(cmd, dev, live, ret);
+	*final = !ret && reply.stream_final;
 out_free:
 	pfstream_free(s);
 out_close:
@@ -446,16 +460,25 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "output",	required_argument, NULL, 'o' },
 		{ "quiet",	no_argument,	   NULL, 'q' },
+		{ "live",	no_argument,	   NULL, 'l' },
+		{ "max-final",	required_argument, NULL, 'm' },
+		{ "max-passes",	required_argument, NULL, 'p' },
+		{ "force",	no_argument,	   NULL, 'f' },
+		{ "json",	no_argument,	   NULL, 'J' },
 		CTL_OPT_HELP,
 		{ NULL }
 	};
+	static struct ctl_live live = {
+		.max_final = 1 << 20,
+		.max_passes = 8,
+	};
 	struct out_file o = { .fd = STDOUT_FILENO, .dirfd = -1 };
 	char dev[CTL_DEV_PATH_MAX];
-	bool quiet = false, final = false;
+	bool quiet = false, final = false, is_live = false, live_opt = false;
 	uint32_t index;
 	int c, ret;
 
-	while ((c = ctl_getopt(cmd, argc, argv, "o:qh", longopts)) != -1) {
+	while ((c = ctl_getopt(cmd, argc, argv, "o:qlfJh", longopts)) != -1) {
 		switch (c) {
 		case 'o':
 			o.path = optarg;
@@ -463,8 +486,36 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
+		case 'l':
+			is_live = true;
+			break;
+		case 'm':
+			live.max_final = ctl_size_arg(cmd, "--max-final",
+						      optarg, UINT64_MAX);
+			live_opt = true;
+			break;
+		case 'p':
+			live.max_passes = ctl_u32_arg(cmd, "--max-passes",
+						      optarg);
+			if (!live.max_passes ||
+			    live.max_passes > CTL_LIVE_PASSES_MAX)
+				ctl_usage_error(cmd, "--max-passes must be 1 to %d",
+						CTL_LIVE_PASSES_MAX);
+			live_opt = true;
+			break;
+		case 'f':
+			live.force = true;
+			live_opt = true;
+			break;
+		case 'J':
+			live.json = true;
+			live_opt = true;
+			break;
 		}
 	}
+	if (live_opt && !is_live)
+		ctl_usage_error(cmd, "--max-final, --max-passes, --force and --json are for a live export: add --live");
+	live.quiet = quiet;
 	index = ctl_dev_arg(cmd, ctl_one_arg(cmd, argc, argv, "device"));
 	ctl_dev_path(dev, index);
 	if (is_std(o.path) && isatty(STDOUT_FILENO))
@@ -474,7 +525,7 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 	if (!ret)
 		ret = export_dev(cmd, dev, index, o.fd,
 				 is_std(o.path) ? "standard output" : o.path,
-				 quiet, &final);
+				 quiet, is_live ? &live : NULL, &final);
 	if (!is_std(o.path) && !ret)
 		ret = out_commit(cmd, &o);
 	else if (!is_std(o.path))
@@ -492,6 +543,16 @@ const struct ctl_cmd ctl_export = {
 		{ "-o, --output <file>",
 		  "write to <file> (default: standard output, as -)" },
 		{ "-q, --quiet", "no warning, no progress" },
+		{ "-l, --live",
+		  "send the device in passes while it stays active, then inactivate it and send the rest" },
+		{ "-m, --max-final <size>",
+		  "with --live: stop the passes once at most <size> remains (default 1M)" },
+		{ "-p, --max-passes <N>",
+		  "with --live: make at most <N> passes, the final one included (default 8)" },
+		{ "-f, --force",
+		  "with --live: inactivate the device even if it is held exclusively" },
+		{ "-J, --json",
+		  "with --live: print the passes as JSON, at the end, on standard error" },
 		{ NULL }
 	},
 	.help_extra	= ctl_dev_help,
@@ -664,6 +725,39 @@ const struct ctl_cmd ctl_import = {
 	.run		= import_run,
 };
 
+/* What inspect prints about each pass of a live export's stream. */
+static struct json_object *passes_summary(const struct pfstream_status *st)
+{
+	struct json_object *arr = json_object_new_array(), *obj;
+	uint32_t i;
+	int ret = 0;
+
+	for (i = 0; arr && i < st->passes; i++) {
+		const struct pfstream_pass *p = &st->pass[i];
+
+		obj = json_object_new_object();
+		if (!obj || json_object_array_add(arr, obj)) {
+			json_object_put(obj);
+			goto err;
+		}
+#define ADD(key, val)	(ret = ret ?: ctl_json_add(obj, key, val))
+		ADD("pass", json_object_new_uint64(i));
+		ADD("final", json_object_new_boolean(p->flags &
+					PFLASH_STREAM_PASS_F_FINAL));
+		ADD("records", json_object_new_uint64(p->records));
+		ADD("data-bytes", json_object_new_uint64(p->data_bytes));
+		ADD("erased-bytes", json_object_new_uint64(p->erased_bytes));
+		ADD("zero-bytes", json_object_new_uint64(p->zero_bytes));
+#undef ADD
+		if (ret)
+			goto err;
+	}
+	return arr;
+err:
+	json_object_put(arr);
+	return NULL;
+}
+
 /* What inspect prints about a valid stream. */
 static struct json_object *
 summary(const struct pfstream_status *st)
@@ -681,7 +775,7 @@ summary(const struct pfstream_status *st)
 	snprintf(version, sizeof(version), "%u.%u", hd->version_major,
 		 hd->version_minor);
 	uuid_unparse_lower(hd->uuid, uuid);
-	for (type = PFLASH_REC_HEADER; type <= PFLASH_REC_END; type++)
+	for (type = PFLASH_REC_HEADER; type <= PFLASH_REC_PASS; type++)
 		ret = ret ?: ctl_json_add(recs, pfstream_rec_name(type),
 				json_object_new_uint64(st->records[type]));
 	ret = ret ?: ctl_json_add(recs, "skipped",
@@ -695,6 +789,8 @@ summary(const struct pfstream_status *st)
 					PFLASH_STREAM_INFO_F_READ_ONLY));
 	ADD("inactive", json_object_new_boolean(hd->flags &
 					PFLASH_STREAM_INFO_F_INACTIVE));
+	ADD("live", json_object_new_boolean(hd->flags &
+					    PFLASH_STREAM_INFO_F_LIVE));
 	ADD("size", json_object_new_uint64(hd->size));
 	ADD("block-size", json_object_new_uint64(hd->block_size));
 	ADD("erase-size", json_object_new_uint64(hd->erase_size));
@@ -707,6 +803,8 @@ summary(const struct pfstream_status *st)
 	ADD("stream-bytes", json_object_new_uint64(st->bytes));
 	ADD("final", json_object_new_boolean(st->end_flags &
 					     PFLASH_STREAM_END_F_FINAL));
+	if (st->passes)
+		ADD("passes", passes_summary(st));
 #undef ADD
 	/* obj holds recs, if it could be added. */
 	json_object_put(recs);

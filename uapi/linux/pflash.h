@@ -133,8 +133,8 @@ enum pflash_state {
  *	identity, which its exported state carries and an import takes on.
  *	Random at creation unless %PFLASH_CMD_DEV_NEW gives one.
  * @PFLASH_A_DEV_FLUSH_PENDING: u8, reply only: 1 if the device owes its
- *	backing file a full flush, which activation performs: an import set
- *	it.
+ *	backing file a flush of every block an import changed, which
+ *	activation performs: an import set it.
  * @PFLASH_A_DEV_STREAM_OFFSET: u64: where in the state stream the bytes of
  *	@PFLASH_A_DEV_STREAM_DATA belong.
  * @PFLASH_A_DEV_STREAM_DATA: binary, at most %PFLASH_STREAM_CHUNK_MAX
@@ -152,6 +152,24 @@ enum pflash_state {
  * @PFLASH_A_DEV_STREAM_FINAL: u8, reply only: 1 if the stream that a
  *	%PFLASH_CMD_EXPORT or %PFLASH_CMD_IMPORT with @PFLASH_A_DEV_STREAM_FD
  *	moved is a device's final state (%PFLASH_STREAM_END_F_FINAL).
+ * @PFLASH_A_DEV_LIVE: u8, 0 or 1, %PFLASH_CMD_EXPORT with
+ *	@PFLASH_A_DEV_STREAM_FD only: a pass of a live export, driven by the
+ *	sending socket.  Its first pass starts it and covers the whole
+ *	device; each later one covers what was written since the pass before
+ *	began, and the stream is one across them (see linux/pflash_stream.h).
+ *	Another socket's live export of the device is refused with EBUSY.
+ *	Closing the socket, a pass that fails, an import into the device and
+ *	destroying it end the live export; the device is unchanged.
+ * @PFLASH_A_DEV_LIVE_FINAL: u8, 0 or 1, with @PFLASH_A_DEV_LIVE: the last
+ *	pass, after which the stream ends; the device must be inactive.
+ * @PFLASH_A_DEV_LIVE_PASS: u32, with @PFLASH_A_DEV_LIVE, required: the pass
+ *	asked for, counted from 0.  0 starts the live export (again, in a new
+ *	stream, if one was under way); any other must be the one after the
+ *	last pass, or is refused with EINVAL, and with ENOENT if no live
+ *	export of the socket is under way.  In the reply: the pass written.
+ * @PFLASH_A_DEV_LIVE_PENDING: u64, reply only: the bytes written to the
+ *	device since that pass began: what the next pass would send, at
+ *	most.
  * @__PFLASH_A_DEV_MAX: one more than the highest attribute
  * @PFLASH_A_DEV_MAX: the highest attribute
  */
@@ -180,6 +198,10 @@ enum {
 	PFLASH_A_DEV_STREAM_FD,
 	PFLASH_A_DEV_STREAM_BYTES,
 	PFLASH_A_DEV_STREAM_FINAL,
+	PFLASH_A_DEV_LIVE,
+	PFLASH_A_DEV_LIVE_FINAL,
+	PFLASH_A_DEV_LIVE_PASS,
+	PFLASH_A_DEV_LIVE_PENDING,
 
 	__PFLASH_A_DEV_MAX,
 	PFLASH_A_DEV_MAX = (__PFLASH_A_DEV_MAX - 1)
@@ -267,7 +289,9 @@ enum {
  *	The stream is checked as it comes, into a staging buffer; the piece
  *	that ends it commits it: the device's contents, epoch and identity
  *	are replaced in one step, and unless the device is read-only or has
- *	no backing file it owes a full flush (@PFLASH_A_DEV_FLUSH_PENDING).
+ *	no backing file it owes its file a flush (@PFLASH_A_DEV_FLUSH_PENDING)
+ *	of every block the stream changed against the device's contents,
+ *	which are its file's while it is inactive.
  *	The backing file is never touched.  That piece's reply is the
  *	device; earlier pieces are only acknowledged.  A bad piece fails
  *	with a message that says what is wrong, ends the import, and leaves

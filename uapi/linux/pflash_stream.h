@@ -16,6 +16,14 @@
  *  - one %PFLASH_REC_END record, whose payload is a struct
  *    pflash_stream_end; nothing follows it.
  *
+ * A live export (version 1.1) sends the device in passes, each begun by a
+ * %PFLASH_REC_PASS record: pass 0, right after the HEADER, covers the
+ * device exactly once, in order, as above; each later pass holds extents
+ * in increasing order, none overlapping another of the same pass, of what
+ * changed since the pass before began.  A reader applies the passes in
+ * order, so that what a later pass sends replaces what an earlier one
+ * did.  The last pass before the END is marked %PFLASH_STREAM_PASS_F_FINAL.
+ *
  * Every record carries a CRC-32C (Castagnoli, as iSCSI uses: reflected,
  * initial value and final XOR 0xffffffff) of its header, with the crc field
  * zero, followed by its payload.
@@ -30,11 +38,16 @@
  *    ignores (their length is rec.len, and the CRC covers them);
  *  - new record types with %PFLASH_REC_F_OPTIONAL set, which an older
  *    reader skips.
+ * A minor version may also add a record type without that flag, which an
+ * older reader refuses, cleanly, where the stream would mean something it
+ * cannot read: 1.1's PASS, which only live exports write.
  * A record type a reader does not know and that is not optional, or a
  * record flag it does not know, makes it refuse the stream: that record
  * changes what the stream means.  A newer reader reads older minor versions
  * of its major version in full; a field that an older minor version lacks
- * takes the default its documentation gives.
+ * takes the default its documentation gives.  An export that is not live
+ * writes 1.1 in the HEADER and nothing of 1.1 in the stream, so that a 1.0
+ * reader reads it in full.
  */
 #ifndef _UAPI_LINUX_PFLASH_STREAM_H
 #define _UAPI_LINUX_PFLASH_STREAM_H
@@ -44,19 +57,21 @@
 
 #define PFLASH_STREAM_MAGIC		0x534c4650	/* "PFLS" */
 #define PFLASH_STREAM_VERSION_MAJOR	1
-#define PFLASH_STREAM_VERSION_MINOR	0
+#define PFLASH_STREAM_VERSION_MINOR	1
 
 /* The largest payload of a DATA record. */
 #define PFLASH_STREAM_DATA_MAX		65536
 /* The largest payload of any other record. */
 #define PFLASH_STREAM_META_MAX		4096
 /*
- * The HEADER and END payloads of version 1.0, the least a reader of major
- * version 1 accepts: later minor versions may append fields, so a reader
- * must not require sizeof() of the structures it was built with.
+ * The HEADER and END payloads of version 1.0, and the PASS payload of
+ * version 1.1, the least a reader of major version 1 accepts: later minor
+ * versions may append fields, so a reader must not require sizeof() of the
+ * structures it was built with.
  */
 #define PFLASH_STREAM_INFO_LEN_1_0	48
 #define PFLASH_STREAM_END_LEN_1_0	48
+#define PFLASH_STREAM_PASS_LEN_1_1	8
 /* Every major version's HEADER payload starts with the two versions. */
 #define PFLASH_STREAM_VERSION_LEN	4
 
@@ -70,6 +85,10 @@
  * @PFLASH_REC_ZERO: [offset, offset + length) is all zero bytes; no
  *	payload.
  * @PFLASH_REC_END: the last record; payload: struct pflash_stream_end.
+ * @PFLASH_REC_PASS: (1.1) the start of a pass of a live export; payload:
+ *	struct pflash_stream_pass.  Not optional: a reader of 1.0, which
+ *	does not know it, refuses the stream, whose later passes overlap the
+ *	first.
  */
 enum pflash_stream_rec_type {
 	PFLASH_REC_HEADER = 1,
@@ -77,6 +96,7 @@ enum pflash_stream_rec_type {
 	PFLASH_REC_ERASED,
 	PFLASH_REC_ZERO,
 	PFLASH_REC_END,
+	PFLASH_REC_PASS,
 };
 
 /* A reader that does not know the record's type may skip it. */
@@ -108,6 +128,8 @@ struct pflash_stream_rec {
 #define PFLASH_STREAM_INFO_F_READ_ONLY	_BITUL(0)
 /* The source device was inactive when the export began. */
 #define PFLASH_STREAM_INFO_F_INACTIVE	_BITUL(1)
+/* (1.1) The stream is a live export's, in passes. */
+#define PFLASH_STREAM_INFO_F_LIVE	_BITUL(2)
 
 /**
  * struct pflash_stream_info - the HEADER payload (48 bytes in 1.0)
@@ -131,10 +153,24 @@ struct pflash_stream_info {
 	__u8 uuid[16];
 };
 
+/* (1.1) The pass was made while the source device was inactive. */
+#define PFLASH_STREAM_PASS_F_FINAL	_BITUL(0)
+
+/**
+ * struct pflash_stream_pass - the PASS payload (8 bytes in 1.1)
+ * @pass: the pass's number: 0, then one more for each
+ * @flags: PFLASH_STREAM_PASS_F_*; a reader ignores flags it does not know
+ */
+struct pflash_stream_pass {
+	__le32 pass;
+	__le32 flags;
+};
+
 /*
- * The device was inactive for the whole export, so the stream is its
- * final state.  Without it, the stream is a snapshot of a device that may
- * have changed while it was read.
+ * The device was inactive for the whole export (of a live export: for
+ * its final pass), so the stream is its final state.  Without it, the
+ * stream is a snapshot of a device that may have changed while it was
+ * read.
  */
 #define PFLASH_STREAM_END_F_FINAL	_BITUL(0)
 
@@ -142,13 +178,15 @@ struct pflash_stream_info {
  * struct pflash_stream_end - the END payload (48 bytes in 1.0)
  * @flags: PFLASH_STREAM_END_F_*; a reader ignores flags it does not know
  * @reserved: written as zero, ignored by readers
- * @records: the number of records before this one, HEADER included
+ * @records: the number of records before this one, HEADER (and PASS)
+ *	included
  * @stream_bytes: the number of stream bytes before this record
  * @data_bytes: the device bytes that DATA records cover
  * @erased_bytes: the device bytes that ERASED records cover
  * @zero_bytes: the device bytes that ZERO records cover
  *
- * @data_bytes + @erased_bytes + @zero_bytes is the device's size.
+ * @data_bytes + @erased_bytes + @zero_bytes is the device's size, and of a
+ * live export's stream, that and what the later passes sent.
  */
 struct pflash_stream_end {
 	__le32 flags;

@@ -24,6 +24,11 @@
  *			that fails writes half of them first
  *  PFLASH_FAKE_STALL	an export stops after its first piece, until a
  *			signal ends the process
+ *  PFLASH_FAKE_PENDING	a live export's passes: what each leaves written
+ *			meanwhile, in bytes, separated by commas (default
+ *			0); PFLASH_FAKE_EXPORT is then a live export's
+ *			stream, of which each pass writes its own part,
+ *			and the final pass the rest
  *  PFLASH_FAKE_IMPORT	file to which what an import reads from its file
  *			descriptor is appended
  *  PFLASH_FAKE_EVENTS	the events there are, separated by spaces, each
@@ -59,6 +64,7 @@ struct fake {
 	uint64_t import_offset;
 	char *events;
 	char *next_event;
+	unsigned int live_passes;
 };
 
 /* The attributes of PFLASH_FAKE_DEVS, in order. */
@@ -424,32 +430,76 @@ static void transfer_reply(struct pfnl_dev *reply, const struct pfnl_dev *dev,
 	}
 }
 
-int __wrap_pfnl_export_fd(struct pfnl *h, uint32_t index, int fd,
-			  struct pfnl_dev *reply)
+/*
+ * The part of live export stream @buf (@len bytes) that pass @asked, which
+ * must be the next, writes, [*@from, *@to), and what the pass leaves
+ * pending; 0, or the refusal.
+ */
+static int live_part(struct fake *f, uint32_t asked, const uint8_t *buf,
+		     size_t len, bool final, size_t *from, size_t *to,
+		     uint64_t *pending)
+{
+	const char *list = getenv("PFLASH_FAKE_PENDING");
+	unsigned int nr = f->live_passes++, i;
+	const struct pfstream_status *st;
+	struct pfstream *s;
+	int err = 0;
+
+	if (asked != nr)
+		return refuse(f, EINVAL, 0, "not the next pass of the live export");
+	if (pfstream_new(&s))
+		return -ENOMEM;
+	st = pfstream_status(s);
+	if (pfstream_feed(s, buf, len) || pfstream_finish(s) ||
+	    nr >= st->passes || (!final && nr + 1 >= st->passes)) {
+		err = refuse(f, EIO, 0,
+			     "PFLASH_FAKE_EXPORT has no such pass");
+	} else {
+		*from = nr ? st->pass[nr].start : 0;
+		*to = final ? len : st->pass[nr + 1].start;
+	}
+	pfstream_free(s);
+	for (i = 0, *pending = 0; list && i <= nr; i++) {
+		*pending = strtoull(list, (char **)&list, 0);
+		list = *list == ',' ? list + 1 : NULL;
+	}
+	return err;
+}
+
+/* An export, or a pass of a live export, as @req asks. */
+static int fake_export(struct fake *f, const struct pfnl_dev *req, int fd,
+		       struct pfnl_dev *reply)
 {
 	const char *piece = getenv("PFLASH_FAKE_PIECE");
-	size_t n, len, size = piece ? atoi(piece) : 4096;
-	struct pfnl_dev req = { 0 }, *dev;
-	struct fake *f = (struct fake *)h;
+	size_t n, len, from = 0, to, size = piece ? atoi(piece) : 4096;
+	bool final = req->live_final;
+	struct pfnl_dev *dev;
+	uint64_t pending = 0;
 	ssize_t w;
 	uint8_t *buf;
 	int err;
 
 	memset(reply, 0, sizeof(*reply));
-	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
-	pfnl_dev_set(&req, PFLASH_A_DEV_STREAM_FD, fd);
-	err = request(f, "EXPORT", &req);
-	dev = find(f, index);
+	err = request(f, "EXPORT", req);
+	dev = find(f, req->index);
 	if (!err && !dev)
 		return -f->ack.error;
 	buf = slurp(getenv("PFLASH_FAKE_EXPORT"), &len);
 	if (!buf)
 		return refuse(f, EIO, 0, "PFLASH_FAKE_EXPORT cannot be read");
+	to = len;
+	if (!err && req->live) {
+		err = live_part(f, req->live_pass, buf, len, final, &from, &to,
+				&pending);
+		if (!err && final && dev->state != PFLASH_STATE_INACTIVE)
+			err = refuse(f, EBUSY, 0,
+				     "the final pass of a live export needs the device inactive: inactivate it first");
+	}
 	/* A failed export writes half its stream; a good one all of it. */
 	if (err)
-		len /= 2;
-	for (n = 0; n < len; n += w) {
-		w = write(fd, buf + n, len - n < size ? len - n : size);
+		to = from + (to - from) / 2;
+	for (n = from; n < to; n += w) {
+		w = write(fd, buf + n, to - n < size ? to - n : size);
 		if (w < 0) {
 			err = refuse(f, errno, 0, "could not write the stream");
 			break;
@@ -457,10 +507,43 @@ int __wrap_pfnl_export_fd(struct pfnl *h, uint32_t index, int fd,
 		while (getenv("PFLASH_FAKE_STALL"))
 			pause();
 	}
-	if (!err)
+	if (!err) {
 		transfer_reply(reply, dev, buf, len);
+		pfnl_dev_set(reply, PFLASH_A_DEV_STREAM_BYTES, to - from);
+	}
+	if (!err && req->live) {
+		if (!final)
+			pfnl_dev_set(reply, PFLASH_A_DEV_STREAM_FINAL, false);
+		pfnl_dev_set(reply, PFLASH_A_DEV_LIVE_PASS,
+			     f->live_passes - 1);
+		pfnl_dev_set(reply, PFLASH_A_DEV_LIVE_PENDING, pending);
+	}
 	free(buf);
 	return err;
+}
+
+int __wrap_pfnl_export_fd(struct pfnl *h, uint32_t index, int fd,
+			  struct pfnl_dev *reply)
+{
+	struct pfnl_dev req = { 0 };
+
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+	pfnl_dev_set(&req, PFLASH_A_DEV_STREAM_FD, fd);
+	return fake_export((struct fake *)h, &req, fd, reply);
+}
+
+int __wrap_pfnl_export_pass(struct pfnl *h, uint32_t index, int fd,
+			    uint32_t pass, bool final, struct pfnl_dev *reply)
+{
+	struct pfnl_dev req = { 0 };
+
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+	pfnl_dev_set(&req, PFLASH_A_DEV_STREAM_FD, fd);
+	pfnl_dev_set(&req, PFLASH_A_DEV_LIVE, true);
+	pfnl_dev_set(&req, PFLASH_A_DEV_LIVE_PASS, pass);
+	if (final)
+		pfnl_dev_set(&req, PFLASH_A_DEV_LIVE_FINAL, true);
+	return fake_export((struct fake *)h, &req, fd, reply);
 }
 
 int __wrap_pfnl_import_fd(struct pfnl *h, uint32_t index, int fd,

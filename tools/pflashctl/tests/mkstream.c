@@ -4,9 +4,13 @@
  * export it, for the host tests of pflashctl.
  *
  * Usage: mkstream [-b BLOCK_SIZE] [-e ERASE_SIZE] [-E EPOCH] [-f] IMAGE
+ *                 [LATER_IMAGE...]
  *
  * The device's size is the image's.  -f marks the stream final (exported
- * while inactive).  The stream goes to standard output.
+ * while inactive).  With later images, the stream is a live export's:
+ * pass 0 is IMAGE, and each later image is a pass of the erase blocks in
+ * which it differs from the image before; with -f, the last pass is
+ * marked final.  The stream goes to standard output.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -41,6 +45,22 @@ static uint8_t *read_image(const char *path, size_t *size)
 	return buf;
 }
 
+/* A pass of the erase blocks in which @img differs from @prev. */
+static void later_pass(struct sgen *g, const struct pfstream_header *h,
+		       const uint8_t *prev, const uint8_t *img)
+{
+	uint64_t start, end, es = h->erase_size;
+
+	for (start = 0; start < h->size; start = end) {
+		end = start + es;
+		if (!memcmp(prev + start, img + start, es))
+			continue;
+		while (end < h->size && memcmp(prev + end, img + end, es))
+			end += es;
+		sgen_extents_in(g, img, start, end, h->block_size);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct pfstream_header h = {
@@ -52,9 +72,9 @@ int main(int argc, char **argv)
 	};
 	uint32_t end_flags = 0;
 	struct sgen g = { 0 };
-	uint8_t *img;
-	size_t size;
-	int c;
+	uint8_t *img, *next;
+	size_t size, next_size;
+	int c, pass;
 
 	while ((c = getopt(argc, argv, "b:e:E:f")) != -1) {
 		switch (c) {
@@ -75,8 +95,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "usage: mkstream [-b BS] [-e ES] [-E EPOCH] [-f] IMAGE\n");
+	if (optind >= argc) {
+		fprintf(stderr, "usage: mkstream [-b BS] [-e ES] [-E EPOCH] [-f] IMAGE [LATER_IMAGE...]\n");
 		return 2;
 	}
 	img = read_image(argv[optind], &size);
@@ -85,8 +105,33 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	h.size = size;
-	sgen_stream(&g, &h, img, end_flags);
-	free(img);
+	if (optind == argc - 1) {
+		sgen_stream(&g, &h, img, end_flags);
+		free(img);
+	} else {
+		h.flags |= PFLASH_STREAM_INFO_F_LIVE;
+		sgen_header(&g, &h);
+		sgen_pass(&g, 0, 0);
+		sgen_extents(&g, img, size, h.block_size);
+		for (pass = 1; optind + pass < argc; pass++) {
+			next = read_image(argv[optind + pass], &next_size);
+			if (!next || next_size != size) {
+				fprintf(stderr, "mkstream: %s: %s\n",
+					argv[optind + pass], next ?
+					"not the size of the first image" :
+					strerror(errno));
+				return 1;
+			}
+			sgen_pass(&g, pass, end_flags &&
+				  optind + pass == argc - 1 ?
+				  PFLASH_STREAM_PASS_F_FINAL : 0);
+			later_pass(&g, &h, img, next);
+			free(img);
+			img = next;
+		}
+		free(img);
+		sgen_end(&g, end_flags);
+	}
 	if (fwrite(g.buf, 1, g.len, stdout) != g.len || fflush(stdout)) {
 		perror("mkstream");
 		sgen_free(&g);

@@ -573,15 +573,16 @@ lstmp()
 
 # inspect
 t "inspect: a valid stream" 0 \
-"version:       1.0
+"version:       1.1
 read-only:     no
 inactive:      yes
+live:          no
 size:          131072
 block-size:    512
 erase-size:    4096
 epoch:         5
 uuid:          6d6b7374-7265-616d-0000-000000000000
-records:       header 1, data 3, erased 1, zero 1, end 1, skipped 0
+records:       header 1, data 3, erased 1, zero 1, end 1, pass 0, skipped 0
 data-bytes:    106496
 erased-bytes:  20480
 zero-bytes:    4096
@@ -589,9 +590,10 @@ stream-bytes:  106816
 final:         yes" "" "$fake" inspect "$final"
 t "inspect --json, from standard input" 0 \
 '{
-  "version": "1.0",
+  "version": "1.1",
   "read-only": false,
   "inactive": false,
+  "live": false,
   "size": 131072,
   "block-size": 512,
   "erase-size": 4096,
@@ -603,6 +605,7 @@ t "inspect --json, from standard input" 0 \
     "erased": 1,
     "zero": 1,
     "end": 1,
+    "pass": 0,
     "skipped": 0
   },
   "data-bytes": 106496,

@@ -82,13 +82,13 @@ static uint16_t block_class(const uint8_t *p, uint32_t bs)
 	return i == bs ? PFLASH_REC_ZERO : PFLASH_REC_DATA;
 }
 
-void sgen_extents(struct sgen *g, const uint8_t *img, uint64_t size,
-		  uint32_t block_size)
+void sgen_extents_in(struct sgen *g, const uint8_t *img, uint64_t from,
+		     uint64_t size, uint32_t block_size)
 {
 	uint64_t start, end;
 	uint16_t type;
 
-	for (start = 0; start < size; start = end) {
+	for (start = from; start < size; start = end) {
 		type = block_class(img + start, block_size);
 		end = start + block_size;
 		while (end < size &&
@@ -100,6 +100,22 @@ void sgen_extents(struct sgen *g, const uint8_t *img, uint64_t size,
 			 type == PFLASH_REC_DATA ? img + start : NULL,
 			 type == PFLASH_REC_DATA ? end - start : 0);
 	}
+}
+
+void sgen_extents(struct sgen *g, const uint8_t *img, uint64_t size,
+		  uint32_t block_size)
+{
+	sgen_extents_in(g, img, 0, size, block_size);
+}
+
+void sgen_pass(struct sgen *g, uint32_t nr, uint32_t flags)
+{
+	struct pflash_stream_pass pass = {
+		.pass = htole32(nr),
+		.flags = htole32(flags),
+	};
+
+	sgen_rec(g, PFLASH_REC_PASS, 0, 0, 0, &pass, sizeof(pass));
 }
 
 void sgen_end(struct sgen *g, uint32_t flags)

@@ -37,6 +37,11 @@ void sgen_header(struct sgen *g, const struct pfstream_header *h);
 /* Append the extents of device contents @img, as the kernel's exporter. */
 void sgen_extents(struct sgen *g, const uint8_t *img, uint64_t size,
 		  uint32_t block_size);
+/* ... of [@from, @size) only: the run of a later pass of a live export. */
+void sgen_extents_in(struct sgen *g, const uint8_t *img, uint64_t from,
+		     uint64_t size, uint32_t block_size);
+/* Append a PASS record. */
+void sgen_pass(struct sgen *g, uint32_t nr, uint32_t flags);
 /* Append an END record with the totals so far. */
 void sgen_end(struct sgen *g, uint32_t flags);
 /* A whole stream of @img, described by @h. */

@@ -81,6 +81,7 @@ static int read_pieces(struct pfstream *s, const uint8_t *buf,
 static int read_stream(const uint8_t *buf, size_t len,
 		       struct pfstream_status *st)
 {
+	static struct pfstream_pass passes[8];
 	struct pfstream *s;
 	int ret;
 
@@ -88,6 +89,12 @@ static int read_stream(const uint8_t *buf, size_t len,
 		abort();
 	ret = read_pieces(s, buf, len, len ?: 1);
 	*st = *pfstream_status(s);
+	/* The passes outlive the reader, until the next read. */
+	if (st->passes > ARRAY_SIZE(passes))
+		abort();
+	if (st->passes)
+		memcpy(passes, st->pass, st->passes * sizeof(*passes));
+	st->pass = passes;
 	pfstream_free(s);
 	return ret;
 }
@@ -482,9 +489,9 @@ static void unknown_type_not_optional(void)
 	struct sgen g = { 0 };
 
 	sgen_header(&g, &hdr);
-	sgen_rec(&g, 6, 0, 0, 0, NULL, 0);
+	sgen_rec(&g, PFLASH_REC_PASS + 1, 0, 0, 0, NULL, 0);
 	EXPECT_REFUSED(&g, -EPROTONOSUPPORT, OFF_DATA0,
-		       "a type (6) this reader does not know, and is not optional");
+		       "a type (7) this reader does not know, and is not optional");
 	sgen_free(&g);
 }
 
@@ -497,10 +504,10 @@ static void optional_record_too_long(void)
 	if (!big)
 		return;
 	sgen_header(&g, &hdr);
-	sgen_rec(&g, 6, PFLASH_REC_F_OPTIONAL, 0, 0, big,
+	sgen_rec(&g, PFLASH_REC_PASS + 1, PFLASH_REC_F_OPTIONAL, 0, 0, big,
 		 PFLASH_STREAM_DATA_MAX + 1);
 	EXPECT_REFUSED(&g, -EINVAL, OFF_DATA0,
-		       "an optional record (type 6) is too long (65537 bytes)");
+		       "an optional record (type 7) is too long (65537 bytes)");
 	sgen_free(&g);
 	free(big);
 }
@@ -711,13 +718,183 @@ static void error_is_sticky(void)
 	sgen_free(&g);
 }
 
+/*
+ * A live export's stream: pass 0 of img, then pass 1 of blocks 8-9 and
+ * 20, then the final pass of block 3 (with @final_flags), and the END.
+ * Where each record starts is in @off: [0] pass 1, [1] its first extent,
+ * [2] its second, [3] pass 2, [4] the END.
+ */
+static void live_stream(struct sgen *g, uint32_t final_flags,
+			uint32_t end_flags, size_t off[5])
+{
+	struct pfstream_header h = hdr;
+
+	make_img();
+	h.flags = PFLASH_STREAM_INFO_F_LIVE;
+	sgen_header(g, &h);
+	sgen_pass(g, 0, 0);
+	sgen_extents(g, img, DEV_SIZE, BS);
+	off[0] = g->len;
+	sgen_pass(g, 1, 0);
+	memset(img + 8 * BS, 0x11, 2 * BS);
+	off[1] = g->len;
+	sgen_extents_in(g, img, 8 * BS, 10 * BS, BS);
+	img[20 * BS] = 0;
+	off[2] = g->len;
+	sgen_extents_in(g, img, 20 * BS, 21 * BS, BS);
+	off[3] = g->len;
+	sgen_pass(g, 2, final_flags);
+	memset(img + 3 * BS, 0, BS);
+	sgen_extents_in(g, img, 3 * BS, 4 * BS, BS);
+	off[4] = g->len;
+	sgen_end(g, end_flags);
+}
+
+static void live_stream_valid(void)
+{
+	struct pfstream_status st;
+	struct sgen g = { 0 };
+	size_t off[5];
+
+	live_stream(&g, PFLASH_STREAM_PASS_F_FINAL, PFLASH_STREAM_END_F_FINAL,
+		    off);
+	EXPECT(read_stream(g.buf, g.len, &st) == 0);
+	EXPECT(st.complete);
+	EXPECT(st.end_flags == PFLASH_STREAM_END_F_FINAL);
+	EXPECT(st.records[PFLASH_REC_PASS] == 3);
+	EXPECT(st.passes == 3);
+	EXPECT(st.covered == DEV_SIZE);
+	/* Pass 0 is the whole device: D E Z D E. */
+	EXPECT(st.pass[0].records == 5);
+	EXPECT(st.pass[0].data_bytes == 3 * BS);
+	EXPECT(st.pass[0].erased_bytes == (DEV_SIZE - 4 * BS));
+	EXPECT(st.pass[0].zero_bytes == BS);
+	EXPECT(!st.pass[0].flags);
+	EXPECT(st.pass[1].records == 2);
+	EXPECT(st.pass[1].data_bytes == 3 * BS);
+	EXPECT(st.pass[1].start == off[0]);
+	EXPECT(st.pass[2].zero_bytes == BS);
+	EXPECT(st.pass[2].flags == PFLASH_STREAM_PASS_F_FINAL);
+	EXPECT(st.data_bytes == 6 * BS);
+	/* A snapshot may end with a last pass that is not final, too. */
+	sgen_free(&g);
+	live_stream(&g, 0, 0, off);
+	EXPECT(read_stream(g.buf, g.len, &st) == 0);
+	EXPECT(st.complete && !st.end_flags);
+	sgen_free(&g);
+}
+
+/* Damage of the passes, each refused where it is. */
+static void live_stream_damaged(void)
+{
+	struct pfstream_header h = hdr;
+	struct sgen g = { 0 };
+	size_t off[5], at;
+
+	/* The END is final, its last pass is not. */
+	live_stream(&g, 0, PFLASH_STREAM_END_F_FINAL, off);
+	EXPECT_REFUSED(&g, -EINVAL, off[4], "its last pass is not");
+	sgen_free(&g);
+
+	/* An extent before pass 0. */
+	h.flags = PFLASH_STREAM_INFO_F_LIVE;
+	sgen_header(&g, &h);
+	sgen_extents(&g, img, DEV_SIZE, BS);
+	EXPECT_REFUSED(&g, -EINVAL, OFF_DATA0,
+		       "comes before the first pass of a live export's stream");
+	sgen_free(&g);
+
+	/* A pass in a stream that is not a live export's. */
+	sgen_header(&g, &hdr);
+	sgen_pass(&g, 0, 0);
+	EXPECT_REFUSED(&g, -EINVAL, OFF_DATA0,
+		       "a pass record in a stream that is not marked as a live export's");
+	sgen_free(&g);
+
+	/* Pass 1 first. */
+	sgen_header(&g, &h);
+	sgen_pass(&g, 1, 0);
+	EXPECT_REFUSED(&g, -EINVAL, OFF_DATA0,
+		       "pass 1 where pass 0 should come");
+	sgen_free(&g);
+
+	/* Pass 1 before pass 0 covers the device. */
+	sgen_header(&g, &h);
+	sgen_pass(&g, 0, 0);
+	sgen_extents(&g, img, 8 * BS, BS);
+	at = g.len;
+	sgen_pass(&g, 1, 0);
+	EXPECT_REFUSED(&g, -EINVAL, at,
+		       "before the first covers the whole device (4096 of 16384 bytes)");
+	sgen_free(&g);
+
+	/* Pass 1 twice. */
+	sgen_header(&g, &h);
+	sgen_pass(&g, 0, 0);
+	sgen_extents(&g, img, DEV_SIZE, BS);
+	sgen_pass(&g, 1, 0);
+	at = g.len;
+	sgen_pass(&g, 1, 0);
+	EXPECT_REFUSED(&g, -EINVAL, at, "pass 1 where pass 2 should come");
+	sgen_free(&g);
+
+	/* A pass after the final one. */
+	sgen_header(&g, &h);
+	sgen_pass(&g, 0, 0);
+	sgen_extents(&g, img, DEV_SIZE, BS);
+	sgen_pass(&g, 1, PFLASH_STREAM_PASS_F_FINAL);
+	at = g.len;
+	sgen_pass(&g, 2, 0);
+	EXPECT_REFUSED(&g, -EINVAL, at, "pass 2 follows the final pass");
+	sgen_free(&g);
+
+	/* A later pass's extents out of order, and overlapping. */
+	sgen_header(&g, &h);
+	sgen_pass(&g, 0, 0);
+	sgen_extents(&g, img, DEV_SIZE, BS);
+	sgen_pass(&g, 1, 0);
+	sgen_extents_in(&g, img, 8 * BS, 10 * BS, BS);
+	at = g.len;
+	sgen_extents_in(&g, img, 9 * BS, 10 * BS, BS);
+	EXPECT_REFUSED(&g, -EINVAL, at,
+		       "overlaps an earlier one of pass 1, which ends at 5120");
+	sgen_free(&g);
+
+	/* ... and past the end of the device. */
+	sgen_header(&g, &h);
+	sgen_pass(&g, 0, 0);
+	sgen_extents(&g, img, DEV_SIZE, BS);
+	sgen_pass(&g, 1, 0);
+	at = g.len;
+	sgen_rec(&g, PFLASH_REC_ZERO, 0, DEV_SIZE - BS, 2 * BS, NULL, 0);
+	EXPECT_REFUSED(&g, -EINVAL, at, "goes beyond the end of the device");
+	sgen_free(&g);
+}
+
+/* A 1.0 stream, as 1.0 writers wrote it, reads in full. */
+static void version_1_0_reads(void)
+{
+	struct pfstream_header h = hdr;
+	struct pfstream_status st;
+	struct sgen g = { 0 };
+
+	make_img();
+	h.version_minor = 0;
+	sgen_stream(&g, &h, img, PFLASH_STREAM_END_F_FINAL);
+	EXPECT(read_stream(g.buf, g.len, &st) == 0);
+	EXPECT(st.complete && !st.passes);
+	EXPECT(st.header.version_minor == 0);
+	sgen_free(&g);
+}
+
 static void record_names(void)
 {
 	EXPECT(!strcmp(pfstream_rec_name(PFLASH_REC_HEADER), "header"));
 	EXPECT(!strcmp(pfstream_rec_name(PFLASH_REC_ZERO), "zero"));
 	EXPECT(!strcmp(pfstream_rec_name(PFLASH_REC_END), "end"));
 	EXPECT(!pfstream_rec_name(0));
-	EXPECT(!pfstream_rec_name(PFLASH_REC_END + 1));
+	EXPECT(!strcmp(pfstream_rec_name(PFLASH_REC_PASS), "pass"));
+	EXPECT(!pfstream_rec_name(PFLASH_REC_PASS + 1));
 	EXPECT(!pfstream_rec_name(65535));
 }
 
@@ -755,6 +932,9 @@ static const struct tap_test tests[] = {
 	T(end_totals_wrong),
 	T(data_after_end),
 	T(error_is_sticky),
+	T(live_stream_valid),
+	T(live_stream_damaged),
+	T(version_1_0_reads),
 	T(record_names),
 };
 
