@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
+#include "pft_job.h"
 #include "pft_stream.h"
 
 #define SIZE		(4 << 20)
@@ -85,143 +86,6 @@ FIXTURE_TEARDOWN(xfer)
 	pfnl_close(self->h);
 }
 
-/* Write all @len bytes of @buf to pipe @fd. */
-static int write_all(int fd, const void *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, buf, len);
-		if (n < 0)
-			return -errno;
-		buf = (const uint8_t *)buf + n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* A file in memory holding @len bytes of @buf, at offset 0. */
-static int memfile(const void *buf, size_t len)
-{
-	int fd = memfd_create("pflash-stream", MFD_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	if (pft_pwrite_full(fd, buf, len, 0) || lseek(fd, 0, SEEK_SET)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* The whole of memory file @fd, which must be @len bytes, equals @buf. */
-static bool memfile_is(int fd, const void *buf, size_t len)
-{
-	uint8_t *got = malloc(len + 1);
-	bool same;
-
-	same = got && pread(fd, got, len + 1, 0) == (ssize_t)len &&
-	       !memcmp(got, buf, len);
-	free(got);
-	return same;
-}
-
-/* Import @len bytes of @buf into @dst through a file; its reply in @out. */
-static int import_bytes(struct pfnl *h, uint32_t dst, const void *buf,
-			size_t len, struct pfnl_dev *out)
-{
-	int fd = memfile(buf, len), ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = pfnl_import_fd(h, dst, fd, out);
-	close(fd);
-	return ret;
-}
-
-/*
- * A transfer on a thread of its own, on a handle of its own: an export of
- * @index into @fd, or an import from it.
- */
-struct job {
-	uint32_t index;
-	int fd;
-	bool import;
-	struct pfnl_dev reply;
-	char msg[PFNL_MSG_MAX];
-	int ret;
-	volatile bool done;
-	volatile pid_t tid;
-	pthread_t thread;
-};
-
-static void *job_run(void *arg)
-{
-	struct job *j = arg;
-	struct pfnl *h;
-
-	j->tid = gettid();
-	j->ret = pfnl_open(&h);
-	if (!j->ret) {
-		j->ret = j->import ?
-			 pfnl_import_fd(h, j->index, j->fd, &j->reply) :
-			 pfnl_export_fd(h, j->index, j->fd, &j->reply);
-		snprintf(j->msg, sizeof(j->msg), "%s", pfnl_last_ack(h)->msg);
-		pfnl_close(h);
-	}
-	j->done = true;
-	return NULL;
-}
-
-static int job_start(struct job *j, uint32_t index, int fd, bool import)
-{
-	memset(j, 0, sizeof(*j));
-	j->index = index;
-	j->fd = fd;
-	j->import = import;
-	return pthread_create(&j->thread, NULL, job_run, j);
-}
-
-/* Let @j run for about @ms: whether it is still waiting then. */
-static bool job_waits(struct job *j, int ms)
-{
-	usleep(ms * 1000);
-	return !j->done;
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-}
-
-/*
- * Signal @j until it ends: a signal that comes before it waits in the
- * kernel only runs the handler, so it is sent again.
- */
-static void job_interrupt(struct job *j)
-{
-	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART */
-
-	char path[64], buf[256] = "";
-	int tries = 0, fd;
-
-	sigaction(SIGUSR1, &sa, NULL);
-	while (!j->done) {
-		pthread_kill(j->thread, SIGUSR1);
-		usleep(20 * 1000);
-		if (++tries % 100)
-			continue;
-		/* Say where it waits, should it not end. */
-		snprintf(path, sizeof(path), "/proc/self/task/%d/stack", j->tid);
-		fd = open(path, O_RDONLY);
-		if (fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0)
-			fprintf(stderr, "# still waiting: %s\n", buf);
-		if (fd >= 0)
-			close(fd);
-	}
-	pthread_join(j->thread, NULL);
-}
-
 TEST_F(xfer, export_into_a_file_is_the_dumped_stream)
 {
 	struct pfnl_dev got = {};
@@ -269,8 +133,8 @@ TEST_F(xfer, export_piped_into_import)
 	int p[2];
 
 	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
-	ASSERT_EQ(0, job_start(&im, self->dst.index, p[0], true));
-	ASSERT_EQ(0, job_start(&ex, self->src.index, p[1], false));
+	ASSERT_EQ(0, job_start(&im, self->dst.index, p[0], JOB_IMPORT));
+	ASSERT_EQ(0, job_start(&ex, self->src.index, p[1], JOB_EXPORT));
 	pthread_join(ex.thread, NULL);
 	close(p[1]);
 	pthread_join(im.thread, NULL);
@@ -289,7 +153,7 @@ TEST_F(xfer, a_slow_reader_holds_up_no_other_command)
 
 	/* No one reads: the export waits once the pipe is full. */
 	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
-	ASSERT_EQ(0, job_start(&ex, self->src.index, p[1], false));
+	ASSERT_EQ(0, job_start(&ex, self->src.index, p[1], JOB_EXPORT));
 	ASSERT_TRUE(job_waits(&ex, 300));
 	EXPECT_EQ(0, pft_get(self->h, self->src.index, &got));
 	EXPECT_EQ(0, pft_flush(self->h, self->src.index, false));
@@ -316,7 +180,7 @@ TEST_F(xfer, a_destroy_ends_an_export_between_its_steps)
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
-	ASSERT_EQ(0, job_start(&ex, self->src.index, p[1], false));
+	ASSERT_EQ(0, job_start(&ex, self->src.index, p[1], JOB_EXPORT));
 	ASSERT_TRUE(job_waits(&ex, 300));
 	ASSERT_EQ(0, pft_destroy(self->h, self->src.index));
 	self->src.attrs = 0;
@@ -346,7 +210,7 @@ TEST_F(xfer, a_signal_ends_an_export)
 	int p[2], fd;
 
 	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
-	ASSERT_EQ(0, job_start(&ex, self->src.index, p[1], false));
+	ASSERT_EQ(0, job_start(&ex, self->src.index, p[1], JOB_EXPORT));
 	ASSERT_TRUE(job_waits(&ex, 300));
 	job_interrupt(&ex);
 	close(p[0]);
@@ -367,7 +231,7 @@ TEST_F(xfer, a_signal_ends_an_import_and_the_device_is_unchanged)
 	int p[2];
 
 	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
-	ASSERT_EQ(0, job_start(&im, self->dst.index, p[0], true));
+	ASSERT_EQ(0, job_start(&im, self->dst.index, p[0], JOB_IMPORT));
 	/* Half of the stream, then nothing. */
 	ASSERT_EQ(0, write_all(p[1], self->s.buf, 4096));
 	ASSERT_TRUE(job_waits(&im, 300));
@@ -406,7 +270,7 @@ TEST_F(xfer, a_second_import_at_once_is_refused)
 	int p[2];
 
 	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
-	ASSERT_EQ(0, job_start(&im, self->dst.index, p[0], true));
+	ASSERT_EQ(0, job_start(&im, self->dst.index, p[0], JOB_IMPORT));
 	ASSERT_TRUE(job_waits(&im, 300));
 	EXPECT_EQ(-EBUSY, import_bytes(self->h, self->dst.index, self->s.buf,
 				       self->s.len, &got));
@@ -432,8 +296,8 @@ TEST_F(xfer, two_exports_at_once)
 	int fa = memfd_create("a", MFD_CLOEXEC);
 	int fb = memfd_create("b", MFD_CLOEXEC);
 
-	ASSERT_EQ(0, job_start(&a, self->src.index, fa, false));
-	ASSERT_EQ(0, job_start(&b, self->src.index, fb, false));
+	ASSERT_EQ(0, job_start(&a, self->src.index, fa, JOB_EXPORT));
+	ASSERT_EQ(0, job_start(&b, self->src.index, fb, JOB_EXPORT));
 	pthread_join(a.thread, NULL);
 	pthread_join(b.thread, NULL);
 	EXPECT_EQ(0, a.ret);
@@ -450,7 +314,7 @@ TEST_F(xfer, activation_ends_an_import)
 	int p[2];
 
 	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
-	ASSERT_EQ(0, job_start(&im, self->dst.index, p[0], true));
+	ASSERT_EQ(0, job_start(&im, self->dst.index, p[0], JOB_IMPORT));
 	ASSERT_TRUE(job_waits(&im, 300));
 	ASSERT_EQ(0, pft_activate(self->h, self->dst.index, -1, NULL));
 	/* The rest of the stream: it checks out, but may not commit. */

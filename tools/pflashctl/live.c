@@ -205,7 +205,8 @@ void ctl_live_report(const struct ctl_cmd *cmd, const char *dev,
 		ctl_msg(cmd, dev, "%s", strerror(ENOMEM));
 		return;
 	}
-	fprintf(stderr, "%s\n", json_object_to_json_string_ext(obj,
-			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+	if (ctl_json_fprint(stderr, obj, JSON_C_TO_STRING_PRETTY |
+					 JSON_C_TO_STRING_SPACED))
+		ctl_msg(cmd, dev, "%s", strerror(ENOMEM));
 	json_object_put(obj);
 }

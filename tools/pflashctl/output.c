@@ -450,7 +450,7 @@ void ctl_json_print_text(FILE *out, struct json_object *val)
 	}
 }
 
-int ctl_json_print(struct json_object *obj, int flags)
+int ctl_json_fprint(FILE *out, struct json_object *obj, int flags)
 {
 	const char *text;
 
@@ -458,6 +458,11 @@ int ctl_json_print(struct json_object *obj, int flags)
 					      JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (!text)
 		return -ENOMEM;
-	puts(text);
+	fprintf(out, "%s\n", text);
 	return 0;
+}
+
+int ctl_json_print(struct json_object *obj, int flags)
+{
+	return ctl_json_fprint(stdout, obj, flags);
 }

@@ -274,8 +274,9 @@ void dev_table_free(struct dev_table *t);
  *  ctl_json_print_text(): print a value as text: a string or number as
  *	one word (see pflashctl(8)), a boolean as yes or no, an object as
  *	"key value, key value";
- *  ctl_json_print(): print @obj on a line of its own (or more, with
- *	JSON_C_TO_STRING_PRETTY in @flags).
+ *  ctl_json_fprint(): print @obj to @out on a line of its own (or more,
+ *	with JSON_C_TO_STRING_PRETTY in @flags);
+ *  ctl_json_print(): the same, to standard output.
  */
 struct json_object;
 int ctl_json_add(struct json_object *obj, const char *key,
@@ -283,6 +284,7 @@ int ctl_json_add(struct json_object *obj, const char *key,
 int dev_json_add(struct json_object *obj, const char *col,
 		 const struct pfnl_dev *dev);
 void ctl_json_print_text(FILE *out, struct json_object *val);
+int ctl_json_fprint(FILE *out, struct json_object *obj, int flags);
 int ctl_json_print(struct json_object *obj, int flags);
 
 /* live.c: export --live, in passes */

@@ -478,7 +478,7 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 	uint32_t index;
 	int c, ret;
 
-	while ((c = ctl_getopt(cmd, argc, argv, "o:qlfJh", longopts)) != -1) {
+	while ((c = ctl_getopt(cmd, argc, argv, "o:qlm:p:fJh", longopts)) != -1) {
 		switch (c) {
 		case 'o':
 			o.path = optarg;

@@ -11,7 +11,9 @@
 #   OUTDIR   receives console.log (ttyS0: the kernel's and /init's output),
 #            tap.log (ttyS1: the payload's TAP), qemu.cmd and qemu.rc
 #            (QEMU's exit status; 124 when the time limit killed it)
-#   -m       guest memory, default 2G (VM_MEM)
+#   -m       guest memory, default 3G (VM_MEM): the live move of a
+#            256 MiB device holds its two devices, their files on tmpfs,
+#            the import's staging buffer and the test's copy at once
 #   -s       guest CPUs, default 2 (VM_SMP)
 #   -t       time limit in seconds, default 900 (VM_TIMEOUT)
 #   -a       more kernel command-line arguments
@@ -34,7 +36,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 NAME= INITRD= OUTDIR= FOLLOW=0 ARGS=
-MEM=${VM_MEM:-2G} SMP=${VM_SMP:-2} TIMEOUT=${VM_TIMEOUT:-900}
+MEM=${VM_MEM:-3G} SMP=${VM_SMP:-2} TIMEOUT=${VM_TIMEOUT:-900}
 while getopts k:i:d:m:s:t:a:f opt; do
 	case $opt in
 	k) NAME=$OPTARG ;;

@@ -736,6 +736,172 @@ Try 'pflashctl export --help' for more information."$'\r' "" \
 fi
 unset PFLASH_FAKE_EXPORT
 
+# export --live: a 128K device, changed twice while its passes run (a
+# 4K erase block each time); pass 0, 1 and 2 of one stream. The fake
+# writes pass N of it for the Nth pass asked for, all that is left for the
+# final one, and says PFLASH_FAKE_PENDING's Nth figure remains.
+head -c 131072 /dev/urandom >"$tmp/live0"
+cp "$tmp/live0" "$tmp/live1"
+printf 'pass one' | dd of="$tmp/live1" bs=1 seek=5000 conv=notrunc 2>/dev/null
+cp "$tmp/live1" "$tmp/live2"
+printf 'pass two' | dd of="$tmp/live2" bs=1 seek=70000 conv=notrunc 2>/dev/null
+live=$tmp/live.pfs
+tests/mkstream -E 5 -f "$tmp/live0" "$tmp/live1" "$tmp/live2" >"$live"
+# live_t NAME STATUS STDERR PENDING COMMAND...: as t, with the fake's
+# PFLASH_FAKE_PENDING, and the seconds of every message and JSON as S.
+live_t()
+{
+	local name=$1 status=$2 stderr=$3 pending=$4
+
+	shift 4
+	t "$name" "$status" "" "$stderr" sh -c '
+		export PFLASH_FAKE_PENDING=$1
+		shift
+		"$@" 2>"$0/live-err"
+		rc=$?
+		sed -E "s/[0-9.]+ s\b/S s/g; s/(seconds\": )[0-9.e+-]+/\1S/" \
+			"$0/live-err" >&2
+		exit $rc' "$tmp" "$pending" "$@"
+}
+export PFLASH_FAKE_DEVS="0:131072:512:4096:0:0:3" PFLASH_FAKE_EXPORT=$live
+rm -f "$tmp/log"
+live_t "export --live: small enough after pass 0" 0 \
+	"pflashctl: export: /dev/pflash0: pass 0: 128.2K in S s; 4K written meanwhile
+pflashctl: export: /dev/pflash0: final pass 1: 8.2K in S s; the device was inactive for S s" \
+	4096 env PFLASH_FAKE_LOG="$tmp/log" "$fake" export --live 0 -o "$out"
+[ "$(cat "$tmp/log")" = "EXPORT index=0 stream_fd=file live=1 live_pass=0
+INACTIVATE index=0
+EXPORT index=0 stream_fd=file live=1 live_final=1 live_pass=1" ] ||
+	result 0 "export --live: the passes asked for" "$(cat "$tmp/log")"
+cmp -s "$live" "$out" || result 0 "export --live: the file holds the stream"
+t "export --live: the stream, by inspect" 0 \
+	"live 1
+passes pass 0, final no, records 2, data-bytes 131072, erased-bytes 0, zero-bytes 0; pass 1, final no, records 1, data-bytes 4096, erased-bytes 0, zero-bytes 0; pass 2, final yes, records 1, data-bytes 4096, erased-bytes 0, zero-bytes 0" "" \
+	sh -c "$fake inspect '$out' | sed -n 's/^live: *yes/live 1/p; s/^passes: */passes /p'"
+rm -f "$tmp/log"
+live_t "export --live: passes while they shrink, down to --max-final" 0 \
+	"pflashctl: export: /dev/pflash0: pass 0: 128.2K in S s; 16K written meanwhile
+pflashctl: export: /dev/pflash0: pass 1: 4.1K in S s; 4K written meanwhile
+pflashctl: export: /dev/pflash0: final pass 2: 4.1K in S s; the device was inactive for S s" \
+	16384,4096 env PFLASH_FAKE_LOG="$tmp/log" \
+	"$fake" export -l -m 8K 0 -o "$out"
+[ "$(grep -c '^EXPORT' "$tmp/log")" = 3 ] ||
+	result 0 "export --live -m: three passes" "$(cat "$tmp/log")"
+cmp -s "$live" "$out" || result 0 "export --live -m: the stream"
+live_t "export --live: the pass limit, and what it leaves" 0 \
+	"pflashctl: export: /dev/pflash0: pass 0: 128.2K in S s; 4M written meanwhile
+pflashctl: export: /dev/pflash0: pass 1: 4.1K in S s; 2M written meanwhile
+pflashctl: export: /dev/pflash0: pass limit reached: the writer outpaces the passes; the final pass sends 2M, with the device inactive
+pflashctl: export: /dev/pflash0: final pass 2: 4.1K in S s; the device was inactive for S s" \
+	4194304,2097152 "$fake" export --live --max-passes 3 0 -o "$out"
+live_t "export --live: passes that stop shrinking" 0 \
+	"pflashctl: export: /dev/pflash0: pass 0: 128.2K in S s; 2M written meanwhile
+pflashctl: export: /dev/pflash0: pass 1: 4.1K in S s; 3M written meanwhile
+pflashctl: export: /dev/pflash0: the passes stopped shrinking: the writer outpaces the passes; the final pass sends 3M, with the device inactive
+pflashctl: export: /dev/pflash0: final pass 2: 4.1K in S s; the device was inactive for S s" \
+	2097152,3145728 "$fake" export --live 0 -o "$out"
+cmp -s "$live" "$out" || result 0 "export --live: not shrinking: the stream"
+rm -f "$tmp/log"
+live_t "export --live --max-passes 1: inactive at once, one final pass" 0 \
+	"pflashctl: export: /dev/pflash0: final pass 0: 136.4K in S s; the device was inactive for S s" \
+	0 env PFLASH_FAKE_LOG="$tmp/log" "$fake" export --live -p 1 0 -o "$out"
+[ "$(cat "$tmp/log")" = "INACTIVATE index=0
+EXPORT index=0 stream_fd=file live=1 live_final=1 live_pass=0" ] ||
+	result 0 "export --live -p 1: the requests" "$(cat "$tmp/log")"
+rm -f "$tmp/log"
+live_t "export --live --force: the inactivation is forced" 0 "" \
+	4096 env PFLASH_FAKE_LOG="$tmp/log" \
+	"$fake" export --live --force --quiet 0 -o "$out"
+grep -qx "INACTIVATE index=0 force=1" "$tmp/log" ||
+	result 0 "export --live --force: the request" "$(cat "$tmp/log")"
+live_t "export --live -J: the passes as JSON, on standard error" 0 \
+	'pflashctl: export: /dev/pflash0: the passes stopped shrinking: the writer outpaces the passes; the final pass sends 3M, with the device inactive
+{
+  "device": "/dev/pflash0",
+  "passes": [
+    {
+      "pass": 0,
+      "bytes": 131256,
+      "seconds": S,
+      "pending": 2097152,
+      "final": false
+    },
+    {
+      "pass": 1,
+      "bytes": 4168,
+      "seconds": S,
+      "pending": 3145728,
+      "final": false
+    },
+    {
+      "pass": 2,
+      "bytes": 4248,
+      "seconds": S,
+      "pending": 0,
+      "final": true
+    }
+  ],
+  "stream-bytes": 139672,
+  "stopped": "not-shrinking",
+  "inactivated": true,
+  "inactive-seconds": S,
+  "complete": true
+}' 2097152,3145728 "$fake" export --live -J 0 -o "$out"
+cp "$snap" "$out"
+live_t "export --live: a pass that fails while the device is active" 1 \
+	"pflashctl: export: /dev/pflash0: pass 0: 128.2K in S s; 2M written meanwhile
+pflashctl: export: /dev/pflash0: could not write the stream: Broken pipe
+pflashctl: export: /dev/pflash0: the device is still active, and unchanged: the move can start again" \
+	2097152 env PFLASH_FAKE_FAIL_AT=2 \
+	PFLASH_FAKE_ERROR="32:0:0:could not write the stream" \
+	"$fake" export --live 0 -o "$out"
+cmp -s "$snap" "$out" ||
+	result 0 "export --live: failed: the old file is intact"
+live_t "export --live: the final pass fails: how to roll back" 1 \
+	"pflashctl: export: /dev/pflash0: pass 0: 128.2K in S s; 4K written meanwhile
+pflashctl: export: /dev/pflash0: could not write the stream: Broken pipe
+pflashctl: export: /dev/pflash0: the device is inactive, and no target can have the whole stream: roll back with 'pflashctl activate --epoch N /dev/pflash0', N greater than 3 and than any epoch a target was given, or export again" \
+	4096 env PFLASH_FAKE_FAIL_AT=3 \
+	PFLASH_FAKE_ERROR="32:0:0:could not write the stream" \
+	"$fake" export --live 0 -o "$out"
+live_t "export --live -J: a failed export says so" 1 \
+	"pflashctl: export: /dev/pflash0: could not write the stream: Broken pipe
+pflashctl: export: /dev/pflash0: the device is still active, and unchanged: the move can start again
+{
+  \"device\": \"/dev/pflash0\",
+  \"passes\": [
+  ],
+  \"stream-bytes\": 0,
+  \"inactivated\": false,
+  \"complete\": false
+}" 0 env PFLASH_FAKE_FAIL_AT=1 \
+	PFLASH_FAKE_ERROR="32:0:0:could not write the stream" \
+	"$fake" export --live -J 0 -o "$out"
+live_t "export --live: the inactivation is refused" 1 \
+	"pflashctl: export: /dev/pflash0: pass 0: 128.2K in S s; 4K written meanwhile
+pflashctl: export: /dev/pflash0: the device is held exclusively (mounted?); its writes would fail: force it to inactivate anyway: Device or resource busy
+pflashctl: export: /dev/pflash0: the device is still active, and unchanged: the move can start again" \
+	4096 env PFLASH_FAKE_FAIL_AT=2 \
+	PFLASH_FAKE_ERROR="16:0:0:the device is held exclusively (mounted?); its writes would fail: force it to inactivate anyway" \
+	"$fake" export --live 0 -o "$out"
+cmp -s "$snap" "$out" ||
+	result 0 "export --live: failed: the old file is intact"
+for o in "--max-final 1M" "--max-passes 2" "--force" "--json" "-J"; do
+	usage "export $o without --live" \
+		"pflashctl: export: --max-final, --max-passes, --force and --json are for a live export: add --live" \
+		export $o 0
+done
+usage "export --live --max-passes 0" \
+	"pflashctl: export: --max-passes must be 1 to 64" \
+	export --live --max-passes 0 0
+usage "export --live -p 65" "pflashctl: export: --max-passes must be 1 to 64" \
+	export --live -p 65 0
+usage "export --live --max-final: not a size" \
+	"pflashctl: export: --max-final: invalid size: 'x'" \
+	export --live --max-final x 0
+unset PFLASH_FAKE_EXPORT
+export PFLASH_FAKE_DEVS="0:540672:512:4096:0:0:3:1:8192:0:0:5000:/var/lib/vm/vars.fd:01234567-89ab-cdef-0123-456789abcdef 1:1073741824:4096:262144:1:1:0 7:131072:512:4096:0:0:2:0:0:1:5:-:/srv/vm	7.fd"
+
 # import
 t "import: from standard input, which the kernel reads, to an inactive device" 0 "" "" \
 	sh -c "PFLASH_FAKE_LOG='$tmp/log' PFLASH_FAKE_IMPORT='$tmp/imported' \

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Transfers through a file descriptor, for the tests of
+ * PFLASH_A_DEV_STREAM_FD: streams in memory files, and an export or an
+ * import on a thread of its own, which a test can interrupt.
+ */
+#ifndef PFT_JOB_H
+#define PFT_JOB_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+
+#include "pflash_test.h"
+
+/* Write all @len bytes of @buf to pipe @fd. */
+static inline int write_all(int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, buf, len);
+		if (n < 0)
+			return -errno;
+		buf = (const uint8_t *)buf + n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* A file in memory holding @len bytes of @buf, at offset 0. */
+static inline int memfile(const void *buf, size_t len)
+{
+	int fd = memfd_create("pflash-stream", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (pft_pwrite_full(fd, buf, len, 0) || lseek(fd, 0, SEEK_SET)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The whole of memory file @fd, which must be @len bytes, equals @buf. */
+static inline bool memfile_is(int fd, const void *buf, size_t len)
+{
+	uint8_t *got = malloc(len + 1);
+	bool same;
+
+	same = got && pread(fd, got, len + 1, 0) == (ssize_t)len &&
+	       !memcmp(got, buf, len);
+	free(got);
+	return same;
+}
+
+/* Import @len bytes of @buf into @dst through a file; its reply in @out. */
+static inline int import_bytes(struct pfnl *h, uint32_t dst,
+			       const void *buf, size_t len,
+			       struct pfnl_dev *out)
+{
+	int fd = memfile(buf, len), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = pfnl_import_fd(h, dst, fd, out);
+	close(fd);
+	return ret;
+}
+
+/* What a job does. */
+enum job_what {
+	JOB_EXPORT,	/* an export of the device into the file */
+	JOB_IMPORT,	/* an import into the device from it */
+	JOB_LIVE,	/* pass 0 of a live export into it */
+};
+
+/*
+ * A transfer on a thread of its own, on a handle of its own, of device
+ * @index through @fd.
+ */
+struct job {
+	uint32_t index;
+	int fd;
+	enum job_what what;
+	struct pfnl_dev reply;
+	char msg[PFNL_MSG_MAX];
+	int ret;
+	volatile bool done;
+	volatile pid_t tid;
+	pthread_t thread;
+};
+
+static inline void *job_run(void *arg)
+{
+	struct job *j = arg;
+	struct pfnl *h;
+
+	j->tid = gettid();
+	j->ret = pfnl_open(&h);
+	if (!j->ret) {
+		if (j->what == JOB_IMPORT)
+			j->ret = pfnl_import_fd(h, j->index, j->fd, &j->reply);
+		else if (j->what == JOB_LIVE)
+			j->ret = pfnl_export_pass(h, j->index, j->fd, 0, false,
+						  &j->reply);
+		else
+			j->ret = pfnl_export_fd(h, j->index, j->fd, &j->reply);
+		snprintf(j->msg, sizeof(j->msg), "%s", pfnl_last_ack(h)->msg);
+		pfnl_close(h);
+	}
+	j->done = true;
+	return NULL;
+}
+
+static inline int job_start(struct job *j, uint32_t index, int fd,
+			    enum job_what what)
+{
+	memset(j, 0, sizeof(*j));
+	j->index = index;
+	j->fd = fd;
+	j->what = what;
+	return pthread_create(&j->thread, NULL, job_run, j);
+}
+
+/* Let @j run for about @ms: whether it is still waiting then. */
+static inline bool job_waits(struct job *j, int ms)
+{
+	usleep(ms * 1000);
+	return !j->done;
+}
+
+static inline void on_signal(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * Signal @j until it ends: a signal that comes before it waits in the
+ * kernel only runs the handler, so it is sent again.
+ */
+static inline void job_interrupt(struct job *j)
+{
+	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART */
+
+	char path[64], buf[256] = "";
+	int tries = 0, fd;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	while (!j->done) {
+		pthread_kill(j->thread, SIGUSR1);
+		usleep(20 * 1000);
+		if (++tries % 100)
+			continue;
+		/* Say where it waits, should it not end. */
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stack", j->tid);
+		fd = open(path, O_RDONLY);
+		if (fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0)
+			fprintf(stderr, "# still waiting: %s\n", buf);
+		if (fd >= 0)
+			close(fd);
+	}
+	pthread_join(j->thread, NULL);
+}
+
+#endif /* PFT_JOB_H */
