@@ -245,12 +245,14 @@ static void pflash_export_end(struct pflash_export *ex, u8 *buf)
 	struct pflash_stream_end *end = pflash_export_payload(buf);
 	struct pflash_dev *dev = ex->dev;
 	u32 flags = 0;
+	bool final;
 
 	/* Of a live export, the final pass is what must see no change. */
-	if (ex->live ? ex->pass_final && dev->state == PFLASH_STATE_INACTIVE &&
-		       dev->content_gen == ex->pass_gen :
-		       ex->start_inactive && dev->state == PFLASH_STATE_INACTIVE &&
-		       dev->content_gen == ex->start_gen)
+	if (ex->live)
+		final = ex->pass_final && dev->content_gen == ex->pass_gen;
+	else
+		final = ex->start_inactive && dev->content_gen == ex->start_gen;
+	if (final && dev->state == PFLASH_STATE_INACTIVE)
 		flags |= PFLASH_STREAM_END_F_FINAL;
 	ex->final = flags & PFLASH_STREAM_END_F_FINAL;
 	memset(end, 0, sizeof(*end));
@@ -399,7 +401,7 @@ int pflash_export_file(struct pflash_dev *dev, struct file *file,
 {
 	struct pflash_live *session = NULL;
 	struct pflash_export *ex;
-	loff_t pos = file->f_pos;
+	loff_t pos;
 	u64 start;
 	u8 *buf;
 	int err;
@@ -429,7 +431,13 @@ int pflash_export_file(struct pflash_dev *dev, struct file *file,
 		goto out_free_buf;
 	}
 
+	/*
+	 * The file's position is left as it was: a later pass of a live
+	 * export goes after the passes before, so that a file holds the
+	 * whole stream as a pipe passes it.
+	 */
 	start = ex->stream_pos;
+	pos = file->f_pos + start;
 	for (;;) {
 		if (pflash_dev_lock_live(dev, extack)) {
 			NL_SET_ERR_MSG(extack,

@@ -736,7 +736,7 @@ static int pflash_nl_export_doit(struct sk_buff *skb, struct genl_info *info)
 	int err;
 
 	if (pflash_nl_missing(info->extack, attrs, PFLASH_A_DEV_STREAM_FD,
-			      "the file descriptor to write the stream to is missing (or ask for a dump)"))
+			      "no file descriptor to write the stream to (or ask for a dump)"))
 		return -EINVAL;
 	if (!is_live && (attrs[PFLASH_A_DEV_LIVE_FINAL] ||
 			 attrs[PFLASH_A_DEV_LIVE_PASS])) {

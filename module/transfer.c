@@ -12,7 +12,7 @@
  * reader or writer at the other end of a pipe only ever holds up its own
  * transfer.  A signal ends a transfer with ECANCELED (a pipe's wait is
  * interrupted by it, and it is looked for between the steps of any other
- * file; not EINTR, which netlink answers with no acknowledgement at all,
+ * file; not EINTR, which netlink answers with no acknowledgment at all,
  * for a request to be sent again), and so does a
  * reader that closed its end of a pipe: the file's own write then sends
  * SIGPIPE and fails with EPIPE, as write(2) would.

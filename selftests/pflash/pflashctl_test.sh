@@ -13,7 +13,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-PLAN=46
+PLAN=51
 tmp=
 devs=
 
@@ -188,6 +188,52 @@ check "the target is active at the next epoch, owing nothing" \
 run pflashctl export "$T" -o "$tmp/snap.pfs"
 check "export of an active device: a warning" \
 	'[ "$rc" = 0 ] && grep -q "warning: the device was active" "$tmp/err"'
+
+# --- a live move: export --live, into a file and through a pipe -------------
+# A writer changes the source while the passes run; -J says what they did.
+lback=$tmp/live-source.fd
+head -c 1048576 /dev/urandom >"$lback"
+new_dev --backing "$lback" --cache writeback
+L=$dev
+( while [ ! -e "$tmp/live-stop" ]; do
+	dd if=/dev/urandom of="$L" bs=4096 count=1 seek=$(od -An -N1 -tu1 /dev/urandom) \
+		oflag=direct conv=notrunc 2>/dev/null
+  done ) &
+writer=$!
+sleep 1
+run pflashctl export --live -J "$L" -o "$tmp/live.pfs"
+touch "$tmp/live-stop"
+wait "$writer"
+check "export --live -o: into a file, with a writer running" \
+	'[ "$rc" = 0 ] && grep -q "\"complete\": true" "$tmp/err" &&
+	 grep -q "\"inactivated\": true" "$tmp/err" &&
+	 [ "$(field "$L" STATE)" = inactive ]'
+run pflashctl inspect "$tmp/live.pfs"
+check "inspect: the file holds one live stream, final, in passes" \
+	'[ "$rc" = 0 ] && grep -qx "live: *yes" "$tmp/out" &&
+	 grep -qx "final: *yes" "$tmp/out" &&
+	 grep -q "^passes: *pass 0, final no, .*final yes," "$tmp/out"'
+lt=$tmp/live-target.fd
+head -c 1048576 /dev/zero >"$lt"
+new_dev --backing "$lt" --inactive --cache writeback
+LT=$dev
+run pflashctl import "$LT" -i "$tmp/live.pfs" --activate
+check "import --activate of the live stream: the source's contents" \
+	'[ "$rc" = 0 ] && cmp -s "$L" "$LT" && cmp -s "$L" "$lt" &&
+	 cmp -s "$L" "$lback"'
+pflashctl activate "$L"
+rm -f "$tmp/live-stop"
+pflashctl inactivate "$LT"
+run sh -c "pflashctl export --live '$L' | pflashctl import '$LT' --activate"
+check "export --live | import --activate: the per-pass lines, once" \
+	'[ "$rc" = 0 ] && grep -q "^pflashctl: export: $L: pass 0: " "$tmp/err" &&
+	 [ "$(grep -c "final pass" "$tmp/err")" = 1 ] && cmp -s "$L" "$LT" &&
+	 cmp -s "$L" "$lt"'
+run sh -c "pflashctl export --live '$LT' >/dev/full"
+check "export --live: a pass that fails leaves the device active" \
+	'[ "$rc" = 1 ] &&
+	 grep -q "the device is still active, and unchanged: the move can start again" "$tmp/err" &&
+	 [ "$(field "$LT" STATE)" = active ]'
 
 # --- streams the import refuses ----------------------------------------------
 head -c 131072 /dev/zero | tr '\000' '\377' >"$tmp/erased"

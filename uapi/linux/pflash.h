@@ -156,7 +156,10 @@ enum pflash_state {
  *	@PFLASH_A_DEV_STREAM_FD only: a pass of a live export, driven by the
  *	sending socket.  Its first pass starts it and covers the whole
  *	device; each later one covers what was written since the pass before
- *	began, and the stream is one across them (see linux/pflash_stream.h).
+ *	began, and the stream is one across them (see linux/pflash_stream.h):
+ *	each pass is written at the file's position (which stays as it was)
+ *	plus the stream bytes of the passes before, so that a regular file
+ *	given for every pass holds the whole stream.
  *	Another socket's live export of the device is refused with EBUSY.
  *	Closing the socket, a pass that fails, an import into the device and
  *	destroying it end the live export; the device is unchanged.
