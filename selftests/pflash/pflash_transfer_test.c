@@ -174,31 +174,11 @@ TEST_F(xfer, a_slow_reader_holds_up_no_other_command)
 TEST_F(xfer, a_destroy_ends_an_export_between_its_steps)
 {
 	struct job ex;
-	uint8_t *buf = malloc(1 << 20);
-	ssize_t n;
-	int p[2];
 
-	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
-	ASSERT_EQ(0, job_start(&ex, self->src.index, p[1], JOB_EXPORT));
-	ASSERT_TRUE(job_waits(&ex, 300));
-	ASSERT_EQ(0, pft_destroy(self->h, self->src.index));
-	self->src.attrs = 0;
 	/* Read all it sends: it ends on its own, with ENODEV. */
-	fcntl(p[0], F_SETFL, O_NONBLOCK);
-	for (;;) {
-		n = read(p[0], buf, 1 << 20);
-		if (n < 0 && errno == EAGAIN && ex.done)
-			break;
-		if (n < 0 && errno == EAGAIN)
-			usleep(10 * 1000);
-		else if (n <= 0)
-			break;
-	}
-	pthread_join(ex.thread, NULL);
-	close(p[0]);
-	close(p[1]);
-	free(buf);
+	ASSERT_EQ(0, job_destroyed_meanwhile(self->h, self->src.index,
+					     JOB_EXPORT, &ex));
+	self->src.attrs = 0;
 	EXPECT_EQ(-ENODEV, ex.ret);
 	EXPECT_STREQ("the device was destroyed during the export", ex.msg);
 }

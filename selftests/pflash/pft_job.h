@@ -163,4 +163,54 @@ static inline void job_interrupt(struct job *j)
 	pthread_join(j->thread, NULL);
 }
 
+/*
+ * Read all that @j sends into pipe @rfd, until it ends on its own, and
+ * wait for it: 0, or -ENOMEM.
+ */
+static inline int job_drain(struct job *j, int rfd)
+{
+	uint8_t *buf = malloc(1 << 20);
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	fcntl(rfd, F_SETFL, O_NONBLOCK);
+	for (;;) {
+		n = read(rfd, buf, 1 << 20);
+		if (n < 0 && errno == EAGAIN && j->done)
+			break;
+		if (n < 0 && errno == EAGAIN)
+			usleep(10 * 1000);
+		else if (n <= 0)
+			break;
+	}
+	pthread_join(j->thread, NULL);
+	free(buf);
+	return 0;
+}
+
+/*
+ * Start @j, of @what from device @index into a pipe that no one reads,
+ * destroy the device once @j waits for its reader, then read all @j sends
+ * until it ends: 0, or the first step's -errno (-EAGAIN: @j did not wait).
+ */
+static inline int job_destroyed_meanwhile(struct pfnl *h, uint32_t index,
+					  enum job_what what, struct job *j)
+{
+	int p[2], ret;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	ret = job_start(j, index, p[1], what);
+	if (!ret && !job_waits(j, 300))
+		ret = -EAGAIN;
+	if (!ret)
+		ret = pft_destroy(h, index);
+	if (!ret)
+		ret = job_drain(j, p[0]);
+	close(p[0]);
+	close(p[1]);
+	return ret;
+}
+
 #endif /* PFT_JOB_H */

@@ -16,6 +16,11 @@
 #     one written in full just before (writeback, all dirty), against dd
 #     copying the device into a file with fsync; the full flush against dd
 #     writing the same bytes.
+#  3. live moves, for each live size: export --live | import --activate
+#     of a device in writethrough mode while fio writes 4 KiB at random
+#     places at 1 MiB/s; the downtime, from the start of the source's
+#     inactivation to the end of the target's activation, the passes and
+#     the bytes they sent.
 #
 # It only measures: the host parses and judges (tools/vm/bench-report.py).
 # The raw results (fio's JSON, results.txt, the system's settings) are
@@ -29,6 +34,7 @@
 #   bench.runs=N        repetitions of fio and of each migration size
 #   bench.runtime=T     fio's time per job, e.g. 500ms (after bench.ramp=T)
 #   bench.sizes=LIST    migration sizes in KiB, comma-separated
+#   bench.live=LIST     live move sizes in KiB, comma-separated
 
 set -u
 export LC_ALL=C
@@ -50,6 +56,7 @@ RUNS=$(arg runs 3)
 RUNTIME=$(arg runtime 500ms)
 RAMP=$(arg ramp 100ms)
 SIZES=$(arg sizes 4096,65536,262144)
+LIVE=$(arg live 65536,262144)
 
 say() { echo "bench: $*"; }
 # The results: one line per figure, "key=value ...".
@@ -294,6 +301,57 @@ bench_move() {
 	rm -f /tmp/b.img /tmp/c.img
 }
 
+# A live move between two devices in writethrough mode with backing files
+# on tmpfs, while fio writes 4 KiB at random places of the source at
+# 1 MiB/s (of guest time): `pflashctl export --live -J | pflashctl import
+# --activate`.  The downtime runs from the start of the source's
+# inactivation, which the export's JSON dates (inactive-seconds before its
+# end), to the end of the import, once the target is active.
+bench_live() {
+	local bytes=$1 src dst r writer t_exp t_imp inact passes sent rc
+	truncate -s "$bytes" /tmp/a.img /tmp/b.img
+	src=$(pf create --backing /tmp/a.img --show) ||
+		{ fail "create live source $bytes"; return 1; }
+	dst=$(pf create --backing /tmp/b.img --inactive --show) ||
+		{ fail "create live target $bytes"; return 1; }
+	fill "$src" "$bytes" random || fail "fill $src"
+	for ((r = 1; r <= RUNS; r++)); do
+		if [ "$r" -gt 1 ]; then
+			pf inactivate "$dst" && pf activate "$src" ||
+				{ fail "live $bytes: reset"; break; }
+		fi
+		# Its writes fail once the source is inactive, which ends it.
+		fio --name=live-writer --filename="$src" --rw=randwrite \
+			--bs=4k --direct=1 --ioengine=psync --rate=1m \
+			--time_based --runtime=3600 --output=/dev/null &
+		writer=$!
+		sleep 1
+		{
+			pflashctl export --live -J "$src" 2>/tmp/live.json
+			echo "$? $(now_us)" >/tmp/live.exp
+		} | {
+			pflashctl import -q --activate "$dst"
+			echo "$? $(now_us)" >/tmp/live.imp
+		}
+		kill "$writer" 2>/dev/null
+		wait "$writer"
+		read -r rc t_exp </tmp/live.exp
+		[ "$rc" = 0 ] || { fail "live $bytes: export"; break; }
+		read -r rc t_imp </tmp/live.imp
+		[ "$rc" = 0 ] || { fail "live $bytes: import"; break; }
+		inact=$(sed -n 's/.*"inactive-seconds": \([0-9.e+-]*\).*/\1/p' \
+			/tmp/live.json)
+		passes=$(grep -c '"pass":' /tmp/live.json)
+		sent=$(sed -n 's/.*"stream-bytes": \([0-9]*\).*/\1/p' /tmp/live.json)
+		inact=$(awk -v s="$inact" 'BEGIN { printf "%d", s * 1e6 }')
+		res "live size=$bytes rep=$r passes=$passes stream_bytes=$sent inactive_us=$inact downtime_us=$((t_imp - t_exp + inact))"
+	done
+	cmp "$src" "$dst" || fail "live $bytes: the devices differ"
+	cmp "$dst" /tmp/b.img || fail "live $bytes: the target's file differs"
+	pf destroy "$src" "$dst"
+	rm -f /tmp/a.img /tmp/b.img /tmp/live.json /tmp/live.exp /tmp/live.imp
+}
+
 # The results so far to /dev/vda, after every phase: a run that reaches
 # its time limit still leaves what it measured.
 save() {
@@ -319,6 +377,14 @@ for kib in ${SIZES//,/ }; do
 	bench_move "$bytes" writethrough
 	bench_move "$bytes" writeback
 	res "phase name=mig-$bytes us=$(($(now_us) - t))"
+	save
+done
+for kib in ${LIVE//,/ }; do
+	bytes=$((kib << 10))
+	t=$(now_us)
+	say "live move: $kib KiB, with a writer at 1 MiB/s"
+	bench_live "$bytes"
+	res "phase name=live-$bytes us=$(($(now_us) - t))"
 	save
 done
 res "phase name=total us=$(($(now_us) - start))"

@@ -22,6 +22,7 @@
 #                  [100ms; 50ms] (guest time: with the icount clock, 1 s
 #                  is 10^9 instructions)
 #   BENCH_SIZES    migration sizes in KiB [4096,65536,262144; 4096,65536]
+#   BENCH_LIVE     live move sizes in KiB [65536,262144; 65536]
 #   BENCH_MEM      the VM's memory [3G]
 #   BENCH_DOC      where the table and the plot go
 #                  [$SRC/Documentation/pflash/benchmarks]
@@ -63,9 +64,11 @@ QUICK=${BENCH_QUICK:-0}
 if [ "$QUICK" = 1 ]; then
 	SIZE=${BENCH_SIZE:-16} RUNS=${BENCH_RUNS:-1} RUNTIME=${BENCH_RUNTIME:-200ms}
 	RAMP=${BENCH_RAMP:-50ms} SIZES=${BENCH_SIZES:-4096,65536}
+	LIVE=${BENCH_LIVE:-65536}
 else
 	SIZE=${BENCH_SIZE:-64} RUNS=${BENCH_RUNS:-3} RUNTIME=${BENCH_RUNTIME:-500ms}
 	RAMP=${BENCH_RAMP:-100ms} SIZES=${BENCH_SIZES:-4096,65536,262144}
+	LIVE=${BENCH_LIVE:-65536,262144}
 fi
 FIO=${BENCH_FIO:-1}
 MEM=${BENCH_MEM:-3G}
@@ -130,7 +133,7 @@ start=$SECONDS
 vm_ok=1
 "$REPO/tools/vm/run.sh" -k "$KERNEL" -i "$initrd" -d "$out" -m "$MEM" \
 	-s "$SMP" -t "${VM_TIMEOUT:-3600}" -f \
-	-a "quiet tsc=reliable bench.clock=$CLOCK bench.fio=$FIO bench.size=$SIZE bench.runs=$RUNS bench.runtime=$RUNTIME bench.ramp=$RAMP bench.sizes=$SIZES" \
+	-a "quiet tsc=reliable bench.clock=$CLOCK bench.fio=$FIO bench.size=$SIZE bench.runs=$RUNS bench.runtime=$RUNTIME bench.ramp=$RAMP bench.sizes=$SIZES bench.live=$LIVE" \
 	-- "${QEMU_CLOCK[@]}" \
 	-drive "file=$out/results.img,if=virtio,format=raw" || vm_ok=0
 log "the VM ran for $((SECONDS - start)) s"

@@ -847,26 +847,33 @@ live_t "export --live -J: the passes as JSON, on standard error" 0 \
   "inactive-seconds": S,
   "complete": true
 }' 2097152,3145728 "$fake" export --live -J 0 -o "$out"
-cp "$snap" "$out"
-live_t "export --live: a pass that fails while the device is active" 1 \
+# live_fail NAME STDERR PENDING AT ERRNO MESSAGE [OPTION...]: "export
+# --live [OPTION...] 0 -o $out" fails, as live_t says, at the fake's
+# request AT with ERRNO and MESSAGE; the file it was to replace is intact.
+live_fail()
+{
+	local name=$1 stderr=$2 pending=$3 at=$4 errno=$5 msg=$6
+
+	shift 6
+	cp "$snap" "$out"
+	live_t "$name" 1 "$stderr" "$pending" env PFLASH_FAKE_FAIL_AT="$at" \
+		PFLASH_FAKE_ERROR="$errno:0:0:$msg" \
+		"$fake" export --live "$@" 0 -o "$out"
+	cmp -s "$snap" "$out" || result 0 "$name: the old file is intact"
+}
+still_active="pflashctl: export: /dev/pflash0: the device is still active, and unchanged: the move can start again"
+live_fail "export --live: a pass that fails while the device is active" \
 	"pflashctl: export: /dev/pflash0: pass 0: 128.2K in S s; 2M written meanwhile
 pflashctl: export: /dev/pflash0: could not write the stream: Broken pipe
-pflashctl: export: /dev/pflash0: the device is still active, and unchanged: the move can start again" \
-	2097152 env PFLASH_FAKE_FAIL_AT=2 \
-	PFLASH_FAKE_ERROR="32:0:0:could not write the stream" \
-	"$fake" export --live 0 -o "$out"
-cmp -s "$snap" "$out" ||
-	result 0 "export --live: failed: the old file is intact"
-live_t "export --live: the final pass fails: how to roll back" 1 \
+$still_active" 2097152 2 32 "could not write the stream"
+live_fail "export --live: the final pass fails: how to roll back" \
 	"pflashctl: export: /dev/pflash0: pass 0: 128.2K in S s; 4K written meanwhile
 pflashctl: export: /dev/pflash0: could not write the stream: Broken pipe
 pflashctl: export: /dev/pflash0: the device is inactive, and no target can have the whole stream: roll back with 'pflashctl activate --epoch N /dev/pflash0', N greater than 3 and than any epoch a target was given, or export again" \
-	4096 env PFLASH_FAKE_FAIL_AT=3 \
-	PFLASH_FAKE_ERROR="32:0:0:could not write the stream" \
-	"$fake" export --live 0 -o "$out"
-live_t "export --live -J: a failed export says so" 1 \
+	4096 3 32 "could not write the stream"
+live_fail "export --live -J: a failed export says so" \
 	"pflashctl: export: /dev/pflash0: could not write the stream: Broken pipe
-pflashctl: export: /dev/pflash0: the device is still active, and unchanged: the move can start again
+$still_active
 {
   \"device\": \"/dev/pflash0\",
   \"passes\": [
@@ -874,18 +881,12 @@ pflashctl: export: /dev/pflash0: the device is still active, and unchanged: the 
   \"stream-bytes\": 0,
   \"inactivated\": false,
   \"complete\": false
-}" 0 env PFLASH_FAKE_FAIL_AT=1 \
-	PFLASH_FAKE_ERROR="32:0:0:could not write the stream" \
-	"$fake" export --live -J 0 -o "$out"
-live_t "export --live: the inactivation is refused" 1 \
+}" 0 1 32 "could not write the stream" -J
+live_fail "export --live: the inactivation is refused" \
 	"pflashctl: export: /dev/pflash0: pass 0: 128.2K in S s; 4K written meanwhile
 pflashctl: export: /dev/pflash0: the device is held exclusively (mounted?); its writes would fail: force it to inactivate anyway: Device or resource busy
-pflashctl: export: /dev/pflash0: the device is still active, and unchanged: the move can start again" \
-	4096 env PFLASH_FAKE_FAIL_AT=2 \
-	PFLASH_FAKE_ERROR="16:0:0:the device is held exclusively (mounted?); its writes would fail: force it to inactivate anyway" \
-	"$fake" export --live 0 -o "$out"
-cmp -s "$snap" "$out" ||
-	result 0 "export --live: failed: the old file is intact"
+$still_active" 4096 2 16 \
+	"the device is held exclusively (mounted?); its writes would fail: force it to inactivate anyway"
 for o in "--max-final 1M" "--max-passes 2" "--force" "--json" "-J"; do
 	usage "export $o without --live" \
 		"pflashctl: export: --max-final, --max-passes, --force and --json are for a live export: add --live" \

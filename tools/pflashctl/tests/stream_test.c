@@ -718,6 +718,14 @@ static void error_is_sticky(void)
 	sgen_free(&g);
 }
 
+/* The start of a live export's stream with header @h: pass 0 of img. */
+static void live_pass0(struct sgen *g, const struct pfstream_header *h)
+{
+	sgen_header(g, h);
+	sgen_pass(g, 0, 0);
+	sgen_extents(g, img, DEV_SIZE, BS);
+}
+
 /*
  * A live export's stream: pass 0 of img, then pass 1 of blocks 8-9 and
  * 20, then the final pass of block 3 (with @final_flags), and the END.
@@ -731,9 +739,7 @@ static void live_stream(struct sgen *g, uint32_t final_flags,
 
 	make_img();
 	h.flags = PFLASH_STREAM_INFO_F_LIVE;
-	sgen_header(g, &h);
-	sgen_pass(g, 0, 0);
-	sgen_extents(g, img, DEV_SIZE, BS);
+	live_pass0(g, &h);
 	off[0] = g->len;
 	sgen_pass(g, 1, 0);
 	memset(img + 8 * BS, 0x11, 2 * BS);
@@ -829,9 +835,7 @@ static void live_stream_damaged(void)
 	sgen_free(&g);
 
 	/* Pass 1 twice. */
-	sgen_header(&g, &h);
-	sgen_pass(&g, 0, 0);
-	sgen_extents(&g, img, DEV_SIZE, BS);
+	live_pass0(&g, &h);
 	sgen_pass(&g, 1, 0);
 	at = g.len;
 	sgen_pass(&g, 1, 0);
@@ -839,9 +843,7 @@ static void live_stream_damaged(void)
 	sgen_free(&g);
 
 	/* A pass after the final one. */
-	sgen_header(&g, &h);
-	sgen_pass(&g, 0, 0);
-	sgen_extents(&g, img, DEV_SIZE, BS);
+	live_pass0(&g, &h);
 	sgen_pass(&g, 1, PFLASH_STREAM_PASS_F_FINAL);
 	at = g.len;
 	sgen_pass(&g, 2, 0);
@@ -849,9 +851,7 @@ static void live_stream_damaged(void)
 	sgen_free(&g);
 
 	/* A later pass's extents out of order, and overlapping. */
-	sgen_header(&g, &h);
-	sgen_pass(&g, 0, 0);
-	sgen_extents(&g, img, DEV_SIZE, BS);
+	live_pass0(&g, &h);
 	sgen_pass(&g, 1, 0);
 	sgen_extents_in(&g, img, 8 * BS, 10 * BS, BS);
 	at = g.len;
@@ -861,9 +861,7 @@ static void live_stream_damaged(void)
 	sgen_free(&g);
 
 	/* ... and past the end of the device. */
-	sgen_header(&g, &h);
-	sgen_pass(&g, 0, 0);
-	sgen_extents(&g, img, DEV_SIZE, BS);
+	live_pass0(&g, &h);
 	sgen_pass(&g, 1, 0);
 	at = g.len;
 	sgen_rec(&g, PFLASH_REC_ZERO, 0, DEV_SIZE - BS, 2 * BS, NULL, 0);
