@@ -13,7 +13,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-PLAN=51
+PLAN=52
 tmp=
 devs=
 
@@ -229,6 +229,13 @@ check "export --live | import --activate: the per-pass lines, once" \
 	'[ "$rc" = 0 ] && grep -q "^pflashctl: export: $L: pass 0: " "$tmp/err" &&
 	 [ "$(grep -c "final pass" "$tmp/err")" = 1 ] && cmp -s "$L" "$LT" &&
 	 cmp -s "$L" "$lt"'
+{ pflashctl export --live "$LT" 2>"$tmp/err"; echo $? >"$tmp/rc"; } |
+	head -c 100 >/dev/null
+check "export --live: a reader that goes away: a message, not SIGPIPE" \
+	'[ "$(cat "$tmp/rc")" = 1 ] &&
+	 grep -q "the stream'"'"'s reader went away (broken pipe)" "$tmp/err" &&
+	 grep -q "the device is still active, and unchanged" "$tmp/err" &&
+	 [ "$(field "$LT" STATE)" = active ]'
 run sh -c "pflashctl export --live '$LT' >/dev/full"
 check "export --live: a pass that fails leaves the device active" \
 	'[ "$rc" = 1 ] &&

@@ -423,6 +423,12 @@ static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 		ret = ctl_report(cmd, NULL, h, -ENOMEM);
 		goto out_close;
 	}
+	/*
+	 * The kernel writes the stream in this process's name: a reader that
+	 * went away is an error to report (with the way back, of a live
+	 * export), not SIGPIPE's silent death.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	progress_init(&progress, cmd, dev, quiet);
 	kfd = transfer_fd(&relay, fd, false, s, &progress);
 	if (kfd < 0) {
