@@ -60,6 +60,13 @@ struct file *pflash_transfer_open(u32 fd, bool write, struct nlattr *attr,
 		fput(file);
 		return ERR_PTR(-EBADF);
 	}
+	/* kernel_write() and kernel_read() go through the iterators only. */
+	if (!(write ? file->f_op->write_iter : file->f_op->read_iter)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "the kernel cannot move a stream through this kind of file (a character device?): give a pipe, a socket or a regular file");
+		fput(file);
+		return ERR_PTR(-EINVAL);
+	}
 	return file;
 }
 

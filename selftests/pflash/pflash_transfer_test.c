@@ -352,6 +352,13 @@ TEST_F(xfer, bad_file_descriptors_are_refused)
 	EXPECT_EQ(-EISDIR, pfnl_import_fd(self->h, self->dst.index, dir, &got));
 	EXPECT_STREQ("the stream's file descriptor is a directory",
 		     pfnl_last_ack(self->h)->msg);
+	/* A character device with no ->write_iter(): kernel_write() can't. */
+	close(dir);
+	dir = open("/dev/full", O_WRONLY);
+	ASSERT_LE(0, dir);
+	EXPECT_EQ(-EINVAL, pfnl_export_fd(self->h, self->src.index, dir, &got));
+	EXPECT_STREQ("the kernel cannot move a stream through this kind of file (a character device?): give a pipe, a socket or a regular file",
+		     pfnl_last_ack(self->h)->msg);
 	/* A non-blocking pipe with nothing in it: not a clean end of file. */
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	EXPECT_EQ(-EAGAIN, pfnl_import_fd(self->h, self->dst.index, p[0],

@@ -311,6 +311,7 @@ static int out_commit(const struct ctl_cmd *cmd, struct out_file *o)
  * @thread: the relay's
  */
 struct relay {
+	bool on;
 	int from;
 	int to;
 	int own;
@@ -387,17 +388,26 @@ static void relay_stop(struct relay *r, int kernel_end)
 }
 
 /*
- * The stream's file for the kernel: @fd itself, or, with progress on, the
- * pipe of a relay started from it (from the kernel, for an export, to it,
- * for an import).  Returns -1 if the relay could not start.
+ * The stream's file for the kernel: @fd itself, or the pipe of a relay
+ * started from it (from the kernel, for an export, to it, for an import),
+ * with progress on, or if @fd is a character device, which the kernel
+ * cannot read or write in its own name (/dev/full, a serial line: no
+ * ->read_iter() or ->write_iter()).  Returns -1 if the relay could not
+ * start; @r->on says whether it runs.
  */
 static int transfer_fd(struct relay *r, int fd, bool to_kernel,
 		       struct pfstream *s, struct progress *progress)
 {
-	if (!progress->on)
+	struct stat st;
+	int kfd;
+
+	r->on = false;
+	if (!progress->on && (fstat(fd, &st) || !S_ISCHR(st.st_mode)))
 		return fd;
-	return to_kernel ? relay_start(r, fd, -1, true, s, progress) :
-			   relay_start(r, -1, fd, false, s, progress);
+	kfd = to_kernel ? relay_start(r, fd, -1, true, s, progress) :
+			  relay_start(r, -1, fd, false, s, progress);
+	r->on = kfd >= 0;
+	return kfd;
 }
 
 /*
@@ -437,14 +447,14 @@ static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 	}
 	ret = live ? ctl_live_export(cmd, dev, h, index, kfd, live, &reply) :
 		     pfnl_export_fd(h, index, kfd, &reply);
-	if (progress.on)
+	if (relay.on)
 		relay_stop(&relay, kfd);
 	/* The relay stopped at a bad record, or the output failed it. */
-	if (progress.on && (pfstream_status(s)->error ||
+	if (relay.on && (pfstream_status(s)->error ||
 			    (!ret && !relay.write_err && pfstream_finish(s)))) {
 		stream_error(cmd, dev, s, " (the kernel sent it)");
 		ret = CTL_EXIT_FAILED;
-	} else if (progress.on && relay.write_err) {
+	} else if (relay.on && relay.write_err) {
 		ctl_msg(cmd, NULL, "cannot write %s: %s", out,
 			strerror(-relay.write_err));
 		ret = CTL_EXIT_FAILED;
@@ -623,13 +633,13 @@ static int import_stream(const struct ctl_cmd *cmd, const char *dev,
 		goto out_free;
 	}
 	ret = pfnl_import_fd(h, index, kfd, reply);
-	if (progress.on)
+	if (relay.on)
 		relay_stop(&relay, kfd);
-	if (progress.on && relay.read_err) {
+	if (relay.on && relay.read_err) {
 		ctl_msg(cmd, NULL, "cannot read '%s': %s", in,
 			strerror(-relay.read_err));
 		ret = CTL_EXIT_FAILED;
-	} else if (progress.on && pfstream_status(s)->error) {
+	} else if (relay.on && pfstream_status(s)->error) {
 		stream_error(cmd, dev, s, " (the device is unchanged)");
 		ret = CTL_EXIT_FAILED;
 	} else if (ret && start >= 0 && ret != -ECANCELED &&

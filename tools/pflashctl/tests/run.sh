@@ -671,8 +671,8 @@ t "export --quiet: no warning" 0 "" "" \
 t "export: no such device" 1 "" \
 	"pflashctl: export: /dev/pflash3: no such device (attribute index): No such device" \
 	sh -c "$fake export 3 >/dev/null"
-t "export: standard output cannot be written: the kernel's message" 1 "" \
-	"pflashctl: export: /dev/pflash0: could not write the stream: No space left on device" \
+t "export: a character device, which the kernel cannot write, is written through pflashctl" 1 "" \
+	"pflashctl: export: cannot write standard output: No space left on device" \
 	sh -c "$fake export 0 >/dev/full"
 t "export -o: into a directory that does not exist" 1 "" \
 	"pflashctl: export: cannot open directory '$tmp/none/': No such file or directory" \
