@@ -64,6 +64,9 @@ static int live_pass(struct ctl_live *live, struct pfnl *h, uint32_t index,
 	int ret;
 
 	ret = pfnl_export_pass(h, index, fd, live->passes, final, reply);
+	if (!ret && live->settle)
+		ret = live->settle(live->settle_arg,
+				   live->stream_bytes + reply->stream_bytes);
 	if (ret)
 		return ret;
 	*p = (struct ctl_live_pass) {

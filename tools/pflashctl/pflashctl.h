@@ -350,6 +350,14 @@ struct ctl_live {
 	bool inactivated;
 	uint64_t epoch;
 	double inactive_seconds;
+	/*
+	 * Where the stream goes through pflashctl (a relay to a terminal's
+	 * progress, or to a file the kernel cannot write): wait until its
+	 * first @bytes are out, and return 0, or why they cannot be (then
+	 * the export stops, before the device is inactivated).
+	 */
+	int (*settle)(void *arg, uint64_t bytes);
+	void *settle_arg;
 };
 
 /*

@@ -312,6 +312,8 @@ static int out_commit(const struct ctl_cmd *cmd, struct out_file *o)
  */
 struct relay {
 	bool on;
+	_Atomic uint64_t out;	/* bytes written on */
+	_Atomic bool done;
 	int from;
 	int to;
 	int own;
@@ -339,13 +341,28 @@ static void *relay_run(void *arg)
 		r->write_err = write_full(r->to, buf, n);
 		if (r->write_err)
 			break;
+		r->out += n;
 		progress_show(r->progress, pfstream_status(r->s));
 	}
 	if (!buf)
 		r->read_err = -ENOMEM;
 	free(buf);
 	close(r->own);
+	r->done = true;
 	return NULL;
+}
+
+/*
+ * A live export's ctl_live.settle: wait until relay @arg wrote on the
+ * stream's first @bytes; 0, or -EPIPE if it stopped short of them.
+ */
+static int relay_settle(void *arg, uint64_t bytes)
+{
+	struct relay *r = arg;
+
+	while (r->out < bytes && !r->done)
+		usleep(1000);
+	return r->out < bytes ? -EPIPE : 0;
 }
 
 /*
@@ -444,6 +461,10 @@ static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 	if (kfd < 0) {
 		ret = ctl_report(cmd, NULL, h, -errno);
 		goto out_free;
+	}
+	if (live && relay.on) {
+		live->settle = relay_settle;
+		live->settle_arg = &relay;
 	}
 	ret = live ? ctl_live_export(cmd, dev, h, index, kfd, live, &reply) :
 		     pfnl_export_fd(h, index, kfd, &reply);

@@ -887,6 +887,13 @@ live_fail "export --live: the inactivation is refused" \
 pflashctl: export: /dev/pflash0: the device is held exclusively (mounted?); its writes would fail: force it to inactivate anyway: Device or resource busy
 $still_active" 4096 2 16 \
 	"the device is held exclusively (mounted?); its writes would fail: force it to inactivate anyway"
+rm -f "$tmp/log"
+live_t "export --live: output through pflashctl that fails stops before the inactivation" 1 \
+	"pflashctl: export: cannot write standard output: No space left on device
+$still_active" 0 \
+	sh -c "PFLASH_FAKE_LOG='$tmp/log' $fake export --live 0 >/dev/full"
+[ "$(cat "$tmp/log")" = "EXPORT index=0 stream_fd=pipe live=1 live_pass=0" ] ||
+	result 0 "export --live: failed output: no inactivation" "$(cat "$tmp/log")"
 for o in "--max-final 1M" "--max-passes 2" "--force" "--json" "-J"; do
 	usage "export $o without --live" \
 		"pflashctl: export: --max-final, --max-passes, --force and --json are for a live export: add --live" \
