@@ -14,7 +14,7 @@
  *    and a retry starts at pass 0), or once it is inactive (it rolls back
  *    with an activation at a higher epoch, or the move is retried); the
  *    target dies mid-stream (it is unchanged); a writer outpaces the
- *    passes (the move ends at the pass limit, and is right); the source
+ *    passes (the move is right, whichever ends the passes); the source
  *    is destroyed during a pass or between two;
  *  - one socket drives a device's live export: another is refused until
  *    it closes; passes out of order, a final pass of an active device and
@@ -592,7 +592,7 @@ TEST_F(live, the_target_dies_mid_stream_and_is_unchanged)
 	close(fd);
 }
 
-TEST_F(live, a_writer_that_outpaces_the_passes_ends_at_the_pass_limit)
+TEST_F(live, a_writer_that_outpaces_the_passes_still_moves_it)
 {
 	int fd = memfd_create("live", MFD_CLOEXEC), ret;
 	struct live_move m;
@@ -601,15 +601,22 @@ TEST_F(live, a_writer_that_outpaces_the_passes_ends_at_the_pass_limit)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, writer_start(&w, self->src.index, SMALL_SIZE, 0));
 	usleep(100 * 1000);
-	/* Nothing left over is small enough: only the limit ends it. */
+	/*
+	 * Only a pass during which nothing was written is small enough, so
+	 * the limit ends the passes, but for such a pass: a pass can be
+	 * shorter than the time between two writes here.  (pflashctl's
+	 * choice of when to stop is tested on the host, with a fake
+	 * kernel.)  Whichever ends them, the move is right.
+	 */
 	ret = live_export(self->h, self->src.index, fd, 0, MAX_PASSES, &m);
 	writer_stop(&w);
 	ASSERT_EQ(0, ret) TH_LOG("%s", pfnl_last_ack(self->h)->msg);
 	ASSERT_EQ(0, w.error);
-	TH_LOG("passes %u, writes %llu", m.passes,
-	       (unsigned long long)w.writes);
-	EXPECT_TRUE(m.limit);
-	EXPECT_EQ(MAX_PASSES, m.passes);
+	TH_LOG("passes %u%s, writes %llu", m.passes,
+	       m.limit ? " (the limit)" : "", (unsigned long long)w.writes);
+	EXPECT_LE(2, m.passes);
+	EXPECT_GE(MAX_PASSES, m.passes);
+	EXPECT_TRUE(!m.limit || m.passes == MAX_PASSES);
 	free(self->shadow);
 	self->shadow = dev_slurp(self->src.index, SMALL_SIZE);
 	ASSERT_NE(NULL, self->shadow);
