@@ -66,10 +66,12 @@ echo "== one release everywhere"
 ver=$("$dest/usr/sbin/pflashctl" --version | cut -d' ' -f2)
 manver=$(sed -n 's/^\.TH .*"pflash \([^"]*\)".*/\1/p' "$SRC/Documentation/man/pflashctl.8")
 tabver=$(sed -n 's/^\.TH .*"pflash \([^"]*\)".*/\1/p' "$SRC/Documentation/man/pflashtab.5")
+debver=$(dpkg-parsechangelog -l "$SRC/debian/changelog" -SVersion)
 dkmsver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$SRC/dkms.conf")
 echo "pflashctl $ver, pflashctl(8) $manver, dkms.conf $dkmsver"
-[ "$ver" = "$manver" ] && [ "$ver" = "$dkmsver" ] && [ "$ver" = "$tabver" ] ||
-	fail "the releases differ (pflashtab(5): $tabver)"
+[ "$ver" = "$manver" ] && [ "$ver" = "$dkmsver" ] && [ "$ver" = "$tabver" ] &&
+	[ "$ver" = "$debver" ] ||
+	fail "the releases differ (pflashtab(5): $tabver, debian/changelog: $debver)"
 
 echo "== make uninstall DESTDIR=$dest PREFIX=/usr"
 make -C "$SRC" uninstall DESTDIR="$dest" PREFIX=/usr >"$tmp/uninstall.log" 2>&1 ||
