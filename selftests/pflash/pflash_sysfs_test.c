@@ -631,15 +631,6 @@ static void expect_no_change(struct __test_metadata *_metadata, int fd,
 		       c.uuid);
 }
 
-static int activate_at(struct pfnl *h, uint32_t index, uint64_t epoch)
-{
-	struct pfnl_dev req = {};
-
-	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
-	pfnl_dev_set(&req, PFLASH_A_DEV_EPOCH, epoch);
-	return pfnl_dev_do(h, PFLASH_CMD_ACTIVATE, &req, NULL);
-}
-
 TEST_F(ue, every_change_of_state_epoch_or_uuid_and_nothing_else)
 {
 	struct pfnl_dev req = {}, got;
@@ -666,9 +657,9 @@ TEST_F(ue, every_change_of_state_epoch_or_uuid_and_nothing_else)
 	expect_no_change(_metadata, self->fd, a);
 
 	/* A refused activation (a stale epoch) announces nothing. */
-	EXPECT_EQ(-ESTALE, activate_at(self->h, a, 0));
+	EXPECT_EQ(-ESTALE, pft_activate(self->h, a, 0, NULL));
 	expect_no_change(_metadata, self->fd, a);
-	ASSERT_EQ(0, activate_at(self->h, a, 7));
+	ASSERT_EQ(0, pft_activate(self->h, a, 7, NULL));
 	expect_change(_metadata, self->fd, a, "active", 7, self->a.uuid);
 	ASSERT_EQ(0, pft_index_cmd(self->h, PFLASH_CMD_ACTIVATE, a, NULL));
 	expect_no_change(_metadata, self->fd, a);
