@@ -14,7 +14,10 @@
 #
 #   make install      pflash.ko in /lib/modules/$(KVER)/extra/ (then depmod,
 #                     unless DESTDIR is set), pflashctl in $(PREFIX)/sbin,
-#                     pflashctl(8) and its bash completion; PREFIX=/usr/local
+#                     pflashctl(8) and its bash completion; PREFIX=/usr/local;
+#                     and what sets devices up on a host (install-host):
+#                     pflash.service, the udev rules of /dev/pflash/by-uuid/,
+#                     pflashtab(5) and an example table
 #   make uninstall    removes what make install put there
 #   make install-dkms the module's source in /usr/src/pflash-VERSION, with
 #                     dkms.conf, then (unless DESTDIR is set) dkms add, build
@@ -22,6 +25,8 @@
 #                     new kernel
 #   make uninstall-dkms
 #                     dkms remove --all, and the source in /usr/src
+#   make deb          the Debian packages pflash-dkms and pflashctl, with
+#                     dpkg-buildpackage from debian/, in $(BUILD)/deb/
 #
 # Tests (tools/vm/; tools/deps.sh installs what they need):
 #
@@ -79,6 +84,9 @@ MANDIR		?= $(PREFIX)/share/man
 BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
 MODDIR		?= /lib/modules/$(KVER)/extra
 DKMS_SRC	?= /usr/src/pflash-$(PFLASH_VERSION)
+UNITDIR		?= $(PREFIX)/lib/systemd/system
+UDEVRULESDIR	?= $(PREFIX)/lib/udev/rules.d
+EXAMPLEDIR	?= $(PREFIX)/share/doc/pflashctl/examples
 INSTALL		?= install
 
 # The kernels `make check` boots, and the tests it runs there (all if empty).
@@ -125,7 +133,7 @@ bench-quick:
 coverage-report:
 	BUILD=$(BUILD) tools/coverage/run.sh
 
-install: install-module install-tool
+install: install-module install-tool install-host
 
 install-module: module
 	$(INSTALL) -D -m 644 pflash.ko $(DESTDIR)$(MODDIR)/pflash.ko
@@ -140,9 +148,26 @@ install-tool: tool
 	$(INSTALL) -D -m 644 tools/pflashctl/pflashctl.bash-completion \
 		$(DESTDIR)$(BASHCOMPDIR)/pflashctl
 
+# A host's devices from a table at boot, and their names by uuid: the
+# unit runs pflashctl from $(SBINDIR).
+install-host:
+	$(INSTALL) -d $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/pflash.service.in \
+		>$(DESTDIR)$(UNITDIR)/pflash.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/pflash.service
+	$(INSTALL) -D -m 644 udev/60-pflash.rules \
+		$(DESTDIR)$(UDEVRULESDIR)/60-pflash.rules
+	$(INSTALL) -D -m 644 Documentation/man/pflashtab.5 \
+		$(DESTDIR)$(MANDIR)/man5/pflashtab.5
+	$(INSTALL) -D -m 644 systemd/pflashtab.example \
+		$(DESTDIR)$(EXAMPLEDIR)/pflashtab
+
 uninstall:
 	$(RM) $(DESTDIR)$(MODDIR)/pflash.ko $(DESTDIR)$(SBINDIR)/pflashctl \
 		$(DESTDIR)$(MANDIR)/man8/pflashctl.8 $(DESTDIR)$(BASHCOMPDIR)/pflashctl
+	$(RM) $(DESTDIR)$(UNITDIR)/pflash.service \
+		$(DESTDIR)$(UDEVRULESDIR)/60-pflash.rules \
+		$(DESTDIR)$(MANDIR)/man5/pflashtab.5 $(DESTDIR)$(EXAMPLEDIR)/pflashtab
 ifeq ($(DESTDIR),)
 	depmod -a $(KVER)
 endif
@@ -167,6 +192,11 @@ ifeq ($(DESTDIR),)
 		dkms remove pflash/$(PFLASH_VERSION) --all; fi
 endif
 	$(RM) -r $(DESTDIR)$(DKMS_SRC)
+
+# The Debian packages, built from a copy of the tree (debian/rules).
+.PHONY: deb install-host
+deb:
+	BUILD=$(BUILD) tools/ecosystem/deb.sh
 
 # Not kbuild's `make M=$(CURDIR) clean`: it searches the whole tree, $(BUILD)
 # included, and would delete the cached kernels' objects and modules. The

@@ -220,7 +220,7 @@ int pflash_blk_add(struct pflash_dev *dev)
 	set_capacity(disk, dev->cfg.size >> SECTOR_SHIFT);
 	set_disk_ro(disk, dev->cfg.read_only);
 
-	err = add_disk(disk);
+	err = device_add_disk(NULL, disk, pflash_sysfs_groups);
 	if (err) {
 		put_disk(disk);
 		return err;

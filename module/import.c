@@ -576,6 +576,7 @@ static void pflash_import_commit(struct pflash_dev *dev,
 	memcpy(dev->uuid, imp->uuid, sizeof(dev->uuid));
 	dev->flush_pending = pflash_writes_back(dev);
 	dev->content_gen++;
+	pflash_sysfs_changed(dev);
 }
 
 /**

@@ -180,6 +180,7 @@ int pflash_inactivate(struct pflash_dev *dev, bool force,
 	/* The lock goes only now, after the writeback. */
 	pflash_owner_give_up(dev);
 	pflash_blk_release(dev);
+	pflash_sysfs_changed(dev);
 	return 0;
 }
 
@@ -233,5 +234,6 @@ int pflash_activate(struct pflash_dev *dev, const struct nlattr *epoch,
 	dev->epoch = next;
 	dev->content_gen++;
 	WRITE_ONCE(dev->state, PFLASH_STATE_ACTIVE);
+	pflash_sysfs_changed(dev);
 	return 0;
 }

@@ -39,7 +39,11 @@
  *    holder may sleep: it does file I/O, freezes the queue and allocates
  *    memory.  Never taken in the data path, nor by the writeback worker.
  *    Taken with pflash_dev_lock_live(), which refuses a device that is
- *    being destroyed; no two devices' ctl_locks are held at once.
+ *    being destroyed; no two devices' ctl_locks are held at once.  The
+ *    sysfs attributes (sysfs.c) take it too, interruptibly, to read
+ *    @epoch, @uuid and @flush_pending, holding sysfs's reference on the
+ *    attribute, which del_gendisk() waits for: so del_gendisk() is never
+ *    called under it.  The uevent of a change is sent under it.
  *
  * 2. disk->open_mutex (the block layer's): held by the block layer around
  *    pflash_open(); pflash takes it for each change of @life (under
@@ -84,7 +88,8 @@
  * Without a lock: the data path reads @hold and @state (READ_ONCE()),
  * @data, the fixed @cfg and @backing, and marks @dirty with atomic bit
  * operations; arming the periodic writeback reads @owns_backing with
- * READ_ONCE().  A
+ * READ_ONCE(); the sysfs attributes read @state and @wb_err with
+ * READ_ONCE(), the weight of @dirty, and the fixed members.  A
  * device that is %PFLASH_DEV_NEW is its creator's alone, which sets it up
  * without locks; one that is %PFLASH_DEV_DEAD changes no more, so the
  * report of its destruction reads it without @ctl_lock.
@@ -446,6 +451,10 @@ void pflash_blk_hold(struct pflash_dev *dev);
 void pflash_blk_sync(struct pflash_dev *dev);
 void pflash_blk_release(struct pflash_dev *dev);
 void pflash_blk_del(struct pflash_dev *dev);
+
+/* sysfs.c: the state in sysfs, and its uevents */
+extern const struct attribute_group *pflash_sysfs_groups[];
+void pflash_sysfs_changed(struct pflash_dev *dev);
 
 /* netlink.c: the generic netlink family */
 int pflash_nl_register(void);

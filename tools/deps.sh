@@ -62,6 +62,11 @@ PACKAGES=(
 	# make install-dkms, tested for real; man --warnings for pflashctl(8)
 	dkms
 	man-db
+	# make deb, and lintian
+	dpkg-dev
+	debhelper
+	dh-dkms
+	lintian
 )
 
 if pkgs_installed "${PACKAGES[@]}"; then

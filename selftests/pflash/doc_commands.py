@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """The shell commands a document shows, as a script that runs them.
 
-Usage: doc_commands.py DOC [--list]
+Usage: doc_commands.py DOC [--list] [--group GROUP]
 
 DOC is reStructuredText (.rst) or a manual page (.8).  Its commands are the
 lines of its literal blocks (after "::", or in ".. code-block::"; in a
@@ -23,12 +23,21 @@ $doc_out, and after each calls
 
 which doc_test.sh defines, having first given it the output shown with
 doc_expect, on standard input.  With --list, prints "LINE: COMMAND" lines.
+
+A section of reStructuredText whose commands need more than the kselftests'
+VM has says so in a comment, ".. doc-test: GROUP" (such as "systemd": a
+host booted with systemd and udev): its literal blocks, up to the next
+section of its level or above, are GROUP's.  Without --group, the commands
+of no group are printed; with it, those of GROUP alone, which another test
+runs where they can run.
 """
 import re
 import shlex
 import sys
 
 PROMPT = re.compile(r'^([#$]) (.*)$')
+GROUP = re.compile(r'^\.\. doc-test: *(\S+)')
+ADORNMENT = re.compile(r'^([=\-`:\'"~^_*+#<>])\1+$')
 
 
 def indent(line):
@@ -36,11 +45,29 @@ def indent(line):
 
 
 def rst_blocks(lines):
-    """The literal blocks of reStructuredText: lists of (lineno, text)."""
+    """The literal blocks of reStructuredText: (group, [(lineno, text)])."""
+    levels = []     # the adornments of section titles, outermost first
+    level = -1      # the level of the current section
+    group, group_level = '', -1
     i = 0
     while i < len(lines):
         line = lines[i].rstrip('\n')
         stripped = line.strip()
+        under = lines[i + 1].rstrip('\n') if i + 1 < len(lines) else ''
+        if (stripped and line == stripped and ADORNMENT.match(under) and
+                len(under) >= len(stripped)):
+            if under[0] not in levels:
+                levels.append(under[0])
+            level = levels.index(under[0])
+            if group and level <= group_level:
+                group = ''
+            i += 2
+            continue
+        m = GROUP.match(line)
+        if m:
+            group, group_level = m.group(1), level
+            i += 1
+            continue
         literal = (stripped.endswith('::') and not stripped.startswith('.. ')
                    or re.match(r'\.\. code-block::', stripped))
         if not literal:
@@ -59,7 +86,7 @@ def rst_blocks(lines):
             j += 1
         if block:
             cut = min(indent(t) for _, t in block if t.strip())
-            yield [(n, t[cut:]) for n, t in block]
+            yield group, [(n, t[cut:]) for n, t in block]
         i = j
 
 
@@ -85,13 +112,18 @@ def man_blocks(lines):
             block.append((n, man_unescape(line)))
 
 
-def commands(path):
+def commands(path, group=''):
     """(lineno, command, wanted status) for each command, in order."""
     with open(path) as f:
         lines = f.readlines()
-    blocks = man_blocks(lines) if re.search(r'\.[1-8]$', path) else rst_blocks(lines)
+    if re.search(r'\.[1-8]$', path):
+        blocks = (('', b) for b in man_blocks(lines))
+    else:
+        blocks = rst_blocks(lines)
     out = []
-    for block in blocks:
+    for block_group, block in blocks:
+        if block_group != group:
+            continue
         cmds = []	# [lineno, command, output lines]
         k = 0
         while k < len(block):
@@ -122,7 +154,9 @@ def main():
         sys.exit(__doc__)
     path = sys.argv[1]
     name = path.rsplit('/', 1)[-1]
-    cmds = commands(path)
+    args = sys.argv[2:]
+    group = args[args.index('--group') + 1] if '--group' in args[:-1] else ''
+    cmds = commands(path, group)
     if '--list' in sys.argv[2:]:
         for n, cmd, want, _ in cmds:
             print(f'{n}: {cmd}' + (f'    (exits {want})' if want else ''))

@@ -3,10 +3,14 @@
 #
 # Every shell command the documentation shows, run in order, document by
 # document, as a reader would type them: Documentation/pflash/*.rst and
-# pflashctl(8), as the selftests' install put them beside this script
-# (Documentation/).
+# the manual pages (pflashctl(8), pflashtab(5)), as the selftests' install
+# put them beside this script (Documentation/).
 #
 # Usage: doc_test.sh [DOCUMENT...]   (as pflash/migration.rst, man/pflashctl.8)
+#
+# DOC_GROUP=GROUP runs the commands of a document's sections marked for
+# GROUP instead (see doc_commands.py), where they can run: "systemd", on a
+# host booted with systemd and udev (tools/vm/systemd-guest.sh).
 #
 # Without arguments, every document that no doc_*_test.sh runs: those run
 # one long document each, as a test program of its own, with a time limit
@@ -103,6 +107,10 @@ doc_result() {
 unload() {
 	local d
 
+	# Where pflash.service set devices up, it takes them down.
+	if [ -d /run/systemd/system ] && systemctl -q is-active pflash; then
+		systemctl stop pflash
+	fi
 	if [ -e /sys/module/pflash ]; then
 		for d in $(pflashctl list -rn -o NAME 2>/dev/null); do
 			pflashctl destroy --force "$d" >/dev/null 2>&1
@@ -137,7 +145,7 @@ if [ $# -gt 0 ]; then
 else
 	cd "$docs" || exit 1
 	DOCS=()
-	for doc in pflash/*.rst man/*.8; do
+	for doc in pflash/*.rst man/*.[58]; do
 		grep -qs "doc_test.sh\" $doc\$" "$here"/doc_*_test.sh ||
 			DOCS+=("$doc")
 	done
@@ -145,7 +153,8 @@ else
 fi
 for doc in "${DOCS[@]}"; do
 	log=$tmp/${doc##*/}.log
-	if ! python3 "$here/doc_commands.py" "$docs/$doc" >"$tmp/script" 2>"$log"; then
+	if ! python3 "$here/doc_commands.py" "$docs/$doc" \
+		${DOC_GROUP:+--group "$DOC_GROUP"} >"$tmp/script" 2>"$log"; then
 		doc_result 1 0 "$doc" "its commands could not be read"
 		continue
 	fi

@@ -49,7 +49,7 @@ for mode in writethrough writeback; do
 	# for which it would reopen the device, perhaps while inactive.
 	fio --name=cycle --filename="$dev" --rw=randwrite --bs=4k \
 		--size=$SIZE --direct=1 --ioengine=libaio --iodepth=8 \
-		--rate_iops=200 \
+		--rate_iops=100 \
 		--verify=crc32c --verify_backlog=32 --do_verify=0 \
 		--verify_fatal=1 --continue_on_error=write --randrepeat=0 \
 		--output="$dir/fio.out" >/dev/null 2>&1 &

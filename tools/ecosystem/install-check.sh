@@ -30,7 +30,11 @@ make -C "$SRC" install DESTDIR="$dest" PREFIX=/usr >"$tmp/install.log" 2>&1 ||
 grep -q depmod "$tmp/install.log" && fail "depmod ran though DESTDIR is set"
 
 expect="644 lib/modules/$kver/extra/pflash.ko
+644 usr/lib/systemd/system/pflash.service
+644 usr/lib/udev/rules.d/60-pflash.rules
 644 usr/share/bash-completion/completions/pflashctl
+644 usr/share/doc/pflashctl/examples/pflashtab
+644 usr/share/man/man5/pflashtab.5
 644 usr/share/man/man8/pflashctl.8
 755 usr/sbin/pflashctl"
 got=$(cd "$dest" && find . -type f -printf '%m %P\n' | sort)
@@ -47,19 +51,27 @@ fi
 bash -c ". '$dest/usr/share/bash-completion/completions/pflashctl' &&
 	complete -p pflashctl" >/dev/null || fail "the completion does not load"
 
-echo "== pflashctl(8) renders without a warning"
-if ! LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$dest/usr/share/man/man8/pflashctl.8" \
-	>"$tmp/man.txt" 2>"$tmp/man.err" || [ -s "$tmp/man.err" ]; then
-	fail "man --warnings"
-	sed 's/^/  /' "$tmp/man.err"
-fi
+for page in man8/pflashctl.8 man5/pflashtab.5; do
+	echo "== ${page#*/} renders without a warning"
+	if ! LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$dest/usr/share/man/$page" \
+		>"$tmp/man.txt" 2>"$tmp/man.err" || [ -s "$tmp/man.err" ]; then
+		fail "man --warnings"
+		sed 's/^/  /' "$tmp/man.err"
+	fi
+done
+grep -qx 'ExecStart=-/usr/sbin/pflashctl apply' "$dest/usr/lib/systemd/system/pflash.service" ||
+	fail "pflash.service does not run the pflashctl installed"
 
 echo "== one release everywhere"
 ver=$("$dest/usr/sbin/pflashctl" --version | cut -d' ' -f2)
 manver=$(sed -n 's/^\.TH .*"pflash \([^"]*\)".*/\1/p' "$SRC/Documentation/man/pflashctl.8")
+tabver=$(sed -n 's/^\.TH .*"pflash \([^"]*\)".*/\1/p' "$SRC/Documentation/man/pflashtab.5")
+debver=$(dpkg-parsechangelog -l "$SRC/debian/changelog" -SVersion)
 dkmsver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$SRC/dkms.conf")
 echo "pflashctl $ver, pflashctl(8) $manver, dkms.conf $dkmsver"
-[ "$ver" = "$manver" ] && [ "$ver" = "$dkmsver" ] || fail "the releases differ"
+[ "$ver" = "$manver" ] && [ "$ver" = "$dkmsver" ] && [ "$ver" = "$tabver" ] &&
+	[ "$ver" = "$debver" ] ||
+	fail "the releases differ (pflashtab(5): $tabver, debian/changelog: $debver)"
 
 echo "== make uninstall DESTDIR=$dest PREFIX=/usr"
 make -C "$SRC" uninstall DESTDIR="$dest" PREFIX=/usr >"$tmp/uninstall.log" 2>&1 ||

@@ -26,6 +26,7 @@ static const struct ctl_cmd *const cmds[] = {
 	&ctl_import,
 	&ctl_inspect,
 	&ctl_monitor,
+	&ctl_apply,
 };
 
 static const struct {
@@ -293,6 +294,21 @@ uint64_t ctl_u64_arg(const struct ctl_cmd *cmd, const char *what,
 		     const char *arg)
 {
 	return number_arg(cmd, what, "number", arg, NULL, UINT64_MAX);
+}
+
+int ctl_parse_size(const char *s, uint64_t max, uint64_t *val)
+{
+	return parse_number(s, size_units, max, val);
+}
+
+int ctl_parse_msec(const char *s, uint32_t *val)
+{
+	uint64_t n;
+	int ret = parse_number(s, msec_units, UINT32_MAX, &n);
+
+	if (!ret)
+		*val = n;
+	return ret;
 }
 
 uint32_t ctl_dev_arg(const struct ctl_cmd *cmd, const char *arg)

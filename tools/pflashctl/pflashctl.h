@@ -85,6 +85,7 @@ extern const struct ctl_cmd ctl_create, ctl_destroy, ctl_list;	/* dev.c */
 extern const struct ctl_cmd ctl_flush, ctl_inactivate, ctl_activate; /* owner.c */
 extern const struct ctl_cmd ctl_export, ctl_import, ctl_inspect; /* stream.c */
 extern const struct ctl_cmd ctl_monitor;			/* monitor.c */
+extern const struct ctl_cmd ctl_apply;				/* apply.c */
 
 /* Every command takes -h, --help: put this in its struct option array. */
 #define CTL_OPT_HELP	{ "help", no_argument, NULL, 'h' }
@@ -135,6 +136,13 @@ uint32_t ctl_u32_arg(const struct ctl_cmd *cmd, const char *what,
 uint64_t ctl_u64_arg(const struct ctl_cmd *cmd, const char *what,
 		     const char *arg);
 uint32_t ctl_dev_arg(const struct ctl_cmd *cmd, const char *arg);
+
+/*
+ * The same values, as a table gives them (pflashtab.c): 0, or -EINVAL or
+ * -ERANGE without a word.
+ */
+int ctl_parse_size(const char *s, uint64_t max, uint64_t *val);
+int ctl_parse_msec(const char *s, uint32_t *val);
 
 /*
  * The one argument of a command, argv[optind], which names @what; a usage

@@ -19,7 +19,9 @@
 #
 # Every run keeps its logs in build/runs/<date>/ (build/runs/latest points
 # at the newest): results, static/*.log, and for each kernel console.log,
-# tap.log and the QEMU command line.
+# tap.log and the QEMU command line.  On deb61 and deb72, the packages of
+# make deb also run on a Debian host booted with systemd
+# (systemd-test.sh), logs in <kernel>/systemd/; not with TESTS.
 # Environment: VM_MEM, VM_SMP, VM_TIMEOUT (see run.sh); STATIC=0 skips the
 # static checks.
 
@@ -83,6 +85,19 @@ if [ -n "$selftests" ]; then
 		exit 2
 	done
 fi
+# The Debian packages (make deb) and lintian; the systemd VMs install
+# them.  Not with TESTS, which runs the kselftests named alone.
+debs=
+if [ ${#tests[@]} = 0 ]; then
+	debs=$BUILD/deb
+	if step "$run/deb.log" env DEB_BUILD_OPTIONS=nocheck \
+		"$REPO/tools/ecosystem/deb.sh" --lintian; then
+		result pass static "deb: make deb builds pflash-dkms and pflashctl; lintian reports nothing"
+	else
+		result fail static "deb: make deb and lintian (log: $run/deb.log)"
+		debs=
+	fi
+fi
 
 for k in "$@"; do
 	out=$run/$k
@@ -143,6 +158,17 @@ for k in "$@"; do
 			result fail "$k" "error paths: the run and Documentation/pflash/error-paths.rst disagree (log: $out/error-paths.log)"
 		fi
 	fi
+
+	# pflash on a host: its packages installed into a Debian root that
+	# boots with systemd, on Debian's 6.1 and the newest kernel.
+	case $k:${#tests[@]} in
+	deb61:0|deb72:0)
+		if [ -n "$debs" ]; then
+			"$REPO/tools/vm/systemd-test.sh" "$k" "$debs" "$out/systemd" || true
+		else
+			result fail "$k/systemd" "not run: the packages did not build"
+		fi ;;
+	esac
 
 	# A migration between two VMs, on one kernel: it proves the move
 	# end to end, which the per-kernel suite does inside one VM.

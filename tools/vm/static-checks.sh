@@ -123,6 +123,7 @@ fi
 #                 header defines what ynl-gen-c.py --mode uapi renders from
 #                 it, value for value; netlink.rst names all of it
 #   install       make install/uninstall/install-dkms into a DESTDIR
+#   abi           Documentation/ABI: get_abi.py, and every sysfs attribute
 #   dkms          make install-dkms/uninstall-dkms with Debian's dkms against
 #                 the 6.1 headers (needs root; skipped without)
 eco() {
@@ -140,6 +141,8 @@ eco spec spec.log "pflash.yaml valid, matches uapi/linux/pflash.h and netlink.rs
 	"$REPO/tools/ecosystem/spec-check.sh"
 eco install install.log "make install and install-dkms into a DESTDIR" \
 	"$REPO/tools/ecosystem/install-check.sh"
+eco abi abi.log "Documentation/ABI reads clean (get_abi.py) and documents every sysfs attribute" \
+	"$REPO/tools/ecosystem/abi-check.sh"
 if [ "$(id -u)" = 0 ] && command -v dkms >/dev/null; then
 	eco dkms dkms.log "dkms add, build, install and remove against the 6.1 headers" \
 		"$REPO/tools/ecosystem/dkms-check.sh"

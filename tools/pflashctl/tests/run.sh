@@ -1106,7 +1106,7 @@ t "completion: the commands" 0 \
 	"" comp pflashctl ""
 t "completion: the global options" 0 "$(help_words)" "" comp pflashctl -
 for cmd in create destroy list flush inactivate activate export import \
-	   inspect monitor; do
+	   inspect monitor apply; do
 	t "completion: $cmd: its options" 0 "$(help_words $cmd)" "" \
 		comp pflashctl $cmd -
 done
@@ -1135,7 +1135,7 @@ t "completion: no devices without a module" 0 "" "" \
 man=../../Documentation/man/pflashctl.8
 man_has() { grep -qF -- "$1" "$man"; }
 for cmd in create destroy list flush inactivate activate export import \
-	   inspect monitor; do
+	   inspect monitor apply; do
 	missing=
 	opts=$(help_words $cmd)
 	[ -n "$opts" ] || missing=" (no options found in --help)"
@@ -1159,6 +1159,9 @@ for st in $("$fake" --help | sed -n '/^Exit status:/,/^$/s/^ \([0-9]\) .*/\1/p')
 done
 [ -z "$missing" ]
 result $((! $?)) "pflashctl(8): every exit status" "missing:$missing"
+
+# pflashctl apply and the table (tests/apply.sh).
+. tests/apply.sh
 
 # The real tool, on this host.
 if [ -e /sys/module/pflash ]; then
