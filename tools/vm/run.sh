@@ -15,7 +15,7 @@
 #            256 MiB device holds its two devices, their files on tmpfs,
 #            the import's staging buffer and the test's copy at once
 #   -s       guest CPUs, default 2 (VM_SMP)
-#   -t       time limit in seconds, default 900 (VM_TIMEOUT)
+#   -t       time limit in seconds, default 1800 (VM_TIMEOUT)
 #   -a       more kernel command-line arguments
 #   -f       follow: copy the console to stdout as it runs
 #   EXTRA_QEMU_ARGS, after --, go to QEMU as they are: disks, more serial
@@ -36,7 +36,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 NAME= INITRD= OUTDIR= FOLLOW=0 ARGS=
-MEM=${VM_MEM:-3G} SMP=${VM_SMP:-2} TIMEOUT=${VM_TIMEOUT:-900}
+MEM=${VM_MEM:-3G} SMP=${VM_SMP:-2} TIMEOUT=${VM_TIMEOUT:-1800}
 while getopts k:i:d:m:s:t:a:f opt; do
 	case $opt in
 	k) NAME=$OPTARG ;;
