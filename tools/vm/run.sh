@@ -70,8 +70,16 @@ rm -f "$OUTDIR/qemu.rc"
 cmdline="console=ttyS0 panic=-1 oops=panic hung_task_panic=1"
 cmdline+=" rcupdate.rcu_cpu_stall_timeout=60 $ARGS"
 
+# The debug kernel gets 4-level paging: with QEMU's -cpu max, which offers
+# 5-level paging, its KASAN reported a wild access in an interrupt taken
+# during identify_cpu(), 0.06 s into boot, before pflash is loaded, in 3 of
+# 26 boots on this host (a fault of the emulated setup, not one a test
+# should meet: the judge fails a run on any KASAN report).
+cpu=max
+[ "$NAME" = debug ] && cpu=max,la57=off
+
 qemu=(
-	qemu-system-x86_64 -accel tcg -cpu max -m "$MEM" -smp "$SMP"
+	qemu-system-x86_64 -accel tcg -cpu "$cpu" -m "$MEM" -smp "$SMP"
 	-nographic -no-reboot -monitor none -nic none
 	# qboot, QEMU's minimal firmware: it boots -kernel directly, faster than
 	# SeaBIOS, and prints nothing on the console.
