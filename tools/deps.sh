@@ -62,6 +62,10 @@ PACKAGES=(
 	# make install-dkms, tested for real; man --warnings for pflashctl(8)
 	dkms
 	man-db
+	# the coverage-guided fuzzer of the stream reader (tools/fuzz/):
+	# clang and its libFuzzer
+	clang-14
+	libclang-rt-14-dev
 )
 
 if pkgs_installed "${PACKAGES[@]}"; then

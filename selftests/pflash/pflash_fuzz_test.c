@@ -26,8 +26,10 @@
  * described, read whole and destroyed, no device is left that it did not
  * know of, and the devices that were there before are as they were.
  *
- * PFLASH_FUZZ_SEED and PFLASH_FUZZ_COUNT override the seed (default 1) and
- * the number of requests (default 100000, 20000 outside the debug kernel).
+ * Every run draws a new seed, and prints it; PFLASH_FUZZ_SEED runs a seed
+ * again (make check passes it on to the test VMs: PFLASH_FUZZ_SEED=N
+ * tools/test.sh).  PFLASH_FUZZ_COUNT sets the number of requests (default
+ * 100000, 20000 outside the debug kernel).
  * The first failures are printed with the request, the seed and its number.
  */
 #define _GNU_SOURCE
@@ -41,6 +43,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1516,7 +1519,9 @@ FIXTURE_SETUP(fuzz)
 	self->f = f;
 	f->fd = f->ev_fd = -1;
 	f->buf = sendbuf;
-	f->seed = env_u64("PFLASH_FUZZ_SEED", 1);
+	f->seed = env_u64("PFLASH_FUZZ_SEED", 0);
+	while (!f->seed && getrandom(&f->seed, sizeof(f->seed), 0) > 0)
+		f->seed %= 1000000000;
 	rng = f->seed * 0x9e3779b97f4a7c15ULL + 1;
 	ASSERT_EQ(0, pfnl_open(&self->h));
 	ASSERT_EQ(0, family_learn(&f->fam));
@@ -1622,8 +1627,8 @@ TEST_F_TIMEOUT(fuzz, requests_are_answered_and_the_devices_stay_consistent, 280)
 	struct rusage ru;
 	int i, n;
 
-	TH_LOG("seed %" PRIu64 ", %" PRIu64 " requests (PFLASH_FUZZ_SEED, PFLASH_FUZZ_COUNT)",
-	       f->seed, count);
+	TH_LOG("seed %" PRIu64 " (PFLASH_FUZZ_SEED=%" PRIu64 " runs it again), %" PRIu64 " requests (PFLASH_FUZZ_COUNT)",
+	       f->seed, f->seed, count);
 	while (f->nr < count) {
 		struct timespec t0, t1;
 		int kind;
@@ -1686,12 +1691,13 @@ TEST_F_TIMEOUT(fuzz, requests_are_answered_and_the_devices_stay_consistent, 280)
 	}
 	drain_events(f);
 
-	TH_LOG("%" PRIu64 " requests (%" PRIu64 " mutated, %" PRIu64 " batches) in %ld s: "
+	TH_LOG("fuzz: netlink: seed %" PRIu64 ", %" PRIu64 " requests (%" PRIu64 " mutated, %" PRIu64 " batches) in %ld s: "
 	       "%" PRIu64 " refused, %" PRIu64 " carried out (%" PRIu64 " ACKs, %" PRIu64 " replies, "
 	       "%" PRIu64 " dump messages, %" PRIu64 " dumps cut short); %" PRIu64 " devices made, "
 	       "%" PRIu64 " destroyed; %" PRIu64 " events (%" PRIu64 " lost); %" PRIu64 " model checks",
-	       f->nr, f->mutated, f->batches, (long)(time(NULL) - start),
-	       f->rejected, f->accepted, f->acks, f->replies, f->dump_msgs,
+	       f->seed, f->nr, f->mutated, f->batches,
+	       (long)(time(NULL) - start), f->rejected, f->accepted,
+	       f->acks, f->replies, f->dump_msgs,
 	       f->dumps_cut, f->created, f->destroyed, f->events,
 	       f->events_lost, f->checks);
 	getrusage(RUSAGE_SELF, &ru);
