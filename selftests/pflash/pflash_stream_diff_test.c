@@ -313,6 +313,22 @@ static void mutate_field(struct diff *d, struct pft_stream *s, size_t o)
 	memcpy(s->buf + o, rec, REC_HDR);
 }
 
+/* Insert a copy of @n bytes of @s, from @a, at @a. */
+static void insert_copy(struct pft_stream *s, size_t a, size_t n)
+{
+	uint8_t *copy = malloc(n ? n : 1);
+	size_t len = s->len;
+
+	if (!copy)
+		return;
+	memcpy(copy, s->buf + a, n);
+	if (!pft_stream_append(s, copy, n)) {
+		memmove(s->buf + a + n, s->buf + a, len - a);
+		memcpy(s->buf + a, copy, n);
+	}
+	free(copy);
+}
+
 /* A mutant of corpus stream @from, into @s. */
 static void mutate(struct diff *d, int from, struct pft_stream *s)
 {
@@ -356,18 +372,7 @@ static void mutate(struct diff *d, int from, struct pft_stream *s)
 			n = below(d, 64);
 			if (n > s->len - a)
 				n = s->len - a;
-			{
-				uint8_t *copy = malloc(n ? n : 1);
-
-				if (!copy)
-					break;
-				memcpy(copy, s->buf + a, n);
-				b = s->len;
-				pft_stream_append(s, copy, n);
-				memmove(s->buf + a + n, s->buf + a, b - a);
-				memcpy(s->buf + a, copy, n);
-				free(copy);
-			}
+			insert_copy(s, a, n);
 			break;
 		case 6:	/* drop, or repeat, a whole record */
 		case 7:
@@ -381,16 +386,7 @@ static void mutate(struct diff *d, int from, struct pft_stream *s)
 					s->len - a - n);
 				s->len -= n;
 			} else {
-				uint8_t *copy = malloc(n);
-
-				if (!copy)
-					break;
-				memcpy(copy, s->buf + a, n);
-				b = s->len;
-				pft_stream_append(s, copy, n);
-				memmove(s->buf + a + n, s->buf + a, b - a);
-				memcpy(s->buf + a, copy, n);
-				free(copy);
+				insert_copy(s, a, n);
 			}
 			break;
 		case 8:	/* swap the headers of two records */

@@ -82,16 +82,29 @@ static struct pfstream_header header(uint64_t size, uint32_t bs,
 	return h;
 }
 
-/* A whole, valid stream of @img. */
-static void valid(const char *name, uint64_t size, uint32_t bs, uint32_t es,
-		  const uint8_t *img, bool final)
-{
-	struct pfstream_header h = header(size, bs, es, final);
-	struct sgen g = { 0 };
-
-	sgen_stream(&g, &h, img, final ? PFLASH_STREAM_END_F_FINAL : 0);
-	save(name, &g);
-}
+/*
+ * The valid streams: every record type, geometry and end.  Each device is
+ * erased flash with @data bytes of data at @data_at and @zero zero bytes
+ * at @zero_at.
+ */
+static const struct valid {
+	const char *name;
+	uint64_t size;
+	uint32_t bs, es;
+	uint64_t data_at, data, zero_at, zero;
+	bool final;
+} valid[] = {
+	{ "erased-4k", 4096, 512, 4096, 0, 0, 0, 0, true },
+	{ "zero-8k-bs4096", 8192, 4096, 4096, 0, 0, 0, 8192, true },
+	{ "mixed-16k", 16384, 512, 4096, 4096, 1536, 8192, 2048, true },
+	{ "mixed-16k-snapshot", 16384, 512, 4096, 4096, 1536, 8192, 2048,
+	  false },
+	/* Two DATA records: one is at most 64 KiB. */
+	{ "data-128k-bs4096", 131072, 4096, 4096, 0, 131072, 0, 0, true },
+	/* The geometry of Debian's OVMF_VARS_4M.fd, and of ARM virt's. */
+	{ "ovmf-vars-4m", 540672, 512, 4096, 0, 8192, 16384, 4096, true },
+	{ "erase-256k", 524288, 4096, 262144, 4096, 4096, 0, 0, true },
+};
 
 int main(int argc, char **argv)
 {
@@ -99,6 +112,7 @@ int main(int argc, char **argv)
 	struct pflash_stream_end end;
 	uint8_t info[64], payload[512], *img;
 	struct sgen g = { 0 };
+	size_t i;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: mkcorpus DIR\n");
@@ -106,28 +120,17 @@ int main(int argc, char **argv)
 	}
 	dir = argv[1];
 
-	/* Valid streams: every record type, geometry and end. */
-	img = image(4096, 0, 0, 0, 0);
-	valid("erased-4k", 4096, 512, 4096, img, true);
-	free(img);
-	img = image(8192, 0, 0, 0, 8192);
-	valid("zero-8k-bs4096", 8192, 4096, 4096, img, true);
-	free(img);
-	img = image(16384, 4096, 1536, 8192, 2048);
-	valid("mixed-16k", 16384, 512, 4096, img, true);
-	valid("mixed-16k-snapshot", 16384, 512, 4096, img, false);
-	free(img);
-	/* Two DATA records: one is at most 64 KiB. */
-	img = image(131072, 0, 131072, 0, 0);
-	valid("data-128k-bs4096", 131072, 4096, 4096, img, true);
-	free(img);
-	/* The geometry of Debian's OVMF_VARS_4M.fd, and of an ARM virt flash. */
-	img = image(540672, 0, 8192, 16384, 4096);
-	valid("ovmf-vars-4m", 540672, 512, 4096, img, true);
-	free(img);
-	img = image(524288, 4096, 4096, 0, 0);
-	valid("erase-256k", 524288, 4096, 262144, img, true);
-	free(img);
+	for (i = 0; i < sizeof(valid) / sizeof(valid[0]); i++) {
+		const struct valid *v = &valid[i];
+		struct pfstream_header vh = header(v->size, v->bs, v->es,
+						   v->final);
+
+		img = image(v->size, v->data_at, v->data, v->zero_at, v->zero);
+		sgen_stream(&g, &vh, img,
+			    v->final ? PFLASH_STREAM_END_F_FINAL : 0);
+		save(v->name, &g);
+		free(img);
+	}
 
 	/*
 	 * A newer minor version: a longer header, and an optional record of
