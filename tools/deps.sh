@@ -63,9 +63,10 @@ PACKAGES=(
 	dkms
 	man-db
 	# the coverage-guided fuzzer of the stream reader (tools/fuzz/):
-	# clang and its libFuzzer
+	# clang and its libFuzzer; llvm-cov, for the reader's coverage
 	clang-14
 	libclang-rt-14-dev
+	llvm-14
 )
 
 if pkgs_installed "${PACKAGES[@]}"; then

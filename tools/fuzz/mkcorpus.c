@@ -22,6 +22,8 @@
 
 #include "stream_gen.h"
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 static const char *dir;
 static uint64_t rng = 0x5eed;
 
@@ -66,7 +68,7 @@ static uint8_t *image(uint64_t size, uint64_t data_at, uint64_t data,
 }
 
 static struct pfstream_header header(uint64_t size, uint32_t bs,
-					  uint32_t es, bool final)
+				     uint32_t es, bool final)
 {
 	struct pfstream_header h = {
 		.version_major = PFLASH_STREAM_VERSION_MAJOR,
@@ -120,7 +122,7 @@ int main(int argc, char **argv)
 	}
 	dir = argv[1];
 
-	for (i = 0; i < sizeof(valid) / sizeof(valid[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(valid); i++) {
 		const struct valid *v = &valid[i];
 		struct pfstream_header vh = header(v->size, v->bs, v->es,
 						   v->final);
@@ -217,6 +219,21 @@ int main(int argc, char **argv)
 	sgen_rec(&g, PFLASH_REC_ZERO, 0, 16384, 512, NULL, 0);
 	sgen_end(&g, 0);
 	save("bad-beyond-device", &g);
+	free(img);
+
+	/*
+	 * A DATA record longer than one may be, its payload as long as its
+	 * extent: a check the fuzzer did not reach from the streams above.
+	 */
+	h.size = 131072;
+	img = image(h.size, 0, h.size, 0, 0);
+	sgen_header(&g, &h);
+	sgen_rec(&g, PFLASH_REC_DATA, 0, 0, PFLASH_STREAM_DATA_MAX + 512,
+		 img, PFLASH_STREAM_DATA_MAX + 512);
+	sgen_rec(&g, PFLASH_REC_ERASED, 0, PFLASH_STREAM_DATA_MAX + 512,
+		 h.size - PFLASH_STREAM_DATA_MAX - 512, NULL, 0);
+	sgen_end(&g, 0);
+	save("bad-data-too-long", &g);
 	free(img);
 	return 0;
 }

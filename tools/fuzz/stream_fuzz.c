@@ -165,8 +165,7 @@ static void reseal(uint8_t *buf, size_t size)
 		if (len > size - off - REC_LEN)
 			break;
 		rec.crc = 0;
-		crc = pfstream_crc_update(PFSTREAM_CRC_INIT, &rec,
-					       REC_LEN);
+		crc = pfstream_crc_update(PFSTREAM_CRC_INIT, &rec, REC_LEN);
 		crc = pfstream_crc_update(crc, buf + off + REC_LEN, len);
 		rec.crc = htole32(pfstream_crc_final(crc));
 		memcpy(buf + off, &rec, REC_LEN);
