@@ -43,7 +43,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1495,13 +1494,6 @@ static void destroy_all(struct fuzz *f, struct pfnl *h)
 
 /* ---- the test ---------------------------------------------------------- */
 
-static uint64_t env_u64(const char *name, uint64_t def)
-{
-	const char *s = getenv(name);
-
-	return s && *s ? strtoull(s, NULL, 0) : def;
-}
-
 FIXTURE(fuzz) {
 	struct fuzz *f;
 	struct pfnl *h;
@@ -1519,9 +1511,7 @@ FIXTURE_SETUP(fuzz)
 	self->f = f;
 	f->fd = f->ev_fd = -1;
 	f->buf = sendbuf;
-	f->seed = env_u64("PFLASH_FUZZ_SEED", 0);
-	while (!f->seed && getrandom(&f->seed, sizeof(f->seed), 0) > 0)
-		f->seed %= 1000000000;
+	f->seed = pft_seed("PFLASH_FUZZ_SEED");
 	rng = f->seed * 0x9e3779b97f4a7c15ULL + 1;
 	ASSERT_EQ(0, pfnl_open(&self->h));
 	ASSERT_EQ(0, family_learn(&f->fam));
@@ -1620,8 +1610,8 @@ FIXTURE_TEARDOWN(fuzz)
 TEST_F_TIMEOUT(fuzz, requests_are_answered_and_the_devices_stay_consistent, 280)
 {
 	struct fuzz *f = self->f;
-	uint64_t count = env_u64("PFLASH_FUZZ_COUNT",
-				 pft_debug_kernel() ? 100000 : 20000);
+	uint64_t count = pft_env_u64("PFLASH_FUZZ_COUNT",
+				     pft_debug_kernel() ? 100000 : 20000);
 	uint64_t next_check = FUZZ_CHECK_EVERY;
 	time_t start = time(NULL);
 	struct rusage ru;

@@ -34,7 +34,6 @@
 #include <inttypes.h>
 #include <spawn.h>
 #include <stdint.h>
-#include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -89,13 +88,6 @@ static uint64_t rnd(struct diff *d)
 static uint64_t below(struct diff *d, uint64_t n)
 {
 	return n ? rnd(d) % n : 0;
-}
-
-static uint64_t env_u64(const char *name, uint64_t def)
-{
-	const char *s = getenv(name);
-
-	return s && *s ? strtoull(s, NULL, 0) : def;
 }
 
 /* The directory this program is in. */
@@ -205,7 +197,7 @@ static int kernel_import(struct diff *d, const struct pft_stream *s,
 		return -EINVAL;
 	/* Tiny pieces for small streams only: each is a message. */
 	do
-		chunk = chunks[below(d, sizeof(chunks) / sizeof(chunks[0]))];
+		chunk = chunks[below(d, ARRAY_SIZE(chunks))];
 	while (s->len / chunk > 64);
 	ret = pft_import(d->h, d->dev, s->buf, s->len, chunk, &out);
 	if (ret)
@@ -335,6 +327,7 @@ static void mutate(struct diff *d, int from, struct pft_stream *s)
 	const struct pft_stream *src = &d->corpus[from];
 	size_t off[4096], a, b, n;
 	int nrec, i, steps = 1 + below(d, 3);
+	static const uint8_t edge[] = { 0, 1, 0x7f, 0x80, 0xff };
 	uint8_t tmp[REC_HDR];
 
 	memset(s, 0, sizeof(*s));
@@ -349,7 +342,7 @@ static void mutate(struct diff *d, int from, struct pft_stream *s)
 		case 1:	/* an edge byte */
 			if (s->len)
 				s->buf[below(d, s->len)] =
-					(uint8_t[]){ 0, 1, 0x7f, 0x80, 0xff }[below(d, 5)];
+					edge[below(d, ARRAY_SIZE(edge))];
 			break;
 		case 2:	/* cut */
 			s->len = below(d, s->len + 1);
@@ -506,9 +499,7 @@ FIXTURE_SETUP(diff)
 	ASSERT_NE(NULL, d);
 	self->d = d;
 	d->dev = -1;
-	d->seed = env_u64("PFLASH_DIFF_SEED", 0);
-	while (!d->seed && getrandom(&d->seed, sizeof(d->seed), 0) > 0)
-		d->seed %= 1000000000;
+	d->seed = pft_seed("PFLASH_DIFF_SEED");
 	d->rng = d->seed * 0x9e3779b97f4a7c15ULL + 1;
 	ASSERT_EQ(0, pfnl_open(&d->h));
 	ASSERT_EQ(0, pft_tmpfs(d->dir, sizeof(d->dir), "64m"));
@@ -558,8 +549,8 @@ FIXTURE_TEARDOWN(diff)
 TEST_F_TIMEOUT(diff, kernel_import_and_inspect_agree_on_every_stream, 280)
 {
 	struct diff *d = self->d;
-	uint64_t count = env_u64("PFLASH_DIFF_COUNT",
-				 pft_debug_kernel() ? 80 : 150), nr = 0;
+	uint64_t count = pft_env_u64("PFLASH_DIFF_COUNT",
+				     pft_debug_kernel() ? 80 : 150), nr = 0;
 	time_t start = time(NULL);
 	struct pft_stream s;
 	int i, from;
