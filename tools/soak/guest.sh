@@ -93,7 +93,7 @@ lane() {
 			if pflashctl create --index "$other" --backing "$f" \
 				$opts --inactive >>"$log" 2>&1 &&
 			   pflashctl inactivate "pflash$idx" >>"$log" 2>&1 &&
-			   pflashctl export "pflash$idx" |
+			   pflashctl export "pflash$idx" 2>>"$log" |
 				pflashctl import --activate "pflash$other" >>"$log" 2>&1 &&
 			   cmp "/dev/pflash$idx" "/dev/pflash$other" >>"$log" 2>&1 &&
 			   cmp "/dev/pflash$other" "$f" >>"$log" 2>&1 &&

@@ -23,6 +23,27 @@ OPS=${SOAK_OPS:-12}
 SIZE=${SOAK_SIZE:-8}
 SEED=${SOAK_SEED:-$(od -An -N3 -tu4 /dev/urandom | tr -d ' ')}
 
+# kmemleak_verdict CONSOLE: kmemleak clean only if it ran: it started, was
+# not disabled on the way (its pool exhausted, say), and scanned after the
+# soak, once pflash was unloaded (tools/vm/guest-init.sh).  What it found
+# then are "unreferenced object" lines, which judge.sh counts as splats too.
+kmemleak_verdict() {
+	local c=$1 leaks
+
+	leaks=$(tr -d '\r' <"$c" | grep -c 'unreferenced object')
+	if ! grep -q 'kmemleak: Kernel memory leak detector initialized' "$c"; then
+		result fail soak "kmemleak: not running on $KERNEL"
+	elif grep -Eq 'kmemleak: .*(disabled|[Cc]annot allocate)' "$c"; then
+		result fail soak "kmemleak: disabled during the soak: $(grep -Em1 'kmemleak: .*(disabled|[Cc]annot allocate)' "$c")"
+	elif ! tr -d '\r' <"$c" | grep -qx 'pflash-vm: kmemleak scan done'; then
+		result fail soak "kmemleak: no scan at the end"
+	elif [ "$leaks" != 0 ]; then
+		result fail soak "kmemleak: $leaks unreferenced objects after the soak"
+	else
+		result pass soak "kmemleak: scanned after pflash was unloaded, 0 unreferenced objects"
+	fi
+}
+
 lock_build
 run=$BUILD/runs/soak-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$run"
@@ -48,6 +69,7 @@ else
 		-a "soak.ops=$OPS soak.seed=$SEED soak.size=$SIZE" -- \
 		-drive "file=$run/disk.img,if=virtio,format=raw,cache=none" || true
 	"$REPO/tools/vm/judge.sh" "soak/$KERNEL" "$run" || true
+	kmemleak_verdict "$run/console.log"
 	tr -d '\r' <"$run/tap.log" | sed -n "s/^# \(soak: .*\)$/[soak\/$KERNEL] \1/p"
 	log "the soak took $((SECONDS - start)) s"
 fi
