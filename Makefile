@@ -52,6 +52,11 @@
 #                     alone, to learn which reaches which error path of
 #                     pflash.ko; rewrites Documentation/pflash/error-paths.rst
 #                     (make check on the debug kernel checks it)
+#   make soak         a VM on SOAK_KERNEL (the debug kernel) works four
+#                     devices in both cache modes for a fixed number of
+#                     operations: fio with verify, moves, flushes and
+#                     writebacks, under memory pressure; 0 splats, 0 verify
+#                     errors, kmemleak clean (tools/soak/soak.sh: SOAK_*)
 #   make bench        boot one VM on BENCH_KERNEL and benchmark pflash
 #                     against brd, zram and loop, and its migration, in
 #                     QEMU's instruction-counting mode (BENCH_CLOCK=wall
@@ -118,6 +123,13 @@ kernels:
 
 demo:
 	BUILD=$(BUILD) tools/vm/boot-demo.sh
+
+# The kernel `make soak` boots.
+SOAK_KERNEL ?= debug
+
+.PHONY: soak
+soak:
+	BUILD=$(BUILD) tools/soak/soak.sh $(SOAK_KERNEL)
 
 # The kernel `make bench` boots.
 BENCH_KERNEL ?= deb61

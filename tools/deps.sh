@@ -67,6 +67,11 @@ PACKAGES=(
 	debhelper
 	dh-dkms
 	lintian
+	# the coverage-guided fuzzer of the stream reader (tools/fuzz/):
+	# clang and its libFuzzer; llvm-cov, for the reader's coverage
+	clang-14
+	libclang-rt-14-dev
+	llvm-14
 )
 
 if pkgs_installed "${PACKAGES[@]}"; then

@@ -17,6 +17,7 @@
 #include <linux/loop.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -104,6 +105,27 @@ static inline int pft_iostats_on(uint32_t index)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+/* The number in environment variable @name, or @def if it is unset. */
+static inline uint64_t pft_env_u64(const char *name, uint64_t def)
+{
+	const char *s = getenv(name);
+
+	return s && *s ? strtoull(s, NULL, 0) : def;
+}
+
+/*
+ * A fuzzer's seed: the one environment variable @name gives, to run a seed
+ * again, or a new one every run (below 10^9, for a short line to copy).
+ */
+static inline uint64_t pft_seed(const char *name)
+{
+	uint64_t seed = pft_env_u64(name, 0);
+
+	while (!seed && getrandom(&seed, sizeof(seed), 0) > 0)
+		seed %= 1000000000;
+	return seed;
 }
 
 /* Whether the VM runs the debug kernel (/etc/pflash-vm.env, set by /init). */

@@ -15,7 +15,14 @@
 # (pflash_io_test, pflashctl_test.sh, ...), each VM runs those alone, and
 # nothing else runs unless asked for: no static checks (STATIC=1 runs
 # them), no DKMS check, no check of the error paths, no move between two
-# VMs.
+# VMs, no fuzzer of the stream reader, no durability tests.
+#
+# Besides the kselftests: the stream reader's fuzzer (tools/fuzz/run.sh),
+# and on deb61 the move between two VMs and the durability tests
+# (tools/crash/run.sh).  PFLASH_FUZZ_SEED and PFLASH_DIFF_SEED, if set,
+# rerun a seed of the netlink fuzzer and of the differential test of the
+# stream readers in every VM; FUZZ_SEED and CRASH_SEED, of the stream
+# fuzzer and of the durability tests.
 #
 # Every run keeps its logs in build/runs/<date>/ (build/runs/latest points
 # at the newest): results, static/*.log, and for each kernel console.log,
@@ -98,6 +105,13 @@ if [ ${#tests[@]} = 0 ]; then
 		debs=
 	fi
 fi
+# The coverage-guided fuzzer of the stream reader, time-boxed, on the host
+# while the first VM runs (its tests mostly keep one CPU busy, of two).
+fuzz=
+if [ ${#tests[@]} = 0 ]; then
+	"$REPO/tools/fuzz/run.sh" "$run/fuzz" >"$run/fuzz.log" 2>&1 &
+	fuzz=$!
+fi
 
 for k in "$@"; do
 	out=$run/$k
@@ -135,13 +149,17 @@ for k in "$@"; do
 	if ! step "$out/initramfs.log" "$REPO/tools/vm/initramfs.sh" -k "$k" \
 		-p "$REPO/tools/vm/guest-tests.sh" -o "$initrd" \
 		-m "$ko" -t "$selftests" -c "$ctl" \
-		-e "PFLASH_TESTS=${tests[*]}"; then
+		-e "PFLASH_TESTS=${tests[*]}" \
+		-e "PFLASH_FUZZ_SEED=${PFLASH_FUZZ_SEED:-}" \
+		-e "PFLASH_DIFF_SEED=${PFLASH_DIFF_SEED:-}"; then
 		result fail "$k" "initramfs: could not be built (log: $out/initramfs.log)"
 		continue
 	fi
 	log "$k: booting the VM (console: $out/console.log)"
 	"$REPO/tools/vm/run.sh" -k "$k" -i "$initrd" -d "$out" || true
 	"$REPO/tools/vm/judge.sh" "$k" "$out" || true
+	# The fuzzers' seeds and figures.
+	tr -d '\r' <"$out/tap.log" | sed -n "s/^#.*:\(fuzz: .*\)$/[$k] \1/p"
 
 	# The debug kernel has gcov: which error paths of pflash.ko ran (of
 	# the whole suite: coverage_test.sh, the last, hands them out).  Its
@@ -181,6 +199,14 @@ for k in "$@"; do
 		continue
 	fi
 	"$REPO/tools/vm/two-vms.sh" "$k" "$initrd" "$out/two-vms" || true
+
+	# Durability: power loss at random points, and a replay of the
+	# backing file system's writes to every flush point (tools/crash/).
+	"$REPO/tools/crash/run.sh" "$k" "$ko" "$ctl" "$out/crash" || true
 done
 
+if [ -n "$fuzz" ]; then
+	wait "$fuzz"
+	cat "$run/fuzz.log"
+fi
 "$REPO/tools/vm/summary.sh" "$RESULTS"

@@ -9,11 +9,15 @@
 #
 # Usage: initramfs.sh -k NAME -p PAYLOAD -o OUT.cpio [-m pflash.ko]
 #                     [-t SELFTESTS_DIR] [-c pflashctl] [-e KEY=VALUE]...
+#                     [-x PROGRAM]... [-l]
 #
 #   NAME       the kernel (deb61, deb612, debug): its modules go in
 #   PAYLOAD    the script /init runs, installed as /payload
 #              (tools/vm/guest-tests.sh, tools/vm/demo-guest.sh, ...)
 #   KEY=VALUE  one more line of /etc/pflash-vm.env, e.g. PFLASH_TESTS=...
+#   -x         one more program, with its libraries, in /usr/bin
+#   -l         lean: without fio, python3 and the ynl tools (70 MB of the
+#              100), for VMs that boot often and need none (tools/crash/)
 #
 # Inside the VM:
 #   /lib/modules/KREL/extra/pflash.ko   `modprobe pflash` works (depmod -b)
@@ -27,8 +31,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-NAME= PAYLOAD= OUT= KO= SELFTESTS= CTL= ENV=()
-while getopts k:p:o:m:t:c:e: opt; do
+NAME= PAYLOAD= OUT= KO= SELFTESTS= CTL= ENV=() EXTRA=() LEAN=0
+while getopts k:p:o:m:t:c:e:x:l opt; do
 	case $opt in
 	k) NAME=$OPTARG ;;
 	p) PAYLOAD=$OPTARG ;;
@@ -37,7 +41,9 @@ while getopts k:p:o:m:t:c:e: opt; do
 	t) SELFTESTS=$OPTARG ;;
 	c) CTL=$OPTARG ;;
 	e) ENV+=("$OPTARG") ;;
-	*) die "usage: initramfs.sh -k NAME -p PAYLOAD -o OUT [-m KO] [-t DIR] [-c CTL] [-e KEY=VALUE]..." ;;
+	x) EXTRA+=("$OPTARG") ;;
+	l) LEAN=1 ;;
+	*) die "usage: initramfs.sh -k NAME -p PAYLOAD -o OUT [-m KO] [-t DIR] [-c CTL] [-e KEY=VALUE]... [-x PROG]... [-l]" ;;
 	esac
 done
 [ -n "$NAME" ] && [ -n "$PAYLOAD" ] && [ -n "$OUT" ] || die "-k, -p and -o are required"
@@ -46,9 +52,9 @@ done
 # Kernel modules the tests and benchmarks use, with what they depend on.
 # Names missing from a kernel, or built in, are fine.
 MODULES=(
-	loop brd zram lzo lzo-rle dm-mod dm-flakey
+	loop brd zram lzo lzo-rle dm-mod dm-flakey dm-log-writes
 	libcrc32c crc32c_generic crc32c-intel tcrypt
-	ext4 virtio_pci virtio_blk virtio_console virtio_net
+	ext4 virtio_pci virtio_blk virtio_console virtio_net qemu_fw_cfg
 )
 
 # Real programs, used instead of busybox's applet where one is listed; each
@@ -100,6 +106,7 @@ copy_with_libs() {
 }
 
 for p in "${PROGRAMS[@]}"; do
+	[ "$LEAN" = 1 ] && [ "$p" = /usr/bin/fio ] && continue
 	copy_with_libs "$p"
 	# busybox's applet of the same name, wherever it is, now leads here.
 	for d in bin sbin usr/bin usr/sbin; do
@@ -120,12 +127,15 @@ ln -sf mke2fs "$stage/usr/sbin/mkfs.ext4"
 if [ -n "$CTL" ]; then
 	copy_with_libs "$CTL" /usr/sbin/pflashctl
 fi
+for p in ${EXTRA[@]+"${EXTRA[@]}"}; do
+	copy_with_libs "$p" "/usr/bin/${p##*/}"
+done
 # python3 with yaml and jsonschema (a lean subset: tools/ecosystem/
 # python-rt.sh), and the kernel's ynl tools with pflash's spec in /opt/ynl,
 # for selftests/pflash/ynl_test.sh and the doc_*test.sh: some 17 MB and 500
 # files more (113 MB), which the kernel takes about 2 s more to unpack under
 # TCG (3.5 s instead of 1.5 s, measured on deb61), for every kernel.
-if [ -x /usr/bin/python3 ] && rt=$("$REPO/tools/ecosystem/python-rt.sh") &&
+if [ "$LEAN" = 0 ] && [ -x /usr/bin/python3 ] && rt=$("$REPO/tools/ecosystem/python-rt.sh") &&
    ynl=$("$REPO/tools/ecosystem/ynl-tree.sh"); then
 	cp -a "$rt/." "$stage/"
 	rm -f "$stage/.done"

@@ -4,7 +4,10 @@
 # Judge one VM run: its TAP (tap.log), its console (console.log) and QEMU's
 # exit status (qemu.rc), as left by run.sh in OUTDIR.
 #
-# Usage: RESULTS=FILE judge.sh NAME OUTDIR
+# Usage: RESULTS=FILE judge.sh [--kernel-log] NAME OUTDIR
+#
+# --kernel-log judges the console log alone, of VMs that were killed on
+# purpose (tools/crash/power-loss.sh).
 #
 # run_kselftest.sh always exits 0, so only the TAP counts. Every result is
 # printed and recorded (see results.sh):
@@ -24,6 +27,11 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$REPO/tools/vm/results.sh"
 
+LOG_ONLY=0
+if [ "${1:-}" = --kernel-log ]; then
+	LOG_ONLY=1
+	shift
+fi
 NAME=${1:?usage: judge.sh NAME OUTDIR}
 OUTDIR=${2:?usage: judge.sh NAME OUTDIR}
 : "${RESULTS:?RESULTS must name the results file}"
@@ -61,6 +69,7 @@ record() {
 }
 
 # --- the VM itself ---------------------------------------------------------
+if [ "$LOG_ONLY" = 0 ]; then
 rc=$(cat "$OUTDIR/qemu.rc" 2>/dev/null || echo missing)
 secs=$(cat "$OUTDIR/seconds" 2>/dev/null || echo '?')
 if [ "$rc" = 124 ]; then
@@ -85,6 +94,7 @@ else
 		record "$status" "$NAME" "$text"
 	done < <(tr -d '\r' <"$tap" | awk -f "$REPO/tools/vm/tap.awk")
 fi
+fi
 
 # --- the kernel log --------------------------------------------------------
 # An allocation failure that a test injected (fail_page_alloc) makes the
@@ -108,7 +118,7 @@ if [ ! -s "$console" ]; then
 elif grep -Eq "$pattern" "$scanned"; then
 	n=$(grep -Ec "$pattern" "$scanned")
 	record fail "$NAME" "kernel log: $n line(s) report a kernel problem, first:"
-	grep -E "$pattern" "$scanned" | head -n 12 | sed "s/^/[$NAME]     console.log:/"
+	grep -E "$pattern" "$scanned" | head -n 12 | sed "s|^|[$NAME]     console.log:|"
 else
 	record pass "$NAME" "kernel log: no splats"
 fi
