@@ -218,17 +218,26 @@ class Results:
                      self.move_us(4 * MIB, "us", "writethrough"))
 
     def all_series(self):
-        """Every figure's repetitions, for the run's spread."""
-        series = list(self.fio.values()) + list(self.mig.values())
-        for moves in self.move.values():
-            for field in ("us", "ddcopy_us"):
-                series.append([m[field] for m in moves if field in m])
-        for moves in self.live.values():
-            series.append([m["downtime_us"] for m in moves])
-        return [s for s in series if len(s) > 1]
+        """Every figure's repetitions, named, for the run's spread."""
+        series = [("fio %s on %s" % k, v) for k, v in self.fio.items()]
+        series += [("%s of %s, %s image" % (k[2], fmt_bytes(k[0]), k[1]), v)
+                   for k, v in self.mig.items()]
+        for (size, mode), moves in self.move.items():
+            for field, what in (("us", "move"), ("ddcopy_us", "dd copy")):
+                series.append(("%s of %s (%s source)" % (
+                    what, fmt_bytes(size), mode),
+                    [m[field] for m in moves if field in m]))
+        for size, moves in self.live.items():
+            series.append(("live move of %s" % fmt_bytes(size),
+                           [m["downtime_us"] for m in moves]))
+        return [(n, s) for n, s in series if len(s) > 1]
 
     def max_spread(self):
-        return max([spread(s) for s in self.all_series()], default=0.0)
+        return max([spread(s) for _, s in self.all_series()], default=0.0)
+
+    def max_spread_name(self):
+        spreads = [(spread(s), n) for n, s in self.all_series()]
+        return max(spreads)[1] if spreads else "n/a"
 
 
 def list_table(title, header, rows, widths=None):
@@ -352,7 +361,8 @@ def report(res, args):
         "",
         "The spread (±) of a figure is the range of its %s repetitions "
         "over their median; the largest spread of any figure in this run "
-        "was %.1f%%." % (runs, 100 * res.max_spread()),
+        "was %.1f%%, of the %s." % (runs, 100 * res.max_spread(),
+                                    res.max_spread_name()),
         "",
     ]
     if res.errors:
