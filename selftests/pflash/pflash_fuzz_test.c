@@ -43,6 +43,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -361,6 +362,7 @@ struct fuzz {
 
 	int fds[12];		/* for PFLASH_A_DEV_BACKING_FD */
 	int nr_fds;
+	int stream_fd;		/* a memory file, for PFLASH_A_DEV_STREAM_FD */
 	char dir[64];
 	struct pft_stream good;	/* a stream that imports into... */
 	uint32_t target;	/* ...this device, inactive */
@@ -540,6 +542,20 @@ static void put_attr(struct fuzz *f, uint8_t *m, size_t *len, uint16_t type,
 	case PFLASH_A_DEV_EPOCH:
 		v = chance(70) ? below(6) : some_value(ap, 8);
 		break;
+	case PFLASH_A_DEV_STREAM_FD: {
+		/*
+		 * Its own memory file, or one of the backing files' that an
+		 * export cannot write (read-only, O_PATH, a directory,
+		 * /dev/null, not open): never any other number, which might
+		 * be standard output, whose TAP an export would garble, or a
+		 * backing file it would overwrite.
+		 */
+		static const int other[] = { 1, 3, 5, 6, 7 };
+
+		v = chance(60) ? (uint64_t)f->stream_fd :
+				 (uint64_t)f->fds[other[below(5)]];
+		break;
+	}
 	case PFLASH_A_DEV_STREAM_OFFSET:
 		v = *stream_off;
 		if (chance(10))
@@ -1001,7 +1017,7 @@ static bool pflash_errno(int err)
 	case EINVAL: case ERANGE: case ENODEV: case EEXIST: case EBUSY:
 	case ENOSPC: case EBADF: case EROFS: case ESTALE: case EBADMSG:
 	case EPROTONOSUPPORT: case ELOOP: case ENODATA: case ENOMEM:
-	case EIO:
+	case EIO: case EISDIR: case ENOENT:
 		return true;
 	default:
 		return false;
@@ -1606,6 +1622,8 @@ FIXTURE_SETUP(fuzz)
 	f->fds[f->nr_fds++] = 999;	/* not open */
 	for (i = 0; i < f->nr_fds; i++)
 		ASSERT_LE(0, f->fds[i]);
+	f->stream_fd = memfd_create("pflash-fuzz-stream", MFD_CLOEXEC);
+	ASSERT_LE(0, f->stream_fd);
 
 	/* A device held open, which other devices may be backed by. */
 	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 65536);
@@ -1655,6 +1673,8 @@ FIXTURE_TEARDOWN(fuzz)
 	for (i = 0; i < f->nr_fds; i++)
 		if (f->fds[i] >= 0 && f->fds[i] != 999)
 			close(f->fds[i]);
+	if (f->stream_fd > 0)
+		close(f->stream_fd);
 	if (f->fd >= 0)
 		close(f->fd);
 	if (f->ev_fd >= 0)
