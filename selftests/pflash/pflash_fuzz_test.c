@@ -1051,6 +1051,10 @@ static const char *check_dev(const struct nlmsghdr *nlh)
 		[PFLASH_A_DEV_UUID] = PFLASH_UUID_LEN,
 		[PFLASH_A_DEV_FLUSH_PENDING] = 1,
 		[PFLASH_A_DEV_STREAM_OFFSET] = 8,
+		[PFLASH_A_DEV_STREAM_BYTES] = 8,
+		[PFLASH_A_DEV_STREAM_FINAL] = 1,
+		[PFLASH_A_DEV_LIVE_PASS] = 4,
+		[PFLASH_A_DEV_LIVE_PENDING] = 8,
 	};
 	uint64_t v[PFLASH_A_DEV_MAX + 1] = {};
 	bool has[PFLASH_A_DEV_MAX + 1] = {};
@@ -1080,10 +1084,20 @@ static const char *check_dev(const struct nlmsghdr *nlh)
 	}
 	if (!has[PFLASH_A_DEV_INDEX] || v[PFLASH_A_DEV_INDEX] > PFLASH_INDEX_MAX)
 		return "no index, or an impossible one";
-	if (cmd == PFLASH_CMD_EXPORT)
-		return has[PFLASH_A_DEV_STREAM_OFFSET] &&
-		       has[PFLASH_A_DEV_STREAM_DATA] ? NULL :
+	/*
+	 * A dump's piece of the stream; or the reply to an export into a
+	 * file descriptor, the device with what it wrote (and, of a live
+	 * export's pass, which pass and what is pending), checked below.
+	 */
+	if (cmd == PFLASH_CMD_EXPORT && has[PFLASH_A_DEV_STREAM_OFFSET])
+		return has[PFLASH_A_DEV_STREAM_DATA] ? NULL :
 		       "an export message without its stream";
+	if (cmd == PFLASH_CMD_EXPORT && (!has[PFLASH_A_DEV_STREAM_BYTES] ||
+					 !has[PFLASH_A_DEV_STREAM_FINAL] ||
+					 v[PFLASH_A_DEV_STREAM_FINAL] > 1 ||
+					 has[PFLASH_A_DEV_LIVE_PASS] !=
+					 has[PFLASH_A_DEV_LIVE_PENDING]))
+		return "an export message without its stream";
 	if (!has[PFLASH_A_DEV_SIZE] || !has[PFLASH_A_DEV_STATE] ||
 	    !has[PFLASH_A_DEV_UUID] || !has[PFLASH_A_DEV_EPOCH])
 		return "a device without its size, state, epoch or uuid";
