@@ -292,6 +292,17 @@ static inline bool pflash_size_valid(u64 size, u32 erase_size)
 	return IS_ALIGNED(size, erase_size);
 }
 
+/* Whether a device of this geometry can be: all of the above, and ranges. */
+static inline bool pflash_geometry_valid(u64 size, u32 block_size,
+					 u32 erase_size)
+{
+	return pflash_block_size_valid(block_size) &&
+	       pflash_erase_size_valid(erase_size, block_size) &&
+	       erase_size <= PFLASH_ERASE_SIZE_MAX &&
+	       size >= erase_size && size <= PFLASH_SIZE_MAX &&
+	       pflash_size_valid(size, erase_size);
+}
+
 /* main.c: the registry of devices, and their lives */
 struct pflash_dev *pflash_dev_create(const struct pflash_create *args,
 				     struct netlink_ext_ack *extack);
