@@ -34,11 +34,13 @@ log "$KERNEL: dm-log-writes replay, seed $SEED (CRASH_SEED=$SEED reruns these wr
 # The file system: small, so that a copy of it is cheap; the backing file
 # erased flash (0xff), written in full, so that each block of it has its
 # place on the device from the start (guest.sh, replay_check).  4 KiB
-# blocks, as the records.  The first half of the file takes the
-# writethrough run, the second the writeback run.
+# blocks, as the records.  The first third of the file takes the
+# writethrough run, the second the writeback run, the last the control: a
+# writer that acknowledges without flushing, whose records the check must
+# find missing at each of its acknowledgements.
 stage=$OUTDIR/stage
 rm -rf "$stage" && mkdir -p "$stage"
-head -c $((2 * RECORDS * 4096)) /dev/zero | tr '\0' '\377' >"$stage/backing"
+head -c $((3 * RECORDS * 4096)) /dev/zero | tr '\0' '\377' >"$stage/backing"
 mke2fs -q -t ext4 -b 4096 -d "$stage" -F "$OUTDIR/data.img" 16M >/dev/null
 rm -rf "$stage"
 rm -f "$OUTDIR/log.img"
