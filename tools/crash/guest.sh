@@ -47,8 +47,8 @@
 #   intact (see replay_check).  Parameters: crash.run=RUN crash.seed=SEED
 #   crash.count=RECORDS (per mode).
 
-TAP=/dev/ttyS1
-say() { echo "$*" >&3; }
+. /usr/lib/pflash-test/tap.sh
+say() { tap_say "$*"; }
 
 arg() { sed -n "s/.* crash\.$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
 role=$(arg role)
@@ -205,8 +205,7 @@ checker() {
 
 	modules virtio_pci virtio_blk ext4 loop qemu_fw_cfg
 	modprobe pflash nr_devices=0 || say "# modprobe pflash failed"
-	say "TAP version 13"
-	say "1..$(grep -c . "$list")"
+	tap_plan "$(grep -c . "$list")"
 	mkdir -p /tmp/check
 	check_worker 0 &
 	check_worker 1
@@ -215,9 +214,9 @@ checker() {
 		n=$((n + 1))
 		cat "/tmp/check/$serial" >&3 2>/dev/null
 		if [ "$(cat "/tmp/check/$serial.status" 2>/dev/null)" = ok ]; then
-			say "ok $n - $serial: mounted, its journal recovered, and read"
+			tap_ok "$serial: mounted, its journal recovered, and read"
 		else
-			say "not ok $n - $serial: could not be found, mounted or read"
+			tap_fail "$serial: could not be found, mounted or read"
 		fi
 	done <"$list"
 }
@@ -306,15 +305,14 @@ replay() {
 	modules virtio_pci virtio_blk ext4 loop dm-mod dm-log-writes
 	modprobe pflash nr_devices=0 || say "# modprobe pflash failed"
 	run=$(arg run) seed=$(arg seed) count=$(arg count)
-	say "TAP version 13"
-	say "1..4"
+	tap_plan 4
 	# The device as it is before anything is logged: where replays start.
 	dd if=/dev/vda of=/tmp/replay.img bs=1M status=none
 	DM_DISABLE_UDEV=1 dmsetup create lw --table \
 		"0 $(blockdev --getsz /dev/vda) log-writes /dev/vda /dev/vdb" &&
 		mount /dev/mapper/lw /mnt &&
 		crashrec map /mnt/backing >/tmp/map ||
-		{ say "not ok 1 - dm-log-writes"; return; }
+		{ tap_fail "dm-log-writes"; return; }
 	# One backing file, in thirds: run RUN in writethrough mode, then run
 	# RUN + 1 in writeback mode, then the control, run RUN + 2: a writer
 	# that acknowledges without flushing, on a device with no periodic
@@ -333,30 +331,30 @@ replay() {
 				--seed "$seed" --first $(((r - run) * count)) \
 				--count "$count" --mark lw $lie >"/tmp/acks.$mode" &&
 			pflashctl destroy pflash0 ||
-			{ say "not ok 1 - $mode: the writes through dm-log-writes"; return; }
+			{ tap_fail "$mode: the writes through dm-log-writes"; return; }
 		say "# replay $mode: $(grep -c '^ack' "/tmp/acks.$mode") acknowledgements"
 		r=$((r + 1))
 	done
 	umount /mnt && DM_DISABLE_UDEV=1 dmsetup remove lw
-	say "ok 1 - records written in both cache modes and by the liar, every write logged"
+	tap_ok "records written in both cache modes and by the liar, every write logged"
 
 	: >/tmp/points
 	replay_check
 	sed 's/^/# /' /tmp/replay.out >&3
 	read -r states mounts </tmp/replay.counts
 	if [ -s /tmp/points ] && awk '$5 || $6 { bad = 1 } END { exit bad }' /tmp/points; then
-		say "ok 2 - every point of the log holds every record acknowledged before it"
+		tap_ok "every point of the log holds every record acknowledged before it"
 	else
 		awk '$5 || $6 { print "# lost at entry " $1 " (" $2 "): " $5 " of " $4 " acknowledged records" ($6 ? "; read in place and through a mount, they differ" : "") }' /tmp/points | head -n 20 >&3
-		say "not ok 2 - every point of the log holds every record acknowledged before it"
+		tap_fail "every point of the log holds every record acknowledged before it"
 	fi
 	say "# replay: $(wc -l </tmp/points) points checked ($(awk '$2 == "flush"' /tmp/points | wc -l) flushes, $(awk '$2 == "fua"' /tmp/points | wc -l) FUA writes, $(awk '$2 == "mark"' /tmp/points | wc -l) marks, the end) in $states states of the device, $mounts of them mounted too; $(tail -n 1 /tmp/points | cut -d' ' -f4) records acknowledged by the end, $(awk '{ l += $5 } END { print l + 0 }' /tmp/points) lost"
 	# The last point is the device as it was left: everything is there,
 	# the liar's records too (its destroy wrote them back).
 	if tail -n 1 /tmp/points | awk '$2 == "end" && $4 > 0 && !$5 && !$6 && $7 > 0 && !$8 { ok = 1 } END { exit !ok }'; then
-		say "ok 3 - at the end of the log, every acknowledged record is there"
+		tap_ok "at the end of the log, every acknowledged record is there"
 	else
-		say "not ok 3 - at the end of the log, every acknowledged record is there"
+		tap_fail "at the end of the log, every acknowledged record is there"
 	fi
 	# The control: at each of the liar's marks, before its destroy, every
 	# record it acknowledged is missing, and the check says so.
@@ -366,18 +364,17 @@ replay() {
 		END { print m + 0, had + 0, miss + 0 }' /tmp/points)
 	text="control: a writer that acknowledges without flushing: at $marks marks of the log it had up to $had acknowledged records to lose, and the check found them all lost at $((marks - missed)) of them"
 	if [ "$marks" -gt 0 ] && [ "$missed" = 0 ]; then
-		say "ok 4 - $text"
+		tap_ok "$text"
 	else
-		say "not ok 4 - $text"
+		tap_fail "$text"
 	fi
 }
 
-stty -F "$TAP" raw -echo
-exec 3>"$TAP"
+tap_open
 case $role in
 writer) writer ;;
 checker) checker ;;
 replay) replay ;;
-*) say "not ok 1 - no crash.role= on the kernel command line" ;;
+*) tap_fail "no crash.role= on the kernel command line"; tap_end ;;
 esac
 sync

@@ -50,11 +50,11 @@
 # of each kill, which QEMU's speed decides.
 #
 # Usage: RESULTS=FILE power-loss.sh KERNEL INITRD OUTDIR
-# Results (results.sh) are recorded under "KERNEL/crash".
+# Results (tools/judge/judge.sh) are recorded under "KERNEL/crash".
 
 set -euo pipefail
-. "$(dirname "$0")/../vm/lib.sh"
-. "$REPO/tools/vm/results.sh"
+. "$(dirname "$0")/../lib/harness.sh"
+. "$REPO/tools/judge/judge.sh"
 
 KERNEL=${1:?usage: power-loss.sh KERNEL INITRD OUTDIR}
 INITRD=${2:?usage: power-loss.sh KERNEL INITRD OUTDIR}
@@ -111,7 +111,7 @@ snap=$OUTDIR/snapshot
 rm -rf "$snap" && mkdir -p "$snap"
 mkfifo "$snap/mon.in" "$snap/mon.out" "$snap/ctl.in" "$snap/ctl.out"
 # shellcheck disable=SC2046
-"$REPO/tools/vm/run.sh" -k "$KERNEL" -i "$INITRD" -d "$snap" "${VM[@]}" \
+"$REPO/tools/boot/run.sh" -k "$KERNEL" -i "$INITRD" -d "$snap" "${VM[@]}" \
 	-t 300 -a "crash.role=writer" -- $(region_args 0) \
 	-chardev "pipe,id=ctl,path=$snap/ctl" -serial chardev:ctl \
 	-monitor "pipe:$snap/mon" >"$snap/run.log" 2>&1 &
@@ -171,7 +171,7 @@ kill_point() {
 	exec {in}<>"$d/ctl.in" {out}<>"$d/ctl.out"
 	: >"$d/tap.log"
 	# shellcheck disable=SC2046
-	"$REPO/tools/vm/run.sh" -k "$KERNEL" -i "$INITRD" -d "$d" "${VM[@]}" \
+	"$REPO/tools/boot/run.sh" -k "$KERNEL" -i "$INITRD" -d "$d" "${VM[@]}" \
 		-t 180 -- $drive \
 		-chardev "pipe,id=ctl,path=$d/ctl" -serial chardev:ctl \
 		-pidfile "$d/qemu.pid" -incoming "exec:cat $snap/state" \
@@ -326,12 +326,12 @@ while read -r name scenario mode run target delay lie; do
 	echo "$name $((region * REGION_MB * 1048576)) $((REGION_MB * 1048576)) $scenario $run $count $retry" >>"$check/list"
 	region=$((region + 1))
 done <"$plan"
-"$REPO/tools/vm/run.sh" -k "$KERNEL" -i "$INITRD" -d "$check" -m 512M -s 2 \
+"$REPO/tools/boot/run.sh" -k "$KERNEL" -i "$INITRD" -d "$check" -m 512M -s 2 \
 	-t 900 -a "crash.role=checker" -- \
 	-drive "file=$disks,if=virtio,format=raw,cache=none" \
 	-fw_cfg "name=opt/pflash/crash,file=$check/list" || true
 failed=0
-"$REPO/tools/vm/judge.sh" "$WHERE/checker" "$check" || failed=1
+judge_vm "$WHERE/checker" "$check" || failed=1
 
 # The writers' kernel logs, each from the resume to the kill.
 writers=$OUTDIR/writers
@@ -340,7 +340,7 @@ cat "$snap/console.log" >"$writers/console.log"
 while read -r name _; do
 	cat "$OUTDIR/$name/console.log"
 done <"$plan" >>"$writers/console.log"
-"$REPO/tools/vm/judge.sh" --kernel-log "$WHERE/writers" "$writers" || failed=1
+judge_vm --kernel-log "$WHERE/writers" "$writers" || failed=1
 
 # Judge each disk: "NAME MODE SCENARIO INSIDE LOST WHAT", INSIDE being the
 # phase the kill landed in ("-" for none).

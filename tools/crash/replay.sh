@@ -14,11 +14,11 @@
 # (default 150) records are written in each cache mode.
 #
 # Usage: RESULTS=FILE replay.sh KERNEL INITRD OUTDIR
-# Results (results.sh) are recorded under "KERNEL/replay".
+# Results (tools/judge/judge.sh) are recorded under "KERNEL/replay".
 
 set -euo pipefail
-. "$(dirname "$0")/../vm/lib.sh"
-. "$REPO/tools/vm/results.sh"
+. "$(dirname "$0")/../lib/harness.sh"
+. "$REPO/tools/judge/judge.sh"
 
 KERNEL=${1:?usage: replay.sh KERNEL INITRD OUTDIR}
 INITRD=${2:?usage: replay.sh KERNEL INITRD OUTDIR}
@@ -46,12 +46,12 @@ rm -rf "$stage"
 rm -f "$OUTDIR/log.img"
 truncate -s 512M "$OUTDIR/log.img"
 
-"$REPO/tools/vm/run.sh" -k "$KERNEL" -i "$INITRD" -d "$OUTDIR" -m 768M -s 1 \
+"$REPO/tools/boot/run.sh" -k "$KERNEL" -i "$INITRD" -d "$OUTDIR" -m 768M -s 1 \
 	-t 600 -a "crash.role=replay crash.run=$((2 * SEED)) crash.seed=$SEED crash.count=$RECORDS" -- \
 	-drive "file=$OUTDIR/data.img,if=virtio,format=raw,cache=none" \
 	-drive "file=$OUTDIR/log.img,if=virtio,format=raw,cache=none" || true
 failed=0
-"$REPO/tools/vm/judge.sh" "$WHERE" "$OUTDIR" || failed=1
+judge_vm "$WHERE" "$OUTDIR" || failed=1
 # The figures, as the guest gave them.
 tr -d '\r' <"$OUTDIR/tap.log" | sed -n 's/^# \(replay.*\)$/[replay] \1/p'
 exit $failed
