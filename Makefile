@@ -39,6 +39,11 @@
 #                     newest 7.2, built for in a debootstrapped unstable
 #                     root) and debug (7.2 with KASAN, lockdep, kmemleak,
 #                     ...; built once and cached)
+#   make check REPEAT=5 KERNELS="deb61 deb72"
+#                     a flake hunt: the kernels' suites five times over on
+#                     the same build; the closing lines name every result
+#                     that failed in one run and passed in another, with
+#                     the seeds it printed
 #   make check KERNELS=deb61 TESTS="pflash_io_test pflashctl_test.sh"
 #                     only those tests (named as in selftests/pflash/
 #                     Makefile), in one VM per kernel, and nothing else:
@@ -97,6 +102,10 @@ INSTALL		?= install
 # The kernels `make check` boots, and the tests it runs there (all if empty).
 KERNELS	?= deb61 deb612 deb72 debug
 TESTS	?=
+# How many times the kernels' suites run over (a flake hunt), and how many
+# kernels' suites run at once.
+REPEAT	?= 1
+CHECK_JOBS ?= 1
 
 .PHONY: all module tool selftests clean check check-static kernels demo \
 	install install-module install-tool uninstall install-dkms uninstall-dkms
@@ -113,7 +122,8 @@ selftests:
 	BUILD=$(BUILD) tools/images/selftests.sh >/dev/null
 
 check:
-	BUILD=$(BUILD) TESTS="$(TESTS)" tools/check/check.sh $(KERNELS)
+	BUILD=$(BUILD) TESTS="$(TESTS)" REPEAT="$(REPEAT)" \
+		CHECK_JOBS="$(CHECK_JOBS)" tools/check/check.sh $(KERNELS)
 
 check-static:
 	BUILD=$(BUILD) tools/check/check.sh --static-only

@@ -61,6 +61,15 @@ step() {
 	return 1
 }
 
+# REPEAT=N runs the kernels' suites N times over (a flake hunt);
+# CHECK_JOBS, how many kernels' suites run at once.
+REPEAT=${REPEAT:-1}
+CHECK_JOBS=${CHECK_JOBS:-1}
+case $REPEAT$CHECK_JOBS in
+*[!0-9]*) die "REPEAT and CHECK_JOBS are numbers" ;;
+esac
+[ "$REPEAT" -ge 1 ] && [ "$CHECK_JOBS" -ge 1 ] || die "REPEAT and CHECK_JOBS are at least 1"
+
 # The test programs to run, if not all: TESTS, as a list of words.
 read -r -a tests <<<"${TESTS:-}"
 unset TESTS
@@ -113,21 +122,26 @@ if [ ${#tests[@]} = 0 ]; then
 	fuzz=$!
 fi
 
-for k in "$@"; do
-	out=$run/$k
+# kernel_suite KERNEL OUT: everything make check runs for one kernel, its
+# logs in OUT: pflash.ko built for it (and DKMS against 7.2's headers),
+# the kselftests' VM (and the error paths, on the debug kernel), and
+# without TESTS the suites of a host: systemd (deb61, deb72), the move
+# between two VMs (deb61) and the durability tests (deb61, deb72).
+kernel_suite() {
+	local k=$1 out=$2 ko initrd
 	mkdir -p "$out"
 	case $k in
-	debug) log "$k: preparing the kernel (built once and cached: ~6 min the first time)" ;;
+	debug) log "$k: preparing the kernel (built once and cached: ~15 min the first time)" ;;
 	*) log "$k: preparing the kernel" ;;
 	esac
 	if ! step "$out/kernel.log" "$REPO/tools/kernels/kernels.sh" "$k"; then
 		result fail "$k" "kernel: could not be prepared (log: $out/kernel.log)"
-		continue
+		return
 	fi
 	if ! ko=$("$REPO/tools/kernels/module.sh" "$k" 2>"$out/module.log"); then
 		tail -n 25 "$out/module.log" | sed 's/^/    /'
 		result fail "$k" "pflash.ko: build failed (log: $out/module.log)"
-		continue
+		return
 	fi
 	result pass "$k" "pflash.ko: built with W=1, no warning"
 	# DKMS against the newest kernel's headers, in the unstable root
@@ -143,7 +157,7 @@ for k in "$@"; do
 	fi
 	if [ -z "$ctl" ] || [ -z "$selftests" ]; then
 		result fail "$k" "vm: not run, pflashctl or the selftests did not build"
-		continue
+		return
 	fi
 	initrd=$BUILD/vm/$k/initramfs.cpio
 	if ! step "$out/initramfs.log" "$REPO/tools/images/initramfs.sh" -k "$k" \
@@ -153,7 +167,7 @@ for k in "$@"; do
 		-e "PFLASH_FUZZ_SEED=${PFLASH_FUZZ_SEED:-}" \
 		-e "PFLASH_DIFF_SEED=${PFLASH_DIFF_SEED:-}"; then
 		result fail "$k" "initramfs: could not be built (log: $out/initramfs.log)"
-		continue
+		return
 	fi
 	log "$k: booting the VM (console: $out/console.log)"
 	"$REPO/tools/boot/run.sh" -k "$k" -i "$initrd" -d "$out" || true
@@ -176,11 +190,12 @@ for k in "$@"; do
 			result fail "$k" "error paths: the run and Documentation/pflash/error-paths.rst disagree (log: $out/error-paths.log)"
 		fi
 	fi
+	[ ${#tests[@]} = 0 ] || return 0
 
 	# pflash on a host: its packages installed into a Debian root that
 	# boots with systemd, on Debian's 6.1 and the newest kernel.
-	case $k:${#tests[@]} in
-	deb61:0|deb72:0)
+	case $k in
+	deb61|deb72)
 		if [ -n "$debs" ]; then
 			"$REPO/tools/check/systemd.sh" "$k" "$debs" "$out/systemd" || true
 		else
@@ -190,23 +205,53 @@ for k in "$@"; do
 
 	# A migration between two VMs, on one kernel: it proves the move
 	# end to end, which the per-kernel suite does inside one VM.
-	[ "$k" = deb61 ] && [ ${#tests[@]} = 0 ] || continue
-	initrd=$BUILD/vm/$k/migrate.cpio
-	if ! step "$out/migrate-initramfs.log" "$REPO/tools/images/initramfs.sh" \
-		-k "$k" -p "$REPO/tools/guests/migrate.sh" -o "$initrd" \
-		-m "$ko" -c "$ctl"; then
-		result fail "$k/two-vms" "initramfs: could not be built (log: $out/migrate-initramfs.log)"
-		continue
+	if [ "$k" = deb61 ]; then
+		initrd=$BUILD/vm/$k/migrate.cpio
+		if step "$out/migrate-initramfs.log" "$REPO/tools/images/initramfs.sh" \
+			-k "$k" -p "$REPO/tools/guests/migrate.sh" -o "$initrd" \
+			-m "$ko" -c "$ctl"; then
+			"$REPO/tools/check/two-vms.sh" "$k" "$initrd" "$out/two-vms" || true
+		else
+			result fail "$k/two-vms" "initramfs: could not be built (log: $out/migrate-initramfs.log)"
+		fi
 	fi
-	"$REPO/tools/check/two-vms.sh" "$k" "$initrd" "$out/two-vms" || true
 
 	# Durability: power loss at random points, and a replay of the
-	# backing file system's writes to every flush point (tools/crash/).
-	"$REPO/tools/crash/run.sh" "$k" "$ko" "$ctl" "$out/crash" || true
+	# backing file system's writes to every flush point (tools/crash/),
+	# on the oldest kernel and the newest, whose block layer changed most.
+	case $k in
+	deb61|deb72)
+		"$REPO/tools/crash/run.sh" "$k" "$ko" "$ctl" "$out/crash" || true ;;
+	esac
+}
+
+# The kernels' suites, CHECK_JOBS at a time (the longest, the debug
+# kernel's, first), REPEAT times over on the same build: each repetition's
+# results in rep-N/results, and the closing lines judge them all together,
+# naming every result that failed in one repetition and passed in another.
+results=("$RESULTS")
+for rep in $(seq "$REPEAT"); do
+	dir=$run
+	if [ "$REPEAT" -gt 1 ]; then
+		dir=$run/rep-$rep
+		mkdir -p "$dir"
+		export RESULTS=$dir/results
+		: >"$RESULTS"
+		results+=("$RESULTS")
+		log "repetition $rep of $REPEAT"
+	fi
+	for k in $(printf '%s\n' "$@" | awk '{ print ($0 == "debug" ? 0 : 1), NR, $0 }' |
+		   sort -n | cut -d' ' -f3); do
+		while [ "$(jobs -rp | wc -l)" -ge "$CHECK_JOBS" ]; do
+			wait -n || true
+		done
+		kernel_suite "$k" "$dir/$k" &
+	done
+	wait
 done
 
 if [ -n "$fuzz" ]; then
 	wait "$fuzz"
 	cat "$run/fuzz.log"
 fi
-judge_summary "$RESULTS"
+judge_summary "${results[@]}"

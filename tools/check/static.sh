@@ -106,6 +106,8 @@ else
 	hrc=$?
 fi
 judge_tap host "$LOGDIR/host-tests.log" || failed=1
+check judge judge.log "the judge's own tests pass (tools/judge/test_judge.py)" \
+	python3 -m unittest "$REPO/tools/judge/test_judge.py"
 if [ "$hrc" != 0 ]; then
 	result fail host "pflashctl host tests: make check exited $hrc (log: $LOGDIR/host-tests.log)"
 	failed=1
