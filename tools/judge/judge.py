@@ -98,8 +98,13 @@ class Result:
         return head + body + (' ' + self.directive if self.directive else '')
 
 
-def parse_result(line, fallback=''):
-    """A TAP result line ("ok 3 - text # SKIP why") as a Result, or None."""
+def parse_result(line, fallback='', skip_why=''):
+    """A TAP result line ("ok 3 - text # SKIP why") as a Result, or None.
+
+    A SKIP that gives no reason takes @skip_why, if any: the reason its
+    program gave in its plan ("1..0 # SKIP why"), which the kselftest
+    runner does not repeat.
+    """
     m = RESULT_RE.match(line)
     if not m:
         return None
@@ -112,6 +117,9 @@ def parse_result(line, fallback=''):
         word, why = d.group(1).upper(), d.group(2).strip()
         directive = rest[d.start():].strip()
         rest = rest[:d.start()].strip()
+        if word == 'SKIP' and not why and skip_why:
+            why = skip_why
+            directive += ' ' + why
         if word == 'SKIP' and status == 'pass':
             status = 'skip' if why else 'fail'
             if not why:
@@ -124,7 +132,7 @@ class Program:
 
     def __init__(self, name):
         self.name, self.plan, self.results = name, None, []
-        self.last_run, self.seeds = '', {}
+        self.last_run, self.seeds, self.skip_why = '', {}, ''
 
 
 def parse_tap(lines):
@@ -164,6 +172,9 @@ def parse_tap(lines):
             m = PLAN_RE.match(inner)
             if m:
                 prog.plan = int(m.group(1))
+                d = DIRECTIVE_RE.search(inner)
+                if d and d.group(1).upper() == 'SKIP':
+                    prog.skip_why = d.group(2).strip()
                 continue
             if inner.startswith('#  RUN '):
                 prog.last_run = inner.split()[2] if len(inner.split()) > 2 else ''
@@ -176,7 +187,7 @@ def parse_tap(lines):
                     text += seeds_of(prog)
                 out.append((r.status, text))
             continue
-        r = parse_result(line)
+        r = parse_result(line, skip_why=prog.skip_why if prog else '')
         if r:
             text = r.line()
             if prog:

@@ -98,6 +98,13 @@ class ParseTap(unittest.TestCase):
     def test_plan_at_the_end(self):
         self.assertEqual([('pass', '1 a'), ('pass', '2 b')], tap('ok 1 a\nok 2 b\n1..2\n'))
 
+    def test_a_skipped_program_gives_its_plan_s_reason(self):
+        got = tap('1..1\n# selftests: pflash: c\n# TAP version 13\n# 1..0 # SKIP no gcov in this kernel\n'
+                  'ok 1 selftests: pflash: c # SKIP\n')
+        self.assertEqual([('skip', '1 selftests: pflash: c # SKIP no gcov in this kernel')], got)
+        got = tap('1..1\n# selftests: pflash: c\n# 1..0\nok 1 selftests: pflash: c # SKIP\n')
+        self.assertEqual('fail', got[0][0])
+
     def test_diagnostics_are_not_results(self):
         got = tap('1..1\n# ok, said the guest\nok 1 a\n')
         self.assertEqual([('pass', '1 a')], got)
