@@ -78,8 +78,18 @@ if [ ${#tests[@]} -gt 0 ]; then
 	log "only these tests: ${tests[*]}"
 fi
 
+# timed NAME COMMAND...: run COMMAND, and note in $run/times how long it
+# took, for the closing lines.
+: >"$run/times"
+timed() {
+	local name=$1 t0=$SECONDS
+	shift
+	"$@"
+	echo "$name $((SECONDS - t0))" >>"$run/times"
+}
+
 if [ "${STATIC:-1}" != 0 ]; then
-	"$REPO/tools/check/static.sh" "$run/static"
+	timed static "$REPO/tools/check/static.sh" "$run/static"
 fi
 
 # What every VM gets, whatever its kernel: the tool and the selftests.
@@ -245,7 +255,7 @@ for rep in $(seq "$REPEAT"); do
 		while [ "$(jobs -rp | wc -l)" -ge "$CHECK_JOBS" ]; do
 			wait -n || true
 		done
-		kernel_suite "$k" "$dir/$k" &
+		timed "$k${dir#"$run"}" kernel_suite "$k" "$dir/$k" &
 	done
 	wait
 done
@@ -254,4 +264,5 @@ if [ -n "$fuzz" ]; then
 	wait "$fuzz"
 	cat "$run/fuzz.log"
 fi
+log "took $SECONDS s: $(awk '{ printf "%s%s %d s", sep, $1, $2; sep = ", " }' "$run/times")"
 judge_summary "${results[@]}"
