@@ -182,6 +182,8 @@ kernel_suite() {
 	log "$k: booting the VM (console: $out/console.log)"
 	"$REPO/tools/boot/run.sh" -k "$k" -i "$initrd" -d "$out" || true
 	judge_vm "$k" "$out" || true
+	[ -s "$out/times.txt" ] &&
+		log "$k: the slowest programs: $(head -n 5 "$out/times.txt" | awk '{ printf "%s%s %d s", sep, $2, $1; sep = ", " }')"
 	# The fuzzers' seeds and figures.
 	tr -d '\r' <"$out/tap.log" | sed -n "s/^#.*:\(fuzz: .*\)$/[$k] \1/p"
 

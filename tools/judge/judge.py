@@ -210,6 +210,22 @@ def parse_tap(lines):
     return out
 
 
+TOOK_RE = re.compile(r'^# pflash-took (\S+) ([0-9.]+)')
+
+
+def write_times(lines, path):
+    """How long each program took, as the guest said, slowest first."""
+    took = []
+    for line in lines:
+        m = TOOK_RE.match(line.rstrip('\r\n'))
+        if m:
+            took.append((float(m.group(2)), m.group(1)))
+    if took:
+        with open(path, 'w') as f:
+            for secs, name in sorted(took, reverse=True):
+                f.write('%8.1f %s\n' % (secs, name))
+
+
 def seeds_of(prog):
     """The seeds a program printed, to replay its failure with."""
     if not prog.seeds:
@@ -295,6 +311,7 @@ def judge_vm(where, outdir, kernel_log_only=False):
         else:
             for status, text in parse_tap(tap):
                 rec(status, text)
+            write_times(tap, os.path.join(outdir, 'times.txt'))
 
     if not console:
         rec('fail', 'kernel log: empty')

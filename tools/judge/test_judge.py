@@ -221,6 +221,17 @@ class JudgeVm(unittest.TestCase):
         self.assertIn('not ok vm: timed out', out)
         self.assertIn('console.log:1:BUG: KASAN', out)
 
+    def test_times_of_the_programs(self):
+        self.write('qemu.rc', '0\n')
+        self.write('console.log', 'pflash-vm: powering off\n')
+        self.write('tap.log', '1..2\n# selftests: pflash: a\nok 1 selftests: pflash: a\n'
+                   '# pflash-took a 3.5\n# selftests: pflash: b\nok 2 selftests: pflash: b\n'
+                   '# pflash-took b 12.0\n')
+        ok, out = self.judge()
+        self.assertTrue(ok, out)
+        with open(os.path.join(self.dir.name, 'times.txt')) as f:
+            self.assertEqual('    12.0 b\n     3.5 a\n', f.read())
+
     def test_no_tap(self):
         self.write('qemu.rc', '0\n')
         self.write('console.log', 'pflash-vm: powering off\n')
