@@ -306,6 +306,7 @@ replay() {
 	modprobe pflash nr_devices=0 || say "# modprobe pflash failed"
 	run=$(arg run) seed=$(arg seed) count=$(arg count)
 	tap_plan 4
+	tap_say "# replay: CRASH_SEED=$seed"
 	# The device as it is before anything is logged: where replays start.
 	dd if=/dev/vda of=/tmp/replay.img bs=1M status=none
 	DM_DISABLE_UDEV=1 dmsetup create lw --table \

@@ -148,7 +148,7 @@ hmp quit >/dev/null || true
 exec 5>&- 6>&- 7>&-
 wait "$runpid" || true
 if [ "$saved" != 1 ]; then
-	result fail "$WHERE" "the writer VM could not be booted and saved (log: $snap)"
+	result fail "$WHERE" "the writer VM could not be booted and saved (log: $snap) [CRASH_SEED=$SEED]"
 	exit 1
 fi
 result pass "$WHERE" "a writer VM booted, loaded pflash and was saved, to start every kill point from ($(du -m "$snap/state" | cut -f1) MB)"
@@ -242,7 +242,7 @@ for p in inactivate import activate; do
 	dur[$p]=$(phase_us "$p")
 done
 if ! grep -qx done "$OUTDIR/calibration/said.txt"; then
-	result fail "$WHERE" "calibration: the phases scenario did not run to its end (log: $OUTDIR/calibration)"
+	result fail "$WHERE" "calibration: the phases scenario did not run to its end (log: $OUTDIR/calibration) [CRASH_SEED=$SEED]"
 	exit 1
 fi
 result pass "$WHERE" "calibration: inactivation $((dur[inactivate] / 1000)) ms, import $((dur[import] / 1000)) ms, activation $((dur[activate] / 1000)) ms (8 MiB device)"
@@ -289,13 +289,9 @@ for i in $(seq "$LIE_KILLS"); do
 	echo "k$n steady writeback $run_id lied $R lie" >>"$plan"
 done
 
-log "$KERNEL: $n kill points, $JOBS at a time"
-start=$SECONDS
-while read -r name scenario mode run target delay lie; do
-	[ "$name" = calibration ] && continue
-	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do
-		wait -n || true
-	done
+# run_plan_line NAME SCENARIO MODE RUN TARGET DELAY LIE: its kill point.
+run_plan_line() {
+	local name=$1 scenario=$2 mode=$3 run=$4 target=$5 delay=$6 lie=$7 when
 	if [ "$target" = start ] || [ "$target" = lied ]; then
 		when=$target
 	else
@@ -303,9 +299,60 @@ while read -r name scenario mode run target delay lie; do
 	fi
 	[ "$lie" = - ] && lie=
 	kill_point "$name" "$((${name#k} + 1))" "$scenario" "$mode" "$run" \
-		"$RANDOM$RANDOM" "$when" "$delay" $lie &
+		"$RANDOM$RANDOM" "$when" "$delay" $lie
+}
+
+# inside NAME: the phase in which the kill of NAME landed, if any: begun
+# and not ended.
+inside() {
+	awk '$1 == "phase" && $3 == "begin" { p = $2 }
+	     $1 == "phase" && $3 == "end" { p = "" }
+	     END { print p }' "$OUTDIR/$1/said.txt"
+}
+
+log "$KERNEL: $n kill points, $JOBS at a time"
+start=$SECONDS
+while read -r name scenario mode run target delay lie; do
+	[ "$name" = calibration ] && continue
+	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do
+		wait -n || true
+	done
+	run_plan_line "$name" "$scenario" "$mode" "$run" "$target" "$delay" "$lie" &
 done <"$plan"
 wait
+
+# Every phase must have been cut at least once, or the run proves nothing
+# about it.  Where the random kills all missed a phase (they are drawn
+# from the calibration's durations, measured alone, and the kill points
+# may run slower or faster), more kill points follow, one at a time,
+# drawn from the middle of the phase as this run's own kill points saw
+# it, until one lands inside, at most EXTRA_KILLS of them.
+EXTRA_KILLS=${CRASH_EXTRA_KILLS:-10}
+for p in inactivate import activate; do
+	tries=0
+	while ! awk -v p="$p" '$5 == p { print $1 }' "$plan" |
+		while read -r name; do [ "$(inside "$name")" = "$p" ] && echo "$name"; done |
+		grep -q .; do
+		[ "$tries" -lt "$EXTRA_KILLS" ] || break
+		tries=$((tries + 1))
+		# The phase's duration in the kill points that saw it end.
+		d=$(for name in $(awk -v p="$p" '$2 == "phases" { print $1 }' "$plan"); do
+			awk -v p="$p" '
+				$2 == "phase" && $3 == p && $4 == "begin" { b = $1 }
+				$2 == "phase" && $3 == p && $4 == "end" && b { print $1 - b }' \
+				"$OUTDIR/$name/said.log"
+		done | sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : 0 }')
+		[ "${d:-0}" -gt 0 ] || d=${dur[$p]}
+		n=$((n + 1))
+		next_run
+		rnd $((d * 6 / 10 + 1))
+		mode=writeback
+		[ "$p" != inactivate ] && [ $((tries % 2)) = 1 ] && mode=writethrough
+		echo "k$n phases $mode $run_id $p $((d / 5 + R)) -" >>"$plan"
+		log "$KERNEL: no kill landed inside $p yet: one more, k$n"
+		run_plan_line $(tail -n 1 "$plan")
+	done
+done
 result pass "$WHERE" "$n kill points in $((SECONDS - start)) s"
 
 # --- 4. the check ----------------------------------------------------------------
@@ -421,7 +468,7 @@ while read -r name scenario mode run target delay lie; do
 	v=$(grep "^$name " "$OUTDIR/verdicts")
 	set -- $v
 	if [ "$5" != 0 ]; then
-		result fail "$WHERE" "$name ($scenario, $mode, kill target $target):${v#* * * * * }"
+		result fail "$WHERE" "$name ($scenario, $mode, kill target $target):${v#* * * * * } [CRASH_SEED=$SEED]"
 		failed=1
 	fi
 done <"$plan"
@@ -435,7 +482,7 @@ for mode in writethrough writeback; do
 	if [ "$lost" = 0 ] && [ "$kills" -ge "$KILLS" ]; then
 		result pass "$WHERE" "crash: $mode: kill points $kills, acknowledged records lost 0"
 	else
-		result fail "$WHERE" "crash: $mode: kill points $kills, acknowledged records lost $lost"
+		result fail "$WHERE" "crash: $mode: kill points $kills, acknowledged records lost $lost [CRASH_SEED=$SEED]"
 		failed=1
 	fi
 done
@@ -455,7 +502,7 @@ for p in inactivate import activate; do
 	if [ "$lost" = 0 ] && [ "${inside%% *}" -gt 0 ]; then
 		result pass "$WHERE" "$text"
 	else
-		result fail "$WHERE" "crash: $p: $kills kills, $inside; $lost failed the check"
+		result fail "$WHERE" "crash: $p: $kills kills, $inside; $lost failed the check [CRASH_SEED=$SEED]"
 		failed=1
 	fi
 done
@@ -464,7 +511,7 @@ v=$(grep '^calibration ' "$OUTDIR/verdicts" || true)
 if [ "$(echo "$v" | cut -d' ' -f5)" = 0 ]; then
 	result pass "$WHERE" "the calibration run, not killed, kept everything: $(acked_total calibration) acknowledged records"
 else
-	result fail "$WHERE" "the calibration run: ${v:-not checked}"
+	result fail "$WHERE" "the calibration run: ${v:-not checked} [CRASH_SEED=$SEED]"
 	failed=1
 fi
 
@@ -485,7 +532,7 @@ if [ "$LIE_KILLS" -gt 0 ]; then
 	if [ -z "$short" ]; then
 		result pass "$WHERE" "$text: the check finds every one"
 	else
-		result fail "$WHERE" "$text: the check missed some ($short)"
+		result fail "$WHERE" "$text: the check missed some ($short) [CRASH_SEED=$SEED]"
 		failed=1
 	fi
 fi

@@ -144,6 +144,8 @@ def parse_tap(lines):
     """
     out = []
     plan, top, prog = None, 0, None
+    # Seeds a plain stream printed at its top level, for its failures.
+    top_seeds = Program('')
 
     def close(p):
         if p.plan is not None and p.plan > len(p.results):
@@ -195,8 +197,13 @@ def parse_tap(lines):
                 if r.status == 'fail':
                     text += seeds_of(prog)
                 prog = None
+            elif r.status == 'fail':
+                text += seeds_of(top_seeds)
             out.append((r.status, text))
             top += 1
+        elif not prog and line.startswith('#'):
+            for name, value in SEED_RE.findall(line):
+                top_seeds.seeds[name] = value
     if prog:
         close(prog)
         out.append(('fail', '%s: never finished%s' % (prog.name, seeds_of(prog))))

@@ -95,6 +95,10 @@ class ParseTap(unittest.TestCase):
         got = tap('TAP version 13\n1..2\nok 1 - mounted\r\nnot ok 2 - records intact\n')
         self.assertEqual([('pass', '1 mounted'), ('fail', '2 records intact')], got)
 
+    def test_seeds_of_a_plain_stream_go_with_its_failures(self):
+        got = tap('1..2\n# replay: CRASH_SEED=42\nok 1 a\nnot ok 2 b\n')
+        self.assertEqual([('pass', '1 a'), ('fail', '2 b [CRASH_SEED=42]')], got)
+
     def test_plan_at_the_end(self):
         self.assertEqual([('pass', '1 a'), ('pass', '2 b')], tap('ok 1 a\nok 2 b\n1..2\n'))
 
