@@ -46,9 +46,9 @@ source)
 	report_sha device /dev/pflash0
 	step "it inactivates: its disk now holds all it wrote" sh -c "
 		pflashctl inactivate pflash0 && cmp /dev/pflash0 /dev/vda"
-	# The target listens once it is up; a refused connection is retried.
-	for try in $(seq 60); do
-		exec 4>"/dev/tcp/$TARGET/$PORT" 2>/dev/null && break
+	# The target listens once it is up; a refused connection is retried
+	# until it listens (the host's time limit on the VM is the guard).
+	until exec 4>"/dev/tcp/$TARGET/$PORT" 2>/dev/null; do
 		sleep 1
 	done
 	step "its state goes to the target over the network" \
