@@ -17,8 +17,9 @@
 #                                    namespace of its own
 #        sid-root.sh apt ARG...      apt-get in it (non-interactive)
 #
-# The root lives in build/sid/root-KEY, where KEY covers this script, so
-# that changing the packages below makes a new one (and removes the old).
+# The root lives in build/sid/root-KEY, where KEY covers this script's
+# code, so that changing the packages below makes a new one (and removes
+# the old).
 # Its package lists are refreshed when older than a day, so that the
 # newest kernel of unstable is found when the scripts run.  unstable's
 # Release file is past its Valid-Until date on the registry, so apt here
@@ -38,7 +39,9 @@ PACKAGES=(
 
 APT_OPTS=(-o Acquire::Check-Valid-Until=false -o DPkg::Lock::Timeout=900)
 
-key=$( { cat "${BASH_SOURCE[0]}"; echo "${PACKAGES[*]}"; } |
+# The key covers the script's code, not its comments, so that a comment
+# changed does not make a new root.
+key=$( { grep -v '^[[:space:]]*#' "${BASH_SOURCE[0]}"; echo "${PACKAGES[*]}"; } |
 	sha256sum | cut -c1-12)
 dir=$BUILD/sid
 root=$dir/root-$key
