@@ -310,6 +310,15 @@ inside() {
 	     END { print p }' "$OUTDIR/$1/said.txt"
 }
 
+# phase_cut PHASE: whether a kill point aimed at PHASE landed inside it.
+phase_cut() {
+	local name
+	for name in $(awk -v p="$1" '$5 == p { print $1 }' "$plan"); do
+		[ "$(inside "$name")" = "$1" ] && return 0
+	done
+	return 1
+}
+
 log "$KERNEL: $n kill points, $JOBS at a time"
 start=$SECONDS
 while read -r name scenario mode run target delay lie; do
@@ -330,9 +339,7 @@ wait
 EXTRA_KILLS=${CRASH_EXTRA_KILLS:-10}
 for p in inactivate import activate; do
 	tries=0
-	while ! awk -v p="$p" '$5 == p { print $1 }' "$plan" |
-		while read -r name; do [ "$(inside "$name")" = "$p" ] && echo "$name"; done |
-		grep -q .; do
+	while ! phase_cut "$p"; do
 		[ "$tries" -lt "$EXTRA_KILLS" ] || break
 		tries=$((tries + 1))
 		# The phase's duration in the kill points that saw it end.
