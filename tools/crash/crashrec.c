@@ -52,7 +52,7 @@
  * in bytes, one block a line (FIEMAP); it fails if a block has no place of
  * its own there yet (a hole, an unwritten or inline extent).
  *
- *   crashrec check FILE --run R [--run R2] [--count N] [--map MAP]
+ *   crashrec check FILE --run R [--run R2 [--run R3]] [--count N] [--map MAP]
  *                       [--acked ACKS]
  *
  * reads records 0 .. N - 1 of FILE (default: as many as it holds), or,
@@ -92,7 +92,7 @@
 
 #define REC_SIZE	4096
 #define REC_MAGIC	0x7065726372686c66ULL	/* "flhrcrep" */
-#define MAX_RUNS	2
+#define MAX_RUNS	3
 /* The most records one write carries. */
 #define WRITE_MAX	8
 /* --fill writes this many records at a time. */
