@@ -237,6 +237,15 @@ kernel_suite() {
 	esac
 }
 
+# running PID...: how many of these processes still run.
+running() {
+	local n=0 p
+	for p in "$@"; do
+		kill -0 "$p" 2>/dev/null && n=$((n + 1))
+	done
+	echo "$n"
+}
+
 # The kernels' suites, CHECK_JOBS at a time (the longest, the debug
 # kernel's, first), REPEAT times over on the same build: each repetition's
 # results in rep-N/results, and the closing lines judge them all together,
@@ -252,14 +261,17 @@ for rep in $(seq "$REPEAT"); do
 		results+=("$RESULTS")
 		log "repetition $rep of $REPEAT"
 	fi
+	suites=()
 	for k in $(printf '%s\n' "$@" | awk '{ print ($0 == "debug" ? 0 : 1), NR, $0 }' |
 		   sort -n | cut -d' ' -f3); do
-		while [ "$(jobs -rp | wc -l)" -ge "$CHECK_JOBS" ]; do
-			wait -n || true
+		# The kernels' suites only: the fuzzer runs beside them.
+		while [ "$(running "${suites[@]}")" -ge "$CHECK_JOBS" ]; do
+			wait -n "${suites[@]}" || true
 		done
 		timed "$k${dir#"$run"}" kernel_suite "$k" "$dir/$k" &
+		suites+=($!)
 	done
-	wait
+	wait "${suites[@]}"
 done
 
 if [ -n "$fuzz" ]; then
