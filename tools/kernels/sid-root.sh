@@ -56,6 +56,7 @@ run_in_root() {
 	local binds=("$REPO") b
 	exec 8>"$root.lock"
 	flock -s 8
+	touch "$root.lock"
 	case $BUILD/ in "$REPO"/*) ;; *) binds+=("$BUILD") ;; esac
 	case $SRC/ in "$REPO"/*) ;; *) binds+=("$SRC") ;; esac
 	while read -r b; do
@@ -100,14 +101,16 @@ prepare() {
 		fi
 		echo "deb $MIRROR sid main" | as_root tee "$root/etc/apt/sources.list" >/dev/null
 		as_root touch "$root/.done"
-		# Roots made by an older version of this script go, unless
-		# something runs in them.
+		# Roots made by another version of this script go once no one
+		# has made or used one for a week (another work tree sharing
+		# build/ may still use its own), unless something runs in them.
 		local old
 		for old in "$dir"/root-*/; do
 			old=${old%/}
 			[ "$old" = "$root" ] && continue
+			[ -n "$(find "$old.lock" -mtime +7 2>/dev/null)" ] || continue
 			( flock -n -x 8 && as_root rm -rf --one-file-system "$old" &&
-				rm -f "$old.lock" ) 8>"$old.lock" || true
+				rm -f "$old.lock" ) 8>>"$old.lock" || true
 		done
 	fi
 	# Lists a day old or more are refreshed: the kernel is picked from them.
