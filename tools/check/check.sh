@@ -19,9 +19,9 @@
 #
 # Besides the kselftests: the stream reader's fuzzer (tools/fuzz/run.sh),
 # and on deb61 the move between two VMs and the durability tests
-# (tools/crash/run.sh).  PFLASH_FUZZ_SEED and PFLASH_DIFF_SEED, if set,
-# rerun a seed of the netlink fuzzer and of the differential test of the
-# stream readers in every VM; FUZZ_SEED and CRASH_SEED, of the stream
+# (tools/crash/run.sh).  Every PFLASH_*_SEED, PFLASH_*_COUNT and
+# PFLASH_*_STEPS set (PFLASH_FUZZ_SEED, PFLASH_DIFF_SEED, ...) goes to
+# every VM, to rerun a seed of a test there; FUZZ_SEED and CRASH_SEED, of the stream
 # fuzzer and of the durability tests.
 #
 # Every run keeps its logs in build/runs/<date>/ (build/runs/latest points
@@ -60,6 +60,14 @@ step() {
 	tail -n 25 "$logf" | sed 's/^/    /'
 	return 1
 }
+
+# The tests' knobs that the VMs get from this environment, to replay a
+# seed from the host: every PFLASH_*_SEED, PFLASH_*_COUNT and
+# PFLASH_*_STEPS set here (PFLASH_FUZZ_SEED, PFLASH_DIFF_SEED, ...).
+vm_env=()
+while read -r var; do
+	vm_env+=(-e "$var=${!var}")
+done < <(compgen -e | grep -E '^PFLASH_[A-Z0-9_]*_(SEED|COUNT|STEPS)$' || true)
 
 # REPEAT=N runs the kernels' suites N times over (a flake hunt);
 # CHECK_JOBS, how many kernels' suites run at once.
@@ -173,9 +181,7 @@ kernel_suite() {
 	if ! step "$out/initramfs.log" "$REPO/tools/images/initramfs.sh" -k "$k" \
 		-p "$REPO/tools/guests/kselftests.sh" -o "$initrd" \
 		-m "$ko" -t "$selftests" -c "$ctl" \
-		-e "PFLASH_TESTS=${tests[*]}" \
-		-e "PFLASH_FUZZ_SEED=${PFLASH_FUZZ_SEED:-}" \
-		-e "PFLASH_DIFF_SEED=${PFLASH_DIFF_SEED:-}"; then
+		-e "PFLASH_TESTS=${tests[*]}" "${vm_env[@]}"; then
 		result fail "$k" "initramfs: could not be built (log: $out/initramfs.log)"
 		return
 	fi
