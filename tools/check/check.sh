@@ -18,11 +18,11 @@
 # VMs, no fuzzer of the stream reader, no durability tests.
 #
 # Besides the kselftests: the stream reader's fuzzer (tools/fuzz/run.sh),
-# and on deb61 the move between two VMs and the durability tests
-# (tools/crash/run.sh).  Every PFLASH_*_SEED, PFLASH_*_COUNT and
+# on deb61 the move between two VMs, and on deb61 and deb72 the durability
+# tests (tools/crash/run.sh).  Every PFLASH_*_SEED, PFLASH_*_COUNT and
 # PFLASH_*_STEPS set (PFLASH_FUZZ_SEED, PFLASH_DIFF_SEED, ...) goes to
-# every VM, to rerun a seed of a test there; FUZZ_SEED and CRASH_SEED, of the stream
-# fuzzer and of the durability tests.
+# every VM, to rerun a seed of a test there; FUZZ_SEED and CRASH_SEED
+# rerun the stream fuzzer's and the durability tests'.
 #
 # Every run keeps its logs in build/runs/<date>/ (build/runs/latest points
 # at the newest): results, static/*.log, and for each kernel console.log,
