@@ -147,6 +147,8 @@ struct pfnl_dev {
 	bool live_final;
 	uint32_t live_pass;
 	uint64_t live_pending;
+	uint64_t backing_dev;
+	uint64_t backing_ino;
 };
 
 #define PFNL_DEV_ATTR(attr)	(1ULL << (attr))

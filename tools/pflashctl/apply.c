@@ -244,11 +244,8 @@ static void create(struct apply *a, const struct pflashtab_line *l)
 		return;
 	}
 	if (l->backing[0]) {
-		fd = open(l->backing,
-			  (req.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+		fd = ctl_open_backing(a->cmd, at, l->backing, req.read_only);
 		if (fd < 0) {
-			ctl_msg(a->cmd, at, "cannot open backing file '%s': %s",
-				l->backing, strerror(errno));
 			a->status = CTL_EXIT_FAILED;
 			return;
 		}
