@@ -413,8 +413,8 @@ void pflash_backing_exit(void)
 	pflash_nr_msgs = 0;
 }
 
-#define PFLASH_DELETED_WHY	"was deleted, or replaced by a file renamed over it: nothing more is written into it, and the device's contents are in memory only; save them, then create the device again (see the admin guide)"
-#define PFLASH_MOVED_WHY	"was moved, it or a directory above it, and that path no longer names it: move it back, or create the device again (see the admin guide)"
+#define PFLASH_DELETED_WHY	"was deleted, or replaced: its writes have nowhere to go, and the device's contents are in memory only (see the admin guide)"
+#define PFLASH_MOVED_WHY	"was moved, it or a directory above it: that path no longer names it; move it back (see the admin guide)"
 
 /* Whether the device's backing file is still where it was; see above. */
 static enum pflash_backing_state pflash_backing_look(struct pflash_dev *dev)
