@@ -199,7 +199,8 @@ struct pflash_create {
  *	it (d_path()): what messages name it by
  * @backing_fs_path: the backing file's path within its filesystem at
  *	creation (dentry_path_raw()), to know whether it moved; NULL if it
- *	is not a regular file, or its path is too long to keep
+ *	is not a regular file, or its path is too long to keep.  As many
+ *	bytes follow it, where a look under @ctl_lock puts the path now.
  * @backing_id: the backing file's identity, as netlink reports it
  * @disk: the block device
  * @wq: the writeback worker's workqueue, for a device that writes back
