@@ -13,14 +13,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <linux/netlink.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -55,27 +52,6 @@ FIXTURE_VARIANT_ADD(lost, writeback) {
 	.cache_mode = PFLASH_CACHE_MODE_WRITEBACK,
 };
 
-/* A socket on the kernel's uevents (what udev reads), or -errno. */
-static int uevent_socket(void)
-{
-	struct sockaddr_nl sa = {
-		.nl_family = AF_NETLINK,
-		.nl_groups = 1,
-	};
-	int fd, size = 1 << 20;
-
-	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
-		    NETLINK_KOBJECT_UEVENT);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
-}
-
 /*
  * The next change uevent of device @index that carries
  * PFLASH_BACKING_STATE, within @ms: its state and file, or -ETIMEDOUT.
@@ -84,33 +60,19 @@ static int next_backing_uevent(int fd, uint32_t index, int ms,
 			       char *state, size_t slen, char *file,
 			       size_t flen)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	char name[32], buf[8192];
+	char buf[8192];
+	const char *v;
+	ssize_t n;
 
-	snprintf(name, sizeof(name), "DEVNAME=pflash%u", index);
-	for (;;) {
-		bool ours = false;
-		ssize_t n;
-		char *p;
-
-		if (poll(&pfd, 1, ms) <= 0)
-			return -ETIMEDOUT;
-		n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		*state = *file = '\0';
-		for (p = buf; p < buf + n; p += strlen(p) + 1) {
-			if (!strcmp(p, name))
-				ours = true;
-			if (!strncmp(p, "PFLASH_BACKING_STATE=", 21))
-				snprintf(state, slen, "%s", p + 21);
-			if (!strncmp(p, "PFLASH_BACKING_FILE=", 20))
-				snprintf(file, flen, "%s", p + 20);
-		}
-		if (ours && *state)
-			return 0;
-	}
+	n = pft_next_uevent(fd, index, "PFLASH_BACKING_STATE", ms, buf,
+			    sizeof(buf));
+	if (n < 0)
+		return n;
+	v = pft_uevent_var(buf, n, "PFLASH_BACKING_STATE");
+	snprintf(state, slen, "%s", v ? v : "");
+	v = pft_uevent_var(buf, n, "PFLASH_BACKING_FILE");
+	snprintf(file, flen, "%s", v ? v : "");
+	return 0;
 }
 
 FIXTURE_SETUP(lost)
@@ -128,7 +90,7 @@ FIXTURE_SETUP(lost)
 	ASSERT_EQ(0, pft_mkfile(self->other, FILE_SIZE, 2));
 	self->orig = pft_slurp(self->file, FILE_SIZE);
 	ASSERT_NE(NULL, self->orig);
-	self->uevents = uevent_socket();
+	self->uevents = pft_uevent_socket();
 	ASSERT_LE(0, self->uevents);
 	pfnl_dev_set(&req, PFLASH_A_DEV_CACHE_MODE, variant->cache_mode);
 	if (variant->cache_mode == PFLASH_CACHE_MODE_WRITEBACK)
