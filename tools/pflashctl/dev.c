@@ -229,6 +229,9 @@ const struct ctl_cmd ctl_destroy = {
 		{ EDQUOT, 0, DESTROY_HINT },
 		{ EFBIG, 0, DESTROY_HINT },
 		{ EROFS, 0, DESTROY_HINT },
+		/* Its backing file was deleted: its contents are in memory. */
+		{ ENOENT, 0,
+		  "save its state first (pflashctl export), or destroy --force, which loses it" },
 		{ 0 }
 	},
 	.run		= destroy_run,

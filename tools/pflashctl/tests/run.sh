@@ -1147,6 +1147,10 @@ if command -v script >/dev/null; then
 		"5:0:0:writing back to the backing file failed; the device is kept with its dirty data" \
 		"pflashctl: destroy: /dev/pflash0: hint: fix the backing file and destroy again, or destroy --force, which loses the data not written back" \
 		destroy 0
+	hint_t "destroy: the backing file was deleted" \
+		"2:0:0:the backing file /v/a.fd was deleted, or replaced: its writes have nowhere to go, and the device's contents are in memory only (see the admin guide)" \
+		"pflashctl: destroy: /dev/pflash0: hint: save its state first (pflashctl export), or destroy --force, which loses it" \
+		destroy 0
 	hint_t "inactivate: held exclusively" \
 		"16:0:0:the device is held exclusively (mounted?); its writes would fail: force it to inactivate anyway" \
 		"pflashctl: inactivate: /dev/pflash0: hint: unmount it, or stop what holds it; or inactivate --force, and its writes fail" \
