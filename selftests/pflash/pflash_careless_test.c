@@ -38,6 +38,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -376,7 +377,10 @@ static int make_dev(struct scene *sc, struct cdev *d)
 	return 0;
 }
 
-/* A process that drains the FIFO @path for ever, holding it open. */
+/*
+ * A process that drains the FIFO @path for ever, holding it open; it dies
+ * with the test, and holds none of its output open.
+ */
 static pid_t drain(const char *path)
 {
 	pid_t pid = fork();
@@ -385,6 +389,11 @@ static pid_t drain(const char *path)
 
 	if (pid)
 		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	fd = open("/dev/null", O_RDWR);
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
 	fd = open(path, O_RDWR);
 	while (fd >= 0 && read(fd, buf, sizeof(buf)) >= 0)
 		;
