@@ -36,9 +36,10 @@
  *    an export, and the reports of netlink replies and events.  Guards
  *    @life (with disk->open_mutex), @epoch, @uuid, @flush_pending,
  *    @content_gen, @import and @backing_reported, and the writes of
- *    @state and @data.  Its
- *    holder may sleep: it does file I/O, freezes the queue and allocates
- *    memory.  Never taken in the data path, nor by the writeback worker.
+ *    @state and @data.  Its holder may sleep: it does file I/O, freezes
+ *    the queue and allocates memory.  Never taken in the data path, nor
+ *    by the writeback worker; the work item that announces what a
+ *    writeback pass saw of the backing file takes it (sysfs.c).
  *    Taken with pflash_dev_lock_live(), which refuses a device that is
  *    being destroyed; no two devices' ctl_locks are held at once.  The
  *    sysfs attributes (sysfs.c) take it too, interruptibly, to read
