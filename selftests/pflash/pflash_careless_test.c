@@ -53,6 +53,25 @@
 #define NPATHS		40
 #define STEPS_DEFAULT	150
 
+/* The kinds of step. */
+enum {
+	STEP_EXPORT, STEP_EXPORT_STDOUT, STEP_IMPORT, STEP_IMPORT_STDIN,
+	STEP_CREATE, STEP_OWNER, STEP_WRITE, STEP_RECREATE, STEP_INSPECT,
+	NKINDS
+};
+
+static const char *const step_names[NKINDS] = {
+	"export -o", "export >>", "import -i", "import <", "create --backing",
+	"activate/inactivate/flush", "write", "destroy and create", "inspect",
+};
+
+/* How careless_step() draws them: export -o, the issue's, more often. */
+static const int step_draws[] = {
+	STEP_EXPORT, STEP_EXPORT, STEP_EXPORT, STEP_EXPORT_STDOUT, STEP_IMPORT,
+	STEP_IMPORT_STDIN, STEP_CREATE, STEP_OWNER, STEP_WRITE, STEP_RECREATE,
+	STEP_INSPECT,
+};
+
 /* What a device is, as the model holds it. */
 struct cdev {
 	uint32_t index;
@@ -119,6 +138,8 @@ struct scene {
 	uint64_t rng;
 	/* The current step, for messages. */
 	char cmdline[PATH_MAX * 3];
+	/* What the steps did, by kind: drawn, run, and succeeded. */
+	unsigned int drawn[NKINDS], ran[NKINDS], succeeded[NKINDS];
 };
 
 /* --- running pflashctl ------------------------------------------------ */
@@ -882,49 +903,52 @@ static const char *careless_step(struct scene *sc)
 	struct cdev *d = dev_at(sc, pick(sc, NDEVS));
 	const char *path = any_path(sc), *bad;
 	char real[PATH_MAX];
-	unsigned int what = pick(sc, 11);
+	unsigned int what = step_draws[pick(sc, ARRAY_SIZE(step_draws))];
 	struct run r;
 	int i;
 
 	memset(&s, 0, sizeof(s));
 	s.in_fd = s.out_fd = -1;
+	sc->drawn[what]++;
 	for (i = 0; i < sc->npaths; i++)
 		take_snap(sc->paths[i], &before[i]);
 	switch (what) {
-	case 0:
-	case 1:
-	case 2:
+	case STEP_EXPORT:
 		step_export(sc, &s, d, path);
 		break;
-	case 3:
+	case STEP_EXPORT_STDOUT:
 		if (!step_export_stdout(sc, &s, d, path))
 			return NULL;
 		break;
-	case 4:
-	case 5:
-		if (!step_import(sc, &s, d, path, what == 5))
+	case STEP_IMPORT:
+	case STEP_IMPORT_STDIN:
+		if (!step_import(sc, &s, d, path, what == STEP_IMPORT_STDIN))
 			return NULL;
 		break;
-	case 6:
+	case STEP_CREATE:
 		if (classify(sc, path, real) == K_FIFO)
 			return NULL;
 		step_create(sc, &s, path, pick(sc, 2));
 		break;
-	case 7:
+	case STEP_OWNER:
 		step_owner(sc, &s, d, pick(sc, 4));
 		break;
-	case 8:
+	case STEP_WRITE:
 		snprintf(sc->cmdline, sizeof(sc->cmdline), "write %s", d->node);
 		bad = write_some(sc, d);
+		sc->ran[what]++;
+		sc->succeeded[what] += d->active && !bad;
 		goto check;
-	case 9:
+	case STEP_RECREATE:
 		snprintf(sc->cmdline, sizeof(sc->cmdline), "recreate %s",
 			 d->node);
 		bad = recreate(sc, d);
 		if (bad)
 			return bad;
+		sc->ran[what]++;
+		sc->succeeded[what]++;
 		goto check;
-	default:
+	default:	/* STEP_INSPECT */
 		if (classify(sc, path, real) == K_FIFO)
 			return NULL;
 		snprintf(s.arg[0], PATH_MAX, "%s", path);
@@ -950,7 +974,9 @@ static const char *careless_step(struct scene *sc)
 		return snprintf(why, sizeof(why), "%s (%s: %s): exit status %d, the model expects %d: %s", sc->cmdline, path, kind_names[classify(sc, path, real)], r.status, s.want, r.err), why;
 	if (r.status && !r.err[0])
 		return snprintf(why, sizeof(why), "%s: failed without a word", sc->cmdline), why;
-	if (what == 6 && !r.status) {
+	sc->ran[what]++;
+	sc->succeeded[what] += !r.status;
+	if (what == STEP_CREATE && !r.status) {
 		bad = undo_create(sc, &r);
 		if (bad)
 			return bad;
@@ -1147,6 +1173,10 @@ TEST_F_TIMEOUT(scene, a_careless_operator_destroys_nothing, 1100)
 			TH_LOG("step %" PRIu64 " of seed %" PRIu64 ": %s", i,
 			       seed, bad);
 	}
+	/* What was drawn, run (not a path no shell opens), and done. */
+	for (i = 0; i < NKINDS; i++)
+		TH_LOG("%s: %u drawn, %u run, %u succeeded", step_names[i],
+		       sc->drawn[i], sc->ran[i], sc->succeeded[i]);
 }
 
 TEST_HARNESS_MAIN
