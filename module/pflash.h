@@ -82,6 +82,9 @@
  *
  * - The XArray pflash_devs' own spinlock (main.c): guards the registry.
  *   Held only to look a device up and take a reference on it; no sleeping.
+ * - pflash_msgs_lock (mutex, backing.c): guards the extended-ack messages
+ *   that name a backing file, kept until the module unloads.  Taken under
+ *   @ctl_lock to find or keep one; its holder allocates (GFP_KERNEL).
  * - dev->pending_lock (spinlock, interrupts off): guards @pending, and
  *   @hold and @held, the writes an inactivation holds back.  Taken by the
  *   data path, in any context, by the writeback worker, and to hold and
