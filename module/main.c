@@ -298,7 +298,8 @@ out_release_index:
 static int pflash_dev_final_writeback(struct pflash_dev *dev, bool force,
 				      struct netlink_ext_ack *extack)
 {
-	int err = pflash_backing_check(dev, false, extack);
+	/* Forced, the refusal is no answer: the kernel log says it. */
+	int err = pflash_backing_check(dev, false, force ? NULL : extack);
 
 	if (err && !force)
 		return err;

@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -51,7 +52,7 @@
 #define BLOCK		4096
 #define NDEVS		3
 #define NPATHS		40
-#define STEPS_DEFAULT	150
+#define STEPS_DEFAULT	300
 
 /* The kinds of step. */
 enum {
@@ -1161,9 +1162,11 @@ TEST_F_TIMEOUT(scene, a_careless_operator_destroys_nothing, 1100)
 	struct scene *sc = &self->sc;
 	uint64_t seed = pft_seed("PFLASH_CARELESS_SEED");
 	uint64_t steps = pft_env_u64("PFLASH_CARELESS_STEPS", STEPS_DEFAULT);
+	struct timespec start, end;
 	const char *bad;
 	uint64_t i;
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	sc->rng = seed * 0x9e3779b97f4a7c15ULL + 1;
 	TH_LOG("seed %" PRIu64 " (PFLASH_CARELESS_SEED=%" PRIu64 " runs it again), %" PRIu64 " steps (PFLASH_CARELESS_STEPS)",
 	       seed, seed, steps);
@@ -1173,6 +1176,9 @@ TEST_F_TIMEOUT(scene, a_careless_operator_destroys_nothing, 1100)
 			TH_LOG("step %" PRIu64 " of seed %" PRIu64 ": %s", i,
 			       seed, bad);
 	}
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	TH_LOG("%" PRIu64 " steps in %ld s", steps,
+	       (long)(end.tv_sec - start.tv_sec));
 	/* What was drawn, run (not a path no shell opens), and done. */
 	for (i = 0; i < NKINDS; i++)
 		TH_LOG("%s: %u drawn, %u run, %u succeeded", step_names[i],
