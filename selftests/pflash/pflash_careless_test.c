@@ -20,7 +20,8 @@
  * file holds what the model says, and every other path is as it was.
  *
  * Every run draws a new seed, and prints it; PFLASH_CARELESS_SEED runs a
- * seed again, PFLASH_CARELESS_STEPS sets the number of steps.
+ * seed again, PFLASH_CARELESS_STEPS sets the number of steps (300; 100 on
+ * the debug kernel).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
