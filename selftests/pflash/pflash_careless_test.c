@@ -809,6 +809,18 @@ static const char *any_path(struct scene *sc)
 	return sc->paths[pick(sc, sc->npaths)];
 }
 
+/* A path of the scene that names a file an export wrote, or NULL. */
+static const char *a_stream_path(struct scene *sc)
+{
+	const char *found[NPATHS];
+	int i, n = 0;
+
+	for (i = 0; i < sc->npaths; i++)
+		if (stream_at(sc, sc->paths[i]))
+			found[n++] = sc->paths[i];
+	return n ? found[pick(sc, n)] : NULL;
+}
+
 /* Write a block of an active device, as its user would. */
 static const char *write_some(struct scene *sc, struct cdev *d)
 {
@@ -926,9 +938,14 @@ static const char *careless_step(struct scene *sc)
 		break;
 	case STEP_IMPORT:
 	case STEP_IMPORT_STDIN:
-		/* Mostly into an inactive device, the incoming side. */
+		/*
+		 * Mostly into an inactive device, the incoming side, and
+		 * half the time from a file an export wrote.
+		 */
 		for (i = 0; i < NDEVS && d->active && pick(sc, 4); i++)
 			d = dev_at(sc, pick(sc, NDEVS));
+		if (pick(sc, 2) && a_stream_path(sc))
+			path = a_stream_path(sc);
 		if (!step_import(sc, &s, d, path, what == STEP_IMPORT_STDIN))
 			return NULL;
 		break;
