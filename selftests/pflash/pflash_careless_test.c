@@ -944,8 +944,8 @@ static const char *careless_step(struct scene *sc)
 		 */
 		for (i = 0; i < NDEVS && d->active && pick(sc, 4); i++)
 			d = dev_at(sc, pick(sc, NDEVS));
-		if (pick(sc, 2) && a_stream_path(sc))
-			path = a_stream_path(sc);
+		if (pick(sc, 2) && (bad = a_stream_path(sc)))
+			path = bad;
 		if (!step_import(sc, &s, d, path, what == STEP_IMPORT_STDIN))
 			return NULL;
 		break;
