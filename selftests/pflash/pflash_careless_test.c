@@ -917,7 +917,7 @@ static const char *careless_step(struct scene *sc)
 	struct snap before[NPATHS], after;
 	struct stat st, changed;
 	struct cdev *d = dev_at(sc, pick(sc, NDEVS));
-	const char *path = any_path(sc), *bad;
+	const char *path = any_path(sc), *stream, *bad;
 	char real[PATH_MAX];
 	unsigned int what = step_draws[pick(sc, ARRAY_SIZE(step_draws))];
 	struct run r;
@@ -944,8 +944,9 @@ static const char *careless_step(struct scene *sc)
 		 */
 		for (i = 0; i < NDEVS && d->active && pick(sc, 4); i++)
 			d = dev_at(sc, pick(sc, NDEVS));
-		if (pick(sc, 2) && (bad = a_stream_path(sc)))
-			path = bad;
+		stream = pick(sc, 2) ? a_stream_path(sc) : NULL;
+		if (stream)
+			path = stream;
 		if (!step_import(sc, &s, d, path, what == STEP_IMPORT_STDIN))
 			return NULL;
 		break;
