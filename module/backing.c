@@ -34,6 +34,16 @@
  *
  * A block device as backing file is never lost: its data is the device's,
  * whatever becomes of the node that named it.
+ *
+ * A backing file on NFS.  The device's OFD lock keeps another owner out
+ * only if the server holds it: an NFS mount whose locks are local
+ * (nolock, local_lock=posix or all) would let a device on another host
+ * take the same file.  So such a file is refused at creation, as the
+ * superblock's mount flags say.  A soft mount is allowed, with a warning
+ * in the kernel log: its writes may fail while the server is away, which
+ * pflash survives (the data stays dirty, and a later pass writes it), but
+ * the NFS client's own page cache of the file may then drop data; hard
+ * mounts wait instead (see "Shared storage" in the admin guide).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -44,6 +54,7 @@
 #include <linux/kdev_t.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/nfs_fs.h>
 #include <linux/overflow.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -79,6 +90,37 @@ static int pflash_backing_check_chain(struct file *file)
 			return -ELOOP;
 		file = lower->backing;
 	}
+	return 0;
+}
+
+/* Whether @file is on NFS, of any version. */
+static bool pflash_backing_on_nfs(struct file *file)
+{
+	const char *fs = file_inode(file)->i_sb->s_type->name;
+
+	return !strcmp(fs, "nfs") || !strcmp(fs, "nfs4");
+}
+
+/*
+ * Refuse a file on an NFS mount whose locks are local, and warn of a soft
+ * mount; see "A backing file on NFS" above.
+ */
+static int pflash_backing_check_nfs(struct file *file, struct nlattr *attr,
+				    struct netlink_ext_ack *extack)
+{
+	unsigned int flags;
+
+	if (!pflash_backing_on_nfs(file))
+		return 0;
+	flags = NFS_SB(file_inode(file)->i_sb)->flags;
+	if (flags & NFS_MOUNT_LOCAL_FCNTL) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "backing file is on an NFS mount whose locks are local (nolock or local_lock): its lock would not keep another host out");
+		return -EINVAL;
+	}
+	if (flags & (NFS_MOUNT_SOFT | NFS_MOUNT_SOFTERR))
+		pr_warn_ratelimited("backing file %pD is on a soft NFS mount: mount it hard, so that writes wait for the server (see the admin guide)\n",
+				    file);
 	return 0;
 }
 
@@ -130,6 +172,9 @@ struct file *pflash_backing_open(u32 fd, bool read_only, struct nlattr *attr,
 				    "pflash devices back one another too deeply");
 		goto out_put;
 	}
+	err = pflash_backing_check_nfs(file, attr, extack);
+	if (err)
+		goto out_put;
 
 	own = dentry_open(&file->f_path,
 			  O_LARGEFILE | (read_only ? O_RDONLY : O_RDWR),
@@ -243,17 +288,28 @@ out:
 	return err;
 }
 
-static int pflash_backing_load(struct pflash_dev *dev)
+/**
+ * pflash_backing_read() - read part of the backing file
+ * @dev: a device with a backing file
+ * @buf: where to put [@pos, @pos + @len) of the file
+ * @pos: where to start in the file
+ * @len: how many bytes
+ *
+ * Return: 0, or a negative errno: -EINTR on a fatal signal, -ENODATA if
+ * the file ends before.
+ */
+int pflash_backing_read(struct pflash_dev *dev, u8 *buf, u64 pos, u64 len)
 {
-	loff_t pos = 0;
+	loff_t off = pos;
+	u64 end = pos + len;
 	ssize_t ret;
 
-	while (pos < dev->cfg.size) {
+	while (off < end) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		ret = kernel_read(dev->backing, dev->data + pos,
-				  min_t(u64, dev->cfg.size - pos,
-					PFLASH_BACKING_IO_STEP), &pos);
+		ret = kernel_read(dev->backing, buf + (off - pos),
+				  min_t(u64, end - off, PFLASH_BACKING_IO_STEP),
+				  &off);
 		if (ret < 0)
 			return ret;
 		if (!ret)
@@ -295,7 +351,7 @@ int pflash_backing_attach(struct pflash_dev *dev, struct file *file,
 	}
 	dev->backing = get_file(file);
 
-	err = pflash_backing_load(dev);
+	err = pflash_backing_read(dev, dev->data, 0, dev->cfg.size);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "could not read the backing file");
 		pflash_backing_detach(dev);
@@ -475,7 +531,7 @@ int pflash_backing_gone(struct pflash_dev *dev)
 	    !d_unlinked(dev->backing->f_path.dentry))
 		return 0;
 	if (pflash_backing_note(dev, PFLASH_BACKING_DELETED))
-		pflash_sysfs_backing_noticed(dev);
+		pflash_sysfs_noticed(dev);
 	return -ENOENT;
 }
 

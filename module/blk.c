@@ -287,6 +287,30 @@ void pflash_blk_release(struct pflash_dev *dev)
 		pflash_serve(dev, bio);
 }
 
+/**
+ * pflash_blk_replace() - replace the device's contents in one step
+ * @dev: the device, inactive; called with its ctl_lock held
+ * @data: the new contents, @dev->cfg.size bytes; gets the old ones back,
+ *	for the caller to free
+ *
+ * The queue is frozen meanwhile, so no bio is served from a mix.  No
+ * writeback pass reads the contents meanwhile: an inactive device has
+ * nothing dirty but what an import owes, which only activation, under
+ * the ctl_lock held here, writes.  The page cache of the old contents
+ * goes too.
+ */
+void pflash_blk_replace(struct pflash_dev *dev, u8 **data)
+{
+	struct request_queue *q = dev->disk->queue;
+	unsigned int memflags;
+
+	lockdep_assert_held(&dev->ctl_lock);
+	memflags = blk_mq_freeze_queue(q);
+	swap(dev->data, *data);
+	blk_mq_unfreeze_queue(q, memflags);
+	invalidate_bdev(dev->disk->part0);
+}
+
 /* Whether the device is mounted, or claimed by another driver. */
 bool pflash_blk_held_exclusively(struct pflash_dev *dev)
 {

@@ -582,22 +582,13 @@ static int pflash_import_feed(struct pflash_dev *dev, struct pflash_import *imp,
 }
 
 /*
- * Replace the device's contents with the staged ones, in one step: the
- * queue is frozen, so no bio is served from a mix.  No writeback pass
- * reads them meanwhile: the device is inactive, so passes write nothing
- * (and activation, which changes that, takes ctl_lock, which we hold; see
- * "Locking" in pflash.h).  The page cache of the old contents goes too.
+ * Replace the device's contents with the staged ones, in one step
+ * (pflash_blk_replace()).
  */
 static void pflash_import_commit(struct pflash_dev *dev,
 				 struct pflash_import *imp)
 {
-	struct request_queue *q = dev->disk->queue;
-	unsigned int memflags;
-
-	memflags = blk_mq_freeze_queue(q);
-	swap(dev->data, imp->staging);
-	blk_mq_unfreeze_queue(q, memflags);
-	invalidate_bdev(dev->disk->part0);
+	pflash_blk_replace(dev, &imp->staging);
 	/*
 	 * What differs from the file is owed to it, with what was dirty
 	 * before (an activation's flush that failed).
@@ -643,11 +634,15 @@ int pflash_import(struct pflash_dev *dev, u32 portid, u64 offset,
 			       "an import from a file descriptor is in progress");
 		return -EBUSY;
 	}
-	if (dev->state != PFLASH_STATE_INACTIVE) {
+	err = pflash_owner_refuse_lost(dev, extack);
+	if (!err && dev->state != PFLASH_STATE_INACTIVE) {
 		NL_SET_ERR_MSG(extack,
 			       "the device is active: inactivate it before importing");
+		err = -EBUSY;
+	}
+	if (err) {
 		pflash_import_end(dev);
-		return -EBUSY;
+		return err;
 	}
 	if (!offset) {
 		pflash_import_end(dev);
@@ -712,7 +707,11 @@ static struct pflash_import *pflash_import_file_start(struct pflash_dev *dev,
 						      struct netlink_ext_ack *extack)
 {
 	struct pflash_import *imp;
+	int err;
 
+	err = pflash_owner_refuse_lost(dev, extack);
+	if (err)
+		return ERR_PTR(err);
 	if (dev->state != PFLASH_STATE_INACTIVE) {
 		NL_SET_ERR_MSG(extack,
 			       "the device is active: inactivate it before importing");

@@ -293,7 +293,9 @@ out_release_index:
 /*
  * Write back what is dirty before the device goes.  If that fails, the
  * device is kept, unless @force: then the data is dropped, and said so.
- * So is a device whose backing file was deleted: its contents go with it.
+ * So is a device whose backing file was deleted: its contents go with it;
+ * and one that lost its backing file's lock, which writes nothing more
+ * (owner.c).
  */
 static int pflash_dev_final_writeback(struct pflash_dev *dev, bool force,
 				      struct netlink_ext_ack *extack)
@@ -309,6 +311,8 @@ static int pflash_dev_final_writeback(struct pflash_dev *dev, bool force,
 	err = pflash_wb_flush(dev, PFLASH_WB_DIRTY);
 	if (!err)
 		return 0;
+	if (READ_ONCE(dev->owner_lost))
+		return pflash_owner_drop_lost(dev, force, extack);
 	if (!force) {
 		NL_SET_ERR_MSG(extack,
 			       "writing back to the backing file failed; the device is kept with its dirty data");
@@ -460,6 +464,7 @@ static int __init pflash_init(void)
 	err = pflash_blk_init();
 	if (err)
 		return err;
+	pflash_owner_fault_init();
 	err = pflash_create_at_load();
 	if (err)
 		goto out_destroy;
@@ -470,6 +475,7 @@ static int __init pflash_init(void)
 
 out_destroy:
 	pflash_destroy_all();
+	pflash_owner_fault_exit();
 	pflash_blk_exit();
 	return err;
 }
@@ -479,6 +485,7 @@ static void __exit pflash_exit(void)
 	/* No netlink command runs once the family is gone. */
 	pflash_nl_unregister();
 	pflash_destroy_all();
+	pflash_owner_fault_exit();
 	pflash_blk_exit();
 	pflash_backing_exit();
 	xa_destroy(&pflash_devs);

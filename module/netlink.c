@@ -233,6 +233,30 @@ out_free:
 	nlmsg_free(skb);
 }
 
+/**
+ * pflash_nl_announce() - announce a change that no request caused
+ * @dev: the device, live; called with its ctl_lock held
+ * @cmd: the event, as %PFLASH_CMD_LOST_NTF
+ *
+ * On the events group, from port 0, sequence 0.  An event that cannot be
+ * allocated is lost, as netlink events may be.
+ */
+void pflash_nl_announce(struct pflash_dev *dev, u8 cmd)
+{
+	struct sk_buff *skb;
+
+	lockdep_assert_held(&dev->ctl_lock);
+	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!skb)
+		return;
+	if (pflash_nl_fill_dev(skb, dev, 0, 0, 0, cmd)) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_multicast(&pflash_nl_family, skb, 0, PFLASH_NL_MCGRP_EVENTS,
+			  GFP_KERNEL);
+}
+
 /* Reply to @info with @dev, in @msg.  Called with dev->ctl_lock. */
 static int pflash_nl_reply(struct sk_buff *msg, struct pflash_dev *dev,
 			   struct genl_info *info)
@@ -529,13 +553,18 @@ static int pflash_nl_flush(struct sk_buff *skb, struct genl_info *info)
 		err = -EROFS;
 		goto out_end;
 	}
-	res.err = pflash_backing_check(dev, true, info->extack);
+	res.err = pflash_owner_refuse_lost(dev, info->extack) ?:
+		  pflash_backing_check(dev, true, info->extack);
 	if (!res.err) {
 		res.err = pflash_wb_flush(dev, res.full ? PFLASH_WB_ALL :
 							  PFLASH_WB_DIRTY);
 		if (res.err)
 			NL_SET_ERR_MSG(info->extack,
 				       "writing to the backing file failed; the data stays dirty");
+		/* The pass may have found the lock lost. */
+		if (res.err)
+			res.err = pflash_owner_refuse_lost(dev, info->extack) ?:
+				  res.err;
 	}
 	pflash_nl_notify(dev, PFLASH_CMD_FLUSH_NTF, info, &res);
 	err = res.err;

@@ -65,7 +65,7 @@
  *
  * 4. dev->wb_lock (mutex): serializes writeback passes.  Guards @wb_pass,
  *    @wb_err, @dirty's clearing by an import and the writes of
- *    @owns_backing.  Its holder may sleep: it writes and fsyncs the
+ *    @owns_backing and @owner_lost.  Its holder may sleep: it writes and fsyncs the
  *    backing file.  Taken by the writeback worker and the periodic
  *    writeback with no other lock, and by control operations under
  *    @ctl_lock; never under a frozen queue.
@@ -73,7 +73,8 @@
  * 5. The backing file's own locks (its inode's, its filesystem's, and if
  *    it is a block device, that device's queue): taken by the file I/O of
  *    a pass, under @wb_lock, and by the OFD lock's changes, under
- *    @ctl_lock.  A backing file on another pflash device only ever reaches
+ *    @ctl_lock, and by the look at it after a pass failed (owner.c), under
+ *    @wb_lock.  A backing file on another pflash device only ever reaches
  *    that device's data path: a pass never waits for another device's
  *    @ctl_lock or @wb_lock.
  *
@@ -230,10 +231,17 @@ struct pflash_create {
  *	to inactive with writes held back (@hold); read without locks by the
  *	data path and pflash_open(), which accept writes only while active.
  * @owns_backing: the device holds its backing file's lock and may write
- *	the file.  Written under @ctl_lock and @wb_lock; a writeback pass
- *	writes nothing unless it is set.  It is set a little before @state
- *	turns active (to write what activation owes) and cleared right after
- *	it turns inactive.
+ *	the file.  Written under @ctl_lock and @wb_lock, or by a pass that
+ *	found the lock lost, under @wb_lock alone; a writeback pass writes
+ *	nothing unless it is set.  It is set a little before @state turns
+ *	active (to write what activation owes) and cleared right after it
+ *	turns inactive.
+ * @owner_lost: a writeback pass failed, and found its backing file's lock
+ *	held by another owner: a lock lost on a network filesystem.  Set
+ *	once, with @owns_backing cleared, under @wb_lock, and never cleared;
+ *	read with READ_ONCE().  @state follows, to %PFLASH_STATE_LOST, under
+ *	@ctl_lock, from @notice_work or the control operation that sees it
+ *	first.
  * @epoch: the ownership epoch, under @ctl_lock.
  *
  * Migration (export.c, import.c), all under @ctl_lock:
@@ -259,8 +267,10 @@ struct pflash_create {
  *	read with READ_ONCE().
  * @backing_reported: the state the last uevent announced, under
  *	@ctl_lock.
- * @backing_work: announces a change a writeback pass saw, which cannot
- *	take @ctl_lock; holds a reference on the device while queued.
+ * @notice_work: acts on what a writeback pass saw, which cannot take
+ *	@ctl_lock: announces a change of the backing file's fate, and turns
+ *	a device that lost its lock %PFLASH_STATE_LOST; holds a reference
+ *	on the device while queued.
  *
  * Dirty tracking and writeback (writeback.c), for a device with a writable
  * backing file:
@@ -316,6 +326,7 @@ struct pflash_dev {
 
 	enum pflash_state state;
 	bool owns_backing;
+	bool owner_lost;
 	u64 epoch;
 
 	u8 uuid[PFLASH_UUID_LEN];
@@ -327,7 +338,7 @@ struct pflash_dev {
 
 	int backing_state;
 	int backing_reported;
-	struct work_struct backing_work;
+	struct work_struct notice_work;
 };
 
 /*
@@ -380,7 +391,10 @@ static inline bool pflash_writes_back(const struct pflash_dev *dev)
 	return dev->backing && !dev->cfg.read_only;
 }
 
-/* Whether writes are accepted now; the data path calls it without locks. */
+/*
+ * Whether writes are accepted now; the data path calls it without locks.
+ * Not in %PFLASH_STATE_LOST, nor %PFLASH_STATE_INACTIVE.
+ */
 static inline bool pflash_writable(const struct pflash_dev *dev)
 {
 	return !dev->cfg.read_only &&
@@ -394,6 +408,7 @@ u64 pflash_backing_size(struct file *file);
 int pflash_backing_attach(struct pflash_dev *dev, struct file *file,
 			  struct netlink_ext_ack *extack);
 void pflash_backing_detach(struct pflash_dev *dev);
+int pflash_backing_read(struct pflash_dev *dev, u8 *buf, u64 pos, u64 len);
 int pflash_backing_write(struct pflash_dev *dev, u64 pos, u64 len);
 int pflash_backing_sync(struct pflash_dev *dev);
 int pflash_file_id(struct file *file, struct pflash_file_id *id);
@@ -411,6 +426,15 @@ int pflash_activate(struct pflash_dev *dev, const struct nlattr *epoch,
 		    struct netlink_ext_ack *extack);
 int pflash_inactivate(struct pflash_dev *dev, bool force,
 		      struct netlink_ext_ack *extack);
+bool pflash_owner_fault(void);
+void pflash_owner_check_lost(struct pflash_dev *dev, bool injected);
+void pflash_owner_noticed(struct pflash_dev *dev);
+int pflash_owner_refuse_lost(struct pflash_dev *dev,
+			     struct netlink_ext_ack *extack);
+int pflash_owner_drop_lost(struct pflash_dev *dev, bool force,
+			   struct netlink_ext_ack *extack);
+void pflash_owner_fault_init(void);
+void pflash_owner_fault_exit(void);
 
 /**
  * struct pflash_transfer_result - what a transfer through a file moved
@@ -526,6 +550,7 @@ bool pflash_blk_held_exclusively(struct pflash_dev *dev);
 void pflash_blk_hold(struct pflash_dev *dev);
 void pflash_blk_sync(struct pflash_dev *dev);
 void pflash_blk_release(struct pflash_dev *dev);
+void pflash_blk_replace(struct pflash_dev *dev, u8 **data);
 void pflash_blk_del(struct pflash_dev *dev);
 
 /* sysfs.c: the state in sysfs, and its uevents */
@@ -533,10 +558,11 @@ extern const struct attribute_group *pflash_sysfs_groups[];
 void pflash_sysfs_changed(struct pflash_dev *dev);
 void pflash_sysfs_init(struct pflash_dev *dev);
 void pflash_sysfs_backing_changed(struct pflash_dev *dev);
-void pflash_sysfs_backing_noticed(struct pflash_dev *dev);
+void pflash_sysfs_noticed(struct pflash_dev *dev);
 void pflash_sysfs_exit(struct pflash_dev *dev);
 
 /* netlink.c: the generic netlink family */
+void pflash_nl_announce(struct pflash_dev *dev, u8 cmd);
 int pflash_nl_register(void);
 void pflash_nl_unregister(void);
 

@@ -8,6 +8,12 @@
  * pass puts its bits back, so that the data stays dirty and the next pass
  * writes it again: nothing is dropped on an error.
  *
+ * A pass that fails looks whether the backing file's lock was lost to
+ * another owner, on a network filesystem (pflash_owner_check_lost()): if
+ * so, the device writes nothing more, and every later pass fails at once
+ * with ENOLCK, writing nothing; the periodic writeback is no longer armed
+ * (owner.c, "lose").
+ *
  * Passes run in three places, serialized by wb_lock (see "Locking" in
  * pflash.h):
  *  - the device's worker, for bios that may only complete once their
@@ -69,26 +75,32 @@ void pflash_wb_mark_dirty(struct pflash_dev *dev, u64 pos, u64 len)
  *
  * Writes, then fsyncs the backing file.  A pass with nothing to write does
  * not fsync, unless it is %PFLASH_WB_OWED: every earlier pass that wrote
- * something fsynced, or failed and left its granules dirty.  A device that does not own its backing
- * file (see owner.c) writes nothing: its pass succeeds and leaves the
- * dirty granules as they are.
+ * something fsynced, or failed and left its granules dirty.  A device that
+ * does not own its backing file (see owner.c) writes nothing: its pass
+ * succeeds and leaves the dirty granules as they are, unless the device
+ * lost its lock: then it fails.
  *
  * Return: 0, or the error of the write or fsync that failed; the granules
- * of a failed pass are dirty again.
+ * of a failed pass are dirty again.  -ENOLCK if the device lost its
+ * backing file's lock.
  */
 int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what)
 {
 	unsigned long nr_words = BITS_TO_LONGS(dev->nr_granules);
 	unsigned int shift = dev->dirty_shift;
 	unsigned long i, start, end;
+	bool injected;
 	int err = 0;
 
 	if (!pflash_writes_back(dev))
 		return 0;
 
 	mutex_lock(&dev->wb_lock);
-	if (!dev->owns_backing)
+	if (!dev->owns_backing) {
+		if (dev->owner_lost)
+			err = -ENOLCK;
 		goto out_unlock;
+	}
 	for (i = 0; i < nr_words; i++)
 		dev->wb_pass[i] = xchg(&dev->dirty[i], 0);
 	if (what == PFLASH_WB_ALL)
@@ -99,6 +111,9 @@ int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what)
 
 	/* Nothing is written into a file that was deleted (backing.c). */
 	err = pflash_backing_gone(dev);
+	injected = !err && pflash_owner_fault();
+	if (injected)
+		err = -EIO;
 	for_each_set_bitrange(start, end, dev->wb_pass, dev->nr_granules) {
 		if (err)
 			break;
@@ -112,6 +127,7 @@ int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what)
 			set_bit(i, dev->dirty);
 		pr_warn_ratelimited("pflash%d: writeback to the backing file failed (%d); the data stays dirty\n",
 				    dev->index, err);
+		pflash_owner_check_lost(dev, injected);
 	}
 	WRITE_ONCE(dev->wb_err, -err);
 	bitmap_zero(dev->wb_pass, dev->nr_granules);

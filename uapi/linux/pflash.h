@@ -33,6 +33,29 @@
  * announces each change with a "change" uevent that carries
  * PFLASH_BACKING_STATE ("deleted", "moved" or, moved back, "ok") and
  * PFLASH_BACKING_FILE (the path as @PFLASH_A_DEV_BACKING_PATH shows it).
+ *
+ * Ownership across hosts.  An active device holds an OFD lock on its
+ * backing file; on a network filesystem (NFSv4) the lock is the server's,
+ * held under the client's lease.  A host cut off from the server for
+ * longer than the lease loses its locks: the server may give them to
+ * another host, and the NFS client then fails every write of the lost
+ * lock with EIO (with nfs.recover_lost_locks=0, the default; with 1 it
+ * takes the lock again behind its owner's back, which pflash cannot
+ * allow: keep the default).  A writeback that fails makes the device
+ * look whether another owner holds its file's lock (as F_OFD_GETLK does,
+ * without taking it); if one does, the device is %PFLASH_STATE_LOST: its
+ * writes fail with EIO, its data path's flushes and its writeback stop,
+ * and the disk announces it with a "change" uevent (PFLASH_STATE=lost)
+ * and the events group with %PFLASH_CMD_LOST_NTF.  What it held that
+ * never reached the file (@PFLASH_A_DEV_DIRTY_BYTES) is its own: in
+ * writeback mode, writes after the last flush that succeeded, which were
+ * never acknowledged as durable.  %PFLASH_CMD_DEV_DEL of such a device
+ * is refused with ENOLCK unless @PFLASH_A_DEV_FORCE is 1 (the kernel log
+ * says how much goes); %PFLASH_CMD_EXPORT still shows it.
+ *
+ * A device whose backing file is on an NFS mount with local locks
+ * (nolock, or local_lock=posix or all) could not keep another host out:
+ * %PFLASH_CMD_DEV_NEW refuses it with EINVAL.
  */
 #ifndef _UAPI_LINUX_PFLASH_H
 #define _UAPI_LINUX_PFLASH_H
@@ -87,10 +110,22 @@ enum pflash_cache_mode {
  *	writing fails with EROFS, a write that still reaches it fails with
  *	EIO, and nothing is ever written to the backing file: not on flush,
  *	not on destroy, not on module unload.  It holds no lock.
+ * @PFLASH_STATE_LOST: the device was active and lost its backing file's
+ *	lock to another owner: the file is on a network filesystem, this
+ *	host was cut off from the server for longer than its lease, and the
+ *	server gave the lock to another host (see "Ownership across hosts"
+ *	below).  As an inactive device, it serves reads (of its own
+ *	contents, which may hold writes the file never got and lack the new
+ *	owner's), fails writes, holds no lock and never writes its backing
+ *	file again; it does not retry.  It never becomes active again:
+ *	%PFLASH_CMD_ACTIVATE, %PFLASH_CMD_INACTIVATE, %PFLASH_CMD_FLUSH and
+ *	%PFLASH_CMD_IMPORT are refused with ENOLCK.  Destroy it and create
+ *	it again from the file.  Never given to %PFLASH_CMD_DEV_NEW.
  */
 enum pflash_state {
 	PFLASH_STATE_ACTIVE,
 	PFLASH_STATE_INACTIVE,
+	PFLASH_STATE_LOST,
 };
 
 /**
@@ -307,7 +342,13 @@ enum {
  *	flush (@PFLASH_A_DEV_FLUSH_PENDING), it then writes the entire device
  *	to the backing file and fsyncs, and only after that accepts writes;
  *	if that fails, the device stays inactive and still owes the flush.
- *	Refused with ENOENT if the backing file was lost (see below).
+ *	If it owes none, the file is the truth: another owner may have
+ *	written it while this device did not own it (the other host of
+ *	shared storage), so the device reads it again, under the lock, and
+ *	takes its contents in one step where they differ; if that read
+ *	fails, the device stays inactive.
+ *	Refused with ENOENT if the backing file was lost (see below), and
+ *	with ENOLCK if the device lost its lock (%PFLASH_STATE_LOST).
  *	Activating an active device succeeds and changes nothing, if it
  *	names no epoch or the device's own.  Replies with the device.
  * @PFLASH_CMD_DEV_NEW_NTF: event: a device was created.  Carries the
@@ -355,6 +396,10 @@ enum {
  *	an import runs, another import of the device is refused with EBUSY,
  *	and activating or destroying the device ends it.
  * @PFLASH_CMD_IMPORT_NTF: event: an import was committed.
+ * @PFLASH_CMD_LOST_NTF: event: a device lost its backing file's lock to
+ *	another owner and is now %PFLASH_STATE_LOST (see "Ownership across
+ *	hosts" above).  No request causes it: its sequence number and port
+ *	are 0.
  * @__PFLASH_CMD_MAX: one more than the highest command
  * @PFLASH_CMD_MAX: the highest command
  */
@@ -373,6 +418,7 @@ enum {
 	PFLASH_CMD_EXPORT,
 	PFLASH_CMD_IMPORT,
 	PFLASH_CMD_IMPORT_NTF,
+	PFLASH_CMD_LOST_NTF,
 
 	__PFLASH_CMD_MAX,
 	PFLASH_CMD_MAX = (__PFLASH_CMD_MAX - 1)
