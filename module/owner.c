@@ -307,12 +307,12 @@ static int pflash_owner_take(struct pflash_dev *dev, bool creating,
 	err = pflash_owner_lock(dev);
 	if (err == -EBUSY && creating) {
 		NL_SET_ERR_MSG(extack,
-			       "another owner holds the backing file's lock; create the device inactive");
+			       "the backing file is owned elsewhere (another device, on this host or another, holds its lock); create the device inactive");
 		return err;
 	}
 	if (err == -EBUSY) {
 		NL_SET_ERR_MSG(extack,
-			       "another owner holds the backing file's lock");
+			       "the backing file is owned elsewhere: another device, on this host or another, holds its lock");
 		return err;
 	}
 	if (err) {

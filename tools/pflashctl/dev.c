@@ -267,10 +267,12 @@ static void list_lost_notes(const struct ctl_cmd *cmd,
 	char name[CTL_DEV_PATH_MAX];
 	unsigned int i;
 
+	/* After the table, whether stdout is a terminal, a pipe or a file. */
+	fflush(stdout);
 	for (i = 0; i <= PFLASH_INDEX_MAX; i++) {
 		if (!l->lost[i])
 			continue;
-		snprintf(name, sizeof(name), CTL_DEV_NAME "%u", i);
+		ctl_dev_path(name, i);
 		ctl_msg(cmd, name,
 			"lost its backing file's lock to another host: its writes fail, and its file is the other host's; destroy it and create it again from the file");
 	}
