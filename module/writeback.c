@@ -136,12 +136,21 @@ out_unlock:
 	return err;
 }
 
+/*
+ * The bytes not yet known durable: the dirty granules, and those of a
+ * pass under way, which may wait long for a network filesystem's server.
+ * A snapshot, read without wb_lock.
+ */
 u64 pflash_wb_dirty_bytes(struct pflash_dev *dev)
 {
+	unsigned long i, n = 0;
+
 	if (!pflash_writes_back(dev))
 		return 0;
-	return (u64)bitmap_weight(dev->dirty, dev->nr_granules) <<
-	       dev->dirty_shift;
+	for (i = 0; i < BITS_TO_LONGS(dev->nr_granules); i++)
+		n += hweight_long(READ_ONCE(dev->dirty[i]) |
+				  READ_ONCE(dev->wb_pass[i]));
+	return (u64)n << dev->dirty_shift;
 }
 
 /* Complete @bio after the next pass.  Any context. */

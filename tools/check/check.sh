@@ -19,7 +19,8 @@
 #
 # Besides the kselftests: the stream reader's fuzzer (tools/fuzz/run.sh),
 # on deb61 the move between two VMs, and on deb61 and deb72 the durability
-# tests (tools/crash/run.sh).  Every PFLASH_*_SEED, PFLASH_*_COUNT and
+# tests (tools/crash/run.sh) and shared storage between three VMs over NFS
+# (nfs.sh).  Every PFLASH_*_SEED, PFLASH_*_COUNT and
 # PFLASH_*_STEPS set (PFLASH_FUZZ_SEED, PFLASH_DIFF_SEED, ...) goes to
 # every VM, to rerun a seed of a test there; FUZZ_SEED and CRASH_SEED
 # rerun the stream fuzzer's and the durability tests'.
@@ -144,7 +145,8 @@ fi
 # logs in OUT: pflash.ko built for it (and DKMS against 7.2's headers),
 # the kselftests' VM (and the error paths, on the debug kernel), and
 # without TESTS the suites of a host: systemd (deb61, deb72), the move
-# between two VMs (deb61) and the durability tests (deb61, deb72).
+# between two VMs (deb61), shared storage over NFS (deb61, deb72) and the
+# durability tests (deb61, deb72).
 kernel_suite() {
 	local k=$1 out=$2 ko initrd
 	mkdir -p "$out"
@@ -233,6 +235,27 @@ kernel_suite() {
 			result fail "$k/two-vms" "initramfs: could not be built (log: $out/migrate-initramfs.log)"
 		fi
 	fi
+
+	# Shared storage between hosts: an NFS server and two hosts, whose
+	# links are cut and one of which loses its power (nfs.sh).
+	case $k in
+	deb61|deb72)
+		initrd=$BUILD/vm/$k/nfs.cpio
+		if nfs=$("$REPO/tools/images/nfs-utils.sh" 2>"$out/nfs-utils.log") &&
+		   step "$out/nfs-initramfs.log" "$REPO/tools/images/initramfs.sh" \
+			-k "$k" -p "$REPO/tools/guests/nfs.sh" -o "$initrd" \
+			-m "$ko" -c "$ctl" -t "$selftests" -M nfsd -M nfsv4 \
+			-x /usr/bin/mount -x /usr/bin/umount \
+			-x "$nfs/sbin/mount.nfs=/sbin/mount.nfs4" \
+			-x "$nfs/sbin/mount.nfs=/sbin/umount.nfs4" \
+			-x "$nfs/usr/sbin/rpc.nfsd=/usr/sbin/rpc.nfsd" \
+			-x "$nfs/usr/sbin/exportfs=/usr/sbin/exportfs" \
+			-x "$nfs/usr/sbin/rpc.mountd=/usr/sbin/rpc.mountd"; then
+			"$REPO/tools/check/nfs.sh" "$k" "$initrd" "$out/nfs" || true
+		else
+			result fail "$k/nfs" "initramfs: could not be built (logs: $out/nfs-utils.log, $out/nfs-initramfs.log)"
+		fi ;;
+	esac
 
 	# Durability: power loss at random points, and a replay of the
 	# backing file system's writes to every flush point (tools/crash/),

@@ -114,6 +114,198 @@ uevents() {
 	uevent /tmp/uevent.sh &
 }
 
+# errno_text NAME: what strerror() says of errno NAME.
+errno_text() {
+	case $1 in
+	EBUSY) echo "Device or resource busy" ;;
+	ENOLCK) echo "No locks available" ;;
+	*) echo "$1" ;;
+	esac
+}
+# refused ERRNO TEXT COMMAND...: COMMAND fails with ERRNO, and says TEXT.
+refused() {
+	local err=$1 text=$2
+	shift 2
+	fails "$@" && said "$text" && said "$(errno_text "$err")"
+}
+
+# --- the steps of tools/check/nfs.sh ----------------------------------------
+
+# The devices of the shared files, active: pflash0 in writeback mode,
+# written back every second, and pflash1 in writethrough mode.
+mkdevs() {
+	pflashctl create --index 0 --backing "$SHARED/vm1_VARS.fd" \
+		--cache writeback --writeback-interval 1000 &&
+	pflashctl create --index 1 --backing "$SHARED/vm2_VARS.fd"
+}
+# states STATE [EPOCH]: both devices are in STATE (at EPOCH), and an active
+# one's last writeback succeeded.
+states() {
+	local d
+	for d in pflash0 pflash1; do
+		is "$d's state" "$(attr $d state)" "$1" || return
+		[ -z "${2:-}" ] || is "$d's epoch" "$(attr $d epoch)" "$2" || return
+		[ "$1" != active ] ||
+			is "$d's writeback error" "$(attr $d writeback_error)" 0 || return
+	done
+}
+# The incoming side of the move: each device's state from the network.
+listen_imports() {
+	rm -f /tmp/imp0.rc /tmp/imp1.rc
+	(nc -l -p 9000 | pflashctl import pflash0 --activate >/tmp/imp0.out 2>&1
+	 echo $? >/tmp/imp0.rc) &
+	(nc -l -p 9001 | pflashctl import pflash1 --activate >/tmp/imp1.out 2>&1
+	 echo $? >/tmp/imp1.rc) &
+}
+# send_state DEV PORT: DEV's state to host B's PORT, once it listens.
+send_state() {
+	local i rc
+	for i in $(seq 60); do
+		{ exec 5>"/dev/tcp/10.99.2.2/$2"; } 2>/dev/null && break
+		sleep 1
+	done
+	pflashctl export "$1" >&5
+	rc=$?
+	exec 5>&-
+	return $rc
+}
+move_out() {
+	pflashctl inactivate pflash0 pflash1 &&
+	send_state pflash0 9000 && send_state pflash1 9001
+}
+# imported: both imports ended, and activated their devices.
+imported() {
+	local i
+	for i in $(seq 300); do
+		[ -e /tmp/imp0.rc ] && [ -e /tmp/imp1.rc ] && break
+		sleep 1
+	done
+	cat /tmp/imp0.out /tmp/imp1.out 2>/dev/null
+	is "the imports' status" "$(cat /tmp/imp0.rc /tmp/imp1.rc 2>/dev/null | tr '\n' ' ')" "0 0 "
+}
+# cannot_write: neither device takes a write.
+cannot_write() {
+	states inactive &&
+	! dd if=/dev/zero of=/dev/pflash0 bs=4096 count=1 oflag=direct status=none &&
+	! dd if=/dev/zero of=/dev/pflash1 bs=4096 count=1 oflag=direct status=none
+}
+# background_put ARGS...: put, in the background; background_done WANT: it
+# ended, with success (0) or failure (1).
+background_put() {
+	rm -f /tmp/bg.rc
+	(put "$@"; echo $? >/tmp/bg.rc) &
+}
+background_done() {
+	local i
+	for i in $(seq 300); do
+		[ -e /tmp/bg.rc ] && break
+		sleep 1
+	done
+	[ -e /tmp/bg.rc ] || { echo "it has not ended"; return 1; }
+	if [ "$1" = 0 ]; then
+		is "its status" "$(cat /tmp/bg.rc)" 0
+	else
+		[ "$(cat /tmp/bg.rc)" != 0 ] || { echo "it succeeded"; return 1; }
+	fi
+}
+# The uevents and the events of pflash, from now on.
+watch_events() {
+	uevents
+	pflashctl monitor >/tmp/monitor.log 2>&1 &
+}
+# takeover DEV EPOCH: activate DEV at EPOCH, again and again until the
+# old owner's lock is gone (at most 300 s).
+takeover() {
+	local t=$((SECONDS + 300))
+	until pflashctl activate --epoch "$2" "$1" 2>/dev/null; do
+		[ $SECONDS -lt $t ] || return 1
+		sleep 1
+	done
+}
+wait_lost() {
+	local i
+	for i in $(seq 300); do
+		[ "$(attr pflash0 state)" = lost ] &&
+			[ "$(attr pflash1 state)" = lost ] && return 0
+		sleep 1
+	done
+	echo "states: $(attr pflash0 state) $(attr pflash1 state)"
+	return 1
+}
+lost_state() {
+	local d
+	for d in pflash0 pflash1; do
+		is "$d's state" "$(attr $d state)" lost || return
+		is "$d's writeback error" "$(attr $d writeback_error)" 5 || return
+		dmesg | grep -q "$d: lost the lock of its backing file" ||
+			{ echo "no kernel log line for $d"; return 1; }
+	done
+	[ "$(attr pflash0 dirty_bytes)" -ge 16384 ] ||
+		{ echo "pflash0 holds $(attr pflash0 dirty_bytes) dirty bytes"; return 1; }
+	pflashctl list -o NAME,STATE,WB-ERROR,DIRTY 2>&1
+	pflashctl list -o NAME,STATE,WB-ERROR 2>&1 |
+		grep -q '^/dev/pflash0 *lost *EIO$' &&
+	pflashctl list -n -o NAME 2>&1 >/dev/null |
+		grep -q "pflash1: lost its backing file's lock to another host"
+}
+lost_uevent() {
+	cat /tmp/uevents
+	grep -q '^pflash0 change lost$' /tmp/uevents &&
+		grep -q '^pflash1 change lost$' /tmp/uevents
+}
+lost_event() {
+	cat /tmp/monitor.log
+	grep -q '^lost pflash0 state:lost ' /tmp/monitor.log &&
+		grep -q '^lost pflash1 state:lost ' /tmp/monitor.log
+}
+# no_retry: for two periods of the writeback and more, nothing of B's
+# reaches the server, and the dirty data stays as it is.
+no_retry() {
+	local ops dirty wait
+	ops="$(nfsops WRITE) $(nfsops COMMIT) $(nfsops LOCKT)"
+	dirty="$(attr pflash0 dirty_bytes) $(attr pflash1 dirty_bytes)"
+	wait=$(($(attr pflash0 writeback_interval_ms) * 2 / 1000 + 2))
+	echo "WRITE, COMMIT, LOCKT: $ops; dirty: $dirty; waiting $wait s"
+	sleep "$wait"
+	is "WRITE, COMMIT, LOCKT" "$(nfsops WRITE) $(nfsops COMMIT) $(nfsops LOCKT)" "$ops" &&
+	is "the dirty bytes" "$(attr pflash0 dirty_bytes) $(attr pflash1 dirty_bytes)" "$dirty"
+}
+lost_refusals() {
+	local d
+	pflashctl export pflash1 -o /tmp/lost1.pfs || return
+	for d in pflash0 pflash1; do
+		refused ENOLCK "lost its backing file's lock" pflashctl flush $d &&
+		refused ENOLCK "lost its backing file's lock" pflashctl inactivate $d &&
+		refused ENOLCK "lost its backing file's lock" pflashctl activate $d &&
+		refused ENOLCK "lost its backing file's lock" \
+			pflashctl import $d -i /tmp/lost1.pfs || return
+	done
+}
+# recreate N FILE MODE: pflashN, lost with data its file never got, is
+# kept unless forced; then created again from FILE, inactive.
+recreate() {
+	refused ENOLCK "writes its file never got" pflashctl destroy "pflash$1" &&
+	pflashctl destroy --force "pflash$1" &&
+	pflashctl create --index "$1" --backing "$2" --cache "$3" --inactive
+}
+start_writers() {
+	writer /dev/pflash0 1 &
+	writer /dev/pflash1 0 &
+}
+# doc_group GROUP: the admin guide's commands of GROUP (doc_test.sh), as a
+# nested result; those of the shared-storage sections that show devices
+# set up here run on them as they are.
+doc_group() {
+	local here=1 rc
+	[ "$1" = nfs ] && here=
+	DOC_GROUP=$1 DOC_HERE=$here /kselftest/pflash/doc_test.sh \
+		pflash/admin-guide.rst >/tmp/doc.tap 2>&1
+	rc=$?
+	cat /tmp/doc.tap
+	tap_nested "doc_admin_guide_$1" $rc /tmp/doc.tap
+	return $rc
+}
+
 setup_server() {
 	modprobe virtio_net && modprobe nfsd || return 1
 	ip link set lo up &&
