@@ -79,6 +79,9 @@ LINK_A=${ports[0]} LINK_B=${ports[1]}
 declare -A CTL_PORT=([server]=${ports[2]} [a]=${ports[3]} [b]=${ports[4]})
 declare -A QMP_PORT=([server]=${ports[5]} [a]=${ports[6]} [b]=${ports[7]})
 declare -A PID CTL QMP
+# However this script ends, no VM of its outlives it: each run.sh kills
+# its QEMU when it is killed.
+trap 'for p in "${PID[@]}"; do kill "$p" 2>/dev/null; done' EXIT
 
 # vm ROLE NETDEV-ARGS...: boot one VM in the background.  QEMU waits for
 # this script to connect to its control port (wait=on) before it runs.

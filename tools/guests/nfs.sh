@@ -307,7 +307,7 @@ doc_group() {
 }
 
 setup_server() {
-	modprobe virtio_net && modprobe nfsd || return 1
+	modprobe virtio_pci && modprobe virtio_net && modprobe nfsd || return 1
 	ip link set lo up &&
 	ip addr add 10.99.1.1/24 dev eth0 && ip link set eth0 up &&
 	ip addr add 10.99.2.1/24 dev eth1 && ip link set eth1 up || return 1
@@ -323,14 +323,14 @@ setup_server() {
 	echo "$LEASE" >/proc/fs/nfsd/nfsv4leasetime || return 1
 	[ -e /proc/fs/nfsd/nfsv4gracetime ] &&
 		echo "$LEASE" >/proc/fs/nfsd/nfsv4gracetime
-	exportfs -ra && rpc.mountd -N 2 -N 3 && rpc.nfsd -N 2 -N 3 4 || return 1
+	exportfs -ra && rpc.mountd -N 3 && rpc.nfsd -N 3 -p 2049 4 || return 1
 	# No state to reclaim: no grace period to wait for.
 	echo Y >/proc/fs/nfsd/v4_end_grace
 }
 
 setup_host() {
 	local net=$1 i
-	modprobe virtio_net && modprobe nfsv4 || return 1
+	modprobe virtio_pci && modprobe virtio_net && modprobe nfsv4 || return 1
 	hostname "nfs-$role"
 	ip link set lo up &&
 	ip addr add "10.99.$net.2/24" dev eth0 && ip link set eth0 up &&
@@ -339,7 +339,7 @@ setup_host() {
 	mkdir -p "$SHARED"
 	# The server may still be starting.
 	for i in $(seq 120); do
-		mount -t nfs4 -o hard nfs-server:/ "$SHARED" && break
+		mount -t nfs4 -o hard,retry=0 nfs-server:/ "$SHARED" && break
 		sleep 1
 	done
 	grep -q " $SHARED nfs4 " /proc/mounts && modprobe pflash nr_devices=0
