@@ -36,11 +36,10 @@ CYCLES=5
 IO_SIZE=$((4 * SIZE))
 seed=${PFLASH_FIO_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 
-# Write requests the device has completed, failed ones included (a
-# builtin only: it is polled).
-writes() {
+# Sets w: the write requests the device has completed, failed ones
+# included.  Builtins only, no subshell: it is polled while fio runs.
+count_writes() {
 	read -r _ _ _ _ w _ <"/sys/block/${dev#/dev/}/stat"
-	echo "$w"
 }
 
 # fio has not exited (a zombie, not waited for yet, has).
@@ -48,11 +47,11 @@ fio_runs() {
 	read -r _ _ st _ 2>/dev/null <"/proc/$fio/stat" && [ "$st" != Z ]
 }
 
-# wait_writes N: until the device has completed N writes, polled with
-# builtins only; fails if fio exits first.
+# wait_writes N: until the device has completed N writes; fails if fio
+# exits first.
 wait_writes() {
 	while fio_runs; do
-		read -r _ _ _ _ w _ <"/sys/block/${dev#/dev/}/stat"
+		count_writes
 		[ "$w" -ge "$1" ] && return 0
 	done
 	return 1
@@ -88,23 +87,27 @@ for mode in writethrough writeback; do
 	fio=$!
 
 	# From fio's first writes, so that it opens the device while it is
-	# active.  Each state holds until fio has written in it.
+	# active.  Each state holds until fio has written in it; fio runs
+	# only while the test waits for that.
 	cycles=0
 	apart=0
 	wait_writes 64
 	while [ $cycles -lt $CYCLES ] && fio_runs; do
 		kill -STOP $fio
 		pflashctl inactivate "$dev" || break
+		count_writes
 		kill -CONT $fio
-		wait_writes $(($(writes) + 8)) || break
+		wait_writes $((w + 8)) || break
 		kill -STOP $fio
 		in_accord || apart=$((apart + 1))
 		pflashctl activate "$dev" || break
+		count_writes
 		kill -CONT $fio
-		wait_writes $(($(writes) + 32)) || break
+		wait_writes $((w + 32)) || break
 		cycles=$((cycles + 1))
 	done
-	used=$(writes)
+	count_writes
+	used=$w
 	kill -CONT $fio
 	wait $fio
 	rc=$?
