@@ -48,13 +48,16 @@ fio_runs() {
 }
 
 # wait_writes N: until the device has completed N writes; fails if fio
-# exits first.
+# exits first.  Whether fio runs is asked only when the count stands
+# still, so that a poll costs little and fio overshoots N little.
 wait_writes() {
-	while fio_runs; do
+	_last=-1
+	while :; do
 		count_writes
 		[ "$w" -ge "$1" ] && return 0
+		[ "$w" != "$_last" ] || fio_runs || return 1
+		_last=$w
 	done
-	return 1
 }
 
 # The device's contents, read past any page cache, equal its backing file.

@@ -196,8 +196,10 @@ start_writer() {
 	rm -f "$tmp/live-stop"
 	: >"$tmp/live-writes"
 	( while [ ! -e "$tmp/live-stop" ]; do
+		# od pads the number: $((...)) strips it (unquoted, the
+		# padding split seek= from it, and no write was ever made).
 		if dd if=/dev/urandom of="$L" bs=4096 count=1 \
-			seek=$(od -An -N1 -tu1 /dev/urandom) oflag=direct \
+			seek=$(($(od -An -N1 -tu1 /dev/urandom))) oflag=direct \
 			conv=notrunc 2>/dev/null; then
 			echo ok
 		else
