@@ -36,17 +36,7 @@ FIXTURE(bk) {
 	int fd;
 };
 
-FIXTURE_VARIANT(bk) {
-	uint32_t cache_mode;
-};
-
-FIXTURE_VARIANT_ADD(bk, writethrough) {
-	.cache_mode = PFLASH_CACHE_MODE_WRITETHROUGH,
-};
-
-FIXTURE_VARIANT_ADD(bk, writeback) {
-	.cache_mode = PFLASH_CACHE_MODE_WRITEBACK,
-};
+PFT_CACHE_MODE_VARIANTS(bk);
 
 static int open_dev(FIXTURE_DATA(bk) *self)
 {
@@ -411,17 +401,7 @@ FIXTURE(dm) {
 	int fd;
 };
 
-FIXTURE_VARIANT(dm) {
-	uint32_t cache_mode;
-};
-
-FIXTURE_VARIANT_ADD(dm, writethrough) {
-	.cache_mode = PFLASH_CACHE_MODE_WRITETHROUGH,
-};
-
-FIXTURE_VARIANT_ADD(dm, writeback) {
-	.cache_mode = PFLASH_CACHE_MODE_WRITEBACK,
-};
+PFT_CACHE_MODE_VARIANTS(dm);
 
 #define DM_NAME		"pft-backing"
 #define DM_PATH		"/dev/mapper/" DM_NAME

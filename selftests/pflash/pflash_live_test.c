@@ -256,17 +256,7 @@ FIXTURE(move) {
 	char dir[64], src_path[96], dst_path[96];
 };
 
-FIXTURE_VARIANT(move) {
-	uint32_t mode;
-};
-
-FIXTURE_VARIANT_ADD(move, writethrough) {
-	.mode = PFLASH_CACHE_MODE_WRITETHROUGH,
-};
-
-FIXTURE_VARIANT_ADD(move, writeback) {
-	.mode = PFLASH_CACHE_MODE_WRITEBACK,
-};
+PFT_CACHE_MODE_VARIANTS(move);
 
 FIXTURE_SETUP(move)
 {
@@ -281,10 +271,10 @@ FIXTURE_SETUP(move)
 	ASSERT_EQ(0, pft_mkfile(self->src_path, self->size, 3));
 	ASSERT_EQ(0, pft_mkfile(self->dst_path, self->size, 0));
 	ASSERT_EQ(0, create_backed(self->h, self->src_path, self->size,
-				   variant->mode, PFLASH_STATE_ACTIVE,
+				   variant->cache_mode, PFLASH_STATE_ACTIVE,
 				   &self->src));
 	ASSERT_EQ(0, create_backed(self->h, self->dst_path, self->size,
-				   variant->mode, PFLASH_STATE_INACTIVE,
+				   variant->cache_mode, PFLASH_STATE_INACTIVE,
 				   &self->dst));
 }
 

@@ -32,17 +32,7 @@ FIXTURE(own) {
 	int fd;
 };
 
-FIXTURE_VARIANT(own) {
-	uint32_t cache_mode;
-};
-
-FIXTURE_VARIANT_ADD(own, writethrough) {
-	.cache_mode = PFLASH_CACHE_MODE_WRITETHROUGH,
-};
-
-FIXTURE_VARIANT_ADD(own, writeback) {
-	.cache_mode = PFLASH_CACHE_MODE_WRITEBACK,
-};
+PFT_CACHE_MODE_VARIANTS(own);
 
 static int make_dev(FIXTURE_DATA(own) *self, uint32_t cache_mode,
 		    uint32_t state, struct pfnl_dev *out)
