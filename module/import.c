@@ -582,6 +582,26 @@ static int pflash_import_feed(struct pflash_dev *dev, struct pflash_import *imp,
 }
 
 /*
+ * Whether @dev may take an import, in pieces or from a file: only while
+ * inactive, and never once it lost its backing file's lock (owner.c).
+ */
+static int pflash_import_may_start(struct pflash_dev *dev,
+				   struct netlink_ext_ack *extack)
+{
+	int err;
+
+	err = pflash_owner_refuse_lost(dev, extack);
+	if (err)
+		return err;
+	if (dev->state != PFLASH_STATE_INACTIVE) {
+		NL_SET_ERR_MSG(extack,
+			       "the device is active: inactivate it before importing");
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/*
  * Replace the device's contents with the staged ones, in one step
  * (pflash_blk_replace()).
  */
@@ -634,12 +654,7 @@ int pflash_import(struct pflash_dev *dev, u32 portid, u64 offset,
 			       "an import from a file descriptor is in progress");
 		return -EBUSY;
 	}
-	err = pflash_owner_refuse_lost(dev, extack);
-	if (!err && dev->state != PFLASH_STATE_INACTIVE) {
-		NL_SET_ERR_MSG(extack,
-			       "the device is active: inactivate it before importing");
-		err = -EBUSY;
-	}
+	err = pflash_import_may_start(dev, extack);
 	if (err) {
 		pflash_import_end(dev);
 		return err;
@@ -709,14 +724,9 @@ static struct pflash_import *pflash_import_file_start(struct pflash_dev *dev,
 	struct pflash_import *imp;
 	int err;
 
-	err = pflash_owner_refuse_lost(dev, extack);
+	err = pflash_import_may_start(dev, extack);
 	if (err)
 		return ERR_PTR(err);
-	if (dev->state != PFLASH_STATE_INACTIVE) {
-		NL_SET_ERR_MSG(extack,
-			       "the device is active: inactivate it before importing");
-		return ERR_PTR(-EBUSY);
-	}
 	if (dev->import && dev->import->from_file) {
 		NL_SET_ERR_MSG(extack,
 			       "an import from a file descriptor is in progress");

@@ -277,8 +277,10 @@ static int pflash_owner_reload(struct pflash_dev *dev)
 			break;
 	}
 	kvfree(piece);
-	if (err || pos >= size)
+	if (err)
 		return err;
+	if (pos >= size)
+		return 0;
 
 	fresh = __vmalloc(size, GFP_KERNEL | __GFP_NOWARN);
 	if (!fresh)
