@@ -37,7 +37,8 @@
  *
  * A backing file on NFS.  The device's OFD lock keeps another owner out
  * only if the server holds it: an NFS mount whose locks are local
- * (nolock, local_lock=posix or all) would let a device on another host
+ * (nolock, local_lock=posix or all, which only NFS versions 2 and 3
+ * heed; the NFSv4 client clears them) would let a device on another host
  * take the same file.  So such a file is refused at creation, as the
  * superblock's mount flags say.  A soft mount is allowed, with a warning
  * in the kernel log: its writes may fail while the server is away, which

@@ -580,14 +580,13 @@ static int transfer_fd(struct relay *r, int fd, bool to_kernel,
 
 /*
  * Export device @index into @fd, named @out; a live export if @live is
- * not NULL.  Returns the exit status; whether the stream is final in
- * @final.
+ * not NULL.  Returns the exit status; the kernel's reply, with whether
+ * the stream is final and the device's state, in @reply.
  */
 static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 		      uint32_t index, int fd, const char *out, bool quiet,
-		      struct ctl_live *live, bool *final)
+		      struct ctl_live *live, struct pfnl_dev *reply)
 {
-	struct pfnl_dev reply = { 0 };
 	struct progress progress;
 	struct relay relay;
 	struct pfstream *s;
@@ -617,8 +616,8 @@ static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 		live->settle = relay_settle;
 		live->settle_arg = &relay;
 	}
-	ret = live ? ctl_live_export(cmd, dev, h, index, kfd, live, &reply) :
-		     pfnl_export_fd(h, index, kfd, &reply);
+	ret = live ? ctl_live_export(cmd, dev, h, index, kfd, live, reply) :
+		     pfnl_export_fd(h, index, kfd, reply);
 	if (relay.on)
 		relay_stop(&relay, kfd);
 	/* The relay stopped at a bad record, or the output failed it. */
@@ -635,7 +634,6 @@ static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 	}
 	if (live)
 		ctl_live_report(cmd, dev, live, ret);
-	*final = !ret && reply.stream_final;
 out_free:
 	pfstream_free(s);
 out_close:
@@ -662,7 +660,8 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 	};
 	struct out_file o = { .fd = STDOUT_FILENO, .dirfd = -1 };
 	char dev[CTL_DEV_PATH_MAX];
-	bool quiet = false, final = false, is_live = false, live_opt = false;
+	struct pfnl_dev reply = { 0 };
+	bool quiet = false, is_live = false, live_opt = false;
 	uint32_t index;
 	int c, ret;
 
@@ -713,12 +712,14 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 	if (!ret)
 		ret = export_dev(cmd, dev, index, o.fd,
 				 is_std(o.path) ? "standard output" : o.path,
-				 quiet, is_live ? &live : NULL, &final);
+				 quiet, is_live ? &live : NULL, &reply);
 	if (!is_std(o.path) && !ret)
 		ret = out_commit(cmd, &o);
 	else if (!is_std(o.path))
 		out_abort(&o);
-	if (!ret && !quiet && !final)
+	if (!ret && !quiet && reply.state == PFLASH_STATE_LOST)
+		ctl_msg(cmd, dev, "warning: the device lost its backing file's lock: the stream holds its contents, not its file's, and is not final (keep it for a post-mortem; do not move it)");
+	else if (!ret && !quiet && !reply.stream_final)
 		ctl_msg(cmd, dev, "warning: the device was active: the stream is a snapshot, not its final state (for a move, inactivate the device first)");
 	return ret;
 }

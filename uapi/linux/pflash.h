@@ -54,7 +54,8 @@
  * says how much goes); %PFLASH_CMD_EXPORT still shows it.
  *
  * A device whose backing file is on an NFS mount with local locks
- * (nolock, or local_lock=posix or all) could not keep another host out:
+ * (nolock, or local_lock=posix or all, of NFS versions 2 and 3: the
+ * NFSv4 client ignores them) could not keep another host out:
  * %PFLASH_CMD_DEV_NEW refuses it with EINVAL.
  */
 #ifndef _UAPI_LINUX_PFLASH_H
