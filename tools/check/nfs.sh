@@ -403,8 +403,10 @@ scenarios() {
 	devices_are b "3: B's devices, read again at activation, hold the files"
 	check b "B writes, and flushes" put /dev/pflash0 90 b 11 fsync
 	check b "B writes in writethrough mode" put /dev/pflash1 90 b 11
-	check server "3: the files have B's writes" sh -c \
-		"has /srv/nfs/vm1_VARS.fd 90 b 11 && has /srv/nfs/vm2_VARS.fd 90 b 11"
+	for f in "${FILES[@]}"; do
+		check server "3: $f has B's write" has "/srv/nfs/$f" 90 b 11 ||
+			failed=1
+	done
 	scenario ""
 	return 0
 }
