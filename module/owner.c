@@ -53,6 +53,7 @@
 
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
+#include <linux/debugfs.h>
 #include <linux/fault-inject.h>
 #include <linux/fs.h>
 #include <linux/vmalloc.h>
@@ -145,8 +146,8 @@ void pflash_owner_fault_init(void)
 
 void pflash_owner_fault_exit(void)
 {
-	if (!IS_ERR(pflash_fail_lock_dir))
-		debugfs_remove_recursive(pflash_fail_lock_dir);
+	/* An error pointer, if it failed: debugfs takes it. */
+	debugfs_remove_recursive(pflash_fail_lock_dir);
 }
 #else
 bool pflash_owner_fault(void)
