@@ -130,8 +130,8 @@ check:
 check-static:
 	BUILD=$(BUILD) tools/check/check.sh --static-only
 
-# Shared storage between hosts over NFS, three VMs (tools/check/nfs.sh):
-# on its own until it passes, then part of `make check`.
+# Shared storage between hosts over NFS, three VMs (tools/check/nfs.sh),
+# alone: `make check` runs it too, on deb61 and deb72.
 NFS_KERNELS ?= deb61
 
 check-nfs:

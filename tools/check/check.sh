@@ -20,9 +20,8 @@
 #
 # Besides the kselftests: the stream reader's fuzzer (tools/fuzz/run.sh),
 # on deb61 the move between two VMs, and on deb61 and deb72 the durability
-# tests (tools/crash/run.sh).  Shared storage between three VMs over NFS
-# (nfs.sh) runs alone, with --nfs-only (make check-nfs), until it passes
-# on deb61 and deb72.  Every PFLASH_*_SEED, PFLASH_*_COUNT and
+# tests (tools/crash/run.sh) and shared storage between three VMs over NFS
+# (nfs.sh; alone, with --nfs-only: make check-nfs).  Every PFLASH_*_SEED, PFLASH_*_COUNT and
 # PFLASH_*_STEPS set (PFLASH_FUZZ_SEED, PFLASH_DIFF_SEED, ...) goes to
 # every VM, to rerun a seed of a test there; FUZZ_SEED and CRASH_SEED
 # rerun the stream fuzzer's and the durability tests'.
@@ -151,8 +150,8 @@ fi
 
 # nfs_suite KERNEL KO OUT: shared storage between hosts, an NFS server and
 # two hosts, whose links are cut and one of which loses its power
-# (nfs.sh), its logs in OUT.  `make check-nfs` runs it (check.sh
-# --nfs-only); not yet `make check`.
+# (nfs.sh), its logs in OUT: in `make check` on deb61 and deb72, and
+# alone in `make check-nfs` (check.sh --nfs-only).
 nfs_suite() {
 	local k=$1 ko=$2 out=$3 nfs initrd=$BUILD/vm/$1/nfs.cpio
 	mkdir -p "$out"
@@ -176,7 +175,8 @@ nfs_suite() {
 # logs in OUT: pflash.ko built for it (and DKMS against 7.2's headers),
 # the kselftests' VM (and the error paths, on the debug kernel), and
 # without TESTS the suites of a host: systemd (deb61, deb72), the move
-# between two VMs (deb61) and the durability tests (deb61, deb72).
+# between two VMs (deb61), shared storage over NFS (deb61, deb72) and the
+# durability tests (deb61, deb72).
 kernel_suite() {
 	local k=$1 out=$2 ko initrd
 	mkdir -p "$out"
@@ -273,6 +273,11 @@ kernel_suite() {
 			result fail "$k/two-vms" "initramfs: could not be built (log: $out/migrate-initramfs.log)"
 		fi
 	fi
+
+	# Shared storage between hosts over NFS: three VMs (nfs_suite).
+	case $k in
+	deb61|deb72) nfs_suite "$k" "$ko" "$out/nfs" ;;
+	esac
 
 	# Durability: power loss at random points, and a replay of the
 	# backing file system's writes to every flush point (tools/crash/),
