@@ -27,9 +27,11 @@
  *	active.  If either fails, the device stays inactive and
  *	still owes the flush.  The flush is deferred to activation, not done
  *	at import, because until then the device does not own the file:
- *	with shared storage the other side may still be using it.  If it
- *	owes none, the file is the truth, which another owner may have
- *	written meanwhile: the device reads it again, under the lock.
+ *	with shared storage the other side may still be using it.  If a
+ *	device that writes back owes none, the file is the truth, which
+ *	another owner may have written meanwhile: the device reads it
+ *	again, under the lock.  A read-only device keeps what it holds: it
+ *	never writes the file, and an import may have given it newer data.
  *
  * lose: a lock on a network filesystem is the server's, held under the
  *	client's lease.  A host cut off for longer than the lease may find,
@@ -473,7 +475,7 @@ int pflash_activate(struct pflash_dev *dev, const struct nlattr *epoch,
 			return err;
 		}
 		dev->flush_pending = false;
-	} else if (dev->backing) {
+	} else if (pflash_writes_back(dev)) {
 		err = pflash_owner_reload(dev);
 		if (err) {
 			pflash_owner_give_up(dev);

@@ -343,7 +343,8 @@ enum {
  *	flush (@PFLASH_A_DEV_FLUSH_PENDING), it then writes the entire device
  *	to the backing file and fsyncs, and only after that accepts writes;
  *	if that fails, the device stays inactive and still owes the flush.
- *	If it owes none, the file is the truth: another owner may have
+ *	If a writable device owes none, the file is the truth (a read-only
+ *	one keeps what it holds): another owner may have
  *	written it while this device did not own it (the other host of
  *	shared storage), so the device reads it again, under the lock, and
  *	takes its contents in one step where they differ; if that read
