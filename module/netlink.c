@@ -331,10 +331,13 @@ static int pflash_nl_parse_dev_new(struct genl_info *info,
 				       PFLASH_WRITEBACK_INTERVAL_DEFAULT;
 
 	if (fd) {
+		/* Whatever is wrong with the backing file is the fd's fault. */
 		backing = pflash_backing_open(nla_get_u32(fd), cfg->read_only,
-					      fd, info->extack);
-		if (IS_ERR(backing))
+					      info->extack);
+		if (IS_ERR(backing)) {
+			NL_SET_BAD_ATTR(info->extack, fd);
 			return PTR_ERR(backing);
+		}
 		args->backing = backing;
 	}
 	if (attrs[PFLASH_A_DEV_SIZE])
@@ -360,7 +363,7 @@ static int pflash_nl_dev_new(struct sk_buff *skb, struct genl_info *info)
 	err = pflash_nl_parse_dev_new(info, &args);
 	if (err)
 		goto out_put_backing;
-	/* Allocated before the change it reports: see pflash_nl_begin(). */
+	/* Allocated before the change it reports: see pflash_nl_lock_dev(). */
 	err = -ENOMEM;
 	reply = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!reply)
@@ -375,11 +378,12 @@ static int pflash_nl_dev_new(struct sk_buff *skb, struct genl_info *info)
 	err = pflash_dev_lock_live(dev, info->extack);
 	if (err) {
 		nlmsg_free(reply);
-	} else {
-		pflash_nl_notify(dev, PFLASH_CMD_DEV_NEW_NTF, info, NULL);
-		err = pflash_nl_reply(reply, dev, info);
-		mutex_unlock(&dev->ctl_lock);
+		goto out_put_dev;
 	}
+	pflash_nl_notify(dev, PFLASH_CMD_DEV_NEW_NTF, info, NULL);
+	err = pflash_nl_reply(reply, dev, info);
+	mutex_unlock(&dev->ctl_lock);
+out_put_dev:
 	pflash_dev_put(dev);
 
 out_put_backing:
@@ -411,10 +415,11 @@ static int pflash_nl_dev_del(struct sk_buff *skb, struct genl_info *info)
  * The device named by the request, live, with its ctl_lock held; or an
  * ERR_PTR.  If @reply is not NULL, a reply is allocated there first: before
  * the change it reports, so that a change that was made is never answered
- * with an allocation failure.
+ * with an allocation failure.  A lock function, as pflash_dev_lock_live():
+ * pflash_nl_unlock_dev() undoes it.
  */
-static struct pflash_dev *pflash_nl_begin(struct genl_info *info,
-					  struct sk_buff **reply)
+static struct pflash_dev *pflash_nl_lock_dev(struct genl_info *info,
+					     struct sk_buff **reply)
 {
 	struct pflash_dev *dev;
 	int err = -ENOMEM;
@@ -435,8 +440,8 @@ static struct pflash_dev *pflash_nl_begin(struct genl_info *info,
 	return dev;
 }
 
-/* Undo pflash_nl_begin(); @reply is freed unless it was sent. */
-static void pflash_nl_end(struct pflash_dev *dev, struct sk_buff *reply)
+/* Undo pflash_nl_lock_dev(); @reply is freed unless it was sent. */
+static void pflash_nl_unlock_dev(struct pflash_dev *dev, struct sk_buff *reply)
 {
 	mutex_unlock(&dev->ctl_lock);
 	nlmsg_free(reply);
@@ -449,11 +454,26 @@ static int pflash_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
 	struct pflash_dev *dev;
 	int err;
 
-	dev = pflash_nl_begin(info, &reply);
+	dev = pflash_nl_lock_dev(info, &reply);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
 	err = pflash_nl_reply(reply, dev, info);
-	pflash_nl_end(dev, NULL);
+	pflash_nl_unlock_dev(dev, NULL);
+	return err;
+}
+
+/* @dev in a DEV_GET dump; a device that is being destroyed is left out. */
+static int pflash_nl_dump_dev(struct sk_buff *skb, struct netlink_callback *cb,
+			      struct pflash_dev *dev)
+{
+	int err;
+
+	if (pflash_dev_lock_live(dev, NULL))
+		return 0;
+	err = pflash_nl_fill_dev(skb, dev, NETLINK_CB(cb->skb).portid,
+				 cb->nlh->nlmsg_seq, NLM_F_MULTI,
+				 PFLASH_CMD_DEV_GET);
+	mutex_unlock(&dev->ctl_lock);
 	return err;
 }
 
@@ -466,14 +486,7 @@ static int pflash_nl_dev_get_dumpit(struct sk_buff *skb,
 	int err = 0;
 
 	while (!err && (dev = pflash_dev_get_next(&index))) {
-		/* A device that is being destroyed is left out. */
-		if (!pflash_dev_lock_live(dev, NULL)) {
-			err = pflash_nl_fill_dev(skb, dev,
-						 NETLINK_CB(cb->skb).portid,
-						 cb->nlh->nlmsg_seq,
-						 NLM_F_MULTI, PFLASH_CMD_DEV_GET);
-			mutex_unlock(&dev->ctl_lock);
-		}
+		err = pflash_nl_dump_dev(skb, cb, dev);
 		pflash_dev_put(dev);
 		if (!err)
 			index++;
@@ -491,7 +504,7 @@ static int pflash_nl_flush(struct sk_buff *skb, struct genl_info *info)
 	struct pflash_dev *dev;
 	int err;
 
-	dev = pflash_nl_begin(info, NULL);
+	dev = pflash_nl_lock_dev(info, NULL);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
 	if (res.full && dev->state == PFLASH_STATE_INACTIVE) {
@@ -508,8 +521,29 @@ static int pflash_nl_flush(struct sk_buff *skb, struct genl_info *info)
 	pflash_nl_notify(dev, PFLASH_CMD_FLUSH_NTF, info, &res);
 	err = res.err;
 out_end:
-	pflash_nl_end(dev, NULL);
+	pflash_nl_unlock_dev(dev, NULL);
 	return err;
+}
+
+/*
+ * ACTIVATE, with its optional epoch, which the extended ack blames when it
+ * is refused.  Called with dev->ctl_lock held.
+ */
+static int pflash_nl_activate(struct pflash_dev *dev, struct genl_info *info)
+{
+	struct nlattr *attr = info->attrs[PFLASH_A_DEV_EPOCH];
+	u64 want, epoch;
+	int err;
+
+	if (attr)
+		want = nla_get_u64(attr);
+	err = pflash_activate_epoch(dev, attr ? &want : NULL, &epoch,
+				    info->extack);
+	if (err) {
+		NL_SET_BAD_ATTR(info->extack, attr);
+		return err;
+	}
+	return pflash_activate(dev, epoch, info->extack);
 }
 
 /*
@@ -525,13 +559,12 @@ static int pflash_nl_set_state(struct sk_buff *skb, struct genl_info *info)
 	struct pflash_dev *dev;
 	int err;
 
-	dev = pflash_nl_begin(info, &reply);
+	dev = pflash_nl_lock_dev(info, &reply);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
 	before = dev->state;
 	if (activate)
-		err = pflash_activate(dev, info->attrs[PFLASH_A_DEV_EPOCH],
-				      info->extack);
+		err = pflash_nl_activate(dev, info);
 	else
 		err = pflash_inactivate(dev, force, info->extack);
 	if (!err) {
@@ -542,7 +575,7 @@ static int pflash_nl_set_state(struct sk_buff *skb, struct genl_info *info)
 		err = pflash_nl_reply(reply, dev, info);
 		reply = NULL;
 	}
-	pflash_nl_end(dev, reply);
+	pflash_nl_unlock_dev(dev, reply);
 	return err;
 }
 
@@ -701,13 +734,15 @@ static int pflash_nl_transfer_reply(struct sk_buff *reply,
 static struct file *pflash_nl_transfer_open(struct genl_info *info,
 					    bool write, struct sk_buff **reply)
 {
+	struct nlattr *fd = info->attrs[PFLASH_A_DEV_STREAM_FD];
 	struct file *file;
 
-	file = pflash_transfer_open(nla_get_u32(info->attrs[PFLASH_A_DEV_STREAM_FD]),
-				    write, info->attrs[PFLASH_A_DEV_STREAM_FD],
-				    info->extack);
-	if (IS_ERR(file))
+	/* Whatever is wrong with the file is the fd's fault. */
+	file = pflash_transfer_open(nla_get_u32(fd), write, info->extack);
+	if (IS_ERR(file)) {
+		NL_SET_BAD_ATTR(info->extack, fd);
 		return file;
+	}
 	*reply = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!*reply) {
 		fput(file);
@@ -760,17 +795,21 @@ static int pflash_nl_export_doit(struct sk_buff *skb, struct genl_info *info)
 		err = PTR_ERR(file);
 		goto out_put;
 	}
-	err = pflash_export_file(dev, file, is_live ? &live : NULL, &res,
-				 info->extack);
+	if (is_live)
+		err = pflash_live_pass(dev, file, &live, &res, info->extack);
+	else
+		err = pflash_export_file(dev, file, &res, info->extack);
 	fput(file);
-	if (!err)
-		err = pflash_dev_lock_live(dev, info->extack);
-	if (err) {
-		nlmsg_free(reply);
-		goto out_put;
-	}
+	if (err)
+		goto out_free_reply;
+	err = pflash_dev_lock_live(dev, info->extack);
+	if (err)
+		goto out_free_reply;
 	err = pflash_nl_transfer_reply(reply, dev, &res, info);
+	reply = NULL;
 	mutex_unlock(&dev->ctl_lock);
+out_free_reply:
+	nlmsg_free(reply);
 out_put:
 	pflash_dev_put(dev);
 	return err;
@@ -781,6 +820,7 @@ static int pflash_nl_import_file(struct genl_info *info)
 {
 	struct pflash_transfer_result res = {};
 	struct nlattr **attrs = info->attrs;
+	struct pflash_import *imp;
 	struct sk_buff *reply;
 	struct pflash_dev *dev;
 	struct file *file;
@@ -801,16 +841,34 @@ static int pflash_nl_import_file(struct genl_info *info)
 		err = PTR_ERR(file);
 		goto out_put;
 	}
-	/* Committed, it returns with ctl_lock held. */
-	err = pflash_import_file(dev, file, &res, info->extack);
+	imp = pflash_import_file_read(dev, file, info->extack);
 	fput(file);
-	if (err) {
-		nlmsg_free(reply);
-		goto out_put;
+	if (IS_ERR(imp)) {
+		err = PTR_ERR(imp);
+		goto out_free_reply;
 	}
-	pflash_nl_notify(dev, PFLASH_CMD_IMPORT_NTF, info, NULL);
-	err = pflash_nl_transfer_reply(reply, dev, &res, info);
+	/*
+	 * Committed, announced and answered under one hold of ctl_lock, so
+	 * that no other change comes between.  A device that died meanwhile
+	 * let go of the import.
+	 */
+	if (pflash_dev_lock_live(dev, info->extack)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "the device was destroyed during the import");
+		err = -ENODEV;
+		goto out_free_imp;
+	}
+	err = pflash_import_file_commit(dev, imp, &res, info->extack);
+	if (!err) {
+		pflash_nl_notify(dev, PFLASH_CMD_IMPORT_NTF, info, NULL);
+		err = pflash_nl_transfer_reply(reply, dev, &res, info);
+		reply = NULL;
+	}
 	mutex_unlock(&dev->ctl_lock);
+out_free_imp:
+	pflash_import_file_free(imp);
+out_free_reply:
+	nlmsg_free(reply);
 out_put:
 	pflash_dev_put(dev);
 	return err;
@@ -833,7 +891,7 @@ static int pflash_nl_import(struct sk_buff *skb, struct genl_info *info)
 			      PFLASH_A_DEV_STREAM_DATA,
 			      "the stream data is missing"))
 		return -EINVAL;
-	dev = pflash_nl_begin(info, &reply);
+	dev = pflash_nl_lock_dev(info, &reply);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
 	err = pflash_import(dev, info->snd_portid,
@@ -845,7 +903,7 @@ static int pflash_nl_import(struct sk_buff *skb, struct genl_info *info)
 		err = pflash_nl_reply(reply, dev, info);
 		reply = NULL;
 	}
-	pflash_nl_end(dev, reply);
+	pflash_nl_unlock_dev(dev, reply);
 	return err;
 }
 
@@ -907,10 +965,8 @@ static int pflash_nl_sock_release(struct notifier_block *nb,
 {
 	struct netlink_notify *n = ptr;
 
-	if (event == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC) {
-		pflash_import_release(n->portid);
-		pflash_live_release(n->portid);
-	}
+	if (event == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC)
+		pflash_dev_release_socket(n->portid);
 	return NOTIFY_DONE;
 }
 

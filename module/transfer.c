@@ -27,43 +27,42 @@
  * pflash_transfer_open() - resolve a stream's file descriptor
  * @fd: the descriptor, in the caller's file table
  * @write: whether the stream is written to it (an export)
- * @attr: the attribute that carried @fd, for extack
  * @extack: where to say what is wrong with it
  *
  * Return: the file, with a reference, or an ERR_PTR.
  */
-struct file *pflash_transfer_open(u32 fd, bool write, struct nlattr *attr,
+struct file *pflash_transfer_open(u32 fd, bool write,
 				  struct netlink_ext_ack *extack)
 {
 	struct file *file = fget(fd);
 
 	if (!file) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "the stream's file descriptor is not open");
+		NL_SET_ERR_MSG(extack,
+			       "the stream's file descriptor is not open");
 		return ERR_PTR(-EBADF);
 	}
 	if (S_ISDIR(file_inode(file)->i_mode)) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "the stream's file descriptor is a directory");
+		NL_SET_ERR_MSG(extack,
+			       "the stream's file descriptor is a directory");
 		fput(file);
 		return ERR_PTR(-EISDIR);
 	}
 	if (write && !(file->f_mode & FMODE_WRITE)) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "the stream's file descriptor is not open for writing");
+		NL_SET_ERR_MSG(extack,
+			       "the stream's file descriptor is not open for writing");
 		fput(file);
 		return ERR_PTR(-EBADF);
 	}
 	if (!write && !(file->f_mode & FMODE_READ)) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "the stream's file descriptor is not open for reading");
+		NL_SET_ERR_MSG(extack,
+			       "the stream's file descriptor is not open for reading");
 		fput(file);
 		return ERR_PTR(-EBADF);
 	}
 	/* kernel_write() and kernel_read() go through the iterators only. */
 	if (!(write ? file->f_op->write_iter : file->f_op->read_iter)) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "the kernel cannot move a stream through this kind of file (a character device?): give a pipe, a socket or a regular file");
+		NL_SET_ERR_MSG(extack,
+			       "the kernel cannot move a stream through this kind of file (a character device?): give a pipe, a socket or a regular file");
 		fput(file);
 		return ERR_PTR(-EINVAL);
 	}
