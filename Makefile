@@ -8,6 +8,14 @@
 #   make tool         only pflashctl
 #   make selftests    only the kselftests (with the kernel's framework,
 #                     taken from Debian's linux-source-6.1 into $(BUILD))
+#   make netlink-gen  the netlink family's code generated again from its
+#                     spec (uapi/linux/pflash.h, module/netlink-gen.[ch]), by
+#                     the kernel's ynl_gen_c.py of Debian unstable's 7.2
+#   make series       pflash as a patch series against Linux 7.2 (Debian
+#                     unstable's linux-source-7.2): drivers/block/pflash/,
+#                     its uapi headers, documentation and kselftests, in
+#                     $(BUILD)/series/ (tools/intree/series.sh; its check,
+#                     in the static checks, applies and builds it)
 #   make clean
 #
 # Installing (as root; DESTDIR=... to stage, for a package):
@@ -140,6 +148,14 @@ bench:
 
 bench-quick:
 	BUILD=$(BUILD) BENCH_QUICK=1 tools/vm/bench.sh $(BENCH_KERNEL)
+
+.PHONY: series
+series:
+	BUILD=$(BUILD) tools/intree/series.sh write
+
+.PHONY: netlink-gen
+netlink-gen:
+	BUILD=$(BUILD) tools/checks/ynl-gen.sh write
 
 .PHONY: coverage-report
 coverage-report:

@@ -208,6 +208,7 @@ static void pflash_live_done(struct pflash_dev *dev, struct pflash_live *live,
 {
 	/* A dying device's ctl_lock still guards its live export. */
 	mutex_lock(&dev->ctl_lock);
+	res->live = true;
 	res->pass = pflash_export_pass_nr(live->ex);
 	live->busy = false;
 	if (dev->live != live) {

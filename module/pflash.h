@@ -368,6 +368,7 @@ int pflash_inactivate(struct pflash_dev *dev, bool force,
  * @stream_bytes: the stream's length (of a live export's pass: the bytes
  *	of the pass)
  * @final: the stream is a device's final state: its END record says so
+ * @live: it was a pass of a live export: @pass and @pending are set
  * @pass: (a live export) the number of the pass
  * @pending: (a live export) the bytes written to the device since the
  *	pass began: what the next pass would send, at most
@@ -375,6 +376,7 @@ int pflash_inactivate(struct pflash_dev *dev, bool force,
 struct pflash_transfer_result {
 	u64 stream_bytes;
 	bool final;
+	bool live;
 	u32 pass;
 	u64 pending;
 };

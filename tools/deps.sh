@@ -40,6 +40,9 @@ PACKAGES=(
 	sparse
 	perl
 	coccinelle
+	# checkpatch's SPDX check of a patch (tools/intree/series.sh)
+	python3-ply
+	python3-git
 	# VMs and their initramfs
 	qemu-system-x86
 	qemu-utils
