@@ -116,6 +116,7 @@ static void __exit pflash_exit(void)
 	pflash_nl_unregister();
 	pflash_dev_destroy_all();
 	pflash_blk_exit();
+	pflash_backing_exit();
 }
 
 module_init(pflash_init);

@@ -6,11 +6,11 @@
 # only missing packages are installed, and `apt-get update` runs only when
 # something must be installed. Works as root or through sudo.
 #
-# The headers of Debian's 6.12 kernel are installed by tools/vm/kernel-deb.sh,
+# The headers of Debian's 6.12 kernel are installed by tools/kernels/debian.sh,
 # which picks the newest release when it runs.
 
 set -euo pipefail
-. "$(dirname "$0")/vm/lib.sh"
+. "$(dirname "$0")/lib/harness.sh"
 
 PACKAGES=(
 	# building the module, the tool and the tests
@@ -36,13 +36,10 @@ PACKAGES=(
 	rsync
 	python3
 	# static checks: sparse, perl for checkpatch.pl, and Coccinelle for
-	# the lock rule of tools/checks/layers.py and make coccicheck
+	# the lock rule of tools/check/layers.py
 	sparse
 	perl
 	coccinelle
-	# checkpatch's SPDX check of a patch (tools/intree/series.sh)
-	python3-ply
-	python3-git
 	# VMs and their initramfs
 	qemu-system-x86
 	qemu-utils
@@ -54,7 +51,7 @@ PACKAGES=(
 	e2fsprogs
 	dmsetup
 	fio
-	# the Debian unstable root for 7.2 (tools/vm/sid-root.sh)
+	# the Debian unstable root for 7.2 (tools/kernels/sid-root.sh)
 	debootstrap
 	# firmware variable stores, a real-world image for the tests (design brief)
 	ovmf
