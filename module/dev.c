@@ -1,115 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pflash: the registry of devices, and the life of a device: creating it,
- * destroying it, and each step between (see enum pflash_life).
+ * pflash: the life of a device: creating it, destroying it, and each step
+ * between (see enum pflash_life).  The registry it enters is registry.c's.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/slab.h>
 #include <linux/uuid.h>
 #include <linux/vmalloc.h>
-#include <linux/xarray.h>
 
 #include "pflash.h"
-
-/*
- * pflash_devs maps an index to its device.  An index is reserved (an entry
- * that reads as NULL) while its device is new, and is given back only after
- * the device's disk is gone, so that a name and a minor are never
- * registered twice.  Lookups take a reference on the device under the
- * XArray's own lock, a leaf (see "Locking" in pflash.h), and drop the lock
- * before doing anything else.
- */
-static DEFINE_XARRAY_ALLOC(pflash_devs);
-
-static void pflash_dev_release(struct kref *ref)
-{
-	struct pflash_dev *dev = container_of(ref, struct pflash_dev, ref);
-
-	mutex_destroy(&dev->ctl_lock);
-	kfree(dev);
-}
-
-void pflash_dev_put(struct pflash_dev *dev)
-{
-	kref_put(&dev->ref, pflash_dev_release);
-}
-
-struct pflash_dev *pflash_dev_get(u32 index)
-{
-	struct pflash_dev *dev;
-
-	xa_lock(&pflash_devs);
-	dev = xa_load(&pflash_devs, index);
-	if (dev)
-		kref_get(&dev->ref);
-	xa_unlock(&pflash_devs);
-	return dev;
-}
-
-/* The device with the lowest index at or above *index, for dumps. */
-struct pflash_dev *pflash_dev_get_next(u32 *index)
-{
-	unsigned long id = *index;
-	struct pflash_dev *dev;
-
-	xa_lock(&pflash_devs);
-	dev = xa_find(&pflash_devs, &id, PFLASH_INDEX_MAX, XA_PRESENT);
-	if (dev) {
-		kref_get(&dev->ref);
-		*index = id;
-	}
-	xa_unlock(&pflash_devs);
-	return dev;
-}
-
-/**
- * pflash_dev_find_backing() - the device whose backing file is this one
- * @id: the file's identity
- *
- * Return: the index of a device whose backing file has identity @id, or -1
- * if there is none.
- */
-int pflash_dev_find_backing(const struct pflash_file_id *id)
-{
-	struct pflash_dev *dev;
-	u32 index = 0;
-	int found = -1;
-
-	while (found < 0 && (dev = pflash_dev_get_next(&index))) {
-		/* Fixed from creation on; all zero without a backing file. */
-		if (dev->backing_id.ino && dev->backing_id.ino == id->ino &&
-		    dev->backing_id.dev == id->dev)
-			found = dev->index;
-		pflash_dev_put(dev);
-		index++;
-	}
-	return found;
-}
-
-static int pflash_index_reserve(int index, struct netlink_ext_ack *extack)
-{
-	struct xa_limit limit = index < 0 ? XA_LIMIT(0, PFLASH_INDEX_MAX) :
-					    XA_LIMIT(index, index);
-	u32 id;
-	int err;
-
-	err = xa_alloc(&pflash_devs, &id, NULL, limit, GFP_KERNEL);
-	if (err == -EBUSY) {
-		if (index < 0) {
-			NL_SET_ERR_MSG(extack, "every device index is in use");
-			return -ENOSPC;
-		}
-		NL_SET_ERR_MSG(extack, "a device with that index exists");
-		return -EEXIST;
-	}
-	return err ?: id;
-}
-
-static void pflash_index_release(int index)
-{
-	xa_erase(&pflash_devs, index);
-}
 
 /*
  * The life of a device (see enum pflash_life), one function per step.
@@ -123,8 +23,7 @@ static void pflash_dev_publish(struct pflash_dev *dev)
 	mutex_lock(&dev->disk->open_mutex);
 	dev->life = PFLASH_DEV_LIVE;
 	mutex_unlock(&dev->disk->open_mutex);
-	/* The index is reserved: storing there allocates nothing. */
-	xa_store(&pflash_devs, dev->index, dev, GFP_KERNEL);
+	pflash_registry_publish(dev);
 }
 
 /*
@@ -182,7 +81,7 @@ struct pflash_dev *pflash_dev_create(const struct pflash_create *args,
 	struct pflash_dev *dev;
 	int index, err;
 
-	index = pflash_index_reserve(args->index, extack);
+	index = pflash_registry_reserve(args->index, extack);
 	if (index < 0)
 		return ERR_PTR(index);
 
@@ -243,7 +142,7 @@ out_free_data:
 out_free_dev:
 	pflash_dev_put(dev);
 out_release_index:
-	pflash_index_release(index);
+	pflash_registry_release(index);
 	return ERR_PTR(err);
 }
 
@@ -328,7 +227,7 @@ void pflash_dev_teardown(struct pflash_dev *dev)
 	pflash_backing_detach(dev);
 	vfree(dev->data);
 	dev->data = NULL;
-	pflash_index_release(dev->index);
+	pflash_registry_release(dev->index);
 	pflash_dev_put(dev);
 }
 
@@ -354,7 +253,7 @@ void pflash_dev_destroy_all(void)
 		pflash_dev_put(dev);
 		index++;
 	}
-	xa_destroy(&pflash_devs);
+	pflash_registry_exit();
 }
 
 /* What socket @portid left unfinished on @dev ends. */

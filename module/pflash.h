@@ -361,18 +361,24 @@ static inline bool pflash_geometry_valid(u64 size, u32 block_size,
 	       pflash_size_valid(size, erase_size);
 }
 
-/* dev.c: the registry of devices, and their lives */
+/* registry.c: the registry of devices, and a device's references */
+struct pflash_dev *pflash_dev_get(u32 index);
+struct pflash_dev *pflash_dev_get_next(u32 *index);
+void pflash_dev_put(struct pflash_dev *dev);
+int pflash_dev_find_backing(const struct pflash_file_id *id);
+int pflash_registry_reserve(int index, struct netlink_ext_ack *extack);
+void pflash_registry_release(int index);
+void pflash_registry_publish(struct pflash_dev *dev);
+void pflash_registry_exit(void);
+
+/* dev.c: the lives of devices */
 struct pflash_dev *pflash_dev_create(const struct pflash_create *args,
 				     struct netlink_ext_ack *extack);
 int pflash_dev_retire(struct pflash_dev *dev, bool force,
 		      struct netlink_ext_ack *extack);
 void pflash_dev_teardown(struct pflash_dev *dev);
 void pflash_dev_destroy_all(void);
-struct pflash_dev *pflash_dev_get(u32 index);
-struct pflash_dev *pflash_dev_get_next(u32 *index);
-void pflash_dev_put(struct pflash_dev *dev);
 void pflash_dev_release_socket(u32 portid);
-int pflash_dev_find_backing(const struct pflash_file_id *id);
 
 /**
  * pflash_dev_lock_live() - take a device's ctl_lock, unless it is dying
