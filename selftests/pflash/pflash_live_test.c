@@ -256,17 +256,7 @@ FIXTURE(move) {
 	char dir[64], src_path[96], dst_path[96];
 };
 
-FIXTURE_VARIANT(move) {
-	uint32_t mode;
-};
-
-FIXTURE_VARIANT_ADD(move, writethrough) {
-	.mode = PFLASH_CACHE_MODE_WRITETHROUGH,
-};
-
-FIXTURE_VARIANT_ADD(move, writeback) {
-	.mode = PFLASH_CACHE_MODE_WRITEBACK,
-};
+PFT_CACHE_MODE_VARIANTS(move);
 
 FIXTURE_SETUP(move)
 {
@@ -281,10 +271,10 @@ FIXTURE_SETUP(move)
 	ASSERT_EQ(0, pft_mkfile(self->src_path, self->size, 3));
 	ASSERT_EQ(0, pft_mkfile(self->dst_path, self->size, 0));
 	ASSERT_EQ(0, create_backed(self->h, self->src_path, self->size,
-				   variant->mode, PFLASH_STATE_ACTIVE,
+				   variant->cache_mode, PFLASH_STATE_ACTIVE,
 				   &self->src));
 	ASSERT_EQ(0, create_backed(self->h, self->dst_path, self->size,
-				   variant->mode, PFLASH_STATE_INACTIVE,
+				   variant->cache_mode, PFLASH_STATE_INACTIVE,
 				   &self->dst));
 }
 
@@ -306,13 +296,13 @@ TEST_F_TIMEOUT(move, a_large_device_moves_with_a_writer_running_throughout,
 	struct live_move m;
 	struct writer w;
 	uint8_t *final;
-	struct job im;
+	struct pft_job im;
 	int p[2], ret;
 
 	ASSERT_EQ(0, writer_start(&w, self->src.index, self->size, 1024));
 	ASSERT_TRUE(writer_reaches(&w, 1)) TH_LOG("writer: %d", w.error);
 	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
-	ASSERT_EQ(0, job_start(&im, self->dst.index, p[0], JOB_IMPORT));
+	ASSERT_EQ(0, pft_job_start(&im, self->dst.index, p[0], PFT_JOB_IMPORT));
 	ret = live_export_writing(self->h, self->src.index, p[1], MAX_FINAL,
 				  MAX_PASSES, &w, &m);
 	writer_stop(&w);
@@ -618,7 +608,7 @@ TEST_F(live, the_target_dies_mid_stream_and_is_unchanged)
 	struct pfnl_dev r = {};
 	struct pft_stream s;
 	struct live_move m;
-	struct job im;
+	struct pft_job im;
 	int p[2];
 
 	ASSERT_LE(0, fd);
@@ -628,7 +618,7 @@ TEST_F(live, the_target_dies_mid_stream_and_is_unchanged)
 	ASSERT_EQ(0, memfile_stream(fd, &s));
 
 	/* Cut off: half the stream, then its end. */
-	half = memfile(s.buf, s.len / 2);
+	half = pft_memfile(s.buf, s.len / 2);
 	ASSERT_LE(0, half);
 	EXPECT_NE(0, pfnl_import_fd(self->h, self->dst.index, half, &r));
 	close(half);
@@ -636,10 +626,10 @@ TEST_F(live, the_target_dies_mid_stream_and_is_unchanged)
 
 	/* Killed while it waits for the rest. */
 	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
-	ASSERT_EQ(0, job_start(&im, self->dst.index, p[0], JOB_IMPORT));
-	ASSERT_TRUE(job_took(&im, p, s.buf, s.len / 2))
+	ASSERT_EQ(0, pft_job_start(&im, self->dst.index, p[0], PFT_JOB_IMPORT));
+	ASSERT_TRUE(pft_job_took(&im, p, s.buf, s.len / 2))
 		TH_LOG("%d: %s", im.ret, im.msg);
-	job_interrupt(&im);
+	pft_job_interrupt(&im);
 	close(p[0]);
 	close(p[1]);
 	EXPECT_EQ(-ECANCELED, im.ret) TH_LOG("%s", im.msg);
@@ -710,11 +700,11 @@ TEST_F(live, a_destroy_between_passes_ends_the_export)
 
 TEST_F(live, a_destroy_during_a_pass_ends_it)
 {
-	struct job ex;
+	struct pft_job ex;
 
 	/* No one reads: pass 0 waits once the pipe is full. */
-	ASSERT_EQ(0, job_destroyed_meanwhile(self->h, self->src.index,
-					     JOB_LIVE, &ex));
+	ASSERT_EQ(0, pft_job_destroyed_meanwhile(self->h, self->src.index,
+						 PFT_JOB_LIVE, &ex));
 	self->src.attrs = 0;
 	EXPECT_EQ(-ENODEV, ex.ret);
 	EXPECT_STREQ("the device was destroyed during the export", ex.msg);
@@ -859,7 +849,7 @@ TEST_F(live, an_import_into_the_device_ends_its_live_export)
 	ASSERT_EQ(0, pfnl_export_pass(self->h, self->src.index, fd, 0, false,
 				      &r));
 	ASSERT_EQ(0, pft_inactivate(self->h, self->src.index, false, NULL));
-	ASSERT_EQ(0, import_bytes(self->h, self->src.index, s.buf, s.len, &r));
+	ASSERT_EQ(0, pft_import_bytes(self->h, self->src.index, s.buf, s.len, &r));
 	EXPECT_EQ(-ENOENT, pfnl_export_pass(self->h, self->src.index, fd, 1,
 					    true, &r));
 	EXPECT_TRUE(dev_is(self->h, self->src.index, PFLASH_STATE_INACTIVE,
