@@ -1063,8 +1063,10 @@ static const char *careless_step(struct scene *sc)
 	case STEP_WRITE:
 		snprintf(sc->cmdline, sizeof(sc->cmdline), "write %s", d->node);
 		bad = write_some(sc, d);
+		if (bad)
+			return bad;
 		sc->ran[what]++;
-		sc->succeeded[what] += d->active && !bad;
+		sc->succeeded[what] += d->active;
 		break;
 	case STEP_RECREATE:
 		snprintf(sc->cmdline, sizeof(sc->cmdline), "recreate %s",
