@@ -45,11 +45,19 @@
  * pflash survives (the data stays dirty, and a later pass writes it), but
  * the NFS client's own page cache of the file may then drop data; hard
  * mounts wait instead (see "Shared storage" in the admin guide).
+ *
+ * A lock lost on a network filesystem (see "lose" in owner.c) is found
+ * here, by the writeback pass that failed, and acted on under @ctl_lock,
+ * in the lowest layer, since the data path, sysfs's work item and every
+ * control operation ask: pflash_backing_check_lost(),
+ * pflash_backing_lost_noticed() and pflash_backing_refuse_lost().
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/blkdev.h>
 #include <linux/dcache.h>
+#include <linux/debugfs.h>
+#include <linux/fault-inject.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kdev_t.h>
@@ -107,7 +115,7 @@ static bool pflash_backing_on_nfs(struct file *file)
  * Refuse a file on an NFS mount whose locks are local, and warn of a soft
  * mount; see "A backing file on NFS" above.
  */
-static int pflash_backing_check_nfs(struct file *file, struct nlattr *attr,
+static int pflash_backing_check_nfs(struct file *file,
 				    struct netlink_ext_ack *extack)
 {
 	unsigned int flags;
@@ -116,8 +124,8 @@ static int pflash_backing_check_nfs(struct file *file, struct nlattr *attr,
 		return 0;
 	flags = NFS_SB(file_inode(file)->i_sb)->flags;
 	if (flags & NFS_MOUNT_LOCAL_FCNTL) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "backing file is on an NFS mount whose locks are local (nolock or local_lock): its lock would not keep another host out");
+		NL_SET_ERR_MSG(extack,
+			       "backing file is on an NFS mount whose locks are local (nolock or local_lock): its lock would not keep another host out");
 		return -EINVAL;
 	}
 	if (flags & (NFS_MOUNT_SOFT | NFS_MOUNT_SOFTERR))
@@ -130,13 +138,12 @@ static int pflash_backing_check_nfs(struct file *file, struct nlattr *attr,
  * pflash_backing_open() - resolve and check a backing file descriptor
  * @fd: the descriptor, in the caller's file table
  * @read_only: whether the device will be read-only
- * @attr: the attribute that carried @fd, for extack
  * @extack: where to say what is wrong with it
  *
  * Return: a file description of the device's own on the same file, or an
  * ERR_PTR.
  */
-struct file *pflash_backing_open(u32 fd, bool read_only, struct nlattr *attr,
+struct file *pflash_backing_open(u32 fd, bool read_only,
 				 struct netlink_ext_ack *extack)
 {
 	struct file *file, *own;
@@ -145,36 +152,36 @@ struct file *pflash_backing_open(u32 fd, bool read_only, struct nlattr *attr,
 
 	file = fget(fd);
 	if (!file) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "backing file descriptor is not open");
+		NL_SET_ERR_MSG(extack,
+			       "backing file descriptor is not open");
 		return ERR_PTR(-EBADF);
 	}
 	mode = file_inode(file)->i_mode;
 	if (!S_ISREG(mode) && !S_ISBLK(mode)) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "backing file must be a regular file or a block device");
+		NL_SET_ERR_MSG(extack,
+			       "backing file must be a regular file or a block device");
 		err = -EINVAL;
 		goto out_put;
 	}
 	if (!(file->f_mode & FMODE_READ)) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "backing file descriptor is not open for reading");
+		NL_SET_ERR_MSG(extack,
+			       "backing file descriptor is not open for reading");
 		err = -EBADF;
 		goto out_put;
 	}
 	if (!read_only && !(file->f_mode & FMODE_WRITE)) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "backing file descriptor is read-only, and the device is not");
+		NL_SET_ERR_MSG(extack,
+			       "backing file descriptor is read-only, and the device is not");
 		err = -EBADF;
 		goto out_put;
 	}
 	err = pflash_backing_check_chain(file);
 	if (err) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "pflash devices back one another too deeply");
+		NL_SET_ERR_MSG(extack,
+			       "pflash devices back one another too deeply");
 		goto out_put;
 	}
-	err = pflash_backing_check_nfs(file, attr, extack);
+	err = pflash_backing_check_nfs(file, extack);
 	if (err)
 		goto out_put;
 
@@ -183,8 +190,8 @@ struct file *pflash_backing_open(u32 fd, bool read_only, struct nlattr *attr,
 			  current_cred());
 	fput(file);
 	if (IS_ERR(own))
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "could not open the backing file");
+		NL_SET_ERR_MSG(extack,
+			       "could not open the backing file");
 	return own;
 
 out_put:
@@ -572,4 +579,170 @@ int pflash_backing_check(struct pflash_dev *dev, bool moved,
 	if (extack)
 		extack->_msg = msg;
 	return -ENOENT;
+}
+
+/*
+ * An OFD lock on the whole of the backing file, of @type, owned by the
+ * device's own file description, as fcntl(F_OFD_SETLK) and F_OFD_GETLK
+ * take it.
+ */
+static void pflash_backing_lock_init(struct pflash_dev *dev,
+				     struct file_lock *fl, unsigned char type)
+{
+	locks_init_lock(fl);
+	fl->fl_start = 0;
+	fl->fl_end = OFFSET_MAX;
+	fl->c.flc_flags = FL_POSIX | FL_OFDLCK;
+	fl->c.flc_type = type;
+	fl->c.flc_owner = dev->backing;
+	fl->c.flc_file = dev->backing;
+	fl->c.flc_pid = current->tgid;
+}
+
+/**
+ * pflash_backing_setlk() - set or drop the device's lock on its file
+ * @dev: a device with a backing file; called with its ctl_lock held, or by
+ *	the pass that found the lock lost
+ * @type: F_RDLCK, F_WRLCK, or F_UNLCK to drop it
+ *
+ * As fcntl(F_OFD_SETLK) does, on the whole file.  Unlocking the whole file
+ * allocates nothing, so it cannot fail.
+ *
+ * Return: 0, -EAGAIN if another owner holds a conflicting lock, or another
+ * negative errno.
+ */
+int pflash_backing_setlk(struct pflash_dev *dev, unsigned char type)
+{
+	struct file_lock fl;
+
+	pflash_backing_lock_init(dev, &fl, type);
+	return vfs_lock_file(dev->backing, F_SETLK, &fl, NULL);
+}
+
+/*
+ * Whether another owner holds a lock on the backing file that conflicts
+ * with the device's, as F_OFD_GETLK of the device's own lock would say:
+ * the device's own lock never conflicts, and nothing is taken.  On a
+ * network filesystem this asks the server.  A look that fails finds
+ * nothing.
+ */
+static bool pflash_backing_lock_taken(struct pflash_dev *dev)
+{
+	struct file_lock fl;
+	bool taken;
+
+	pflash_backing_lock_init(dev, &fl,
+				 dev->cfg.read_only ? F_RDLCK : F_WRLCK);
+	taken = !vfs_test_lock(dev->backing, &fl) &&
+		fl.c.flc_type != F_UNLCK;
+	locks_release_private(&fl);
+	return taken;
+}
+
+/*
+ * fail_pflash_lock, a fault of the kernel's fault injection (debugfs),
+ * on kernels built with CONFIG_FAULT_INJECTION_DEBUG_FS alone: a pass
+ * that would write fails with EIO, and the look at the lock then finds
+ * another owner, as if the lock had been lost on a network filesystem.
+ * It lets a test on one host drive a device into %PFLASH_STATE_LOST,
+ * where no local filesystem ever would (Documentation/pflash/internals.rst).
+ */
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+static DECLARE_FAULT_ATTR(pflash_fail_lock);
+static struct dentry *pflash_fail_lock_dir;
+
+bool pflash_backing_fault(void)
+{
+	return should_fail(&pflash_fail_lock, 1);
+}
+
+void pflash_backing_fault_init(void)
+{
+	pflash_fail_lock_dir = fault_create_debugfs_attr("fail_pflash_lock",
+							 NULL,
+							 &pflash_fail_lock);
+}
+
+void pflash_backing_fault_exit(void)
+{
+	/* An error pointer, if it failed: debugfs takes it. */
+	debugfs_remove_recursive(pflash_fail_lock_dir);
+}
+#else
+bool pflash_backing_fault(void)
+{
+	return false;
+}
+
+void pflash_backing_fault_init(void)
+{
+}
+
+void pflash_backing_fault_exit(void)
+{
+}
+#endif
+
+/**
+ * pflash_backing_check_lost() - after a failed pass, whether the lock is lost
+ * @dev: the device; called with its wb_lock held, by a pass that failed
+ * @injected: the pass failed by fail_pflash_lock: take the lock as lost
+ *
+ * If another owner holds the backing file's lock, the device's is lost:
+ * from now on it writes nothing to the file, and a work item turns it
+ * %PFLASH_STATE_LOST (pflash_backing_lost_noticed()).
+ */
+void pflash_backing_check_lost(struct pflash_dev *dev, bool injected)
+{
+	lockdep_assert_held(&dev->wb_lock);
+	if (!dev->owns_backing ||
+	    (!injected && !pflash_backing_lock_taken(dev)))
+		return;
+	WRITE_ONCE(dev->owns_backing, false);
+	WRITE_ONCE(dev->owner_lost, true);
+	pflash_sysfs_noticed(dev);
+}
+
+/**
+ * pflash_backing_lost_noticed() - turn a device that lost its lock LOST
+ * @dev: the device, live; called with its ctl_lock held
+ *
+ * Once: a device whose pass found its lock lost (@owner_lost) turns
+ * %PFLASH_STATE_LOST, gives up what is left of its lock on this host,
+ * which on a network filesystem asks nothing of the server, and says so
+ * in the kernel log, with a uevent, and to pflash_dev_events (netlink.c's
+ * events group).
+ */
+void pflash_backing_lost_noticed(struct pflash_dev *dev)
+{
+	lockdep_assert_held(&dev->ctl_lock);
+	if (!READ_ONCE(dev->owner_lost) || dev->state == PFLASH_STATE_LOST)
+		return;
+	WRITE_ONCE(dev->state, PFLASH_STATE_LOST);
+	pflash_backing_setlk(dev, F_UNLCK);
+	pr_err("pflash%d: lost the lock of its backing file %s to another owner (on a network filesystem, after this host was cut off for longer than its lease): its writes fail, and %llu bytes never reached the file; destroy the device and create it again from the file\n",
+	       dev->index, dev->backing_path, pflash_wb_dirty_bytes(dev));
+	pflash_sysfs_changed(dev);
+	blocking_notifier_call_chain(&pflash_dev_events, PFLASH_DEV_EVENT_LOST,
+				     dev);
+}
+
+/**
+ * pflash_backing_refuse_lost() - refuse an operation of a device that lost
+ *	its lock
+ * @dev: the device; called with its ctl_lock held
+ * @extack: where to say why
+ *
+ * Return: -ENOLCK if the device lost its backing file's lock (it is then
+ * %PFLASH_STATE_LOST), else 0.
+ */
+int pflash_backing_refuse_lost(struct pflash_dev *dev,
+			       struct netlink_ext_ack *extack)
+{
+	if (!READ_ONCE(dev->owner_lost))
+		return 0;
+	pflash_backing_lost_noticed(dev);
+	NL_SET_ERR_MSG(extack,
+		       "the device lost its backing file's lock to another owner (its host was cut off longer than the lease): destroy it and create it again from the file");
+	return -ENOLCK;
 }

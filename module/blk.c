@@ -23,6 +23,7 @@
  * holds back (pflash_blk_hold()) are all that was not served before.
  */
 #include <linux/bio.h>
+#include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/bvec.h>
 #include <linux/module.h>

@@ -39,14 +39,16 @@
  *	the NFS client then fails every write made under the lost lock with
  *	EIO, and never takes the lock again on its own (with
  *	nfs.recover_lost_locks=0, the default).  pflash cannot tell such an
- *	EIO from any other, so a pass that failed looks at the lock, as
- *	F_OFD_GETLK does, without taking it: on a network filesystem that
- *	asks the server.  Another owner's lock there means this device's is
- *	gone: the pass stops the device writing (@owns_backing) and marks it
- *	@owner_lost, and under ctl_lock (pflash_owner_noticed()) it turns
- *	%PFLASH_STATE_LOST, drops what remains of its lock here, and says
- *	so.  Nothing takes the lock again: the other owner has it.  On a
- *	local filesystem the lock cannot be lost, and the look finds none.
+ *	EIO from any other, so a pass that failed looks at the lock
+ *	(pflash_backing_check_lost(), in backing.c, as is all but
+ *	pflash_owner_drop_lost()), as F_OFD_GETLK does, without taking
+ *	it: on a network filesystem that asks the server.  Another owner's
+ *	lock there means this device's is gone: the pass stops the device
+ *	writing (@owns_backing) and marks it @owner_lost, and under ctl_lock
+ *	(pflash_backing_lost_noticed()) it turns %PFLASH_STATE_LOST, drops
+ *	what remains of its lock here, and says so.  Nothing takes the lock
+ *	again: the other owner has it.  On a local filesystem the lock
+ *	cannot be lost, and the look finds none.
  *	A device that lost its lock never becomes active again: it is
  *	destroyed (with force, if it holds writes its file never got) and
  *	created again from the file.
@@ -55,37 +57,15 @@
 
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
-#include <linux/debugfs.h>
-#include <linux/fault-inject.h>
 #include <linux/fs.h>
 #include <linux/vmalloc.h>
 
 #include "pflash.h"
 
-/*
- * Set (F_RDLCK, F_WRLCK) or drop (F_UNLCK) an OFD lock on the whole of the
- * backing file, owned by the device's own file description, as
- * fcntl(F_OFD_SETLK) does.
- */
-static int pflash_owner_setlk(struct pflash_dev *dev, unsigned char type)
-{
-	struct file_lock fl;
-
-	locks_init_lock(&fl);
-	fl.fl_start = 0;
-	fl.fl_end = OFFSET_MAX;
-	fl.c.flc_flags = FL_POSIX | FL_OFDLCK;
-	fl.c.flc_type = type;
-	fl.c.flc_owner = dev->backing;
-	fl.c.flc_file = dev->backing;
-	fl.c.flc_pid = current->tgid;
-	return vfs_lock_file(dev->backing, F_SETLK, &fl, NULL);
-}
-
 static int pflash_owner_lock(struct pflash_dev *dev)
 {
 	unsigned char type = dev->cfg.read_only ? F_RDLCK : F_WRLCK;
-	int err = pflash_owner_setlk(dev, type);
+	int err = pflash_backing_setlk(dev, type);
 
 	return err == -EAGAIN ? -EBUSY : err;
 }
@@ -93,139 +73,7 @@ static int pflash_owner_lock(struct pflash_dev *dev)
 /* Unlocking the whole file allocates nothing, so it cannot fail. */
 static void pflash_owner_unlock(struct pflash_dev *dev)
 {
-	pflash_owner_setlk(dev, F_UNLCK);
-}
-
-/*
- * Whether another owner holds a lock on the backing file that conflicts
- * with the device's, as F_OFD_GETLK of the device's own lock would say:
- * the device's own lock never conflicts, and nothing is taken.  On a
- * network filesystem this asks the server.  A look that fails finds
- * nothing.
- */
-static bool pflash_owner_lock_taken(struct pflash_dev *dev)
-{
-	struct file_lock fl;
-	bool taken;
-
-	locks_init_lock(&fl);
-	fl.fl_start = 0;
-	fl.fl_end = OFFSET_MAX;
-	fl.c.flc_flags = FL_POSIX | FL_OFDLCK;
-	fl.c.flc_type = dev->cfg.read_only ? F_RDLCK : F_WRLCK;
-	fl.c.flc_owner = dev->backing;
-	fl.c.flc_file = dev->backing;
-	fl.c.flc_pid = current->tgid;
-	taken = !vfs_test_lock(dev->backing, &fl) &&
-		fl.c.flc_type != F_UNLCK;
-	locks_release_private(&fl);
-	return taken;
-}
-
-/*
- * fail_pflash_lock, a fault of the kernel's fault injection (debugfs),
- * on kernels built with CONFIG_FAULT_INJECTION_DEBUG_FS alone: a pass
- * that would write fails with EIO, and the look at the lock then finds
- * another owner, as if the lock had been lost on a network filesystem.
- * It lets a test on one host drive a device into %PFLASH_STATE_LOST,
- * where no local filesystem ever would (Documentation/pflash/internals.rst).
- */
-#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
-static DECLARE_FAULT_ATTR(pflash_fail_lock);
-static struct dentry *pflash_fail_lock_dir;
-
-bool pflash_owner_fault(void)
-{
-	return should_fail(&pflash_fail_lock, 1);
-}
-
-void pflash_owner_fault_init(void)
-{
-	pflash_fail_lock_dir = fault_create_debugfs_attr("fail_pflash_lock",
-							 NULL,
-							 &pflash_fail_lock);
-}
-
-void pflash_owner_fault_exit(void)
-{
-	/* An error pointer, if it failed: debugfs takes it. */
-	debugfs_remove_recursive(pflash_fail_lock_dir);
-}
-#else
-bool pflash_owner_fault(void)
-{
-	return false;
-}
-
-void pflash_owner_fault_init(void)
-{
-}
-
-void pflash_owner_fault_exit(void)
-{
-}
-#endif
-
-/**
- * pflash_owner_check_lost() - after a failed pass, whether the lock is lost
- * @dev: the device; called with its wb_lock held, by a pass that failed
- * @injected: the pass failed by fail_pflash_lock: take the lock as lost
- *
- * If another owner holds the backing file's lock, the device's is lost:
- * from now on it writes nothing to the file, and a work item turns it
- * %PFLASH_STATE_LOST (pflash_owner_noticed()).
- */
-void pflash_owner_check_lost(struct pflash_dev *dev, bool injected)
-{
-	lockdep_assert_held(&dev->wb_lock);
-	if (!dev->owns_backing ||
-	    (!injected && !pflash_owner_lock_taken(dev)))
-		return;
-	WRITE_ONCE(dev->owns_backing, false);
-	WRITE_ONCE(dev->owner_lost, true);
-	pflash_sysfs_noticed(dev);
-}
-
-/**
- * pflash_owner_noticed() - turn a device that lost its lock LOST
- * @dev: the device, live; called with its ctl_lock held
- *
- * Once: a device whose pass found its lock lost (@owner_lost) turns
- * %PFLASH_STATE_LOST, gives up what is left of its lock on this host,
- * which on a network filesystem asks nothing of the server, and says so
- * in the kernel log, with a uevent and on the events group.
- */
-void pflash_owner_noticed(struct pflash_dev *dev)
-{
-	lockdep_assert_held(&dev->ctl_lock);
-	if (!READ_ONCE(dev->owner_lost) || dev->state == PFLASH_STATE_LOST)
-		return;
-	WRITE_ONCE(dev->state, PFLASH_STATE_LOST);
-	pflash_owner_unlock(dev);
-	pr_err("pflash%d: lost the lock of its backing file %s to another owner (on a network filesystem, after this host was cut off for longer than its lease): its writes fail, and %llu bytes never reached the file; destroy the device and create it again from the file\n",
-	       dev->index, dev->backing_path, pflash_wb_dirty_bytes(dev));
-	pflash_sysfs_changed(dev);
-	pflash_nl_announce(dev, PFLASH_CMD_LOST_NTF);
-}
-
-/**
- * pflash_owner_refuse_lost() - refuse an operation of a device that lost
- *	its lock
- * @dev: the device; called with its ctl_lock held
- * @extack: where to say why
- *
- * Return: -ENOLCK if the device lost its backing file's lock (it is then
- * %PFLASH_STATE_LOST), else 0.
- */
-int pflash_owner_refuse_lost(struct pflash_dev *dev,
-			     struct netlink_ext_ack *extack)
-{
-	if (!READ_ONCE(dev->owner_lost))
-		return 0;
-	pflash_owner_noticed(dev);
-	NL_SET_ERR_MSG(extack,
-		       "the device lost its backing file's lock to another owner (its host was cut off longer than the lease): destroy it and create it again from the file");
-	return -ENOLCK;
+	pflash_backing_setlk(dev, F_UNLCK);
 }
 
 /**
@@ -243,7 +91,7 @@ int pflash_owner_drop_lost(struct pflash_dev *dev, bool force,
 {
 	u64 dirty = pflash_wb_dirty_bytes(dev);
 
-	pflash_owner_noticed(dev);
+	pflash_backing_lost_noticed(dev);
 	if (!dirty)
 		return 0;
 	if (!force) {
@@ -381,7 +229,7 @@ int pflash_inactivate(struct pflash_dev *dev, bool force,
 	lockdep_assert_held(&dev->ctl_lock);
 	if (dev->state == PFLASH_STATE_INACTIVE)
 		return 0;
-	err = pflash_owner_refuse_lost(dev, extack);
+	err = pflash_backing_refuse_lost(dev, extack);
 	if (err)
 		return err;
 	if (!force && pflash_blk_held_exclusively(dev)) {
@@ -412,7 +260,7 @@ int pflash_inactivate(struct pflash_dev *dev, bool force,
 		NL_SET_ERR_MSG(extack,
 			       "writing back to the backing file failed; the device stays active");
 		/* The pass may have found the lock lost. */
-		err = pflash_owner_refuse_lost(dev, extack) ?: err;
+		err = pflash_backing_refuse_lost(dev, extack) ?: err;
 		pflash_blk_release(dev);
 		return err;
 	}
@@ -425,39 +273,65 @@ int pflash_inactivate(struct pflash_dev *dev, bool force,
 }
 
 /**
+ * pflash_activate_epoch() - the epoch an activation takes
+ * @dev: the device; called with its ctl_lock held
+ * @want: the epoch asked for, or NULL for any
+ * @epoch: set to the epoch pflash_activate() then takes: @want, or one
+ *	more than the device's; the device's own if it is active
+ * @extack: where to say why @want is refused
+ *
+ * Return: 0, or a refusal of @want, which is always @want's fault:
+ * -ESTALE if it is not greater than the device's epoch, -EBUSY if the
+ * device is active at another.  A device that lost its lock refuses no
+ * epoch here: pflash_activate() refuses the device, with -ENOLCK.
+ */
+int pflash_activate_epoch(const struct pflash_dev *dev, const u64 *want,
+			  u64 *epoch, struct netlink_ext_ack *extack)
+{
+	lockdep_assert_held(&dev->ctl_lock);
+	if (READ_ONCE(dev->owner_lost)) {
+		*epoch = dev->epoch;
+		return 0;
+	}
+	if (dev->state == PFLASH_STATE_ACTIVE) {
+		if (want && *want != dev->epoch) {
+			NL_SET_ERR_MSG(extack,
+				       "the device is already active, at another epoch");
+			return -EBUSY;
+		}
+		*epoch = dev->epoch;
+		return 0;
+	}
+	if (want && *want <= dev->epoch) {
+		NL_SET_ERR_MSG(extack,
+			       "stale epoch: it must be greater than the device's");
+		return -ESTALE;
+	}
+	*epoch = want ? *want : dev->epoch + 1;
+	return 0;
+}
+
+/**
  * pflash_activate() - take ownership of the backing file
  * @dev: the device; called with its ctl_lock held
- * @epoch: the PFLASH_A_DEV_EPOCH attribute, the epoch to take, or NULL for
- *	one more than the device's; the extended ack blames it when it is at
- *	fault
+ * @epoch: the epoch to take, from pflash_activate_epoch() under the same
+ *	hold of ctl_lock
  * @extack: where to say why it failed
  *
- * Return: 0 when the device is active, also if it was already (at @epoch,
- * if one is named); else the device is still inactive.
+ * Return: 0 when the device is active, also if it was already; else the
+ * device is still inactive.
  */
-int pflash_activate(struct pflash_dev *dev, const struct nlattr *epoch,
+int pflash_activate(struct pflash_dev *dev, u64 epoch,
 		    struct netlink_ext_ack *extack)
 {
-	u64 next = epoch ? nla_get_u64(epoch) : dev->epoch + 1;
 	int err;
 
 	lockdep_assert_held(&dev->ctl_lock);
-	err = pflash_owner_refuse_lost(dev, extack);
+	err = pflash_backing_refuse_lost(dev, extack);
 	if (err)
 		return err;
-	if (dev->state == PFLASH_STATE_ACTIVE) {
-		if (epoch && next != dev->epoch) {
-			NL_SET_ERR_MSG_ATTR(extack, epoch,
-					    "the device is already active, at another epoch");
-			return -EBUSY;
-		}
+	if (dev->state == PFLASH_STATE_ACTIVE)
 		return 0;
-	}
-	if (epoch && next <= dev->epoch) {
-		NL_SET_ERR_MSG_ATTR(extack, epoch,
-				    "stale epoch: it must be greater than the device's");
-		return -ESTALE;
-	}
 	/* Not a file that is gone, nor one the path no longer names. */
 	err = pflash_backing_check(dev, true, extack);
 	if (err)
@@ -486,7 +360,7 @@ int pflash_activate(struct pflash_dev *dev, const struct nlattr *epoch,
 	}
 	/* An unfinished import would no longer find the device inactive. */
 	pflash_import_end(dev);
-	dev->epoch = next;
+	dev->epoch = epoch;
 	dev->content_gen++;
 	WRITE_ONCE(dev->state, PFLASH_STATE_ACTIVE);
 	pflash_sysfs_changed(dev);

@@ -22,11 +22,11 @@
  *    without locks.
  *
  * A change of the state, the epoch or the uuid, made under @ctl_lock by
- * activation, inactivation, an import or a lock found lost (owner.c), is
- * announced by a KOBJ_CHANGE
- * uevent on the disk with PFLASH_STATE, PFLASH_EPOCH and PFLASH_UUID, the
- * values right after the change, so that udev can keep a link by uuid
- * without reading sysfs (see udev/60-pflash.rules).
+ * activation, inactivation, an import or a lock found lost (backing.c), is
+ * announced by a KOBJ_CHANGE uevent on the disk with PFLASH_STATE,
+ * PFLASH_EPOCH and PFLASH_UUID, the values right after the change, so that
+ * udev can keep a link by uuid without reading sysfs (see
+ * udev/60-pflash.rules).
  *
  * A change of the backing file's fate (deleted, moved, back where it was:
  * see backing.c) is announced by a KOBJ_CHANGE uevent with
@@ -34,7 +34,7 @@
  * @ctl_lock by the control operation that saw it, or, if a writeback pass
  * saw it (which cannot take @ctl_lock), from a work item that takes it.
  * The same work item turns a device whose pass found its lock lost
- * %PFLASH_STATE_LOST (pflash_owner_noticed()).
+ * %PFLASH_STATE_LOST (pflash_backing_lost_noticed()).
  */
 #include <linux/blkdev.h>
 #include <linux/device.h>
@@ -294,11 +294,12 @@ static void pflash_sysfs_notice_workfn(struct work_struct *work)
 					      notice_work);
 
 	/* A device being destroyed announces nothing more. */
-	if (!pflash_dev_lock_live(dev, NULL)) {
-		pflash_sysfs_backing_changed(dev);
-		pflash_owner_noticed(dev);
-		mutex_unlock(&dev->ctl_lock);
-	}
+	if (pflash_dev_lock_live(dev, NULL))
+		goto out_put;
+	pflash_sysfs_backing_changed(dev);
+	pflash_backing_lost_noticed(dev);
+	mutex_unlock(&dev->ctl_lock);
+out_put:
 	pflash_dev_put(dev);
 }
 

@@ -9,7 +9,7 @@
  * writes it again: nothing is dropped on an error.
  *
  * A pass that fails looks whether the backing file's lock was lost to
- * another owner, on a network filesystem (pflash_owner_check_lost()): if
+ * another owner, on a network filesystem (pflash_backing_check_lost()): if
  * so, the device writes nothing more, and every later pass fails at once
  * with ENOLCK, writing nothing; the periodic writeback is no longer armed
  * (owner.c, "lose").
@@ -44,26 +44,40 @@ static void pflash_wb_arm_periodic(struct pflash_dev *dev)
 				   msecs_to_jiffies(dev->cfg.wb_interval_ms));
 }
 
-/*
- * Mark [pos, pos + len) dirty, after its data was copied in.  Any context.
+/**
+ * pflash_mark_granules() - mark the granules of a write in a bitmap
+ * @dev: the device
+ * @bits: a bitmap of its granules: the dirty bits, or a live export's
+ * @pos: where the write began
+ * @len: its length, not 0
  *
- * The full barrier orders the copy before the read of each bit: either a
- * pass takes the bit after we saw it (and then, xchg() being a full barrier
- * too, reads our data), or we see it clear and set it for the next pass.
+ * Called after the data was copied in, in any context.  The full barrier
+ * orders the copy before the read of each bit: either whoever takes the
+ * bits (a writeback pass, a live export's pass, each with xchg(), a full
+ * barrier too) takes this one after we saw it, and then reads our data, or
+ * we see it clear and set it for the next to take.
+ *
+ * Return: whether a bit was clear before.
  */
-void pflash_wb_mark_dirty(struct pflash_dev *dev, u64 pos, u64 len)
+bool pflash_mark_granules(struct pflash_dev *dev, unsigned long *bits,
+			  u64 pos, u64 len)
 {
 	unsigned long bit = pos >> dev->dirty_shift;
 	unsigned long last = (pos + len - 1) >> dev->dirty_shift;
-	bool newly_dirty = false;
+	bool newly = false;
 
-	smp_mb();	/* copy before test_bit(); pairs with xchg() in a pass */
+	smp_mb();	/* the data before test_bit(); pairs with xchg() */
 	for (; bit <= last; bit++)
-		if (!test_bit(bit, dev->dirty) &&
-		    !test_and_set_bit(bit, dev->dirty))
-			newly_dirty = true;
+		if (!test_bit(bit, bits) && !test_and_set_bit(bit, bits))
+			newly = true;
+	return newly;
+}
+
+/* Mark [pos, pos + len) dirty, after its data was copied in.  Any context. */
+void pflash_wb_mark_dirty(struct pflash_dev *dev, u64 pos, u64 len)
+{
 	/* While anything is dirty, the periodic writeback is armed. */
-	if (newly_dirty)
+	if (pflash_mark_granules(dev, dev->dirty, pos, len))
 		pflash_wb_arm_periodic(dev);
 }
 
@@ -111,7 +125,7 @@ int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what)
 
 	/* Nothing is written into a file that was deleted (backing.c). */
 	err = pflash_backing_gone(dev);
-	injected = !err && pflash_owner_fault();
+	injected = !err && pflash_backing_fault();
 	if (injected)
 		err = -EIO;
 	for_each_set_bitrange(start, end, dev->wb_pass, dev->nr_granules) {
@@ -127,7 +141,7 @@ int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what)
 			set_bit(i, dev->dirty);
 		pr_warn_ratelimited("pflash%d: writeback to the backing file failed (%d); the data stays dirty\n",
 				    dev->index, err);
-		pflash_owner_check_lost(dev, injected);
+		pflash_backing_check_lost(dev, injected);
 	}
 	WRITE_ONCE(dev->wb_err, -err);
 	bitmap_zero(dev->wb_pass, dev->nr_granules);
