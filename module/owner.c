@@ -22,12 +22,16 @@
  *	queue could wait on reclaim that waits on this file's writeback.
  *
  * activate: take the file's lock; if an import left the device owing its
- *	backing file a flush, write every block the import made differ from
- *	the file (import.c marks them dirty) and fsync; only then turn
- *	active.  If either fails, the device stays inactive and
- *	still owes the flush.  The flush is deferred to activation, not done
- *	at import, because until then the device does not own the file:
- *	with shared storage the other side may still be using it.
+ *	backing file a flush, make every byte of the file equal to the
+ *	device and fsync (pflash_owner_settle()); only then turn active.  If
+ *	either fails, the device stays inactive and still owes the flush.
+ *	The flush is deferred to activation, not done at import, because
+ *	until then the device does not own the file: with shared storage the
+ *	other side may still be using it.
+ *
+ * The inactivation's last pass leaves the file holding the device's
+ * contents, and the device marks it so (backing.c), for an activation to
+ * find, here or on another device of this host with the same file.
  */
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
@@ -176,12 +180,37 @@ int pflash_inactivate(struct pflash_dev *dev, bool force,
 		pflash_blk_release(dev);
 		return err;
 	}
+	pflash_backing_mark(dev);
 	WRITE_ONCE(dev->state, PFLASH_STATE_INACTIVE);
 	/* The lock goes only now, after the writeback. */
 	pflash_owner_give_up(dev);
 	pflash_blk_release(dev);
 	pflash_sysfs_changed(dev);
 	return 0;
+}
+
+/*
+ * Make every byte of the backing file equal to the device, after an
+ * import, and fsync it.  The file may have been changed in any way while
+ * the device did not own it, so the whole device is written, unless
+ * backing.c proves that the file holds the imported contents already (the
+ * file of the device that exported them, unchanged since), or the
+ * contents from before the import but for the granules the import changed
+ * (import.c marks them dirty).  What was appended to a file of the
+ * device's size is cut off first, for the fsync to cover.
+ */
+static int pflash_owner_settle(struct pflash_dev *dev)
+{
+	static const enum pflash_wb_what what[] = {
+		[PFLASH_PROOF_NONE]	= PFLASH_WB_ALL,
+		[PFLASH_PROOF_BASE]	= PFLASH_WB_OWED,
+		[PFLASH_PROOF_ALL]	= PFLASH_WB_NONE,
+	};
+	enum pflash_backing_proof proof = pflash_backing_prove(dev);
+	int err;
+
+	err = pflash_backing_fit(dev);
+	return err ?: pflash_wb_flush(dev, what[proof]);
 }
 
 /**
@@ -220,7 +249,7 @@ int pflash_activate(struct pflash_dev *dev, const struct nlattr *epoch,
 	if (err)
 		return err;
 	if (dev->flush_pending) {
-		err = pflash_wb_flush(dev, PFLASH_WB_OWED);
+		err = pflash_owner_settle(dev);
 		if (err) {
 			pflash_owner_give_up(dev);
 			NL_SET_ERR_MSG(extack,
@@ -229,6 +258,7 @@ int pflash_activate(struct pflash_dev *dev, const struct nlattr *epoch,
 		}
 		dev->flush_pending = false;
 	}
+	dev->claim = 0;
 	/* An unfinished import would no longer find the device inactive. */
 	pflash_import_end(dev);
 	dev->epoch = next;

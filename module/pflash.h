@@ -11,6 +11,7 @@
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/kref.h>
+#include <linux/list.h>
 #include <linux/log2.h>
 #include <linux/mutex.h>
 #include <linux/netlink.h>
@@ -70,8 +71,9 @@
  *
  * 5. The backing file's own locks (its inode's, its filesystem's, and if
  *    it is a block device, that device's queue): taken by the file I/O of
- *    a pass, under @wb_lock, and by the OFD lock's changes, under
- *    @ctl_lock.  A backing file on another pflash device only ever reaches
+ *    a pass, under @wb_lock, and by the OFD lock's changes, the reading of
+ *    the file's change attribute and the cutting of an extended file,
+ *    under @ctl_lock.  A backing file on another pflash device only ever reaches
  *    that device's data path: a pass never waits for another device's
  *    @ctl_lock or @wb_lock.
  *
@@ -84,6 +86,9 @@
  *   @hold and @held, the writes an inactivation holds back.  Taken by the
  *   data path, in any context, by the writeback worker, and to hold and
  *   release writes.
+ * - pflash_marks_lock (spinlock, backing.c): guards every device's
+ *   @mark and the list of marks, which activation searches for the mark
+ *   an import named.  No sleeping.
  *
  * Without a lock: the data path reads @hold and @state (READ_ONCE()),
  * @data, the fixed @cfg and @backing, and marks @dirty with atomic bit
@@ -159,11 +164,40 @@ struct pflash_create {
 };
 
 /**
+ * struct pflash_file_mark - what a device knows its backing file holds
+ * @node: on the list of marks (backing.c), while @token is set
+ * @token: names the mark in an export's END record, for an import on this
+ *	host to find it; random, never 0
+ * @inode: the backing file's inode, which the device's own file pins for
+ *	as long as the mark is on the list
+ * @cookie: the file's change attribute (i_version) when the mark was made
+ * @isize: the file's size then
+ * @gen: the device's @content_gen then
+ *
+ * A mark says: when the file's change attribute was @cookie, the file held
+ * exactly the device's contents as they were at @gen, and any change to
+ * the file since changes its attribute.  backing.c makes a mark only where
+ * the file system keeps such an attribute, and checks it against the file
+ * itself before it relies on it (see "Proving the file equal" there).
+ */
+struct pflash_file_mark {
+	struct list_head node;
+	u64 token;
+	struct inode *inode;
+	u64 cookie;
+	loff_t isize;
+	u64 gen;
+};
+
+/**
  * struct pflash_dev - one /dev/pflashN
  * @index: N
  * @cfg: its settings
  * @backing: its backing file, or NULL
  * @backing_path: the backing file's path, as reported
+ * @backing_fits: the backing file was a regular file of the device's size
+ *	when the device was created: activation cuts off what was appended
+ *	to it since
  * @disk: the block device
  * @wq: the writeback worker's workqueue, for a device that writes back
  *
@@ -198,9 +232,15 @@ struct pflash_create {
  *
  * @uuid: the device's identity, which exported state carries.
  * @flush_pending: the device owes its backing file a flush, which
- *	activation performs: of the blocks the import made differ from the
- *	file, which it marked dirty, and an fsync.  Set by an import, unless
- *	the device is read-only or has no backing file.
+ *	activation performs: it leaves every byte of the file equal to the
+ *	device, and fsyncs it (owner.c).  Set by an import, unless the device
+ *	is read-only or has no backing file.
+ * @mark: what the device knows its backing file holds, if @mark.token is
+ *	set; written under @ctl_lock and pflash_marks_lock, read under
+ *	either.
+ * @claim: the token of the mark the last import's stream named: the
+ *	backing file of the device that exported it, as it held the stream's
+ *	contents; 0 for none.
  * @content_gen: counts the activations and imports, the events after
  *	which an earlier export no longer shows the device's final state.
  * @import: the import in progress, or NULL.
@@ -239,6 +279,7 @@ struct pflash_dev {
 	struct pflash_config cfg;
 	struct file *backing;
 	char *backing_path;
+	bool backing_fits;
 	struct gendisk *disk;
 	struct workqueue_struct *wq;
 	u8 *data;
@@ -266,6 +307,8 @@ struct pflash_dev {
 
 	u8 uuid[PFLASH_UUID_LEN];
 	bool flush_pending;
+	struct pflash_file_mark mark;
+	u64 claim;
 	u64 content_gen;
 	struct pflash_import *import;
 	struct pflash_live *live;
@@ -326,6 +369,24 @@ int pflash_backing_attach(struct pflash_dev *dev, struct file *file,
 void pflash_backing_detach(struct pflash_dev *dev);
 int pflash_backing_write(struct pflash_dev *dev, u64 pos, u64 len);
 int pflash_backing_sync(struct pflash_dev *dev);
+void pflash_backing_mark(struct pflash_dev *dev);
+u64 pflash_backing_mark_token(struct pflash_dev *dev);
+
+/**
+ * enum pflash_backing_proof - what is proven of the backing file
+ * @PFLASH_PROOF_NONE: nothing: it may hold anything
+ * @PFLASH_PROOF_BASE: it holds the device's contents but for the dirty
+ *	granules
+ * @PFLASH_PROOF_ALL: it holds the device's contents, every byte
+ */
+enum pflash_backing_proof {
+	PFLASH_PROOF_NONE,
+	PFLASH_PROOF_BASE,
+	PFLASH_PROOF_ALL,
+};
+
+enum pflash_backing_proof pflash_backing_prove(struct pflash_dev *dev);
+int pflash_backing_fit(struct pflash_dev *dev);
 
 /* owner.c: ownership of the backing file */
 int pflash_owner_start(struct pflash_dev *dev, enum pflash_state state,
@@ -428,13 +489,17 @@ void pflash_wb_defer(struct pflash_dev *dev, struct bio *bio);
  * enum pflash_wb_what - what a writeback pass writes
  * @PFLASH_WB_DIRTY: the dirty granules; nothing, and no fsync, if none
  * @PFLASH_WB_OWED: the dirty granules, and an fsync even if there are
- *	none: what activation owes after an import
+ *	none: what activation owes after an import, once the backing file is
+ *	proven to hold the device's contents but for them
  * @PFLASH_WB_ALL: the whole device
+ * @PFLASH_WB_NONE: nothing, and an fsync; the dirty granules are dropped:
+ *	the backing file is proven to hold the device's contents already
  */
 enum pflash_wb_what {
 	PFLASH_WB_DIRTY,
 	PFLASH_WB_OWED,
 	PFLASH_WB_ALL,
+	PFLASH_WB_NONE,
 };
 
 int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what);

@@ -61,6 +61,22 @@ void pflash_wb_mark_dirty(struct pflash_dev *dev, u64 pos, u64 len)
 		pflash_wb_arm_periodic(dev);
 }
 
+/* Write the granules of the pass; called with wb_lock held. */
+static int pflash_wb_write_pass(struct pflash_dev *dev)
+{
+	unsigned int shift = dev->dirty_shift;
+	unsigned long start, end;
+	int err;
+
+	for_each_set_bitrange(start, end, dev->wb_pass, dev->nr_granules) {
+		err = pflash_backing_write(dev, (u64)start << shift,
+					   (u64)(end - start) << shift);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /**
  * pflash_wb_flush() - run a writeback pass
  * @dev: the device
@@ -68,8 +84,9 @@ void pflash_wb_mark_dirty(struct pflash_dev *dev, u64 pos, u64 len)
  *	the whole device
  *
  * Writes, then fsyncs the backing file.  A pass with nothing to write does
- * not fsync, unless it is %PFLASH_WB_OWED: every earlier pass that wrote
- * something fsynced, or failed and left its granules dirty.  A device that does not own its backing
+ * not fsync, unless it is %PFLASH_WB_OWED or %PFLASH_WB_NONE: every earlier
+ * pass that wrote something fsynced, or failed and left its granules
+ * dirty.  A device that does not own its backing
  * file (see owner.c) writes nothing: its pass succeeds and leaves the
  * dirty granules as they are.
  *
@@ -79,8 +96,7 @@ void pflash_wb_mark_dirty(struct pflash_dev *dev, u64 pos, u64 len)
 int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what)
 {
 	unsigned long nr_words = BITS_TO_LONGS(dev->nr_granules);
-	unsigned int shift = dev->dirty_shift;
-	unsigned long i, start, end;
+	unsigned long i;
 	int err = 0;
 
 	if (!pflash_writes_back(dev))
@@ -93,16 +109,13 @@ int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what)
 		dev->wb_pass[i] = xchg(&dev->dirty[i], 0);
 	if (what == PFLASH_WB_ALL)
 		bitmap_fill(dev->wb_pass, dev->nr_granules);
-	if (what != PFLASH_WB_OWED &&
+	if (what == PFLASH_WB_DIRTY &&
 	    bitmap_empty(dev->wb_pass, dev->nr_granules))
 		goto out_unlock;
 
-	for_each_set_bitrange(start, end, dev->wb_pass, dev->nr_granules) {
-		err = pflash_backing_write(dev, (u64)start << shift,
-					   (u64)(end - start) << shift);
-		if (err)
-			break;
-	}
+	/* The granules a pass of nothing takes are dropped if it succeeds. */
+	if (what != PFLASH_WB_NONE)
+		err = pflash_wb_write_pass(dev);
 	if (!err)
 		err = pflash_backing_sync(dev);
 	if (err) {

@@ -107,6 +107,24 @@ static inline int pft_iostats_on(uint32_t index)
 	return ret;
 }
 
+/* Sectors written to device @index so far (from its stat), or -1. */
+static inline long long pft_sectors_written(uint32_t index)
+{
+	unsigned long long v[7];
+	char path[64];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/sys/block/pflash%u/stat", index);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = fscanf(f, "%llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+		   &v[2], &v[3], &v[4], &v[5], &v[6]);
+	fclose(f);
+	return n == 7 ? (long long)v[6] : -1;
+}
+
 /* The number in environment variable @name, or @def if it is unset. */
 static inline uint64_t pft_env_u64(const char *name, uint64_t def)
 {

@@ -428,14 +428,31 @@ static int transfer_fd(struct relay *r, int fd, bool to_kernel,
 }
 
 /*
+ * Inactivate device @index (@force: even if it is held exclusively), for
+ * an export of its final state.
+ */
+static int export_inactivate(struct pfnl *h, uint32_t index, bool force)
+{
+	struct pfnl_dev req = { 0 };
+
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+	if (force)
+		pfnl_dev_set(&req, PFLASH_A_DEV_FORCE, true);
+	return pfnl_dev_do(h, PFLASH_CMD_INACTIVATE, &req, NULL);
+}
+
+/*
  * Export device @index into @fd, named @out; a live export if @live is
- * not NULL.  Returns the exit status; whether the stream is final in
- * @final.
+ * not NULL, else, with @inactivate, of the device inactivated first (even
+ * if it is held exclusively, with @force).  Returns the exit status;
+ * whether the stream is final in @final.
  */
 static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 		      uint32_t index, int fd, const char *out, bool quiet,
-		      struct ctl_live *live, bool *final)
+		      bool inactivate, bool force, struct ctl_live *live,
+		      bool *final)
 {
+	bool inactivated = false;
 	struct pfnl_dev reply = { 0 };
 	struct progress progress;
 	struct relay relay;
@@ -466,8 +483,13 @@ static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 		live->settle = relay_settle;
 		live->settle_arg = &relay;
 	}
-	ret = live ? ctl_live_export(cmd, dev, h, index, kfd, live, &reply) :
-		     pfnl_export_fd(h, index, kfd, &reply);
+	if (live) {
+		ret = ctl_live_export(cmd, dev, h, index, kfd, live, &reply);
+	} else {
+		ret = inactivate ? export_inactivate(h, index, force) : 0;
+		inactivated = inactivate && !ret;
+		ret = ret ?: pfnl_export_fd(h, index, kfd, &reply);
+	}
 	if (relay.on)
 		relay_stop(&relay, kfd);
 	/* The relay stopped at a bad record, or the output failed it. */
@@ -484,6 +506,9 @@ static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 	}
 	if (live)
 		ctl_live_report(cmd, dev, live, ret);
+	else if (ret && inactivated)
+		ctl_msg(cmd, dev, "the device stays inactive: export again, or roll back with '%s activate %s'",
+			program_invocation_short_name, dev);
 	*final = !ret && reply.stream_final;
 out_free:
 	pfstream_free(s);
@@ -498,6 +523,7 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 		{ "output",	required_argument, NULL, 'o' },
 		{ "quiet",	no_argument,	   NULL, 'q' },
 		{ "live",	no_argument,	   NULL, 'l' },
+		{ "inactivate",	no_argument,	   NULL, 'I' },
 		{ "max-final",	required_argument, NULL, 'm' },
 		{ "max-passes",	required_argument, NULL, 'p' },
 		{ "force",	no_argument,	   NULL, 'f' },
@@ -512,10 +538,11 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 	struct out_file o = { .fd = STDOUT_FILENO, .dirfd = -1 };
 	char dev[CTL_DEV_PATH_MAX];
 	bool quiet = false, final = false, is_live = false, live_opt = false;
+	bool inactivate = false;
 	uint32_t index;
 	int c, ret;
 
-	while ((c = ctl_getopt(cmd, argc, argv, "o:qlm:p:fJh", longopts)) != -1) {
+	while ((c = ctl_getopt(cmd, argc, argv, "o:qlIm:p:fJh", longopts)) != -1) {
 		switch (c) {
 		case 'o':
 			o.path = optarg;
@@ -525,6 +552,9 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 			break;
 		case 'l':
 			is_live = true;
+			break;
+		case 'I':
+			inactivate = true;
 			break;
 		case 'm':
 			live.max_final = ctl_size_arg(cmd, "--max-final",
@@ -542,7 +572,6 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 			break;
 		case 'f':
 			live.force = true;
-			live_opt = true;
 			break;
 		case 'J':
 			live.json = true;
@@ -551,7 +580,11 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 		}
 	}
 	if (live_opt && !is_live)
-		ctl_usage_error(cmd, "--max-final, --max-passes, --force and --json are for a live export: add --live");
+		ctl_usage_error(cmd, "--max-final, --max-passes and --json are for a live export: add --live");
+	if (is_live && inactivate)
+		ctl_usage_error(cmd, "--live inactivates the device before its final pass: --inactivate is for an export that is not live");
+	if (live.force && !is_live && !inactivate)
+		ctl_usage_error(cmd, "--force is for an export that inactivates the device: add --inactivate or --live");
 	live.quiet = quiet;
 	index = ctl_dev_arg(cmd, ctl_one_arg(cmd, argc, argv, "device"));
 	ctl_dev_path(dev, index);
@@ -562,7 +595,8 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 	if (!ret)
 		ret = export_dev(cmd, dev, index, o.fd,
 				 is_std(o.path) ? "standard output" : o.path,
-				 quiet, is_live ? &live : NULL, &final);
+				 quiet, inactivate, live.force,
+				 is_live ? &live : NULL, &final);
 	if (!is_std(o.path) && !ret)
 		ret = out_commit(cmd, &o);
 	else if (!is_std(o.path))
@@ -582,12 +616,14 @@ const struct ctl_cmd ctl_export = {
 		{ "-q, --quiet", "no warning, no progress" },
 		{ "-l, --live",
 		  "send the device in passes while it stays active, then inactivate it and send the rest" },
+		{ "-I, --inactivate",
+		  "inactivate the device first, as 'inactivate' does, and send its final state" },
 		{ "-m, --max-final <size>",
 		  "with --live: stop the passes once at most <size> remains (default 1M)" },
 		{ "-p, --max-passes <N>",
 		  "with --live: make at most <N> passes, the final one included (default 8)" },
 		{ "-f, --force",
-		  "with --live: inactivate the device even if it is held exclusively" },
+		  "with --live or --inactivate: inactivate the device even if it is held exclusively" },
 		{ "-J, --json",
 		  "with --live: print the passes as JSON, at the end, on standard error" },
 		{ NULL }
