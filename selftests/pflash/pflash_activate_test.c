@@ -178,24 +178,32 @@ static int change_edit(int fd, uint64_t *x)
 	return ret;
 }
 
+/* Stores into the file's first SIZE bytes, or as many as it has. */
 static int change_mmap(int fd, uint64_t *x)
 {
 	volatile uint8_t *p;
+	struct stat st;
+	size_t len;
 	uint8_t *map;
 	int i;
 
-	map = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (fstat(fd, &st))
+		return -errno;
+	len = st.st_size < SIZE ? st.st_size : SIZE;
+	if (!len)
+		return 0;
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED)
 		return -errno;
 	p = map;
 	for (i = 0; i < 16; i++) {
-		size_t off = rnd_below(x, SIZE);
+		size_t off = rnd_below(x, len);
 
 		/* A read first: it maps the page before the store. */
 		p[off] = (uint8_t)(p[off] + 1 + rnd_below(x, 255));
 	}
-	i = msync(map, SIZE, MS_SYNC) ? -errno : 0;
-	munmap(map, SIZE);
+	i = msync(map, len, MS_SYNC) ? -errno : 0;
+	munmap(map, len);
 	return i;
 }
 
@@ -316,6 +324,8 @@ FIXTURE_SETUP(act)
 	snprintf(self->file_b, sizeof(self->file_b), "%s/b.fd", self->sc.dir);
 	ASSERT_EQ(0, pft_mkfile(self->file_a, SIZE, 1));
 	ASSERT_EQ(0, pft_mkfile(self->file_b, SIZE, 1));
+	/* On disk: a later fsync of the file writes only what changed. */
+	sync();
 	self->target = variant->shared ? self->file_a : self->file_b;
 	self->shadow = pft_slurp(self->file_a, SIZE);
 	ASSERT_NE(NULL, self->shadow);
@@ -866,6 +876,8 @@ TEST_F(moves, random_moves)
 	uint32_t steps = pft_env_u64("PFLASH_MOVES_STEPS", 300);
 	struct rm *m = &self->m;
 
+	/* What went wrong is printed before the harness ends the test. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("# seed %" PRIu64 ", %u steps: PFLASH_MOVES_SEED=%" PRIu64 " replays it\n",
 	       seed, steps, seed);
 	m->x = seed;

@@ -19,10 +19,11 @@
 #
 # Besides the kselftests: the stream reader's fuzzer (tools/fuzz/run.sh),
 # and on deb61 the move between two VMs and the durability tests
-# (tools/crash/run.sh).  PFLASH_FUZZ_SEED and PFLASH_DIFF_SEED, if set,
-# rerun a seed of the netlink fuzzer and of the differential test of the
-# stream readers in every VM; FUZZ_SEED and CRASH_SEED, of the stream
-# fuzzer and of the durability tests.
+# (tools/crash/run.sh).  PFLASH_FUZZ_SEED, PFLASH_DIFF_SEED and
+# PFLASH_MOVES_SEED, if set, rerun a seed of the netlink fuzzer, of the
+# differential test of the stream readers and of the random moves of
+# pflash_activate_test in every VM; FUZZ_SEED and CRASH_SEED, of the
+# stream fuzzer and of the durability tests.
 #
 # Every run keeps its logs in build/runs/<date>/ (build/runs/latest points
 # at the newest): results, static/*.log, and for each kernel console.log,
@@ -151,7 +152,8 @@ for k in "$@"; do
 		-m "$ko" -t "$selftests" -c "$ctl" \
 		-e "PFLASH_TESTS=${tests[*]}" \
 		-e "PFLASH_FUZZ_SEED=${PFLASH_FUZZ_SEED:-}" \
-		-e "PFLASH_DIFF_SEED=${PFLASH_DIFF_SEED:-}"; then
+		-e "PFLASH_DIFF_SEED=${PFLASH_DIFF_SEED:-}" \
+		-e "PFLASH_MOVES_SEED=${PFLASH_MOVES_SEED:-}"; then
 		result fail "$k" "initramfs: could not be built (log: $out/initramfs.log)"
 		continue
 	fi
