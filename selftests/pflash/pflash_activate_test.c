@@ -870,7 +870,7 @@ FIXTURE_TEARDOWN(moves)
 	pfnl_close(m->h);
 }
 
-TEST_F(moves, random_moves)
+TEST_F_TIMEOUT(moves, random_moves, 900)
 {
 	uint64_t seed = pft_seed("PFLASH_MOVES_SEED");
 	uint32_t steps = pft_env_u64("PFLASH_MOVES_STEPS", 300);
