@@ -235,7 +235,7 @@ static void pflash_backing_unmark(struct pflash_dev *dev)
 
 /* Mark the file as holding the device's contents at @cookie. */
 static void pflash_backing_set_mark(struct pflash_dev *dev, u64 cookie,
-				   loff_t isize)
+				    loff_t isize)
 {
 	u64 token;
 
