@@ -113,8 +113,10 @@ int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what)
 	    bitmap_empty(dev->wb_pass, dev->nr_granules))
 		goto out_unlock;
 
+	/* Nothing is written into a file that was deleted (backing.c). */
+	err = pflash_backing_gone(dev);
 	/* The granules a pass of nothing takes are dropped if it succeeds. */
-	if (what != PFLASH_WB_NONE)
+	if (!err && what != PFLASH_WB_NONE)
 		err = pflash_wb_write_pass(dev);
 	if (!err)
 		err = pflash_backing_sync(dev);

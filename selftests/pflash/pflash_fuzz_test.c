@@ -1055,6 +1055,8 @@ static const char *check_dev(const struct nlmsghdr *nlh)
 		[PFLASH_A_DEV_STREAM_FINAL] = 1,
 		[PFLASH_A_DEV_LIVE_PASS] = 4,
 		[PFLASH_A_DEV_LIVE_PENDING] = 8,
+		[PFLASH_A_DEV_BACKING_DEV] = 8,
+		[PFLASH_A_DEV_BACKING_INO] = 8,
 	};
 	uint64_t v[PFLASH_A_DEV_MAX + 1] = {};
 	bool has[PFLASH_A_DEV_MAX + 1] = {};

@@ -15,9 +15,12 @@
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/loop.h>
+#include <linux/netlink.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -520,6 +523,71 @@ static inline int pft_locked(const char *path)
 	ret = fcntl(fd, F_OFD_GETLK, &fl) ? -errno : fl.l_type != F_UNLCK;
 	close(fd);
 	return ret;
+}
+
+/* A socket on the kernel's uevents (what udev reads), or -errno. */
+static inline int pft_uevent_socket(void)
+{
+	struct sockaddr_nl sa = {
+		.nl_family = AF_NETLINK,
+		.nl_groups = 1,		/* the kernel's own */
+	};
+	int fd, size = 1 << 20;
+
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+		    NETLINK_KOBJECT_UEVENT);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/* The value of variable @key in uevent @buf, of @n bytes, or NULL. */
+static inline const char *pft_uevent_var(const char *buf, size_t n,
+					 const char *key)
+{
+	size_t len = strlen(key);
+	const char *p;
+
+	for (p = buf; p < buf + n; p += strlen(p) + 1)
+		if (!strncmp(p, key, len) && p[len] == '=')
+			return p + len + 1;
+	return NULL;
+}
+
+/*
+ * The next "change" uevent of device @index that carries variable @key,
+ * waiting up to @ms: "ACTION@DEVPATH", then "KEY=VALUE" strings, in @buf
+ * of @len bytes; their length, or -ETIMEDOUT if none came.  Other uevents
+ * are skipped.
+ */
+static inline ssize_t pft_next_uevent(int fd, uint32_t index,
+				      const char *key, int ms, char *buf,
+				      size_t len)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	const char *action, *name;
+	char want[32];
+	ssize_t n;
+
+	snprintf(want, sizeof(want), "pflash%u", index);
+	for (;;) {
+		if (poll(&pfd, 1, ms) <= 0)
+			return -ETIMEDOUT;
+		n = recv(fd, buf, len - 1, MSG_DONTWAIT);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		action = pft_uevent_var(buf, n, "ACTION");
+		name = pft_uevent_var(buf, n, "DEVNAME");
+		if (action && !strcmp(action, "change") && name &&
+		    !strcmp(name, want) && pft_uevent_var(buf, n, key))
+			return n;
+	}
 }
 
 #endif /* PFLASH_TEST_H */

@@ -246,7 +246,7 @@ path several times in one function is numbered (``#2``, ``#3``...) in the
 order of the source.
 
 How it is measured: the debug kernel has gcov (``CONFIG_GCOV_KERNEL`` in
-``tools/vm/debug.config``) and its build of the module asks for
+``tools/kernels/debug.config``) and its build of the module asks for
 ``GCOV_PROFILE`` (``PFLASH_GCOV=y`` in ``Kbuild``), so
 ``pflash.ko`` counts how often each of its lines runs.  The last test of
 the suite, ``coverage_test.sh``, hands the counts out in the TAP log, and
