@@ -19,13 +19,17 @@
  * queues too) waits for every ->submit_bio() in progress and holds new
  * ones back; a bio handed to the worker is served by then, its data in the
  * buffer and marked dirty.  An import freezes the queue to swap the
- * buffer; an inactivation only passes through a freeze, so that writes it
- * holds back (pflash_blk_hold()) are all that was not served before.
+ * buffer.  ->submit_bio() runs in an RCU read-side critical section, so
+ * that waiting for the calls in progress, without holding new ones back
+ * (pflash_blk_sync()), is an RCU grace period: an inactivation waits so,
+ * and then the writes it holds back (pflash_blk_hold()) are all that was
+ * not served before.
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/bvec.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 
 #include "pflash.h"
 
@@ -171,10 +175,12 @@ static void pflash_submit_bio(struct bio *bio)
 {
 	struct pflash_dev *dev = bio->bi_bdev->bd_disk->private_data;
 
-	if (unlikely(READ_ONCE(dev->hold)) && op_is_write(bio_op(bio)) &&
-	    pflash_held(dev, bio))
-		return;
-	pflash_serve(dev, bio);
+	/* pflash_blk_sync() waits for this section, which never sleeps. */
+	rcu_read_lock();
+	if (likely(!READ_ONCE(dev->hold)) || !op_is_write(bio_op(bio)) ||
+	    !pflash_held(dev, bio))
+		pflash_serve(dev, bio);
+	rcu_read_unlock();
 }
 
 static const struct block_device_operations pflash_fops = {
@@ -251,17 +257,19 @@ void pflash_blk_hold(struct pflash_dev *dev)
  * pflash_blk_sync() - wait for every ->submit_bio() in progress
  * @dev: the device
  *
- * By passing through a freeze of the queue, which waits for them and is
- * undone at once: what the data path does after this sees what the
- * caller did before it, and a bio that started before it is served.
+ * The data path runs in an RCU read-side critical section, so an RCU
+ * grace period waits for every call in progress: what the data path does
+ * after this sees what the caller did before it, and a bio that started
+ * before it is served.  The grace period is expedited: the control
+ * operations that wait here (an inactivation, a live export's start and
+ * end) are inside a move's downtime, and a normal grace period takes
+ * jiffies, where an expedited one takes microseconds.  A freeze of the
+ * queue would wait as well, but through a normal grace period
+ * (percpu_ref_kill()).
  */
 void pflash_blk_sync(struct pflash_dev *dev)
 {
-	struct request_queue *q = dev->disk->queue;
-	unsigned int memflags;
-
-	memflags = blk_mq_freeze_queue(q);
-	blk_mq_unfreeze_queue(q, memflags);
+	synchronize_rcu_expedited();
 }
 
 /**

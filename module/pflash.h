@@ -55,14 +55,16 @@
  *    is taken under it.
  *
  * 3. The frozen queue (blk_mq_freeze_queue(), which is a lock to lockdep):
- *    taken under @ctl_lock by an import's commit, to replace @data, and
- *    by inactivation, which passes through it to hold writes back
- *    (pflash_blk_hold()).  It waits for every ->submit_bio() in progress
- *    and holds new ones back, so the data path sees @data change, and
- *    @hold set, between two bios, never during one.  Nothing is taken
- *    under it, and no file I/O is done: memory reclaim may wait for a
- *    frozen queue, and file I/O may wait for reclaim.  sync_blockdev()
- *    comes before it, never under it.
+ *    taken under @ctl_lock by an import's commit, to replace @data.  It
+ *    waits for every ->submit_bio() in progress and holds new ones back,
+ *    so the data path sees @data change between two bios, never during
+ *    one.  Nothing is taken under it, and no file I/O is done: memory
+ *    reclaim may wait for a frozen queue, and file I/O may wait for
+ *    reclaim.  sync_blockdev() comes before it, never under it.  (An
+ *    inactivation, to hold writes back, and a live export, to start and
+ *    stop tracking, only wait for the ->submit_bio() calls in progress,
+ *    which run in an RCU read-side critical section: pflash_blk_sync(),
+ *    an RCU grace period, which holds no lock.)
  *
  * 4. dev->wb_lock (mutex): serializes writeback passes.  Guards @wb_pass,
  *    @wb_err, @dirty's clearing by an import and the writes of
