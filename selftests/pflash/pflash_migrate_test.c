@@ -159,6 +159,7 @@ TEST_F(mig, a_non_shared_storage)
 	ASSERT_NE(NULL, end);
 	EXPECT_TRUE(le32toh(end->flags) & PFLASH_STREAM_END_F_FINAL);
 	mtime = pft_mtime(self->file_b);
+	pft_past_mtime(mtime);
 
 	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->s.buf,
 				self->s.len, CHUNK, &got));
@@ -185,7 +186,7 @@ TEST_F(mig, b_shared_storage)
 			  &self->dst));
 	ASSERT_EQ(0, source_hands_over(self));
 	handed_over = pft_mtime(self->file_a);
-	usleep(50 * 1000);
+	pft_past_mtime(handed_over);
 	ASSERT_EQ(0, pft_import(self->h, self->dst.index, self->s.buf,
 				self->s.len, CHUNK, &got));
 	EXPECT_EQ(handed_over, pft_mtime(self->file_a));
@@ -195,7 +196,7 @@ TEST_F(mig, b_shared_storage)
 
 	/* The source, inactive, writes nothing, and cannot take over. */
 	taken_over = pft_mtime(self->file_a);
-	usleep(50 * 1000);
+	pft_past_mtime(taken_over);
 	EXPECT_EQ(-EIO, write_at(self, 0, 4096, 9));
 	EXPECT_EQ(0, pft_flush(self->h, self->src.index, false));
 	EXPECT_EQ(-EBUSY, pft_activate(self->h, self->src.index, -1, NULL));
@@ -212,6 +213,7 @@ TEST_F(mig, c_read_only_target_is_not_flushed)
 	struct pfnl_dev got = {};
 	long long mtime = pft_mtime(self->file_b);
 
+	pft_past_mtime(mtime);
 	ASSERT_EQ(0, move_to(self, self->file_b, true, CHUNK, &got));
 	EXPECT_FALSE(got.flush_pending);
 	ASSERT_EQ(0, pft_activate(self->h, self->dst.index, -1, &got));
@@ -237,6 +239,7 @@ TEST_F(mig, e_failed_migration_loses_nothing)
 
 	ASSERT_EQ(0, move_to(self, self->file_b, false, CHUNK, &got));
 	mtime = pft_mtime(self->file_b);
+	pft_past_mtime(mtime);
 	/* The target never activates; the source carries on. */
 	ASSERT_EQ(0, pft_activate(self->h, self->src.index, -1, &got));
 	EXPECT_EQ(self->src.epoch + 1, got.epoch);
@@ -490,6 +493,7 @@ static void copy_good(FIXTURE_DATA(bad) *self, struct pft_stream *s)
 /* Cut at every byte: never committed, and the target unchanged. */
 TEST_F(bad, truncated_at_every_byte)
 {
+	double start = pft_now();
 	size_t cut;
 
 	for (cut = 0; cut < self->good.len; cut++) {
@@ -499,7 +503,8 @@ TEST_F(bad, truncated_at_every_byte)
 			break;
 		}
 	}
-	TH_LOG("%zu truncated streams tried", cut);
+	TH_LOG("%zu truncated streams tried in %.1f s", cut,
+	       pft_now() - start);
 	/* And the whole of it still goes in. */
 	EXPECT_FALSE(refused(self, self->good.buf, self->good.len));
 }
@@ -517,6 +522,7 @@ TEST_F(bad, every_byte_flipped)
 	static const uint8_t masks[] = { 0x01, 0xff };
 	const struct pfnl_ack *ack = pfnl_last_ack(self->h);
 	size_t pos, tried = 0, errors = 0, chunk;
+	double start = pft_now();
 	struct pft_stream s;
 	struct pfnl_dev got;
 	unsigned int m;
@@ -549,8 +555,8 @@ TEST_F(bad, every_byte_flipped)
 		}
 	}
 out:
-	TH_LOG("%zu damaged streams tried: %zu refused with an error, %zu never completed",
-	       tried, errors, tried - errors);
+	TH_LOG("%zu damaged streams tried in %.1f s: %zu refused with an error, %zu never completed",
+	       tried, pft_now() - start, errors, tried - errors);
 	pft_stream_free(&s);
 }
 

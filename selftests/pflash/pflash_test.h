@@ -23,8 +23,22 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #include "pfnl.h"
+
+/*
+ * kselftest_harness.h gives every TEST() and TEST_F() that names no limit
+ * of its own 30 s of the guest's wall time, which heavy cases outlast on
+ * the debug kernel under TCG on a loaded host.  A case that hangs is what
+ * a limit is for, and the program's (settings) guards that too: each case
+ * gets 600 s.  TEST() and TEST_F() expand this name where they are used,
+ * after this header, so this definition is the one they see.
+ */
+#ifdef TEST_TIMEOUT_DEFAULT
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 600
+#endif
 
 /* Create a device described by @req; fills @out.  Returns 0 or -errno. */
 static inline int pft_create(struct pfnl *h, const struct pfnl_dev *req,
@@ -147,6 +161,15 @@ static inline uint64_t pft_seed(const char *name)
 	while (!seed && getrandom(&seed, sizeof(seed), 0) > 0)
 		seed %= 1000000000;
 	return seed;
+}
+
+/* Seconds on the monotonic clock: how long a heavy case took, to log. */
+static inline double pft_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
 /* Whether the VM runs the debug kernel (/etc/pflash-vm.env, set by /init). */
@@ -504,6 +527,26 @@ static inline long long pft_mtime(const char *path)
 	if (stat(path, &st))
 		return -1;
 	return st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+}
+
+/*
+ * Wait until a write to a file would stamp it with a modification time
+ * past @mtime (from pft_mtime()).  File times come from the kernel's
+ * coarse clock, which moves once a tick: a write in the tick of @mtime
+ * would leave the time as it is, and a check that nothing wrote the file
+ * would miss it.  Once the coarse clock is past @mtime, every write is
+ * stamped later.
+ */
+static inline void pft_past_mtime(long long mtime)
+{
+	struct timespec now;
+
+	for (;;) {
+		clock_gettime(CLOCK_REALTIME_COARSE, &now);
+		if (now.tv_sec * 1000000000LL + now.tv_nsec > mtime)
+			return;
+		usleep(1000);
+	}
 }
 
 /*

@@ -72,7 +72,7 @@ done < <(compgen -e | grep -E '^PFLASH_[A-Z0-9_]*_(SEED|COUNT|STEPS)$' || true)
 # REPEAT=N runs the kernels' suites N times over (a flake hunt);
 # CHECK_JOBS, how many kernels' suites run at once.
 REPEAT=${REPEAT:-1}
-CHECK_JOBS=${CHECK_JOBS:-1}
+CHECK_JOBS=${CHECK_JOBS:-2}
 case $REPEAT$CHECK_JOBS in
 *[!0-9]*) die "REPEAT and CHECK_JOBS are numbers" ;;
 esac

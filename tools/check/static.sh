@@ -108,6 +108,10 @@ fi
 judge_tap host "$LOGDIR/host-tests.log" || failed=1
 check judge judge.log "the judge's own tests pass (tools/judge/test_judge.py)" \
 	python3 -m unittest "$REPO/tools/judge/test_judge.py"
+# The debug kernel's run checks which error paths ran; that every one is
+# in Documentation/pflash/error-paths.rst needs no run.
+check error-paths error-paths.log "every error path of module/ is in Documentation/pflash/error-paths.rst, and nothing else" \
+	python3 "$REPO/tools/coverage/error-paths.py" drift
 if [ "$hrc" != 0 ]; then
 	result fail host "pflashctl host tests: make check exited $hrc (log: $LOGDIR/host-tests.log)"
 	failed=1
