@@ -163,7 +163,6 @@ static void pflash_wb_workfn(struct work_struct *work)
 	spin_lock_irq(&dev->pending_lock);
 	batch = dev->pending;
 	bio_list_init(&dev->pending);
-	bio_list_init(&dev->held);
 	spin_unlock_irq(&dev->pending_lock);
 	if (bio_list_empty(&batch))
 		return;
