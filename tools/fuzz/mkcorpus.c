@@ -10,7 +10,7 @@
  *
  * Usage: mkcorpus DIR         (writes DIR/NAME.pfs; see tools/fuzz/run.sh)
  *
- * The streams are written by tools/pflashctl/tests/stream_gen.c, the host
+ * The streams are written by tools/lib/stream_gen.c, the host
  * tests' writer.  Everything is drawn from a fixed seed: the corpus is the
  * same every time it is made.
  */
@@ -20,9 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pflash_tools.h"
 #include "stream_gen.h"
-
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const char *dir;
 static uint64_t rng = 0x5eed;
