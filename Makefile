@@ -8,6 +8,9 @@
 #   make tool         only pflashctl
 #   make selftests    only the kselftests (with the kernel's framework,
 #                     taken from Debian's linux-source-6.1 into $(BUILD))
+#   make netlink-gen  the netlink family's code generated again from its
+#                     spec (uapi/linux/pflash.h, module/netlink-gen.[ch]), by
+#                     the kernel's ynl_gen_c.py of Debian unstable's 7.2
 #   make clean
 #
 # Installing (as root; DESTDIR=... to stage, for a package):
@@ -152,6 +155,10 @@ bench:
 
 bench-quick:
 	BUILD=$(BUILD) BENCH_QUICK=1 tools/bench/bench.sh $(BENCH_KERNEL)
+
+.PHONY: netlink-gen
+netlink-gen:
+	BUILD=$(BUILD) tools/check/ynl-gen.sh write
 
 .PHONY: coverage-report
 coverage-report:

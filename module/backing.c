@@ -137,13 +137,12 @@ static int pflash_backing_check_chain(struct file *file)
  * pflash_backing_open() - resolve and check a backing file descriptor
  * @fd: the descriptor, in the caller's file table
  * @read_only: whether the device will be read-only
- * @attr: the attribute that carried @fd, for extack
  * @extack: where to say what is wrong with it
  *
  * Return: a file description of the device's own on the same file, or an
  * ERR_PTR.
  */
-struct file *pflash_backing_open(u32 fd, bool read_only, struct nlattr *attr,
+struct file *pflash_backing_open(u32 fd, bool read_only,
 				 struct netlink_ext_ack *extack)
 {
 	struct file *file, *own;
@@ -152,33 +151,33 @@ struct file *pflash_backing_open(u32 fd, bool read_only, struct nlattr *attr,
 
 	file = fget(fd);
 	if (!file) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "backing file descriptor is not open");
+		NL_SET_ERR_MSG(extack,
+			       "backing file descriptor is not open");
 		return ERR_PTR(-EBADF);
 	}
 	mode = file_inode(file)->i_mode;
 	if (!S_ISREG(mode) && !S_ISBLK(mode)) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "backing file must be a regular file or a block device");
+		NL_SET_ERR_MSG(extack,
+			       "backing file must be a regular file or a block device");
 		err = -EINVAL;
 		goto out_put;
 	}
 	if (!(file->f_mode & FMODE_READ)) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "backing file descriptor is not open for reading");
+		NL_SET_ERR_MSG(extack,
+			       "backing file descriptor is not open for reading");
 		err = -EBADF;
 		goto out_put;
 	}
 	if (!read_only && !(file->f_mode & FMODE_WRITE)) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "backing file descriptor is read-only, and the device is not");
+		NL_SET_ERR_MSG(extack,
+			       "backing file descriptor is read-only, and the device is not");
 		err = -EBADF;
 		goto out_put;
 	}
 	err = pflash_backing_check_chain(file);
 	if (err) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "pflash devices back one another too deeply");
+		NL_SET_ERR_MSG(extack,
+			       "pflash devices back one another too deeply");
 		goto out_put;
 	}
 
@@ -187,8 +186,8 @@ struct file *pflash_backing_open(u32 fd, bool read_only, struct nlattr *attr,
 			  current_cred());
 	fput(file);
 	if (IS_ERR(own))
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "could not open the backing file");
+		NL_SET_ERR_MSG(extack,
+			       "could not open the backing file");
 	return own;
 
 out_put:

@@ -62,6 +62,66 @@
 #endif
 
 /*
+ * 6.2: a policy's range, NLA_POLICY_FULL_RANGE(), is const, as the
+ * generated policies' (netlink-gen.c) are; before, the policy pointed at
+ * it as if it were not, which it never writes to.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#undef NLA_POLICY_FULL_RANGE
+#define NLA_POLICY_FULL_RANGE(tp, _range) {				\
+	.type = NLA_ENSURE_UINT_OR_BINARY_TYPE(tp),			\
+	.validation_type = NLA_VALIDATE_RANGE_PTR,			\
+	.range = (struct netlink_range_validation *)(_range),		\
+}
+#endif
+
+/*
+ * 6.2: a family's operations can be split: a command's do and its dump
+ * are a struct genl_split_ops each, with a policy and flags of their own
+ * (GENL_CMD_CAP_DO, GENL_CMD_CAP_DUMP), in the family's @split_ops, as
+ * the generated op table (netlink-gen.c) has them.  Before, a command was
+ * one struct genl_ops, of the same members, for its do and its dump: the
+ * generated table is given that type and the family's @ops (by the names
+ * at the end of this file), and genl_register_family() merges each
+ * command's entries into one before it registers the family.  A command's
+ * do and dump then share one policy, the do's, so that the do is checked
+ * as it is on newer kernels; its dump refuses what only the do takes
+ * itself (netlink.c).
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+static inline int pflash_genl_register_family_62(struct genl_family *family)
+{
+	static struct genl_ops merged[16] __ro_after_init;
+	const struct genl_ops *split = family->ops;
+	unsigned int i, j, n = 0;
+
+	for (i = 0; i < family->n_ops; i++) {
+		for (j = 0; j < n && merged[j].cmd != split[i].cmd; j++)
+			;
+		if (j == n) {
+			if (WARN_ON(n == ARRAY_SIZE(merged)))
+				return -EINVAL;
+			merged[n++] = split[i];
+		} else if (split[i].doit) {
+			merged[j].doit = split[i].doit;
+			merged[j].policy = split[i].policy;
+			merged[j].maxattr = split[i].maxattr;
+		} else {
+			merged[j].start = split[i].start;
+			merged[j].dumpit = split[i].dumpit;
+			merged[j].done = split[i].done;
+		}
+		merged[j].flags |= split[i].flags;
+	}
+	for (j = 0; j < n; j++)
+		merged[j].flags &= ~(GENL_CMD_CAP_DO | GENL_CMD_CAP_DUMP);
+	family->ops = merged;
+	family->n_ops = n;
+	return genl_register_family(family);
+}
+#endif
+
+/*
  * 6.5: ->open() takes the gendisk and a blk_mode_t; it took the
  * block_device and an fmode_t.  pflash_open() is written in the new form
  * and declared in pflash.h; here that name is given to an adapter of the
@@ -234,6 +294,12 @@ static inline void pflash_unfreeze_queue_614(struct request_queue *q,
 #endif
 
 /* The names the shims above take, now that they are defined. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#define genl_split_ops		genl_ops
+#define split_ops		ops
+#define n_split_ops		n_ops
+#define genl_register_family	pflash_genl_register_family_62
+#endif
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 9, 0)
 #define file_lock		pflash_file_lock_69
 #define locks_init_lock		pflash_locks_init_lock_69

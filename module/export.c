@@ -17,11 +17,12 @@
  * whatever its length; other blocks go into DATA records of at most
  * PFLASH_STREAM_DATA_MAX bytes.
  *
- * A live export (live.c) builds one stream in passes: pass 0 covers the
- * device, each later one the granules written since the pass before
- * began, each begun by a PASS record; the export stops at the end of each
+ * A stream can come in passes, for a live export (live.c), which drives
+ * it: pass 0 covers the device, each later one the granules the caller
+ * names, each begun by a PASS record; the export stops at the end of each
  * pass, until pflash_export_next_pass() starts the next, and the final
- * pass ends with the END record.
+ * pass ends with the END record.  This file knows nothing of who drives
+ * the passes, nor of what changed between them.
  */
 #include <linux/mm.h>
 #include <linux/sizes.h>
@@ -383,31 +384,34 @@ static u32 pflash_export_fill(struct pflash_export *ex, u8 *buf, u32 len)
 }
 
 /**
- * pflash_export_file() - export a device's state stream into a file
+ * pflash_export_write() - write an export's stream into a file
  * @dev: the device, with a reference held by the caller
+ * @ex: the export, which the caller started; on return, at the end of
+ *	the stream, or of the pass it was at
  * @file: from pflash_transfer_open(), open for writing
- * @live: what a pass of a live export asks for (see live.c), or NULL
- * @res: what the export wrote
+ * @res: what was written: its length and whether it ends a final stream
  * @extack: where to say why it failed
  *
  * A step at a time: records are built under the device's ctl_lock, then
  * written with no lock held, so that a slow reader holds up no other
  * command.  Destroying the device ends the export, between two steps.
+ * Called, and returns, with no lock held.
  *
- * Return: 0 once the whole stream (or pass) is written, else a negative
+ * The file's position is left as it was: what was handed out before
+ * (the passes before, of a live export) goes first, so that a file holds
+ * the whole stream as a pipe passes it.
+ *
+ * Return: 0 once the stream (or the pass) is written, else a negative
  * errno.
  */
-int pflash_export_file(struct pflash_dev *dev, struct file *file,
-		       const struct pflash_live_req *live,
-		       struct pflash_transfer_result *res,
-		       struct netlink_ext_ack *extack)
+int pflash_export_write(struct pflash_dev *dev, struct pflash_export *ex,
+			struct file *file, struct pflash_transfer_result *res,
+			struct netlink_ext_ack *extack)
 {
-	struct pflash_live *session = NULL;
-	struct pflash_export *ex;
-	loff_t pos;
-	u64 start;
+	u64 start = ex->stream_pos;
+	loff_t pos = file->f_pos + start;
+	int err = 0;
 	u8 *buf;
-	int err;
 	u32 n;
 
 	buf = kvmalloc(PFLASH_EXPORT_STEP, GFP_KERNEL);
@@ -415,32 +419,6 @@ int pflash_export_file(struct pflash_dev *dev, struct file *file,
 		NL_SET_ERR_MSG(extack, "not enough memory to start the export");
 		return -ENOMEM;
 	}
-	err = pflash_dev_lock_live(dev, extack);
-	if (err)
-		goto out_free_buf;
-	if (live) {
-		session = pflash_live_begin(dev, live, extack);
-		ex = IS_ERR(session) ? ERR_CAST(session) :
-				       pflash_live_export(session);
-	} else {
-		ex = pflash_export_start(dev) ?: ERR_PTR(-ENOMEM);
-		if (IS_ERR(ex))
-			NL_SET_ERR_MSG(extack,
-				       "not enough memory to start the export");
-	}
-	mutex_unlock(&dev->ctl_lock);
-	if (IS_ERR(ex)) {
-		err = PTR_ERR(ex);
-		goto out_free_buf;
-	}
-
-	/*
-	 * The file's position is left as it was: a later pass of a live
-	 * export goes after the passes before, so that a file holds the
-	 * whole stream as a pipe passes it.
-	 */
-	start = ex->stream_pos;
-	pos = file->f_pos + start;
 	for (;;) {
 		if (pflash_dev_lock_live(dev, extack)) {
 			NL_SET_ERR_MSG(extack,
@@ -458,11 +436,38 @@ int pflash_export_file(struct pflash_dev *dev, struct file *file,
 	}
 	res->stream_bytes = ex->stream_pos - start;
 	res->final = ex->final;
-	if (live)
-		pflash_live_done(dev, session, err, live->final, res);
-	else
-		pflash_export_free(ex);
-out_free_buf:
 	kvfree(buf);
+	return err;
+}
+
+/**
+ * pflash_export_file() - export a device's state stream into a file
+ * @dev: the device, with a reference held by the caller
+ * @file: from pflash_transfer_open(), open for writing
+ * @res: what the export wrote
+ * @extack: where to say why it failed
+ *
+ * Called, and returns, with no lock held; see pflash_export_write().
+ *
+ * Return: 0 once the whole stream is written, else a negative errno.
+ */
+int pflash_export_file(struct pflash_dev *dev, struct file *file,
+		       struct pflash_transfer_result *res,
+		       struct netlink_ext_ack *extack)
+{
+	struct pflash_export *ex;
+	int err;
+
+	err = pflash_dev_lock_live(dev, extack);
+	if (err)
+		return err;
+	ex = pflash_export_start(dev);
+	mutex_unlock(&dev->ctl_lock);
+	if (!ex) {
+		NL_SET_ERR_MSG(extack, "not enough memory to start the export");
+		return -ENOMEM;
+	}
+	err = pflash_export_write(dev, ex, file, res, extack);
+	pflash_export_free(ex);
 	return err;
 }

@@ -4,9 +4,9 @@
  *
  * An import arrives in pieces (one netlink message each, pflash_import()),
  * or is read from a file descriptor, a step at a time, with no lock held
- * (pflash_import_file(), through transfer.c).  Either way it is checked as
- * it arrives, record by record, into a staging buffer the size of the
- * device: every header field, every checksum, the order and coverage of
+ * (pflash_import_file_read(), through transfer.c).  Either way it is
+ * checked as it arrives, record by record, into a staging buffer the size
+ * of the device: every header field, every checksum, the order and coverage of
  * the extents, and at the end the totals; pflash_import_want() says where
  * the next bytes go, so that a DATA record's payload is read straight into
  * place.  Nothing of the device changes until the complete stream is
@@ -691,25 +691,23 @@ int pflash_import(struct pflash_dev *dev, u32 portid, u64 offset,
 	return 0;
 }
 
-/* The socket @portid is gone: end the imports it was sending. */
-void pflash_import_release(u32 portid)
+/**
+ * pflash_import_release() - end the import a socket was sending, if any
+ * @dev: the device; called with its ctl_lock held
+ * @portid: the socket, which is gone
+ */
+void pflash_import_release(struct pflash_dev *dev, u32 portid)
 {
-	struct pflash_dev *dev;
-	u32 index = 0;
+	lockdep_assert_held(&dev->ctl_lock);
+	if (dev->import && !dev->import->from_file &&
+	    dev->import->portid == portid)
+		pflash_import_end(dev);
+}
 
-	if (!atomic_read(&pflash_imports))
-		return;
-	while ((dev = pflash_dev_get_next(&index))) {
-		/* A dying device ended its import already. */
-		if (!pflash_dev_lock_live(dev, NULL)) {
-			if (dev->import && !dev->import->from_file &&
-			    dev->import->portid == portid)
-				pflash_import_end(dev);
-			mutex_unlock(&dev->ctl_lock);
-		}
-		pflash_dev_put(dev);
-		index++;
-	}
+/* The imports in pieces in progress, for pflash_dev_release_socket(). */
+unsigned int pflash_import_count(void)
+{
+	return atomic_read(&pflash_imports);
 }
 
 /* The bytes an import from a file reads at a time, at the most. */
@@ -747,9 +745,10 @@ static struct pflash_import *pflash_import_file_start(struct pflash_dev *dev,
 }
 
 /* Read the stream from @file into @imp, up to its END record. */
-static int pflash_import_file_read(struct pflash_dev *dev,
-				   struct pflash_import *imp, struct file *file,
-				   u8 *scratch, struct netlink_ext_ack *extack)
+static int pflash_import_file_read_all(struct pflash_dev *dev,
+				       struct pflash_import *imp,
+				       struct file *file, u8 *scratch,
+				       struct netlink_ext_ack *extack)
 {
 	loff_t pos = file->f_pos;
 	ssize_t n;
@@ -787,22 +786,36 @@ static int pflash_import_file_read(struct pflash_dev *dev,
 	return 0;
 }
 
+/* Let go of @imp, which failed, and free it; the device is as it was. */
+static void pflash_import_file_drop(struct pflash_dev *dev,
+				    struct pflash_import *imp)
+{
+	/* A dying device's ctl_lock still guards its import. */
+	mutex_lock(&dev->ctl_lock);
+	if (dev->import == imp)
+		dev->import = NULL;
+	mutex_unlock(&dev->ctl_lock);
+	pflash_import_free(imp);
+}
+
 /**
- * pflash_import_file() - import a state stream from a file
+ * pflash_import_file_read() - read and check a state stream from a file
  * @dev: the device, with a reference held by the caller
  * @file: from pflash_transfer_open(), open for reading
- * @res: what the import read
  * @extack: where to say why it failed
  *
- * The stream is read and checked with no lock held, then committed under
- * the device's ctl_lock, which the caller holds when this returns 0.
+ * The device must be inactive, and stays as it was: the stream is read
+ * and checked into a staging buffer with no lock held, and
+ * pflash_import_file_commit() commits it.  Meanwhile no other import of
+ * the device starts; activating or destroying the device lets go of it.
+ * Called, and returns, with no lock held.
  *
- * Return: 0 once the stream is committed, with ctl_lock held; else a
- * negative errno, with the device as it was and no lock held.
+ * Return: the import, complete, for pflash_import_file_commit() and then
+ * pflash_import_file_free(); or an ERR_PTR, with the device as it was.
  */
-int pflash_import_file(struct pflash_dev *dev, struct file *file,
-		       struct pflash_transfer_result *res,
-		       struct netlink_ext_ack *extack)
+struct pflash_import *pflash_import_file_read(struct pflash_dev *dev,
+					      struct file *file,
+					      struct netlink_ext_ack *extack)
 {
 	struct pflash_import *imp;
 	u8 *scratch;
@@ -811,40 +824,62 @@ int pflash_import_file(struct pflash_dev *dev, struct file *file,
 	scratch = kvmalloc(PFLASH_STREAM_DATA_MAX, GFP_KERNEL);
 	if (!scratch) {
 		NL_SET_ERR_MSG(extack, "not enough memory to start the import");
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	}
 	err = pflash_dev_lock_live(dev, extack);
-	if (err)
+	if (err) {
+		imp = ERR_PTR(err);
 		goto out_free_scratch;
+	}
 	imp = pflash_import_file_start(dev, extack);
 	mutex_unlock(&dev->ctl_lock);
-	if (IS_ERR(imp)) {
-		err = PTR_ERR(imp);
+	if (IS_ERR(imp))
 		goto out_free_scratch;
-	}
 
-	err = pflash_import_file_read(dev, imp, file, scratch, extack);
-
-	if (pflash_dev_lock_live(dev, extack)) {
-		NL_SET_ERR_MSG(extack,
-			       "the device was destroyed during the import");
-		err = -ENODEV;
-	} else if (dev->import != imp) {
-		mutex_unlock(&dev->ctl_lock);
-		NL_SET_ERR_MSG(extack,
-			       "the device was activated during the import");
-		err = -EBUSY;
-	} else if (err) {
-		dev->import = NULL;
-		mutex_unlock(&dev->ctl_lock);
-	} else {
-		pflash_import_commit(dev, imp);
-		dev->import = NULL;
-		res->stream_bytes = imp->received;
-		res->final = imp->final;
+	err = pflash_import_file_read_all(dev, imp, file, scratch, extack);
+	if (err) {
+		pflash_import_file_drop(dev, imp);
+		imp = ERR_PTR(err);
 	}
-	pflash_import_free(imp);
 out_free_scratch:
 	kvfree(scratch);
-	return err;
+	return imp;
+}
+
+/**
+ * pflash_import_file_commit() - commit an import from a file
+ * @dev: the device; called with its ctl_lock held, and live
+ * @imp: from pflash_import_file_read()
+ * @res: what the import read
+ * @extack: where to say why it failed
+ *
+ * Return: 0 once the stream is committed; -EBUSY, with the device as it
+ * was, if activating the device ended the import meanwhile.
+ */
+int pflash_import_file_commit(struct pflash_dev *dev,
+			      struct pflash_import *imp,
+			      struct pflash_transfer_result *res,
+			      struct netlink_ext_ack *extack)
+{
+	lockdep_assert_held(&dev->ctl_lock);
+	if (dev->import != imp) {
+		NL_SET_ERR_MSG(extack,
+			       "the device was activated during the import");
+		return -EBUSY;
+	}
+	pflash_import_commit(dev, imp);
+	dev->import = NULL;
+	res->stream_bytes = imp->received;
+	res->final = imp->final;
+	return 0;
+}
+
+/**
+ * pflash_import_file_free() - free an import from a file
+ * @imp: from pflash_import_file_read(), which no device points at any more:
+ *	committed, or ended by the device's destruction
+ */
+void pflash_import_file_free(struct pflash_import *imp)
+{
+	pflash_import_free(imp);
 }

@@ -7,8 +7,9 @@
  * active and goes on being written, then only what was written meanwhile,
  * pass after pass; only the last pass, which is small, is made once the
  * device is inactive.  Each pass is one PFLASH_CMD_EXPORT of the netlink
- * socket that drives the export, into a file descriptor (export.c), and
- * the stream is one across the passes (see linux/pflash_stream.h).
+ * socket that drives the export, into a file descriptor; this file drives
+ * the export's stream (export.c), one pass after another, and the stream
+ * is one across the passes (see linux/pflash_stream.h).
  *
  * What changes is tracked in a bitmap of the export's own, @live_track,
  * not in the writeback's dirty bits: reading the device for a pass clears
@@ -57,17 +58,10 @@ struct pflash_live {
 /* Live exports, so that closing a socket costs nothing otherwise. */
 static atomic_t pflash_lives = ATOMIC_INIT(0);
 
-/* Mark the granules of [@pos, @pos + @len) written; see above. */
-void pflash_live_track(struct pflash_dev *dev, unsigned long *track, u64 pos,
-		       u64 len)
+/* The live exports in progress, for pflash_dev_release_socket(). */
+unsigned int pflash_live_count(void)
 {
-	unsigned long bit = pos >> dev->dirty_shift;
-	unsigned long last = (pos + len - 1) >> dev->dirty_shift;
-
-	smp_mb();	/* the data before test_bit(); pairs with xchg() */
-	for (; bit <= last; bit++)
-		if (!test_bit(bit, track))
-			set_bit(bit, track);
+	return atomic_read(&pflash_lives);
 }
 
 static void pflash_live_free(struct pflash_live *live)
@@ -142,12 +136,12 @@ static struct pflash_live *pflash_live_start(struct pflash_dev *dev,
  * before began, and must be the next of the socket's export, which must
  * still run.  pflash_live_done() must follow, once the pass is written.
  *
- * Return: the live export, whose stream (pflash_live_export()) is
- * positioned at the pass, or an ERR_PTR.
+ * Return: the live export, whose stream is positioned at the pass, or an
+ * ERR_PTR.
  */
-struct pflash_live *pflash_live_begin(struct pflash_dev *dev,
-				      const struct pflash_live_req *req,
-				      struct netlink_ext_ack *extack)
+static struct pflash_live *
+pflash_live_begin(struct pflash_dev *dev, const struct pflash_live_req *req,
+		  struct netlink_ext_ack *extack)
 {
 	struct pflash_live *live = dev->live;
 	unsigned long i;
@@ -197,15 +191,9 @@ struct pflash_live *pflash_live_begin(struct pflash_dev *dev,
 	return live;
 }
 
-/* The stream of live export @live. */
-struct pflash_export *pflash_live_export(struct pflash_live *live)
-{
-	return live->ex;
-}
-
 /**
  * pflash_live_done() - a pass of a live export is written, or failed
- * @dev: the device, with a reference held by the caller, locked or not
+ * @dev: the device, with a reference held by the caller; not locked
  * @live: the live export pflash_live_begin() gave
  * @err: the pass's error, 0 if it was written whole
  * @final: it was the last pass
@@ -214,11 +202,13 @@ struct pflash_export *pflash_live_export(struct pflash_live *live)
  * A failed pass, and the last one, end the export; so does anything that
  * ended it while the pass ran, which only let go of it: it is freed here.
  */
-void pflash_live_done(struct pflash_dev *dev, struct pflash_live *live,
-		      int err, bool final, struct pflash_transfer_result *res)
+static void pflash_live_done(struct pflash_dev *dev, struct pflash_live *live,
+			     int err, bool final,
+			     struct pflash_transfer_result *res)
 {
 	/* A dying device's ctl_lock still guards its live export. */
 	mutex_lock(&dev->ctl_lock);
+	res->live = true;
 	res->pass = pflash_export_pass_nr(live->ex);
 	live->busy = false;
 	if (dev->live != live) {
@@ -233,22 +223,49 @@ void pflash_live_done(struct pflash_dev *dev, struct pflash_live *live,
 	mutex_unlock(&dev->ctl_lock);
 }
 
-/* The socket @portid is gone: end the live exports it drove. */
-void pflash_live_release(u32 portid)
+/**
+ * pflash_live_pass() - write a pass of a live export into a file
+ * @dev: the device, with a reference held by the caller
+ * @file: from pflash_transfer_open(), open for writing
+ * @req: the pass asked for, by which socket
+ * @res: what the pass wrote, its number, and what the next would send
+ * @extack: where to say why it failed
+ *
+ * The pass begins under the device's ctl_lock, is written by export.c a
+ * step at a time, with no lock held meanwhile, and ends under ctl_lock
+ * again.  Called, and returns, with no lock held.
+ *
+ * Return: 0 once the pass is written, else a negative errno; a pass that
+ * fails ends the live export.
+ */
+int pflash_live_pass(struct pflash_dev *dev, struct file *file,
+		     const struct pflash_live_req *req,
+		     struct pflash_transfer_result *res,
+		     struct netlink_ext_ack *extack)
 {
-	struct pflash_dev *dev;
-	u32 index = 0;
+	struct pflash_live *live;
+	int err;
 
-	if (!atomic_read(&pflash_lives))
-		return;
-	while ((dev = pflash_dev_get_next(&index))) {
-		/* A dying device ended its live export already. */
-		if (!pflash_dev_lock_live(dev, NULL)) {
-			if (dev->live && dev->live->portid == portid)
-				pflash_live_end(dev);
-			mutex_unlock(&dev->ctl_lock);
-		}
-		pflash_dev_put(dev);
-		index++;
-	}
+	err = pflash_dev_lock_live(dev, extack);
+	if (err)
+		return err;
+	live = pflash_live_begin(dev, req, extack);
+	mutex_unlock(&dev->ctl_lock);
+	if (IS_ERR(live))
+		return PTR_ERR(live);
+	err = pflash_export_write(dev, live->ex, file, res, extack);
+	pflash_live_done(dev, live, err, req->final, res);
+	return err;
+}
+
+/**
+ * pflash_live_release() - end the live export a socket drove, if any
+ * @dev: the device; called with its ctl_lock held
+ * @portid: the socket, which is gone
+ */
+void pflash_live_release(struct pflash_dev *dev, u32 portid)
+{
+	lockdep_assert_held(&dev->ctl_lock);
+	if (dev->live && dev->live->portid == portid)
+		pflash_live_end(dev);
 }

@@ -2,113 +2,195 @@
 /*
  * pflash: the "pflash" generic netlink family.
  *
- * Every command needs CAP_NET_ADMIN (GENL_ADMIN_PERM) and is validated
- * strictly against its own policy, so an attribute a command does not take
- * is rejected.  Handlers run in parallel (parallel_ops): long operations
- * must not hold the global genl_mutex, and each device serializes its own
- * control operations with its ctl_lock.
+ * The family's policies, op table and uapi enums are generated from its
+ * spec, Documentation/netlink/specs/pflash.yaml, by the kernel's
+ * ynl-gen-c.py (netlink-gen.c, netlink-gen.h, uapi/linux/pflash.h): this
+ * file holds the handlers the op table names.  Every command needs
+ * CAP_NET_ADMIN (GENL_ADMIN_PERM) and is validated strictly against its
+ * own policy, a do and a dump each against theirs, so an attribute a
+ * command does not take is rejected.  Handlers run in parallel
+ * (parallel_ops): long operations must not hold the global genl_mutex, and
+ * each device serializes its own control operations with its ctl_lock.
  *
  * Every change is announced on the "events" group, from the handler that
  * made it, with genl_notify() so that NLM_F_ECHO is honoured.  Devices
  * created at module load and destroyed at unload are not announced: the
  * family does not exist then.
  */
+#include <linux/module.h>
 #include <linux/pflash.h>
 #include <net/genetlink.h>
 
 #include "pflash.h"
+#include "netlink-gen.h"
 
-/* Not const: 6.1's NLA_POLICY_FULL_RANGE() takes a non-const pointer. */
-static struct netlink_range_validation pflash_size_range = {
-	.min = 1,
-	.max = PFLASH_SIZE_MAX,
-};
-
-static struct netlink_range_validation pflash_erase_size_range = {
-	.min = 512,
-	.max = PFLASH_ERASE_SIZE_MAX,
-};
-
-static struct netlink_range_validation pflash_wb_interval_range = {
-	.max = PFLASH_WRITEBACK_INTERVAL_MAX,
-};
-
-#define PFLASH_POLICY_INDEX	NLA_POLICY_MAX(NLA_U32, PFLASH_INDEX_MAX)
-#define PFLASH_POLICY_BOOL	NLA_POLICY_MAX(NLA_U8, 1)
-
-static const struct nla_policy pflash_dev_new_policy[PFLASH_A_DEV_MAX + 1] = {
-	[PFLASH_A_DEV_INDEX]	  = PFLASH_POLICY_INDEX,
-	[PFLASH_A_DEV_SIZE]	  = NLA_POLICY_FULL_RANGE(NLA_U64,
-							  &pflash_size_range),
-	[PFLASH_A_DEV_BLOCK_SIZE] = NLA_POLICY_RANGE(NLA_U32, 512, 4096),
-	[PFLASH_A_DEV_ERASE_SIZE] = NLA_POLICY_FULL_RANGE(NLA_U32,
-						&pflash_erase_size_range),
-	[PFLASH_A_DEV_READ_ONLY]  = PFLASH_POLICY_BOOL,
-	[PFLASH_A_DEV_BACKING_FD] = { .type = NLA_U32 },
-	[PFLASH_A_DEV_CACHE_MODE] = NLA_POLICY_MAX(NLA_U32,
-						   PFLASH_CACHE_MODE_WRITEBACK),
-	[PFLASH_A_DEV_WRITEBACK_INTERVAL] =
-		NLA_POLICY_FULL_RANGE(NLA_U32, &pflash_wb_interval_range),
-	[PFLASH_A_DEV_STATE]	  = NLA_POLICY_MAX(NLA_U32,
-						   PFLASH_STATE_INACTIVE),
-	[PFLASH_A_DEV_UUID]	  = NLA_POLICY_EXACT_LEN(PFLASH_UUID_LEN),
-};
-
-static const struct nla_policy pflash_dev_index_policy[PFLASH_A_DEV_MAX + 1] = {
-	[PFLASH_A_DEV_INDEX]	= PFLASH_POLICY_INDEX,
-};
-
-/* DEV_DEL and INACTIVATE. */
-static const struct nla_policy pflash_dev_force_policy[PFLASH_A_DEV_MAX + 1] = {
-	[PFLASH_A_DEV_INDEX]	= PFLASH_POLICY_INDEX,
-	[PFLASH_A_DEV_FORCE]	= PFLASH_POLICY_BOOL,
-};
-
-static const struct nla_policy pflash_flush_policy[PFLASH_A_DEV_MAX + 1] = {
-	[PFLASH_A_DEV_INDEX]	  = PFLASH_POLICY_INDEX,
-	[PFLASH_A_DEV_FLUSH_FULL] = PFLASH_POLICY_BOOL,
-};
-
-static const struct nla_policy pflash_activate_policy[PFLASH_A_DEV_MAX + 1] = {
-	[PFLASH_A_DEV_INDEX]	= PFLASH_POLICY_INDEX,
-	[PFLASH_A_DEV_EPOCH]	= { .type = NLA_U64 },
-};
-
-/* EXPORT: a dump takes the index alone; a do request, a file too. */
-static const struct nla_policy pflash_export_policy[PFLASH_A_DEV_MAX + 1] = {
-	[PFLASH_A_DEV_INDEX]	  = PFLASH_POLICY_INDEX,
-	[PFLASH_A_DEV_STREAM_FD]  = { .type = NLA_U32 },
-	[PFLASH_A_DEV_LIVE]	  = PFLASH_POLICY_BOOL,
-	[PFLASH_A_DEV_LIVE_FINAL] = PFLASH_POLICY_BOOL,
-	[PFLASH_A_DEV_LIVE_PASS]  = { .type = NLA_U32 },
-};
-
-static const struct nla_policy pflash_import_policy[PFLASH_A_DEV_MAX + 1] = {
-	[PFLASH_A_DEV_INDEX]	     = PFLASH_POLICY_INDEX,
-	[PFLASH_A_DEV_STREAM_OFFSET] = { .type = NLA_U64 },
-	[PFLASH_A_DEV_STREAM_DATA]   = { .type = NLA_BINARY,
-					 .len = PFLASH_STREAM_CHUNK_MAX },
-	[PFLASH_A_DEV_STREAM_FD]     = { .type = NLA_U32 },
-};
-
-enum pflash_nl_mcgrp {
-	PFLASH_NL_MCGRP_EVENTS,
-};
-
-static struct genl_family pflash_nl_family;
+/*
+ * Say @msg in the extended ack, blaming @attr if it is not NULL: what
+ * NL_SET_ERR_MSG_ATTR() does, for a message that is not a literal where it
+ * is set (the tables' below), as that macro takes only a literal.
+ */
+static void pflash_nl_say(struct netlink_ext_ack *extack,
+			  const struct nlattr *attr, const char *msg)
+{
+	do_trace_netlink_extack(msg);
+	if (!extack)
+		return;
+	extack->_msg = msg;
+	if (attr)
+		extack->bad_attr = attr;
+}
 
 /*
  * Whether required attribute @type is missing from @attrs, a request's
  * attributes; if so, the extended ack names it and says @msg.
  */
-#define pflash_nl_missing(extack, attrs, type, msg) ({			\
-	struct netlink_ext_ack *__pext = (extack);			\
-	bool __missing = NL_REQ_ATTR_CHECK(__pext, NULL, attrs, type);	\
-									\
-	if (__missing)							\
-		NL_SET_ERR_MSG(__pext, msg);				\
-	__missing;							\
-})
+static bool pflash_nl_missing(struct netlink_ext_ack *extack,
+			      struct nlattr **attrs, int type, const char *msg)
+{
+	if (!NL_REQ_ATTR_CHECK(extack, NULL, attrs, type))
+		return false;
+	pflash_nl_say(extack, NULL, msg);
+	return true;
+}
+
+/**
+ * struct pflash_nl_mode - one of the ways a command can be asked for
+ * @key: the attribute that asks for this way; 0 for the way asked for
+ *	without the key of another, which ends a list of ways
+ * @key_set: @key asks for it only when it is 1 (a flag)
+ * @need: the attributes this way requires, and what the extended ack
+ *	says when one is missing
+ * @refuse: the attributes of another way, which this one refuses
+ * @refused: what the extended ack says of one of @refuse
+ *
+ * EXPORT and IMPORT each carry two ways, a transfer through a file
+ * descriptor or not; which one a request asks for, and whether it has
+ * what that way needs and nothing of the other, is what no policy can
+ * check: pflash_nl_mode() does, from their tables.
+ */
+struct pflash_nl_mode {
+	u16 key;
+	bool key_set;
+	struct {
+		u16 attr;
+		const char *missing;
+	} need[2];
+	u16 refuse[4];
+	const char *refused;
+};
+
+#define PFLASH_NL_NO_STREAM_FD \
+	"no file descriptor to write the stream to (or ask for a dump)"
+
+/* EXPORT as a do request: a pass of a live export, or the whole stream. */
+enum { PFLASH_NL_EXPORT_LIVE, PFLASH_NL_EXPORT_FILE };
+
+static const struct pflash_nl_mode pflash_nl_export_modes[] = {
+	[PFLASH_NL_EXPORT_LIVE] = {
+		.key = PFLASH_A_DEV_LIVE,
+		.key_set = true,
+		.need = {
+			{ PFLASH_A_DEV_STREAM_FD, PFLASH_NL_NO_STREAM_FD },
+			{ PFLASH_A_DEV_LIVE_PASS,
+			  "the number of the pass to write is missing" },
+		},
+	},
+	[PFLASH_NL_EXPORT_FILE] = {
+		.need = { { PFLASH_A_DEV_STREAM_FD, PFLASH_NL_NO_STREAM_FD } },
+		.refuse = { PFLASH_A_DEV_LIVE_FINAL, PFLASH_A_DEV_LIVE_PASS },
+		.refused = "a pass, final or not, is for a live export",
+	},
+};
+
+/*
+ * EXPORT as a dump.  Its policy refuses what only a do request takes, but
+ * on kernels before 6.2 a command's do and dump share one policy, the
+ * do's (compat.h): there this refuses it.
+ */
+static const struct pflash_nl_mode pflash_nl_export_dump_modes[] = {
+	{
+		.refuse = { PFLASH_A_DEV_STREAM_FD, PFLASH_A_DEV_LIVE,
+			    PFLASH_A_DEV_LIVE_FINAL, PFLASH_A_DEV_LIVE_PASS },
+		.refused =
+		"a file descriptor, and a live export, are for an export as a do request, not a dump",
+	},
+};
+
+/* IMPORT: the whole stream from a file descriptor, or a piece of it. */
+enum { PFLASH_NL_IMPORT_FILE, PFLASH_NL_IMPORT_PIECE };
+
+static const struct pflash_nl_mode pflash_nl_import_modes[] = {
+	[PFLASH_NL_IMPORT_FILE] = {
+		.key = PFLASH_A_DEV_STREAM_FD,
+		.refuse = { PFLASH_A_DEV_STREAM_OFFSET, PFLASH_A_DEV_STREAM_DATA },
+		.refused =
+		"an import reads its stream either from a file descriptor or from pieces, not both",
+	},
+	[PFLASH_NL_IMPORT_PIECE] = {
+		.need = {
+			{ PFLASH_A_DEV_STREAM_OFFSET, "the stream offset is missing" },
+			{ PFLASH_A_DEV_STREAM_DATA, "the stream data is missing" },
+		},
+	},
+};
+
+/*
+ * The highest attribute the policy of @info's do request takes: a
+ * request's attributes, @info->attrs, end there, the op's @maxattr.
+ */
+static unsigned int pflash_nl_do_maxattr(const struct genl_info *info)
+{
+	const struct genl_split_ops *op;
+	unsigned int i;
+
+	for (i = 0; i < pflash_nl_family.n_split_ops; i++) {
+		op = &pflash_nl_family.split_ops[i];
+		if (op->cmd == info->genlhdr->cmd && op->doit)
+			return op->maxattr;
+	}
+	return 0;
+}
+
+/* Attribute @type of @attrs, which end at @maxattr; NULL if absent. */
+static struct nlattr *pflash_nl_get(struct nlattr **attrs,
+				    unsigned int maxattr, unsigned int type)
+{
+	return type <= maxattr ? attrs[type] : NULL;
+}
+
+/*
+ * Which of @modes the request of @attrs, which end at @maxattr, asks for:
+ * the first whose key it carries, else the last.  Return: its index, once
+ * its required attributes are there and another way's are not; else
+ * -EINVAL, and the extended ack says why, blaming the attribute.
+ */
+static int pflash_nl_mode(const struct pflash_nl_mode *modes,
+			  struct nlattr **attrs, unsigned int maxattr,
+			  struct netlink_ext_ack *extack)
+{
+	const struct pflash_nl_mode *m;
+	struct nlattr *attr;
+	unsigned int i;
+
+	for (m = modes; m->key; m++) {
+		attr = pflash_nl_get(attrs, maxattr, m->key);
+		if (attr && (!m->key_set || nla_get_u8(attr)))
+			break;
+	}
+	for (i = 0; i < ARRAY_SIZE(m->refuse) && m->refuse[i]; i++) {
+		attr = pflash_nl_get(attrs, maxattr, m->refuse[i]);
+		if (attr) {
+			pflash_nl_say(extack, attr, m->refused);
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(m->need) && m->need[i].attr; i++)
+		if (WARN_ON_ONCE(m->need[i].attr > maxattr) ||
+		    pflash_nl_missing(extack, attrs, m->need[i].attr,
+				      m->need[i].missing))
+			return -EINVAL;
+	return m - modes;
+}
 
 /*
  * The backing file's path now, as pflash_backing_path_now() gives it, and
@@ -225,7 +307,7 @@ static void pflash_nl_notify(struct pflash_dev *dev, u8 cmd,
 	     nla_put_u32(skb, PFLASH_A_DEV_FLUSH_ERROR, -flush->err)))
 		goto out_free;
 	genlmsg_end(skb, hdr);
-	genl_notify(&pflash_nl_family, skb, info, PFLASH_NL_MCGRP_EVENTS,
+	genl_notify(&pflash_nl_family, skb, info, PFLASH_NLGRP_EVENTS,
 		    GFP_KERNEL);
 	return;
 
@@ -269,10 +351,13 @@ static struct pflash_dev *pflash_nl_get_dev(struct nlattr **attrs,
 	return dev;
 }
 
-/* The value of a PFLASH_POLICY_BOOL attribute, false if absent. */
-static bool pflash_nl_flag(struct genl_info *info, int attr)
+/* The value of a flag, a u8 of 0 or 1, of a do request; false if absent. */
+static bool pflash_nl_flag(struct genl_info *info, unsigned int type)
 {
-	return info->attrs[attr] && nla_get_u8(info->attrs[attr]);
+	struct nlattr *attr;
+
+	attr = pflash_nl_get(info->attrs, pflash_nl_do_maxattr(info), type);
+	return attr && nla_get_u8(attr);
 }
 
 /*
@@ -351,6 +436,13 @@ static int pflash_nl_parse_dev_new(struct genl_info *info,
 	}
 	if (mode)
 		cfg->cache_mode = nla_get_u32(mode);
+	/* The spec's maximum, which its policy leaves out (see the spec). */
+	if (interval &&
+	    nla_get_u32(interval) > PFLASH_WRITEBACK_INTERVAL_MAX) {
+		NL_SET_ERR_MSG_ATTR(info->extack, interval,
+				    "the writeback interval is at most an hour (writeback-interval-max ms)");
+		return -ERANGE;
+	}
 	if (interval && cfg->cache_mode != PFLASH_CACHE_MODE_WRITEBACK) {
 		NL_SET_ERR_MSG_ATTR(info->extack, interval,
 				    "a writeback interval needs writeback cache mode");
@@ -360,10 +452,13 @@ static int pflash_nl_parse_dev_new(struct genl_info *info,
 				       PFLASH_WRITEBACK_INTERVAL_DEFAULT;
 
 	if (fd) {
+		/* Whatever is wrong with the backing file is the fd's fault. */
 		backing = pflash_backing_open(nla_get_u32(fd), cfg->read_only,
-					      fd, info->extack);
-		if (IS_ERR(backing))
+					      info->extack);
+		if (IS_ERR(backing)) {
+			NL_SET_BAD_ATTR(info->extack, fd);
 			return PTR_ERR(backing);
+		}
 		args->backing = backing;
 	}
 	if (attrs[PFLASH_A_DEV_SIZE])
@@ -373,7 +468,7 @@ static int pflash_nl_parse_dev_new(struct genl_info *info,
 	return pflash_nl_check_geometry(cfg, info);
 }
 
-static int pflash_nl_dev_new(struct sk_buff *skb, struct genl_info *info)
+int pflash_nl_dev_new_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pflash_create args = {
 		.cfg = {
@@ -389,7 +484,7 @@ static int pflash_nl_dev_new(struct sk_buff *skb, struct genl_info *info)
 	err = pflash_nl_parse_dev_new(info, &args);
 	if (err)
 		goto out_put_backing;
-	/* Allocated before the change it reports: see pflash_nl_begin(). */
+	/* Allocated before the change it reports: see pflash_nl_lock_dev(). */
 	err = -ENOMEM;
 	reply = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!reply)
@@ -404,11 +499,12 @@ static int pflash_nl_dev_new(struct sk_buff *skb, struct genl_info *info)
 	err = pflash_dev_lock_live(dev, info->extack);
 	if (err) {
 		nlmsg_free(reply);
-	} else {
-		pflash_nl_notify(dev, PFLASH_CMD_DEV_NEW_NTF, info, NULL);
-		err = pflash_nl_reply(reply, dev, info);
-		mutex_unlock(&dev->ctl_lock);
+		goto out_put_dev;
 	}
+	pflash_nl_notify(dev, PFLASH_CMD_DEV_NEW_NTF, info, NULL);
+	err = pflash_nl_reply(reply, dev, info);
+	mutex_unlock(&dev->ctl_lock);
+out_put_dev:
 	pflash_dev_put(dev);
 
 out_put_backing:
@@ -417,7 +513,7 @@ out_put_backing:
 	return err;
 }
 
-static int pflash_nl_dev_del(struct sk_buff *skb, struct genl_info *info)
+int pflash_nl_dev_del_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pflash_dev *dev;
 	int err;
@@ -440,10 +536,11 @@ static int pflash_nl_dev_del(struct sk_buff *skb, struct genl_info *info)
  * The device named by the request, live, with its ctl_lock held; or an
  * ERR_PTR.  If @reply is not NULL, a reply is allocated there first: before
  * the change it reports, so that a change that was made is never answered
- * with an allocation failure.
+ * with an allocation failure.  A lock function, as pflash_dev_lock_live():
+ * pflash_nl_unlock_dev() undoes it.
  */
-static struct pflash_dev *pflash_nl_begin(struct genl_info *info,
-					  struct sk_buff **reply)
+static struct pflash_dev *pflash_nl_lock_dev(struct genl_info *info,
+					     struct sk_buff **reply)
 {
 	struct pflash_dev *dev;
 	int err = -ENOMEM;
@@ -464,45 +561,52 @@ static struct pflash_dev *pflash_nl_begin(struct genl_info *info,
 	return dev;
 }
 
-/* Undo pflash_nl_begin(); @reply is freed unless it was sent. */
-static void pflash_nl_end(struct pflash_dev *dev, struct sk_buff *reply)
+/* Undo pflash_nl_lock_dev(); @reply is freed unless it was sent. */
+static void pflash_nl_unlock_dev(struct pflash_dev *dev, struct sk_buff *reply)
 {
 	mutex_unlock(&dev->ctl_lock);
 	nlmsg_free(reply);
 	pflash_dev_put(dev);
 }
 
-static int pflash_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
+int pflash_nl_dev_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sk_buff *reply;
 	struct pflash_dev *dev;
 	int err;
 
-	dev = pflash_nl_begin(info, &reply);
+	dev = pflash_nl_lock_dev(info, &reply);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
 	err = pflash_nl_reply(reply, dev, info);
-	pflash_nl_end(dev, NULL);
+	pflash_nl_unlock_dev(dev, NULL);
+	return err;
+}
+
+/* @dev in a DEV_GET dump; a device that is being destroyed is left out. */
+static int pflash_nl_dump_dev(struct sk_buff *skb, struct netlink_callback *cb,
+			      struct pflash_dev *dev)
+{
+	int err;
+
+	if (pflash_dev_lock_live(dev, NULL))
+		return 0;
+	err = pflash_nl_fill_dev(skb, dev, NETLINK_CB(cb->skb).portid,
+				 cb->nlh->nlmsg_seq, NLM_F_MULTI,
+				 PFLASH_CMD_DEV_GET);
+	mutex_unlock(&dev->ctl_lock);
 	return err;
 }
 
 /* cb->args[0]: the index to resume the dump at. */
-static int pflash_nl_dev_get_dumpit(struct sk_buff *skb,
-				    struct netlink_callback *cb)
+int pflash_nl_dev_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct pflash_dev *dev;
 	u32 index = cb->args[0];
 	int err = 0;
 
 	while (!err && (dev = pflash_dev_get_next(&index))) {
-		/* A device that is being destroyed is left out. */
-		if (!pflash_dev_lock_live(dev, NULL)) {
-			err = pflash_nl_fill_dev(skb, dev,
-						 NETLINK_CB(cb->skb).portid,
-						 cb->nlh->nlmsg_seq,
-						 NLM_F_MULTI, PFLASH_CMD_DEV_GET);
-			mutex_unlock(&dev->ctl_lock);
-		}
+		err = pflash_nl_dump_dev(skb, cb, dev);
 		pflash_dev_put(dev);
 		if (!err)
 			index++;
@@ -512,7 +616,7 @@ static int pflash_nl_dev_get_dumpit(struct sk_buff *skb,
 	return skb->len;
 }
 
-static int pflash_nl_flush(struct sk_buff *skb, struct genl_info *info)
+int pflash_nl_flush_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pflash_nl_flush_result res = {
 		.full = pflash_nl_flag(info, PFLASH_A_DEV_FLUSH_FULL),
@@ -520,7 +624,7 @@ static int pflash_nl_flush(struct sk_buff *skb, struct genl_info *info)
 	struct pflash_dev *dev;
 	int err;
 
-	dev = pflash_nl_begin(info, NULL);
+	dev = pflash_nl_lock_dev(info, NULL);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
 	if (res.full && dev->state == PFLASH_STATE_INACTIVE) {
@@ -540,30 +644,49 @@ static int pflash_nl_flush(struct sk_buff *skb, struct genl_info *info)
 	pflash_nl_notify(dev, PFLASH_CMD_FLUSH_NTF, info, &res);
 	err = res.err;
 out_end:
-	pflash_nl_end(dev, NULL);
+	pflash_nl_unlock_dev(dev, NULL);
 	return err;
+}
+
+/*
+ * ACTIVATE, with its optional epoch, which the extended ack blames when it
+ * is refused.  Called with dev->ctl_lock held.
+ */
+static int pflash_nl_activate(struct pflash_dev *dev, struct genl_info *info)
+{
+	struct nlattr *attr = info->attrs[PFLASH_A_DEV_EPOCH];
+	u64 want, epoch;
+	int err;
+
+	if (attr)
+		want = nla_get_u64(attr);
+	err = pflash_activate_epoch(dev, attr ? &want : NULL, &epoch,
+				    info->extack);
+	if (err) {
+		NL_SET_BAD_ATTR(info->extack, attr);
+		return err;
+	}
+	return pflash_activate(dev, epoch, info->extack);
 }
 
 /*
  * INACTIVATE and ACTIVATE: the change, announced if the device's state
  * changed, and a reply with the device.
  */
-static int pflash_nl_set_state(struct sk_buff *skb, struct genl_info *info)
+static int pflash_nl_set_state(struct genl_info *info, bool activate)
 {
-	bool activate = info->genlhdr->cmd == PFLASH_CMD_ACTIVATE;
 	bool force = pflash_nl_flag(info, PFLASH_A_DEV_FORCE);
 	enum pflash_state before;
 	struct sk_buff *reply;
 	struct pflash_dev *dev;
 	int err;
 
-	dev = pflash_nl_begin(info, &reply);
+	dev = pflash_nl_lock_dev(info, &reply);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
 	before = dev->state;
 	if (activate)
-		err = pflash_activate(dev, info->attrs[PFLASH_A_DEV_EPOCH],
-				      info->extack);
+		err = pflash_nl_activate(dev, info);
 	else
 		err = pflash_inactivate(dev, force, info->extack);
 	if (!err) {
@@ -574,8 +697,18 @@ static int pflash_nl_set_state(struct sk_buff *skb, struct genl_info *info)
 		err = pflash_nl_reply(reply, dev, info);
 		reply = NULL;
 	}
-	pflash_nl_end(dev, reply);
+	pflash_nl_unlock_dev(dev, reply);
 	return err;
+}
+
+int pflash_nl_inactivate_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return pflash_nl_set_state(info, false);
+}
+
+int pflash_nl_activate_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return pflash_nl_set_state(info, true);
 }
 
 /*
@@ -591,15 +724,10 @@ static int pflash_nl_export_begin(struct netlink_callback *cb)
 	struct pflash_dev *dev;
 	int err;
 
-	if (attrs[PFLASH_A_DEV_STREAM_FD] || attrs[PFLASH_A_DEV_LIVE] ||
-	    attrs[PFLASH_A_DEV_LIVE_FINAL] || attrs[PFLASH_A_DEV_LIVE_PASS]) {
-		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[PFLASH_A_DEV_STREAM_FD] ?:
-				    attrs[PFLASH_A_DEV_LIVE] ?:
-				    attrs[PFLASH_A_DEV_LIVE_FINAL] ?:
-				    attrs[PFLASH_A_DEV_LIVE_PASS],
-				    "a file descriptor, and a live export, are for an export as a do request, not a dump");
-		return -EINVAL;
-	}
+	err = pflash_nl_mode(pflash_nl_export_dump_modes, attrs,
+			     genl_dumpit_info(cb)->op.maxattr, cb->extack);
+	if (err < 0)
+		return err;
 	dev = pflash_nl_get_dev(attrs, cb->extack);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
@@ -623,8 +751,7 @@ out_put:
 }
 
 /* One message per round, with as much of the stream as fits in it. */
-static int pflash_nl_export_dumpit(struct sk_buff *skb,
-				   struct netlink_callback *cb)
+int pflash_nl_export_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct pflash_dev *dev;
 	struct pflash_export *ex;
@@ -687,7 +814,7 @@ static int pflash_nl_export_dumpit(struct sk_buff *skb,
 	return skb->len;
 }
 
-static int pflash_nl_export_done(struct netlink_callback *cb)
+int pflash_nl_export_done(struct netlink_callback *cb)
 {
 	struct pflash_dev *dev = (struct pflash_dev *)cb->args[0];
 
@@ -715,7 +842,7 @@ static int pflash_nl_transfer_reply(struct sk_buff *reply,
 	    nla_put_u64_64bit(reply, PFLASH_A_DEV_STREAM_BYTES,
 			      res->stream_bytes, PFLASH_A_DEV_PAD) ||
 	    nla_put_u8(reply, PFLASH_A_DEV_STREAM_FINAL, res->final) ||
-	    (pflash_nl_flag(info, PFLASH_A_DEV_LIVE) &&
+	    (res->live &&
 	     (nla_put_u32(reply, PFLASH_A_DEV_LIVE_PASS, res->pass) ||
 	      nla_put_u64_64bit(reply, PFLASH_A_DEV_LIVE_PENDING,
 				res->pending, PFLASH_A_DEV_PAD)))) {
@@ -733,13 +860,15 @@ static int pflash_nl_transfer_reply(struct sk_buff *reply,
 static struct file *pflash_nl_transfer_open(struct genl_info *info,
 					    bool write, struct sk_buff **reply)
 {
+	struct nlattr *fd = info->attrs[PFLASH_A_DEV_STREAM_FD];
 	struct file *file;
 
-	file = pflash_transfer_open(nla_get_u32(info->attrs[PFLASH_A_DEV_STREAM_FD]),
-				    write, info->attrs[PFLASH_A_DEV_STREAM_FD],
-				    info->extack);
-	if (IS_ERR(file))
+	/* Whatever is wrong with the file is the fd's fault. */
+	file = pflash_transfer_open(nla_get_u32(fd), write, info->extack);
+	if (IS_ERR(file)) {
+		NL_SET_BAD_ATTR(info->extack, fd);
 		return file;
+	}
 	*reply = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!*reply) {
 		fput(file);
@@ -753,37 +882,26 @@ static struct file *pflash_nl_transfer_open(struct genl_info *info,
  * while it is written (see export.c), so the device is looked up with a
  * reference only.
  */
-static int pflash_nl_export_doit(struct sk_buff *skb, struct genl_info *info)
+int pflash_nl_export_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pflash_live_req live = {
 		.portid = info->snd_portid,
 		.final = pflash_nl_flag(info, PFLASH_A_DEV_LIVE_FINAL),
 	};
-	bool is_live = pflash_nl_flag(info, PFLASH_A_DEV_LIVE);
-	struct nlattr **attrs = info->attrs;
 	struct pflash_transfer_result res = {};
 	struct sk_buff *reply;
 	struct pflash_dev *dev;
 	struct file *file;
+	bool is_live;
 	int err;
 
-	if (pflash_nl_missing(info->extack, attrs, PFLASH_A_DEV_STREAM_FD,
-			      "no file descriptor to write the stream to (or ask for a dump)"))
-		return -EINVAL;
-	if (!is_live && (attrs[PFLASH_A_DEV_LIVE_FINAL] ||
-			 attrs[PFLASH_A_DEV_LIVE_PASS])) {
-		NL_SET_ERR_MSG_ATTR(info->extack,
-				    attrs[PFLASH_A_DEV_LIVE_FINAL] ?:
-				    attrs[PFLASH_A_DEV_LIVE_PASS],
-				    "a pass, final or not, is for a live export");
-		return -EINVAL;
-	}
-	if (is_live &&
-	    pflash_nl_missing(info->extack, attrs, PFLASH_A_DEV_LIVE_PASS,
-			      "the number of the pass to write is missing"))
-		return -EINVAL;
+	err = pflash_nl_mode(pflash_nl_export_modes, info->attrs,
+			     pflash_nl_do_maxattr(info), info->extack);
+	if (err < 0)
+		return err;
+	is_live = err == PFLASH_NL_EXPORT_LIVE;
 	if (is_live)
-		live.pass = nla_get_u32(attrs[PFLASH_A_DEV_LIVE_PASS]);
+		live.pass = nla_get_u32(info->attrs[PFLASH_A_DEV_LIVE_PASS]);
 	dev = pflash_nl_get_dev(info->attrs, info->extack);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
@@ -792,17 +910,21 @@ static int pflash_nl_export_doit(struct sk_buff *skb, struct genl_info *info)
 		err = PTR_ERR(file);
 		goto out_put;
 	}
-	err = pflash_export_file(dev, file, is_live ? &live : NULL, &res,
-				 info->extack);
+	if (is_live)
+		err = pflash_live_pass(dev, file, &live, &res, info->extack);
+	else
+		err = pflash_export_file(dev, file, &res, info->extack);
 	fput(file);
-	if (!err)
-		err = pflash_dev_lock_live(dev, info->extack);
-	if (err) {
-		nlmsg_free(reply);
-		goto out_put;
-	}
+	if (err)
+		goto out_free_reply;
+	err = pflash_dev_lock_live(dev, info->extack);
+	if (err)
+		goto out_free_reply;
 	err = pflash_nl_transfer_reply(reply, dev, &res, info);
+	reply = NULL;
 	mutex_unlock(&dev->ctl_lock);
+out_free_reply:
+	nlmsg_free(reply);
 out_put:
 	pflash_dev_put(dev);
 	return err;
@@ -812,20 +934,13 @@ out_put:
 static int pflash_nl_import_file(struct genl_info *info)
 {
 	struct pflash_transfer_result res = {};
-	struct nlattr **attrs = info->attrs;
+	struct pflash_import *imp;
 	struct sk_buff *reply;
 	struct pflash_dev *dev;
 	struct file *file;
 	int err;
 
-	if (attrs[PFLASH_A_DEV_STREAM_OFFSET] || attrs[PFLASH_A_DEV_STREAM_DATA]) {
-		NL_SET_ERR_MSG_ATTR(info->extack,
-				    attrs[PFLASH_A_DEV_STREAM_OFFSET] ?:
-				    attrs[PFLASH_A_DEV_STREAM_DATA],
-				    "an import reads its stream either from a file descriptor or from pieces, not both");
-		return -EINVAL;
-	}
-	dev = pflash_nl_get_dev(attrs, info->extack);
+	dev = pflash_nl_get_dev(info->attrs, info->extack);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
 	file = pflash_nl_transfer_open(info, false, &reply);
@@ -833,22 +948,40 @@ static int pflash_nl_import_file(struct genl_info *info)
 		err = PTR_ERR(file);
 		goto out_put;
 	}
-	/* Committed, it returns with ctl_lock held. */
-	err = pflash_import_file(dev, file, &res, info->extack);
+	imp = pflash_import_file_read(dev, file, info->extack);
 	fput(file);
-	if (err) {
-		nlmsg_free(reply);
-		goto out_put;
+	if (IS_ERR(imp)) {
+		err = PTR_ERR(imp);
+		goto out_free_reply;
 	}
-	pflash_nl_notify(dev, PFLASH_CMD_IMPORT_NTF, info, NULL);
-	err = pflash_nl_transfer_reply(reply, dev, &res, info);
+	/*
+	 * Committed, announced and answered under one hold of ctl_lock, so
+	 * that no other change comes between.  A device that died meanwhile
+	 * let go of the import.
+	 */
+	if (pflash_dev_lock_live(dev, info->extack)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "the device was destroyed during the import");
+		err = -ENODEV;
+		goto out_free_imp;
+	}
+	err = pflash_import_file_commit(dev, imp, &res, info->extack);
+	if (!err) {
+		pflash_nl_notify(dev, PFLASH_CMD_IMPORT_NTF, info, NULL);
+		err = pflash_nl_transfer_reply(reply, dev, &res, info);
+		reply = NULL;
+	}
 	mutex_unlock(&dev->ctl_lock);
+out_free_imp:
+	pflash_import_file_free(imp);
+out_free_reply:
+	nlmsg_free(reply);
 out_put:
 	pflash_dev_put(dev);
 	return err;
 }
 
-static int pflash_nl_import(struct sk_buff *skb, struct genl_info *info)
+int pflash_nl_import_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *data = info->attrs[PFLASH_A_DEV_STREAM_DATA];
 	struct sk_buff *reply;
@@ -856,16 +989,19 @@ static int pflash_nl_import(struct sk_buff *skb, struct genl_info *info)
 	bool committed;
 	int err;
 
-	if (info->attrs[PFLASH_A_DEV_STREAM_FD])
+	err = pflash_nl_mode(pflash_nl_import_modes, info->attrs,
+			     pflash_nl_do_maxattr(info), info->extack);
+	if (err < 0)
+		return err;
+	if (err == PFLASH_NL_IMPORT_FILE)
 		return pflash_nl_import_file(info);
-	if (pflash_nl_missing(info->extack, info->attrs,
-			      PFLASH_A_DEV_STREAM_OFFSET,
-			      "the stream offset is missing") ||
-	    pflash_nl_missing(info->extack, info->attrs,
-			      PFLASH_A_DEV_STREAM_DATA,
-			      "the stream data is missing"))
-		return -EINVAL;
-	dev = pflash_nl_begin(info, &reply);
+	/* The spec's maximum, which no policy can hold (see the spec). */
+	if (nla_len(data) > PFLASH_STREAM_CHUNK_MAX) {
+		NL_SET_ERR_MSG_ATTR(info->extack, data,
+				    "a piece of a stream is at most stream-chunk-max bytes");
+		return -ERANGE;
+	}
+	dev = pflash_nl_lock_dev(info, &reply);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
 	err = pflash_import(dev, info->snd_portid,
@@ -877,58 +1013,9 @@ static int pflash_nl_import(struct sk_buff *skb, struct genl_info *info)
 		err = pflash_nl_reply(reply, dev, info);
 		reply = NULL;
 	}
-	pflash_nl_end(dev, reply);
+	pflash_nl_unlock_dev(dev, reply);
 	return err;
 }
-
-/* An operation, checked against @_policy; its callbacks follow. */
-#define PFLASH_NL_OP(_cmd, _policy, ...) {				\
-	.cmd		= _cmd,						\
-	.policy		= _policy,					\
-	.maxattr	= PFLASH_A_DEV_MAX,				\
-	.flags		= GENL_ADMIN_PERM,				\
-	__VA_ARGS__							\
-}
-
-static const struct genl_ops pflash_nl_ops[] = {
-	PFLASH_NL_OP(PFLASH_CMD_DEV_NEW, pflash_dev_new_policy,
-		     .doit = pflash_nl_dev_new),
-	PFLASH_NL_OP(PFLASH_CMD_DEV_DEL, pflash_dev_force_policy,
-		     .doit = pflash_nl_dev_del),
-	PFLASH_NL_OP(PFLASH_CMD_DEV_GET, pflash_dev_index_policy,
-		     .doit = pflash_nl_dev_get_doit,
-		     .dumpit = pflash_nl_dev_get_dumpit),
-	PFLASH_NL_OP(PFLASH_CMD_FLUSH, pflash_flush_policy,
-		     .doit = pflash_nl_flush),
-	PFLASH_NL_OP(PFLASH_CMD_INACTIVATE, pflash_dev_force_policy,
-		     .doit = pflash_nl_set_state),
-	PFLASH_NL_OP(PFLASH_CMD_ACTIVATE, pflash_activate_policy,
-		     .doit = pflash_nl_set_state),
-	PFLASH_NL_OP(PFLASH_CMD_EXPORT, pflash_export_policy,
-		     .doit = pflash_nl_export_doit,
-		     .dumpit = pflash_nl_export_dumpit,
-		     .done = pflash_nl_export_done),
-	PFLASH_NL_OP(PFLASH_CMD_IMPORT, pflash_import_policy,
-		     .doit = pflash_nl_import),
-};
-
-static const struct genl_multicast_group pflash_nl_mcgrps[] = {
-	[PFLASH_NL_MCGRP_EVENTS] = {
-		.name	= PFLASH_MCGRP_EVENTS,
-		.flags	= GENL_MCAST_CAP_NET_ADMIN,
-	},
-};
-
-static struct genl_family pflash_nl_family __ro_after_init = {
-	.name		= PFLASH_FAMILY_NAME,
-	.version	= PFLASH_FAMILY_VERSION,
-	.module		= THIS_MODULE,
-	.parallel_ops	= true,
-	.ops		= pflash_nl_ops,
-	.n_ops		= ARRAY_SIZE(pflash_nl_ops),
-	.mcgrps		= pflash_nl_mcgrps,
-	.n_mcgrps	= ARRAY_SIZE(pflash_nl_mcgrps),
-};
 
 /*
  * A generic netlink socket closed: end the imports it was sending, and the
@@ -939,10 +1026,8 @@ static int pflash_nl_sock_release(struct notifier_block *nb,
 {
 	struct netlink_notify *n = ptr;
 
-	if (event == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC) {
-		pflash_import_release(n->portid);
-		pflash_live_release(n->portid);
-	}
+	if (event == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC)
+		pflash_dev_release_socket(n->portid);
 	return NOTIFY_DONE;
 }
 
@@ -950,9 +1035,34 @@ static struct notifier_block pflash_nl_notifier = {
 	.notifier_call = pflash_nl_sock_release,
 };
 
+/*
+ * The events carry backing-file paths: joining their group needs
+ * CAP_NET_ADMIN, as the spec's flags for it say.  ynl-gen-c.py renders no
+ * flags of a multicast group, so the family is given this group instead
+ * of the one it generates (the same, but for the flags).
+ */
+static const struct genl_multicast_group pflash_nl_mcgrps[] = {
+	[PFLASH_NLGRP_EVENTS] = {
+		.name	= PFLASH_MCGRP_EVENTS,
+		.flags	= GENL_MCAST_CAP_NET_ADMIN,
+	},
+};
+
 int __init pflash_nl_register(void)
 {
 	int err;
+
+	/*
+	 * What the generated family cannot say, set before it is registered
+	 * (it is writable until then): the events group's flags, above; and
+	 * that it lives in the initial network namespace alone, as the block
+	 * devices it manages are the host's.  ynl-gen-c.py makes every
+	 * family it generates netnsok.
+	 */
+	if (WARN_ON(pflash_nl_family.n_mcgrps != ARRAY_SIZE(pflash_nl_mcgrps)))
+		return -EINVAL;
+	pflash_nl_family.mcgrps = pflash_nl_mcgrps;
+	pflash_nl_family.netnsok = false;
 
 	err = netlink_register_notifier(&pflash_nl_notifier);
 	if (err)
@@ -968,3 +1078,6 @@ void pflash_nl_unregister(void)
 	genl_unregister_family(&pflash_nl_family);
 	netlink_unregister_notifier(&pflash_nl_notifier);
 }
+
+/* The kernel loads pflash when a request first names the family. */
+MODULE_ALIAS_GENL_FAMILY(PFLASH_FAMILY_NAME);

@@ -220,36 +220,57 @@ static int pflash_owner_settle(struct pflash_dev *dev)
 }
 
 /**
+ * pflash_activate_epoch() - the epoch an activation takes
+ * @dev: the device; called with its ctl_lock held
+ * @want: the epoch asked for, or NULL for any
+ * @epoch: set to the epoch pflash_activate() then takes: @want, or one
+ *	more than the device's; the device's own if it is active
+ * @extack: where to say why @want is refused
+ *
+ * Return: 0, or a refusal of @want, which is always @want's fault:
+ * -ESTALE if it is not greater than the device's epoch, -EBUSY if the
+ * device is active at another.
+ */
+int pflash_activate_epoch(const struct pflash_dev *dev, const u64 *want,
+			  u64 *epoch, struct netlink_ext_ack *extack)
+{
+	lockdep_assert_held(&dev->ctl_lock);
+	if (dev->state == PFLASH_STATE_ACTIVE) {
+		if (want && *want != dev->epoch) {
+			NL_SET_ERR_MSG(extack,
+				       "the device is already active, at another epoch");
+			return -EBUSY;
+		}
+		*epoch = dev->epoch;
+		return 0;
+	}
+	if (want && *want <= dev->epoch) {
+		NL_SET_ERR_MSG(extack,
+			       "stale epoch: it must be greater than the device's");
+		return -ESTALE;
+	}
+	*epoch = want ? *want : dev->epoch + 1;
+	return 0;
+}
+
+/**
  * pflash_activate() - take ownership of the backing file
  * @dev: the device; called with its ctl_lock held
- * @epoch: the PFLASH_A_DEV_EPOCH attribute, the epoch to take, or NULL for
- *	one more than the device's; the extended ack blames it when it is at
- *	fault
+ * @epoch: the epoch to take, from pflash_activate_epoch() under the same
+ *	hold of ctl_lock
  * @extack: where to say why it failed
  *
- * Return: 0 when the device is active, also if it was already (at @epoch,
- * if one is named); else the device is still inactive.
+ * Return: 0 when the device is active, also if it was already; else the
+ * device is still inactive.
  */
-int pflash_activate(struct pflash_dev *dev, const struct nlattr *epoch,
+int pflash_activate(struct pflash_dev *dev, u64 epoch,
 		    struct netlink_ext_ack *extack)
 {
-	u64 next = epoch ? nla_get_u64(epoch) : dev->epoch + 1;
 	int err;
 
 	lockdep_assert_held(&dev->ctl_lock);
-	if (dev->state == PFLASH_STATE_ACTIVE) {
-		if (epoch && next != dev->epoch) {
-			NL_SET_ERR_MSG_ATTR(extack, epoch,
-					    "the device is already active, at another epoch");
-			return -EBUSY;
-		}
+	if (dev->state == PFLASH_STATE_ACTIVE)
 		return 0;
-	}
-	if (epoch && next <= dev->epoch) {
-		NL_SET_ERR_MSG_ATTR(extack, epoch,
-				    "stale epoch: it must be greater than the device's");
-		return -ESTALE;
-	}
 	/* Not a file that is gone, nor one the path no longer names. */
 	err = pflash_backing_check(dev, true, extack);
 	if (err)
@@ -271,7 +292,7 @@ int pflash_activate(struct pflash_dev *dev, const struct nlattr *epoch,
 	dev->claim = 0;
 	/* An unfinished import would no longer find the device inactive. */
 	pflash_import_end(dev);
-	dev->epoch = next;
+	dev->epoch = epoch;
 	dev->content_gen++;
 	WRITE_ONCE(dev->state, PFLASH_STATE_ACTIVE);
 	pflash_sysfs_changed(dev);

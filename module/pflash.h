@@ -406,18 +406,49 @@ static inline bool pflash_geometry_valid(u64 size, u32 block_size,
 	       pflash_size_valid(size, erase_size);
 }
 
-/* main.c: the registry of devices, and their lives */
-struct pflash_dev *pflash_dev_create(const struct pflash_create *args,
-				     struct netlink_ext_ack *extack);
-int pflash_dev_lock_live(struct pflash_dev *dev,
-			 struct netlink_ext_ack *extack);
-int pflash_dev_retire(struct pflash_dev *dev, bool force,
-		      struct netlink_ext_ack *extack);
-void pflash_dev_teardown(struct pflash_dev *dev);
+/* registry.c: the registry of devices, and a device's references */
 struct pflash_dev *pflash_dev_get(u32 index);
 struct pflash_dev *pflash_dev_get_next(u32 *index);
 void pflash_dev_put(struct pflash_dev *dev);
 int pflash_dev_find_backing(const struct pflash_file_id *id);
+int pflash_registry_reserve(int index, struct netlink_ext_ack *extack);
+void pflash_registry_release(int index);
+void pflash_registry_publish(struct pflash_dev *dev);
+void pflash_registry_exit(void);
+
+/* dev.c: the lives of devices */
+struct pflash_dev *pflash_dev_create(const struct pflash_create *args,
+				     struct netlink_ext_ack *extack);
+int pflash_dev_retire(struct pflash_dev *dev, bool force,
+		      struct netlink_ext_ack *extack);
+void pflash_dev_teardown(struct pflash_dev *dev);
+void pflash_dev_destroy_all(void);
+void pflash_dev_release_socket(u32 portid);
+
+/**
+ * pflash_dev_lock_live() - take a device's ctl_lock, unless it is dying
+ * @dev: the device, with a reference held by the caller
+ * @extack: where to say why not, or NULL
+ *
+ * Every control operation starts here: with ctl_lock held, a device that
+ * is live stays live until it is dropped (destroy takes ctl_lock too).
+ * This is the lock function of ctl_lock: the one function that returns
+ * with a lock held (see "Layers" in Documentation/pflash/internals.rst).
+ *
+ * Return: 0 with @dev->ctl_lock held, or -ENODEV if the device is being
+ * destroyed.
+ */
+static inline int pflash_dev_lock_live(struct pflash_dev *dev,
+				       struct netlink_ext_ack *extack)
+{
+	mutex_lock(&dev->ctl_lock);
+	if (dev->life != PFLASH_DEV_LIVE) {
+		mutex_unlock(&dev->ctl_lock);
+		NL_SET_ERR_MSG(extack, "the device is being destroyed");
+		return -ENODEV;
+	}
+	return 0;
+}
 
 /* A writable device with a backing file: the only kind that writes back. */
 static inline bool pflash_writes_back(const struct pflash_dev *dev)
@@ -433,7 +464,7 @@ static inline bool pflash_writable(const struct pflash_dev *dev)
 }
 
 /* backing.c: the backing file */
-struct file *pflash_backing_open(u32 fd, bool read_only, struct nlattr *attr,
+struct file *pflash_backing_open(u32 fd, bool read_only,
 				 struct netlink_ext_ack *extack);
 u64 pflash_backing_size(struct file *file);
 int pflash_backing_attach(struct pflash_dev *dev, struct file *file,
@@ -470,7 +501,9 @@ int pflash_backing_fit(struct pflash_dev *dev);
 int pflash_owner_start(struct pflash_dev *dev, enum pflash_state state,
 		       struct netlink_ext_ack *extack);
 void pflash_owner_give_up(struct pflash_dev *dev);
-int pflash_activate(struct pflash_dev *dev, const struct nlattr *epoch,
+int pflash_activate_epoch(const struct pflash_dev *dev, const u64 *want,
+			  u64 *epoch, struct netlink_ext_ack *extack);
+int pflash_activate(struct pflash_dev *dev, u64 epoch,
 		    struct netlink_ext_ack *extack);
 int pflash_inactivate(struct pflash_dev *dev, bool force,
 		      struct netlink_ext_ack *extack);
@@ -480,6 +513,7 @@ int pflash_inactivate(struct pflash_dev *dev, bool force,
  * @stream_bytes: the stream's length (of a live export's pass: the bytes
  *	of the pass)
  * @final: the stream is a device's final state: its END record says so
+ * @live: it was a pass of a live export: @pass and @pending are set
  * @pass: (a live export) the number of the pass
  * @pending: (a live export) the bytes written to the device since the
  *	pass began: what the next pass would send, at most
@@ -487,6 +521,7 @@ int pflash_inactivate(struct pflash_dev *dev, bool force,
 struct pflash_transfer_result {
 	u64 stream_bytes;
 	bool final;
+	bool live;
 	u32 pass;
 	u64 pending;
 };
@@ -505,29 +540,16 @@ struct pflash_live_req {
 };
 
 /* live.c: live exports, in passes, and what changes meanwhile */
-void pflash_live_track(struct pflash_dev *dev, unsigned long *track, u64 pos,
-		       u64 len);
-
-/* Note that [@pos, @pos + @len) was written.  The data path; any context. */
-static inline void pflash_live_mark(struct pflash_dev *dev, u64 pos, u64 len)
-{
-	unsigned long *track = READ_ONCE(dev->live_track);
-
-	if (unlikely(track))
-		pflash_live_track(dev, track, pos, len);
-}
-
-struct pflash_live *pflash_live_begin(struct pflash_dev *dev,
-				      const struct pflash_live_req *req,
-				      struct netlink_ext_ack *extack);
-struct pflash_export *pflash_live_export(struct pflash_live *live);
-void pflash_live_done(struct pflash_dev *dev, struct pflash_live *live,
-		      int err, bool final, struct pflash_transfer_result *res);
+int pflash_live_pass(struct pflash_dev *dev, struct file *file,
+		     const struct pflash_live_req *req,
+		     struct pflash_transfer_result *res,
+		     struct netlink_ext_ack *extack);
 void pflash_live_end(struct pflash_dev *dev);
-void pflash_live_release(u32 portid);
+void pflash_live_release(struct pflash_dev *dev, u32 portid);
+unsigned int pflash_live_count(void);
 
 /* transfer.c: the state stream through a file descriptor */
-struct file *pflash_transfer_open(u32 fd, bool write, struct nlattr *attr,
+struct file *pflash_transfer_open(u32 fd, bool write,
 				  struct netlink_ext_ack *extack);
 int pflash_transfer_write(struct file *file, loff_t *pos, const u8 *buf,
 			  size_t len, struct netlink_ext_ack *extack);
@@ -543,8 +565,10 @@ void pflash_export_free(struct pflash_export *ex);
 void pflash_export_next_pass(struct pflash_export *ex,
 			     const unsigned long *ranges, bool final);
 u32 pflash_export_pass_nr(const struct pflash_export *ex);
+int pflash_export_write(struct pflash_dev *dev, struct pflash_export *ex,
+			struct file *file, struct pflash_transfer_result *res,
+			struct netlink_ext_ack *extack);
 int pflash_export_file(struct pflash_dev *dev, struct file *file,
-		       const struct pflash_live_req *live,
 		       struct pflash_transfer_result *res,
 		       struct netlink_ext_ack *extack);
 
@@ -553,14 +577,22 @@ int pflash_import(struct pflash_dev *dev, u32 portid, u64 offset,
 		  const u8 *buf, u32 len, bool *committed,
 		  struct netlink_ext_ack *extack);
 void pflash_import_end(struct pflash_dev *dev);
-void pflash_import_release(u32 portid);
-int pflash_import_file(struct pflash_dev *dev, struct file *file,
-		       struct pflash_transfer_result *res,
-		       struct netlink_ext_ack *extack);
+void pflash_import_release(struct pflash_dev *dev, u32 portid);
+unsigned int pflash_import_count(void);
+struct pflash_import *pflash_import_file_read(struct pflash_dev *dev,
+					      struct file *file,
+					      struct netlink_ext_ack *extack);
+int pflash_import_file_commit(struct pflash_dev *dev,
+			      struct pflash_import *imp,
+			      struct pflash_transfer_result *res,
+			      struct netlink_ext_ack *extack);
+void pflash_import_file_free(struct pflash_import *imp);
 
 /* writeback.c: dirty tracking and writing back */
 int pflash_wb_init(struct pflash_dev *dev);
 void pflash_wb_exit(struct pflash_dev *dev);
+bool pflash_mark_granules(struct pflash_dev *dev, unsigned long *bits,
+			  u64 pos, u64 len);
 void pflash_wb_mark_dirty(struct pflash_dev *dev, u64 pos, u64 len);
 void pflash_wb_defer(struct pflash_dev *dev, struct bio *bio);
 /**
@@ -582,6 +614,18 @@ enum pflash_wb_what {
 
 int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what);
 u64 pflash_wb_dirty_bytes(struct pflash_dev *dev);
+
+/*
+ * Note that [@pos, @pos + @len) was written, for a live export, if one
+ * runs (see live.c).  The data path; any context.
+ */
+static inline void pflash_live_mark(struct pflash_dev *dev, u64 pos, u64 len)
+{
+	unsigned long *track = READ_ONCE(dev->live_track);
+
+	if (unlikely(track))
+		pflash_mark_granules(dev, track, pos, len);
+}
 
 /* blk.c: the block device and its data path */
 int pflash_open(struct gendisk *disk, blk_mode_t mode);

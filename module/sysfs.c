@@ -285,10 +285,11 @@ static void pflash_sysfs_backing_workfn(struct work_struct *work)
 					      backing_work);
 
 	/* A device being destroyed announces nothing more. */
-	if (!pflash_dev_lock_live(dev, NULL)) {
-		pflash_sysfs_backing_changed(dev);
-		mutex_unlock(&dev->ctl_lock);
-	}
+	if (pflash_dev_lock_live(dev, NULL))
+		goto out_put;
+	pflash_sysfs_backing_changed(dev);
+	mutex_unlock(&dev->ctl_lock);
+out_put:
 	pflash_dev_put(dev);
 }
 

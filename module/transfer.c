@@ -28,7 +28,7 @@
  * device, which an import loads it into, nor into the backing file of any
  * device, through whatever path or link the sender opened it.
  */
-static int pflash_transfer_not_a_store(struct file *file, struct nlattr *attr,
+static int pflash_transfer_not_a_store(struct file *file,
 				       struct netlink_ext_ack *extack)
 {
 	umode_t mode = file_inode(file)->i_mode;
@@ -36,21 +36,21 @@ static int pflash_transfer_not_a_store(struct file *file, struct nlattr *attr,
 	int err;
 
 	if (S_ISBLK(mode)) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "the stream's file descriptor is a block device, which the stream would overwrite; to load a stream into a device, import it");
+		NL_SET_ERR_MSG(extack,
+			       "the stream's file descriptor is a block device, which the stream would overwrite; to load a stream into a device, import it");
 		return -EINVAL;
 	}
 	if (!S_ISREG(mode))
 		return 0;
 	err = pflash_file_id(file, &id);
 	if (err) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "could not stat the stream's file");
+		NL_SET_ERR_MSG(extack,
+			       "could not stat the stream's file");
 		return err;
 	}
 	if (pflash_dev_find_backing(&id) >= 0) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "the stream's file descriptor is the backing file of a pflash device, which the stream would overwrite");
+		NL_SET_ERR_MSG(extack,
+			       "the stream's file descriptor is the backing file of a pflash device, which the stream would overwrite");
 		return -EBUSY;
 	}
 	return 0;
@@ -60,42 +60,41 @@ static int pflash_transfer_not_a_store(struct file *file, struct nlattr *attr,
  * pflash_transfer_open() - resolve a stream's file descriptor
  * @fd: the descriptor, in the caller's file table
  * @write: whether the stream is written to it (an export)
- * @attr: the attribute that carried @fd, for extack
  * @extack: where to say what is wrong with it
  *
  * Return: the file, with a reference, or an ERR_PTR.
  */
-struct file *pflash_transfer_open(u32 fd, bool write, struct nlattr *attr,
+struct file *pflash_transfer_open(u32 fd, bool write,
 				  struct netlink_ext_ack *extack)
 {
 	struct file *file = fget(fd);
 	int err;
 
 	if (!file) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "the stream's file descriptor is not open");
+		NL_SET_ERR_MSG(extack,
+			       "the stream's file descriptor is not open");
 		return ERR_PTR(-EBADF);
 	}
 	if (S_ISDIR(file_inode(file)->i_mode)) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "the stream's file descriptor is a directory");
+		NL_SET_ERR_MSG(extack,
+			       "the stream's file descriptor is a directory");
 		fput(file);
 		return ERR_PTR(-EISDIR);
 	}
 	if (write && !(file->f_mode & FMODE_WRITE)) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "the stream's file descriptor is not open for writing");
+		NL_SET_ERR_MSG(extack,
+			       "the stream's file descriptor is not open for writing");
 		fput(file);
 		return ERR_PTR(-EBADF);
 	}
 	if (!write && !(file->f_mode & FMODE_READ)) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "the stream's file descriptor is not open for reading");
+		NL_SET_ERR_MSG(extack,
+			       "the stream's file descriptor is not open for reading");
 		fput(file);
 		return ERR_PTR(-EBADF);
 	}
 	if (write) {
-		err = pflash_transfer_not_a_store(file, attr, extack);
+		err = pflash_transfer_not_a_store(file, extack);
 		if (err) {
 			fput(file);
 			return ERR_PTR(err);
@@ -103,8 +102,8 @@ struct file *pflash_transfer_open(u32 fd, bool write, struct nlattr *attr,
 	}
 	/* kernel_write() and kernel_read() go through the iterators only. */
 	if (!(write ? file->f_op->write_iter : file->f_op->read_iter)) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "the kernel cannot move a stream through this kind of file (a character device?): give a pipe, a socket or a regular file");
+		NL_SET_ERR_MSG(extack,
+			       "the kernel cannot move a stream through this kind of file (a character device?): give a pipe, a socket or a regular file");
 		fput(file);
 		return ERR_PTR(-EINVAL);
 	}

@@ -38,26 +38,40 @@ static void pflash_wb_arm_periodic(struct pflash_dev *dev)
 				   msecs_to_jiffies(dev->cfg.wb_interval_ms));
 }
 
-/*
- * Mark [pos, pos + len) dirty, after its data was copied in.  Any context.
+/**
+ * pflash_mark_granules() - mark the granules of a write in a bitmap
+ * @dev: the device
+ * @bits: a bitmap of its granules: the dirty bits, or a live export's
+ * @pos: where the write began
+ * @len: its length, not 0
  *
- * The full barrier orders the copy before the read of each bit: either a
- * pass takes the bit after we saw it (and then, xchg() being a full barrier
- * too, reads our data), or we see it clear and set it for the next pass.
+ * Called after the data was copied in, in any context.  The full barrier
+ * orders the copy before the read of each bit: either whoever takes the
+ * bits (a writeback pass, a live export's pass, each with xchg(), a full
+ * barrier too) takes this one after we saw it, and then reads our data, or
+ * we see it clear and set it for the next to take.
+ *
+ * Return: whether a bit was clear before.
  */
-void pflash_wb_mark_dirty(struct pflash_dev *dev, u64 pos, u64 len)
+bool pflash_mark_granules(struct pflash_dev *dev, unsigned long *bits,
+			  u64 pos, u64 len)
 {
 	unsigned long bit = pos >> dev->dirty_shift;
 	unsigned long last = (pos + len - 1) >> dev->dirty_shift;
-	bool newly_dirty = false;
+	bool newly = false;
 
-	smp_mb();	/* copy before test_bit(); pairs with xchg() in a pass */
+	smp_mb();	/* the data before test_bit(); pairs with xchg() */
 	for (; bit <= last; bit++)
-		if (!test_bit(bit, dev->dirty) &&
-		    !test_and_set_bit(bit, dev->dirty))
-			newly_dirty = true;
+		if (!test_bit(bit, bits) && !test_and_set_bit(bit, bits))
+			newly = true;
+	return newly;
+}
+
+/* Mark [pos, pos + len) dirty, after its data was copied in.  Any context. */
+void pflash_wb_mark_dirty(struct pflash_dev *dev, u64 pos, u64 len)
+{
 	/* While anything is dirty, the periodic writeback is armed. */
-	if (newly_dirty)
+	if (pflash_mark_granules(dev, dev->dirty, pos, len))
 		pflash_wb_arm_periodic(dev);
 }
 

@@ -35,9 +35,11 @@ PACKAGES=(
 	xz-utils
 	rsync
 	python3
-	# static checks: sparse, and perl for checkpatch.pl
+	# static checks: sparse, perl for checkpatch.pl, and Coccinelle for
+	# the lock rule of tools/check/layers.py
 	sparse
 	perl
+	coccinelle
 	# VMs and their initramfs
 	qemu-system-x86
 	qemu-utils

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Loading and unloading pflash: the module parameters, refused parameters,
+# loading on the first request that names the family (its alias),
 # unloading with devices present (and open), and what unload writes to
 # backing files: the dirty blocks of active devices, nothing for inactive
 # ones.  Leaves the module loaded with its defaults, as it found it.
@@ -11,8 +12,10 @@ need_root
 
 dir=$(mktemp -d /tmp/pflash-reload.XXXXXX)
 mount -t tmpfs -o size=16m pflash-reload "$dir"
+blacklist=/etc/modprobe.d/pflash-reload-test.conf
 cleanup() {
 	exec 9<&- 2>/dev/null
+	rm -f "$blacklist"
 	rmmod pflash 2>/dev/null
 	modprobe pflash
 	umount "$dir"
@@ -21,7 +24,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "TAP version 13"
-echo "1..15"
+echo "1..17"
 
 # --- unloading with devices present ----------------------------------------
 rmmod pflash 2>/dev/null
@@ -31,8 +34,18 @@ check "the default device is OVMF_VARS_4M.fd's size" \
 pflashctl create --size 64K >/dev/null
 check "unload with devices present" rmmod pflash
 check "the devices are gone" sh -c '! ls /dev/pflash* 2>/dev/null'
+
+# --- loading on first use ----------------------------------------------------
+check "a request that names the family loads the module" \
+	sh -c 'pflashctl list >/dev/null && grep -q "^pflash " /proc/modules'
+rmmod pflash
+# The alias blacklisted, the kernel cannot load it: then pflashctl says so.
+mkdir -p "${blacklist%/*}"
+echo "blacklist pflash" >"$blacklist"
 pflashctl list >/dev/null 2>&1
-check "pflashctl says the module is not loaded (exit 3)" test $? = 3
+check "pflashctl says the module is not available (exit 3)" test $? = 3
+check "and the module stays unloaded" sh -c '! grep -q "^pflash " /proc/modules'
+rm -f "$blacklist"
 
 # --- parameters --------------------------------------------------------------
 modprobe pflash nr_devices=3 dev_size=131072 block_size=4096 erase_size=65536

@@ -203,6 +203,49 @@ TEST_F(nl, create_with_bad_flag_value_is_refused)
 	nlmsg_free(msg);
 }
 
+/*
+ * Two maxima that the handlers check, as no policy can hold them (see the
+ * spec): the writeback interval's, and a piece of a stream's length.
+ */
+TEST_F(nl, writeback_interval_over_its_maximum_is_refused)
+{
+	struct nl_msg *msg = pfnl_msg_new(self->h, PFLASH_CMD_DEV_NEW, 0);
+
+	ASSERT_NE(NULL, msg);
+	nla_put_u64(msg, PFLASH_A_DEV_SIZE, 65536);
+	nla_put_u32(msg, PFLASH_A_DEV_WRITEBACK_INTERVAL,
+		    PFLASH_WRITEBACK_INTERVAL_MAX + 1);
+	EXPECT_REFUSED(pfnl_exec(self->h, msg, NULL, NULL), ERANGE,
+		       PFLASH_A_DEV_WRITEBACK_INTERVAL);
+	nlmsg_free(msg);
+}
+
+TEST_F(nl, stream_piece_over_its_maximum_is_refused)
+{
+	static uint8_t piece[PFLASH_STREAM_CHUNK_MAX + 1];
+	struct pfnl_dev req = {}, dev, after;
+	struct nl_msg *msg;
+
+	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 65536);
+	pfnl_dev_set(&req, PFLASH_A_DEV_STATE, PFLASH_STATE_INACTIVE);
+	ASSERT_EQ(0, make(self, &req, &dev));
+	/* libnl's messages are a page unless told otherwise. */
+	nlmsg_set_default_size(sizeof(piece) + 4096);
+	msg = pfnl_msg_new(self->h, PFLASH_CMD_IMPORT, 0);
+	ASSERT_NE(NULL, msg);
+	nla_put_u32(msg, PFLASH_A_DEV_INDEX, dev.index);
+	nla_put_u64(msg, PFLASH_A_DEV_STREAM_OFFSET, 0);
+	ASSERT_EQ(0, nla_put(msg, PFLASH_A_DEV_STREAM_DATA, sizeof(piece),
+			     piece));
+	EXPECT_REFUSED(pfnl_exec(self->h, msg, NULL, NULL), ERANGE,
+		       PFLASH_A_DEV_STREAM_DATA);
+	nlmsg_free(msg);
+	/* No import began. */
+	ASSERT_EQ(0, pft_get(self->h, dev.index, &after));
+	EXPECT_EQ(dev.epoch, after.epoch);
+	EXPECT_FALSE(after.flush_pending);
+}
+
 TEST_F(nl, index_out_of_range_is_refused)
 {
 	EXPECT_REFUSED(dev_new_raw(self, 65536, PFLASH_A_DEV_INDEX,

@@ -124,6 +124,11 @@ fi
 #                 it, value for value; netlink.rst names all of it
 #   install       make install/uninstall/install-dkms into a DESTDIR
 #   abi           Documentation/ABI: get_abi.py, and every sysfs attribute
+#   netlink-gen   tools/check/ynl-gen.sh: the generated netlink code is what
+#                 the spec generates, and the ABI (pflash-abi.txt) unchanged
+#   layers        tools/check/layers.py: the layers of module/ call one way,
+#                 netlink stays in netlink.c, no function returns with a lock
+#                 held (Coccinelle); its self-test breaks each rule once
 #   dkms          make install-dkms/uninstall-dkms with Debian's dkms against
 #                 the 6.1 headers (needs root; skipped without)
 eco() {
@@ -143,6 +148,8 @@ eco install install.log "make install and install-dkms into a DESTDIR" \
 	"$REPO/tools/ecosystem/install-check.sh"
 eco abi abi.log "Documentation/ABI reads clean (get_abi.py) and documents every sysfs attribute" \
 	"$REPO/tools/ecosystem/abi-check.sh"
+eco netlink-gen netlink-gen.log "uapi/linux/pflash.h and module/netlink-gen.[ch] are what 7.2's ynl_gen_c.py makes of the spec; the uapi ABI keeps its numbers" "$REPO/tools/check/ynl-gen.sh" check
+eco layers layers.log "module/ keeps the layering rules of internals.rst (tools/check/layers.py, and its self-test)" python3 "$REPO/tools/check/layers.py" --self-test --root "$SRC"
 if [ "$(id -u)" = 0 ] && command -v dkms >/dev/null; then
 	eco dkms dkms.log "dkms add, build, install and remove against the 6.1 headers" \
 		"$REPO/tools/ecosystem/dkms-check.sh"

@@ -58,7 +58,8 @@ struct pfnl_ack {
  * @hp: where to store the new handle
  *
  * Return: 0, -ENOENT if the kernel has no "pflash" family (the module is
- * not loaded), or another negative errno.
+ * not available: the kernel loads it on the first request that names the
+ * family, and could not), or another negative errno.
  */
 int pfnl_open(struct pfnl **hp);
 

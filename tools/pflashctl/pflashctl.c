@@ -36,7 +36,7 @@ static const struct {
 	{ CTL_EXIT_OK,		"success" },
 	{ CTL_EXIT_FAILED,	"the operation failed" },
 	{ CTL_EXIT_USAGE,	"usage error" },
-	{ CTL_EXIT_NOMODULE,	"the pflash module is not loaded" },
+	{ CTL_EXIT_NOMODULE,	"the pflash module is not available" },
 };
 
 /* What ends a status line: the rest of the old one is cleared. */
@@ -434,7 +434,7 @@ int ctl_open_with(const struct ctl_cmd *cmd,
 	ret = open_fn(hp);
 	if (ret == -ENOENT) {
 		ctl_msg(cmd, NULL,
-			"the pflash module is not loaded (load it with: modprobe pflash)");
+			"the pflash module is not available: the kernel could not load it (is it installed? modprobe pflash says why)");
 		return CTL_EXIT_NOMODULE;
 	}
 	if (ret) {

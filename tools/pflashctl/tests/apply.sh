@@ -174,8 +174,8 @@ DEV_NEW index=15 size=65536 block_size=4096 read_only=1 state=1" -t "$tmp/bad"
 applied "apply: a table that cannot be read" 1 "" \
 	"pflashctl: apply: cannot open the table '$tmp/none': No such file or directory" \
 	"" -t "$tmp/none"
-t "apply: the module not loaded" 3 "" \
-	"pflashctl: apply: the pflash module is not loaded (load it with: modprobe pflash)" \
+t "apply: the module not available" 3 "" \
+	"pflashctl: apply: the pflash module is not available: the kernel could not load it (is it installed? modprobe pflash says why)" \
 	env PFLASH_FAKE_OPEN=2 "$fake" apply -t "$tab"
 usage "apply: no argument" "pflashctl: apply: unexpected argument 'x'" \
 	apply x

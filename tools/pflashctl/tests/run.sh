@@ -6,7 +6,7 @@
 #  - the command line of pflashctl linked with the fake kernel of
 #    tests/fake_nl.c (tests/pflashctl-fake);
 #  - the real pflashctl, where the host gives a real answer: the pflash
-#    module is not loaded.
+#    module is not available (the host cannot load it).
 #
 # Prints TAP, then "N passed, N failed"; exits 1 if a test failed.
 # With VALGRIND=1, every program runs under valgrind, and a memory error or
@@ -243,8 +243,8 @@ t "create succeeds with a warning" 0 "/dev/pflash0" \
 t "cannot open the family" 1 "" \
 	"pflashctl: list: cannot open the pflash netlink family: Permission denied" \
 	env PFLASH_FAKE_OPEN=13 "$fake" list
-t "no family: module not loaded" 3 "" \
-	"pflashctl: list: the pflash module is not loaded (load it with: modprobe pflash)" \
+t "no family: the module is not available" 3 "" \
+	"pflashctl: list: the pflash module is not available: the kernel could not load it (is it installed? modprobe pflash says why)" \
 	env PFLASH_FAKE_OPEN=2 "$fake" list
 
 # destroy
@@ -1136,8 +1136,8 @@ t "monitor: stdout is flushed line by line" 0 \
 t "monitor: without CAP_NET_ADMIN" 1 "" \
 	"pflashctl: monitor: cannot open the pflash netlink family: Operation not permitted (CAP_NET_ADMIN is needed: run as root)" \
 	env PFLASH_FAKE_EVENTS_OPEN=1 "$fake" monitor
-t "monitor: module not loaded" 3 "" \
-	"pflashctl: monitor: the pflash module is not loaded (load it with: modprobe pflash)" \
+t "monitor: the module is not available" 3 "" \
+	"pflashctl: monitor: the pflash module is not available: the kernel could not load it (is it installed? modprobe pflash says why)" \
 	env PFLASH_FAKE_EVENTS_OPEN=2 "$fake" monitor
 usage "monitor: no arguments" "pflashctl: monitor: unexpected argument 'pflash0'" \
 	monitor pflash0
@@ -1276,13 +1276,13 @@ result $((! $?)) "pflashctl(8): every exit status" "missing:$missing"
 
 # The real tool, on this host.
 if [ -e /sys/module/pflash ]; then
-	echo "ok $((passed + failed + 1)) - real: module not loaded # SKIP loaded"
+	echo "ok $((passed + failed + 1)) - real: module not available # SKIP loaded"
 	passed=$((passed + 1))
 else
 	for cmd in "create --size 1M" "destroy 0" list "list 0" "flush 0" \
 		   "inactivate 0" "activate 0" "export 0" "import 0" monitor; do
-		t "real: $cmd: module not loaded" 3 "" \
-			"pflashctl: ${cmd%% *}: the pflash module is not loaded (load it with: modprobe pflash)" \
+		t "real: $cmd: module not available" 3 "" \
+			"pflashctl: ${cmd%% *}: the pflash module is not available: the kernel could not load it (is it installed? modprobe pflash says why)" \
 			sh -c "$real $cmd </dev/null >/dev/null"
 	done
 fi
