@@ -201,7 +201,8 @@ L=$dev
   done ) &
 writer=$!
 sleep 1
-run pflashctl export --live -J "$L" -o "$tmp/live.pfs"
+# --force: the final inactivation happens under the writer.
+run pflashctl export --live --force -J "$L" -o "$tmp/live.pfs"
 touch "$tmp/live-stop"
 wait "$writer"
 check "export --live -o: into a file, with a writer running" \

@@ -479,6 +479,8 @@ static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 		ctl_msg(cmd, NULL, "cannot write %s: %s", out,
 			strerror(-relay.write_err));
 		ret = CTL_EXIT_FAILED;
+	} else if (live && live->writer) {
+		ret = CTL_EXIT_FAILED;	/* said so already */
 	} else {
 		ret = ctl_report(cmd, dev, h, ret);
 	}
@@ -587,7 +589,7 @@ const struct ctl_cmd ctl_export = {
 		{ "-p, --max-passes <N>",
 		  "with --live: make at most <N> passes, the final one included (default 8)" },
 		{ "-f, --force",
-		  "with --live: inactivate the device even if it is held exclusively" },
+		  "with --live: inactivate the device even if it is in use for writing" },
 		{ "-J, --json",
 		  "with --live: print the passes as JSON, at the end, on standard error" },
 		{ NULL }
