@@ -68,10 +68,10 @@ def writes_reach_the_file(w):
         for qcache in (None, 'none'):
             what = 'pflash %s, QEMU cache=%s' % (pcache, qcache or 'default')
             vars_ = w.file('vars-%s-%s.fd' % (pcache, qcache), ORIG)
-            dev = qv.Dev(vars_, pcache)
-            w.undo.append(dev.destroy)
-            q = qv.Qemu(w.path, 'q', dev, qtest=True, cache=qcache)
-            try:
+            with qv.Scope() as s:
+                dev = s.add(qv.Dev(vars_, pcache))
+                q = s.add(qv.Qemu(w.path, 'q', dev, qtest=True,
+                                  cache=qcache))
                 expect = bytearray(ORIG)
                 q.program(P1, D1)
                 q.erase(ERASED)
@@ -99,9 +99,6 @@ def writes_reach_the_file(w):
                        'have it' % what, qv.diff(qv.read(vars_), expect))
                 tap.ok('Could not update' not in q.stderr(),
                        '%s: QEMU wrote without an error' % what, q.stderr())
-            finally:
-                q.quit()
-            dev.destroy()
 
 
 def migrate(src, dst, uri):
@@ -126,12 +123,12 @@ def move_without_shared_storage(w):
     """The right order, by hand, and each wrong order on its way."""
     fa = w.file('a.fd', ORIG)
     fb = w.file('b.fd', ORIG)
-    a = qv.Dev(fa, 'writethrough')
-    b = qv.Dev(fb, 'writeback', inactive=True)
-    w.undo += [a.destroy, b.destroy]
-    src = qv.Qemu(w.path, 'src', a, qtest=True)
-    dst = qv.Qemu(w.path, 'dst', b, qtest=True, cache='none', incoming=True)
-    try:
+    with qv.Scope() as s:
+        a = s.add(qv.Dev(fa, 'writethrough'))
+        b = s.add(qv.Dev(fb, 'writeback', inactive=True))
+        src = s.add(qv.Qemu(w.path, 'src', a, qtest=True))
+        dst = s.add(qv.Qemu(w.path, 'dst', b, qtest=True, cache='none',
+                            incoming=True))
         expect = bytearray(ORIG)
         src.program(P1, D1)
         put(expect, P1, D1)
@@ -146,7 +143,8 @@ def move_without_shared_storage(w):
         put(expect, P2, D2)
         src.qmp.cmd('stop')
         src.qmp.cmd('cont')
-        tap.ok(qv.read(fa) == expect and 'Could not update' not in src.stderr(),
+        tap.ok(qv.read(fa) == expect and
+               'Could not update' not in src.stderr(),
                '... and the VM goes on writing its store', src.stderr())
 
         late_block_activate(dst)
@@ -230,22 +228,16 @@ def move_without_shared_storage(w):
                src.status())
         tap.ok(qv.read(fa) == before and src.modes() == [os.O_RDONLY],
                '... and the source writes nothing', src.modes())
-    finally:
-        src.quit()
-        dst.quit()
-    a.destroy()
-    b.destroy()
 
 
 def move_with_shared_storage(w):
     """One file, ownership handed over, by pflash-qemu-migrate."""
     fs = w.file('shared.fd', ORIG)
-    a = qv.Dev(fs, 'writeback')
-    b = qv.Dev(fs, 'writethrough', inactive=True)
-    w.undo += [a.destroy, b.destroy]
-    src = qv.Qemu(w.path, 'src', a, qtest=True, cache='none')
-    dst = qv.Qemu(w.path, 'dst', b, qtest=True, incoming=True)
-    try:
+    with qv.Scope() as s:
+        a = s.add(qv.Dev(fs, 'writeback'))
+        b = s.add(qv.Dev(fs, 'writethrough', inactive=True))
+        src = s.add(qv.Qemu(w.path, 'src', a, qtest=True, cache='none'))
+        dst = s.add(qv.Qemu(w.path, 'dst', b, qtest=True, incoming=True))
         expect = bytearray(ORIG)
         src.program(P1, D1)
         put(expect, P1, D1)
@@ -284,11 +276,6 @@ def move_with_shared_storage(w):
         tap.ok(refused is not None and qv.read(fs) == expect and
                src.status() == 'postmigrate',
                'shared: the source cannot take the file back by cont', refused)
-    finally:
-        src.quit()
-        dst.quit()
-    a.destroy()
-    b.destroy()
 
 
 def destination_without_late_activation(w):
@@ -296,12 +283,11 @@ def destination_without_late_activation(w):
     inactive device; the right steps after it lose nothing."""
     fa = w.file('a.fd', ORIG)
     fb = w.file('b.fd', ORIG)
-    a = qv.Dev(fa)
-    b = qv.Dev(fb, inactive=True)
-    w.undo += [a.destroy, b.destroy]
-    src = qv.Qemu(w.path, 'src', a, qtest=True)
-    dst = qv.Qemu(w.path, 'dst', b, qtest=True, incoming=True)
-    try:
+    with qv.Scope() as s:
+        a = s.add(qv.Dev(fa))
+        b = s.add(qv.Dev(fb, inactive=True))
+        src = s.add(qv.Qemu(w.path, 'src', a, qtest=True))
+        dst = s.add(qv.Qemu(w.path, 'dst', b, qtest=True, incoming=True))
         expect = bytearray(ORIG)
         src.program(P1, D1)
         put(expect, P1, D1)
@@ -328,11 +314,6 @@ def destination_without_late_activation(w):
         tap.ok(dst.flash(P1, len(D1)) == D1 and qv.read(fb) == expect,
                '... then inactivate, move, activate, cont: nothing lost',
                qv.diff(qv.read(fb), expect))
-    finally:
-        src.quit()
-        dst.quit()
-    a.destroy()
-    b.destroy()
 
 
 def rollback_when_the_destination_fails(w):
@@ -346,12 +327,11 @@ def rollback_when_the_destination_fails(w):
     fb = os.path.join(small, 'b.fd')
     with open(fb, 'wb') as f:
         f.truncate(SIZE)		# a hole: the writes find no room
-    a = qv.Dev(fa)
-    b = qv.Dev(fb, inactive=True)
-    w.undo += [a.destroy, b.destroy]
-    src = qv.Qemu(w.path, 'src', a, qtest=True)
-    dst = qv.Qemu(w.path, 'dst', b, qtest=True, incoming=True)
-    try:
+    with qv.Scope() as s:
+        a = s.add(qv.Dev(fa))
+        b = s.add(qv.Dev(fb, inactive=True))
+        src = s.add(qv.Qemu(w.path, 'src', a, qtest=True))
+        dst = s.add(qv.Qemu(w.path, 'dst', b, qtest=True, incoming=True))
         rc, out, err = run_tool('--source-qmp', src.tool_qmp_path,
                                 '--dest-qmp', dst.tool_qmp_path,
                                 '--source-device', a.name,
@@ -371,11 +351,6 @@ def rollback_when_the_destination_fails(w):
         src.qmp.cmd('stop')
         tap.ok(qv.read(fa) == expect, '... and its writes reach its file',
                qv.diff(qv.read(fa), expect))
-    finally:
-        src.quit()
-        dst.quit()
-    a.destroy()
-    b.destroy()
 
 
 def main():

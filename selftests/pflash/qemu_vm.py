@@ -102,6 +102,26 @@ class TAP:
         print('1..%d' % self.n, flush=True)
         return 1 if self.failed else 0
 
+    def replay(self, record):
+        """Print what a Record kept, in its order."""
+        for kind, args in record.items:
+            getattr(self, kind)(*args)
+
+
+class Record:
+    """Results kept for TAP to print later: a test run in a thread of its
+    own, beside others, keeps its results together."""
+
+    def __init__(self):
+        self.items = []
+
+    def ok(self, cond, name, *diag):
+        self.items.append(('ok', (cond, name) + diag))
+        return cond
+
+    def diag(self, text):
+        self.items.append(('diag', (text,)))
+
 
 def sh(*argv, check=True):
     """Run a command: (status, stdout, stderr)."""
@@ -150,6 +170,8 @@ class Dev:
             pflashctl('destroy', '--force', self.name, check=False)
             self.path = None
 
+    close = destroy
+
 
 def read(path):
     with open(path, 'rb') as f:
@@ -163,7 +185,8 @@ def diff(a, b):
     if len(a) != len(b):
         return 'lengths %d and %d' % (len(a), len(b))
     i = next(i for i in range(len(a)) if a[i] != b[i])
-    return 'first difference at byte %d (%#x): %02x vs %02x' % (i, i, a[i], b[i])
+    return 'first difference at byte %d (%#x): %02x vs %02x' % (i, i, a[i],
+                                                               b[i])
 
 
 def fd_modes(pid, dev_path):
@@ -333,6 +356,8 @@ class Qemu:
         self.qmp.close()
         self.err.close()
 
+    close = quit
+
 
 class Console:
     """OVMF's serial console: what it printed, and typing into it."""
@@ -383,13 +408,29 @@ class Console:
     def send(self, data):
         self.sock.sendall(data)
 
-    def type(self, text):
-        """Type @text and Enter, a key at a time, as a person would: the
-        shell's serial input drops keys that come faster than it reads."""
+    def type(self, text, timeout=30):
+        """Type @text and Enter, a key at a time, each once the shell has
+        echoed the one before: its serial input drops keys that come
+        faster than it reads them, and a nested VM reads slowly."""
         for ch in text:
+            with self.lock:
+                seen = len(self.log)
             self.send(ch.encode())
-            time.sleep(0.02)
+            deadline = time.monotonic() + timeout
+            with self.lock:
+                while ch.encode() not in self.log[seen:]:
+                    left = deadline - time.monotonic()
+                    if left <= 0 or self.closed:
+                        raise RuntimeError('%s: the shell did not echo %r'
+                                           % (self.name, ch))
+                    self.lock.wait(left)
         self.send(b'\r')
+
+    def boot(self, timeout):
+        """Wait for OVMF's shell, skipping startup.nsh's countdown."""
+        self.expect(rb'Press .{0,40}ESC', timeout)
+        self.send(b'\x1b')
+        self.expect(rb'Shell> ', 120)
 
     def shell(self, text, timeout=120):
         """Run a shell command; what it printed, escapes taken out."""
@@ -426,6 +467,25 @@ def shown(out, data):
     """Whether the shell's setvar printed @data, as hex bytes."""
     hexes = ' '.join('%02X' % b for b in data)
     return hexes.encode() in out
+
+
+class Scope:
+    """What a test made, undone in reverse at its end, however it ends:
+    QEMUs quit, then the devices they ran on destroyed."""
+
+    def __init__(self):
+        self.things = []
+
+    def __enter__(self):
+        return self
+
+    def add(self, thing):
+        self.things.append(thing)
+        return thing
+
+    def __exit__(self, *exc):
+        while self.things:
+            self.things.pop().close()
 
 
 class Workdir:
