@@ -30,12 +30,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu_vm as qv  # noqa: E402
 
-tap = qv.TAP()
-why = qv.missing()
-if why:
-    print('1..0 # SKIP %s' % why)
-    sys.exit(4)
-tool = qv.load_tool()
+tap, tool = qv.begin()
 BOOT_TIMEOUT = 900	# OVMF to its shell, nested under TCG, on a busy host
 
 # build, shared storage, (pflash cache, QEMU cache) of source, destination

@@ -32,12 +32,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu_vm as qv  # noqa: E402
 
-tap = qv.TAP()
-why = qv.missing()
-if why:
-    print('1..0 # SKIP %s' % why)
-    sys.exit(4)
-tool = qv.load_tool()
+tap, tool = qv.begin()
 
 ORIG = qv.read(os.path.join(qv.OVMF_DIR, qv.OVMF['4m'][1]))
 SIZE = len(ORIG)

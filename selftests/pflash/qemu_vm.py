@@ -74,6 +74,17 @@ def missing():
     return None
 
 
+def begin():
+    """The TAP of a QEMU test, and pflash-qemu-migrate's module; a SKIP,
+    and the exit, where QEMU or what it needs is missing."""
+    tap = TAP()
+    why = missing()
+    if why:
+        print('1..0 # SKIP %s' % why, flush=True)
+        sys.exit(4)
+    return tap, load_tool()
+
+
 class TAP:
     """Results as TAP, numbered; the plan at the end."""
 
