@@ -30,7 +30,8 @@
 # make deb also run on a Debian host booted with systemd
 # (systemd-test.sh), logs in <kernel>/systemd/; not with TESTS.
 # Environment: VM_MEM, VM_SMP, VM_TIMEOUT (see run.sh); STATIC=0 skips the
-# static checks.
+# static checks; OVMF_KERNELS, the kernels whose VM runs OVMF under QEMU
+# (qemu_ovmf_test.sh), "deb61 deb72" by default.
 
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -145,10 +146,17 @@ for k in "$@"; do
 		result fail "$k" "vm: not run, pflashctl or the selftests did not build"
 		continue
 	fi
+	# OVMF under QEMU, nested, takes minutes: on OVMF_KERNELS only
+	# (qemu_ovmf_test.sh skips elsewhere), with that much more time.
+	ovmf=0 limit=${VM_TIMEOUT:-1800}
+	case " ${OVMF_KERNELS-deb61 deb72} " in
+	*" $k "*) ovmf=1 limit=$((limit + 900)) ;;
+	esac
 	initrd=$BUILD/vm/$k/initramfs.cpio
 	if ! step "$out/initramfs.log" "$REPO/tools/vm/initramfs.sh" -k "$k" \
 		-p "$REPO/tools/vm/guest-tests.sh" -o "$initrd" \
-		-m "$ko" -t "$selftests" -c "$ctl" \
+		-m "$ko" -t "$selftests" -c "$ctl" -q \
+		-e "PFLASH_OVMF=$ovmf" \
 		-e "PFLASH_TESTS=${tests[*]}" \
 		-e "PFLASH_FUZZ_SEED=${PFLASH_FUZZ_SEED:-}" \
 		-e "PFLASH_DIFF_SEED=${PFLASH_DIFF_SEED:-}"; then
@@ -156,7 +164,7 @@ for k in "$@"; do
 		continue
 	fi
 	log "$k: booting the VM (console: $out/console.log)"
-	"$REPO/tools/vm/run.sh" -k "$k" -i "$initrd" -d "$out" || true
+	"$REPO/tools/vm/run.sh" -k "$k" -i "$initrd" -d "$out" -t "$limit" || true
 	"$REPO/tools/vm/judge.sh" "$k" "$out" || true
 	# The fuzzers' seeds and figures.
 	tr -d '\r' <"$out/tap.log" | sed -n "s/^#.*:\(fuzz: .*\)$/[$k] \1/p"

@@ -20,6 +20,8 @@
 #    and keeps its device;
 #  - the commands of the admin guide's section on hosts
 #    (doc_test.sh, DOC_GROUP=systemd);
+#  - libvirt: a domain whose store is on a pflash device, and the hook of
+#    pflashctl's package (libvirt_host_test.py);
 #  - a last write in writeback mode, before a clean poweroff: the line
 #    "sha256 final HASH" tells the host what the backing file must hold
 #    once the VM is off.
@@ -197,6 +199,18 @@ rmmod pflash
 cp /tmp/pflashtab.boot "$TAB"
 systemctl start pflash
 settle
+
+# --- libvirt: a domain on a pflash device, and the package's hook ------------------
+echo "# selftests: pflash: libvirt_host_test" >&3
+python3 /opt/pflash-test/libvirt_host_test.py >/tmp/libvirt.tap 2>&1
+rc=$?
+sed 's/^/# /' /tmp/libvirt.tap >&3
+n=$((n + 1))
+case $rc in
+0) echo "ok $n selftests: pflash: libvirt_host_test" >&3 ;;
+4) echo "ok $n selftests: pflash: libvirt_host_test # SKIP" >&3 ;;
+*) echo "not ok $n selftests: pflash: libvirt_host_test" >&3 ;;
+esac
 
 # --- a clean poweroff ----------------------------------------------------------
 d1=$(dev_of "$U1")
