@@ -23,9 +23,8 @@
 # first command shows), in an empty directory laid out as a kernel source
 # tree with pflash's spec (tools/net/ynl and Documentation/netlink from
 # /opt/ynl), with /var/lib/libvirt/qemu/nvram and /srv/shared there, and
-# with an `ssh HOST COMMAND...` that runs COMMAND here and host2 in
-# /etc/hosts, on the loopback interface, up: both "hosts" of a move are
-# this machine. Afterwards its devices are destroyed, the module
+# with an `ssh HOST COMMAND...` that runs COMMAND here: both "hosts" of a
+# move are this machine. Afterwards its devices are destroyed, the module
 # unloaded, and all of that removed. pflash is loaded again at the end, as
 # the tests after this one expect.
 #
@@ -126,19 +125,15 @@ setup() {
 	rm -rf "$sandbox" && mkdir -p "$sandbox/bin" || return 1
 	ln -s "$YNL/tools" "$sandbox/tools"
 	ln -s "$YNL/Documentation" "$sandbox/Documentation"
-	# ssh HOST COMMAND...: COMMAND, here; and host2 is this machine's
-	# name too, for what connects to it (a QEMU migration).
+	# ssh HOST COMMAND...: COMMAND, here.
 	printf '#!/bin/sh\nshift\nexec sh -c "$*"\n' >"$sandbox/bin/ssh"
 	chmod +x "$sandbox/bin/ssh"
-	grep -qs ' host2$' /etc/hosts || echo '127.0.0.1 host2' >>/etc/hosts
-	ip link set lo up 2>/dev/null
 	mkdir -p /var/lib/libvirt/qemu/nvram /srv/shared
 }
 
 teardown() {
 	unload
 	rm -rf "$sandbox" /var/lib/libvirt /srv/shared
-	sed -i '/^127\.0\.0\.1 host2$/d' /etc/hosts
 }
 
 exec 3>&1
