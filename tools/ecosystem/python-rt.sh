@@ -48,6 +48,8 @@ import doc_commands, ynl_test
 import qemu_vm
 qemu_vm.TOOL = tool
 qemu_vm.load_tool()
+# What they load only when they run: the variables' names are UTF-16.
+qemu_vm.var_in(b'', 'PflashVar', b'')
 doc_commands.commands(repo + '/Documentation/pflash/migration.rst')
 doc_commands.commands(repo + '/Documentation/man/pflashctl.8')
 from lib import YnlFamily, Netlink, NlError, SpecFamily
