@@ -29,7 +29,7 @@
 #   make deb          the Debian packages pflash-dkms and pflashctl, with
 #                     dpkg-buildpackage from debian/, in $(BUILD)/deb/
 #
-# Tests (tools/vm/; tools/deps.sh installs what they need):
+# Tests (tools/check/ and the rooms of tools/README.md; tools/deps.sh installs what they need):
 #
 #   make check        the static checks, then, for each kernel in KERNELS,
 #                     pflash.ko built for it and the kselftests run in a VM
@@ -40,6 +40,11 @@
 #                     newest 7.2, built for in a debootstrapped unstable
 #                     root) and debug (7.2 with KASAN, lockdep, kmemleak,
 #                     ...; built once and cached)
+#   make check REPEAT=5 KERNELS="deb61 deb72"
+#                     a flake hunt: the kernels' suites five times over on
+#                     the same build; the closing lines name every result
+#                     that failed in one run and passed in another, with
+#                     the seeds it printed
 #   make check KERNELS=deb61 TESTS="pflash_io_test pflashctl_test.sh"
 #                     only those tests (named as in selftests/pflash/
 #                     Makefile), in one VM per kernel, and nothing else:
@@ -64,7 +69,7 @@
 #                     for wall-clock time); writes
 #                     Documentation/pflash/benchmarks.rst and .png, and
 #                     build/bench/ratios.json (settings: BENCH_* in
-#                     tools/vm/bench.sh)
+#                     tools/bench/bench.sh)
 #   make bench-quick  a reduced set (one repetition, 16 MiB fio devices)
 #                     in under 10 minutes: ratios.json and the goals
 #
@@ -100,6 +105,12 @@ INSTALL		?= install
 # The kernels `make check` boots, and the tests it runs there (all if empty).
 KERNELS	?= deb61 deb612 deb72 debug
 TESTS	?=
+# How many times the kernels' suites run over (a flake hunt), and how many
+# kernels' suites run at once: two, one beside the debug kernel's, which
+# takes as long as the others together; each VM has two vCPUs, so on a
+# two-core host they share the cores.
+REPEAT	?= 1
+CHECK_JOBS ?= 2
 
 .PHONY: all module tool selftests clean check check-static kernels demo \
 	install install-module install-tool uninstall install-dkms uninstall-dkms
@@ -113,19 +124,20 @@ tool:
 	$(MAKE) -C tools/pflashctl
 
 selftests:
-	BUILD=$(BUILD) tools/vm/build-selftests.sh >/dev/null
+	BUILD=$(BUILD) tools/images/selftests.sh >/dev/null
 
 check:
-	BUILD=$(BUILD) TESTS="$(TESTS)" tools/vm/check.sh $(KERNELS)
+	BUILD=$(BUILD) TESTS="$(TESTS)" REPEAT="$(REPEAT)" \
+		CHECK_JOBS="$(CHECK_JOBS)" tools/check/check.sh $(KERNELS)
 
 check-static:
-	BUILD=$(BUILD) tools/vm/check.sh --static-only
+	BUILD=$(BUILD) tools/check/check.sh --static-only
 
 kernels:
-	BUILD=$(BUILD) tools/vm/kernels.sh $(KERNELS)
+	BUILD=$(BUILD) tools/kernels/kernels.sh $(KERNELS)
 
 demo:
-	BUILD=$(BUILD) tools/vm/boot-demo.sh
+	BUILD=$(BUILD) tools/boot/demo.sh
 
 # The kernel `make soak` boots.
 SOAK_KERNEL ?= debug
@@ -139,10 +151,10 @@ BENCH_KERNEL ?= deb61
 
 .PHONY: bench bench-quick
 bench:
-	BUILD=$(BUILD) tools/vm/bench.sh $(BENCH_KERNEL)
+	BUILD=$(BUILD) tools/bench/bench.sh $(BENCH_KERNEL)
 
 bench-quick:
-	BUILD=$(BUILD) BENCH_QUICK=1 tools/vm/bench.sh $(BENCH_KERNEL)
+	BUILD=$(BUILD) BENCH_QUICK=1 tools/bench/bench.sh $(BENCH_KERNEL)
 
 .PHONY: coverage-report
 coverage-report:

@@ -13,13 +13,42 @@
  * context, later in the device's writeback worker or in a netlink command.
  * Writes run with __GFP_IO masked (memalloc_noio), so that reclaim never
  * waits for writeback of a pflash device from inside pflash's writeback.
+ *
+ * A lost backing file.  The device holds its file, not a path: when the
+ * file is deleted, or another file is renamed over it (as an editor, or a
+ * careless `pflashctl export -o`, saves a file), the device still holds
+ * the old inode, which no path names and which goes with the device; when
+ * the file is moved, the path it was created from names another file, or
+ * none.  Either way, writing on as if nothing happened would lose data
+ * silently: into a deleted inode, or beside the file that the operator's
+ * table, or the other host of a move, knows by that path.  So the kernel
+ * looks, and refuses:
+ *
+ *  - a deleted file is d_unlinked(): its dentry is unhashed for good.  A
+ *    writeback pass looks (it costs nothing), and writes nothing into it;
+ *  - a moved file is one whose path within its filesystem
+ *    (dentry_path_raw()) is no longer the one it had at creation: this
+ *    sees a rename of the file or of any directory above it, and depends
+ *    on no mount namespace or root, unlike a path looked up again, which
+ *    would be the caller's.  Activation and FLUSH look, under @ctl_lock.
+ *
+ * A block device as backing file is never lost: its data is the device's,
+ * whatever becomes of the node that named it.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/blkdev.h>
+#include <linux/dcache.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/kdev_t.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/overflow.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/stat.h>
 
 #include "pflash.h"
 
@@ -126,21 +155,92 @@ u64 pflash_backing_size(struct file *file)
 	return i_size_read(inode);
 }
 
-/* The path to report, cut to PFLASH_BACKING_PATH_MAX bytes. */
-static char *pflash_backing_path(struct file *file)
+/**
+ * pflash_file_id() - a file's identity, as stat(2) gives it
+ * @file: the file
+ * @id: filled in
+ *
+ * Return: 0, or the error of vfs_getattr().
+ */
+int pflash_file_id(struct file *file, struct pflash_file_id *id)
 {
-	char *buf, *path, *ret;
+	struct kstat st;
+	int err;
+
+	err = vfs_getattr(&file->f_path, &st, STATX_INO,
+			  AT_STATX_SYNC_AS_STAT);
+	if (err)
+		return err;
+	id->dev = new_encode_dev(st.dev);
+	id->ino = st.ino;
+	return 0;
+}
+
+/*
+ * @file's path now, in the caller's root, in @buf of
+ * PFLASH_BACKING_PATH_MAX bytes: d_path()'s, with " (deleted)" if it was
+ * deleted, or its last components if it is too long.  Returns where in
+ * @buf it starts.
+ */
+static char *pflash_file_path(struct file *file, char *buf)
+{
+	char *path = file_path(file, buf, PFLASH_BACKING_PATH_MAX);
+
+	if (!IS_ERR(path))
+		return path;
+	snprintf(buf, PFLASH_BACKING_PATH_MAX, ".../%pD", file);
+	return buf;
+}
+
+/**
+ * pflash_backing_path_now() - the backing file's path, as reported
+ * @dev: a device with a backing file
+ * @buf: PFLASH_BACKING_PATH_MAX bytes
+ *
+ * Where the file is now, in the caller's root: its new path if it was
+ * moved, with " (deleted)" if it was deleted or replaced.
+ *
+ * Return: the path, somewhere in @buf.
+ */
+char *pflash_backing_path_now(struct pflash_dev *dev, char *buf)
+{
+	return pflash_file_path(dev->backing, buf);
+}
+
+/*
+ * Keep @file's paths: dev->backing_path, and for a regular file, its path
+ * within its filesystem, to see later whether it moved, in
+ * dev->backing_fs_path, followed by as many bytes again where
+ * pflash_backing_look() puts the path it has then.  A path within its
+ * filesystem too long to keep is not kept: that file is not seen moving.
+ */
+static int pflash_backing_keep_paths(struct pflash_dev *dev,
+				     struct file *file)
+{
+	char *buf, *path;
+	size_t len;
+	int err = -ENOMEM;
 
 	buf = kmalloc(PFLASH_BACKING_PATH_MAX, GFP_KERNEL);
 	if (!buf)
-		return NULL;
-	path = file_path(file, buf, PFLASH_BACKING_PATH_MAX);
-	if (IS_ERR(path))
-		ret = kasprintf(GFP_KERNEL, ".../%pD", file);
-	else
-		ret = kstrdup(path, GFP_KERNEL);
+		return -ENOMEM;
+	dev->backing_path = kstrdup(pflash_file_path(file, buf), GFP_KERNEL);
+	if (!dev->backing_path)
+		goto out;
+	err = 0;
+	path = dentry_path_raw(file->f_path.dentry, buf,
+			       PFLASH_BACKING_PATH_MAX);
+	if (S_ISREG(file_inode(file)->i_mode) && !IS_ERR(path)) {
+		len = strlen(path) + 1;
+		dev->backing_fs_path = kmalloc(2 * len, GFP_KERNEL);
+		if (dev->backing_fs_path)
+			memcpy(dev->backing_fs_path, path, len);
+		else
+			err = -ENOMEM;
+	}
+out:
 	kfree(buf);
-	return ret;
+	return err;
 }
 
 static int pflash_backing_load(struct pflash_dev *dev)
@@ -183,9 +283,16 @@ int pflash_backing_attach(struct pflash_dev *dev, struct file *file,
 			       "backing file is shorter than the device");
 		return -EINVAL;
 	}
-	dev->backing_path = pflash_backing_path(file);
-	if (!dev->backing_path)
-		return -ENOMEM;
+	err = pflash_file_id(file, &dev->backing_id);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "could not stat the backing file");
+		return err;
+	}
+	err = pflash_backing_keep_paths(dev, file);
+	if (err) {
+		pflash_backing_detach(dev);
+		return err;
+	}
 	dev->backing = get_file(file);
 
 	err = pflash_backing_load(dev);
@@ -203,6 +310,8 @@ void pflash_backing_detach(struct pflash_dev *dev)
 	dev->backing = NULL;
 	kfree(dev->backing_path);
 	dev->backing_path = NULL;
+	kfree(dev->backing_fs_path);
+	dev->backing_fs_path = NULL;
 }
 
 /* Write [pos, pos + len) of the device to the same place in the file. */
@@ -237,4 +346,172 @@ int pflash_backing_sync(struct pflash_dev *dev)
 	err = vfs_fsync(dev->backing, 1);
 	memalloc_noio_restore(noio);
 	return err;
+}
+
+/*
+ * The extended-ack messages that name a backing file.  netlink reads a
+ * message when it builds the acknowledgment, after the handler returned
+ * and dropped its reference on the device, which may be gone by then: so
+ * a message that names a path is kept here, once, until the module
+ * unloads, when no acknowledgment is being built any more.  Past
+ * PFLASH_MSGS_MAX of them, a message names no path (the kernel log does).
+ */
+#define PFLASH_MSGS_MAX		64
+
+struct pflash_msg {
+	struct list_head node;
+	char text[];
+};
+
+static DEFINE_MUTEX(pflash_msgs_lock);
+static LIST_HEAD(pflash_msgs);
+static unsigned int pflash_nr_msgs;
+
+/*
+ * The message "the backing file @path @why", as kept; or, if it cannot be
+ * kept, one without the path.
+ */
+static const char *pflash_msg(const char *path, const char *why,
+			      const char *fallback)
+{
+	struct pflash_msg *m, *found = NULL;
+	char *text;
+	size_t len;
+
+	text = kasprintf(GFP_KERNEL, "the backing file %s %s", path, why);
+	if (!text)
+		return fallback;
+	len = strlen(text) + 1;
+	mutex_lock(&pflash_msgs_lock);
+	list_for_each_entry(m, &pflash_msgs, node) {
+		if (!strcmp(m->text, text)) {
+			found = m;
+			break;
+		}
+	}
+	if (!found && pflash_nr_msgs < PFLASH_MSGS_MAX) {
+		found = kmalloc(struct_size(found, text, len), GFP_KERNEL);
+		if (found) {
+			memcpy(found->text, text, len);
+			list_add(&found->node, &pflash_msgs);
+			pflash_nr_msgs++;
+		}
+	}
+	mutex_unlock(&pflash_msgs_lock);
+	kfree(text);
+	return found ? found->text : fallback;
+}
+
+/* Free the messages; the family is gone. */
+void pflash_backing_exit(void)
+{
+	struct pflash_msg *m, *next;
+
+	list_for_each_entry_safe(m, next, &pflash_msgs, node)
+		kfree(m);
+	INIT_LIST_HEAD(&pflash_msgs);
+	pflash_nr_msgs = 0;
+}
+
+#define PFLASH_DELETED_WHY	"was deleted, or replaced: its writes have nowhere to go, and the device's contents are in memory only (see the admin guide)"
+#define PFLASH_MOVED_WHY	"was moved, it or a directory above it: that path no longer names it; move it back (see the admin guide)"
+
+/* Whether the device's backing file is still where it was; see above. */
+static enum pflash_backing_state pflash_backing_look(struct pflash_dev *dev)
+{
+	const char *kept = dev->backing_fs_path;
+	struct dentry *dentry = dev->backing->f_path.dentry;
+	size_t len;
+	char *now;
+
+	if (!S_ISREG(file_inode(dev->backing)->i_mode))
+		return PFLASH_BACKING_OK;
+	if (d_unlinked(dentry))
+		return PFLASH_BACKING_DELETED;
+	if (!kept)
+		return PFLASH_BACKING_OK;
+	/* Where the path is now, in the bytes after the one kept. */
+	len = strlen(kept) + 1;
+	now = dentry_path_raw(dentry, dev->backing_fs_path + len, len);
+	if (IS_ERR(now) || strcmp(now, kept))
+		return PFLASH_BACKING_MOVED;
+	return PFLASH_BACKING_OK;
+}
+
+/*
+ * Note that the backing file is in state @state now; say so in the kernel
+ * log if it was not before.  Returns whether it changed.
+ */
+static bool pflash_backing_note(struct pflash_dev *dev,
+				enum pflash_backing_state state)
+{
+	if (xchg(&dev->backing_state, state) == state)
+		return false;
+	if (state == PFLASH_BACKING_DELETED)
+		pr_warn("pflash%d: the backing file %s " PFLASH_DELETED_WHY "\n",
+			dev->index, dev->backing_path);
+	else if (state == PFLASH_BACKING_MOVED)
+		pr_warn("pflash%d: the backing file %s " PFLASH_MOVED_WHY "\n",
+			dev->index, dev->backing_path);
+	else
+		pr_info("pflash%d: the backing file %s is where it was again\n",
+			dev->index, dev->backing_path);
+	return true;
+}
+
+/**
+ * pflash_backing_gone() - whether a writeback pass may write the file
+ * @dev: a device with a backing file; called with its wb_lock held
+ *
+ * A deleted file is not written: its writes would go with the device.
+ * The change is announced, once.
+ *
+ * Return: 0, or -ENOENT if the file was deleted.
+ */
+int pflash_backing_gone(struct pflash_dev *dev)
+{
+	lockdep_assert_held(&dev->wb_lock);
+	if (!S_ISREG(file_inode(dev->backing)->i_mode) ||
+	    !d_unlinked(dev->backing->f_path.dentry))
+		return 0;
+	if (pflash_backing_note(dev, PFLASH_BACKING_DELETED))
+		pflash_sysfs_backing_noticed(dev);
+	return -ENOENT;
+}
+
+/**
+ * pflash_backing_check() - refuse an operation on a lost backing file
+ * @dev: the device; called with its ctl_lock held
+ * @moved: refuse a file that was moved, too, not only one deleted
+ * @extack: where to say why, naming the file
+ *
+ * Looks at the file, and announces a change of what it finds.  A device
+ * without a backing file passes.
+ *
+ * Return: 0, or -ENOENT if the file was deleted (or, with @moved, moved).
+ */
+int pflash_backing_check(struct pflash_dev *dev, bool moved,
+			 struct netlink_ext_ack *extack)
+{
+	enum pflash_backing_state state;
+	const char *msg;
+
+	lockdep_assert_held(&dev->ctl_lock);
+	if (!dev->backing)
+		return 0;
+	state = pflash_backing_look(dev);
+	pflash_backing_note(dev, state);
+	pflash_sysfs_backing_changed(dev);
+	if (state == PFLASH_BACKING_DELETED)
+		msg = pflash_msg(dev->backing_path, PFLASH_DELETED_WHY,
+				 "the backing file " PFLASH_DELETED_WHY);
+	else if (state == PFLASH_BACKING_MOVED && moved)
+		msg = pflash_msg(dev->backing_path, PFLASH_MOVED_WHY,
+				 "the backing file " PFLASH_MOVED_WHY);
+	else
+		return 0;
+	/* NL_SET_ERR_MSG() takes a literal; this one is kept (see above). */
+	if (extack)
+		extack->_msg = msg;
+	return -ENOENT;
 }

@@ -21,7 +21,10 @@
  *
  * The staging buffer is as large as the device, whose geometry the stream
  * must match, so a stream cannot make the kernel allocate more than the
- * device's size, whatever it claims.
+ * device's size, whatever it claims.  What is wrong with a stream itself is
+ * said before what is wrong with it for this device: a stream whose
+ * geometry is not the device's is read and checked to its END record with
+ * nothing staged, and refused there, as a stale one is.
  *
  * A live export's stream comes in passes (PASS records): pass 0 covers the
  * device as a whole stream does, and each later pass writes over the
@@ -81,7 +84,13 @@ struct pflash_import_rec {
  * @rec: @raw decoded, once it has arrived in full
  * @payload_have: bytes of its payload that have arrived
  * @crc: the running CRC-32C of the current record
+ * @size: the device size the HEADER record gives; the extents must cover
+ *	it, whether or not it is the device's (see @fits)
+ * @fits: the HEADER record's geometry is the device's.  If it is not, the
+ *	stream is still read and checked to its END record, with nothing
+ *	staged, and refused there: see pflash_import_check_fit()
  * @staging: the new contents, allocated once the HEADER record checks out
+ *	and @fits
  * @owed: the granules (as the device's dirty bits count them) that the
  *	stream makes differ from the device's contents, for a device that
  *	writes back; allocated with @staging
@@ -93,7 +102,7 @@ struct pflash_import_rec {
  * @pass_next: in a pass after the first, where its next extent may start
  * @totals: what the complete records before the current one count
  * @min_epoch: the device's epoch when the import began: the stream's may
- *	not be lower
+ *	not be lower (checked at the END record, see pflash_import_check_fit())
  * @epoch: from the HEADER record
  * @uuid: from the HEADER record
  * @complete: the END record checked out
@@ -110,6 +119,8 @@ struct pflash_import {
 	struct pflash_import_rec rec;
 	u32 payload_have;
 	u32 crc;
+	u64 size;
+	bool fits;
 	u8 *staging;
 	unsigned long *owed;
 	u64 next_offset;
@@ -190,8 +201,7 @@ static bool pflash_import_in_later_pass(const struct pflash_import *imp)
 }
 
 /* Check an extent record's header against what came before. */
-static int pflash_import_check_extent(struct pflash_dev *dev,
-				      struct pflash_import *imp,
+static int pflash_import_check_extent(struct pflash_import *imp,
 				      struct netlink_ext_ack *extack)
 {
 	const struct pflash_import_rec *rec = &imp->rec;
@@ -216,7 +226,7 @@ static int pflash_import_check_extent(struct pflash_dev *dev,
 			       "the extents leave a gap: a record is missing or out of order");
 		return -EINVAL;
 	}
-	if (!rec->length || rec->length > dev->cfg.size - rec->offset) {
+	if (!rec->length || rec->length > imp->size - rec->offset) {
 		NL_SET_ERR_MSG(extack,
 			       "an extent is empty or goes beyond the end of the device");
 		return -EINVAL;
@@ -232,8 +242,7 @@ static int pflash_import_check_extent(struct pflash_dev *dev,
 }
 
 /* Decode and check the header of a record that has just arrived in full. */
-static int pflash_import_rec_begin(struct pflash_dev *dev,
-				   struct pflash_import *imp,
+static int pflash_import_rec_begin(struct pflash_import *imp,
 				   struct netlink_ext_ack *extack)
 {
 	static const u32 meta_len_min[] = {
@@ -271,7 +280,7 @@ static int pflash_import_rec_begin(struct pflash_dev *dev,
 		return -EINVAL;
 	}
 	if (pflash_import_is_extent(rec->type)) {
-		int err = pflash_import_check_extent(dev, imp, extack);
+		int err = pflash_import_check_extent(imp, extack);
 
 		if (err)
 			return err;
@@ -307,6 +316,7 @@ static int pflash_import_header(struct pflash_dev *dev,
 				struct netlink_ext_ack *extack)
 {
 	const struct pflash_stream_info *info = (const void *)imp->meta;
+	u32 block_size, erase_size;
 
 	if (le16_to_cpu(info->version_major) != PFLASH_STREAM_VERSION_MAJOR) {
 		NL_SET_ERR_MSG(extack,
@@ -317,21 +327,22 @@ static int pflash_import_header(struct pflash_dev *dev,
 		NL_SET_ERR_MSG(extack, "the stream's header is too short");
 		return -EINVAL;
 	}
-	if (le64_to_cpu(info->size) != dev->cfg.size ||
-	    le32_to_cpu(info->block_size) != dev->cfg.block_size ||
-	    le32_to_cpu(info->erase_size) != dev->cfg.erase_size) {
+	imp->size = le64_to_cpu(info->size);
+	block_size = le32_to_cpu(info->block_size);
+	erase_size = le32_to_cpu(info->erase_size);
+	if (!pflash_geometry_valid(imp->size, block_size, erase_size)) {
 		NL_SET_ERR_MSG(extack,
-			       "the stream's geometry (size, block size or erase size) is not the device's");
+			       "the stream's geometry (size, block size or erase size) is not one a device can have");
 		return -EINVAL;
 	}
 	imp->live = le32_to_cpu(info->flags) & PFLASH_STREAM_INFO_F_LIVE;
 	imp->epoch = le64_to_cpu(info->epoch);
-	if (imp->epoch < imp->min_epoch) {
-		NL_SET_ERR_MSG(extack,
-			       "the stream is stale: its epoch is lower than the device's");
-		return -ESTALE;
-	}
 	memcpy(imp->uuid, info->uuid, sizeof(imp->uuid));
+	imp->fits = imp->size == dev->cfg.size &&
+		    block_size == dev->cfg.block_size &&
+		    erase_size == dev->cfg.erase_size;
+	if (!imp->fits)
+		return 0;
 
 	imp->staging = __vmalloc(dev->cfg.size, GFP_KERNEL | __GFP_NOWARN);
 	if (pflash_writes_back(dev))
@@ -343,14 +354,36 @@ static int pflash_import_header(struct pflash_dev *dev,
 	return 0;
 }
 
+/*
+ * A stream that checks out to its END record: whether it fits the device.
+ * Only now, so that what is wrong with a stream itself is said before what
+ * is wrong with it for this device (Documentation/pflash/stream-format.rst,
+ * "What a reader checks"): a damaged stream is called damaged, not stale.
+ */
+static int pflash_import_check_fit(struct pflash_import *imp,
+				   struct netlink_ext_ack *extack)
+{
+	if (!imp->fits) {
+		NL_SET_ERR_MSG(extack,
+			       "the stream's geometry (size, block size or erase size) is not the device's");
+		return -EINVAL;
+	}
+	if (imp->epoch < imp->min_epoch) {
+		NL_SET_ERR_MSG(extack,
+			       "the stream is stale: its epoch is lower than the device's");
+		return -ESTALE;
+	}
+	return 0;
+}
+
 /* Check the END record's payload against the stream before it. */
-static int pflash_import_check_end(struct pflash_dev *dev,
-				   struct pflash_import *imp,
+static int pflash_import_check_end(struct pflash_import *imp,
 				   struct netlink_ext_ack *extack)
 {
 	const struct pflash_stream_end *end = (const void *)imp->meta;
+	int err;
 
-	if (imp->next_offset != dev->cfg.size) {
+	if (imp->next_offset != imp->size) {
 		NL_SET_ERR_MSG(extack,
 			       "the stream ends before it covers the whole device");
 		return -EINVAL;
@@ -366,12 +399,15 @@ static int pflash_import_check_end(struct pflash_dev *dev,
 			       "the stream says it is final, but its last pass is not");
 		return -EINVAL;
 	}
+	err = pflash_import_check_fit(imp, extack);
+	if (err)
+		return err;
 	imp->complete = true;
 	return 0;
 }
 
 /* A PASS record: the next pass begins, once pass 0 covers the device. */
-static int pflash_import_pass(struct pflash_dev *dev, struct pflash_import *imp,
+static int pflash_import_pass(struct pflash_import *imp,
 			      struct netlink_ext_ack *extack)
 {
 	const struct pflash_stream_pass *pass = (const void *)imp->meta;
@@ -381,7 +417,7 @@ static int pflash_import_pass(struct pflash_dev *dev, struct pflash_import *imp,
 			       "the stream's passes are out of order or repeated");
 		return -EINVAL;
 	}
-	if (imp->passes && imp->next_offset != dev->cfg.size) {
+	if (imp->passes && imp->next_offset != imp->size) {
 		NL_SET_ERR_MSG(extack,
 			       "a pass begins before the first covers the whole device");
 		return -EINVAL;
@@ -437,16 +473,18 @@ static int pflash_import_rec_end(struct pflash_dev *dev,
 		err = pflash_import_header(dev, imp, extack);
 		break;
 	case PFLASH_REC_ERASED:
-		memset(imp->staging + rec->offset, PFLASH_ERASED_BYTE,
-		       rec->length);
+		if (imp->staging)
+			memset(imp->staging + rec->offset, PFLASH_ERASED_BYTE,
+			       rec->length);
 		break;
 	case PFLASH_REC_ZERO:
-		memset(imp->staging + rec->offset, 0, rec->length);
+		if (imp->staging)
+			memset(imp->staging + rec->offset, 0, rec->length);
 		break;
 	case PFLASH_REC_END:
-		return pflash_import_check_end(dev, imp, extack);
+		return pflash_import_check_end(imp, extack);
 	case PFLASH_REC_PASS:
-		err = pflash_import_pass(dev, imp, extack);
+		err = pflash_import_pass(imp, extack);
 		break;
 	}
 	if (pflash_import_is_extent(rec->type)) {
@@ -467,7 +505,7 @@ static u8 *pflash_import_payload_dest(struct pflash_import *imp)
 {
 	if (pflash_import_is_meta(imp->rec.type))
 		return imp->meta + imp->payload_have;
-	if (imp->rec.type == PFLASH_REC_DATA)
+	if (imp->rec.type == PFLASH_REC_DATA && imp->staging)
 		return imp->staging + imp->rec.offset + imp->payload_have;
 	return NULL;
 }
@@ -504,7 +542,7 @@ static int pflash_import_took(struct pflash_dev *dev, struct pflash_import *imp,
 		imp->rec_have += n;
 		if (imp->rec_have < sizeof(imp->raw))
 			return 0;
-		err = pflash_import_rec_begin(dev, imp, extack);
+		err = pflash_import_rec_begin(imp, extack);
 		if (err)
 			return err;
 	} else {

@@ -84,6 +84,30 @@ struct pflash_dev *pflash_dev_get_next(u32 *index)
 	return dev;
 }
 
+/**
+ * pflash_dev_find_backing() - the device whose backing file is this one
+ * @id: the file's identity
+ *
+ * Return: the index of a device whose backing file has identity @id, or -1
+ * if there is none.
+ */
+int pflash_dev_find_backing(const struct pflash_file_id *id)
+{
+	struct pflash_dev *dev;
+	u32 index = 0;
+	int found = -1;
+
+	while (found < 0 && (dev = pflash_dev_get_next(&index))) {
+		/* Fixed from creation on; all zero without a backing file. */
+		if (dev->backing_id.ino && dev->backing_id.ino == id->ino &&
+		    dev->backing_id.dev == id->dev)
+			found = dev->index;
+		pflash_dev_put(dev);
+		index++;
+	}
+	return found;
+}
+
 static int pflash_index_reserve(int index, struct netlink_ext_ack *extack)
 {
 	struct xa_limit limit = index < 0 ? XA_LIMIT(0, PFLASH_INDEX_MAX) :
@@ -217,6 +241,7 @@ struct pflash_dev *pflash_dev_create(const struct pflash_create *args,
 		generate_random_uuid(dev->uuid);
 	kref_init(&dev->ref);
 	mutex_init(&dev->ctl_lock);
+	pflash_sysfs_init(dev);
 
 	dev->data = __vmalloc(dev->cfg.size, GFP_KERNEL | __GFP_NOWARN);
 	if (!dev->data) {
@@ -268,12 +293,20 @@ out_release_index:
 /*
  * Write back what is dirty before the device goes.  If that fails, the
  * device is kept, unless @force: then the data is dropped, and said so.
+ * So is a device whose backing file was deleted: its contents go with it.
  */
 static int pflash_dev_final_writeback(struct pflash_dev *dev, bool force,
 				      struct netlink_ext_ack *extack)
 {
-	int err = pflash_wb_flush(dev, PFLASH_WB_DIRTY);
+	/* Forced, the refusal is no answer: the kernel log says it. */
+	int err = pflash_backing_check(dev, false, force ? NULL : extack);
 
+	if (err && !force)
+		return err;
+	if (err)
+		pr_err("pflash%d: destroyed, and its contents with it: its backing file %s was deleted\n",
+		       dev->index, dev->backing_path);
+	err = pflash_wb_flush(dev, PFLASH_WB_DIRTY);
 	if (!err)
 		return 0;
 	if (!force) {
@@ -334,6 +367,7 @@ void pflash_dev_teardown(struct pflash_dev *dev)
 	pflash_blk_del(dev);
 	pflash_owner_give_up(dev);
 	pflash_wb_exit(dev);
+	pflash_sysfs_exit(dev);
 	pflash_backing_detach(dev);
 	vfree(dev->data);
 	dev->data = NULL;
@@ -446,6 +480,7 @@ static void __exit pflash_exit(void)
 	pflash_nl_unregister();
 	pflash_destroy_all();
 	pflash_blk_exit();
+	pflash_backing_exit();
 	xa_destroy(&pflash_devs);
 }
 

@@ -111,6 +111,35 @@ static struct genl_family pflash_nl_family;
 })
 
 /*
+ * The backing file's path now, as pflash_backing_path_now() gives it, and
+ * its identity.  The path is made in the message itself, in room for the
+ * longest, which is then cut to the path's length: nothing is allocated.
+ */
+static int pflash_nl_put_backing(struct sk_buff *skb, struct pflash_dev *dev)
+{
+	struct nlattr *attr;
+	char *path;
+	int len;
+
+	attr = nla_reserve(skb, PFLASH_A_DEV_BACKING_PATH,
+			   PFLASH_BACKING_PATH_MAX);
+	if (!attr)
+		return -EMSGSIZE;
+	path = pflash_backing_path_now(dev, nla_data(attr));
+	len = strlen(path) + 1;
+	memmove(nla_data(attr), path, len);
+	attr->nla_len = nla_attr_size(len);
+	memset((u8 *)nla_data(attr) + len, 0, nla_padlen(len));
+	nlmsg_trim(skb, (u8 *)attr + nla_total_size(len));
+	if (nla_put_u64_64bit(skb, PFLASH_A_DEV_BACKING_DEV,
+			      dev->backing_id.dev, PFLASH_A_DEV_PAD) ||
+	    nla_put_u64_64bit(skb, PFLASH_A_DEV_BACKING_INO,
+			      dev->backing_id.ino, PFLASH_A_DEV_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/*
  * The attributes that describe @dev.  Called with dev->ctl_lock held, or
  * on a dead device, which changes no more.
  */
@@ -129,7 +158,7 @@ static int pflash_nl_put_dev(struct sk_buff *skb, struct pflash_dev *dev)
 	    nla_put_u8(skb, PFLASH_A_DEV_FLUSH_PENDING, dev->flush_pending))
 		return -EMSGSIZE;
 	if (dev->backing &&
-	    (nla_put_string(skb, PFLASH_A_DEV_BACKING_PATH, dev->backing_path) ||
+	    (pflash_nl_put_backing(skb, dev) ||
 	     nla_put_u64_64bit(skb, PFLASH_A_DEV_DIRTY_BYTES,
 			       pflash_wb_dirty_bytes(dev), PFLASH_A_DEV_PAD) ||
 	     nla_put_u32(skb, PFLASH_A_DEV_WRITEBACK_ERROR,
@@ -500,11 +529,14 @@ static int pflash_nl_flush(struct sk_buff *skb, struct genl_info *info)
 		err = -EROFS;
 		goto out_end;
 	}
-	res.err = pflash_wb_flush(dev, res.full ? PFLASH_WB_ALL :
-						  PFLASH_WB_DIRTY);
-	if (res.err)
-		NL_SET_ERR_MSG(info->extack,
-			       "writing to the backing file failed; the data stays dirty");
+	res.err = pflash_backing_check(dev, true, info->extack);
+	if (!res.err) {
+		res.err = pflash_wb_flush(dev, res.full ? PFLASH_WB_ALL :
+							  PFLASH_WB_DIRTY);
+		if (res.err)
+			NL_SET_ERR_MSG(info->extack,
+				       "writing to the backing file failed; the data stays dirty");
+	}
 	pflash_nl_notify(dev, PFLASH_CMD_FLUSH_NTF, info, &res);
 	err = res.err;
 out_end:

@@ -158,6 +158,12 @@ int pflash_inactivate(struct pflash_dev *dev, bool force,
 			       "the device is held exclusively (mounted?); its writes would fail: force it to inactivate anyway");
 		return -EBUSY;
 	}
+	/* Its writeback would have nowhere to go (see backing.c). */
+	if (pflash_writes_back(dev)) {
+		err = pflash_backing_check(dev, false, extack);
+		if (err)
+			return err;
+	}
 
 	/*
 	 * write() is refused from now on, and what the page cache took
@@ -225,6 +231,10 @@ int pflash_activate(struct pflash_dev *dev, const struct nlattr *epoch,
 				    "stale epoch: it must be greater than the device's");
 		return -ESTALE;
 	}
+	/* Not a file that is gone, nor one the path no longer names. */
+	err = pflash_backing_check(dev, true, extack);
+	if (err)
+		return err;
 
 	err = pflash_owner_take(dev, false, extack);
 	if (err)

@@ -35,9 +35,11 @@
  *    device: destroy, inactivate and activate, flush, import, each piece of
  *    an export, and the reports of netlink replies and events.  Guards
  *    @life (with disk->open_mutex), @epoch, @uuid, @flush_pending,
- *    @content_gen and @import, and the writes of @state and @data.  Its
- *    holder may sleep: it does file I/O, freezes the queue and allocates
- *    memory.  Never taken in the data path, nor by the writeback worker.
+ *    @content_gen, @import and @backing_reported, and the writes of
+ *    @state and @data.  Its holder may sleep: it does file I/O, freezes
+ *    the queue and allocates memory.  Never taken in the data path, nor
+ *    by the writeback worker; the work item that announces what a
+ *    writeback pass saw of the backing file takes it (sysfs.c).
  *    Taken with pflash_dev_lock_live(), which refuses a device that is
  *    being destroyed; no two devices' ctl_locks are held at once.  The
  *    sysfs attributes (sysfs.c) take it too, interruptibly, to read
@@ -86,6 +88,9 @@
  *
  * - The XArray pflash_devs' own spinlock (main.c): guards the registry.
  *   Held only to look a device up and take a reference on it; no sleeping.
+ * - pflash_msgs_lock (mutex, backing.c): guards the extended-ack messages
+ *   that name a backing file, kept until the module unloads.  Taken under
+ *   @ctl_lock to find or keep one; its holder allocates (GFP_KERNEL).
  * - dev->pending_lock (spinlock, interrupts off): guards @pending, and
  *   @hold and @held, the writes an inactivation holds back.  Taken by the
  *   data path, in any context, by the writeback worker, and to hold and
@@ -95,7 +100,8 @@
  * @data, the fixed @cfg and @backing, and marks @dirty with atomic bit
  * operations; arming the periodic writeback reads @owns_backing with
  * READ_ONCE(); the sysfs attributes read @state and @wb_err with
- * READ_ONCE(), the weight of @dirty, and the fixed members.  A
+ * READ_ONCE(), the weight of @dirty, and the fixed members; whoever looks
+ * at the backing file sets @backing_state with xchg().  A
  * device that is %PFLASH_DEV_NEW is its creator's alone, which sets it up
  * without locks; one that is %PFLASH_DEV_DEAD changes no more, so the
  * report of its destruction reads it without @ctl_lock.
@@ -149,6 +155,36 @@ struct pflash_config {
 };
 
 /**
+ * struct pflash_file_id - a file's identity, as stat(2) gives it
+ * @dev: st_dev, the device of the filesystem that holds it (makedev())
+ * @ino: st_ino, its inode number
+ */
+struct pflash_file_id {
+	u64 dev;
+	u64 ino;
+};
+
+/**
+ * enum pflash_backing_state - whether the backing file is still where it was
+ * @PFLASH_BACKING_OK: the path it had at the device's creation names it
+ * @PFLASH_BACKING_MOVED: it was moved, it or a directory above it, within
+ *	its filesystem: that path names another file, or none.  Nothing is
+ *	lost: the device still writes the file, where it is now.
+ * @PFLASH_BACKING_DELETED: it was deleted, or replaced by another file
+ *	renamed over it: no path names it any more, and its contents go with
+ *	the device.  Terminal: a deleted file is never linked again.
+ *
+ * See "A lost backing file" in uapi/linux/pflash.h, and backing.c.  Only a
+ * regular file is ever lost: a block device's data is the device's,
+ * whatever happens to the node that named it.
+ */
+enum pflash_backing_state {
+	PFLASH_BACKING_OK,
+	PFLASH_BACKING_MOVED,
+	PFLASH_BACKING_DELETED,
+};
+
+/**
  * struct pflash_create - what DEV_NEW (or a module parameter) asks for
  * @cfg: the new device's settings, checked already
  * @index: the index to take, or -1 for the lowest free one
@@ -169,7 +205,13 @@ struct pflash_create {
  * @index: N
  * @cfg: its settings
  * @backing: its backing file, or NULL
- * @backing_path: the backing file's path, as reported
+ * @backing_path: the backing file's path at creation, as its creator saw
+ *	it (d_path()): what messages name it by
+ * @backing_fs_path: the backing file's path within its filesystem at
+ *	creation (dentry_path_raw()), to know whether it moved; NULL if it
+ *	is not a regular file, or its path is too long to keep.  As many
+ *	bytes follow it, where a look under @ctl_lock puts the path now.
+ * @backing_id: the backing file's identity, as netlink reports it
  * @disk: the block device
  * @wq: the writeback worker's workqueue, for a device that writes back
  *
@@ -216,6 +258,16 @@ struct pflash_create {
  *	@ctl_lock, each followed by pflash_blk_sync(), and read without a
  *	lock by the data path, which sets bits in it after it wrote.
  *
+ * The backing file's fate (backing.c, sysfs.c):
+ *
+ * @backing_state: &enum pflash_backing_state, as last seen: changed with
+ *	xchg() by whoever looks (a writeback pass, a control operation),
+ *	read with READ_ONCE().
+ * @backing_reported: the state the last uevent announced, under
+ *	@ctl_lock.
+ * @backing_work: announces a change a writeback pass saw, which cannot
+ *	take @ctl_lock; holds a reference on the device while queued.
+ *
  * Dirty tracking and writeback (writeback.c), for a device with a writable
  * backing file:
  *
@@ -245,6 +297,8 @@ struct pflash_dev {
 	struct pflash_config cfg;
 	struct file *backing;
 	char *backing_path;
+	char *backing_fs_path;
+	struct pflash_file_id backing_id;
 	struct gendisk *disk;
 	struct workqueue_struct *wq;
 	u8 *data;
@@ -276,6 +330,10 @@ struct pflash_dev {
 	struct pflash_import *import;
 	struct pflash_live *live;
 	unsigned long *live_track;
+
+	int backing_state;
+	int backing_reported;
+	struct work_struct backing_work;
 };
 
 /*
@@ -298,6 +356,17 @@ static inline bool pflash_size_valid(u64 size, u32 erase_size)
 	return IS_ALIGNED(size, erase_size);
 }
 
+/* Whether a device of this geometry can be: all of the above, and ranges. */
+static inline bool pflash_geometry_valid(u64 size, u32 block_size,
+					 u32 erase_size)
+{
+	return pflash_block_size_valid(block_size) &&
+	       pflash_erase_size_valid(erase_size, block_size) &&
+	       erase_size <= PFLASH_ERASE_SIZE_MAX &&
+	       size >= erase_size && size <= PFLASH_SIZE_MAX &&
+	       pflash_size_valid(size, erase_size);
+}
+
 /* main.c: the registry of devices, and their lives */
 struct pflash_dev *pflash_dev_create(const struct pflash_create *args,
 				     struct netlink_ext_ack *extack);
@@ -309,6 +378,7 @@ void pflash_dev_teardown(struct pflash_dev *dev);
 struct pflash_dev *pflash_dev_get(u32 index);
 struct pflash_dev *pflash_dev_get_next(u32 *index);
 void pflash_dev_put(struct pflash_dev *dev);
+int pflash_dev_find_backing(const struct pflash_file_id *id);
 
 /* A writable device with a backing file: the only kind that writes back. */
 static inline bool pflash_writes_back(const struct pflash_dev *dev)
@@ -332,6 +402,12 @@ int pflash_backing_attach(struct pflash_dev *dev, struct file *file,
 void pflash_backing_detach(struct pflash_dev *dev);
 int pflash_backing_write(struct pflash_dev *dev, u64 pos, u64 len);
 int pflash_backing_sync(struct pflash_dev *dev);
+int pflash_file_id(struct file *file, struct pflash_file_id *id);
+char *pflash_backing_path_now(struct pflash_dev *dev, char *buf);
+int pflash_backing_gone(struct pflash_dev *dev);
+int pflash_backing_check(struct pflash_dev *dev, bool moved,
+			 struct netlink_ext_ack *extack);
+void pflash_backing_exit(void);
 
 /* owner.c: ownership of the backing file */
 int pflash_owner_start(struct pflash_dev *dev, enum pflash_state state,
@@ -464,6 +540,10 @@ void pflash_blk_del(struct pflash_dev *dev);
 /* sysfs.c: the state in sysfs, and its uevents */
 extern const struct attribute_group *pflash_sysfs_groups[];
 void pflash_sysfs_changed(struct pflash_dev *dev);
+void pflash_sysfs_init(struct pflash_dev *dev);
+void pflash_sysfs_backing_changed(struct pflash_dev *dev);
+void pflash_sysfs_backing_noticed(struct pflash_dev *dev);
+void pflash_sysfs_exit(struct pflash_dev *dev);
 
 /* netlink.c: the generic netlink family */
 int pflash_nl_register(void);

@@ -26,11 +26,19 @@
  * uevent on the disk with PFLASH_STATE, PFLASH_EPOCH and PFLASH_UUID, the
  * values right after the change, so that udev can keep a link by uuid
  * without reading sysfs (see udev/60-pflash.rules).
+ *
+ * A change of the backing file's fate (deleted, moved, back where it was:
+ * see backing.c) is announced by a KOBJ_CHANGE uevent with
+ * PFLASH_BACKING_STATE and PFLASH_BACKING_FILE, once per change: under
+ * @ctl_lock by the control operation that saw it, or, if a writeback pass
+ * saw it (which cannot take @ctl_lock), from a work item that takes it.
  */
 #include <linux/blkdev.h>
 #include <linux/device.h>
 #include <linux/kobject.h>
+#include <linux/slab.h>
 #include <linux/sysfs.h>
+#include <linux/workqueue.h>
 
 #include "pflash.h"
 
@@ -120,13 +128,25 @@ static ssize_t cache_mode_show(struct device *d, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(cache_mode);
 
-/* The path as netlink reports it; an empty line without a backing file. */
+/*
+ * The path as netlink reports it, " (deleted)" and all; an empty line
+ * without a backing file.
+ */
 static ssize_t backing_file_show(struct device *d,
 				 struct device_attribute *attr, char *buf)
 {
 	struct pflash_dev *dev = pflash_sysfs_dev(d);
+	char *path;
+	ssize_t ret;
 
-	return sysfs_emit(buf, "%s\n", dev->backing ? dev->backing_path : "");
+	if (!dev->backing)
+		return sysfs_emit(buf, "\n");
+	path = kmalloc(PFLASH_BACKING_PATH_MAX, GFP_KERNEL);
+	if (!path)
+		return -ENOMEM;
+	ret = sysfs_emit(buf, "%s\n", pflash_backing_path_now(dev, path));
+	kfree(path);
+	return ret;
 }
 static DEVICE_ATTR_RO(backing_file);
 
@@ -216,4 +236,87 @@ void pflash_sysfs_changed(struct pflash_dev *dev)
 	envp[2] = uuid;
 	envp[3] = NULL;
 	kobject_uevent_env(&disk_to_dev(dev->disk)->kobj, KOBJ_CHANGE, envp);
+}
+
+static const char *const pflash_backing_state_names[] = {
+	[PFLASH_BACKING_OK]	 = "ok",
+	[PFLASH_BACKING_MOVED]	 = "moved",
+	[PFLASH_BACKING_DELETED] = "deleted",
+};
+
+/**
+ * pflash_sysfs_backing_changed() - announce the backing file's fate
+ * @dev: the device, live, with a backing file; called with its ctl_lock
+ *	held, after pflash_backing_check() or a writeback pass saw it
+ *
+ * Sends a KOBJ_CHANGE uevent on the disk, with PFLASH_BACKING_STATE and
+ * PFLASH_BACKING_FILE, unless the last one said the same.  A uevent that
+ * cannot be sent is sent at the next look.
+ */
+void pflash_sysfs_backing_changed(struct pflash_dev *dev)
+{
+	int state = READ_ONCE(dev->backing_state);
+	char *envp[3], *file, *path;
+
+	lockdep_assert_held(&dev->ctl_lock);
+	if (state == dev->backing_reported)
+		return;
+	file = kmalloc(2 * PFLASH_BACKING_PATH_MAX, GFP_KERNEL);
+	if (!file)
+		return;
+	path = pflash_backing_path_now(dev, file + PFLASH_BACKING_PATH_MAX);
+	snprintf(file, PFLASH_BACKING_PATH_MAX, "PFLASH_BACKING_FILE=%s",
+		 path);
+	envp[0] = kasprintf(GFP_KERNEL, "PFLASH_BACKING_STATE=%s",
+			    pflash_backing_state_names[state]);
+	envp[1] = file;
+	envp[2] = NULL;
+	if (envp[0] &&
+	    !kobject_uevent_env(&disk_to_dev(dev->disk)->kobj, KOBJ_CHANGE,
+				envp))
+		dev->backing_reported = state;
+	kfree(envp[0]);
+	kfree(file);
+}
+
+static void pflash_sysfs_backing_workfn(struct work_struct *work)
+{
+	struct pflash_dev *dev = container_of(work, struct pflash_dev,
+					      backing_work);
+
+	/* A device being destroyed announces nothing more. */
+	if (!pflash_dev_lock_live(dev, NULL)) {
+		pflash_sysfs_backing_changed(dev);
+		mutex_unlock(&dev->ctl_lock);
+	}
+	pflash_dev_put(dev);
+}
+
+/**
+ * pflash_sysfs_backing_noticed() - announce what a writeback pass saw
+ * @dev: the device, with a reference held by the caller (the pass's)
+ *
+ * The work item takes a reference of its own while it is queued.
+ */
+void pflash_sysfs_backing_noticed(struct pflash_dev *dev)
+{
+	kref_get(&dev->ref);
+	if (!schedule_work(&dev->backing_work))
+		pflash_dev_put(dev);
+}
+
+/* Set up the announcements of a new device. */
+void pflash_sysfs_init(struct pflash_dev *dev)
+{
+	INIT_WORK(&dev->backing_work, pflash_sysfs_backing_workfn);
+}
+
+/*
+ * Undo pflash_sysfs_init(), once no writeback pass can run (after
+ * pflash_wb_exit()), and so none can queue the work again.
+ */
+void pflash_sysfs_exit(struct pflash_dev *dev)
+{
+	if (cancel_work_sync(&dev->backing_work))
+		pflash_dev_put(dev);
 }

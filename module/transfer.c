@@ -23,6 +23,39 @@
 
 #include "pflash.h"
 
+/*
+ * A stream is written into a file, never over a store: not into a block
+ * device, which an import loads it into, nor into the backing file of any
+ * device, through whatever path or link the sender opened it.
+ */
+static int pflash_transfer_not_a_store(struct file *file, struct nlattr *attr,
+				       struct netlink_ext_ack *extack)
+{
+	umode_t mode = file_inode(file)->i_mode;
+	struct pflash_file_id id;
+	int err;
+
+	if (S_ISBLK(mode)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "the stream's file descriptor is a block device, which the stream would overwrite; to load a stream into a device, import it");
+		return -EINVAL;
+	}
+	if (!S_ISREG(mode))
+		return 0;
+	err = pflash_file_id(file, &id);
+	if (err) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "could not stat the stream's file");
+		return err;
+	}
+	if (pflash_dev_find_backing(&id) >= 0) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "the stream's file descriptor is the backing file of a pflash device, which the stream would overwrite");
+		return -EBUSY;
+	}
+	return 0;
+}
+
 /**
  * pflash_transfer_open() - resolve a stream's file descriptor
  * @fd: the descriptor, in the caller's file table
@@ -36,6 +69,7 @@ struct file *pflash_transfer_open(u32 fd, bool write, struct nlattr *attr,
 				  struct netlink_ext_ack *extack)
 {
 	struct file *file = fget(fd);
+	int err;
 
 	if (!file) {
 		NL_SET_ERR_MSG_ATTR(extack, attr,
@@ -59,6 +93,13 @@ struct file *pflash_transfer_open(u32 fd, bool write, struct nlattr *attr,
 				    "the stream's file descriptor is not open for reading");
 		fput(file);
 		return ERR_PTR(-EBADF);
+	}
+	if (write) {
+		err = pflash_transfer_not_a_store(file, attr, extack);
+		if (err) {
+			fput(file);
+			return ERR_PTR(err);
+		}
 	}
 	/* kernel_write() and kernel_read() go through the iterators only. */
 	if (!(write ? file->f_op->write_iter : file->f_op->read_iter)) {

@@ -97,11 +97,13 @@ int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what)
 	    bitmap_empty(dev->wb_pass, dev->nr_granules))
 		goto out_unlock;
 
+	/* Nothing is written into a file that was deleted (backing.c). */
+	err = pflash_backing_gone(dev);
 	for_each_set_bitrange(start, end, dev->wb_pass, dev->nr_granules) {
-		err = pflash_backing_write(dev, (u64)start << shift,
-					   (u64)(end - start) << shift);
 		if (err)
 			break;
+		err = pflash_backing_write(dev, (u64)start << shift,
+					   (u64)(end - start) << shift);
 	}
 	if (!err)
 		err = pflash_backing_sync(dev);

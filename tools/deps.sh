@@ -6,11 +6,11 @@
 # only missing packages are installed, and `apt-get update` runs only when
 # something must be installed. Works as root or through sudo.
 #
-# The headers of Debian's 6.12 kernel are installed by tools/vm/kernel-deb.sh,
+# The headers of Debian's 6.12 kernel are installed by tools/kernels/debian.sh,
 # which picks the newest release when it runs.
 
 set -euo pipefail
-. "$(dirname "$0")/vm/lib.sh"
+. "$(dirname "$0")/lib/harness.sh"
 
 PACKAGES=(
 	# building the module, the tool and the tests
@@ -49,7 +49,7 @@ PACKAGES=(
 	e2fsprogs
 	dmsetup
 	fio
-	# the Debian unstable root for 7.2 (tools/vm/sid-root.sh)
+	# the Debian unstable root for 7.2 (tools/kernels/sid-root.sh)
 	debootstrap
 	# firmware variable stores, a real-world image for the tests (design brief)
 	ovmf

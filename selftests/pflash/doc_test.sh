@@ -10,7 +10,7 @@
 #
 # DOC_GROUP=GROUP runs the commands of a document's sections marked for
 # GROUP instead (see doc_commands.py), where they can run: "systemd", on a
-# host booted with systemd and udev (tools/vm/systemd-guest.sh).
+# host booted with systemd and udev (tools/guests/systemd.sh).
 #
 # Without arguments, every document that no doc_*_test.sh runs: those run
 # one long document each, as a test program of its own, with a time limit

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """libvirt on a host with pflash's packages (the systemd VM,
-tools/vm/systemd-guest.sh runs it): a TCG domain whose UEFI variable store
+tools/guests/systemd.sh runs it): a TCG domain whose UEFI variable store
 is <nvram type='block'> on /dev/pflash/by-uuid/UUID, and the qemu hook
 that pflashctl's package installs (/etc/libvirt/hooks/qemu.d/pflash).
 

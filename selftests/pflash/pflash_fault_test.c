@@ -211,6 +211,7 @@ FIXTURE_TEARDOWN(fault)
  */
 #define INJECT(op, check) ({						\
 	int __step, __ret, __failed = 0;				\
+	double __start = pft_now();					\
 	struct pfnl *h;							\
 	bool __lost __attribute__((unused));			\
 									\
@@ -227,7 +228,8 @@ FIXTURE_TEARDOWN(fault)
 			break;						\
 	}								\
 	EXPECT_GT(MAX_STEPS, __step);					\
-	TH_LOG("%s: ran through at step %d", variant->attr, __step);	\
+	TH_LOG("%s: ran through at step %d, in %.1f s", variant->attr,	\
+	       __step, pft_now() - __start);				\
 	__step;								\
 })
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <linux/fs.h>
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
@@ -135,8 +136,7 @@ TEST_F(own, inactive_device_never_writes_its_file)
 	ASSERT_EQ(0, pft_inactivate(self->h, self->dev.index, false, NULL));
 	mtime = pft_mtime(self->file);
 	ASSERT_LT(0, mtime);
-	/* Past the clock's granularity, so a write would show. */
-	usleep(50 * 1000);
+	pft_past_mtime(mtime);
 
 	EXPECT_EQ(-EPERM, write_pattern(self, 0, 4096, 5));
 	EXPECT_EQ(0, fsync(self->fd));
@@ -243,42 +243,151 @@ TEST_F(own, a_second_owner_cannot_activate)
 	EXPECT_EQ(0, pft_activate(self->h, self->dev.index, -1, NULL));
 }
 
-struct lock_watch {
-	FIXTURE_DATA(own) *self;
-	volatile bool stop;
-	bool saw_unlocked;
-	long long diff;
+/*
+ * The lock goes only after the writeback, on a device whose writeback the
+ * test holds up for as long as it likes: its backing file is a loop
+ * device on a file of ext4.  Frozen (FIFREEZE), ext4 takes no writes, so
+ * the loop device's writes stay in flight, and so does the fsync of the
+ * inactivation's writeback, until it is thawed.  Writeback mode, and no
+ * periodic pass: the inactivation writes what the test wrote.
+ */
+FIXTURE(stuck) {
+	struct pfnl *h;
+	struct pfnl_dev dev;
+	char dir[64], mnt[96], file[128];
+	char fs_loop[32], loop[32];	/* under ext4; the backing file */
+	uint8_t *shadow;
+	int mnt_fd;			/* the mount's root: freeze, thaw */
+	bool frozen;
 };
 
-/* Poll the lock; the moment it is gone, the file must hold everything. */
-static void *watch_lock(void *arg)
+FIXTURE_SETUP(stuck)
 {
-	struct lock_watch *w = arg;
+	struct pfnl_dev req = {};
+	char cmd[256];
 
-	while (!w->stop) {
-		if (pft_locked(w->self->file) == 0) {
-			w->diff = pft_file_diff(w->self->file, w->self->shadow,
-						FILE_SIZE);
-			w->saw_unlocked = true;
-			break;
-		}
+	self->mnt_fd = -1;
+	ASSERT_EQ(0, pfnl_open(&self->h));
+	if (system("command -v mkfs.ext4 >/dev/null"))
+		SKIP(return, "mkfs.ext4 is not installed");
+	/* ext4 comes with the mount, as a module or built in. */
+	ASSERT_EQ(0, system("modprobe loop"));
+	ASSERT_EQ(0, pft_tmpfs(self->dir, sizeof(self->dir), "48m"));
+	snprintf(cmd, sizeof(cmd), "truncate -s 32M %s/fs.img && mkfs.ext4 -q -F %s/fs.img",
+		 self->dir, self->dir);
+	ASSERT_EQ(0, system(cmd));
+	snprintf(cmd, sizeof(cmd), "%s/fs.img", self->dir);
+	ASSERT_EQ(0, pft_loop_attach(cmd, self->fs_loop,
+				     sizeof(self->fs_loop)));
+	snprintf(self->mnt, sizeof(self->mnt), "%s/mnt", self->dir);
+	ASSERT_EQ(0, mkdir(self->mnt, 0700));
+	ASSERT_EQ(0, mount(self->fs_loop, self->mnt, "ext4", 0, NULL));
+	snprintf(self->file, sizeof(self->file), "%s/vars.fd", self->mnt);
+	ASSERT_EQ(0, pft_mkfile(self->file, FILE_SIZE, 1));
+	self->shadow = pft_slurp(self->file, FILE_SIZE);
+	ASSERT_NE(NULL, self->shadow);
+	ASSERT_EQ(0, pft_loop_attach(self->file, self->loop,
+				     sizeof(self->loop)));
+	self->mnt_fd = open(self->mnt, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, self->mnt_fd);
+	pfnl_dev_set(&req, PFLASH_A_DEV_CACHE_MODE,
+		     PFLASH_CACHE_MODE_WRITEBACK);
+	pfnl_dev_set(&req, PFLASH_A_DEV_WRITEBACK_INTERVAL,
+		     PFLASH_WRITEBACK_INTERVAL_MAX);
+	ASSERT_EQ(0, pft_create_backed(self->h, self->loop, &req, &self->dev));
+}
+
+FIXTURE_TEARDOWN(stuck)
+{
+	if (self->frozen)
+		EXPECT_EQ(0, ioctl(self->mnt_fd, FITHAW, 0));
+	if (self->mnt_fd >= 0)
+		close(self->mnt_fd);
+	if (self->dev.attrs)
+		EXPECT_EQ(0, pft_destroy(self->h, self->dev.index));
+	if (self->loop[0])
+		pft_loop_detach(self->loop);
+	if (self->mnt[0])
+		umount2(self->mnt, MNT_DETACH);
+	if (self->fs_loop[0])
+		pft_loop_detach(self->fs_loop);
+	if (self->dir[0])
+		pft_tmpfs_remove(self->dir);
+	free(self->shadow);
+	pfnl_close(self->h);
+}
+
+/* An inactivation on a thread of its own. */
+struct inactivation {
+	uint32_t index;
+	int ret;
+	volatile bool done;
+};
+
+static void *inactivate_run(void *arg)
+{
+	struct inactivation *in = arg;
+	struct pfnl *h;
+
+	in->ret = pfnl_open(&h);
+	if (!in->ret) {
+		in->ret = pft_inactivate(h, in->index, false, NULL);
+		pfnl_close(h);
 	}
+	in->done = true;
 	return NULL;
 }
 
-TEST_F(own, lock_is_released_only_after_the_writeback)
+/* The writes in flight on block device @dev (/dev/NAME); -1 on error. */
+static long long writes_in_flight(const char *dev)
 {
-	struct lock_watch w = { .self = self, .diff = -2 };
-	pthread_t thread;
+	long long reads, writes;
+	char path[64];
+	FILE *f;
 
-	ASSERT_EQ(0, write_pattern(self, 0, FILE_SIZE, 8));
-	ASSERT_EQ(0, pthread_create(&thread, NULL, watch_lock, &w));
-	EXPECT_EQ(0, pft_inactivate(self->h, self->dev.index, false, NULL));
-	usleep(200 * 1000);
-	w.stop = true;
+	snprintf(path, sizeof(path), "/sys/block/%s/inflight",
+		 strrchr(dev, '/') + 1);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld %lld", &reads, &writes) != 2)
+		writes = -1;
+	fclose(f);
+	return writes;
+}
+
+TEST_F(stuck, lock_is_released_only_after_the_writeback)
+{
+	struct inactivation in = { .index = self->dev.index };
+	long long writes = 0;
+	pthread_t thread;
+	int fd;
+
+	fd = pft_open(self->dev.index, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pft_write_pattern(fd, self->shadow, 0, FILE_SIZE, 8,
+				       false));
+	close(fd);
+	ASSERT_EQ(1, pft_locked(self->loop));
+
+	ASSERT_EQ(0, ioctl(self->mnt_fd, FIFREEZE, 0));
+	self->frozen = true;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, inactivate_run, &in));
+	/* Its writeback reaches the loop device, and waits there. */
+	while (!in.done && !(writes = writes_in_flight(self->loop)))
+		usleep(1000);
+	EXPECT_LT(0, writes);
+	EXPECT_FALSE(in.done);
+	/* For as long as it waits, the device owns the file. */
+	EXPECT_EQ(1, pft_locked(self->loop));
+
+	EXPECT_EQ(0, ioctl(self->mnt_fd, FITHAW, 0));
+	self->frozen = false;
 	pthread_join(thread, NULL);
-	EXPECT_TRUE(w.saw_unlocked);
-	EXPECT_EQ(-1, w.diff);
+	EXPECT_EQ(0, in.ret);
+	/* Once it is done, the file holds everything, and is free. */
+	EXPECT_EQ(0, pft_locked(self->loop));
+	EXPECT_EQ(-1, pft_file_diff(self->file, self->shadow, FILE_SIZE));
 }
 
 TEST_F(own, held_exclusively_needs_force)
@@ -363,6 +472,9 @@ TEST_F(own, writer_and_reader_across_an_inactivation)
 		uint8_t *blk = pft_alloc(4096);
 		uint32_t msg;
 
+		/* Should the test end early, the writer sees the end of go. */
+		close(go[1]);
+		close(report[0]);
 		for (gen = 1; blk; gen++) {
 			pft_pattern(blk, 4096, 0, gen);
 			if (pft_pwrite_full(self->fd, blk, 4096, 0)) {

@@ -496,32 +496,12 @@ struct change {
 	char uuid[40];
 };
 
-/* A socket on the kernel's uevents (what udev reads), or -errno. */
-static int uevent_socket(void)
+static void copy_val(char *dst, size_t len, const char *buf, ssize_t n,
+		     const char *key)
 {
-	struct sockaddr_nl sa = {
-		.nl_family = AF_NETLINK,
-		.nl_groups = 1,		/* the kernel's own */
-	};
-	int fd, size = 1 << 20;
+	const char *val = pft_uevent_var(buf, n, key);
 
-	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
-}
-
-static void copy_val(char *dst, size_t len, const char *kv, const char *key)
-{
-	size_t n = strlen(key);
-
-	if (!strncmp(kv, key, n) && kv[n] == '=')
-		snprintf(dst, len, "%s", kv + n + 1);
+	snprintf(dst, len, "%s", val ? val : "");
 }
 
 /*
@@ -533,34 +513,17 @@ static void copy_val(char *dst, size_t len, const char *kv, const char *key)
  */
 static int next_change(int fd, uint32_t index, int ms, struct change *c)
 {
-	char name[32], buf[8192];
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char buf[8192];
+	ssize_t n;
 
-	snprintf(name, sizeof(name), "pflash%u", index);
-	for (;;) {
-		bool change = false;
-		ssize_t n;
-		char *p;
-
-		if (poll(&pfd, 1, ms) <= 0)
-			return -ETIMEDOUT;
-		n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
-		if (n <= 0)
-			continue;
-		buf[n] = '\0';
-		memset(c, 0, sizeof(*c));
-		/* "ACTION@DEVPATH", then "KEY=VALUE" strings. */
-		for (p = buf; p < buf + n; p += strlen(p) + 1) {
-			if (!strcmp(p, "ACTION=change"))
-				change = true;
-			copy_val(c->devname, sizeof(c->devname), p, "DEVNAME");
-			copy_val(c->state, sizeof(c->state), p, "PFLASH_STATE");
-			copy_val(c->epoch, sizeof(c->epoch), p, "PFLASH_EPOCH");
-			copy_val(c->uuid, sizeof(c->uuid), p, "PFLASH_UUID");
-		}
-		if (change && !strcmp(c->devname, name) && c->state[0])
-			return 0;
-	}
+	n = pft_next_uevent(fd, index, "PFLASH_STATE", ms, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	copy_val(c->devname, sizeof(c->devname), buf, n, "DEVNAME");
+	copy_val(c->state, sizeof(c->state), buf, n, "PFLASH_STATE");
+	copy_val(c->epoch, sizeof(c->epoch), buf, n, "PFLASH_EPOCH");
+	copy_val(c->uuid, sizeof(c->uuid), buf, n, "PFLASH_UUID");
+	return 0;
 }
 
 FIXTURE(ue) {
@@ -577,7 +540,7 @@ FIXTURE_SETUP(ue)
 {
 	ASSERT_EQ(0, pfnl_open(&self->h));
 	ASSERT_EQ(0, scratch(self->dir, self->file_a, self->file_b));
-	self->fd = uevent_socket();
+	self->fd = pft_uevent_socket();
 	ASSERT_LE(0, self->fd);
 }
 

@@ -15,13 +15,30 @@
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/loop.h>
+#include <linux/netlink.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #include "pfnl.h"
+
+/*
+ * kselftest_harness.h gives every TEST() and TEST_F() that names no limit
+ * of its own 30 s of the guest's wall time, which heavy cases outlast on
+ * the debug kernel under TCG on a loaded host.  A case that hangs is what
+ * a limit is for, and the program's (settings) guards that too: each case
+ * gets 600 s.  TEST() and TEST_F() expand this name where they are used,
+ * after this header, so this definition is the one they see.
+ */
+#ifdef TEST_TIMEOUT_DEFAULT
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 600
+#endif
 
 /* Create a device described by @req; fills @out.  Returns 0 or -errno. */
 static inline int pft_create(struct pfnl *h, const struct pfnl_dev *req,
@@ -147,6 +164,15 @@ static inline uint64_t pft_seed(const char *name)
 	while (!seed && getrandom(&seed, sizeof(seed), 0) > 0)
 		seed %= 1000000000;
 	return seed;
+}
+
+/* Seconds on the monotonic clock: how long a heavy case took, to log. */
+static inline double pft_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
 /* Whether the VM runs the debug kernel (/etc/pflash-vm.env, set by /init). */
@@ -507,6 +533,26 @@ static inline long long pft_mtime(const char *path)
 }
 
 /*
+ * Wait until a write to a file would stamp it with a modification time
+ * past @mtime (from pft_mtime()).  File times come from the kernel's
+ * coarse clock, which moves once a tick: a write in the tick of @mtime
+ * would leave the time as it is, and a check that nothing wrote the file
+ * would miss it.  Once the coarse clock is past @mtime, every write is
+ * stamped later.
+ */
+static inline void pft_past_mtime(long long mtime)
+{
+	struct timespec now;
+
+	for (;;) {
+		clock_gettime(CLOCK_REALTIME_COARSE, &now);
+		if (now.tv_sec * 1000000000LL + now.tv_nsec > mtime)
+			return;
+		usleep(1000);
+	}
+}
+
+/*
  * Whether an OFD write lock on @path would conflict with a lock someone
  * holds: 1 if so, 0 if not, -errno on error.
  */
@@ -523,6 +569,71 @@ static inline int pft_locked(const char *path)
 	ret = fcntl(fd, F_OFD_GETLK, &fl) ? -errno : fl.l_type != F_UNLCK;
 	close(fd);
 	return ret;
+}
+
+/* A socket on the kernel's uevents (what udev reads), or -errno. */
+static inline int pft_uevent_socket(void)
+{
+	struct sockaddr_nl sa = {
+		.nl_family = AF_NETLINK,
+		.nl_groups = 1,		/* the kernel's own */
+	};
+	int fd, size = 1 << 20;
+
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+		    NETLINK_KOBJECT_UEVENT);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/* The value of variable @key in uevent @buf, of @n bytes, or NULL. */
+static inline const char *pft_uevent_var(const char *buf, size_t n,
+					 const char *key)
+{
+	size_t len = strlen(key);
+	const char *p;
+
+	for (p = buf; p < buf + n; p += strlen(p) + 1)
+		if (!strncmp(p, key, len) && p[len] == '=')
+			return p + len + 1;
+	return NULL;
+}
+
+/*
+ * The next "change" uevent of device @index that carries variable @key,
+ * waiting up to @ms: "ACTION@DEVPATH", then "KEY=VALUE" strings, in @buf
+ * of @len bytes; their length, or -ETIMEDOUT if none came.  Other uevents
+ * are skipped.
+ */
+static inline ssize_t pft_next_uevent(int fd, uint32_t index,
+				      const char *key, int ms, char *buf,
+				      size_t len)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	const char *action, *name;
+	char want[32];
+	ssize_t n;
+
+	snprintf(want, sizeof(want), "pflash%u", index);
+	for (;;) {
+		if (poll(&pfd, 1, ms) <= 0)
+			return -ETIMEDOUT;
+		n = recv(fd, buf, len - 1, MSG_DONTWAIT);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		action = pft_uevent_var(buf, n, "ACTION");
+		name = pft_uevent_var(buf, n, "DEVNAME");
+		if (action && !strcmp(action, "change") && name &&
+		    !strcmp(name, want) && pft_uevent_var(buf, n, key))
+			return n;
+	}
 }
 
 #endif /* PFLASH_TEST_H */

@@ -154,7 +154,7 @@ TEST_F(xfer, a_slow_reader_holds_up_no_other_command)
 	/* No one reads: the export waits once the pipe is full. */
 	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
 	ASSERT_EQ(0, job_start(&ex, self->src.index, p[1], JOB_EXPORT));
-	ASSERT_TRUE(job_waits(&ex, 300));
+	ASSERT_TRUE(job_fills_pipe(&ex, p[1])) TH_LOG("%d: %s", ex.ret, ex.msg);
 	EXPECT_EQ(0, pft_get(self->h, self->src.index, &got));
 	EXPECT_EQ(0, pft_flush(self->h, self->src.index, false));
 	EXPECT_EQ(0, pft_activate(self->h, self->src.index, -1, NULL));
@@ -191,7 +191,7 @@ TEST_F(xfer, a_signal_ends_an_export)
 
 	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
 	ASSERT_EQ(0, job_start(&ex, self->src.index, p[1], JOB_EXPORT));
-	ASSERT_TRUE(job_waits(&ex, 300));
+	ASSERT_TRUE(job_fills_pipe(&ex, p[1])) TH_LOG("%d: %s", ex.ret, ex.msg);
 	job_interrupt(&ex);
 	close(p[0]);
 	close(p[1]);
@@ -212,9 +212,9 @@ TEST_F(xfer, a_signal_ends_an_import_and_the_device_is_unchanged)
 
 	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
 	ASSERT_EQ(0, job_start(&im, self->dst.index, p[0], JOB_IMPORT));
-	/* Half of the stream, then nothing. */
-	ASSERT_EQ(0, write_all(p[1], self->s.buf, 4096));
-	ASSERT_TRUE(job_waits(&im, 300));
+	/* The start of the stream, then nothing. */
+	ASSERT_TRUE(job_took(&im, p, self->s.buf, 4096))
+		TH_LOG("%d: %s", im.ret, im.msg);
 	job_interrupt(&im);
 	close(p[0]);
 	close(p[1]);
@@ -251,7 +251,8 @@ TEST_F(xfer, a_second_import_at_once_is_refused)
 
 	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
 	ASSERT_EQ(0, job_start(&im, self->dst.index, p[0], JOB_IMPORT));
-	ASSERT_TRUE(job_waits(&im, 300));
+	ASSERT_TRUE(job_took(&im, p, self->s.buf, 4096))
+		TH_LOG("%d: %s", im.ret, im.msg);
 	EXPECT_EQ(-EBUSY, import_bytes(self->h, self->dst.index, self->s.buf,
 				       self->s.len, &got));
 	EXPECT_STREQ("an import from a file descriptor is in progress",
@@ -295,10 +296,11 @@ TEST_F(xfer, activation_ends_an_import)
 
 	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
 	ASSERT_EQ(0, job_start(&im, self->dst.index, p[0], JOB_IMPORT));
-	ASSERT_TRUE(job_waits(&im, 300));
+	ASSERT_TRUE(job_took(&im, p, self->s.buf, 4096))
+		TH_LOG("%d: %s", im.ret, im.msg);
 	ASSERT_EQ(0, pft_activate(self->h, self->dst.index, -1, NULL));
 	/* The rest of the stream: it checks out, but may not commit. */
-	ASSERT_EQ(0, write_all(p[1], self->s.buf, self->s.len));
+	ASSERT_EQ(0, write_all(p[1], self->s.buf + 4096, self->s.len - 4096));
 	close(p[1]);
 	pthread_join(im.thread, NULL);
 	close(p[0]);

@@ -13,7 +13,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-PLAN=52
+PLAN=53
 tmp=
 devs=
 
@@ -50,14 +50,14 @@ err_is() {
 	[ "$rc" = 1 ] && [ "$(cat "$tmp/err")" = "$1" ]
 }
 
-# wait_for FILE PATTERN: wait up to 20 s for a line of FILE to match.
+# wait_for FILE PATTERN: wait until a line of FILE matches, for as long as
+# the monitor, $mon, that writes FILE runs (the test's time limit is the
+# guard against a hang, not a count of tries); fails if it ended first.
 wait_for() {
-	i=0
-	while ! grep -q "$2" "$1" && [ $i -lt 200 ]; do
+	until grep -q "$2" "$1"; do
+		kill -0 "$mon" 2>/dev/null || grep -q "$2" "$1" || return 1
 		sleep 0.1
-		i=$((i + 1))
 	done
-	grep -q "$2" "$1"
 }
 
 # flip FILE OFFSET: change the byte at OFFSET.
@@ -190,22 +190,55 @@ check "export of an active device: a warning" \
 	'[ "$rc" = 0 ] && grep -q "warning: the device was active" "$tmp/err"'
 
 # --- a live move: export --live, into a file and through a pipe -------------
-# A writer changes the source while the passes run; -J says what they did.
+# A writer changes the source while the passes run, and logs each of its
+# writes, ok or refused; -J says what the passes did.
+start_writer() {
+	rm -f "$tmp/live-stop"
+	: >"$tmp/live-writes"
+	( while [ ! -e "$tmp/live-stop" ]; do
+		# od pads the number: $((...)) strips it (unquoted, the
+		# padding split seek= from it, and no write was ever made).
+		if dd if=/dev/urandom of="$L" bs=4096 count=1 \
+			seek=$(($(od -An -N1 -tu1 /dev/urandom))) oflag=direct \
+			conv=notrunc 2>/dev/null; then
+			echo ok
+		else
+			echo refused
+		fi >>"$tmp/live-writes"
+	  done ) &
+	writer=$!
+}
+
+stop_writer() {
+	touch "$tmp/live-stop"
+	wait "$writer"
+}
+
+# gate: standard input to standard output, but once the stream has begun
+# (its first byte), only after the writer has made two more writes, the
+# count before them in $tmp/live-mark.  Pass 0, a megabyte, cannot end
+# meanwhile, so the source is active for both, and the second began after
+# pass 0 did: the passes after pass 0 must carry it.
+gate() {
+	dd bs=1 count=1 2>/dev/null
+	mark=$(wc -l <"$tmp/live-writes")
+	until [ "$(wc -l <"$tmp/live-writes")" -ge $((mark + 2)) ]; do
+		sleep 0.1
+	done
+	echo "$mark" >"$tmp/live-mark"
+	cat
+}
+
 lback=$tmp/live-source.fd
 head -c 1048576 /dev/urandom >"$lback"
 new_dev --backing "$lback" --cache writeback
 L=$dev
-( while [ ! -e "$tmp/live-stop" ]; do
-	dd if=/dev/urandom of="$L" bs=4096 count=1 seek=$(od -An -N1 -tu1 /dev/urandom) \
-		oflag=direct conv=notrunc 2>/dev/null
-  done ) &
-writer=$!
-sleep 1
-# --force: the final inactivation happens under the writer.
+start_writer
+# --force: the final inactivation may happen under the writer,
+# whose dd holds the device open for writing.
 run pflashctl export --live --force -J "$L" -o "$tmp/live.pfs"
-touch "$tmp/live-stop"
-wait "$writer"
-check "export --live -o: into a file, with a writer running" \
+stop_writer
+check "export --live -o: into a file, complete, the source inactive" \
 	'[ "$rc" = 0 ] && grep -q "\"complete\": true" "$tmp/err" &&
 	 grep -q "\"inactivated\": true" "$tmp/err" &&
 	 [ "$(field "$L" STATE)" = inactive ]'
@@ -223,13 +256,20 @@ check "import --activate of the live stream: the source's contents" \
 	'[ "$rc" = 0 ] && cmp -s "$L" "$LT" && cmp -s "$L" "$lt" &&
 	 cmp -s "$L" "$lback"'
 pflashctl activate "$L"
-rm -f "$tmp/live-stop"
 pflashctl inactivate "$LT"
-run sh -c "pflashctl export --live '$L' | pflashctl import '$LT' --activate"
+: >"$tmp/err"
+start_writer
+pflashctl export --live --force "$L" 2>>"$tmp/err" | gate |
+	pflashctl import "$LT" --activate >"$tmp/out" 2>>"$tmp/err"
+rc=$?
+stop_writer
+mark=$(cat "$tmp/live-mark")
 check "export --live | import --activate: the per-pass lines, once" \
 	'[ "$rc" = 0 ] && grep -q "^pflashctl: export: $L: pass 0: " "$tmp/err" &&
 	 [ "$(grep -c "final pass" "$tmp/err")" = 1 ] && cmp -s "$L" "$LT" &&
 	 cmp -s "$L" "$lt"'
+check "export --live: the writer wrote during pass 0, and was not refused" \
+	'[ "$(sed -n "$((mark + 1)),$((mark + 2))p" "$tmp/live-writes" | tr -d "\n")" = okok ]'
 { pflashctl export --live "$LT" 2>"$tmp/err"; echo $? >"$tmp/rc"; } |
 	head -c 100 >/dev/null
 check "export --live: a reader that goes away: a message, not SIGPIPE" \
@@ -308,7 +348,13 @@ check "monitor --json: import leaves a full flush owed" \
 	'grep -q "^{\"event\":\"import\",\"name\":\"$name\",\"state\":\"inactive\",\"epoch\":1,\"flush-pending\":true," "$tmp/events"'
 check "monitor: no error, and none in the steps it saw" \
 	'[ ! -s "$tmp/err" ]'
-run timeout 3 pflashctl monitor --now
+pflashctl monitor --now >"$tmp/out" 2>"$tmp/err" &
+mon=$!
+wait_for "$tmp/out" "^exists -$"
+kill "$mon"
+wait "$mon" 2>/dev/null
+mon=
+rc=0
 check "monitor --now, as text" \
 	'grep -qx "exists ${T#/dev/} state:inactive epoch:7 flush-pending:no dirty:0 backing:$tback" "$tmp/out" &&
 	 [ "$(tail -n 1 "$tmp/out")" = "exists -" ]'

@@ -7,8 +7,10 @@
 #ifndef PFT_JOB_H
 #define PFT_JOB_H
 
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 
 #include "pflash_test.h"
@@ -123,11 +125,37 @@ static inline int job_start(struct job *j, uint32_t index, int fd,
 	return pthread_create(&j->thread, NULL, job_run, j);
 }
 
-/* Let @j run for about @ms: whether it is still waiting then. */
-static inline bool job_waits(struct job *j, int ms)
+/*
+ * Wait until export @j has filled the pipe whose writing end is @wfd, and
+ * that no one reads: it has begun, and, its stream being larger than any
+ * pipe, it can go no further until someone reads.  False if it ended
+ * instead.
+ */
+static inline bool job_fills_pipe(struct job *j, int wfd)
 {
-	usleep(ms * 1000);
-	return !j->done;
+	struct pollfd room = { .fd = wfd, .events = POLLOUT };
+	int n = -1;
+
+	while (!j->done && (n = poll(&room, 1, 0)) > 0)
+		usleep(1000);
+	return !j->done && !n;
+}
+
+/*
+ * Write the first @len bytes of @buf, a stream, into the pipe @p, whose
+ * reading end import @j reads, and wait until it has read them all: it
+ * has begun, and waits for the rest.  False if it ended instead.
+ */
+static inline bool job_took(struct job *j, const int p[2], const void *buf,
+			    size_t len)
+{
+	int left = -1;
+
+	if (write_all(p[1], buf, len))
+		return false;
+	while (!j->done && !ioctl(p[0], FIONREAD, &left) && left)
+		usleep(1000);
+	return !j->done && !left;
 }
 
 static inline void on_signal(int sig)
@@ -191,8 +219,9 @@ static inline int job_drain(struct job *j, int rfd)
 
 /*
  * Start @j, of @what from device @index into a pipe that no one reads,
- * destroy the device once @j waits for its reader, then read all @j sends
- * until it ends: 0, or the first step's -errno (-EAGAIN: @j did not wait).
+ * destroy the device once @j has filled the pipe and waits for its
+ * reader, then read all @j sends until it ends: 0, or the first step's
+ * -errno (-EAGAIN: @j ended before it filled the pipe).
  */
 static inline int job_destroyed_meanwhile(struct pfnl *h, uint32_t index,
 					  enum job_what what, struct job *j)
@@ -202,7 +231,7 @@ static inline int job_destroyed_meanwhile(struct pfnl *h, uint32_t index,
 	if (pipe2(p, O_CLOEXEC))
 		return -errno;
 	ret = job_start(j, index, p[1], what);
-	if (!ret && !job_waits(j, 300))
+	if (!ret && !job_fills_pipe(j, p[1]))
 		ret = -EAGAIN;
 	if (!ret)
 		ret = pft_destroy(h, index);

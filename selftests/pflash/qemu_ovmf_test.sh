@@ -4,7 +4,7 @@
 # OVMF's variable store on pflash devices, in QEMU nested in the test VM,
 # with a migration of each of Debian's two builds (see qemu_ovmf_test.py).
 # Minutes under nested TCG: the test command runs it where PFLASH_OVMF=1
-# (tools/vm/check.sh sets it on deb61 and deb72).  Needs python3, QEMU,
+# (tools/check/check.sh sets it on deb61 and deb72).  Needs python3, QEMU,
 # OVMF and pflash-qemu-migrate, which the VMs have.
 
 . "$(dirname "$0")/lib.sh"

@@ -4,7 +4,7 @@
 # QEMU on pflash devices with no guest code: the flash driven through the
 # qtest protocol, and QEMU migrated between two processes with the pflash
 # device moved underneath (see qemu_qtest_test.py).  Needs python3, QEMU,
-# OVMF and pflash-qemu-migrate, which the VMs have (tools/vm/initramfs.sh);
+# OVMF and pflash-qemu-migrate, which the VMs have (tools/images/initramfs.sh);
 # skipped where they are not.
 
 . "$(dirname "$0")/lib.sh"

@@ -5,7 +5,7 @@ guest code) or the serial console of OVMF's shell; pflash's devices
 through pflashctl; and results as TAP.
 
 QEMU and OVMF are Debian's, in the test VM as on the host
-(tools/vm/initramfs.sh puts them there): /usr/bin/qemu-system-x86_64, its
+(tools/images/initramfs.sh puts them there): /usr/bin/qemu-system-x86_64, its
 TCG accelerator, a module (accel-tcg-x86_64.so, in QEMU_MODULE_DIR), and
 /usr/share/OVMF.  QMP is pflash-qemu-migrate's own client
 (tools/pflash-qemu-migrate/), loaded from where the command is.

@@ -88,13 +88,37 @@ io_worker() {
 	done
 }
 
+# in_use RMMOD_OUTPUT: rmmod refused because the module is in use.  kmod
+# says "in use" when it saw references before it asked; if one was taken
+# after, the kernel refuses with EAGAIN ("Resource temporarily
+# unavailable").
+in_use() {
+	case $1 in
+	*"in use"* | *"temporarily unavailable"*) return 0 ;;
+	esac
+	return 1
+}
+
 echo "TAP version 13"
-echo "1..4"
+echo "1..5"
 : >"$tmp/status"
 : >"$tmp/stderr"
 start=$(date +%s)
 rmmod pflash 2>/dev/null
 modprobe pflash nr_devices=0
+
+# The refusal, made to happen: whether the race below meets the module in
+# use is the interleaving's to say.
+held=$(pflashctl create --size 64K --show)
+exec 9<"$held"
+out=$(rmmod pflash 2>&1)
+status=$?
+exec 9<&-
+[ $status != 0 ] && in_use "$out" && grep -q '^pflash ' /proc/modules
+status=$?
+[ $status = 0 ] || echo "# rmmod: $out"
+result $status "rmmod while a device is held open: refused, as in use"
+pflashctl destroy "$held"
 unloaded=0
 refused=0
 other=0
@@ -121,18 +145,11 @@ while [ $round -lt "$ROUNDS" ]; do
 			fi
 			modprobe pflash nr_devices=0 ||
 				reloads_failed=$((reloads_failed + 1))
+		elif in_use "$out"; then
+			refused=$((refused + 1))
 		else
-			# kmod says "in use" when it saw references before it
-			# asked; if one was taken after, the kernel refuses
-			# with EAGAIN ("Resource temporarily unavailable").
-			case $out in
-			*"in use"* | *"temporarily unavailable"*)
-				refused=$((refused + 1)) ;;
-			*)
-				other=$((other + 1))
-				echo "# rmmod: $out"
-				;;
-			esac
+			other=$((other + 1))
+			echo "# rmmod: $out"
 		fi
 		sleep 0.3
 	done

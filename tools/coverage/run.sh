@@ -9,25 +9,25 @@
 # run of `make check`.  Logs in build/runs/coverage-<date>/.
 
 set -euo pipefail
-. "$(dirname "$0")/../vm/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 lock_build
 out=$BUILD/runs/coverage-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 log "logs of this run: $out"
-"$REPO/tools/vm/kernels.sh" debug >/dev/null
-ko=$("$REPO/tools/vm/build-module.sh" debug)
+"$REPO/tools/kernels/kernels.sh" debug >/dev/null
+ko=$("$REPO/tools/kernels/module.sh" debug)
 make -s -C "$SRC/tools/pflashctl" >/dev/null
-selftests=$("$REPO/tools/vm/build-selftests.sh")
+selftests=$("$REPO/tools/images/selftests.sh")
 initrd=$BUILD/vm/coverage/initramfs.cpio
-"$REPO/tools/vm/initramfs.sh" -k debug -p "$REPO/tools/coverage/guest.sh" \
+"$REPO/tools/images/initramfs.sh" -k debug -p "$REPO/tools/coverage/guest.sh" \
 	-o "$initrd" -m "$ko" -t "$selftests" -c "$SRC/tools/pflashctl/pflashctl" \
 	>/dev/null
 log "booting the debug kernel (console: $out/console.log)"
-"$REPO/tools/vm/run.sh" -k debug -i "$initrd" -d "$out" -t 1800 || true
+"$REPO/tools/boot/run.sh" -k debug -i "$initrd" -d "$out" -t 1800 || true
 grep -E '^# (not )?ok ' "$out/tap.log" | grep '^# not ok' && \
 	log "warning: some tests failed in this run (see $out/tap.log)"
 # The counts are read by the gcov of the compiler that built the debug
 # kernel, in the Debian unstable root.
-"$REPO/tools/vm/sid-root.sh" run "$REPO/tools/coverage/error-paths.py" \
+"$REPO/tools/kernels/sid-root.sh" run "$REPO/tools/coverage/error-paths.py" \
 	write --tap "$out/tap.log" --objdir "$BUILD/mod-debug"

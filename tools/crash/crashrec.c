@@ -35,8 +35,14 @@
  * only the first K, with one fsync() after them (for the tests of
  * inactivation, import and activation, whose caller acknowledges the rest).
  * --lie is a broken writer, for proving that the tests catch one: in
- * writeback mode it acknowledges each write as soon as it completes, before
- * any flush.  --mark also sets a dm-log-writes mark "ack:R:LO:HI" on
+ * writeback mode it acknowledges each write as soon as it completes and
+ * never flushes (no fsync, no O_DSYNC), and once it has acknowledged
+ * LIE_ARMED records it says so, in a line "lied", for the host to kill it
+ * after.  On a device with no periodic writeback (pflashctl create
+ * --writeback-interval 0), not one of its acknowledged records can reach
+ * the backing file before the kill, so the check must find every one of
+ * them lost, every time (in writethrough mode it acknowledges its
+ * page-cache writes without their fsync).  --mark also sets a dm-log-writes mark "ack:R:LO:HI" on
  * DM_NAME after each acknowledgement, so that a replay of the log knows
  * what was acknowledged at each point.
  *
@@ -46,7 +52,7 @@
  * in bytes, one block a line (FIEMAP); it fails if a block has no place of
  * its own there yet (a hole, an unwritten or inline extent).
  *
- *   crashrec check FILE --run R [--run R2] [--count N] [--map MAP]
+ *   crashrec check FILE --run R [--run R2 [--run R3]] [--count N] [--map MAP]
  *                       [--acked ACKS]
  *
  * reads records 0 .. N - 1 of FILE (default: as many as it holds), or,
@@ -86,11 +92,13 @@
 
 #define REC_SIZE	4096
 #define REC_MAGIC	0x7065726372686c66ULL	/* "flhrcrep" */
-#define MAX_RUNS	2
+#define MAX_RUNS	3
 /* The most records one write carries. */
 #define WRITE_MAX	8
 /* --fill writes this many records at a time. */
 #define FILL_CHUNK	64
+/* --lie says "lied" once it has acknowledged this many records. */
+#define LIE_ARMED	64
 
 struct rec_head {
 	uint64_t magic;
@@ -279,7 +287,13 @@ static void write_random(struct writer *w)
 			w->pending = w->next;
 			continue;
 		}
-		if (r < 20) {
+		if (w->lie) {
+			put(w, r < 25 ? w->fd_cached : w->fd_direct, n);
+			ack(w, w->next - n, w->next - 1);
+			if (w->next - w->first >= LIE_ARMED &&
+			    w->next - n - w->first < LIE_ARMED)
+				say("lied\n");
+		} else if (r < 20) {
 			flush(w, w->fd_direct);
 		} else if (r < 35) {
 			/*
@@ -291,8 +305,6 @@ static void write_random(struct writer *w)
 			ack(w, w->next - n, w->next - 1);
 		} else {
 			put(w, r < 45 ? w->fd_cached : w->fd_direct, n);
-			if (w->lie)
-				ack(w, w->next - n, w->next - 1);
 		}
 	}
 	/* Whatever is pending stays so: the host kills us meanwhile. */

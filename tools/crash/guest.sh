@@ -47,8 +47,8 @@
 #   intact (see replay_check).  Parameters: crash.run=RUN crash.seed=SEED
 #   crash.count=RECORDS (per mode).
 
-TAP=/dev/ttyS1
-say() { echo "$*" >&3; }
+. /usr/lib/pflash-test/tap.sh
+say() { tap_say "$*"; }
 
 arg() { sed -n "s/.* crash\.$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
 role=$(arg role)
@@ -63,7 +63,13 @@ modules() {
 # ---- writer -----------------------------------------------------------------
 
 writer_steady() {
-	pflashctl create --index 0 --backing /mnt/steady --cache "$mode" ||
+	local wb=
+
+	# The lying writer's device writes nothing back by itself: only a
+	# flush, which the liar never sends, could save its records.
+	[ -n "$lie" ] && wb="--writeback-interval 0"
+	# shellcheck disable=SC2086
+	pflashctl create --index 0 --backing /mnt/steady --cache "$mode" $wb ||
 		return
 	say "start"
 	crashrec write /dev/pflash0 --run "$run" --mode "$mode" \
@@ -199,8 +205,7 @@ checker() {
 
 	modules virtio_pci virtio_blk ext4 loop qemu_fw_cfg
 	modprobe pflash nr_devices=0 || say "# modprobe pflash failed"
-	say "TAP version 13"
-	say "1..$(grep -c . "$list")"
+	tap_plan "$(grep -c . "$list")"
 	mkdir -p /tmp/check
 	check_worker 0 &
 	check_worker 1
@@ -209,9 +214,9 @@ checker() {
 		n=$((n + 1))
 		cat "/tmp/check/$serial" >&3 2>/dev/null
 		if [ "$(cat "/tmp/check/$serial.status" 2>/dev/null)" = ok ]; then
-			say "ok $n - $serial: mounted, its journal recovered, and read"
+			tap_ok "$serial: mounted, its journal recovered, and read"
 		else
-			say "not ok $n - $serial: could not be found, mounted or read"
+			tap_fail "$serial: could not be found, mounted or read"
 		fi
 	done <"$list"
 }
@@ -226,14 +231,16 @@ replay_read() {
 	local m ret=0
 	if [ "${1:-}" != mount ]; then
 		crashrec check /tmp/replay.img --map /tmp/map --run "$run" \
-			--run $((run + 1)) --count $((2 * count)) --acked /tmp/marks
+			--run $((run + 1)) --run $((run + 2)) \
+			--count $((3 * count)) --acked /tmp/marks
 		return
 	fi
 	cp /tmp/replay.img /tmp/point.img
 	m=$(losetup -f --show /tmp/point.img) || return 1
 	if mount "$m" /mnt; then
 		crashrec check /mnt/backing --run "$run" --run $((run + 1)) \
-			--count $((2 * count)) --acked /tmp/marks || ret=1
+			--run $((run + 2)) --count $((3 * count)) \
+			--acked /tmp/marks || ret=1
 		umount /mnt
 	else
 		echo "mount failed"
@@ -251,9 +258,13 @@ replay_read() {
 # image.  At every eighth point that changed the device, and at the end,
 # a copy of the image is also mounted (ext4 recovers its journal) and the
 # records read through the mount: both ways must agree.
-# One line per point to /tmp/points: "ENTRY KIND CHANGED ACKED LOST BROKEN".
+# One line per point to /tmp/points: "ENTRY KIND CHANGED ACKED LOST BROKEN
+# LIAR_ACKED LIAR_LOST MARK", LIAR_* of the lying writer's run, RUN + 2,
+# which ACKED and LOST leave out: its losses are the control's; MARK is
+# the text of a mark ("-" for other points).
 replay_check() {
 	local kind entry changed mark states=0 mounts=0 ok acked lost broken
+	local lacked llost
 	coproc LW { lwreplay /dev/vdb /tmp/replay.img --marks /tmp/marks --pause; }
 	while read -r kind entry point changed mark <&"${LW[0]}"; do
 		if [ "$kind" != point ]; then
@@ -269,12 +280,16 @@ replay_check() {
 			replay_read mount >/tmp/intact.mounted || true
 			cmp -s /tmp/intact /tmp/intact.mounted || broken=1
 		fi
-		acked=0 lost=0
-		while read -r what _ l a; do
+		acked=0 lost=0 lacked=0 llost=0
+		while read -r what r l a; do
 			[ "$what" = lost ] || continue
-			acked=$((acked + a)) lost=$((lost + l))
+			if [ "$r" = $((run + 2)) ]; then
+				lacked=$((lacked + a)) llost=$((llost + l))
+			else
+				acked=$((acked + a)) lost=$((lost + l))
+			fi
 		done </tmp/intact
-		echo "$entry $point $changed $acked $lost $broken" >>/tmp/points
+		echo "$entry $point $changed $acked $lost $broken $lacked $llost ${mark:--}" >>/tmp/points
 		if [ "$lost" = 0 ] && [ "$broken" = 0 ]; then
 			echo ok >&"${LW[1]}"
 		else
@@ -286,61 +301,92 @@ replay_check() {
 }
 
 replay() {
-	local m mode r
+	local m mode r marks had missed text
 
 	modules virtio_pci virtio_blk ext4 loop dm-mod dm-log-writes
 	modprobe pflash nr_devices=0 || say "# modprobe pflash failed"
 	run=$(arg run) seed=$(arg seed) count=$(arg count)
-	say "TAP version 13"
-	say "1..3"
+	tap_plan 4
+	tap_say "# replay: CRASH_SEED=$seed"
 	# The device as it is before anything is logged: where replays start.
 	dd if=/dev/vda of=/tmp/replay.img bs=1M status=none
 	DM_DISABLE_UDEV=1 dmsetup create lw --table \
 		"0 $(blockdev --getsz /dev/vda) log-writes /dev/vda /dev/vdb" &&
 		mount /dev/mapper/lw /mnt &&
 		crashrec map /mnt/backing >/tmp/map ||
-		{ say "not ok 1 - dm-log-writes"; return; }
-	# One backing file: run RUN in writethrough mode in its first half,
-	# then run RUN + 1 in writeback mode in its second half.
+		{ tap_fail "dm-log-writes"; return; }
+	# One backing file, in thirds: run RUN in writethrough mode, then run
+	# RUN + 1 in writeback mode, then the control, run RUN + 2: a writer
+	# that acknowledges without flushing, on a device with no periodic
+	# writeback, so that until its destroy writes them back, every record
+	# it acknowledged is missing from the file at every point of the log.
+	local cache wb lie
 	r=$run
-	for mode in writethrough writeback; do
-		pflashctl create --index 0 --backing /mnt/backing --cache "$mode" &&
-			crashrec write /dev/pflash0 --run "$r" --mode "$mode" \
+	for mode in writethrough writeback liar; do
+		cache=$mode wb= lie=
+		[ "$mode" = liar ] &&
+			cache=writeback wb="--writeback-interval 0" lie=--lie
+		# shellcheck disable=SC2086
+		pflashctl create --index 0 --backing /mnt/backing \
+			--cache "$cache" $wb &&
+			crashrec write /dev/pflash0 --run "$r" --mode "$cache" \
 				--seed "$seed" --first $(((r - run) * count)) \
-				--count "$count" --mark lw >"/tmp/acks.$mode" &&
+				--count "$count" --mark lw $lie >"/tmp/acks.$mode" &&
 			pflashctl destroy pflash0 ||
-			{ say "not ok 1 - $mode: the writes through dm-log-writes"; return; }
+			{ tap_fail "$mode: the writes through dm-log-writes"; return; }
 		say "# replay $mode: $(grep -c '^ack' "/tmp/acks.$mode") acknowledgements"
 		r=$((r + 1))
 	done
 	umount /mnt && DM_DISABLE_UDEV=1 dmsetup remove lw
-	say "ok 1 - records written in both cache modes, every write logged"
+	tap_ok "records written in both cache modes and by the liar, every write logged"
 
 	: >/tmp/points
 	replay_check
 	sed 's/^/# /' /tmp/replay.out >&3
 	read -r states mounts </tmp/replay.counts
-	if [ -s /tmp/points ] && awk '$5 || $6 { bad = 1 } END { exit bad }' /tmp/points; then
-		say "ok 2 - every point of the log holds every record acknowledged before it"
+	# Not vacuous: the check read every point (a crashrec check that
+	# failed would count nothing acknowledged, and nothing lost).
+	if [ -s /tmp/points ] && awk '$5 || $6 { bad = 1 } END { exit bad }' /tmp/points &&
+	   tail -n 1 /tmp/points | awk '$4 > 0 { ok = 1 } END { exit !ok }'; then
+		tap_ok "every point of the log holds every record acknowledged before it"
 	else
 		awk '$5 || $6 { print "# lost at entry " $1 " (" $2 "): " $5 " of " $4 " acknowledged records" ($6 ? "; read in place and through a mount, they differ" : "") }' /tmp/points | head -n 20 >&3
-		say "not ok 2 - every point of the log holds every record acknowledged before it"
+		tap_fail "every point of the log holds every record acknowledged before it"
 	fi
 	say "# replay: $(wc -l </tmp/points) points checked ($(awk '$2 == "flush"' /tmp/points | wc -l) flushes, $(awk '$2 == "fua"' /tmp/points | wc -l) FUA writes, $(awk '$2 == "mark"' /tmp/points | wc -l) marks, the end) in $states states of the device, $mounts of them mounted too; $(tail -n 1 /tmp/points | cut -d' ' -f4) records acknowledged by the end, $(awk '{ l += $5 } END { print l + 0 }' /tmp/points) lost"
-	# The last point is the device as it was left: everything is there.
-	if tail -n 1 /tmp/points | awk '$2 == "end" && $4 > 0 && !$5 && !$6 { ok = 1 } END { exit !ok }'; then
-		say "ok 3 - at the end of the log, every acknowledged record is there"
+	# The last point is the device as it was left: everything is there,
+	# the liar's records too (its destroy wrote them back).
+	if tail -n 1 /tmp/points | awk '$2 == "end" && $4 > 0 && !$5 && !$6 && $7 > 0 && !$8 { ok = 1 } END { exit !ok }'; then
+		tap_ok "at the end of the log, every acknowledged record is there"
 	else
-		say "not ok 3 - at the end of the log, every acknowledged record is there"
+		tap_fail "at the end of the log, every acknowledged record is there"
+	fi
+	# The control: at each of the liar's marks (its acknowledgements, not
+	# the mark dm-log-writes sets when it is removed), before its
+	# destroy, every record it acknowledged is missing, and the check
+	# says so.
+	read -r marks had missed < <(awk -v liar="ack:$((run + 2)):" '
+		$2 == "mark" && index($9, liar) == 1 {
+			m++; if ($7 > had) had = $7; if ($8 != $7) miss++ }
+		END { print m + 0, had + 0, miss + 0 }' /tmp/points)
+	text="control: a writer that acknowledges without flushing: at each of its $marks acknowledgements in the log it had up to $had acknowledged records to lose, and the check found them all lost at $((marks - missed)) of them"
+	if [ "$marks" -gt 0 ] && [ "$missed" = 0 ] &&
+	   [ "$marks" = "$(grep -c '^ack' /tmp/acks.liar)" ]; then
+		tap_ok "$text"
+	else
+		awk -v liar="ack:$((run + 2)):" '$2 == "mark" && index($9, liar) == 1 && $8 != $7 {
+			print "# control: at entry " $1 " the liar had acknowledged " $7 " records and " $8 " were missing" }' \
+			/tmp/points | head -n 10 >&3
+		tail -n 12 /tmp/points | sed 's/^/# point: /' >&3
+		tap_fail "$text"
 	fi
 }
 
-stty -F "$TAP" raw -echo
-exec 3>"$TAP"
+tap_open
 case $role in
 writer) writer ;;
 checker) checker ;;
 replay) replay ;;
-*) say "not ok 1 - no crash.role= on the kernel command line" ;;
+*) tap_fail "no crash.role= on the kernel command line"; tap_end ;;
 esac
 sync

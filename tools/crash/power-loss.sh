@@ -27,8 +27,11 @@
 #        modes in turn), killed after a random part of the phase's measured
 #        duration once the guest said it began;
 #      - CRASH_LIE_KILLS of a writer that lies (crashrec --lie: it
-#        acknowledges writes before their flush), a control that must lose
-#        records: it proves that the check can fail.
+#        acknowledges writes and never flushes them, on a device with no
+#        periodic writeback), killed within 200 ms of its saying "lied"
+#        (64 records acknowledged): a control that must lose every record
+#        it acknowledged, every time, which proves that the check can
+#        fail.
 #  4. One checker VM mounts every disk and reads its records; the host then
 #     compares them with what each writer reported as acknowledged:
 #      - every acknowledged record must be intact;
@@ -47,11 +50,11 @@
 # of each kill, which QEMU's speed decides.
 #
 # Usage: RESULTS=FILE power-loss.sh KERNEL INITRD OUTDIR
-# Results (results.sh) are recorded under "KERNEL/crash".
+# Results (tools/judge/judge.sh) are recorded under "KERNEL/crash".
 
 set -euo pipefail
-. "$(dirname "$0")/../vm/lib.sh"
-. "$REPO/tools/vm/results.sh"
+. "$(dirname "$0")/../lib/harness.sh"
+. "$REPO/tools/judge/judge.sh"
 
 KERNEL=${1:?usage: power-loss.sh KERNEL INITRD OUTDIR}
 INITRD=${2:?usage: power-loss.sh KERNEL INITRD OUTDIR}
@@ -108,7 +111,7 @@ snap=$OUTDIR/snapshot
 rm -rf "$snap" && mkdir -p "$snap"
 mkfifo "$snap/mon.in" "$snap/mon.out" "$snap/ctl.in" "$snap/ctl.out"
 # shellcheck disable=SC2046
-"$REPO/tools/vm/run.sh" -k "$KERNEL" -i "$INITRD" -d "$snap" "${VM[@]}" \
+"$REPO/tools/boot/run.sh" -k "$KERNEL" -i "$INITRD" -d "$snap" "${VM[@]}" \
 	-t 300 -a "crash.role=writer" -- $(region_args 0) \
 	-chardev "pipe,id=ctl,path=$snap/ctl" -serial chardev:ctl \
 	-monitor "pipe:$snap/mon" >"$snap/run.log" 2>&1 &
@@ -145,7 +148,7 @@ hmp quit >/dev/null || true
 exec 5>&- 6>&- 7>&-
 wait "$runpid" || true
 if [ "$saved" != 1 ]; then
-	result fail "$WHERE" "the writer VM could not be booted and saved (log: $snap)"
+	result fail "$WHERE" "the writer VM could not be booted and saved (log: $snap) [CRASH_SEED=$SEED]"
 	exit 1
 fi
 result pass "$WHERE" "a writer VM booted, loaded pflash and was saved, to start every kill point from ($(du -m "$snap/state" | cut -f1) MB)"
@@ -168,7 +171,7 @@ kill_point() {
 	exec {in}<>"$d/ctl.in" {out}<>"$d/ctl.out"
 	: >"$d/tap.log"
 	# shellcheck disable=SC2046
-	"$REPO/tools/vm/run.sh" -k "$KERNEL" -i "$INITRD" -d "$d" "${VM[@]}" \
+	"$REPO/tools/boot/run.sh" -k "$KERNEL" -i "$INITRD" -d "$d" "${VM[@]}" \
 		-t 180 -- $drive \
 		-chardev "pipe,id=ctl,path=$d/ctl" -serial chardev:ctl \
 		-pidfile "$d/qemu.pid" -incoming "exec:cat $snap/state" \
@@ -239,7 +242,7 @@ for p in inactivate import activate; do
 	dur[$p]=$(phase_us "$p")
 done
 if ! grep -qx done "$OUTDIR/calibration/said.txt"; then
-	result fail "$WHERE" "calibration: the phases scenario did not run to its end (log: $OUTDIR/calibration)"
+	result fail "$WHERE" "calibration: the phases scenario did not run to its end (log: $OUTDIR/calibration) [CRASH_SEED=$SEED]"
 	exit 1
 fi
 result pass "$WHERE" "calibration: inactivation $((dur[inactivate] / 1000)) ms, import $((dur[import] / 1000)) ms, activation $((dur[activate] / 1000)) ms (8 MiB device)"
@@ -282,9 +285,39 @@ done
 for i in $(seq "$LIE_KILLS"); do
 	n=$((n + 1))
 	next_run
-	rnd $((DELAY_MS * 1000))
-	echo "k$n steady writeback $run_id start $((500000 + R)) lie" >>"$plan"
+	rnd 200000
+	echo "k$n steady writeback $run_id lied $R lie" >>"$plan"
 done
+
+# run_plan_line NAME SCENARIO MODE RUN TARGET DELAY LIE: its kill point.
+run_plan_line() {
+	local name=$1 scenario=$2 mode=$3 run=$4 target=$5 delay=$6 lie=$7 when
+	if [ "$target" = start ] || [ "$target" = lied ]; then
+		when=$target
+	else
+		when="phase $target begin"
+	fi
+	[ "$lie" = - ] && lie=
+	kill_point "$name" "$((${name#k} + 1))" "$scenario" "$mode" "$run" \
+		"$RANDOM$RANDOM" "$when" "$delay" $lie
+}
+
+# inside NAME: the phase in which the kill of NAME landed, if any: begun
+# and not ended.
+inside() {
+	awk '$1 == "phase" && $3 == "begin" { p = $2 }
+	     $1 == "phase" && $3 == "end" { p = "" }
+	     END { print p }' "$OUTDIR/$1/said.txt"
+}
+
+# phase_cut PHASE: whether a kill point aimed at PHASE landed inside it.
+phase_cut() {
+	local name
+	for name in $(awk -v p="$1" '$5 == p { print $1 }' "$plan"); do
+		[ "$(inside "$name")" = "$1" ] && return 0
+	done
+	return 1
+}
 
 log "$KERNEL: $n kill points, $JOBS at a time"
 start=$SECONDS
@@ -293,16 +326,40 @@ while read -r name scenario mode run target delay lie; do
 	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do
 		wait -n || true
 	done
-	if [ "$target" = start ]; then
-		when=start
-	else
-		when="phase $target begin"
-	fi
-	[ "$lie" = - ] && lie=
-	kill_point "$name" "$((${name#k} + 1))" "$scenario" "$mode" "$run" \
-		"$RANDOM$RANDOM" "$when" "$delay" $lie &
+	run_plan_line "$name" "$scenario" "$mode" "$run" "$target" "$delay" "$lie" &
 done <"$plan"
 wait
+
+# Every phase must have been cut at least once, or the run proves nothing
+# about it.  Where the random kills all missed a phase (they are drawn
+# from the calibration's durations, measured alone, and the kill points
+# may run slower or faster), more kill points follow, one at a time,
+# drawn from the middle of the phase as this run's own kill points saw
+# it, until one lands inside, at most EXTRA_KILLS of them.
+EXTRA_KILLS=${CRASH_EXTRA_KILLS:-10}
+for p in inactivate import activate; do
+	tries=0
+	while ! phase_cut "$p"; do
+		[ "$tries" -lt "$EXTRA_KILLS" ] || break
+		tries=$((tries + 1))
+		# The phase's duration in the kill points that saw it end.
+		d=$(for name in $(awk -v p="$p" '$2 == "phases" { print $1 }' "$plan"); do
+			awk -v p="$p" '
+				$2 == "phase" && $3 == p && $4 == "begin" { b = $1 }
+				$2 == "phase" && $3 == p && $4 == "end" && b { print $1 - b }' \
+				"$OUTDIR/$name/said.log"
+		done | sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : 0 }')
+		[ "${d:-0}" -gt 0 ] || d=${dur[$p]}
+		n=$((n + 1))
+		next_run
+		rnd $((d * 6 / 10 + 1))
+		mode=writeback
+		[ "$p" != inactivate ] && [ $((tries % 2)) = 1 ] && mode=writethrough
+		echo "k$n phases $mode $run_id $p $((d / 5 + R)) -" >>"$plan"
+		log "$KERNEL: no kill landed inside $p yet: one more, k$n"
+		run_plan_line $(tail -n 1 "$plan")
+	done
+done
 result pass "$WHERE" "$n kill points in $((SECONDS - start)) s"
 
 # --- 4. the check ----------------------------------------------------------------
@@ -323,12 +380,12 @@ while read -r name scenario mode run target delay lie; do
 	echo "$name $((region * REGION_MB * 1048576)) $((REGION_MB * 1048576)) $scenario $run $count $retry" >>"$check/list"
 	region=$((region + 1))
 done <"$plan"
-"$REPO/tools/vm/run.sh" -k "$KERNEL" -i "$INITRD" -d "$check" -m 512M -s 2 \
+"$REPO/tools/boot/run.sh" -k "$KERNEL" -i "$INITRD" -d "$check" -m 512M -s 2 \
 	-t 900 -a "crash.role=checker" -- \
 	-drive "file=$disks,if=virtio,format=raw,cache=none" \
 	-fw_cfg "name=opt/pflash/crash,file=$check/list" || true
 failed=0
-"$REPO/tools/vm/judge.sh" "$WHERE/checker" "$check" || failed=1
+judge_vm "$WHERE/checker" "$check" || failed=1
 
 # The writers' kernel logs, each from the resume to the kill.
 writers=$OUTDIR/writers
@@ -337,7 +394,7 @@ cat "$snap/console.log" >"$writers/console.log"
 while read -r name _; do
 	cat "$OUTDIR/$name/console.log"
 done <"$plan" >>"$writers/console.log"
-"$REPO/tools/vm/judge.sh" --kernel-log "$WHERE/writers" "$writers" || failed=1
+judge_vm --kernel-log "$WHERE/writers" "$writers" || failed=1
 
 # Judge each disk: "NAME MODE SCENARIO INSIDE LOST WHAT", INSIDE being the
 # phase the kill landed in ("-" for none).
@@ -418,7 +475,7 @@ while read -r name scenario mode run target delay lie; do
 	v=$(grep "^$name " "$OUTDIR/verdicts")
 	set -- $v
 	if [ "$5" != 0 ]; then
-		result fail "$WHERE" "$name ($scenario, $mode, kill target $target):${v#* * * * * }"
+		result fail "$WHERE" "$name ($scenario, $mode, kill target $target):${v#* * * * * } [CRASH_SEED=$SEED]"
 		failed=1
 	fi
 done <"$plan"
@@ -432,7 +489,7 @@ for mode in writethrough writeback; do
 	if [ "$lost" = 0 ] && [ "$kills" -ge "$KILLS" ]; then
 		result pass "$WHERE" "crash: $mode: kill points $kills, acknowledged records lost 0"
 	else
-		result fail "$WHERE" "crash: $mode: kill points $kills, acknowledged records lost $lost"
+		result fail "$WHERE" "crash: $mode: kill points $kills, acknowledged records lost $lost [CRASH_SEED=$SEED]"
 		failed=1
 	fi
 done
@@ -452,7 +509,7 @@ for p in inactivate import activate; do
 	if [ "$lost" = 0 ] && [ "${inside%% *}" -gt 0 ]; then
 		result pass "$WHERE" "$text"
 	else
-		result fail "$WHERE" "crash: $p: $kills kills, $inside; $lost failed the check"
+		result fail "$WHERE" "crash: $p: $kills kills, $inside; $lost failed the check [CRASH_SEED=$SEED]"
 		failed=1
 	fi
 done
@@ -461,20 +518,28 @@ v=$(grep '^calibration ' "$OUTDIR/verdicts" || true)
 if [ "$(echo "$v" | cut -d' ' -f5)" = 0 ]; then
 	result pass "$WHERE" "the calibration run, not killed, kept everything: $(acked_total calibration) acknowledged records"
 else
-	result fail "$WHERE" "the calibration run: ${v:-not checked}"
+	result fail "$WHERE" "the calibration run: ${v:-not checked} [CRASH_SEED=$SEED]"
 	failed=1
 fi
 
+# The control: each liar had every record it acknowledged to lose (none
+# was flushed, nothing writes back by itself), at least the 64 it had
+# acknowledged when it said "lied", and the check must find every one lost.
 if [ "$LIE_KILLS" -gt 0 ]; then
-	liars=$(awk '$7 == "lie" { print $1 }' "$plan")
-	lost=$(for name in $liars; do grep "^$name " "$OUTDIR/verdicts"; done |
-		awk '$5 > 0 { l += $5 } END { print l + 0 }')
-	# shellcheck disable=SC2086
-	text="crash: control: a writer that acknowledges before the flush lost $lost of $(acked_total $liars) acknowledged records in $LIE_KILLS kills"
-	if [ "$lost" -gt 0 ]; then
-		result pass "$WHERE" "$text: the check catches it"
+	had=0 lost=0 short=
+	for name in $(awk '$7 == "lie" { print $1 }' "$plan"); do
+		a=$(acked_total "$name")
+		l=$(awk -v n="$name" '$1 == n { print ($5 > 0 ? $5 : 0) }' "$OUTDIR/verdicts")
+		had=$((had + a)) lost=$((lost + ${l:-0}))
+		if [ "$a" -lt 64 ] || [ "${l:-0}" != "$a" ]; then
+			short="$short $name: lost ${l:-0} of $a;"
+		fi
+	done
+	text="crash: control: writers that acknowledge without flushing, on devices that write nothing back by themselves, had $had acknowledged records to lose in $LIE_KILLS kills and lost $lost"
+	if [ -z "$short" ]; then
+		result pass "$WHERE" "$text: the check finds every one"
 	else
-		result fail "$WHERE" "$text: the check did not catch it"
+		result fail "$WHERE" "$text: the check missed some ($short) [CRASH_SEED=$SEED]"
 		failed=1
 	fi
 fi

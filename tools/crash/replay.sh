@@ -14,11 +14,11 @@
 # (default 150) records are written in each cache mode.
 #
 # Usage: RESULTS=FILE replay.sh KERNEL INITRD OUTDIR
-# Results (results.sh) are recorded under "KERNEL/replay".
+# Results (tools/judge/judge.sh) are recorded under "KERNEL/replay".
 
 set -euo pipefail
-. "$(dirname "$0")/../vm/lib.sh"
-. "$REPO/tools/vm/results.sh"
+. "$(dirname "$0")/../lib/harness.sh"
+. "$REPO/tools/judge/judge.sh"
 
 KERNEL=${1:?usage: replay.sh KERNEL INITRD OUTDIR}
 INITRD=${2:?usage: replay.sh KERNEL INITRD OUTDIR}
@@ -34,22 +34,24 @@ log "$KERNEL: dm-log-writes replay, seed $SEED (CRASH_SEED=$SEED reruns these wr
 # The file system: small, so that a copy of it is cheap; the backing file
 # erased flash (0xff), written in full, so that each block of it has its
 # place on the device from the start (guest.sh, replay_check).  4 KiB
-# blocks, as the records.  The first half of the file takes the
-# writethrough run, the second the writeback run.
+# blocks, as the records.  The first third of the file takes the
+# writethrough run, the second the writeback run, the last the control: a
+# writer that acknowledges without flushing, whose records the check must
+# find missing at each of its acknowledgements.
 stage=$OUTDIR/stage
 rm -rf "$stage" && mkdir -p "$stage"
-head -c $((2 * RECORDS * 4096)) /dev/zero | tr '\0' '\377' >"$stage/backing"
+head -c $((3 * RECORDS * 4096)) /dev/zero | tr '\0' '\377' >"$stage/backing"
 mke2fs -q -t ext4 -b 4096 -d "$stage" -F "$OUTDIR/data.img" 16M >/dev/null
 rm -rf "$stage"
 rm -f "$OUTDIR/log.img"
 truncate -s 512M "$OUTDIR/log.img"
 
-"$REPO/tools/vm/run.sh" -k "$KERNEL" -i "$INITRD" -d "$OUTDIR" -m 768M -s 1 \
+"$REPO/tools/boot/run.sh" -k "$KERNEL" -i "$INITRD" -d "$OUTDIR" -m 768M -s 1 \
 	-t 600 -a "crash.role=replay crash.run=$((2 * SEED)) crash.seed=$SEED crash.count=$RECORDS" -- \
 	-drive "file=$OUTDIR/data.img,if=virtio,format=raw,cache=none" \
 	-drive "file=$OUTDIR/log.img,if=virtio,format=raw,cache=none" || true
 failed=0
-"$REPO/tools/vm/judge.sh" "$WHERE" "$OUTDIR" || failed=1
+judge_vm "$WHERE" "$OUTDIR" || failed=1
 # The figures, as the guest gave them.
 tr -d '\r' <"$OUTDIR/tap.log" | sed -n 's/^# \(replay.*\)$/[replay] \1/p'
 exit $failed

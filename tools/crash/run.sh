@@ -11,8 +11,8 @@
 # Environment: CRASH_SEED and the settings of power-loss.sh and replay.sh.
 
 set -uo pipefail
-. "$(dirname "$0")/../vm/lib.sh"
-. "$REPO/tools/vm/results.sh"
+. "$(dirname "$0")/../lib/harness.sh"
+. "$REPO/tools/judge/judge.sh"
 
 KERNEL=${1:?usage: run.sh KERNEL PFLASH_KO PFLASHCTL OUTDIR}
 KO=${2:?usage: run.sh KERNEL PFLASH_KO PFLASHCTL OUTDIR}
@@ -33,7 +33,7 @@ for p in crashrec lwreplay; do
 	fi
 done
 initrd=$BUILD/vm/$KERNEL/crash.cpio
-if ! "$REPO/tools/vm/initramfs.sh" -k "$KERNEL" -p "$HERE/guest.sh" \
+if ! "$REPO/tools/images/initramfs.sh" -k "$KERNEL" -p "$HERE/guest.sh" \
 	-o "$initrd" -m "$KO" -c "$CTL" -l -x "$bin/crashrec" \
 	-x "$bin/lwreplay" >"$OUTDIR/initramfs.log" 2>&1; then
 	result fail "$KERNEL/crash" "initramfs: could not be built (log: $OUTDIR/initramfs.log)"

@@ -11,7 +11,7 @@
 # Exits 1 if anything failed.
 
 set -euo pipefail
-. "$(dirname "$0")/../vm/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 abi=$SRC/Documentation/ABI
 doc=$abi/testing/sysfs-block-pflash

@@ -15,7 +15,7 @@
 # build/deb/lintian.log.
 
 set -euo pipefail
-. "$(dirname "$0")/../vm/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 lint=0
 [ "${1:-}" = --lintian ] && lint=1

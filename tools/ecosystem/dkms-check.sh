@@ -16,7 +16,7 @@
 # Exits 1 if anything failed.
 
 set -euo pipefail
-. "$(dirname "$0")/../vm/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 [ "$(id -u)" = 0 ] || die "needs root"
 command -v dkms >/dev/null || die "dkms is not installed (tools/deps.sh)"

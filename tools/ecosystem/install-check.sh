@@ -7,7 +7,7 @@
 # pflashctl(8) and dkms.conf. Exits 1 if anything failed.
 
 set -euo pipefail
-. "$(dirname "$0")/../vm/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

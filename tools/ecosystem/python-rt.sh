@@ -14,7 +14,7 @@
 # version. The interpreter's shared libraries are initramfs.sh's to copy.
 
 set -euo pipefail
-. "$(dirname "$0")/../vm/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 PY=/usr/bin/python3
 ynl=$("$REPO/tools/ecosystem/ynl-tree.sh")

@@ -14,7 +14,7 @@
 # (selftests/pflash/ynl_test.sh). Exits 1 if anything failed.
 
 set -euo pipefail
-. "$(dirname "$0")/../vm/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 PY=/usr/bin/python3
 ynl=$("$REPO/tools/ecosystem/ynl-tree.sh")

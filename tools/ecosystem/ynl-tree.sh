@@ -20,7 +20,7 @@
 # build/ynl-<version>.
 
 set -euo pipefail
-. "$(dirname "$0")/../vm/lib.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 
 PKG=linux-source-6.12
 TARBALL=/usr/src/linux-source-6.12.tar.xz

@@ -18,11 +18,11 @@
 # matches its generator is a stale one.
 #
 # Usage: RESULTS=FILE run.sh OUTDIR
-# Results (results.sh) are recorded under "fuzz".
+# Results (tools/judge/judge.sh) are recorded under "fuzz".
 
 set -euo pipefail
-. "$(dirname "$0")/../vm/lib.sh"
-. "$REPO/tools/vm/results.sh"
+. "$(dirname "$0")/../lib/harness.sh"
+. "$REPO/tools/judge/judge.sh"
 
 OUTDIR=${1:?usage: run.sh OUTDIR}
 WHERE=fuzz

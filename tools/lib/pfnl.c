@@ -363,6 +363,8 @@ static const struct dev_attr dev_attrs[PFLASH_A_DEV_MAX + 1] = {
 	DEV_FLAG(PFLASH_A_DEV_LIVE_FINAL, live_final),
 	DEV_U32(PFLASH_A_DEV_LIVE_PASS, live_pass),
 	DEV_U64(PFLASH_A_DEV_LIVE_PENDING, live_pending),
+	DEV_U64(PFLASH_A_DEV_BACKING_DEV, backing_dev),
+	DEV_U64(PFLASH_A_DEV_BACKING_INO, backing_ino),
 };
 
 _Static_assert(PFLASH_A_DEV_MAX < 64,

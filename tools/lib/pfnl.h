@@ -26,8 +26,11 @@
 
 struct pfnl;
 
-/* The longest extended-ack message kept, including the terminating NUL. */
-#define PFNL_MSG_MAX	256
+/*
+ * The longest extended-ack message kept, including the terminating NUL: a
+ * message may name a backing file, of up to PFLASH_BACKING_PATH_MAX bytes.
+ */
+#define PFNL_MSG_MAX	(PFLASH_BACKING_PATH_MAX + 512)
 
 /**
  * struct pfnl_ack - the kernel's answer to the last request
@@ -147,6 +150,8 @@ struct pfnl_dev {
 	bool live_final;
 	uint32_t live_pass;
 	uint64_t live_pending;
+	uint64_t backing_dev;
+	uint64_t backing_ino;
 };
 
 #define PFNL_DEV_ATTR(attr)	(1ULL << (attr))

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -183,6 +184,26 @@ static uint64_t backing_size(const char *path)
 	return end < 0 ? 0 : end;
 }
 
+/*
+ * Whether the backing file of line @l is device @dev's: the same inode, as
+ * the kernel reports it, whatever path names it; or, from a kernel that
+ * does not, the same path (@have, the device's, and @want, the line's).
+ * A file the path no longer names (moved, or deleted: " (deleted)") is
+ * not the line's.
+ */
+static bool same_backing(const struct pflashtab_line *l,
+			 const struct pfnl_dev *dev, const char *have,
+			 const char *want)
+{
+	struct stat st;
+
+	if (!l->backing[0] || !pfnl_dev_has(dev, PFLASH_A_DEV_BACKING_INO))
+		return !strcmp(have, want);
+	return !stat(l->backing, &st) &&
+	       (uint64_t)st.st_dev == dev->backing_dev &&
+	       (uint64_t)st.st_ino == dev->backing_ino;
+}
+
 /* Report how device @dev differs from line @l: what apply would create. */
 static void compare(struct apply *a, const struct pflashtab_line *l,
 		    const struct pfnl_dev *dev)
@@ -198,7 +219,7 @@ static void compare(struct apply *a, const struct pflashtab_line *l,
 		want = realpath(l->backing, real) ? real : l->backing;
 	if (pfnl_dev_has(dev, PFLASH_A_DEV_BACKING_PATH))
 		have = dev->backing_path;
-	if (strcmp(have, want))
+	if (!same_backing(l, dev, have, want))
 		differs(a, at, "backing file", have, want);
 	if (dev->read_only != req->read_only)
 		differs(a, at, "read-only", dev->read_only ? "yes" : "no",
@@ -244,11 +265,8 @@ static void create(struct apply *a, const struct pflashtab_line *l)
 		return;
 	}
 	if (l->backing[0]) {
-		fd = open(l->backing,
-			  (req.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+		fd = ctl_open_backing(a->cmd, at, l->backing, req.read_only);
 		if (fd < 0) {
-			ctl_msg(a->cmd, at, "cannot open backing file '%s': %s",
-				l->backing, strerror(errno));
 			a->status = CTL_EXIT_FAILED;
 			return;
 		}

@@ -19,22 +19,6 @@ static void create_help(FILE *out)
 	fprintf(out, "optionally followed by ms or s (seconds).\n");
 }
 
-/* Open the backing file for the device: read-only if it is. */
-static int open_backing(const struct ctl_cmd *cmd, const char *path,
-			struct pfnl_dev *req)
-{
-	int fd;
-
-	fd = open(path, (req->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (fd < 0) {
-		ctl_msg(cmd, NULL, "cannot open backing file '%s': %s", path,
-			strerror(errno));
-		return CTL_EXIT_FAILED;
-	}
-	pfnl_dev_set(req, PFLASH_A_DEV_BACKING_FD, fd);
-	return CTL_EXIT_OK;
-}
-
 /* Print the new device as "list --json" would. */
 static int print_json(const struct pfnl_dev *dev)
 {
@@ -156,9 +140,10 @@ static int create_run(const struct ctl_cmd *cmd, int argc, char **argv)
 		ctl_usage_error(cmd, "--show and --json are mutually exclusive");
 
 	if (backing) {
-		ret = open_backing(cmd, backing, &req);
-		if (ret)
-			return ret;
+		ret = ctl_open_backing(cmd, NULL, backing, req.read_only);
+		if (ret < 0)
+			return CTL_EXIT_FAILED;
+		pfnl_dev_set(&req, PFLASH_A_DEV_BACKING_FD, ret);
 	}
 	ret = ctl_open(cmd, &h);
 	if (!ret) {
@@ -244,6 +229,9 @@ const struct ctl_cmd ctl_destroy = {
 		{ EDQUOT, 0, DESTROY_HINT },
 		{ EFBIG, 0, DESTROY_HINT },
 		{ EROFS, 0, DESTROY_HINT },
+		/* Its backing file was deleted: its contents are in memory. */
+		{ ENOENT, 0,
+		  "save its state first (pflashctl export), or destroy --force, which loses it" },
 		{ 0 }
 	},
 	.run		= destroy_run,

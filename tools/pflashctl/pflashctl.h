@@ -206,6 +206,21 @@ int ctl_report(const struct ctl_cmd *cmd, const char *dev,
 	       const struct pfnl *h, int ret);
 
 /*
+ * The guards (guard.c): no command given a mistaken path destroys a store.
+ *  ctl_backing_owner(): the index of the device whose backing file is the
+ *	file of @st, by its inode, or -1 for none, in *@index; returns the
+ *	exit status of asking the kernel (reported if it failed);
+ *  ctl_open_backing(): open @path as a device's backing file (read-only
+ *	if @read_only); a state stream is refused.  Returns the descriptor,
+ *	or -1 once it said why not (about @where, as ctl_msg() would).
+ */
+struct stat;
+int ctl_backing_owner(const struct ctl_cmd *cmd, const struct stat *st,
+		      int64_t *index);
+int ctl_open_backing(const struct ctl_cmd *cmd, const char *where,
+		     const char *path, bool read_only);
+
+/*
  * Names of values (output.c).  The name functions put a number in @buf
  * for a value that has no name (from a newer kernel), and return @buf or
  * the name.

@@ -161,12 +161,26 @@ static void progress_show(struct progress *p,
 }
 
 /*
- * The file an export writes: a temporary file in the same directory,
- * renamed into place once the stream is complete and valid, so that a
- * failed export never leaves a file that looks like a stream.
+ * Where an export writes (-o): what the path names decides how, and the
+ * guards of guard.c whether.
+ *  - A new file, or a regular file: a temporary file in the same
+ *    directory, renamed into place once the stream is complete and valid,
+ *    so that a failed export never leaves a file that looks like a stream.
+ *    Never the backing file of a pflash device, by whatever name (a hard
+ *    link, a bind mount): renamed over, it would leave the device writing
+ *    into a file that no path names any more.
+ *  - A FIFO or a character device (/dev/null): written into, as the
+ *    stream's sink; nothing is renamed over it.
+ *  - A block device, a directory, a socket: refused.  A block device is a
+ *    store, which import loads a stream into.
+ *  - A symbolic link: what it points to, as above (a link to nothing is
+ *    refused); the link itself stays as it was.
  */
 struct out_file {
 	const char *path;
+	char *real;
+	const char *target;
+	bool sink;
 	char *tmp;
 	int fd;
 	int dirfd;
@@ -194,23 +208,132 @@ static void out_abort(struct out_file *o)
 {
 	if (o->fd >= 0) {
 		close(o->fd);
-		unlink(o->tmp);
+		if (!o->sink)
+			unlink(o->tmp);
 		tmp_armed = 0;
 	}
 	if (o->dirfd >= 0)
 		close(o->dirfd);
 	free(o->tmp);
+	free(o->real);
+}
+
+#define OUT_IMPORT_HINT \
+	"to load the stream into a pflash device, import it: pflashctl export DEVICE | pflashctl import OTHER"
+
+/*
+ * Whether the stream may go where @o->path names, as struct out_file
+ * says: sets @o->target, the file to write or rename over, and @o->sink.
+ * Returns the exit status; a refusal is reported.
+ */
+static int out_check(const struct ctl_cmd *cmd, struct out_file *o)
+{
+	const char *path = o->path;
+	struct stat st;
+	int64_t owner;
+	int ret;
+
+	o->target = path;
+	o->sink = false;
+	if (lstat(path, &st)) {
+		if (errno == ENOENT)
+			return CTL_EXIT_OK;
+		ctl_msg(cmd, NULL, "cannot write '%s': %s", path,
+			strerror(errno));
+		return CTL_EXIT_FAILED;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		free(o->real);
+		o->real = NULL;
+		if (stat(path, &st) || !(o->real = realpath(path, NULL))) {
+			ctl_msg(cmd, NULL, "cannot write '%s', a symbolic link: %s",
+				path, strerror(errno));
+			return CTL_EXIT_FAILED;
+		}
+		o->target = o->real;
+	}
+	switch (st.st_mode & S_IFMT) {
+	case S_IFREG:
+		ret = ctl_backing_owner(cmd, &st, &owner);
+		if (!ret && owner >= 0) {
+			ctl_msg(cmd, NULL, "'%s' is the backing file of " CTL_DEV_FMT ", which the stream would replace: write it to another file",
+				path, (uint32_t)owner);
+			ret = CTL_EXIT_FAILED;
+		}
+		return ret;
+	case S_IFIFO:
+	case S_IFCHR:
+		o->sink = true;
+		return CTL_EXIT_OK;
+	case S_IFBLK:
+		ctl_msg(cmd, NULL, "'%s' is a block device, which the stream would overwrite; " OUT_IMPORT_HINT,
+			path);
+		return CTL_EXIT_FAILED;
+	case S_IFDIR:
+		ctl_msg(cmd, NULL, "cannot write '%s': %s", path,
+			strerror(EISDIR));
+		return CTL_EXIT_FAILED;
+	default:
+		ctl_msg(cmd, NULL, "cannot write '%s': it is a socket, not a file, a FIFO or a character device",
+			path);
+		return CTL_EXIT_FAILED;
+	}
 }
 
 /*
- * Open @o->path's directory, and a temporary file in it.  Returns the exit
- * status; on failure, out_abort() cleans up.
+ * Standard output, which the shell opened, is no store either: not a
+ * block device, nor a backing file.  Returns the exit status.
+ */
+static int out_check_stdout(const struct ctl_cmd *cmd)
+{
+	struct stat st;
+	int64_t owner;
+	int ret;
+
+	if (fstat(STDOUT_FILENO, &st))
+		return CTL_EXIT_OK;
+	if (S_ISBLK(st.st_mode)) {
+		ctl_msg(cmd, NULL, "standard output is a block device, which the stream would overwrite; " OUT_IMPORT_HINT);
+		return CTL_EXIT_FAILED;
+	}
+	if (!S_ISREG(st.st_mode))
+		return CTL_EXIT_OK;
+	ret = ctl_backing_owner(cmd, &st, &owner);
+	if (!ret && owner >= 0) {
+		ctl_msg(cmd, NULL, "standard output is the backing file of " CTL_DEV_FMT ", which the stream would overwrite; nothing was written (if the shell emptied it, 'pflashctl flush --full " CTL_DEV_NAME "%" PRIu32 "' writes the device to it again)",
+			(uint32_t)owner, (uint32_t)owner);
+		ret = CTL_EXIT_FAILED;
+	}
+	return ret;
+}
+
+/* Open the sink @o->target, a FIFO or a character device, as it is. */
+static int out_open_sink(const struct ctl_cmd *cmd, struct out_file *o)
+{
+	o->fd = open(o->target, O_WRONLY | O_CLOEXEC);
+	if (o->fd < 0) {
+		ctl_msg(cmd, NULL, "cannot open '%s': %s", o->path,
+			strerror(errno));
+		return CTL_EXIT_FAILED;
+	}
+	if (isatty(o->fd)) {
+		ctl_msg(cmd, NULL, "will not write a binary stream to a terminal ('%s')",
+			o->path);
+		return CTL_EXIT_USAGE;
+	}
+	return CTL_EXIT_OK;
+}
+
+/*
+ * Check what @o->path names; open the sink it is, or its directory and a
+ * temporary file in it.  Returns the exit status; on failure, out_abort()
+ * cleans up.
  */
 static int out_open(const struct ctl_cmd *cmd, struct out_file *o)
 {
 	struct sigaction sa = { .sa_handler = remove_tmp_and_die };
-	const char *base = strrchr(o->path, '/');
-	int dirlen = base ? base + 1 - o->path : 0;
+	const char *base;
+	int dirlen, ret;
 	sigset_t fatal, old;
 	mode_t mask;
 	char *dir;
@@ -219,8 +342,15 @@ static int out_open(const struct ctl_cmd *cmd, struct out_file *o)
 
 	o->fd = -1;
 	o->tmp = NULL;
-	base = o->path + dirlen;
-	dir = dirlen ? strndup(o->path, dirlen) : strdup(".");
+	ret = out_check(cmd, o);
+	if (!ret && o->sink)
+		ret = out_open_sink(cmd, o);
+	if (ret || o->sink)
+		return ret;
+	base = strrchr(o->target, '/');
+	dirlen = base ? base + 1 - o->target : 0;
+	base = o->target + dirlen;
+	dir = dirlen ? strndup(o->target, dirlen) : strdup(".");
 	if (!dir) {
 		ctl_msg(cmd, NULL, "%s", strerror(ENOMEM));
 		return CTL_EXIT_FAILED;
@@ -233,7 +363,7 @@ static int out_open(const struct ctl_cmd *cmd, struct out_file *o)
 	free(dir);
 	if (o->dirfd < 0)
 		return CTL_EXIT_FAILED;
-	if (asprintf(&o->tmp, "%.*s.%s.XXXXXX", dirlen, o->path, base) < 0) {
+	if (asprintf(&o->tmp, "%.*s.%s.XXXXXX", dirlen, o->target, base) < 0) {
 		o->tmp = NULL;
 		ctl_msg(cmd, NULL, "%s", strerror(ENOMEM));
 		return CTL_EXIT_FAILED;
@@ -270,17 +400,38 @@ static int out_open(const struct ctl_cmd *cmd, struct out_file *o)
 /*
  * The stream is complete: make the file durable, put it in place, and
  * make that durable too.  Returns the exit status; the temporary file is
- * gone either way.
+ * gone either way.  What the path names is checked again first: it may
+ * have changed while the stream was written.
  */
 static int out_commit(const struct ctl_cmd *cmd, struct out_file *o)
 {
 	const char *what = "write";
 	int ret, fd = o->fd;
+	char *target;
 
+	if (o->sink) {
+		out_abort(o);
+		return CTL_EXIT_OK;
+	}
+	target = strdup(o->target);
+	ret = target ? out_check(cmd, o) : CTL_EXIT_FAILED;
+	if (!target)
+		ctl_msg(cmd, NULL, "%s", strerror(ENOMEM));
+	else if (!ret && (o->sink || strcmp(target, o->target))) {
+		ctl_msg(cmd, NULL, "'%s' changed while the stream was written; it is left as it is",
+			o->path);
+		ret = CTL_EXIT_FAILED;
+	}
+	free(target);
+	if (ret) {
+		o->sink = false;
+		out_abort(o);
+		return ret;
+	}
 	ret = fsync(fd);
 	if (!ret) {
 		what = "rename";
-		ret = rename(o->tmp, o->path);
+		ret = rename(o->tmp, o->target);
 	}
 	if (!ret) {
 		/* Renamed: there is no temporary file any more. */
@@ -560,7 +711,7 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 	if (is_std(o.path) && isatty(STDOUT_FILENO))
 		ctl_usage_error(cmd, "will not write a binary stream to a terminal: use --output or a redirection");
 
-	ret = is_std(o.path) ? CTL_EXIT_OK : out_open(cmd, &o);
+	ret = is_std(o.path) ? out_check_stdout(cmd) : out_open(cmd, &o);
 	if (!ret)
 		ret = export_dev(cmd, dev, index, o.fd,
 				 is_std(o.path) ? "standard output" : o.path,

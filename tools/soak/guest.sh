@@ -23,10 +23,8 @@
 # kernel command line: soak.ops=N (per lane), soak.seed=N, soak.size=MiB.
 # TAP on /dev/ttyS1: one result per lane, then the end.
 
-TAP=/dev/ttyS1
-stty -F "$TAP" raw -echo
-exec 3>"$TAP"
-say() { echo "$*" >&3; }
+. /usr/lib/pflash-test/tap.sh
+tap_open
 arg() { sed -n "s/.* soak\.$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
 
 OPS=$(arg ops) SEED=$(arg seed) SIZE=$(arg size)
@@ -141,13 +139,12 @@ pressure() {
 	done
 }
 
-say "TAP version 13"
-say "1..$((LANES + 2))"
+tap_plan $((LANES + 2))
 modprobe virtio_pci 2>/dev/null
 modprobe virtio_blk 2>/dev/null
 modprobe ext4 2>/dev/null
 if ! modprobe pflash nr_devices=0 || ! mount /dev/vda /mnt; then
-	say "not ok 1 - pflash loaded and the disk mounted"
+	tap_fail "pflash loaded and the disk mounted"
 	exit 0
 fi
 start=$(cut -d' ' -f1 /proc/uptime)
@@ -174,23 +171,16 @@ for i in $(seq 0 $((LANES - 1))); do
 		text="lane $i ($mode): did not finish"
 	fi
 	if [ "$fails" = 0 ]; then
-		say "ok $((i + 1)) - $text"
+		tap_ok "$text"
 	else
 		failed=1
-		say "not ok $((i + 1)) - $text"
+		tap_fail "$text"
 		tail -n 20 "$WORK/lane$i.log" | sed 's/^/# /' >&3
 	fi
 done
 verify_errors=$(cat "$WORK"/lane*.log | grep -c 'verify: bad\|VERIFY\|verify failed')
-if [ "$verify_errors" = 0 ]; then
-	say "ok $((LANES + 1)) - fio: 0 verify errors"
-else
-	say "not ok $((LANES + 1)) - fio: $verify_errors verify errors"
-fi
+[ "$verify_errors" = 0 ]
+tap_result $? "fio: $verify_errors verify errors"
 umount /mnt
-if rmmod pflash; then
-	say "ok $((LANES + 2)) - pflash unloaded"
-else
-	say "not ok $((LANES + 2)) - pflash unloaded"
-fi
-say "# soak: $total operations in $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%d", b - a }') s, $(cat "$WORK/pressure") rounds of memory pressure, seed $SEED"
+tap_check "pflash unloaded" rmmod pflash
+tap_say "# soak: $total operations in $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%d", b - a }') s, $(cat "$WORK/pressure") rounds of memory pressure, seed $SEED"

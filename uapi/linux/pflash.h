@@ -15,6 +15,24 @@
  *  - every rejection carries an extended-ack message, and where one
  *    attribute is at fault, the extended ack points at it;
  *  - a device is named by its index: PFLASH_A_DEV_INDEX = N is /dev/pflashN.
+ *
+ * A lost backing file.  A device holds its backing file open, and follows
+ * the file, not its path.  The file is lost when it was deleted, or
+ * replaced by another file renamed over it (its contents then go when the
+ * device does), or moved, it or a directory above it, within its
+ * filesystem (its path at the device's creation then names another file,
+ * or none).  The kernel looks at every writeback, and at each command
+ * below that depends on it.  A device whose backing file is a regular file
+ * that was deleted writes nothing more into it: each writeback fails with
+ * ENOENT and leaves its blocks dirty (a write in writethrough mode fails
+ * with EIO), and %PFLASH_CMD_INACTIVATE (of a writable device) and
+ * %PFLASH_CMD_DEV_DEL (without @PFLASH_A_DEV_FORCE) are refused with
+ * ENOENT.  A file lost in either way makes %PFLASH_CMD_ACTIVATE and
+ * %PFLASH_CMD_FLUSH fail with ENOENT, and an extended-ack message that
+ * names its path.  @PFLASH_A_DEV_BACKING_PATH shows it, and the disk
+ * announces each change with a "change" uevent that carries
+ * PFLASH_BACKING_STATE ("deleted", "moved" or, moved back, "ok") and
+ * PFLASH_BACKING_FILE (the path as @PFLASH_A_DEV_BACKING_PATH shows it).
  */
 #ifndef _UAPI_LINUX_PFLASH_H
 #define _UAPI_LINUX_PFLASH_H
@@ -101,8 +119,10 @@ enum pflash_state {
  *	read-only.  The device opens its own file description on the same
  *	file, so the sender may close its descriptor afterwards.
  * @PFLASH_A_DEV_BACKING_PATH: string, reply only: the backing file's path
- *	as the kernel sees it, cut to %PFLASH_BACKING_PATH_MAX bytes.  Absent
- *	when the device has no backing file.
+ *	as the kernel sees it now (d_path(), in the requester's root), cut to
+ *	%PFLASH_BACKING_PATH_MAX bytes: where it was moved, if it was, and
+ *	with " (deleted)" appended if it was deleted, or replaced by another
+ *	file renamed over it.  Absent when the device has no backing file.
  * @PFLASH_A_DEV_CACHE_MODE: u32, &enum pflash_cache_mode.  Only for a
  *	writable device with a backing file; writethrough by default.
  * @PFLASH_A_DEV_WRITEBACK_INTERVAL: u32, milliseconds between periodic
@@ -143,7 +163,8 @@ enum pflash_state {
  *	sender's file table, that the whole state stream is written to
  *	(%PFLASH_CMD_EXPORT) or read from (%PFLASH_CMD_IMPORT): a pipe, a
  *	socket, a regular file or a character device, open for writing or
- *	for reading.  The kernel reads or writes it from the file's position
+ *	for reading; an export's never a block device, nor the backing file
+ *	of a pflash device.  The kernel reads or writes it from the file's position
  *	on (which it leaves where it was), in the sender's context, in steps
  *	of up to a MiB, holding no lock meanwhile.
  * @PFLASH_A_DEV_STREAM_BYTES: u64, reply only: the length in bytes of the
@@ -173,6 +194,19 @@ enum pflash_state {
  * @PFLASH_A_DEV_LIVE_PENDING: u64, reply only: the bytes written to the
  *	device since that pass began: what the next pass would send, at
  *	most.
+ * @PFLASH_A_DEV_BACKING_DEV: u64, reply only: the device of the
+ *	filesystem that holds the backing file, as stat(2) gives it in
+ *	st_dev (makedev(major, minor)), taken when the device was created.
+ *	With @PFLASH_A_DEV_BACKING_INO it names the backing file's inode,
+ *	which stays the device's file whatever happens to the paths that
+ *	name it: user space compares them with stat(2) of a path to know
+ *	whether that path names a device's backing file, through hard links,
+ *	symbolic links and bind mounts, and even after the file was moved,
+ *	deleted or replaced (when @PFLASH_A_DEV_BACKING_PATH says so).
+ *	Absent when the device has no backing file.
+ * @PFLASH_A_DEV_BACKING_INO: u64, reply only: the backing file's inode
+ *	number, as stat(2) gives it in st_ino.  Absent when the device has
+ *	no backing file.
  * @__PFLASH_A_DEV_MAX: one more than the highest attribute
  * @PFLASH_A_DEV_MAX: the highest attribute
  */
@@ -205,6 +239,8 @@ enum {
 	PFLASH_A_DEV_LIVE_FINAL,
 	PFLASH_A_DEV_LIVE_PASS,
 	PFLASH_A_DEV_LIVE_PENDING,
+	PFLASH_A_DEV_BACKING_DEV,
+	PFLASH_A_DEV_BACKING_INO,
 
 	__PFLASH_A_DEV_MAX,
 	PFLASH_A_DEV_MAX = (__PFLASH_A_DEV_MAX - 1)
@@ -230,14 +266,18 @@ enum {
  *	Refused with EBUSY while the device is open (mounted, held by a
  *	process, or claimed by another driver).  Dirty blocks are written
  *	back first; if that fails, the device is kept and the command fails
- *	with the error, unless @PFLASH_A_DEV_FORCE is 1.
+ *	with the error, unless @PFLASH_A_DEV_FORCE is 1.  A device whose
+ *	backing file was deleted (see "A lost backing file" below) is kept,
+ *	and the command fails with ENOENT, unless @PFLASH_A_DEV_FORCE is 1:
+ *	its contents are in memory only.
  * @PFLASH_CMD_DEV_GET: describe the device named by @PFLASH_A_DEV_INDEX, or,
  *	as a dump, every device in index order.  A reply carries
  *	@PFLASH_A_DEV_INDEX, @PFLASH_A_DEV_SIZE, @PFLASH_A_DEV_BLOCK_SIZE,
  *	@PFLASH_A_DEV_ERASE_SIZE, @PFLASH_A_DEV_READ_ONLY,
  *	@PFLASH_A_DEV_STATE, @PFLASH_A_DEV_EPOCH, @PFLASH_A_DEV_UUID and
  *	@PFLASH_A_DEV_FLUSH_PENDING, and for a device with a backing file,
- *	@PFLASH_A_DEV_BACKING_PATH,
+ *	@PFLASH_A_DEV_BACKING_PATH, @PFLASH_A_DEV_BACKING_DEV,
+ *	@PFLASH_A_DEV_BACKING_INO,
  *	@PFLASH_A_DEV_DIRTY_BYTES and @PFLASH_A_DEV_WRITEBACK_ERROR; for a
  *	writable one also @PFLASH_A_DEV_CACHE_MODE, and in writeback mode
  *	@PFLASH_A_DEV_WRITEBACK_INTERVAL.
@@ -248,14 +288,18 @@ enum {
  *	A device without a backing file, or a read-only one, has nothing to
  *	write: the command succeeds and writes nothing.  So does an inactive
  *	device, which wrote everything back when it was inactivated; but a
- *	full flush of an inactive device is refused with EROFS.
+ *	full flush of an inactive device is refused with EROFS.  Refused
+ *	with ENOENT if the backing file was lost (see below), the blocks
+ *	still dirty.
  * @PFLASH_CMD_INACTIVATE: give up ownership of the backing file.  Waits for
  *	the requests in flight, writes back every dirty block and fsyncs,
  *	then turns the device inactive and drops its lock.  If the writeback
  *	fails, the device stays active and the command fails with the
  *	error.  Refused with EBUSY while the device is held exclusively,
- *	unless @PFLASH_A_DEV_FORCE is 1.  Inactivating an inactive device
- *	succeeds and changes nothing.  Replies with the device.
+ *	unless @PFLASH_A_DEV_FORCE is 1, and with ENOENT if the device
+ *	writes its backing file and that file was deleted (see below).
+ *	Inactivating an inactive device succeeds and changes nothing.
+ *	Replies with the device.
  * @PFLASH_CMD_ACTIVATE: take ownership of the backing file.  Takes
  *	@PFLASH_A_DEV_INDEX and, optionally, @PFLASH_A_DEV_EPOCH, which must
  *	be greater than the device's epoch (else ESTALE).  Takes the file's
@@ -263,6 +307,7 @@ enum {
  *	flush (@PFLASH_A_DEV_FLUSH_PENDING), it then writes the entire device
  *	to the backing file and fsyncs, and only after that accepts writes;
  *	if that fails, the device stays inactive and still owes the flush.
+ *	Refused with ENOENT if the backing file was lost (see below).
  *	Activating an active device succeeds and changes nothing, if it
  *	names no epoch or the device's own.  Replies with the device.
  * @PFLASH_CMD_DEV_NEW_NTF: event: a device was created.  Carries the
@@ -280,7 +325,9 @@ enum {
  *	the kernel writes the whole stream into that file descriptor and
  *	then replies with the device, @PFLASH_A_DEV_STREAM_BYTES and
  *	@PFLASH_A_DEV_STREAM_FINAL; a signal ends it with ECANCELED, a reader
- *	that closed a pipe with EPIPE (and SIGPIPE, as for write(2)).  As a
+ *	that closed a pipe with EPIPE (and SIGPIPE, as for write(2)).  The
+ *	stream never overwrites a store: a block device is refused with
+ *	EINVAL, and the backing file of any pflash device with EBUSY.  As a
  *	dump, in messages that each carry @PFLASH_A_DEV_INDEX,
  *	@PFLASH_A_DEV_STREAM_OFFSET and @PFLASH_A_DEV_STREAM_DATA; the stream
  *	is their data, in order.

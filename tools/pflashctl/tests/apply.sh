@@ -67,6 +67,22 @@ pflashctl: apply: $tab:3: /dev/pflash0: differs from the table: size 131072, the
 pflashctl: apply: $tab:5: /dev/pflash5: differs from the table: index 5, the table says 4" \
 	"DEV_GET dump" -t "$tab"
 
+# Backing files by their inode, as the kernel reports it: the table's
+# path, through a symbolic link, names the device's file; a path that
+# names another file (the device's file was moved away) does not.
+ida=$(stat -c '%d:%i' "$tmp/a.fd")
+idb=$(stat -c '%d:%i' "$tmp/b.fd")
+ln -s a.fd "$tmp/a.link"
+sed "s|$tmp/a.fd|$tmp/a.link|" "$tab" >"$tab.link"
+PFLASH_FAKE_DEVS="0:65536:512:4096:0:0:0:1:0:0:0:2000:$tmp/a.fd:$u1:$ida $dev9 $dev4" \
+	applied "apply: the same backing file, by another path" 0 "" "" \
+	"DEV_GET dump" -t "$tab.link"
+PFLASH_FAKE_DEVS="0:65536:512:4096:0:0:0:1:0:0:0:2000:$tmp/moved.fd:$u1:$idb $dev9 $dev4" \
+	applied "apply: a backing file the table's path no longer names" 1 "" \
+	"pflashctl: apply: $tab:3: /dev/pflash0: differs from the table: backing file $tmp/moved.fd, the table says $tmp/a.fd" \
+	"DEV_GET dump" -t "$tab"
+rm "$tmp/a.link" "$tab.link"
+
 applied "apply: --destroy, last line first" 0 \
 	"$tab:5: destroyed /dev/pflash4
 $tab:4: destroyed /dev/pflash9

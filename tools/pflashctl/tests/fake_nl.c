@@ -8,13 +8,16 @@
  *			"index:size:block_size:erase_size:read_only", then,
  *			optionally, ":state:epoch:cache_mode:dirty_bytes:
  *			flush_pending:writeback_error:writeback_interval:
- *			backing_path:uuid"; a field "-" or left out leaves
- *			its attribute out of replies
+ *			backing_path:uuid:backing_dev:backing_ino"; a field
+ *			"-" or left out leaves its attribute out of replies
  *  PFLASH_FAKE_OPEN	pfnl_open() fails with this errno
  *  PFLASH_FAKE_ERROR	requests fail: "errno:attr:miss_type:message"
  *			(the kernel's errno, the attribute it blamed and the
  *			missing one, 0 for none, and its message)
  *  PFLASH_FAKE_FAIL_AT	only the Nth request of a handle fails (from 1)
+ *  PFLASH_FAKE_FAIL_CMD	only requests of this command fail, named as
+ *			the log names them ("EXPORT", "DEV_GET dump"); the
+ *			others are not counted for PFLASH_FAKE_FAIL_AT
  *  PFLASH_FAKE_WARNING	every request succeeds with this warning
  *  PFLASH_FAKE_LOG	file to which each request is appended, one a line:
  *			"COMMAND attr=value..."
@@ -83,6 +86,8 @@ static const int dev_fields[] = {
 	PFLASH_A_DEV_WRITEBACK_INTERVAL,
 	PFLASH_A_DEV_BACKING_PATH,
 	PFLASH_A_DEV_UUID,
+	PFLASH_A_DEV_BACKING_DEV,
+	PFLASH_A_DEV_BACKING_INO,
 };
 
 /* Set @attr of @d from its text in PFLASH_FAKE_DEVS. */
@@ -207,12 +212,16 @@ static int request(struct fake *f, const char *cmd,
 	const char *log = getenv("PFLASH_FAKE_LOG");
 	const char *error = getenv("PFLASH_FAKE_ERROR");
 	const char *fail_at = getenv("PFLASH_FAKE_FAIL_AT");
+	const char *fail_cmd = getenv("PFLASH_FAKE_FAIL_CMD");
 	const char *warning = getenv("PFLASH_FAKE_WARNING");
 	struct pfnl_ack *ack = &f->ack;
 	FILE *out;
 	int attr;
 
-	f->requests++;
+	if (fail_cmd && *fail_cmd && strcmp(fail_cmd, cmd))
+		error = NULL;
+	else
+		f->requests++;
 	if (log) {
 		out = fopen(log, "a");
 		if (!out)

@@ -656,7 +656,7 @@ cp "$snap" "$out"
 t "export -o: a failed export leaves the file as it was" 1 "" \
 	"pflashctl: export: /dev/pflash0: the device was destroyed during the export: No such device" \
 	env PFLASH_FAKE_ERROR="19:0:0:the device was destroyed during the export" \
-	"$fake" export 0 -o "$out"
+	PFLASH_FAKE_FAIL_CMD=EXPORT "$fake" export 0 -o "$out"
 cmp -s "$snap" "$out" || result 0 "export -o: the old file is intact"
 [ "$(lstmp "$tmp/out")" = vars.pfs ] ||
 	result 0 "export -o: failed: no temporary file left" "$(ls -A "$tmp/out")"
@@ -678,12 +678,88 @@ t "export -o: into a directory that does not exist" 1 "" \
 	"pflashctl: export: cannot open directory '$tmp/none/': No such file or directory" \
 	"$fake" export 0 -o "$tmp/none/x.pfs"
 t "export -o: onto a directory" 1 "" \
-	"pflashctl: export: cannot rename '$tmp/out': Is a directory" \
+	"pflashctl: export: cannot write '$tmp/out': Is a directory" \
 	"$fake" export 0 -o "$tmp/out"
 [ -z "$(ls -A "$tmp" | grep '^\.out\.')" ] ||
 	result 0 "export -o: onto a directory: no file left" "$(ls -A "$tmp")"
 t "export -o -: standard output" 0 "" "" \
 	sh -c "$fake export -o - 0 | cmp - '$final'"
+
+# export never writes over a store: a block device, or a backing file,
+# known by its inode (st_dev:st_ino), whatever names it.
+store=$tmp/store
+mkdir "$store"
+printf 'the store of pflash3' >"$store/vars.fd"
+cp "$store/vars.fd" "$tmp/vars.orig"
+ln "$store/vars.fd" "$store/hard"
+ln -s vars.fd "$store/soft"
+ln -s nowhere "$store/dangling"
+printf 'an older stream' >"$store/old.pfs"
+ln -s old.pfs "$store/to-old"
+mkfifo "$store/fifo"
+id=$(stat -c '%d:%i' "$store/vars.fd")
+# pflash3's backing file is vars.fd, by its inode; pflash4 has a path and
+# no inode (an older kernel); pflash5's path names vars.fd, but its inode
+# is another file's (vars.fd replaced it): the inode is what counts.
+printf 'pflash4 store' >"$store/four.fd"
+other=$(stat -c '%d:%i' "$tmp/vars.orig")
+stores="0:131072:512:4096:0:1:3 3:131072:512:4096:0:0:1:0:0:0:0:5000:$store/vars.fd:-:$id 4:131072:512:4096:0:0:1:0:0:0:0:5000:$store/four.fd 5:131072:512:4096:0:0:1:0:0:0:0:5000:$store/vars.fd:-:$other"
+# same FILE WHAT: FILE is as it was (vars.orig, or $2 given).
+same()
+{
+	cmp -s "${3:-$tmp/vars.orig}" "$1" ||
+		result 0 "$2: $1 is unchanged"
+}
+for p in vars.fd hard soft; do
+	t "export -o: never over a backing file: $p" 1 "" \
+		"pflashctl: export: '$store/$p' is the backing file of /dev/pflash3, which the stream would replace: write it to another file" \
+		env PFLASH_FAKE_DEVS="$stores" "$fake" export 0 -o "$store/$p"
+	same "$store/vars.fd" "export -o $p"
+done
+[ -L "$store/soft" ] && [ "$(stat -c %i "$store/hard")" = "${id#*:}" ] ||
+	result 0 "export -o: the links are as they were"
+cp "$tmp/vars.orig" "$tmp/vars.copy"
+t "export -o: a backing file that no device's path names, by its inode" 1 "" \
+	"pflashctl: export: '$tmp/vars.orig' is the backing file of /dev/pflash5, which the stream would replace: write it to another file" \
+	env PFLASH_FAKE_DEVS="$stores" "$fake" export 0 -o "$tmp/vars.orig"
+same "$tmp/vars.orig" "export -o vars.orig" "$tmp/vars.copy"
+t "export -o: a backing file, by its path, from a kernel that does not give the inode" 1 "" \
+	"pflashctl: export: '$store/four.fd' is the backing file of /dev/pflash4, which the stream would replace: write it to another file" \
+	env PFLASH_FAKE_DEVS="$stores" "$fake" export 0 -o "$store/four.fd"
+t "export -o: a dangling symbolic link is refused" 1 "" \
+	"pflashctl: export: cannot write '$store/dangling', a symbolic link: No such file or directory" \
+	env PFLASH_FAKE_DEVS="$stores" "$fake" export 0 -o "$store/dangling"
+[ "$(readlink "$store/dangling")" = nowhere ] && [ ! -e "$store/nowhere" ] ||
+	result 0 "export -o: the dangling link is as it was"
+t "export -o: a symbolic link to a file: the file is replaced" 0 "" "" \
+	env PFLASH_FAKE_DEVS="$stores" "$fake" export 0 -o "$store/to-old"
+same "$store/old.pfs" "export -o to-old" "$final"
+[ "$(readlink "$store/to-old")" = old.pfs ] ||
+	result 0 "export -o: the symbolic link still points to the file"
+t "export -o: a FIFO is written into, not replaced" 0 "" "" \
+	sh -c "cat '$store/fifo' >'$tmp/from-fifo' & PFLASH_FAKE_DEVS='$stores' $fake export 0 -o '$store/fifo'; wait"
+same "$tmp/from-fifo" "export -o fifo" "$final"
+[ -p "$store/fifo" ] || result 0 "export -o: the FIFO is still a FIFO"
+t "export -o: /dev/null is written into" 0 "" "" \
+	env PFLASH_FAKE_DEVS="$stores" "$fake" export 0 -o /dev/null
+[ -c /dev/null ] || result 0 "export -o: /dev/null is still a character device"
+if mknod "$store/blk" b 7 255 2>/dev/null; then
+	t "export -o: a block device is refused: import is the way" 1 "" \
+		"pflashctl: export: '$store/blk' is a block device, which the stream would overwrite; to load the stream into a pflash device, import it: pflashctl export DEVICE | pflashctl import OTHER" \
+		env PFLASH_FAKE_DEVS="$stores" "$fake" export 0 -o "$store/blk"
+	[ -b "$store/blk" ] || result 0 "export -o: the block device is still one"
+else
+	echo "# not root: no block device node to export onto (mknod)"
+fi
+t "export: standard output on a backing file is refused" 1 "" \
+	"pflashctl: export: standard output is the backing file of /dev/pflash3, which the stream would overwrite; nothing was written (if the shell emptied it, 'pflashctl flush --full pflash3' writes the device to it again)" \
+	sh -c "PFLASH_FAKE_DEVS='$stores' $fake export 0 >>'$store/hard'"
+same "$store/vars.fd" "export >>hard"
+[ -z "$(ls -A "$store" | grep '^\.')" ] ||
+	result 0 "export -o: no temporary file left beside the stores" "$(ls -A "$store")"
+t "create --backing: a state stream is not a store" 1 "" \
+	"pflashctl: create: '$final' is a pflash state stream, not a device's contents: load it into a device with 'pflashctl import'" \
+	"$fake" create --backing "$final"
 # A signal during the export: the fake stalls after its first piece.
 env PFLASH_FAKE_STALL=1 "$fake" export 0 -o "$out" &
 pid=$!
@@ -805,8 +881,11 @@ rm -f "$tmp/log"
 live_t "export --live --max-passes 1: inactive at once, one final pass" 0 \
 	"pflashctl: export: /dev/pflash0: final pass 0: 136.4K in S s; the device was inactive for S s" \
 	0 env PFLASH_FAKE_LOG="$tmp/log" "$fake" export --live -p 1 0 -o "$out"
-[ "$(cat "$tmp/log")" = "INACTIVATE index=0
-EXPORT index=0 stream_fd=file live=1 live_final=1 live_pass=0" ] ||
+# The file is there: whose backing file it is, is asked first and last.
+[ "$(cat "$tmp/log")" = "DEV_GET dump
+INACTIVATE index=0
+EXPORT index=0 stream_fd=file live=1 live_final=1 live_pass=0
+DEV_GET dump" ] ||
 	result 0 "export --live -p 1: the requests" "$(cat "$tmp/log")"
 rm -f "$tmp/log"
 live_t "export --live --force: the inactivation is forced" 0 "" \
@@ -849,7 +928,8 @@ live_t "export --live -J: the passes as JSON, on standard error" 0 \
 }' 2097152,3145728 "$fake" export --live -J 0 -o "$out"
 # live_fail NAME STDERR PENDING AT ERRNO MESSAGE [OPTION...]: "export
 # --live [OPTION...] 0 -o $out" fails, as live_t says, at the fake's
-# request AT with ERRNO and MESSAGE; the file it was to replace is intact.
+# request AT with ERRNO and MESSAGE (of those of command $fail_cmd alone,
+# if it is set); the file it was to replace is intact.
 live_fail()
 {
 	local name=$1 stderr=$2 pending=$3 at=$4 errno=$5 msg=$6
@@ -858,6 +938,7 @@ live_fail()
 	cp "$snap" "$out"
 	live_t "$name" 1 "$stderr" "$pending" env PFLASH_FAKE_FAIL_AT="$at" \
 		PFLASH_FAKE_ERROR="$errno:0:0:$msg" \
+		PFLASH_FAKE_FAIL_CMD="$fail_cmd" \
 		"$fake" export --live "$@" 0 -o "$out"
 	cmp -s "$snap" "$out" || result 0 "$name: the old file is intact"
 }
@@ -871,7 +952,7 @@ live_fail "export --live: the final pass fails: how to roll back" \
 pflashctl: export: /dev/pflash0: could not write the stream: Broken pipe
 pflashctl: export: /dev/pflash0: the device is inactive, and no target can have the whole stream: roll back with 'pflashctl activate --epoch N /dev/pflash0', N greater than 3 and than any epoch a target was given, or export again" \
 	4096 3 32 "could not write the stream"
-live_fail "export --live -J: a failed export says so" \
+fail_cmd=EXPORT live_fail "export --live -J: a failed export says so" \
 	"pflashctl: export: /dev/pflash0: could not write the stream: Broken pipe
 $still_active
 {
@@ -1065,6 +1146,10 @@ if command -v script >/dev/null; then
 	hint_t "destroy: the final writeback failed" \
 		"5:0:0:writing back to the backing file failed; the device is kept with its dirty data" \
 		"pflashctl: destroy: /dev/pflash0: hint: fix the backing file and destroy again, or destroy --force, which loses the data not written back" \
+		destroy 0
+	hint_t "destroy: the backing file was deleted" \
+		"2:0:0:the backing file /v/a.fd was deleted, or replaced: its writes have nowhere to go, and the device's contents are in memory only (see the admin guide)" \
+		"pflashctl: destroy: /dev/pflash0: hint: save its state first (pflashctl export), or destroy --force, which loses it" \
 		destroy 0
 	hint_t "inactivate: held exclusively" \
 		"16:0:0:the device is held exclusively (mounted?); its writes would fail: force it to inactivate anyway" \

@@ -1,0 +1,296 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check`: the static checks, then, for each kernel, pflash.ko built
+# for it and the kselftests run in a VM booted on it, judged from the TAP
+# and the kernel log. Ends with one line for the whole run:
+#
+#   N passed, N failed, N skipped
+#
+# Usage: check.sh [KERNEL...]      (default: deb61 deb612 deb72 debug)
+#        check.sh --static-only
+#        TESTS="NAME..." check.sh [KERNEL...]
+#
+# With TESTS, a list of test programs named as in selftests/pflash/Makefile
+# (pflash_io_test, pflashctl_test.sh, ...), each VM runs those alone, and
+# nothing else runs unless asked for: no static checks (STATIC=1 runs
+# them), no DKMS check, no check of the error paths, no move between two
+# VMs, no fuzzer of the stream reader, no durability tests.
+#
+# Besides the kselftests: the stream reader's fuzzer (tools/fuzz/run.sh),
+# on deb61 the move between two VMs, and on deb61 and deb72 the durability
+# tests (tools/crash/run.sh).  Every PFLASH_*_SEED, PFLASH_*_COUNT and
+# PFLASH_*_STEPS set (PFLASH_FUZZ_SEED, PFLASH_DIFF_SEED, ...) goes to
+# every VM, to rerun a seed of a test there; FUZZ_SEED and CRASH_SEED
+# rerun the stream fuzzer's and the durability tests'.
+#
+# Every run keeps its logs in build/runs/<date>/ (build/runs/latest points
+# at the newest): results, static/*.log, and for each kernel console.log,
+# tap.log and the QEMU command line.  On deb61 and deb72, the packages of
+# make deb also run on a Debian host booted with systemd
+# (systemd.sh), logs in <kernel>/systemd/; not with TESTS.
+# Environment: VM_MEM, VM_SMP, VM_TIMEOUT (see run.sh); STATIC=0 skips the
+# static checks; OVMF_KERNELS, the kernels whose VM runs OVMF under QEMU
+# (qemu_ovmf_test.sh), "deb61 deb72" by default.
+
+set -uo pipefail
+. "$(dirname "$0")/../lib/harness.sh"
+. "$REPO/tools/judge/judge.sh"
+
+if [ "${1:-}" = --static-only ]; then
+	set --
+elif [ $# = 0 ]; then
+	set -- deb61 deb612 deb72 debug
+fi
+
+lock_build
+run=$BUILD/runs/$(date +%Y%m%d-%H%M%S)
+mkdir -p "$run"
+ln -sfn "$(basename "$run")" "$BUILD/runs/latest"
+export RESULTS=$run/results
+: >"$RESULTS"
+log "logs of this run: $run"
+
+# Run a step with its output in a log; on failure show the log's tail.
+step() {
+	local logf=$1
+	shift
+	if "$@" >"$logf" 2>&1; then
+		return 0
+	fi
+	tail -n 25 "$logf" | sed 's/^/    /'
+	return 1
+}
+
+# The tests' knobs that the VMs get from this environment, to replay a
+# seed from the host: every PFLASH_*_SEED, PFLASH_*_COUNT and
+# PFLASH_*_STEPS set here (PFLASH_FUZZ_SEED, PFLASH_DIFF_SEED, ...).
+vm_env=()
+while read -r var; do
+	vm_env+=(-e "$var=${!var}")
+done < <(compgen -e | grep -E '^PFLASH_[A-Z0-9_]*_(SEED|COUNT|STEPS)$' || true)
+
+# REPEAT=N runs the kernels' suites N times over (a flake hunt);
+# CHECK_JOBS, how many kernels' suites run at once.
+REPEAT=${REPEAT:-1}
+CHECK_JOBS=${CHECK_JOBS:-2}
+case $REPEAT$CHECK_JOBS in
+*[!0-9]*) die "REPEAT and CHECK_JOBS are numbers" ;;
+esac
+[ "$REPEAT" -ge 1 ] && [ "$CHECK_JOBS" -ge 1 ] || die "REPEAT and CHECK_JOBS are at least 1"
+
+# The test programs to run, if not all: TESTS, as a list of words.
+read -r -a tests <<<"${TESTS:-}"
+unset TESTS
+if [ ${#tests[@]} -gt 0 ]; then
+	: "${STATIC:=0}"
+	log "only these tests: ${tests[*]}"
+fi
+
+# timed NAME COMMAND...: run COMMAND, and note in $run/times how long it
+# took, for the closing lines.
+: >"$run/times"
+timed() {
+	local name=$1 t0=$SECONDS
+	shift
+	"$@"
+	echo "$name $((SECONDS - t0))" >>"$run/times"
+}
+
+if [ "${STATIC:-1}" != 0 ]; then
+	timed static "$REPO/tools/check/static.sh" "$run/static"
+fi
+
+# What every VM gets, whatever its kernel: the tool and the selftests.
+ctl=$SRC/tools/pflashctl/pflashctl
+if ! step "$run/pflashctl.log" make -C "$SRC/tools/pflashctl"; then
+	result fail build "pflashctl (log: $run/pflashctl.log)"
+	ctl=
+fi
+selftests=$("$REPO/tools/images/selftests.sh" 2>"$run/selftests.log") || {
+	result fail build "selftests (log: $run/selftests.log)"
+	selftests=
+}
+# Each named test is one the selftests installed (kselftest-list.txt).
+if [ -n "$selftests" ]; then
+	for t in "${tests[@]}"; do
+		grep -qx "pflash:$t" "$selftests/kselftest-list.txt" && continue
+		log "error: no test named '$t'; the tests are:"
+		sed -n 's/^pflash:/    /p' "$selftests/kselftest-list.txt" >&2
+		exit 2
+	done
+fi
+# The Debian packages (make deb) and lintian; the systemd VMs install
+# them.  Not with TESTS, which runs the kselftests named alone.
+debs=
+if [ ${#tests[@]} = 0 ]; then
+	debs=$BUILD/deb
+	if step "$run/deb.log" env DEB_BUILD_OPTIONS=nocheck \
+		"$REPO/tools/ecosystem/deb.sh" --lintian; then
+		result pass static "deb: make deb builds pflash-dkms and pflashctl; lintian reports nothing"
+	else
+		result fail static "deb: make deb and lintian (log: $run/deb.log)"
+		debs=
+	fi
+fi
+# The coverage-guided fuzzer of the stream reader, time-boxed, on the host
+# while the first VM runs (its tests mostly keep one CPU busy, of two).
+fuzz=
+if [ ${#tests[@]} = 0 ]; then
+	"$REPO/tools/fuzz/run.sh" "$run/fuzz" >"$run/fuzz.log" 2>&1 &
+	fuzz=$!
+fi
+
+# kernel_suite KERNEL OUT: everything make check runs for one kernel, its
+# logs in OUT: pflash.ko built for it (and DKMS against 7.2's headers),
+# the kselftests' VM (and the error paths, on the debug kernel), and
+# without TESTS the suites of a host: systemd (deb61, deb72), the move
+# between two VMs (deb61) and the durability tests (deb61, deb72).
+kernel_suite() {
+	local k=$1 out=$2 ko initrd
+	mkdir -p "$out"
+	case $k in
+	debug) log "$k: preparing the kernel (built once and cached: ~15 min the first time)" ;;
+	*) log "$k: preparing the kernel" ;;
+	esac
+	if ! step "$out/kernel.log" "$REPO/tools/kernels/kernels.sh" "$k"; then
+		result fail "$k" "kernel: could not be prepared (log: $out/kernel.log)"
+		return
+	fi
+	if ! ko=$("$REPO/tools/kernels/module.sh" "$k" 2>"$out/module.log"); then
+		tail -n 25 "$out/module.log" | sed 's/^/    /'
+		result fail "$k" "pflash.ko: build failed (log: $out/module.log)"
+		return
+	fi
+	result pass "$k" "pflash.ko: built with W=1, no warning"
+	# DKMS against the newest kernel's headers, in the unstable root
+	# (static.sh checks it against 6.1's on the host).
+	if [ "$k" = deb72 ] && [ ${#tests[@]} = 0 ]; then
+		. "$BUILD/kernels/$k/kernel.env"
+		if step "$out/dkms.log" "$REPO/tools/kernels/sid-root.sh" run \
+			"$REPO/tools/ecosystem/dkms-check.sh" "$KREL"; then
+			result pass "$k" "dkms: add, build, install and remove against the $KREL headers"
+		else
+			result fail "$k" "dkms: against the $KREL headers (log: $out/dkms.log)"
+		fi
+	fi
+	if [ -z "$ctl" ] || [ -z "$selftests" ]; then
+		result fail "$k" "vm: not run, pflashctl or the selftests did not build"
+		return
+	fi
+	# OVMF under QEMU, nested, takes minutes: on OVMF_KERNELS only
+	# (qemu_ovmf_test.sh skips elsewhere), with that much more time.
+	ovmf=0 limit=${VM_TIMEOUT:-1800}
+	case " ${OVMF_KERNELS-deb61 deb72} " in
+	*" $k "*) ovmf=1 limit=$((limit + 900)) ;;
+	esac
+	initrd=$BUILD/vm/$k/initramfs.cpio
+	if ! step "$out/initramfs.log" "$REPO/tools/images/initramfs.sh" -k "$k" \
+		-p "$REPO/tools/guests/kselftests.sh" -o "$initrd" \
+		-m "$ko" -t "$selftests" -c "$ctl" -q \
+		-e "PFLASH_OVMF=$ovmf" \
+		-e "PFLASH_TESTS=${tests[*]}" "${vm_env[@]}"; then
+		result fail "$k" "initramfs: could not be built (log: $out/initramfs.log)"
+		return
+	fi
+	log "$k: booting the VM (console: $out/console.log)"
+	"$REPO/tools/boot/run.sh" -k "$k" -i "$initrd" -d "$out" -t "$limit" || true
+	judge_vm "$k" "$out" || true
+	[ -s "$out/times.txt" ] &&
+		log "$k: the slowest programs: $(head -n 5 "$out/times.txt" | awk '{ printf "%s%s %d s", sep, $2, $1; sep = ", " }')"
+	# The fuzzers' seeds and figures.
+	tr -d '\r' <"$out/tap.log" | sed -n "s/^#.*:\(fuzz: .*\)$/[$k] \1/p"
+
+	# The debug kernel has gcov: which error paths of pflash.ko ran (of
+	# the whole suite: coverage_test.sh, the last, hands them out).  Its
+	# counts are read by the gcov of the compiler that built it, in the
+	# unstable root.
+	if [ "$k" = debug ] && [ ${#tests[@]} = 0 ]; then
+		if "$REPO/tools/kernels/sid-root.sh" run \
+			"$REPO/tools/coverage/error-paths.py" check \
+			--tap "$out/tap.log" --objdir "$BUILD/mod-$k" \
+			>"$out/error-paths.log" 2>&1; then
+			result pass "$k" "$(tail -n 1 "$out/error-paths.log")"
+		else
+			sed 's/^/    /' "$out/error-paths.log" | tail -n 25
+			result fail "$k" "error paths: the run and Documentation/pflash/error-paths.rst disagree (log: $out/error-paths.log)"
+		fi
+	fi
+	[ ${#tests[@]} = 0 ] || return 0
+
+	# pflash on a host: its packages installed into a Debian root that
+	# boots with systemd, on Debian's 6.1 and the newest kernel.
+	case $k in
+	deb61|deb72)
+		if [ -n "$debs" ]; then
+			"$REPO/tools/check/systemd.sh" "$k" "$debs" "$out/systemd" || true
+		else
+			result fail "$k/systemd" "not run: the packages did not build"
+		fi ;;
+	esac
+
+	# A migration between two VMs, on one kernel: it proves the move
+	# end to end, which the per-kernel suite does inside one VM.
+	if [ "$k" = deb61 ]; then
+		initrd=$BUILD/vm/$k/migrate.cpio
+		if step "$out/migrate-initramfs.log" "$REPO/tools/images/initramfs.sh" \
+			-k "$k" -p "$REPO/tools/guests/migrate.sh" -o "$initrd" \
+			-m "$ko" -c "$ctl"; then
+			"$REPO/tools/check/two-vms.sh" "$k" "$initrd" "$out/two-vms" || true
+		else
+			result fail "$k/two-vms" "initramfs: could not be built (log: $out/migrate-initramfs.log)"
+		fi
+	fi
+
+	# Durability: power loss at random points, and a replay of the
+	# backing file system's writes to every flush point (tools/crash/),
+	# on the oldest kernel and the newest, whose block layer changed most.
+	case $k in
+	deb61|deb72)
+		"$REPO/tools/crash/run.sh" "$k" "$ko" "$ctl" "$out/crash" || true ;;
+	esac
+}
+
+# running PID...: how many of these processes still run.
+running() {
+	local n=0 p
+	for p in "$@"; do
+		kill -0 "$p" 2>/dev/null && n=$((n + 1))
+	done
+	echo "$n"
+}
+
+# The kernels' suites, CHECK_JOBS at a time (the longest, the debug
+# kernel's, first), REPEAT times over on the same build: each repetition's
+# results in rep-N/results, and the closing lines judge them all together,
+# naming every result that failed in one repetition and passed in another.
+results=("$RESULTS")
+for rep in $(seq "$REPEAT"); do
+	dir=$run
+	if [ "$REPEAT" -gt 1 ]; then
+		dir=$run/rep-$rep
+		mkdir -p "$dir"
+		export RESULTS=$dir/results
+		: >"$RESULTS"
+		results+=("$RESULTS")
+		log "repetition $rep of $REPEAT"
+	fi
+	suites=()
+	for k in $(printf '%s\n' "$@" | awk '{ print ($0 == "debug" ? 0 : 1), NR, $0 }' |
+		   sort -n | cut -d' ' -f3); do
+		# The kernels' suites only: the fuzzer runs beside them.
+		while [ "$(running "${suites[@]}")" -ge "$CHECK_JOBS" ]; do
+			wait -n "${suites[@]}" || true
+		done
+		timed "$k${dir#"$run"}" kernel_suite "$k" "$dir/$k" &
+		suites+=($!)
+	done
+	wait "${suites[@]}"
+done
+
+if [ -n "$fuzz" ]; then
+	wait "$fuzz"
+	cat "$run/fuzz.log"
+fi
+log "took $SECONDS s: $(awk '{ printf "%s%s %d s", sep, $1, $2; sep = ", " }' "$run/times")"
+judge_summary "${results[@]}"

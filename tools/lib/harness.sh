@@ -1,0 +1,122 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers shared by the build-and-test scripts under tools/. Source it; it
+# sets REPO (the repository root) and BUILD (everything generated, owned by
+# the Makefile, default $REPO/build).
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-$REPO/build}
+# The project tree under test: this repository, unless PFLASH_SRC names
+# another tree of the same layout (used to prove the machinery on a stand-in).
+SRC=${PFLASH_SRC:-$REPO}
+# Debian's kernel source, from the linux-source-6.1 package: the kselftest
+# framework comes from it (kselftest-framework.sh).
+LINUX_SRC_PKG=linux-source-6.1
+LINUX_SRC_TARBALL=/usr/src/linux-source-6.1.tar.xz
+
+# Run from `make check`, make's flags and command-line variables would leak
+# into the makes these scripts run (the kselftest Makefile has a BUILD of
+# its own, for one): start them afresh.
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
+
+log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Run a command as root: directly if we are root, else through sudo.
+as_root() {
+	if [ "$(id -u)" = 0 ]; then
+		"$@"
+	else
+		sudo "$@"
+	fi
+}
+
+# apt-get without questions, waiting for a lock another apt holds (another
+# engineer's install, unattended-upgrades) instead of failing on it.
+apt_get() {
+	as_root env DEBIAN_FRONTEND=noninteractive \
+		apt-get -q -o DPkg::Lock::Timeout=900 "$@" >&2
+}
+
+apt_install() {
+	apt_get install -y --no-install-recommends "$@"
+}
+
+# True if every named package is installed.
+pkgs_installed() {
+	local p st
+	for p in "$@"; do
+		st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) || return 1
+		[ "$st" = installed ] || return 1
+	done
+}
+
+# Install the named packages that are missing; `apt-get update` first, but
+# only if something is missing.
+ensure_pkgs() {
+	local p missing=()
+	for p in "$@"; do
+		pkgs_installed "$p" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	log "installing: ${missing[*]}"
+	apt_get update
+	apt_install "${missing[@]}"
+}
+
+# The installed version of Debian's kernel source package.
+linux_src_version() {
+	dpkg-query -W -f='${Version}' "$LINUX_SRC_PKG"
+}
+
+# extract_tarball DIR TARBALL [MEMBER...]: extract a Debian
+# linux-source-*.tar.xz into DIR, keeping the kernel's layout, unless that
+# was done already: the whole of it, or only the MEMBERs (paths below its
+# top directory).
+extract_tarball() {
+	local dir=$1 tarball=$2 top
+	shift 2
+	[ -e "$dir/.extracted" ] && return 0
+	top=$(basename "$tarball" .tar.xz)
+	log "extracting $tarball${1:+ ($# files)} into $dir"
+	rm -rf "$dir" && mkdir -p "$dir"
+	tar -xJf "$tarball" -C "$dir" --strip-components=1 "${@/#/$top/}"
+	touch "$dir/.extracted"
+}
+
+# The source of the newest kernel series, Debian unstable's linux-source-7.2,
+# installed in the unstable root (sid-root.sh) when first asked for: prints
+# the tarball's path and the package's version.  The debug kernel is built
+# from it, and the static checks run its checkpatch and kernel-doc.
+NEWEST_SRC_PKG=linux-source-7.2
+newest_src() {
+	local sid=$REPO/tools/kernels/sid-root.sh root tarball
+	root=$("$sid")
+	tarball=/usr/src/$NEWEST_SRC_PKG.tar.xz
+	[ -e "$root$tarball" ] ||
+		"$sid" apt install -y --no-install-recommends "$NEWEST_SRC_PKG" >&2
+	printf '%s %s\n' "$root$tarball" \
+		"$("$sid" run dpkg-query -W -f='${Version}' "$NEWEST_SRC_PKG")"
+}
+
+# Write "KEY=value" lines, shell-quoted, so that the file can be sourced.
+write_env() {
+	local file=$1 kv
+	shift
+	: >"$file.tmp"
+	for kv in "$@"; do
+		printf '%s=%q\n' "${kv%%=*}" "${kv#*=}" >>"$file.tmp"
+	done
+	mv "$file.tmp" "$file"
+}
+
+# One `make check` or `make demo` at a time per build directory: they share
+# build/mod-*, build/vm/ and the installed selftests. A second one waits.
+lock_build() {
+	mkdir -p "$BUILD"
+	exec 8>"$BUILD/.check.lock"
+	if ! flock -n 8; then
+		log "waiting for another make check or make demo in $BUILD"
+		flock 8
+	fi
+}
