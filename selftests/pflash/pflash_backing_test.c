@@ -36,17 +36,7 @@ FIXTURE(bk) {
 	int fd;
 };
 
-FIXTURE_VARIANT(bk) {
-	uint32_t cache_mode;
-};
-
-FIXTURE_VARIANT_ADD(bk, writethrough) {
-	.cache_mode = PFLASH_CACHE_MODE_WRITETHROUGH,
-};
-
-FIXTURE_VARIANT_ADD(bk, writeback) {
-	.cache_mode = PFLASH_CACHE_MODE_WRITEBACK,
-};
+PFT_CACHE_MODE_VARIANTS(bk);
 
 static int open_dev(FIXTURE_DATA(bk) *self)
 {
@@ -66,7 +56,9 @@ static int make_dev(FIXTURE_DATA(bk) *self, uint32_t cache_mode,
 	return pft_create_backed(self->h, self->file, &req, &self->dev);
 }
 
-FIXTURE_SETUP(bk)
+/* The device on a fresh file, in @cache_mode, open for direct I/O. */
+static void bk_open(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(bk) *self, uint32_t cache_mode)
 {
 	self->fd = -1;
 	ASSERT_EQ(0, pfnl_open(&self->h));
@@ -77,17 +69,60 @@ FIXTURE_SETUP(bk)
 	self->shadow = pft_slurp(self->file, FILE_SIZE);
 	ASSERT_NE(NULL, self->orig);
 	ASSERT_NE(NULL, self->shadow);
-	ASSERT_EQ(0, make_dev(self, variant->cache_mode, WB_NEVER));
+	ASSERT_EQ(0, make_dev(self, cache_mode, WB_NEVER));
 	ASSERT_EQ(0, open_dev(self));
 }
 
-FIXTURE_TEARDOWN(bk)
+static void bk_close(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(bk) *self)
 {
 	EXPECT_EQ(0, pft_drop(self->h, &self->dev, &self->fd));
 	pft_tmpfs_remove(self->dir);
 	free(self->shadow);
 	free(self->orig);
 	pfnl_close(self->h);
+}
+
+FIXTURE_SETUP(bk)
+{
+	bk_open(_metadata, self, variant->cache_mode);
+}
+
+FIXTURE_TEARDOWN(bk)
+{
+	bk_close(_metadata, self);
+}
+
+/*
+ * What holds in one cache mode only: a fixture per mode, so that no test is
+ * generated for the mode it does not apply to.
+ */
+FIXTURE(writethrough) {
+	FIXTURE_DATA(bk) bk;
+};
+
+FIXTURE_SETUP(writethrough)
+{
+	bk_open(_metadata, &self->bk, PFLASH_CACHE_MODE_WRITETHROUGH);
+}
+
+FIXTURE_TEARDOWN(writethrough)
+{
+	bk_close(_metadata, &self->bk);
+}
+
+FIXTURE(writeback) {
+	FIXTURE_DATA(bk) bk;
+};
+
+FIXTURE_SETUP(writeback)
+{
+	bk_open(_metadata, &self->bk, PFLASH_CACHE_MODE_WRITEBACK);
+}
+
+FIXTURE_TEARDOWN(writeback)
+{
+	bk_close(_metadata, &self->bk);
 }
 
 /* What reaches RAM, even if its write fails on the file. */
@@ -106,14 +141,14 @@ static uint64_t dirty_bytes(FIXTURE_DATA(bk) *self)
 	return dev.dirty_bytes;
 }
 
-#define ASSERT_DEV_IS(expect) \
-	ASSERT_EQ(-1, pft_diff(self->fd, (expect), FILE_SIZE))
-#define ASSERT_FILE_IS(expect) \
-	ASSERT_EQ(-1, pft_file_diff(self->file, (expect), FILE_SIZE))
+#define ASSERT_DEV_IS(bk, expect) \
+	ASSERT_EQ(-1, pft_diff((bk)->fd, (expect), FILE_SIZE))
+#define ASSERT_FILE_IS(bk, expect) \
+	ASSERT_EQ(-1, pft_file_diff((bk)->file, (expect), FILE_SIZE))
 
 TEST_F(bk, loads_the_image_from_the_file)
 {
-	ASSERT_DEV_IS(self->orig);
+	ASSERT_DEV_IS(self, self->orig);
 }
 
 TEST_F(bk, size_defaults_to_the_files_and_is_reported)
@@ -147,55 +182,54 @@ TEST_F(bk, written_and_flushed_data_is_in_the_file)
 	ASSERT_EQ(0, write_pattern(self, 70 * 1024 + 512, 8192, 3));
 	ASSERT_EQ(0, write_pattern(self, FILE_SIZE - 512, 512, 4));
 	ASSERT_EQ(0, fsync(self->fd));
-	ASSERT_DEV_IS(self->shadow);
-	ASSERT_FILE_IS(self->shadow);
+	ASSERT_DEV_IS(self, self->shadow);
+	ASSERT_FILE_IS(self, self->shadow);
 	EXPECT_EQ(0, dirty_bytes(self));
 }
 
-TEST_F(bk, writethrough_write_is_in_the_file_when_it_completes)
+TEST_F(writethrough, write_is_in_the_file_when_it_completes)
 {
-	if (variant->cache_mode != PFLASH_CACHE_MODE_WRITETHROUGH)
-		SKIP(return, "writethrough only");
-	ASSERT_EQ(0, write_pattern(self, 8192, 4096, 5));
-	ASSERT_FILE_IS(self->shadow);
-	EXPECT_EQ(0, dirty_bytes(self));
+	FIXTURE_DATA(bk) *bk = &self->bk;
+
+	ASSERT_EQ(0, write_pattern(bk, 8192, 4096, 5));
+	ASSERT_FILE_IS(bk, bk->shadow);
+	EXPECT_EQ(0, dirty_bytes(bk));
 }
 
-TEST_F(bk, writeback_write_waits_for_a_flush)
+TEST_F(writeback, write_waits_for_a_flush)
 {
-	if (variant->cache_mode != PFLASH_CACHE_MODE_WRITEBACK)
-		SKIP(return, "writeback only");
-	ASSERT_EQ(0, write_pattern(self, 8192, 4096, 6));
+	FIXTURE_DATA(bk) *bk = &self->bk;
+
+	ASSERT_EQ(0, write_pattern(bk, 8192, 4096, 6));
 	/* In RAM, dirty, and not in the file... */
-	ASSERT_DEV_IS(self->shadow);
-	ASSERT_FILE_IS(self->orig);
-	EXPECT_EQ(4096, dirty_bytes(self));
+	ASSERT_DEV_IS(bk, bk->shadow);
+	ASSERT_FILE_IS(bk, bk->orig);
+	EXPECT_EQ(4096, dirty_bytes(bk));
 	/* ...until the FLUSH command writes it. */
-	ASSERT_EQ(0, pft_flush(self->h, self->dev.index, false));
-	ASSERT_FILE_IS(self->shadow);
-	EXPECT_EQ(0, dirty_bytes(self));
+	ASSERT_EQ(0, pft_flush(bk->h, bk->dev.index, false));
+	ASSERT_FILE_IS(bk, bk->shadow);
+	EXPECT_EQ(0, dirty_bytes(bk));
 }
 
 /*
  * In writeback mode a crash loses exactly what was written since the last
  * flush: the file holds everything flushed and nothing later.
  */
-TEST_F(bk, writeback_crash_loses_only_unflushed_data)
+TEST_F(writeback, crash_loses_only_unflushed_data)
 {
+	FIXTURE_DATA(bk) *bk = &self->bk;
 	uint8_t *flushed = malloc(FILE_SIZE);
 
-	if (variant->cache_mode != PFLASH_CACHE_MODE_WRITEBACK)
-		SKIP(return, "writeback only");
 	ASSERT_NE(NULL, flushed);
-	ASSERT_EQ(0, write_pattern(self, 0, 16384, 7));
-	ASSERT_EQ(0, fsync(self->fd));
-	memcpy(flushed, self->shadow, FILE_SIZE);
-	ASSERT_EQ(0, write_pattern(self, 4096, 4096, 8));
-	ASSERT_EQ(0, write_pattern(self, 128 * 1024, 4096, 9));
+	ASSERT_EQ(0, write_pattern(bk, 0, 16384, 7));
+	ASSERT_EQ(0, fsync(bk->fd));
+	memcpy(flushed, bk->shadow, FILE_SIZE);
+	ASSERT_EQ(0, write_pattern(bk, 4096, 4096, 8));
+	ASSERT_EQ(0, write_pattern(bk, 128 * 1024, 4096, 9));
 	/* What a crash now would leave behind. */
-	ASSERT_FILE_IS(flushed);
-	ASSERT_EQ(0, fsync(self->fd));
-	ASSERT_FILE_IS(self->shadow);
+	ASSERT_FILE_IS(bk, flushed);
+	ASSERT_EQ(0, fsync(bk->fd));
+	ASSERT_FILE_IS(bk, bk->shadow);
 	free(flushed);
 }
 
@@ -216,7 +250,7 @@ TEST_F(bk, full_flush_rewrites_the_whole_file)
 					    FILE_SIZE));
 	/* ...a full flush does. */
 	ASSERT_EQ(0, pft_flush(self->h, self->dev.index, true));
-	ASSERT_FILE_IS(self->shadow);
+	ASSERT_FILE_IS(self, self->shadow);
 }
 
 TEST_F(bk, discard_and_write_zeroes_reach_the_file)
@@ -228,43 +262,42 @@ TEST_F(bk, discard_and_write_zeroes_reach_the_file)
 	ASSERT_EQ(0, ioctl(self->fd, BLKZEROOUT, zero));
 	memset(self->shadow + zero[0], 0, zero[1]);
 	ASSERT_EQ(0, fsync(self->fd));
-	ASSERT_DEV_IS(self->shadow);
-	ASSERT_FILE_IS(self->shadow);
+	ASSERT_DEV_IS(self, self->shadow);
+	ASSERT_FILE_IS(self, self->shadow);
 }
 
 TEST_F(bk, destroy_writes_back_then_recreate_reads_the_same)
 {
 	ASSERT_EQ(0, write_pattern(self, 12288, 20480, 10));
 	ASSERT_EQ(0, pft_drop(self->h, &self->dev, &self->fd));
-	ASSERT_FILE_IS(self->shadow);
+	ASSERT_FILE_IS(self, self->shadow);
 
 	ASSERT_EQ(0, make_dev(self, variant->cache_mode, WB_NEVER));
 	ASSERT_EQ(0, open_dev(self));
-	ASSERT_DEV_IS(self->shadow);
+	ASSERT_DEV_IS(self, self->shadow);
 }
 
-TEST_F(bk, periodic_writeback_writes_dirty_blocks)
+TEST_F(writeback, periodic_writeback_writes_dirty_blocks)
 {
+	FIXTURE_DATA(bk) *bk = &self->bk;
 	uint64_t dirty;
 	double start;
 
-	if (variant->cache_mode != PFLASH_CACHE_MODE_WRITEBACK)
-		SKIP(return, "writeback only");
-	ASSERT_EQ(0, pft_drop(self->h, &self->dev, &self->fd));
-	ASSERT_EQ(0, make_dev(self, PFLASH_CACHE_MODE_WRITEBACK, 100));
-	EXPECT_EQ(100, self->dev.writeback_interval);
-	ASSERT_EQ(0, open_dev(self));
-	ASSERT_EQ(0, write_pattern(self, 4096, 4096, 11));
+	ASSERT_EQ(0, pft_drop(bk->h, &bk->dev, &bk->fd));
+	ASSERT_EQ(0, make_dev(bk, PFLASH_CACHE_MODE_WRITEBACK, 100));
+	EXPECT_EQ(100, bk->dev.writeback_interval);
+	ASSERT_EQ(0, open_dev(bk));
+	ASSERT_EQ(0, write_pattern(bk, 4096, 4096, 11));
 	/*
 	 * No flush: the period does it.  Waited for as long as it takes (the
 	 * test's limit is the guard), not for a time a loaded VM may pass.
 	 */
 	start = pft_now();
-	while ((dirty = dirty_bytes(self)) && dirty != UINT64_MAX)
+	while ((dirty = dirty_bytes(bk)) && dirty != UINT64_MAX)
 		usleep(10 * 1000);
 	TH_LOG("written back after %.2f s, every 0.1 s", pft_now() - start);
 	EXPECT_EQ(0, dirty);
-	ASSERT_FILE_IS(self->shadow);
+	ASSERT_FILE_IS(bk, bk->shadow);
 }
 
 /*
@@ -321,42 +354,41 @@ TEST_F(bk, enospc_loses_nothing_and_lands_later)
 
 	ASSERT_EQ(0, pft_tmpfs_resize(self->dir, "16m"));
 	ASSERT_EQ(0, pft_flush(self->h, self->dev.index, false));
-	ASSERT_FILE_IS(self->shadow);
+	ASSERT_FILE_IS(self, self->shadow);
 	ASSERT_EQ(0, pft_get(self->h, self->dev.index, &dev));
 	EXPECT_EQ(0, dev.writeback_error);
 	EXPECT_EQ(0, dev.dirty_bytes);
 }
 
-TEST_F(bk, failed_final_writeback_keeps_the_device_unless_forced)
+TEST_F(writeback, failed_final_writeback_keeps_the_device_unless_forced)
 {
+	FIXTURE_DATA(bk) *bk = &self->bk;
 	struct pfnl_dev req = {};
 
-	if (variant->cache_mode != PFLASH_CACHE_MODE_WRITEBACK)
-		SKIP(return, "writeback only");
-	ASSERT_EQ(0, pft_drop(self->h, &self->dev, &self->fd));
-	ASSERT_EQ(0, pft_tmpfs_fill_up(self->dir, self->file, FILE_SIZE,
+	ASSERT_EQ(0, pft_drop(bk->h, &bk->dev, &bk->fd));
+	ASSERT_EQ(0, pft_tmpfs_fill_up(bk->dir, bk->file, FILE_SIZE,
 				       "64k"));
-	memset(self->shadow, 0, FILE_SIZE);
-	ASSERT_EQ(0, make_dev(self, PFLASH_CACHE_MODE_WRITEBACK, WB_NEVER));
-	ASSERT_EQ(0, open_dev(self));
-	ASSERT_EQ(0, write_pattern(self, 0, 128 * 1024, 13));
-	close(self->fd);
-	self->fd = -1;
+	memset(bk->shadow, 0, FILE_SIZE);
+	ASSERT_EQ(0, make_dev(bk, PFLASH_CACHE_MODE_WRITEBACK, WB_NEVER));
+	ASSERT_EQ(0, open_dev(bk));
+	ASSERT_EQ(0, write_pattern(bk, 0, 128 * 1024, 13));
+	close(bk->fd);
+	bk->fd = -1;
 
-	EXPECT_EQ(-ENOSPC, pft_destroy(self->h, self->dev.index));
-	EXPECT_NE(0, pfnl_last_ack(self->h)->msg[0]);
+	EXPECT_EQ(-ENOSPC, pft_destroy(bk->h, bk->dev.index));
+	EXPECT_NE(0, pfnl_last_ack(bk->h)->msg[0]);
 	/* Kept, with its data. */
-	ASSERT_EQ(0, pft_get(self->h, self->dev.index, NULL));
-	ASSERT_EQ(0, open_dev(self));
-	ASSERT_DEV_IS(self->shadow);
-	close(self->fd);
-	self->fd = -1;
+	ASSERT_EQ(0, pft_get(bk->h, bk->dev.index, NULL));
+	ASSERT_EQ(0, open_dev(bk));
+	ASSERT_DEV_IS(bk, bk->shadow);
+	close(bk->fd);
+	bk->fd = -1;
 
-	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, self->dev.index);
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, bk->dev.index);
 	pfnl_dev_set(&req, PFLASH_A_DEV_FORCE, 1);
-	EXPECT_EQ(0, pfnl_dev_do(self->h, PFLASH_CMD_DEV_DEL, &req, NULL));
-	self->dev.attrs = 0;
-	EXPECT_EQ(-ENODEV, pft_get(self->h, req.index, NULL));
+	EXPECT_EQ(0, pfnl_dev_do(bk->h, PFLASH_CMD_DEV_DEL, &req, NULL));
+	bk->dev.attrs = 0;
+	EXPECT_EQ(-ENODEV, pft_get(bk->h, req.index, NULL));
 }
 
 /* EIO from device-mapper's error target under a block-device backing. */
@@ -369,17 +401,7 @@ FIXTURE(dm) {
 	int fd;
 };
 
-FIXTURE_VARIANT(dm) {
-	uint32_t cache_mode;
-};
-
-FIXTURE_VARIANT_ADD(dm, writethrough) {
-	.cache_mode = PFLASH_CACHE_MODE_WRITETHROUGH,
-};
-
-FIXTURE_VARIANT_ADD(dm, writeback) {
-	.cache_mode = PFLASH_CACHE_MODE_WRITEBACK,
-};
+PFT_CACHE_MODE_VARIANTS(dm);
 
 #define DM_NAME		"pft-backing"
 #define DM_PATH		"/dev/mapper/" DM_NAME

@@ -905,37 +905,30 @@ static const char *undo_create(struct scene *sc, const struct run *r)
 	return NULL;
 }
 
+/* Room for what went wrong: a command line, its error, a path. */
+#define WHY_MAX (sizeof(((struct scene *)0)->cmdline) + \
+		 sizeof(((struct run *)0)->err) + PATH_MAX + 256)
+
 /*
- * Draw a step, run it, and check what it did and the scene after it.
- * Returns NULL, or what went wrong.
+ * Make @s the pflashctl command of a step of kind @what on device @d and
+ * path *@path, drawing what else it needs (an import may draw another
+ * device, and a stream file for *@path).  Returns false for a step that no shell
+ * would run: it is drawn, not run.
  */
-static const char *careless_step(struct scene *sc)
+static bool careless_command(struct scene *sc, struct step *s,
+			     unsigned int what, struct cdev *d,
+			     const char **path)
 {
-	static char why[sizeof(sc->cmdline) + sizeof(((struct run *)0)->err) +
-			PATH_MAX + 256];
-	static struct step s;
-	struct snap before[NPATHS], after;
-	struct stat st, changed;
-	struct cdev *d = dev_at(sc, pick(sc, NDEVS));
-	const char *path = any_path(sc), *stream, *bad;
 	char real[PATH_MAX];
-	unsigned int what = step_draws[pick(sc, ARRAY_SIZE(step_draws))];
-	struct run r;
+	const char *stream;
 	int i;
 
-	memset(&s, 0, sizeof(s));
-	s.in_fd = s.out_fd = -1;
-	sc->drawn[what]++;
-	for (i = 0; i < sc->npaths; i++)
-		take_snap(sc->paths[i], &before[i]);
 	switch (what) {
 	case STEP_EXPORT:
-		step_export(sc, &s, d, path);
-		break;
+		step_export(sc, s, d, *path);
+		return true;
 	case STEP_EXPORT_STDOUT:
-		if (!step_export_stdout(sc, &s, d, path))
-			return NULL;
-		break;
+		return step_export_stdout(sc, s, d, *path);
 	case STEP_IMPORT:
 	case STEP_IMPORT_STDIN:
 		/*
@@ -946,75 +939,56 @@ static const char *careless_step(struct scene *sc)
 			d = dev_at(sc, pick(sc, NDEVS));
 		stream = pick(sc, 2) ? a_stream_path(sc) : NULL;
 		if (stream)
-			path = stream;
-		if (!step_import(sc, &s, d, path, what == STEP_IMPORT_STDIN))
-			return NULL;
-		break;
+			*path = stream;
+		return step_import(sc, s, d, *path,
+				   what == STEP_IMPORT_STDIN);
 	case STEP_CREATE:
-		if (classify(sc, path, real) == K_FIFO)
-			return NULL;
-		step_create(sc, &s, path, pick(sc, 2));
-		break;
+		if (classify(sc, *path, real) == K_FIFO)
+			return false;
+		step_create(sc, s, *path, pick(sc, 2));
+		return true;
 	case STEP_OWNER:
-		step_owner(sc, &s, d, pick(sc, 4));
-		break;
-	case STEP_WRITE:
-		snprintf(sc->cmdline, sizeof(sc->cmdline), "write %s", d->node);
-		bad = write_some(sc, d);
-		sc->ran[what]++;
-		sc->succeeded[what] += d->active && !bad;
-		goto check;
-	case STEP_RECREATE:
-		snprintf(sc->cmdline, sizeof(sc->cmdline), "recreate %s",
-			 d->node);
-		bad = recreate(sc, d);
-		if (bad)
-			return bad;
-		sc->ran[what]++;
-		sc->succeeded[what]++;
-		goto check;
+		step_owner(sc, s, d, pick(sc, 4));
+		return true;
 	default:	/* STEP_INSPECT */
-		if (classify(sc, path, real) == K_FIFO)
-			return NULL;
-		snprintf(s.arg[0], PATH_MAX, "%s", path);
-		s.argv[0] = "pflashctl";
-		s.argv[1] = "inspect";
-		s.argv[2] = s.arg[0];
-		s.want = classify(sc, path, real) == K_REG &&
-			 stream_at(sc, path) &&
-			 stream_at(sc, path)->kind == S_VALID ? 0 : 1;
-		break;
+		if (classify(sc, *path, real) == K_FIFO)
+			return false;
+		snprintf(s->arg[0], PATH_MAX, "%s", *path);
+		s->argv[0] = "pflashctl";
+		s->argv[1] = "inspect";
+		s->argv[2] = s->arg[0];
+		s->want = classify(sc, *path, real) == K_REG &&
+			  stream_at(sc, *path) &&
+			  stream_at(sc, *path)->kind == S_VALID ? 0 : 1;
+		return true;
 	}
+}
 
-	if (run_ctl(sc, &r, s.in_fd, s.out_fd, s.argv))
-		return "pflashctl could not run";
-	if (s.in_fd >= 0)
-		close(s.in_fd);
-	if (s.out_fd >= 0)
-		close(s.out_fd);
-	if (r.status < 0 || r.status == 127)
-		return snprintf(why, sizeof(why), "%s: did not exit", sc->cmdline), why;
-	if ((s.want >= 0 && r.status != s.want) ||
-	    (s.want == -1 && !r.status))
-		return snprintf(why, sizeof(why), "%s (%s: %s): exit status %d, the model expects %d: %s", sc->cmdline, path, kind_names[classify(sc, path, real)], r.status, s.want, r.err), why;
-	if (r.status && !r.err[0])
-		return snprintf(why, sizeof(why), "%s: failed without a word", sc->cmdline), why;
-	sc->ran[what]++;
-	sc->succeeded[what] += !r.status;
-	if (what == STEP_CREATE && !r.status) {
-		bad = undo_create(sc, &r);
-		if (bad)
-			return bad;
-	}
-	if (!r.status && s.changes[0]) {
-		if (stat(s.changes, &changed) ||
-		    stream_record(sc, s.changes, &s.stream))
-			return snprintf(why, sizeof(why), "%s: %s is not there", sc->cmdline, s.changes), why;
+/*
+ * After @s ran as @r: every path of the scene is as it was (@before) but
+ * the file it wrote, by any of its names, and the backing files, which
+ * check_scene() checks against the model.  NULL, or what went wrong.
+ */
+static const char *careless_others_unchanged(struct scene *sc,
+					     struct step *s,
+					     const struct run *r,
+					     const struct snap *before)
+{
+	static char why[WHY_MAX];
+	struct stat st, changed;
+	char real[PATH_MAX];
+	struct snap after;
+	int i;
+
+	if (!r->status && s->changes[0]) {
+		if (stat(s->changes, &changed) ||
+		    stream_record(sc, s->changes, &s->stream))
+			return snprintf(why, sizeof(why), "%s: %s is not there", sc->cmdline, s->changes), why;
 	}
 	for (i = 0; i < sc->npaths; i++) {
 		take_snap(sc->paths[i], &after);
 		/* The file it wrote, by any of its names. */
-		if (!r.status && s.changes[0] && !stat(sc->paths[i], &st) &&
+		if (!r->status && s->changes[0] && !stat(sc->paths[i], &st) &&
 		    st.st_dev == changed.st_dev && st.st_ino == changed.st_ino)
 			continue;
 		/* Backing files change, as the model says (checked below). */
@@ -1025,7 +999,92 @@ static const char *careless_step(struct scene *sc)
 		if (memcmp(&before[i], &after, sizeof(after)))
 			return snprintf(why, sizeof(why), "%s changed %s", sc->cmdline, sc->paths[i]), why;
 	}
-check:
+	return NULL;
+}
+
+/*
+ * Run the command of step @s, of kind @what on @path: its exit status is
+ * the model's, a failure says why, and nothing else changed.  NULL, or
+ * what went wrong.
+ */
+static const char *careless_run(struct scene *sc, struct step *s,
+				unsigned int what, const char *path,
+				const struct snap *before)
+{
+	static char why[WHY_MAX];
+	char real[PATH_MAX];
+	const char *bad;
+	struct run r;
+
+	if (run_ctl(sc, &r, s->in_fd, s->out_fd, s->argv))
+		return "pflashctl could not run";
+	if (s->in_fd >= 0)
+		close(s->in_fd);
+	if (s->out_fd >= 0)
+		close(s->out_fd);
+	if (r.status < 0 || r.status == 127)
+		return snprintf(why, sizeof(why), "%s: did not exit", sc->cmdline), why;
+	if ((s->want >= 0 && r.status != s->want) ||
+	    (s->want == -1 && !r.status))
+		return snprintf(why, sizeof(why), "%s (%s: %s): exit status %d, the model expects %d: %s", sc->cmdline, path, kind_names[classify(sc, path, real)], r.status, s->want, r.err), why;
+	if (r.status && !r.err[0])
+		return snprintf(why, sizeof(why), "%s: failed without a word", sc->cmdline), why;
+	sc->ran[what]++;
+	sc->succeeded[what] += !r.status;
+	if (what == STEP_CREATE && !r.status) {
+		bad = undo_create(sc, &r);
+		if (bad)
+			return bad;
+	}
+	return careless_others_unchanged(sc, s, &r, before);
+}
+
+/*
+ * Draw a step, run it, and check what it did and the scene after it.
+ * Returns NULL, or what went wrong.
+ */
+static const char *careless_step(struct scene *sc)
+{
+	static char why[WHY_MAX];
+	static struct step s;
+	struct snap before[NPATHS];
+	/* Drawn in this order: a seed replays the same steps. */
+	struct cdev *d = dev_at(sc, pick(sc, NDEVS));
+	const char *path = any_path(sc), *bad;
+	unsigned int what = step_draws[pick(sc, ARRAY_SIZE(step_draws))];
+	int i;
+
+	memset(&s, 0, sizeof(s));
+	s.in_fd = s.out_fd = -1;
+	sc->drawn[what]++;
+	for (i = 0; i < sc->npaths; i++)
+		take_snap(sc->paths[i], &before[i]);
+	switch (what) {
+	case STEP_WRITE:
+		snprintf(sc->cmdline, sizeof(sc->cmdline), "write %s", d->node);
+		bad = write_some(sc, d);
+		if (bad)
+			return bad;
+		sc->ran[what]++;
+		sc->succeeded[what] += d->active;
+		break;
+	case STEP_RECREATE:
+		snprintf(sc->cmdline, sizeof(sc->cmdline), "recreate %s",
+			 d->node);
+		bad = recreate(sc, d);
+		if (bad)
+			return bad;
+		sc->ran[what]++;
+		sc->succeeded[what]++;
+		break;
+	default:
+		if (!careless_command(sc, &s, what, d, &path))
+			return NULL;
+		bad = careless_run(sc, &s, what, path, before);
+		if (bad)
+			return bad;
+		break;
+	}
 	bad = check_scene(sc);
 	if (bad)
 		return snprintf(why, sizeof(why), "after %s: %s", sc->cmdline, bad), why;

@@ -654,22 +654,10 @@ static uint8_t some_cmd(const struct fam *fam, bool *dump)
 	return cmd;
 }
 
-/*
- * Build one request at f->buf + f->len: pflash's policy for the command
- * drives which attributes go in, and with what; then some are made wrong.
- */
-static void build_request(struct fuzz *f)
+/* The flags of a request: mostly wanting an ACK, sometimes anything. */
+static uint16_t request_flags(bool dump)
 {
-	uint8_t *m = f->buf + f->len;
-	struct nlmsghdr *nlh = (struct nlmsghdr *)m;
-	struct genlmsghdr *g = (struct genlmsghdr *)(m + NLMSG_HDRLEN);
-	uint64_t stream_off = chance(60) ? 0 : below(f->good.len + 8);
-	const struct apol *pol;
 	uint16_t flags = NLM_F_REQUEST | NLM_F_ACK;
-	size_t len, cut;
-	bool dump;
-	uint8_t cmd = some_cmd(&f->fam, &dump);
-	uint32_t a, n;
 
 	if (dump)
 		flags |= NLM_F_DUMP;
@@ -679,70 +667,115 @@ static void build_request(struct fuzz *f)
 		flags &= ~NLM_F_ACK;
 	if (chance(2))
 		flags ^= 1u << below(16);
-	len = pft_raw_start(m, f->fam.id, flags, ++f->seq, cmd);
-	pol = cmd_policy(&f->fam, cmd, dump);
-	if (!pol)
-		pol = cmd_policy(&f->fam, 1 + below(PFLASH_CMD_MAX), false);
+	return flags;
+}
 
-	/* The command's attributes, each most likely, in policy order. */
-	if (!chance(5)) {
-		for (a = 1; a <= ATTR_MAX && pol && len < FUZZ_REQ_MAX; a++) {
-			if (!pol[a].on || !chance(a == PFLASH_A_DEV_INDEX ? 90 : 45))
-				continue;
-			if (chance(4))
-				put_wrong(m, &len, a, &pol[a]);
-			else
-				put_attr(f, m, &len, a, &pol[a], &stream_off);
-			if (chance(4))
-				put_attr(f, m, &len, a, &pol[a], &stream_off);
-		}
+/*
+ * Put the attributes of policy @pol into the request at @m, @len long:
+ * each most likely, in policy order, some wrong, some twice.
+ */
+static void request_policy_attrs(struct fuzz *f, uint8_t *m, size_t *len,
+				 const struct apol *pol, uint64_t *stream_off)
+{
+	uint32_t a;
+
+	for (a = 1; a <= ATTR_MAX && pol && *len < FUZZ_REQ_MAX; a++) {
+		if (!pol[a].on || !chance(a == PFLASH_A_DEV_INDEX ? 90 : 45))
+			continue;
+		if (chance(4))
+			put_wrong(m, len, a, &pol[a]);
+		else
+			put_attr(f, m, len, a, &pol[a], stream_off);
+		if (chance(4))
+			put_attr(f, m, len, a, &pol[a], stream_off);
 	}
-	/* Attributes it does not take: another command's, or unknown ones. */
-	for (n = chance(12) ? 1 + below(3) : 0; n && len < FUZZ_REQ_MAX; n--) {
-		static const uint16_t odd[] = {
-			0, PFLASH_A_DEV_MAX + 1, 100, 0x3fff,
-		};
+}
 
+/* Attributes the command does not take: another command's, or unknown. */
+static void request_other_attrs(struct fuzz *f, uint8_t *m, size_t *len,
+				uint64_t *stream_off)
+{
+	static const uint16_t odd[] = {
+		0, PFLASH_A_DEV_MAX + 1, 100, 0x3fff,
+	};
+	uint32_t a, n;
+
+	for (n = chance(12) ? 1 + below(3) : 0; n && *len < FUZZ_REQ_MAX; n--) {
 		a = chance(70) ? 1 + below(f->fam.maxattr) :
 				 odd[below(sizeof(odd) / sizeof(odd[0]))];
 		if (chance(50))
-			put_wrong(m, &len, a, NULL);
+			put_wrong(m, len, a, NULL);
 		else
-			put_attr(f, m, &len, a, NULL, &stream_off);
+			put_attr(f, m, len, a, NULL, stream_off);
 	}
+}
 
-	/* Mutations of the bytes, past the netlink header. */
-	if (chance(15)) {
-		f->mutated++;
-		switch (below(5)) {
-		case 0:
-			for (n = 1 + below(4); n; n--)
-				m[NLMSG_HDRLEN + below(len - NLMSG_HDRLEN)] ^=
-					1 + below(255);
-			break;
-		case 1:
-			cut = NLMSG_HDRLEN + below(len - NLMSG_HDRLEN + 1);
-			len = cut;
-			break;
-		case 2:
-			n = 1 + below(7);
-			rnd_bytes(m + len, n);
-			len += n;
-			break;
-		case 3:
-			if (len >= NLMSG_HDRLEN + GENL_HDRLEN + NLA_HDRLEN) {
-				struct nlattr *nla = PFT_NLA(m, NLMSG_HDRLEN + GENL_HDRLEN);
+/*
+ * Sometimes mutate the bytes of the request at @m, @len long, past its
+ * netlink header: flipped bits, cut short, bytes added, a bad attribute
+ * length, or the genetlink header's version.  Returns its new length.
+ */
+static size_t request_mutate(struct fuzz *f, uint8_t *m, size_t len)
+{
+	struct genlmsghdr *g = (struct genlmsghdr *)(m + NLMSG_HDRLEN);
+	uint32_t n;
 
-				nla->nla_len = chance(50) ? below(4) : rnd();
-			}
-			break;
-		default:
-			g->version = rnd();
-			if (chance(50))
-				g->reserved = 1 + below(255);
-			break;
+	if (!chance(15))
+		return len;
+	f->mutated++;
+	switch (below(5)) {
+	case 0:
+		for (n = 1 + below(4); n; n--)
+			m[NLMSG_HDRLEN + below(len - NLMSG_HDRLEN)] ^=
+				1 + below(255);
+		break;
+	case 1:
+		len = NLMSG_HDRLEN + below(len - NLMSG_HDRLEN + 1);
+		break;
+	case 2:
+		n = 1 + below(7);
+		rnd_bytes(m + len, n);
+		len += n;
+		break;
+	case 3:
+		if (len >= NLMSG_HDRLEN + GENL_HDRLEN + NLA_HDRLEN) {
+			struct nlattr *nla = PFT_NLA(m, NLMSG_HDRLEN + GENL_HDRLEN);
+
+			nla->nla_len = chance(50) ? below(4) : rnd();
 		}
+		break;
+	default:
+		g->version = rnd();
+		if (chance(50))
+			g->reserved = 1 + below(255);
+		break;
 	}
+	return len;
+}
+
+/*
+ * Build one request at f->buf + f->len: pflash's policy for the command
+ * drives which attributes go in, and with what; then some are made wrong.
+ */
+static void build_request(struct fuzz *f)
+{
+	uint8_t *m = f->buf + f->len;
+	struct nlmsghdr *nlh = (struct nlmsghdr *)m;
+	/* Drawn in this order: a seed replays the same requests. */
+	uint64_t stream_off = chance(60) ? 0 : below(f->good.len + 8);
+	const struct apol *pol;
+	size_t len;
+	bool dump;
+	uint8_t cmd = some_cmd(&f->fam, &dump);
+
+	len = pft_raw_start(m, f->fam.id, request_flags(dump), ++f->seq, cmd);
+	pol = cmd_policy(&f->fam, cmd, dump);
+	if (!pol)
+		pol = cmd_policy(&f->fam, 1 + below(PFLASH_CMD_MAX), false);
+	if (!chance(5))
+		request_policy_attrs(f, m, &len, pol, &stream_off);
+	request_other_attrs(f, m, &len, &stream_off);
+	len = request_mutate(f, m, len);
 	nlh->nlmsg_len = len;
 	/* The netlink header itself, rarely: the length, or the type. */
 	if (chance(1))
@@ -1592,21 +1625,12 @@ FIXTURE(fuzz) {
 	struct pfnl *h;
 };
 
-FIXTURE_SETUP(fuzz)
+/*
+ * Learn pflash's family, and check that the fuzzer knows what it needs
+ * of it.
+ */
+static void setup_family(struct __test_metadata *_metadata, struct fuzz *f)
 {
-	struct fuzz *f = calloc(1, sizeof(*f));
-	struct pfnl_dev req = {}, dev = {};
-	static struct listing l;
-	char path[128];
-	int i, fd;
-
-	ASSERT_NE(NULL, f);
-	self->f = f;
-	f->fd = f->ev_fd = -1;
-	f->buf = sendbuf;
-	f->seed = pft_seed("PFLASH_FUZZ_SEED");
-	rng = f->seed * 0x9e3779b97f4a7c15ULL + 1;
-	ASSERT_EQ(0, pfnl_open(&self->h));
 	ASSERT_EQ(0, family_learn(&f->fam));
 	ASSERT_NE(0, f->fam.id);
 	ASSERT_NE(0, f->fam.events_grp);
@@ -1618,15 +1642,14 @@ FIXTURE_SETUP(fuzz)
 	ASSERT_TRUE(f->fam.do_[PFLASH_CMD_DEV_NEW]);
 	ASSERT_TRUE(f->fam.dump[PFLASH_CMD_EXPORT]);
 	ASSERT_NE(NULL, cmd_policy(&f->fam, PFLASH_CMD_DEV_NEW, false));
+}
 
-	/* What is there before is left alone, and checked at the end. */
-	ASSERT_EQ(0, pfnl_dev_dump(self->h, list_one, &l));
-	for (i = 0; i <= PFLASH_INDEX_MAX; i++) {
-		f->prot[i] = l.seen[i];
-		f->before[i] = l.dev[i];
-	}
+/* Backing files of every kind, and things that are not. */
+static void setup_fds(struct __test_metadata *_metadata, struct fuzz *f)
+{
+	char path[128];
+	int i;
 
-	/* Backing files of every kind, and things that are not. */
 	ASSERT_EQ(0, pft_tmpfs(f->dir, sizeof(f->dir), "64m"));
 	snprintf(path, sizeof(path), "%s/a.fd", f->dir);
 	ASSERT_EQ(0, pft_mkfile(path, 65536, 7));
@@ -1644,36 +1667,67 @@ FIXTURE_SETUP(fuzz)
 		ASSERT_LE(0, f->fds[i]);
 	f->stream_fd = memfd_create("pflash-fuzz-stream", MFD_CLOEXEC);
 	ASSERT_LE(0, f->stream_fd);
+}
 
-	/* A device held open, which other devices may be backed by. */
+/*
+ * The fuzzer's own devices: one held open, which other devices may be
+ * backed by, holding data, zeros and erased flash; its stream, which has
+ * every record; and an inactive device that stream imports into.
+ */
+static void setup_devices(struct __test_metadata *_metadata,
+			  struct fuzz *f, struct pfnl *h)
+{
+	struct pfnl_dev req = {}, dev = {};
+	uint8_t blk[8192];
+	int fd;
+
 	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 65536);
 	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, FUZZ_INDEX);
-	ASSERT_EQ(0, pft_create(self->h, &req, &dev));
+	ASSERT_EQ(0, pft_create(h, &req, &dev));
 	f->live[dev.index] = true;
 	f->nr_live++;
 	f->pinned = dev.index;
 	fd = pft_open(dev.index, O_RDWR);
 	ASSERT_LE(0, fd);
 	f->fds[f->nr_fds++] = fd;
-	/* Data, zeros and erased flash: the good stream has every record. */
-	{
-		uint8_t blk[8192];
+	pft_pattern(blk, 4096, 0, 9);
+	memset(blk + 4096, 0, 4096);
+	ASSERT_EQ(0, pft_pwrite_full(fd, blk, sizeof(blk), 8192));
+	ASSERT_EQ(0, fsync(fd));
 
-		pft_pattern(blk, 4096, 0, 9);
-		memset(blk + 4096, 0, 4096);
-		ASSERT_EQ(0, pft_pwrite_full(fd, blk, sizeof(blk), 8192));
-		ASSERT_EQ(0, fsync(fd));
-	}
-
-	/* A good stream, and an inactive device it imports into. */
-	ASSERT_EQ(0, pft_export(self->h, dev.index, &f->good));
+	ASSERT_EQ(0, pft_export(h, dev.index, &f->good));
 	req.attrs = 0;
 	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 65536);
 	pfnl_dev_set(&req, PFLASH_A_DEV_STATE, PFLASH_STATE_INACTIVE);
-	ASSERT_EQ(0, pft_create(self->h, &req, &dev));
+	ASSERT_EQ(0, pft_create(h, &req, &dev));
 	f->live[dev.index] = true;
 	f->nr_live++;
 	f->target = dev.index;
+}
+
+FIXTURE_SETUP(fuzz)
+{
+	struct fuzz *f = calloc(1, sizeof(*f));
+	static struct listing l;
+	int i;
+
+	ASSERT_NE(NULL, f);
+	self->f = f;
+	f->fd = f->ev_fd = -1;
+	f->buf = sendbuf;
+	f->seed = pft_seed("PFLASH_FUZZ_SEED");
+	rng = f->seed * 0x9e3779b97f4a7c15ULL + 1;
+	ASSERT_EQ(0, pfnl_open(&self->h));
+	setup_family(_metadata, f);
+
+	/* What is there before is left alone, and checked at the end. */
+	ASSERT_EQ(0, pfnl_dev_dump(self->h, list_one, &l));
+	for (i = 0; i <= PFLASH_INDEX_MAX; i++) {
+		f->prot[i] = l.seen[i];
+		f->before[i] = l.dev[i];
+	}
+	setup_fds(_metadata, f);
+	setup_devices(_metadata, f, self->h);
 
 	f->ev_fd = -1;
 	ASSERT_EQ(0, pft_raw_socket(&f->ev_fd));
@@ -1708,85 +1762,79 @@ FIXTURE_TEARDOWN(fuzz)
 	free(f);
 }
 
-TEST_F_TIMEOUT(fuzz, requests_are_answered_and_the_devices_stay_consistent, 280)
+/* Make room: a plain DEV_DEL of one of the fuzzer's own devices. */
+static void build_room(struct fuzz *f)
 {
-	struct fuzz *f = self->f;
-	uint64_t count = pft_env_u64("PFLASH_FUZZ_COUNT",
-				     pft_debug_kernel() ? 100000 : 20000);
-	uint64_t next_check = FUZZ_CHECK_EVERY;
-	time_t start = time(NULL);
-	struct rusage ru;
-	int i, n;
+	int i;
 
-	TH_LOG("seed %" PRIu64 " (PFLASH_FUZZ_SEED=%" PRIu64 " runs it again), %" PRIu64 " requests (PFLASH_FUZZ_COUNT)",
-	       f->seed, f->seed, count);
-	build_remake(f);
-	exchange(f);
-	check_model(f, self->h, false);
-	while (f->nr < count && time(NULL) - start < FUZZ_BOX_S) {
-		struct timespec t0, t1;
-		int kind;
+	for (i = below(PFLASH_INDEX_MAX + 1); !f->live[i] ||
+	     i == (int)f->pinned || i == (int)f->target;
+	     i = (i + 1) % (PFLASH_INDEX_MAX + 1))
+		;
+	f->len = pft_raw_start(f->buf, f->fam.id, NLM_F_REQUEST | NLM_F_ACK,
+			       ++f->seq, PFLASH_CMD_DEV_DEL);
+	pft_raw_put(f->buf, &f->len, PFLASH_A_DEV_INDEX, &i, 4);
+	((struct nlmsghdr *)f->buf)->nlmsg_len = f->len;
+}
 
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		f->len = 0;
-		if (f->nr_live > FUZZ_LIVE_MAX) {
-			kind = 0;
-			/* Make room: a plain DEV_DEL of one of its own. */
-			for (i = below(PFLASH_INDEX_MAX + 1); !f->live[i] ||
-			     i == (int)f->pinned || i == (int)f->target;
-			     i = (i + 1) % (PFLASH_INDEX_MAX + 1))
-				;
-			f->len = pft_raw_start(f->buf, f->fam.id,
-					       NLM_F_REQUEST | NLM_F_ACK,
-					       ++f->seq, PFLASH_CMD_DEV_DEL);
-			pft_raw_put(f->buf, &f->len, PFLASH_A_DEV_INDEX, &i, 4);
-			((struct nlmsghdr *)f->buf)->nlmsg_len = f->len;
-		} else if (chance(CLEAN_PERCENT)) {
-			kind = 1;
-			if (chance(15))
-				build_import(f);
-			else
-				build_clean(f);
-		} else {
-			kind = 3;
-			/* Mostly several to a datagram: far cheaper. */
-			n = chance(90) ? FUZZ_BATCH_MAX / 2 +
-					 below(FUZZ_BATCH_MAX / 2 + 1) : 1;
-			if (n > 1)
-				f->batches++;
-			while (n--)
-				build_request(f);
-		}
-		exchange(f);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		f->secs[kind] += t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-		f->rounds[kind]++;
-		if (f->nr >= next_check) {
-			next_check += FUZZ_CHECK_EVERY;
-			check_model(f, self->h, false);
-		}
-		if (f->failures > 100)
-			break;
+/*
+ * One round: a datagram of requests built and exchanged, its time counted
+ * by kind (0 making room, 1 well formed, 3 fuzzed).
+ */
+static void fuzz_round(struct fuzz *f)
+{
+	struct timespec t0, t1;
+	int kind, n;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	f->len = 0;
+	if (f->nr_live > FUZZ_LIVE_MAX) {
+		kind = 0;
+		build_room(f);
+	} else if (chance(CLEAN_PERCENT)) {
+		kind = 1;
+		if (chance(15))
+			build_import(f);
+		else
+			build_clean(f);
+	} else {
+		kind = 3;
+		/* Mostly several to a datagram: far cheaper. */
+		n = chance(90) ? FUZZ_BATCH_MAX / 2 +
+				 below(FUZZ_BATCH_MAX / 2 + 1) : 1;
+		if (n > 1)
+			f->batches++;
+		while (n--)
+			build_request(f);
 	}
-	if (f->nr < count)
-		TH_LOG("stopped after %d s at %" PRIu64 " of %" PRIu64 " requests: PFLASH_FUZZ_SEED=%" PRIu64 " PFLASH_FUZZ_COUNT=%" PRIu64 " runs these again",
-		       FUZZ_BOX_S, f->nr, count, f->seed, f->nr);
-	check_model(f, self->h, true);
-	close(f->fds[f->nr_fds - 1]);	/* the pinned device */
-	f->fds[f->nr_fds - 1] = -1;
-	destroy_all(f, self->h);
-	check_model(f, self->h, false);
+	exchange(f);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	f->secs[kind] += t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	f->rounds[kind]++;
+}
+
+/* The devices that were there before the fuzzer are as they were. */
+static void check_left_alone(struct fuzz *f, struct pfnl *h)
+{
+	int i;
+
 	for (i = 0; i <= PFLASH_INDEX_MAX; i++) {
 		struct pfnl_dev now = {};
 
 		if (f->prot[i] &&
-		    (pft_get(self->h, i, &now) || now.size != f->before[i].size ||
+		    (pft_get(h, i, &now) || now.size != f->before[i].size ||
 		     now.state != f->before[i].state ||
 		     now.epoch != f->before[i].epoch ||
 		     memcmp(now.uuid, f->before[i].uuid, PFLASH_UUID_LEN)))
 			failed(f, NULL, "pflash%d, there before, changed", i);
 	}
-	drain_events(f);
+}
+
+/* The figures of the run, started at @start. */
+static void fuzz_report(struct __test_metadata *_metadata,
+			const struct fuzz *f, time_t start)
+{
+	struct rusage ru;
 
 	TH_LOG("fuzz: netlink: seed %" PRIu64 ", %" PRIu64 " requests (%" PRIu64 " mutated, %" PRIu64 " batches) in %ld s: "
 	       "%" PRIu64 " refused, %" PRIu64 " carried out (%" PRIu64 " ACKs, %" PRIu64 " replies, "
@@ -1803,6 +1851,41 @@ TEST_F_TIMEOUT(fuzz, requests_are_answered_and_the_devices_stay_consistent, 280)
 	       f->secs[0], f->rounds[0], f->secs[1], f->rounds[1],
 	       f->secs[3], f->rounds[3], (long)ru.ru_utime.tv_sec,
 	       (long)ru.ru_stime.tv_sec);
+}
+
+TEST_F_TIMEOUT(fuzz, requests_are_answered_and_the_devices_stay_consistent, 280)
+{
+	struct fuzz *f = self->f;
+	uint64_t count = pft_env_u64("PFLASH_FUZZ_COUNT",
+				     pft_debug_kernel() ? 100000 : 20000);
+	uint64_t next_check = FUZZ_CHECK_EVERY;
+	time_t start = time(NULL);
+
+	TH_LOG("seed %" PRIu64 " (PFLASH_FUZZ_SEED=%" PRIu64 " runs it again), %" PRIu64 " requests (PFLASH_FUZZ_COUNT)",
+	       f->seed, f->seed, count);
+	build_remake(f);
+	exchange(f);
+	check_model(f, self->h, false);
+	while (f->nr < count && time(NULL) - start < FUZZ_BOX_S) {
+		fuzz_round(f);
+		if (f->nr >= next_check) {
+			next_check += FUZZ_CHECK_EVERY;
+			check_model(f, self->h, false);
+		}
+		if (f->failures > 100)
+			break;
+	}
+	if (f->nr < count)
+		TH_LOG("stopped after %d s at %" PRIu64 " of %" PRIu64 " requests: PFLASH_FUZZ_SEED=%" PRIu64 " PFLASH_FUZZ_COUNT=%" PRIu64 " runs these again",
+		       FUZZ_BOX_S, f->nr, count, f->seed, f->nr);
+	check_model(f, self->h, true);
+	close(f->fds[f->nr_fds - 1]);	/* the pinned device */
+	f->fds[f->nr_fds - 1] = -1;
+	destroy_all(f, self->h);
+	check_model(f, self->h, false);
+	check_left_alone(f, self->h);
+	drain_events(f);
+	fuzz_report(_metadata, f, start);
 	EXPECT_EQ(0, f->failures);
 	/* The fuzzing reached pflash, not only the core's checks. */
 	EXPECT_LT(0, f->accepted);

@@ -40,17 +40,7 @@ FIXTURE(lost) {
 	int uevents;
 };
 
-FIXTURE_VARIANT(lost) {
-	uint32_t cache_mode;
-};
-
-FIXTURE_VARIANT_ADD(lost, writethrough) {
-	.cache_mode = PFLASH_CACHE_MODE_WRITETHROUGH,
-};
-
-FIXTURE_VARIANT_ADD(lost, writeback) {
-	.cache_mode = PFLASH_CACHE_MODE_WRITEBACK,
-};
+PFT_CACHE_MODE_VARIANTS(lost);
 
 /*
  * The next change uevent of device @index that carries

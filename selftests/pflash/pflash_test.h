@@ -175,6 +175,22 @@ static inline double pft_now(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
+/*
+ * The two cache modes as the variants of the kselftest fixture @f: each of
+ * its tests runs once in each mode, with variant->cache_mode.  A test that
+ * holds in one mode only belongs to a fixture of that mode.
+ */
+#define PFT_CACHE_MODE_VARIANTS(f)					\
+	FIXTURE_VARIANT(f) {						\
+		uint32_t cache_mode;					\
+	};								\
+	FIXTURE_VARIANT_ADD(f, writethrough) {				\
+		.cache_mode = PFLASH_CACHE_MODE_WRITETHROUGH,		\
+	};								\
+	FIXTURE_VARIANT_ADD(f, writeback) {				\
+		.cache_mode = PFLASH_CACHE_MODE_WRITEBACK,		\
+	}
+
 /* Whether the VM runs the debug kernel (/etc/pflash-vm.env, set by /init). */
 static inline bool pft_debug_kernel(void)
 {

@@ -93,7 +93,7 @@ TEST_F(xfer, export_into_a_file_is_the_dumped_stream)
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, pfnl_export_fd(self->h, self->src.index, fd, &got));
-	EXPECT_TRUE(memfile_is(fd, self->s.buf, self->s.len));
+	EXPECT_TRUE(pft_memfile_is(fd, self->s.buf, self->s.len));
 	EXPECT_EQ(self->s.len, got.stream_bytes);
 	EXPECT_TRUE(pfnl_dev_has(&got, PFLASH_A_DEV_STREAM_FINAL));
 	EXPECT_TRUE(got.stream_final);
@@ -118,8 +118,8 @@ TEST_F(xfer, import_from_a_file_makes_the_copy)
 {
 	struct pfnl_dev got = {};
 
-	ASSERT_EQ(0, import_bytes(self->h, self->dst.index, self->s.buf,
-				  self->s.len, &got));
+	ASSERT_EQ(0, pft_import_bytes(self->h, self->dst.index, self->s.buf,
+				      self->s.len, &got));
 	EXPECT_EQ(self->s.len, got.stream_bytes);
 	EXPECT_TRUE(got.stream_final);
 	EXPECT_EQ(self->src.epoch, got.epoch);
@@ -129,12 +129,12 @@ TEST_F(xfer, import_from_a_file_makes_the_copy)
 
 TEST_F(xfer, export_piped_into_import)
 {
-	struct job ex, im;
+	struct pft_job ex, im;
 	int p[2];
 
 	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
-	ASSERT_EQ(0, job_start(&im, self->dst.index, p[0], JOB_IMPORT));
-	ASSERT_EQ(0, job_start(&ex, self->src.index, p[1], JOB_EXPORT));
+	ASSERT_EQ(0, pft_job_start(&im, self->dst.index, p[0], PFT_JOB_IMPORT));
+	ASSERT_EQ(0, pft_job_start(&ex, self->src.index, p[1], PFT_JOB_EXPORT));
 	pthread_join(ex.thread, NULL);
 	close(p[1]);
 	pthread_join(im.thread, NULL);
@@ -148,13 +148,13 @@ TEST_F(xfer, export_piped_into_import)
 TEST_F(xfer, a_slow_reader_holds_up_no_other_command)
 {
 	struct pfnl_dev got = {};
-	struct job ex;
+	struct pft_job ex;
 	int p[2];
 
 	/* No one reads: the export waits once the pipe is full. */
 	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
-	ASSERT_EQ(0, job_start(&ex, self->src.index, p[1], JOB_EXPORT));
-	ASSERT_TRUE(job_fills_pipe(&ex, p[1])) TH_LOG("%d: %s", ex.ret, ex.msg);
+	ASSERT_EQ(0, pft_job_start(&ex, self->src.index, p[1], PFT_JOB_EXPORT));
+	ASSERT_TRUE(pft_job_fills_pipe(&ex, p[1])) TH_LOG("%d: %s", ex.ret, ex.msg);
 	EXPECT_EQ(0, pft_get(self->h, self->src.index, &got));
 	EXPECT_EQ(0, pft_flush(self->h, self->src.index, false));
 	EXPECT_EQ(0, pft_activate(self->h, self->src.index, -1, NULL));
@@ -173,11 +173,11 @@ TEST_F(xfer, a_slow_reader_holds_up_no_other_command)
 
 TEST_F(xfer, a_destroy_ends_an_export_between_its_steps)
 {
-	struct job ex;
+	struct pft_job ex;
 
 	/* Read all it sends: it ends on its own, with ENODEV. */
-	ASSERT_EQ(0, job_destroyed_meanwhile(self->h, self->src.index,
-					     JOB_EXPORT, &ex));
+	ASSERT_EQ(0, pft_job_destroyed_meanwhile(self->h, self->src.index,
+						 PFT_JOB_EXPORT, &ex));
 	self->src.attrs = 0;
 	EXPECT_EQ(-ENODEV, ex.ret);
 	EXPECT_STREQ("the device was destroyed during the export", ex.msg);
@@ -186,13 +186,13 @@ TEST_F(xfer, a_destroy_ends_an_export_between_its_steps)
 TEST_F(xfer, a_signal_ends_an_export)
 {
 	struct pfnl_dev got = {};
-	struct job ex;
+	struct pft_job ex;
 	int p[2], fd;
 
 	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
-	ASSERT_EQ(0, job_start(&ex, self->src.index, p[1], JOB_EXPORT));
-	ASSERT_TRUE(job_fills_pipe(&ex, p[1])) TH_LOG("%d: %s", ex.ret, ex.msg);
-	job_interrupt(&ex);
+	ASSERT_EQ(0, pft_job_start(&ex, self->src.index, p[1], PFT_JOB_EXPORT));
+	ASSERT_TRUE(pft_job_fills_pipe(&ex, p[1])) TH_LOG("%d: %s", ex.ret, ex.msg);
+	pft_job_interrupt(&ex);
 	close(p[0]);
 	close(p[1]);
 	EXPECT_EQ(-ECANCELED, ex.ret);
@@ -200,22 +200,22 @@ TEST_F(xfer, a_signal_ends_an_export)
 	/* Nothing is left of it: the next export is whole. */
 	fd = memfd_create("out", MFD_CLOEXEC);
 	ASSERT_EQ(0, pfnl_export_fd(self->h, self->src.index, fd, &got));
-	EXPECT_TRUE(memfile_is(fd, self->s.buf, self->s.len));
+	EXPECT_TRUE(pft_memfile_is(fd, self->s.buf, self->s.len));
 	close(fd);
 }
 
 TEST_F(xfer, a_signal_ends_an_import_and_the_device_is_unchanged)
 {
 	struct pfnl_dev got = {};
-	struct job im;
+	struct pft_job im;
 	int p[2];
 
 	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
-	ASSERT_EQ(0, job_start(&im, self->dst.index, p[0], JOB_IMPORT));
+	ASSERT_EQ(0, pft_job_start(&im, self->dst.index, p[0], PFT_JOB_IMPORT));
 	/* The start of the stream, then nothing. */
-	ASSERT_TRUE(job_took(&im, p, self->s.buf, 4096))
+	ASSERT_TRUE(pft_job_took(&im, p, self->s.buf, 4096))
 		TH_LOG("%d: %s", im.ret, im.msg);
-	job_interrupt(&im);
+	pft_job_interrupt(&im);
 	close(p[0]);
 	close(p[1]);
 	EXPECT_EQ(-ECANCELED, im.ret);
@@ -224,8 +224,8 @@ TEST_F(xfer, a_signal_ends_an_import_and_the_device_is_unchanged)
 	EXPECT_EQ(PFLASH_STATE_INACTIVE, got.state);
 	EXPECT_EQ(0, got.epoch);
 	/* No import is left over: a new one goes through. */
-	ASSERT_EQ(0, import_bytes(self->h, self->dst.index, self->s.buf,
-				  self->s.len, &got));
+	ASSERT_EQ(0, pft_import_bytes(self->h, self->dst.index, self->s.buf,
+				      self->s.len, &got));
 	EXPECT_EQ(-1, pft_dev_diff(self->dst.index, self->data, SIZE));
 }
 
@@ -246,15 +246,15 @@ TEST_F(xfer, a_closed_pipe_ends_an_export)
 TEST_F(xfer, a_second_import_at_once_is_refused)
 {
 	struct pfnl_dev got = {};
-	struct job im;
+	struct pft_job im;
 	int p[2];
 
 	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
-	ASSERT_EQ(0, job_start(&im, self->dst.index, p[0], JOB_IMPORT));
-	ASSERT_TRUE(job_took(&im, p, self->s.buf, 4096))
+	ASSERT_EQ(0, pft_job_start(&im, self->dst.index, p[0], PFT_JOB_IMPORT));
+	ASSERT_TRUE(pft_job_took(&im, p, self->s.buf, 4096))
 		TH_LOG("%d: %s", im.ret, im.msg);
-	EXPECT_EQ(-EBUSY, import_bytes(self->h, self->dst.index, self->s.buf,
-				       self->s.len, &got));
+	EXPECT_EQ(-EBUSY, pft_import_bytes(self->h, self->dst.index, self->s.buf,
+					   self->s.len, &got));
 	EXPECT_STREQ("an import from a file descriptor is in progress",
 		     pfnl_last_ack(self->h)->msg);
 	/* An import in pieces is refused too. */
@@ -273,34 +273,34 @@ TEST_F(xfer, a_second_import_at_once_is_refused)
 
 TEST_F(xfer, two_exports_at_once)
 {
-	struct job a, b;
+	struct pft_job a, b;
 	int fa = memfd_create("a", MFD_CLOEXEC);
 	int fb = memfd_create("b", MFD_CLOEXEC);
 
-	ASSERT_EQ(0, job_start(&a, self->src.index, fa, JOB_EXPORT));
-	ASSERT_EQ(0, job_start(&b, self->src.index, fb, JOB_EXPORT));
+	ASSERT_EQ(0, pft_job_start(&a, self->src.index, fa, PFT_JOB_EXPORT));
+	ASSERT_EQ(0, pft_job_start(&b, self->src.index, fb, PFT_JOB_EXPORT));
 	pthread_join(a.thread, NULL);
 	pthread_join(b.thread, NULL);
 	EXPECT_EQ(0, a.ret);
 	EXPECT_EQ(0, b.ret);
-	EXPECT_TRUE(memfile_is(fa, self->s.buf, self->s.len));
-	EXPECT_TRUE(memfile_is(fb, self->s.buf, self->s.len));
+	EXPECT_TRUE(pft_memfile_is(fa, self->s.buf, self->s.len));
+	EXPECT_TRUE(pft_memfile_is(fb, self->s.buf, self->s.len));
 	close(fa);
 	close(fb);
 }
 
 TEST_F(xfer, activation_ends_an_import)
 {
-	struct job im;
+	struct pft_job im;
 	int p[2];
 
 	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
-	ASSERT_EQ(0, job_start(&im, self->dst.index, p[0], JOB_IMPORT));
-	ASSERT_TRUE(job_took(&im, p, self->s.buf, 4096))
+	ASSERT_EQ(0, pft_job_start(&im, self->dst.index, p[0], PFT_JOB_IMPORT));
+	ASSERT_TRUE(pft_job_took(&im, p, self->s.buf, 4096))
 		TH_LOG("%d: %s", im.ret, im.msg);
 	ASSERT_EQ(0, pft_activate(self->h, self->dst.index, -1, NULL));
 	/* The rest of the stream: it checks out, but may not commit. */
-	ASSERT_EQ(0, write_all(p[1], self->s.buf + 4096, self->s.len - 4096));
+	ASSERT_EQ(0, pft_write_all(p[1], self->s.buf + 4096, self->s.len - 4096));
 	close(p[1]);
 	pthread_join(im.thread, NULL);
 	close(p[0]);
@@ -317,12 +317,12 @@ TEST_F(xfer, data_after_the_stream_and_a_truncated_one_are_refused)
 	ASSERT_NE(NULL, more);
 	memcpy(more, self->s.buf, self->s.len);
 	more[self->s.len] = 0;
-	EXPECT_EQ(-EINVAL, import_bytes(self->h, self->dst.index, more,
-					self->s.len + 1, &got));
+	EXPECT_EQ(-EINVAL, pft_import_bytes(self->h, self->dst.index, more,
+					    self->s.len + 1, &got));
 	EXPECT_STREQ("there is data after the end record",
 		     pfnl_last_ack(self->h)->msg);
-	EXPECT_EQ(-EINVAL, import_bytes(self->h, self->dst.index, more,
-					self->s.len - 1, &got));
+	EXPECT_EQ(-EINVAL, pft_import_bytes(self->h, self->dst.index, more,
+					    self->s.len - 1, &got));
 	EXPECT_STREQ("the stream is truncated: it ends before its end record",
 		     pfnl_last_ack(self->h)->msg);
 	EXPECT_EQ(-1, pft_dev_diff(self->dst.index, self->erased, SIZE));
@@ -332,7 +332,7 @@ TEST_F(xfer, data_after_the_stream_and_a_truncated_one_are_refused)
 TEST_F(xfer, bad_file_descriptors_are_refused)
 {
 	struct pfnl_dev got = {};
-	int ro = memfile(self->s.buf, 16), dir = open("/", O_RDONLY);
+	int ro = pft_memfile(self->s.buf, 16), dir = open("/", O_RDONLY);
 	struct nl_msg *msg;
 	int p[2];
 

@@ -16,7 +16,7 @@
 #include "pflash_test.h"
 
 /* Write all @len bytes of @buf to pipe @fd. */
-static inline int write_all(int fd, const void *buf, size_t len)
+static inline int pft_write_all(int fd, const void *buf, size_t len)
 {
 	ssize_t n;
 
@@ -31,7 +31,7 @@ static inline int write_all(int fd, const void *buf, size_t len)
 }
 
 /* A file in memory holding @len bytes of @buf, at offset 0. */
-static inline int memfile(const void *buf, size_t len)
+static inline int pft_memfile(const void *buf, size_t len)
 {
 	int fd = memfd_create("pflash-stream", MFD_CLOEXEC);
 
@@ -45,7 +45,7 @@ static inline int memfile(const void *buf, size_t len)
 }
 
 /* The whole of memory file @fd, which must be @len bytes, equals @buf. */
-static inline bool memfile_is(int fd, const void *buf, size_t len)
+static inline bool pft_memfile_is(int fd, const void *buf, size_t len)
 {
 	uint8_t *got = malloc(len + 1);
 	bool same;
@@ -57,11 +57,11 @@ static inline bool memfile_is(int fd, const void *buf, size_t len)
 }
 
 /* Import @len bytes of @buf into @dst through a file; its reply in @out. */
-static inline int import_bytes(struct pfnl *h, uint32_t dst,
-			       const void *buf, size_t len,
-			       struct pfnl_dev *out)
+static inline int pft_import_bytes(struct pfnl *h, uint32_t dst,
+				   const void *buf, size_t len,
+				   struct pfnl_dev *out)
 {
-	int fd = memfile(buf, len), ret;
+	int fd = pft_memfile(buf, len), ret;
 
 	if (fd < 0)
 		return -errno;
@@ -71,20 +71,20 @@ static inline int import_bytes(struct pfnl *h, uint32_t dst,
 }
 
 /* What a job does. */
-enum job_what {
-	JOB_EXPORT,	/* an export of the device into the file */
-	JOB_IMPORT,	/* an import into the device from it */
-	JOB_LIVE,	/* pass 0 of a live export into it */
+enum pft_job_what {
+	PFT_JOB_EXPORT,	/* an export of the device into the file */
+	PFT_JOB_IMPORT,	/* an import into the device from it */
+	PFT_JOB_LIVE,	/* pass 0 of a live export into it */
 };
 
 /*
  * A transfer on a thread of its own, on a handle of its own, of device
  * @index through @fd.
  */
-struct job {
+struct pft_job {
 	uint32_t index;
 	int fd;
-	enum job_what what;
+	enum pft_job_what what;
 	struct pfnl_dev reply;
 	char msg[PFNL_MSG_MAX];
 	int ret;
@@ -93,17 +93,17 @@ struct job {
 	pthread_t thread;
 };
 
-static inline void *job_run(void *arg)
+static inline void *pft_job_run(void *arg)
 {
-	struct job *j = arg;
+	struct pft_job *j = arg;
 	struct pfnl *h;
 
 	j->tid = gettid();
 	j->ret = pfnl_open(&h);
 	if (!j->ret) {
-		if (j->what == JOB_IMPORT)
+		if (j->what == PFT_JOB_IMPORT)
 			j->ret = pfnl_import_fd(h, j->index, j->fd, &j->reply);
-		else if (j->what == JOB_LIVE)
+		else if (j->what == PFT_JOB_LIVE)
 			j->ret = pfnl_export_pass(h, j->index, j->fd, 0, false,
 						  &j->reply);
 		else
@@ -115,14 +115,14 @@ static inline void *job_run(void *arg)
 	return NULL;
 }
 
-static inline int job_start(struct job *j, uint32_t index, int fd,
-			    enum job_what what)
+static inline int pft_job_start(struct pft_job *j, uint32_t index, int fd,
+				enum pft_job_what what)
 {
 	memset(j, 0, sizeof(*j));
 	j->index = index;
 	j->fd = fd;
 	j->what = what;
-	return pthread_create(&j->thread, NULL, job_run, j);
+	return pthread_create(&j->thread, NULL, pft_job_run, j);
 }
 
 /*
@@ -131,7 +131,7 @@ static inline int job_start(struct job *j, uint32_t index, int fd,
  * pipe, it can go no further until someone reads.  False if it ended
  * instead.
  */
-static inline bool job_fills_pipe(struct job *j, int wfd)
+static inline bool pft_job_fills_pipe(struct pft_job *j, int wfd)
 {
 	struct pollfd room = { .fd = wfd, .events = POLLOUT };
 	int n = -1;
@@ -146,19 +146,19 @@ static inline bool job_fills_pipe(struct job *j, int wfd)
  * reading end import @j reads, and wait until it has read them all: it
  * has begun, and waits for the rest.  False if it ended instead.
  */
-static inline bool job_took(struct job *j, const int p[2], const void *buf,
-			    size_t len)
+static inline bool pft_job_took(struct pft_job *j, const int p[2],
+				const void *buf, size_t len)
 {
 	int left = -1;
 
-	if (write_all(p[1], buf, len))
+	if (pft_write_all(p[1], buf, len))
 		return false;
 	while (!j->done && !ioctl(p[0], FIONREAD, &left) && left)
 		usleep(1000);
 	return !j->done && !left;
 }
 
-static inline void on_signal(int sig)
+static inline void pft_on_signal(int sig)
 {
 	(void)sig;
 }
@@ -167,9 +167,9 @@ static inline void on_signal(int sig)
  * Signal @j until it ends: a signal that comes before it waits in the
  * kernel only runs the handler, so it is sent again.
  */
-static inline void job_interrupt(struct job *j)
+static inline void pft_job_interrupt(struct pft_job *j)
 {
-	struct sigaction sa = { .sa_handler = on_signal };	/* no SA_RESTART */
+	struct sigaction sa = { .sa_handler = pft_on_signal };	/* no SA_RESTART */
 
 	char path[64], buf[256] = "";
 	int tries = 0, fd;
@@ -195,7 +195,7 @@ static inline void job_interrupt(struct job *j)
  * Read all that @j sends into pipe @rfd, until it ends on its own, and
  * wait for it: 0, or -ENOMEM.
  */
-static inline int job_drain(struct job *j, int rfd)
+static inline int pft_job_drain(struct pft_job *j, int rfd)
 {
 	uint8_t *buf = malloc(1 << 20);
 	ssize_t n;
@@ -223,20 +223,21 @@ static inline int job_drain(struct job *j, int rfd)
  * reader, then read all @j sends until it ends: 0, or the first step's
  * -errno (-EAGAIN: @j ended before it filled the pipe).
  */
-static inline int job_destroyed_meanwhile(struct pfnl *h, uint32_t index,
-					  enum job_what what, struct job *j)
+static inline int pft_job_destroyed_meanwhile(struct pfnl *h, uint32_t index,
+					      enum pft_job_what what,
+					      struct pft_job *j)
 {
 	int p[2], ret;
 
 	if (pipe2(p, O_CLOEXEC))
 		return -errno;
-	ret = job_start(j, index, p[1], what);
-	if (!ret && !job_fills_pipe(j, p[1]))
+	ret = pft_job_start(j, index, p[1], what);
+	if (!ret && !pft_job_fills_pipe(j, p[1]))
 		ret = -EAGAIN;
 	if (!ret)
 		ret = pft_destroy(h, index);
 	if (!ret)
-		ret = job_drain(j, p[0]);
+		ret = pft_job_drain(j, p[0]);
 	close(p[0]);
 	close(p[1]);
 	return ret;

@@ -577,7 +577,18 @@ static void acked_read(const char *path, struct tally *t, int nr)
 	fclose(f);
 }
 
-static int cmd_check(int argc, char **argv)
+/* What check's command line asks for. */
+struct check_args {
+	const char *file;
+	const char *map_path;
+	const char *acked;
+	uint64_t count;
+	int nr;
+};
+
+/* Read check's command line into @a and the runs into @t. */
+static void check_parse(int argc, char **argv, struct check_args *a,
+			struct tally *t)
 {
 	static const struct option opts[] = {
 		{ "run", required_argument, NULL, 'r' },
@@ -586,59 +597,58 @@ static int cmd_check(int argc, char **argv)
 		{ "acked", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct tally t[MAX_RUNS] = { 0 };
-	const char *map_path = NULL, *acked = NULL;
-	uint64_t lost_all = 0;
-	uint64_t *map = NULL;
-	uint8_t *buf, *want;
-	uint64_t count = UINT64_MAX, n;
-	struct rec_head h;
-	int c, fd, i, nr = 0;
-	ssize_t got;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			if (nr == MAX_RUNS)
+			if (a->nr == MAX_RUNS)
 				die("at most %d runs", MAX_RUNS);
-			t[nr++].run = strtoull(optarg, NULL, 0);
+			t[a->nr++].run = strtoull(optarg, NULL, 0);
 			break;
 		case 'c':
-			count = strtoull(optarg, NULL, 0);
+			a->count = strtoull(optarg, NULL, 0);
 			break;
 		case 'M':
-			map_path = optarg;
+			a->map_path = optarg;
 			break;
 		case 'a':
-			acked = optarg;
+			a->acked = optarg;
 			break;
 		default:
-			return 2;
+			exit(2);
 		}
 	}
-	if (optind != argc - 1 || !nr)
+	if (optind != argc - 1 || !a->nr)
 		die("usage: crashrec check FILE --run R [--run R2] [--count N] [--map MAP]");
-	fd = open_dev(argv[optind], O_RDONLY);
-	if (map_path)
-		map = map_read(map_path, &count);
-	buf = malloc(REC_SIZE);
-	want = malloc(REC_SIZE);
-	for (i = 0; i < nr; i++) {
-		t[i].cap = 64;
-		t[i].ranges = calloc(1, t[i].cap);
-	}
-	if (!buf || !want || !t[0].ranges || !t[nr - 1].ranges)
-		die("out of memory");
+	a->file = argv[optind];
+}
 
-	for (n = 0; n < count; n++) {
+/*
+ * Read the records of @a->file, open as @fd, at the places @map gives if
+ * not NULL, and tally each that has the header of one of the runs of @t:
+ * intact or torn.
+ */
+static void check_records(const struct check_args *a, int fd,
+			  const uint64_t *map, struct tally *t)
+{
+	uint8_t *buf = malloc(REC_SIZE), *want = malloc(REC_SIZE);
+	struct rec_head h;
+	uint64_t n;
+	ssize_t got;
+	int i;
+
+	if (!buf || !want)
+		die("out of memory");
+	for (n = 0; n < a->count; n++) {
 		got = pread(fd, buf, REC_SIZE,
 			    map ? (off_t)map[n] : (off_t)n * REC_SIZE);
 		if (got < 0)
-			die("cannot read %s: %s", argv[optind], strerror(errno));
+			die("cannot read %s: %s", a->file, strerror(errno));
 		if (got < REC_SIZE)
 			break;
 		memcpy(&h, buf, sizeof(h));
-		for (i = 0; i < nr; i++) {
+		for (i = 0; i < a->nr; i++) {
 			if (h.magic != REC_MAGIC || h.run != t[i].run ||
 			    h.number != n)
 				continue;
@@ -649,35 +659,69 @@ static int cmd_check(int argc, char **argv)
 				tally_intact(&t[i], n);
 		}
 	}
+	free(buf);
+	free(want);
+}
+
+/*
+ * Print, for each of the @nr runs of @t, how many of its acknowledged
+ * records are not intact; returns how many in all.
+ */
+static uint64_t check_lost(struct tally *t, int nr)
+{
+	uint64_t lost_all = 0, lost, all, n;
+	int i;
+
 	for (i = 0; i < nr; i++) {
+		lost = 0;
+		all = 0;
+		for (n = 0; n < t[i].state_len; n++) {
+			if (!(t[i].state[n] & 2))
+				continue;
+			all++;
+			if (!(t[i].state[n] & 1))
+				lost++;
+		}
+		say("lost %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+		    t[i].run, lost, all);
+		lost_all += lost;
+	}
+	return lost_all;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	struct check_args a = { .count = UINT64_MAX };
+	struct tally t[MAX_RUNS] = { 0 };
+	uint64_t lost_all = 0, *map = NULL;
+	int fd, i;
+
+	check_parse(argc, argv, &a, t);
+	/* The file first: a check of a missing file says so, map or not. */
+	fd = open_dev(a.file, O_RDONLY);
+	if (a.map_path)
+		map = map_read(a.map_path, &a.count);
+	for (i = 0; i < a.nr; i++) {
+		t[i].cap = 64;
+		t[i].ranges = calloc(1, t[i].cap);
+		if (!t[i].ranges)
+			die("out of memory");
+	}
+	check_records(&a, fd, map, t);
+	for (i = 0; i < a.nr; i++) {
 		tally_close(&t[i]);
 		say("intact %" PRIu64 " %" PRIu64 " %s\n", t[i].run,
 		    t[i].intact, t[i].len ? t[i].ranges : "-");
 		say("torn %" PRIu64 " %" PRIu64 "\n", t[i].run, t[i].torn);
 		free(t[i].ranges);
 	}
-	if (acked) {
-		acked_read(acked, t, nr);
-		for (i = 0; i < nr; i++) {
-			uint64_t lost = 0, all = 0;
-
-			for (n = 0; n < t[i].state_len; n++) {
-				if (!(t[i].state[n] & 2))
-					continue;
-				all++;
-				if (!(t[i].state[n] & 1))
-					lost++;
-			}
-			say("lost %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
-			    t[i].run, lost, all);
-			lost_all += lost;
-		}
+	if (a.acked) {
+		acked_read(a.acked, t, a.nr);
+		lost_all = check_lost(t, a.nr);
 	}
-	for (i = 0; i < nr; i++)
+	for (i = 0; i < a.nr; i++)
 		free(t[i].state);
 	free(map);
-	free(buf);
-	free(want);
 	close(fd);
 	return lost_all ? 1 : 0;
 }

@@ -119,6 +119,14 @@ struct replay {
 	FILE *marks;
 	bool changed;
 	uint64_t points, failed;
+	/* The log and the target, and the log's block size. */
+	int log, target;
+	uint32_t bs;
+	/* A block of the log, and the data of an entry. */
+	uint8_t *blk, *data;
+	size_t data_cap;
+	/* What was replayed, for the last line. */
+	uint64_t writes, flushes, fua, discards, marks_seen;
 };
 
 static void point(struct replay *r, uint64_t entry, const char *kind,
@@ -170,7 +178,8 @@ static void point(struct replay *r, uint64_t entry, const char *kind,
 	r->changed = false;
 }
 
-int main(int argc, char **argv)
+/* Read the command line into @r and open the log and the target. */
+static void replay_open(struct replay *r, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "marks", required_argument, NULL, 'm' },
@@ -178,130 +187,168 @@ int main(int argc, char **argv)
 		{ "pause", no_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 }
 	};
-	uint64_t writes = 0, flushes = 0, fua = 0, discards = 0, marks = 0;
-	struct replay r = { 0 };
-	struct log_write_super super;
-	struct log_write_entry e;
-	uint64_t pos, i, n, flags, len;
-	uint32_t bs;
-	uint8_t *blk, *data = NULL;
-	size_t data_cap = 0;
-	char text[512];
-	int c, log, target;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
-			r.marks = fopen(optarg, "w");
-			if (!r.marks)
+			r->marks = fopen(optarg, "w");
+			if (!r->marks)
 				die("cannot create %s: %s", optarg,
 				    strerror(errno));
 			break;
 		case 'r':
-			r.run = optarg;
+			r->run = optarg;
 			break;
 		case 'p':
-			r.pause = true;
+			r->pause = true;
 			break;
 		default:
-			return 2;
+			exit(2);
 		}
 	}
 	if (optind != argc - 2)
 		die("usage: lwreplay LOG TARGET [--marks FILE] [--run COMMAND | --pause]");
-	log = open(argv[optind], O_RDONLY | O_CLOEXEC);
-	if (log < 0)
+	r->log = open(argv[optind], O_RDONLY | O_CLOEXEC);
+	if (r->log < 0)
 		die("cannot open %s: %s", argv[optind], strerror(errno));
-	target = open(argv[optind + 1], O_WRONLY | O_CLOEXEC);
-	if (target < 0)
+	r->target = open(argv[optind + 1], O_WRONLY | O_CLOEXEC);
+	if (r->target < 0)
 		die("cannot open %s: %s", argv[optind + 1], strerror(errno));
+}
 
-	read_at(log, &super, sizeof(super), 0, "the super");
-	bs = le32toh(super.sectorsize);
+/*
+ * Read the super of the log @name and check it: the block size into
+ * @r->bs, a block of it allocated; returns the number of entries.
+ */
+static uint64_t replay_super(struct replay *r, const char *name)
+{
+	struct log_write_super super;
+
+	read_at(r->log, &super, sizeof(super), 0, "the super");
+	r->bs = le32toh(super.sectorsize);
 	if (le64toh(super.magic) != WRITE_LOG_MAGIC)
-		die("%s is not a dm-log-writes log (bad magic)", argv[optind]);
+		die("%s is not a dm-log-writes log (bad magic)", name);
 	if (le64toh(super.version) != WRITE_LOG_VERSION)
 		die("log version %" PRIu64 ": only version %llu is known",
 		    (uint64_t)le64toh(super.version), WRITE_LOG_VERSION);
-	if (bs < 512 || bs > 65536 || (bs & (bs - 1)))
-		die("bad sector size %" PRIu32 " in the super", bs);
-	n = le64toh(super.nr_entries);
-	blk = malloc(bs);
-	if (!blk)
+	if (r->bs < 512 || r->bs > 65536 || (r->bs & (r->bs - 1)))
+		die("bad sector size %" PRIu32 " in the super", r->bs);
+	r->blk = malloc(r->bs);
+	if (!r->blk)
 		die("out of memory");
+	return le64toh(super.nr_entries);
+}
 
-	for (i = 0, pos = bs; i < n; i++) {
-		read_at(log, blk, bs, pos, "an entry");
-		memcpy(&e, blk, sizeof(e));
+/* Entry @i, a mark, in @r->blk: a point, its text written to --marks. */
+static void replay_mark(struct replay *r, uint64_t i,
+			const struct log_write_entry *e)
+{
+	size_t tl = le64toh(e->data_len);
+	char text[512];
+
+	if (tl > r->bs - sizeof(*e) || tl >= sizeof(text))
+		die("entry %" PRIu64 ": a mark of %zu bytes", i, tl);
+	memcpy(text, r->blk + sizeof(*e), tl);
+	text[tl] = '\0';
+	r->marks_seen++;
+	if (r->marks)
+		fprintf(r->marks, "%s\n", text);
+	point(r, i, "mark", text);
+}
+
+/* A discard of @len bytes at @e's sector. */
+static void replay_discard(struct replay *r, const struct log_write_entry *e,
+			   uint64_t len)
+{
+	/* Discarded blocks may read as anything: zeros here. */
+	if (len > r->data_cap) {
+		free(r->data);
+		r->data = calloc(1, len);
+		r->data_cap = len;
+	} else if (r->data) {
+		memset(r->data, 0, len);
+	}
+	if (len && !r->data)
+		die("out of memory");
+	if (len)
+		write_at(r->target, r->data, len, le64toh(e->sector) * r->bs);
+	r->discards++;
+	r->changed |= len != 0;
+}
+
+/* A write of @len bytes at @e's sector, its data at @pos of the log. */
+static void replay_write(struct replay *r, const struct log_write_entry *e,
+			 uint64_t len, uint64_t pos)
+{
+	if (len > r->data_cap) {
+		free(r->data);
+		r->data = malloc(len);
+		r->data_cap = len;
+		if (!r->data)
+			die("out of memory");
+	}
+	read_at(r->log, r->data, len, pos, "an entry's data");
+	write_at(r->target, r->data, len, le64toh(e->sector) * r->bs);
+	r->writes++;
+	r->changed = true;
+}
+
+/* Replay the @n entries of the log, stopping at each point. */
+static void replay_entries(struct replay *r, uint64_t n)
+{
+	struct log_write_entry e;
+	uint64_t pos, i, flags, len;
+
+	for (i = 0, pos = r->bs; i < n; i++) {
+		read_at(r->log, r->blk, r->bs, pos, "an entry");
+		memcpy(&e, r->blk, sizeof(e));
 		flags = le64toh(e.flags);
-		len = le64toh(e.nr_sectors) * bs;
-		pos += bs;
+		len = le64toh(e.nr_sectors) * r->bs;
+		pos += r->bs;
 		if (flags & LOG_MARK_FLAG) {
-			size_t tl = le64toh(e.data_len);
-
-			if (tl > bs - sizeof(e) || tl >= sizeof(text))
-				die("entry %" PRIu64 ": a mark of %zu bytes", i,
-				    tl);
-			memcpy(text, blk + sizeof(e), tl);
-			text[tl] = '\0';
-			marks++;
-			if (r.marks)
-				fprintf(r.marks, "%s\n", text);
-			point(&r, i, "mark", text);
+			replay_mark(r, i, &e);
 			continue;
 		}
 		if (flags & LOG_DISCARD_FLAG) {
-			/* Discarded blocks may read as anything: zeros here. */
-			if (len > data_cap) {
-				free(data);
-				data = calloc(1, len);
-				data_cap = len;
-			} else if (data) {
-				memset(data, 0, len);
-			}
-			if (len && !data)
-				die("out of memory");
-			if (len)
-				write_at(target, data, len,
-					 le64toh(e.sector) * bs);
-			discards++;
-			r.changed |= len != 0;
+			replay_discard(r, &e, len);
 			continue;
 		}
 		if (len) {
-			if (len > data_cap) {
-				free(data);
-				data = malloc(len);
-				data_cap = len;
-				if (!data)
-					die("out of memory");
-			}
-			read_at(log, data, len, pos, "an entry's data");
-			write_at(target, data, len, le64toh(e.sector) * bs);
+			replay_write(r, &e, len, pos);
 			pos += len;
-			writes++;
-			r.changed = true;
 		}
 		if (flags & LOG_FLUSH_FLAG) {
-			flushes++;
-			point(&r, i, "flush", NULL);
+			r->flushes++;
+			point(r, i, "flush", NULL);
 		} else if (flags & LOG_FUA_FLAG) {
-			fua++;
-			point(&r, i, "fua", NULL);
+			r->fua++;
+			point(r, i, "fua", NULL);
 		}
 	}
+}
+
+int main(int argc, char **argv)
+{
+	struct replay r = { 0 };
+	uint64_t n;
+
+	replay_open(&r, argc, argv);
+	n = replay_super(&r, argv[optind]);
+	replay_entries(&r, n);
 	point(&r, n, "end", NULL);
 	printf("replay: entries %" PRIu64 ", writes %" PRIu64 ", flushes %" PRIu64
 	       ", fua %" PRIu64 ", discards %" PRIu64 ", marks %" PRIu64
 	       ", points %" PRIu64 ", failed %" PRIu64 "\n",
-	       n, writes, flushes, fua, discards, marks, r.points, r.failed);
+	       n, r.writes, r.flushes, r.fua, r.discards, r.marks_seen,
+	       r.points, r.failed);
 	if (r.marks)
 		fclose(r.marks);
-	free(blk);
-	free(data);
-	close(log);
-	if (fsync(target))
+	free(r.blk);
+	free(r.data);
+	close(r.log);
+	if (fsync(r.target))
 		die("cannot fsync the target: %s", strerror(errno));
-	close(target);
+	close(r.target);
 	return r.failed ? 1 : 0;
 }

@@ -112,7 +112,7 @@ rm -rf "$snap" && mkdir -p "$snap"
 mkfifo "$snap/mon.in" "$snap/mon.out" "$snap/ctl.in" "$snap/ctl.out"
 # shellcheck disable=SC2046
 "$REPO/tools/boot/run.sh" -k "$KERNEL" -i "$INITRD" -d "$snap" "${VM[@]}" \
-	-t 300 -a "crash.role=writer" -- $(region_args 0) \
+	-t 900 -a "crash.role=writer" -- $(region_args 0) \
 	-chardev "pipe,id=ctl,path=$snap/ctl" -serial chardev:ctl \
 	-monitor "pipe:$snap/mon" >"$snap/run.log" 2>&1 &
 runpid=$!
@@ -128,19 +128,22 @@ hmp() {	# hmp COMMAND: its answer, until the next prompt
 	return 1
 }
 hmp '' >/dev/null || true	# the banner, up to the first prompt
-for try in $(seq 600); do
-	grep -q '^ready' "$snap/tap.log" 2>/dev/null && break
-	kill -0 "$runpid" 2>/dev/null || break
+# The boot and the save take what they take on a loaded host: waited for
+# as long as the VM runs, whose time limit (-t) is the bound.  (A bound
+# of 120 s of the host's time failed a run at a load of 12 on two cores.)
+while ! grep -q '^ready' "$snap/tap.log" 2>/dev/null &&
+	kill -0 "$runpid" 2>/dev/null; do
 	sleep 0.2
 done
 saved=0
 if grep -q '^ready' "$snap/tap.log" 2>/dev/null; then
 	hmp "migrate \"exec:cat >$snap/state\"" >/dev/null || true
-	for try in $(seq 300); do
-		if hmp 'info migrate' | grep -q 'Migration status: completed'; then
-			saved=1
-			break
-		fi
+	while kill -0 "$runpid" 2>/dev/null; do
+		status=$(hmp 'info migrate' | sed -n 's/^Migration status: //p')
+		case $status in
+		completed) saved=1; break ;;
+		failed|cancelled) break ;;
+		esac
 		sleep 0.2
 	done
 fi
@@ -163,7 +166,7 @@ result pass "$WHERE" "a writer VM booted, loaded pflash and was saved, to start 
 kill_point() {
 	local name=$1 region=$2 scenario=$3 mode=$4 run=$5 seed=$6 when=$7
 	local delay=$8 lie=${9:-} d=$OUTDIR/$1 qpid= deadline= line now left
-	local give_up=$(($(now_us) + 120000000)) drive
+	local drive
 
 	rm -rf "$d" && mkdir -p "$d"
 	drive=$(region_args "$region")
@@ -172,7 +175,7 @@ kill_point() {
 	: >"$d/tap.log"
 	# shellcheck disable=SC2046
 	"$REPO/tools/boot/run.sh" -k "$KERNEL" -i "$INITRD" -d "$d" "${VM[@]}" \
-		-t 180 -- $drive \
+		-t 600 -- $drive \
 		-chardev "pipe,id=ctl,path=$d/ctl" -serial chardev:ctl \
 		-pidfile "$d/qemu.pid" -incoming "exec:cat $snap/state" \
 		>"$d/run.log" 2>&1 &
@@ -182,14 +185,15 @@ kill_point() {
 	: >"$d/said.log"
 	exec {tail}< <(tail -n +1 -F "$d/tap.log" 2>/dev/null)
 	local tailpid=$!
+	# Until the kill's deadline; before WHEN, as long as the VM runs (its
+	# time limit, -t, is the bound), reading in steps of a second.
 	while :; do
 		now=$(now_us)
 		if [ -n "$deadline" ]; then
 			left=$((deadline - now))
 			[ "$left" -le 0 ] && break
 		else
-			left=$((give_up - now))
-			[ "$left" -le 0 ] && break
+			left=1000000
 		fi
 		if IFS= read -r -t "$((left / 1000000)).$(printf '%06d' $((left % 1000000)))" line <&"$tail"; then
 			line=${line//$'\r'/}

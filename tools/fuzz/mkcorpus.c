@@ -10,7 +10,7 @@
  *
  * Usage: mkcorpus DIR         (writes DIR/NAME.pfs; see tools/fuzz/run.sh)
  *
- * The streams are written by tools/pflashctl/tests/stream_gen.c, the host
+ * The streams are written by tools/lib/stream_gen.c, the host
  * tests' writer.  Everything is drawn from a fixed seed: the corpus is the
  * same every time it is made.
  */
@@ -20,9 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pflash_tools.h"
 #include "stream_gen.h"
-
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const char *dir;
 static uint64_t rng = 0x5eed;
@@ -108,19 +107,11 @@ static const struct valid {
 	{ "erase-256k", 524288, 4096, 262144, 4096, 4096, 0, 0, true },
 };
 
-int main(int argc, char **argv)
+static void write_valid_streams(void)
 {
-	struct pfstream_header h = header(16384, 512, 4096, true);
-	struct pflash_stream_end end;
-	uint8_t info[64], payload[512], *img;
 	struct sgen g = { 0 };
+	uint8_t *img;
 	size_t i;
-
-	if (argc != 2) {
-		fprintf(stderr, "usage: mkcorpus DIR\n");
-		return 2;
-	}
-	dir = argv[1];
 
 	for (i = 0; i < ARRAY_SIZE(valid); i++) {
 		const struct valid *v = &valid[i];
@@ -133,23 +124,25 @@ int main(int argc, char **argv)
 		save(v->name, &g);
 		free(img);
 	}
+}
 
-	/*
-	 * A newer minor version: a longer header, and an optional record of
-	 * a type this version does not know, both to be skipped.
-	 */
-	img = image(16384, 4096, 1536, 8192, 2048);
+/*
+ * A newer minor version: a longer header, and an optional record of a type
+ * this version does not know, both to be skipped.
+ */
+static void write_newer_minor(const uint8_t *img)
+{
+	uint8_t info[64], payload[512];
+	struct pflash_stream_info *i = (void *)info;
+	struct sgen g = { 0 };
+
 	memset(info, 0, sizeof(info));
-	{
-		struct pflash_stream_info *i = (void *)info;
-
-		i->version_major = htole16(PFLASH_STREAM_VERSION_MAJOR);
-		i->version_minor = htole16(PFLASH_STREAM_VERSION_MINOR + 1);
-		i->flags = htole32(PFLASH_STREAM_INFO_F_INACTIVE);
-		i->size = htole64(16384);
-		i->block_size = htole32(512);
-		i->erase_size = htole32(4096);
-	}
+	i->version_major = htole16(PFLASH_STREAM_VERSION_MAJOR);
+	i->version_minor = htole16(PFLASH_STREAM_VERSION_MINOR + 1);
+	i->flags = htole32(PFLASH_STREAM_INFO_F_INACTIVE);
+	i->size = htole64(16384);
+	i->block_size = htole32(512);
+	i->erase_size = htole32(4096);
 	memset(payload, 0xa5, sizeof(payload));
 	sgen_rec(&g, PFLASH_REC_HEADER, 0, 0, 0, info, sizeof(info));
 	sgen_rec(&g, 9, PFLASH_REC_F_OPTIONAL, 0, 0, payload, 100);
@@ -157,8 +150,19 @@ int main(int argc, char **argv)
 	sgen_rec(&g, 10, PFLASH_REC_F_OPTIONAL, 0, 0, NULL, 0);
 	sgen_end(&g, PFLASH_STREAM_END_F_FINAL);
 	save("minor-version-optional-records", &g);
+}
 
-	/* Damaged streams, each refused for one reason. */
+/*
+ * Damaged streams of the 16 KiB device @img, each refused for one reason:
+ * those whose damage is in the header or the order of the records.
+ */
+static void write_bad_headers(const uint8_t *img)
+{
+	struct pfstream_header h = header(16384, 512, 4096, true);
+	struct sgen g = { 0 };
+	uint8_t payload[16];
+
+	memset(payload, 0xa5, sizeof(payload));
 	sgen_header(&g, &h);
 	sgen_rec(&g, 9, 0, 0, 0, payload, 16);
 	sgen_extents(&g, img, 16384, 512);
@@ -175,6 +179,19 @@ int main(int argc, char **argv)
 	save("bad-geometry", &g);
 	h.erase_size = 4096;
 
+	sgen_header(&g, &h);
+	sgen_header(&g, &h);
+	sgen_extents(&g, img, 16384, 512);
+	sgen_end(&g, 0);
+	save("bad-second-header", &g);
+}
+
+/* ... and those whose damage is in the bytes of a valid stream. */
+static void write_bad_bytes(const uint8_t *img)
+{
+	struct pfstream_header h = header(16384, 512, 4096, true);
+	struct sgen g = { 0 };
+
 	/* Header (80 bytes), ERASED (32), DATA: a byte of its payload. */
 	sgen_stream(&g, &h, img, 0);
 	g.buf[80 + 32 + 32 + 7] ^= 0x10;
@@ -190,18 +207,20 @@ int main(int argc, char **argv)
 		abort();
 	g.buf[g.len++] = 'x';
 	save("bad-data-after-end", &g);
+}
+
+/* ... and those whose records disagree with the device or with END. */
+static void write_bad_extents(const uint8_t *img)
+{
+	struct pfstream_header h = header(16384, 512, 4096, true);
+	struct pflash_stream_end end;
+	struct sgen g = { 0 };
 
 	sgen_header(&g, &h);
 	sgen_extents(&g, img, 4096, 512);
 	sgen_rec(&g, PFLASH_REC_ERASED, 0, 8192, 8192, NULL, 0);
 	sgen_end(&g, 0);
 	save("bad-gap", &g);
-
-	sgen_header(&g, &h);
-	sgen_header(&g, &h);
-	sgen_extents(&g, img, 16384, 512);
-	sgen_end(&g, 0);
-	save("bad-second-header", &g);
 
 	sgen_header(&g, &h);
 	sgen_extents(&g, img, 16384, 512);
@@ -219,14 +238,18 @@ int main(int argc, char **argv)
 	sgen_rec(&g, PFLASH_REC_ZERO, 0, 16384, 512, NULL, 0);
 	sgen_end(&g, 0);
 	save("bad-beyond-device", &g);
-	free(img);
+}
 
-	/*
-	 * A DATA record longer than one may be, its payload as long as its
-	 * extent: a check the fuzzer did not reach from the streams above.
-	 */
-	h.size = 131072;
-	img = image(h.size, 0, h.size, 0, 0);
+/*
+ * A DATA record longer than one may be, its payload as long as its extent:
+ * a check the fuzzer did not reach from the streams above.
+ */
+static void write_data_too_long(void)
+{
+	struct pfstream_header h = header(131072, 512, 4096, true);
+	struct sgen g = { 0 };
+	uint8_t *img = image(h.size, 0, h.size, 0, 0);
+
 	sgen_header(&g, &h);
 	sgen_rec(&g, PFLASH_REC_DATA, 0, 0, PFLASH_STREAM_DATA_MAX + 512,
 		 img, PFLASH_STREAM_DATA_MAX + 512);
@@ -235,15 +258,19 @@ int main(int argc, char **argv)
 	sgen_end(&g, 0);
 	save("bad-data-too-long", &g);
 	free(img);
+}
 
-	/*
-	 * (1.1) A live export's stream: pass 0 of the whole device, a pass of
-	 * the 1 KiB that changed, the final pass, empty; then the same with
-	 * its passes out of order, and a PASS record in a stream that is not
-	 * live.
-	 */
-	h = header(16384, 512, 4096, true);
-	img = image(16384, 4096, 1536, 8192, 2048);
+/*
+ * (1.1) A live export's stream: pass 0 of the whole device, a pass of the
+ * 1 KiB that changed, the final pass, empty; then the same with its passes
+ * out of order, and a PASS record in a stream that is not live.
+ */
+static void write_live_streams(void)
+{
+	struct pfstream_header h = header(16384, 512, 4096, true);
+	uint8_t *img = image(16384, 4096, 1536, 8192, 2048);
+	struct sgen g = { 0 };
+
 	h.flags |= PFLASH_STREAM_INFO_F_LIVE;
 	sgen_header(&g, &h);
 	sgen_pass(&g, 0, 0);
@@ -269,5 +296,30 @@ int main(int argc, char **argv)
 	sgen_end(&g, 0);
 	save("bad-pass-not-live", &g);
 	free(img);
+}
+
+int main(int argc, char **argv)
+{
+	uint8_t *img;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: mkcorpus DIR\n");
+		return 2;
+	}
+	dir = argv[1];
+
+	/*
+	 * The images are drawn from one sequence of random bytes, in this
+	 * order: the corpus stays what it was only while the order does.
+	 */
+	write_valid_streams();
+	img = image(16384, 4096, 1536, 8192, 2048);
+	write_newer_minor(img);
+	write_bad_headers(img);
+	write_bad_bytes(img);
+	write_bad_extents(img);
+	free(img);
+	write_data_too_long();
+	write_live_streams();
 	return 0;
 }

@@ -37,9 +37,9 @@ mkdir -p "$OUTDIR" "$BIN"
 OUTDIR=$(cd "$OUTDIR" && pwd)
 
 # The corpus, made again, must be the committed one.
-if ! cc -std=gnu11 -O2 -Wall -Wextra -Werror -I"$LIB" -I"$SRC/uapi" \
-	-I"$SRC/tools/pflashctl/tests" -o "$BIN/mkcorpus" "$HERE/mkcorpus.c" \
-	"$SRC/tools/pflashctl/tests/stream_gen.c" "$LIB/pfstream.c" \
+if ! cc -std=gnu11 -O2 -Wall -Wextra -Werror -I"$LIB" -I"$SRC/tools/include" \
+	-I"$SRC/uapi" -o "$BIN/mkcorpus" "$HERE/mkcorpus.c" \
+	"$LIB/stream_gen.c" "$LIB/pfstream.c" \
 	-lisal >"$OUTDIR/mkcorpus.log" 2>&1; then
 	result fail "$WHERE" "mkcorpus: build failed (log: $OUTDIR/mkcorpus.log)"
 	exit 1
@@ -54,7 +54,7 @@ fi
 
 if ! "$CLANG" -std=gnu11 -g -O1 -Wall -Wextra -Werror \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-I"$LIB" -I"$SRC/uapi" -o "$BIN/stream_fuzz" "$HERE/stream_fuzz.c" \
+	-I"$LIB" -I"$SRC/tools/include" -I"$SRC/uapi" -o "$BIN/stream_fuzz" "$HERE/stream_fuzz.c" \
 	"$LIB/pfstream.c" -lisal >"$OUTDIR/build.log" 2>&1; then
 	result fail "$WHERE" "stream_fuzz: build with $CLANG failed (log: $OUTDIR/build.log)"
 	exit 1
@@ -67,7 +67,8 @@ cov_report() {
 
 	rm -rf "$d" && mkdir -p "$d"
 	"$CLANG" -std=gnu11 -O0 -fsanitize=fuzzer -fprofile-instr-generate \
-		-fcoverage-mapping -I"$LIB" -I"$SRC/uapi" -o "$BIN/stream_cov" \
+		-fcoverage-mapping -I"$LIB" -I"$SRC/tools/include" -I"$SRC/uapi" \
+		-o "$BIN/stream_cov" \
 		"$HERE/stream_fuzz.c" "$LIB/pfstream.c" -lisal &&
 	LLVM_PROFILE_FILE=$d/cov.profraw "$BIN/stream_cov" -runs=0 \
 		"$OUTDIR/corpus" "$HERE/corpus" >&2 &&

@@ -22,8 +22,7 @@
 #include <netlink/socket.h>
 
 #include "pfnl.h"
-
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#include "pflash_tools.h"
 
 struct pfnl {
 	struct nl_sock *sk;

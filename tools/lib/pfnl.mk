@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# For a Makefile that builds a program with the pflash netlink library:
+# For a Makefile that builds a program with the pflash netlink library
+# (its $(PFNL_CFLAGS) reach tools/include/ too):
 #
 #   include path/to/tools/lib/pfnl.mk
 #
@@ -14,7 +15,8 @@
 PFNL_DIR		:= $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 PFNL_SRC		:= $(PFNL_DIR)/pfnl.c
 PFNL_PKGS		:= libnl-3.0 libnl-genl-3.0
-PFNL_CFLAGS		:= -I$(PFNL_DIR) -I$(PFNL_DIR)/../../uapi \
+PFNL_CFLAGS		:= -I$(PFNL_DIR) -I$(PFNL_DIR)/../include \
+			   -I$(PFNL_DIR)/../../uapi \
 			   $(shell pkg-config --cflags $(PFNL_PKGS))
 PFNL_LDLIBS		:= $(shell pkg-config --libs $(PFNL_PKGS))
 

@@ -24,10 +24,8 @@
 #include <isa-l/crc.h>
 #include <linux/pflash.h>
 
+#include "pflash_tools.h"
 #include "pfstream.h"
-
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-#define __printf(a, b)	__attribute__((format(printf, a, b)))
 
 /* The record flags this reader knows. */
 #define REC_F_KNOWN	PFLASH_REC_F_OPTIONAL

@@ -37,129 +37,166 @@ static int print_json(const struct pfnl_dev *dev)
 	return ret;
 }
 
-static int create_run(const struct ctl_cmd *cmd, int argc, char **argv)
+/* create's options that have no short form. */
+enum {
+	CREATE_OPT_BLOCK_SIZE = CHAR_MAX + 1,
+	CREATE_OPT_ERASE_SIZE,
+	CREATE_OPT_INDEX,
+	CREATE_OPT_SHOW,
+	CREATE_OPT_BACKING,
+	CREATE_OPT_CACHE,
+	CREATE_OPT_WB_INTERVAL,
+	CREATE_OPT_INACTIVE,
+	CREATE_OPT_UUID,
+};
+
+/* What create's command line asks for. */
+struct create_args {
+	struct pfnl_dev req;
+	const char *backing;
+	bool show;
+	bool json;
+};
+
+/* Take option @c, its argument in optarg, into @a; a bad one exits. */
+static void create_opt(const struct ctl_cmd *cmd, int c,
+		       struct create_args *a)
 {
-	enum {
-		OPT_BLOCK_SIZE = CHAR_MAX + 1,
-		OPT_ERASE_SIZE,
-		OPT_INDEX,
-		OPT_SHOW,
-		OPT_BACKING,
-		OPT_CACHE,
-		OPT_WB_INTERVAL,
-		OPT_INACTIVE,
-		OPT_UUID,
-	};
+	uuid_t uuid;
+	int mode;
+
+	switch (c) {
+	case 's':
+		pfnl_dev_set(&a->req, PFLASH_A_DEV_SIZE,
+			     ctl_size_arg(cmd, "--size", optarg, UINT64_MAX));
+		break;
+	case CREATE_OPT_BLOCK_SIZE:
+		pfnl_dev_set(&a->req, PFLASH_A_DEV_BLOCK_SIZE,
+			     ctl_size_arg(cmd, "--block-size", optarg,
+					  UINT32_MAX));
+		break;
+	case CREATE_OPT_ERASE_SIZE:
+		pfnl_dev_set(&a->req, PFLASH_A_DEV_ERASE_SIZE,
+			     ctl_size_arg(cmd, "--erase-size", optarg,
+					  UINT32_MAX));
+		break;
+	case 'r':
+		pfnl_dev_set(&a->req, PFLASH_A_DEV_READ_ONLY, true);
+		break;
+	case CREATE_OPT_INDEX:
+		pfnl_dev_set(&a->req, PFLASH_A_DEV_INDEX,
+			     ctl_u32_arg(cmd, "--index", optarg));
+		break;
+	case CREATE_OPT_SHOW:
+		a->show = true;
+		break;
+	case 'J':
+		a->json = true;
+		break;
+	case CREATE_OPT_BACKING:
+		a->backing = optarg;
+		break;
+	case CREATE_OPT_CACHE:
+		mode = ctl_cache_mode(optarg);
+		if (mode < 0)
+			ctl_usage_error(cmd, "--cache: invalid mode '%s' (expected writethrough or writeback)",
+					optarg);
+		pfnl_dev_set(&a->req, PFLASH_A_DEV_CACHE_MODE, mode);
+		break;
+	case CREATE_OPT_WB_INTERVAL:
+		pfnl_dev_set(&a->req, PFLASH_A_DEV_WRITEBACK_INTERVAL,
+			     ctl_msec_arg(cmd, "--writeback-interval",
+					  optarg));
+		break;
+	case CREATE_OPT_INACTIVE:
+		pfnl_dev_set(&a->req, PFLASH_A_DEV_STATE,
+			     PFLASH_STATE_INACTIVE);
+		break;
+	case CREATE_OPT_UUID:
+		if (uuid_parse(optarg, uuid))
+			ctl_usage_error(cmd, "--uuid: invalid UUID: '%s'",
+					optarg);
+		pfnl_dev_set_data(&a->req, PFLASH_A_DEV_UUID, uuid,
+				  sizeof(uuid));
+		break;
+	}
+}
+
+/* Read create's command line into @a; a bad one exits with its usage. */
+static void create_parse(const struct ctl_cmd *cmd, int argc, char **argv,
+			 struct create_args *a)
+{
 	static const struct option longopts[] = {
 		{ "size",	required_argument, NULL, 's' },
-		{ "block-size",	required_argument, NULL, OPT_BLOCK_SIZE },
-		{ "erase-size",	required_argument, NULL, OPT_ERASE_SIZE },
+		{ "block-size",	required_argument, NULL,
+		  CREATE_OPT_BLOCK_SIZE },
+		{ "erase-size",	required_argument, NULL,
+		  CREATE_OPT_ERASE_SIZE },
 		{ "read-only",	no_argument,	   NULL, 'r' },
-		{ "index",	required_argument, NULL, OPT_INDEX },
-		{ "backing",	required_argument, NULL, OPT_BACKING },
-		{ "cache",	required_argument, NULL, OPT_CACHE },
+		{ "index",	required_argument, NULL, CREATE_OPT_INDEX },
+		{ "backing",	required_argument, NULL, CREATE_OPT_BACKING },
+		{ "cache",	required_argument, NULL, CREATE_OPT_CACHE },
 		{ "writeback-interval", required_argument, NULL,
-		  OPT_WB_INTERVAL },
-		{ "inactive",	no_argument,	   NULL, OPT_INACTIVE },
-		{ "uuid",	required_argument, NULL, OPT_UUID },
-		{ "show",	no_argument,	   NULL, OPT_SHOW },
+		  CREATE_OPT_WB_INTERVAL },
+		{ "inactive",	no_argument,	   NULL, CREATE_OPT_INACTIVE },
+		{ "uuid",	required_argument, NULL, CREATE_OPT_UUID },
+		{ "show",	no_argument,	   NULL, CREATE_OPT_SHOW },
 		{ "json",	no_argument,	   NULL, 'J' },
 		CTL_OPT_HELP,
 		{ NULL }
 	};
-	struct pfnl_dev req = { 0 }, dev;
-	const char *backing = NULL;
-	uuid_t uuid;
-	bool show = false, json = false;
-	struct pfnl *h;
-	int c, ret, mode;
+	int c;
 
-	while ((c = ctl_getopt(cmd, argc, argv, "s:rJh", longopts)) != -1) {
-		switch (c) {
-		case 's':
-			pfnl_dev_set(&req, PFLASH_A_DEV_SIZE,
-				     ctl_size_arg(cmd, "--size", optarg,
-						  UINT64_MAX));
-			break;
-		case OPT_BLOCK_SIZE:
-			pfnl_dev_set(&req, PFLASH_A_DEV_BLOCK_SIZE,
-				     ctl_size_arg(cmd, "--block-size",
-						  optarg, UINT32_MAX));
-			break;
-		case OPT_ERASE_SIZE:
-			pfnl_dev_set(&req, PFLASH_A_DEV_ERASE_SIZE,
-				     ctl_size_arg(cmd, "--erase-size",
-						  optarg, UINT32_MAX));
-			break;
-		case 'r':
-			pfnl_dev_set(&req, PFLASH_A_DEV_READ_ONLY, true);
-			break;
-		case OPT_INDEX:
-			pfnl_dev_set(&req, PFLASH_A_DEV_INDEX,
-				     ctl_u32_arg(cmd, "--index", optarg));
-			break;
-		case OPT_SHOW:
-			show = true;
-			break;
-		case 'J':
-			json = true;
-			break;
-		case OPT_BACKING:
-			backing = optarg;
-			break;
-		case OPT_CACHE:
-			mode = ctl_cache_mode(optarg);
-			if (mode < 0)
-				ctl_usage_error(cmd, "--cache: invalid mode '%s' (expected writethrough or writeback)",
-						optarg);
-			pfnl_dev_set(&req, PFLASH_A_DEV_CACHE_MODE, mode);
-			break;
-		case OPT_WB_INTERVAL:
-			pfnl_dev_set(&req, PFLASH_A_DEV_WRITEBACK_INTERVAL,
-				     ctl_msec_arg(cmd, "--writeback-interval",
-						  optarg));
-			break;
-		case OPT_INACTIVE:
-			pfnl_dev_set(&req, PFLASH_A_DEV_STATE,
-				     PFLASH_STATE_INACTIVE);
-			break;
-		case OPT_UUID:
-			if (uuid_parse(optarg, uuid))
-				ctl_usage_error(cmd, "--uuid: invalid UUID: '%s'",
-						optarg);
-			pfnl_dev_set_data(&req, PFLASH_A_DEV_UUID, uuid,
-					  sizeof(uuid));
-			break;
-		}
-	}
+	while ((c = ctl_getopt(cmd, argc, argv, "s:rJh", longopts)) != -1)
+		create_opt(cmd, c, a);
 	if (optind < argc)
 		ctl_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-	if (!pfnl_dev_has(&req, PFLASH_A_DEV_SIZE) && !backing)
+	if (!pfnl_dev_has(&a->req, PFLASH_A_DEV_SIZE) && !a->backing)
 		ctl_usage_error(cmd, "--size is required without --backing");
-	if (show && json)
+	if (a->show && a->json)
 		ctl_usage_error(cmd, "--show and --json are mutually exclusive");
+}
 
-	if (backing) {
-		ret = ctl_open_backing(cmd, NULL, backing, req.read_only);
+/* Ask for the device, print it as asked, and report how it went. */
+static int create_send(const struct ctl_cmd *cmd,
+		       const struct create_args *a)
+{
+	struct pfnl_dev dev;
+	struct pfnl *h;
+	int ret;
+
+	ret = ctl_open(cmd, &h);
+	if (ret)
+		return ret;
+	ret = pfnl_dev_do(h, PFLASH_CMD_DEV_NEW, &a->req, &dev);
+	/* Without its index the new device cannot be shown. */
+	if (!ret && (a->show || a->json) &&
+	    !pfnl_dev_has(&dev, PFLASH_A_DEV_INDEX))
+		ret = -EPROTO;
+	if (!ret && a->show)
+		printf(CTL_DEV_FMT "\n", dev.index);
+	if (!ret && a->json)
+		ret = print_json(&dev);
+	ret = ctl_report(cmd, NULL, h, ret);
+	pfnl_close(h);
+	return ret;
+}
+
+static int create_run(const struct ctl_cmd *cmd, int argc, char **argv)
+{
+	struct create_args a = { 0 };
+	int ret;
+
+	create_parse(cmd, argc, argv, &a);
+	if (a.backing) {
+		ret = ctl_open_backing(cmd, NULL, a.backing, a.req.read_only);
 		if (ret < 0)
 			return CTL_EXIT_FAILED;
-		pfnl_dev_set(&req, PFLASH_A_DEV_BACKING_FD, ret);
+		pfnl_dev_set(&a.req, PFLASH_A_DEV_BACKING_FD, ret);
 	}
-	ret = ctl_open(cmd, &h);
-	if (!ret) {
-		ret = pfnl_dev_do(h, PFLASH_CMD_DEV_NEW, &req, &dev);
-		if (!ret && (show || json) &&
-		    !pfnl_dev_has(&dev, PFLASH_A_DEV_INDEX))
-			ret = -EPROTO;
-		if (!ret && show)
-			printf(CTL_DEV_FMT "\n", dev.index);
-		if (!ret && json)
-			ret = print_json(&dev);
-		ret = ctl_report(cmd, NULL, h, ret);
-		pfnl_close(h);
-	}
-	if (backing)
-		close(req.backing_fd);
+	ret = create_send(cmd, &a);
+	if (a.backing)
+		close(a.req.backing_fd);
 	return ret;
 }
 

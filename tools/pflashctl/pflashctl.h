@@ -14,6 +14,7 @@
 #include <stdnoreturn.h>
 
 #include "pfnl.h"
+#include "pflash_tools.h"
 
 /* Exit statuses; pflashctl --help lists them, and pflashctl(8). */
 enum ctl_exit {
@@ -28,9 +29,6 @@ enum ctl_exit {
 #define CTL_DEV_NAME		"pflash"
 #define CTL_DEV_FMT		CTL_DEV_DIR CTL_DEV_NAME "%" PRIu32
 #define CTL_DEV_PATH_MAX	sizeof(CTL_DEV_DIR CTL_DEV_NAME "4294967295")
-
-#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
-#define __printf(a, b)		__attribute__((format(printf, a, b)))
 
 #define CTL_STR(x)		CTL_STR_(x)
 #define CTL_STR_(x)		#x

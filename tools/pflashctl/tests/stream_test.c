@@ -3,17 +3,16 @@
  * Host tests of the state stream reader (tools/lib/pfstream.c): valid
  * streams in pieces of every size, and every kind of damage the kernel
  * refuses, each refused with its message and the offset of the record at
- * fault.  The streams are written by tests/stream_gen.c.  Prints TAP.
+ * fault.  The streams are written by tools/lib/stream_gen.c.  Prints TAP.
  */
 #include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pflash_tools.h"
 #include "stream_gen.h"
 #include "tap.h"
-
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define BS		512
 #define DEV_SIZE	(32 * BS)

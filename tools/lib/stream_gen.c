@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A writer of pflash state streams for the host tests (see stream_gen.h).
+ * A writer of pflash state streams, for the host tests of pflashctl and the
+ * fuzzers' seed corpus (see stream_gen.h).
  */
 #include <endian.h>
 #include <stdlib.h>
