@@ -193,11 +193,11 @@ static const struct block_device_operations pflash_fops = {
 int pflash_blk_add(struct pflash_dev *dev)
 {
 	/*
-	 * No I/O statistics unless asked for (queue/iostats), as brd and
-	 * zram; a write cache, with FUA, only in writeback mode.
+	 * I/O statistics, as on other disks (queue/iostats turns them off);
+	 * a write cache, with FUA, only in writeback mode.
 	 */
 	struct queue_limits lim = {
-		.features		= BLK_FEAT_NOWAIT,
+		.features		= BLK_FEAT_NOWAIT | BLK_FEAT_IO_STAT,
 		.logical_block_size	= dev->cfg.block_size,
 		.physical_block_size	= dev->cfg.block_size,
 		.io_min			= dev->cfg.block_size,
@@ -225,7 +225,8 @@ int pflash_blk_add(struct pflash_dev *dev)
 	disk->private_data = dev;
 	snprintf(disk->disk_name, DISK_NAME_LEN, "pflash%d", dev->index);
 	set_capacity(disk, dev->cfg.size >> SECTOR_SHIFT);
-	set_disk_ro(disk, dev->cfg.read_only);
+	/* Read-only, or created inactive: see pflash_blk_refuse_writes(). */
+	set_disk_ro(disk, !pflash_writable(dev));
 
 	err = device_add_disk(NULL, disk, pflash_sysfs_groups);
 	if (err) {
@@ -306,6 +307,56 @@ bool pflash_blk_held_exclusively(struct pflash_dev *dev)
 	held = disk->part0->bd_holder;
 	mutex_unlock(&disk->open_mutex);
 	return held;
+}
+
+/*
+ * Whether a process maps the device shared and writable.  Its stores
+ * dirty the page cache without a write() the read-only disk could refuse
+ * (a block device's page_mkwrite does not look at it), and would fail only
+ * at writeback: an inactivation must not happen under it.
+ */
+bool pflash_blk_mapped_for_writing(struct pflash_dev *dev)
+{
+	return mapping_writably_mapped(dev->disk->part0->bd_mapping);
+}
+
+/**
+ * pflash_blk_refuse_writes() - make the disk read-only, for an inactivation
+ * @dev: the device; called with its ctl_lock held
+ *
+ * A write refused must be refused where the writer sees it.  Once the
+ * disk is read-only, the block layer fails write() at once (EPERM),
+ * buffered or direct, and a new shared writable mapping (EINVAL);
+ * blockdev --getro and lsblk show it.  Returns once what the page cache
+ * accepted before is written down, while the device still takes writes:
+ * nothing accepted is left there to fail at writeback.
+ */
+void pflash_blk_refuse_writes(struct pflash_dev *dev)
+{
+	struct block_device *bdev = dev->disk->part0;
+	struct inode *inode = bdev->bd_mapping->host;
+
+	lockdep_assert_held(&dev->ctl_lock);
+	/* Most of it, while writes still come. */
+	sync_blockdev(bdev);
+	set_disk_ro(dev->disk, true);
+	/*
+	 * A buffered write checks the flag, then copies into the page cache
+	 * holding the inode's lock shared (since 6.15, and in the stable
+	 * releases that took the fix, Debian's 6.1 and 6.12 among them):
+	 * taking it waits for those that passed the check before.
+	 */
+	inode_lock(inode);
+	inode_unlock(inode);
+	sync_blockdev(bdev);
+}
+
+/* Undo pflash_blk_refuse_writes(), or end it at activation. */
+void pflash_blk_accept_writes(struct pflash_dev *dev)
+{
+	lockdep_assert_held(&dev->ctl_lock);
+	if (!dev->cfg.read_only)
+		set_disk_ro(dev->disk, false);
 }
 
 /* Whether @bdev is a pflash device, and if so, which. */

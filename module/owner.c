@@ -11,8 +11,9 @@
  * The transitions run under the device's ctl_lock, one function each (see
  * "Locking" in pflash.h for the order of the locks they take):
  *
- * inactivate: write back the page cache and the dirty blocks while the
- *	device stays active; then hold new writes back (pflash_blk_hold(),
+ * inactivate: make the disk read-only, so that write() fails at once,
+ *	and write back the page cache and the dirty blocks while the device
+ *	stays active; then hold new writes back (pflash_blk_hold(),
  *	which returns once the writes already in ->submit_bio() are served,
  *	their blocks marked dirty), write back what was dirtied meanwhile and
  *	fsync; only then turn inactive, give up the file, and let the held
@@ -142,7 +143,7 @@ int pflash_owner_start(struct pflash_dev *dev, enum pflash_state state,
 /**
  * pflash_inactivate() - give up ownership of the backing file
  * @dev: the device; called with its ctl_lock held
- * @force: even if the device is held exclusively
+ * @force: even if the device is held exclusively or mapped for writing
  * @extack: where to say why it failed
  *
  * Return: 0 when the device is inactive, also if it was already; else the
@@ -169,12 +170,20 @@ int pflash_inactivate(struct pflash_dev *dev, bool force,
 	}
 
 	/*
-	 * Writes acknowledged into the page cache come down first, and most
-	 * of what is dirty is written back while writes still go on; then
-	 * writes are held back, and the last pass writes what was dirtied
-	 * meanwhile.
+	 * write() is refused from now on, and what the page cache took
+	 * before comes down; a shared writable mapping, made before the disk
+	 * turned read-only, is looked for only now, when no new one can be
+	 * made.  Most of what is dirty is written back while writes still go
+	 * on; then writes are held back, and the last pass writes what was
+	 * dirtied meanwhile.
 	 */
-	sync_blockdev(dev->disk->part0);
+	pflash_blk_refuse_writes(dev);
+	if (!force && pflash_blk_mapped_for_writing(dev)) {
+		pflash_blk_accept_writes(dev);
+		NL_SET_ERR_MSG(extack,
+			       "the device is mapped shared and writable; its stores would fail at writeback: unmap it, or force it to inactivate anyway");
+		return -EBUSY;
+	}
 	err = pflash_wb_flush(dev, PFLASH_WB_DIRTY);
 	if (!err) {
 		pflash_blk_hold(dev);
@@ -184,6 +193,7 @@ int pflash_inactivate(struct pflash_dev *dev, bool force,
 		NL_SET_ERR_MSG(extack,
 			       "writing back to the backing file failed; the device stays active");
 		pflash_blk_release(dev);
+		pflash_blk_accept_writes(dev);
 		return err;
 	}
 	pflash_backing_mark(dev);
@@ -292,9 +302,16 @@ int pflash_activate(struct pflash_dev *dev, u64 epoch,
 	dev->claim = 0;
 	/* An unfinished import would no longer find the device inactive. */
 	pflash_import_end(dev);
+	/*
+	 * What the page cache holds of stores the device refused (a shared
+	 * mapping's, after a forced inactivation) goes: readers see the
+	 * device.
+	 */
+	invalidate_bdev(dev->disk->part0);
 	dev->epoch = epoch;
 	dev->content_gen++;
 	WRITE_ONCE(dev->state, PFLASH_STATE_ACTIVE);
+	pflash_blk_accept_writes(dev);
 	pflash_sysfs_changed(dev);
 	return 0;
 }

@@ -54,7 +54,13 @@
  *    under @ctl_lock, to look at the device's openers and holder.  Nothing
  *    is taken under it.
  *
- * 3. The frozen queue (blk_mq_freeze_queue(), which is a lock to lockdep):
+ * 3. The block device's inode lock (the block layer's, i_rwsem of
+ *    @bd_mapping->host), which buffered writes hold shared: inactivation
+ *    takes it under @ctl_lock and lets it go at once, to wait for the
+ *    writes that passed the read-only check (pflash_blk_refuse_writes()).
+ *    Nothing is taken under it.
+ *
+ * 4. The frozen queue (blk_mq_freeze_queue(), which is a lock to lockdep):
  *    taken under @ctl_lock by an import's commit, to replace @data.  It
  *    waits for every ->submit_bio() in progress and holds new ones back,
  *    so the data path sees @data change between two bios, never during
@@ -66,14 +72,14 @@
  *    which run in an RCU read-side critical section: pflash_blk_sync(),
  *    an RCU grace period, which holds no lock.)
  *
- * 4. dev->wb_lock (mutex): serializes writeback passes.  Guards @wb_pass,
+ * 5. dev->wb_lock (mutex): serializes writeback passes.  Guards @wb_pass,
  *    @wb_err, @dirty's clearing by an import and the writes of
  *    @owns_backing.  Its holder may sleep: it writes and fsyncs the
  *    backing file.  Taken by the writeback worker and the periodic
  *    writeback with no other lock, and by control operations under
  *    @ctl_lock; never under a frozen queue.
  *
- * 5. The backing file's own locks (its inode's, its filesystem's, and if
+ * 6. The backing file's own locks (its inode's, its filesystem's, and if
  *    it is a block device, that device's queue): taken by the file I/O of
  *    a pass, under @wb_lock, and by the OFD lock's changes, the reading of
  *    the file's change attribute and the cutting of an extended file,
@@ -634,6 +640,9 @@ int pflash_blk_init(void);
 void pflash_blk_exit(void);
 int pflash_blk_add(struct pflash_dev *dev);
 bool pflash_blk_held_exclusively(struct pflash_dev *dev);
+bool pflash_blk_mapped_for_writing(struct pflash_dev *dev);
+void pflash_blk_refuse_writes(struct pflash_dev *dev);
+void pflash_blk_accept_writes(struct pflash_dev *dev);
 void pflash_blk_hold(struct pflash_dev *dev);
 void pflash_blk_sync(struct pflash_dev *dev);
 void pflash_blk_release(struct pflash_dev *dev);

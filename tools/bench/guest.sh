@@ -457,8 +457,9 @@ bench_live() {
 			--time_based --runtime=3600 --output=/dev/null &
 		writer=$!
 		sleep 1
+		# --force: the final inactivation happens under the writer.
 		{
-			pflashctl export --live -J "$src" 2>/tmp/live.json
+			pflashctl export --live --force -J "$src" 2>/tmp/live.json
 			echo "$? $(now_us)" >/tmp/live.exp
 		} | {
 			pflashctl import -q --activate "$dst"

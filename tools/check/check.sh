@@ -30,7 +30,8 @@
 # make deb also run on a Debian host booted with systemd
 # (systemd.sh), logs in <kernel>/systemd/; not with TESTS.
 # Environment: VM_MEM, VM_SMP, VM_TIMEOUT (see run.sh); STATIC=0 skips the
-# static checks.
+# static checks; OVMF_KERNELS, the kernels whose VM runs OVMF under QEMU
+# (qemu_ovmf_test.sh), "deb61 deb72" by default.
 
 set -uo pipefail
 . "$(dirname "$0")/../lib/harness.sh"
@@ -177,16 +178,23 @@ kernel_suite() {
 		result fail "$k" "vm: not run, pflashctl or the selftests did not build"
 		return
 	fi
+	# OVMF under QEMU, nested, takes minutes: on OVMF_KERNELS only
+	# (qemu_ovmf_test.sh skips elsewhere), with that much more time.
+	ovmf=0 limit=${VM_TIMEOUT:-1800}
+	case " ${OVMF_KERNELS-deb61 deb72} " in
+	*" $k "*) ovmf=1 limit=$((limit + 900)) ;;
+	esac
 	initrd=$BUILD/vm/$k/initramfs.cpio
 	if ! step "$out/initramfs.log" "$REPO/tools/images/initramfs.sh" -k "$k" \
 		-p "$REPO/tools/guests/kselftests.sh" -o "$initrd" \
-		-m "$ko" -t "$selftests" -c "$ctl" \
+		-m "$ko" -t "$selftests" -c "$ctl" -q \
+		-e "PFLASH_OVMF=$ovmf" \
 		-e "PFLASH_TESTS=${tests[*]}" "${vm_env[@]}"; then
 		result fail "$k" "initramfs: could not be built (log: $out/initramfs.log)"
 		return
 	fi
 	log "$k: booting the VM (console: $out/console.log)"
-	"$REPO/tools/boot/run.sh" -k "$k" -i "$initrd" -d "$out" || true
+	"$REPO/tools/boot/run.sh" -k "$k" -i "$initrd" -d "$out" -t "$limit" || true
 	judge_vm "$k" "$out" || true
 	[ -s "$out/times.txt" ] &&
 		log "$k: the slowest programs: $(head -n 5 "$out/times.txt" | awk '{ printf "%s%s %d s", sep, $2, $1; sep = ", " }')"

@@ -652,6 +652,8 @@ static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 		ctl_msg(cmd, NULL, "cannot write %s: %s", out,
 			strerror(-relay.write_err));
 		ret = CTL_EXIT_FAILED;
+	} else if (live && live->writer) {
+		ret = CTL_EXIT_FAILED;	/* said so already */
 	} else {
 		ret = ctl_report(cmd, dev, h, ret);
 	}
@@ -774,7 +776,7 @@ const struct ctl_cmd ctl_export = {
 		{ "-p, --max-passes <N>",
 		  "with --live: make at most <N> passes, the final one included (default 8)" },
 		{ "-f, --force",
-		  "with --live or --inactivate: inactivate the device even if it is held exclusively" },
+		  "with --live or --inactivate: inactivate the device even if it is in use for writing or held exclusively" },
 		{ "-J, --json",
 		  "with --live: print the passes as JSON, at the end, on standard error" },
 		{ NULL }

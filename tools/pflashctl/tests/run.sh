@@ -1179,7 +1179,7 @@ if command -v script >/dev/null; then
 		destroy 0
 	hint_t "inactivate: held exclusively" \
 		"16:0:0:the device is held exclusively (mounted?); its writes would fail: force it to inactivate anyway" \
-		"pflashctl: inactivate: /dev/pflash0: hint: unmount it, or stop what holds it; or inactivate --force, and its writes fail" \
+		"pflashctl: inactivate: /dev/pflash0: hint: unmount or unmap it, or stop what holds it; or inactivate --force, and its writes fail" \
 		inactivate 0
 	hint_t "create: the lock is taken" \
 		"16:0:0:another owner holds the backing file's lock; create the device inactive" \
