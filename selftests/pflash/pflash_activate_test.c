@@ -84,7 +84,7 @@ static int scratch_mount(struct pfnl *h, struct scratch *sc, bool ext4)
 		rmdir(sc->dir);
 		return -errno;
 	}
-	return pft_iostats_on(sc->disk.index);
+	return pft_iostats_set(sc->disk.index, true);
 }
 
 static void scratch_unmount(struct pfnl *h, struct scratch *sc)
