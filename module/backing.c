@@ -68,7 +68,9 @@
  * A device marks its file when it knows that the file holds its contents:
  * once it has loaded them from the file, at creation, if the attribute did
  * not move while it read; and at inactivation, once the last writeback
- * pass wrote everything, while it still owns the file.  An export of that
+ * pass wrote everything, while it still owns the file, unless the file
+ * changed while the device did not own it and nothing has written the
+ * whole device since (an activation with no import owed writes nothing).  An export of that
  * device's final state names the mark in its END record (a token, random,
  * which only this kernel can resolve), and an import remembers it
  * (@claim).  At activation (pflash_backing_prove()), the file holds the
@@ -358,14 +360,15 @@ static void pflash_backing_set_mark(struct pflash_dev *dev, u64 cookie,
  *	has just written back every dirty granule, with writes held back
  *
  * Makes a new mark, or forgets the old one if the file's attribute cannot
- * be trusted now.
+ * be trusted now, or if the file is not known to hold the device's
+ * contents but for what was just written back (@file_unknown).
  */
 void pflash_backing_mark(struct pflash_dev *dev)
 {
 	loff_t isize;
 	u64 cookie;
 
-	if (pflash_writes_back(dev) &&
+	if (pflash_writes_back(dev) && !dev->file_unknown &&
 	    pflash_backing_cookie(dev->backing, &cookie, &isize))
 		pflash_backing_set_mark(dev, cookie, isize);
 	else

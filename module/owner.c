@@ -298,6 +298,16 @@ int pflash_activate(struct pflash_dev *dev, u64 epoch,
 			return err;
 		}
 		dev->flush_pending = false;
+		dev->file_unknown = false;
+	} else if (pflash_writes_back(dev) &&
+		   pflash_backing_prove(dev) != PFLASH_PROOF_BASE) {
+		/*
+		 * The file changed while the device did not own it, and the
+		 * device goes on from its own contents: the file holds them
+		 * only where they are written from now on, and its mark at
+		 * the next inactivation would vouch for the rest.
+		 */
+		dev->file_unknown = true;
 	}
 	dev->claim = 0;
 	/* An unfinished import would no longer find the device inactive. */

@@ -288,6 +288,11 @@ struct pflash_file_mark {
  * @mark: what the device knows its backing file holds, if @mark.token is
  *	set; written under @ctl_lock and pflash_marks_lock, read under
  *	either.
+ * @file_unknown: the backing file is not known to hold the device's
+ *	contents but for its dirty granules: it changed while the device did
+ *	not own it (its mark no longer held at an activation with no import
+ *	owed, which writes nothing), so an inactivation must not mark it.
+ *	Cleared by an activation that settles an import.  Under @ctl_lock.
  * @claim: the token of the mark the last import's stream named: the
  *	backing file of the device that exported it, as it held the stream's
  *	contents; 0 for none.
@@ -370,6 +375,7 @@ struct pflash_dev {
 	u8 uuid[PFLASH_UUID_LEN];
 	bool flush_pending;
 	struct pflash_file_mark mark;
+	bool file_unknown;
 	u64 claim;
 	u64 content_gen;
 	struct pflash_import *import;
