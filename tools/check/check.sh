@@ -180,7 +180,10 @@ kernel_suite() {
 	fi
 	# OVMF under QEMU, nested, takes minutes: on OVMF_KERNELS only
 	# (qemu_ovmf_test.sh skips elsewhere), with that much more time.
+	# The debug kernel's checks make its suite about three times slower:
+	# twice the limit (its VM ran out of 1800 s on a shared machine).
 	ovmf=0 limit=${VM_TIMEOUT:-1800}
+	[ "$k" = debug ] && limit=$((limit * 2))
 	case " ${OVMF_KERNELS-deb61 deb72} " in
 	*" $k "*) ovmf=1 limit=$((limit + 900)) ;;
 	esac
