@@ -38,17 +38,7 @@ FIXTURE(ro) {
 	int fd;
 };
 
-FIXTURE_VARIANT(ro) {
-	uint32_t cache_mode;
-};
-
-FIXTURE_VARIANT_ADD(ro, writethrough) {
-	.cache_mode = PFLASH_CACHE_MODE_WRITETHROUGH,
-};
-
-FIXTURE_VARIANT_ADD(ro, writeback) {
-	.cache_mode = PFLASH_CACHE_MODE_WRITEBACK,
-};
+PFT_CACHE_MODE_VARIANTS(ro);
 
 static int make_dev(FIXTURE_DATA(ro) *self, uint32_t cache_mode,
 		    uint32_t state, bool read_only)
