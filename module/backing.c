@@ -69,8 +69,9 @@
  * once it has loaded them from the file, at creation, if the attribute did
  * not move while it read; and at inactivation, once the last writeback
  * pass wrote everything, while it still owns the file, unless the file
- * changed while the device did not own it and nothing has written the
- * whole device since (an activation with no import owed writes nothing).  An export of that
+ * changed while the device did not own it (an activation with no import
+ * owed writes nothing): then not until an import's activation has made
+ * the file equal to the device (@file_unknown).  An export of that
  * device's final state names the mark in its END record (a token, random,
  * which only this kernel can resolve), and an import remembers it
  * (@claim).  At activation (pflash_backing_prove()), the file holds the
