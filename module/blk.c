@@ -26,7 +26,6 @@
  * not served before.
  */
 #include <linux/bio.h>
-#include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/bvec.h>
 #include <linux/module.h>

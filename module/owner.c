@@ -34,7 +34,6 @@
  * contents, and the device marks it so (backing.c), for an activation to
  * find, here or on another device of this host with the same file.
  */
-#include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/fs.h>
 

@@ -90,7 +90,7 @@
  * Leaves, which may be taken under any of the above, and under which
  * nothing is taken:
  *
- * - The XArray pflash_devs' own spinlock (main.c): guards the registry.
+ * - The XArray pflash_devs' own spinlock (registry.c): guards the registry.
  *   Held only to look a device up and take a reference on it; no sleeping.
  * - pflash_msgs_lock (mutex, backing.c): guards the extended-ack messages
  *   that name a backing file, kept until the module unloads.  Taken under
@@ -126,7 +126,7 @@
  * @PFLASH_DEV_DEAD: destroy is committed: nothing opens it or changes it
  *	any more, and pflash_dev_teardown() follows.
  *
- * A device moves down this list, one function per step (main.c):
+ * A device moves down this list, one function per step (dev.c):
  * pflash_dev_publish(), pflash_dev_claim() (and pflash_dev_unclaim(), the
  * one step back), pflash_dev_kill(); pflash_dev_teardown() then takes it
  * apart and gives its index back.
