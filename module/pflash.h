@@ -36,8 +36,9 @@
  *    device: destroy, inactivate and activate, flush, import, each piece of
  *    an export, and the reports of netlink replies and events.  Guards
  *    @life (with disk->open_mutex), @epoch, @uuid, @flush_pending,
- *    @content_gen, @import and @backing_reported, and the writes of
- *    @state and @data.  Its holder may sleep: it does file I/O, freezes
+ *    @file_unknown, @claim, @content_gen, @import and @backing_reported,
+ *    the writes of @state and @data, and (with pflash_marks_lock) the
+ *    writes of @mark.  Its holder may sleep: it does file I/O, freezes
  *    the queue and allocates memory.  Never taken in the data path, nor
  *    by the writeback worker; the work item that announces what a
  *    writeback pass saw of the backing file takes it (sysfs.c).
@@ -87,8 +88,9 @@
  *    that device's data path: a pass never waits for another device's
  *    @ctl_lock or @wb_lock.
  *
- * Leaves, which may be taken under any of the above, and under which
- * nothing is taken:
+ * Leaves, under which nothing is taken; each may be taken under any of
+ * the above but for pflash_msgs_lock, whose holder allocates and so is
+ * never under a frozen queue:
  *
  * - The XArray pflash_devs' own spinlock (registry.c): guards the registry.
  *   Held only to look a device up and take a reference on it; no sleeping.

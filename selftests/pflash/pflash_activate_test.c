@@ -19,7 +19,8 @@
  * devices over shared and separate files, and changes to the files while
  * no device owns them, at random, each step checked by bytes.  Its seed is
  * printed; PFLASH_MOVES_SEED=N replays one, PFLASH_MOVES_STEPS=N sets the
- * number of steps.
+ * number of steps (300, 100 on the debug kernel, whose checks make each
+ * step about five times slower).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -901,7 +902,8 @@ static uint32_t rm_run(struct rm *m, uint64_t seed, uint32_t steps)
 TEST_F_TIMEOUT(moves, random_moves, 900)
 {
 	uint64_t seed = pft_seed("PFLASH_MOVES_SEED");
-	uint32_t steps = pft_env_u64("PFLASH_MOVES_STEPS", 300);
+	uint32_t steps = pft_env_u64("PFLASH_MOVES_STEPS",
+				     pft_debug_kernel() ? 100 : 300);
 
 	/* What went wrong is printed before the harness ends the test. */
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -41,7 +41,7 @@ state() {
 	pflashctl list -rn -o STATE "$dev"
 }
 
-echo "1..10"
+echo "1..11"
 head -c 65536 /dev/urandom >"$tmp/vars.fd"
 cp "$tmp/vars.fd" "$tmp/before"
 dev=$(pflashctl create --backing "$tmp/vars.fd" --show)
@@ -60,6 +60,12 @@ check "export --live stops before its final pass under a writer" '
 	grep -q "the device is still active, and unchanged" "$tmp/err"'
 
 # QEMU at the end of a migration: read-only first, then the writer goes.
+run pflashctl export --inactivate "$dev" -o "$tmp/final.pfs"
+check "export --inactivate is refused under a writer too, and sends nothing" '
+	[ "$rc" = 1 ] && [ "$(state)" = active ] &&
+	grep -q "open for writing by .* (pid $$, fd 7), whose writes would fail: stop it, or export --inactivate --force" "$tmp/err" &&
+	[ ! -s "$tmp/final.pfs" ]'
+
 exec 8<"$dev"
 exec 7>&-
 run pflashctl inactivate "$dev"

@@ -263,8 +263,8 @@ running() {
 	echo "$n"
 }
 
-# The kernels' suites, CHECK_JOBS at a time (the longest, the debug
-# kernel's, first), REPEAT times over on the same build: each repetition's
+# The kernels' suites, CHECK_JOBS at a time, the longest first (the debug
+# kernel's, then those with a host's suites: deb72's, deb61's), REPEAT times over on the same build: each repetition's
 # results in rep-N/results, and the closing lines judge them all together,
 # naming every result that failed in one repetition and passed in another.
 results=("$RESULTS")
@@ -279,7 +279,7 @@ for rep in $(seq "$REPEAT"); do
 		log "repetition $rep of $REPEAT"
 	fi
 	suites=()
-	for k in $(printf '%s\n' "$@" | awk '{ print ($0 == "debug" ? 0 : 1), NR, $0 }' |
+	for k in $(printf '%s\n' "$@" | awk '{ i = index(" debug deb72 deb61 ", " " $0 " "); print (i ? i : 99), NR, $0 }' |
 		   sort -n | cut -d' ' -f3); do
 		# The kernels' suites only: the fuzzer runs beside them.
 		while [ "$(running "${suites[@]}")" -ge "$CHECK_JOBS" ]; do

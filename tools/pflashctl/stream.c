@@ -579,13 +579,21 @@ static int transfer_fd(struct relay *r, int fd, bool to_kernel,
 }
 
 /*
- * Inactivate device @index (@force: even if it is held exclusively), for
- * an export of its final state.
+ * Inactivate device @index for an export of its final state, as pflashctl
+ * inactivate does: not while a process has it open for writing (said, and
+ * *@writer set), unless @force, which also inactivates a device held
+ * exclusively.
  */
-static int export_inactivate(struct pfnl *h, uint32_t index, bool force)
+static int export_inactivate(const struct ctl_cmd *cmd, struct pfnl *h,
+			     uint32_t index, bool force, bool *writer)
 {
 	struct pfnl_dev req = { 0 };
 
+	if (!force &&
+	    ctl_refuse_writer(cmd, index, "stop it, or export --inactivate --force")) {
+		*writer = true;
+		return -EBUSY;
+	}
 	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
 	if (force)
 		pfnl_dev_set(&req, PFLASH_A_DEV_FORCE, true);
@@ -603,7 +611,7 @@ static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 		      bool inactivate, bool force, struct ctl_live *live,
 		      bool *final)
 {
-	bool inactivated = false;
+	bool inactivated = false, writer = false;
 	struct pfnl_dev reply = { 0 };
 	struct progress progress;
 	struct relay relay;
@@ -637,7 +645,8 @@ static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 	if (live) {
 		ret = ctl_live_export(cmd, dev, h, index, kfd, live, &reply);
 	} else {
-		ret = inactivate ? export_inactivate(h, index, force) : 0;
+		ret = inactivate ?
+		      export_inactivate(cmd, h, index, force, &writer) : 0;
 		inactivated = inactivate && !ret;
 		ret = ret ?: pfnl_export_fd(h, index, kfd, &reply);
 	}
@@ -652,7 +661,7 @@ static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 		ctl_msg(cmd, NULL, "cannot write %s: %s", out,
 			strerror(-relay.write_err));
 		ret = CTL_EXIT_FAILED;
-	} else if (live && live->writer) {
+	} else if (writer || (live && live->writer)) {
 		ret = CTL_EXIT_FAILED;	/* said so already */
 	} else {
 		ret = ctl_report(cmd, dev, h, ret);
