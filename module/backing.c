@@ -68,10 +68,9 @@
  * A device marks its file when it knows that the file holds its contents:
  * once it has loaded them from the file, at creation, if the attribute did
  * not move while it read; and at inactivation, once the last writeback
- * pass wrote everything, while it still owns the file, unless the file
- * changed while the device did not own it (an activation with no import
- * owed writes nothing): then not until an import's activation has made
- * the file equal to the device (@file_unknown).  An export of that
+ * pass wrote everything, while it still owns the file.  (An activation
+ * with no import owed, whose own mark no longer holds, loads the file
+ * again: the device holds what the file holds.)  An export of that
  * device's final state names the mark in its END record (a token, random,
  * which only this kernel can resolve), and an import remembers it
  * (@claim).  At activation (pflash_backing_prove()), the file holds the
@@ -361,15 +360,14 @@ static void pflash_backing_set_mark(struct pflash_dev *dev, u64 cookie,
  *	has just written back every dirty granule, with writes held back
  *
  * Makes a new mark, or forgets the old one if the file's attribute cannot
- * be trusted now, or if the file is not known to hold the device's
- * contents but for what was just written back (@file_unknown).
+ * be trusted now.
  */
 void pflash_backing_mark(struct pflash_dev *dev)
 {
 	loff_t isize;
 	u64 cookie;
 
-	if (pflash_writes_back(dev) && !dev->file_unknown &&
+	if (pflash_writes_back(dev) &&
 	    pflash_backing_cookie(dev->backing, &cookie, &isize))
 		pflash_backing_set_mark(dev, cookie, isize);
 	else
@@ -447,17 +445,28 @@ int pflash_backing_fit(struct pflash_dev *dev)
 	return vfs_truncate(&dev->backing->f_path, dev->cfg.size);
 }
 
-static int pflash_backing_load(struct pflash_dev *dev)
+/**
+ * pflash_backing_read() - read part of the backing file
+ * @dev: a device with a backing file
+ * @buf: where to put [@pos, @pos + @len) of the file
+ * @pos: where to start in the file
+ * @len: how many bytes
+ *
+ * Return: 0, or a negative errno: -EINTR on a fatal signal, -ENODATA if
+ * the file ends before.
+ */
+int pflash_backing_read(struct pflash_dev *dev, u8 *buf, u64 pos, u64 len)
 {
-	loff_t pos = 0;
+	loff_t off = pos;
+	u64 end = pos + len;
 	ssize_t ret;
 
-	while (pos < dev->cfg.size) {
+	while (off < end) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		ret = kernel_read(dev->backing, dev->data + pos,
-				  min_t(u64, dev->cfg.size - pos,
-					PFLASH_BACKING_IO_STEP), &pos);
+		ret = kernel_read(dev->backing, buf + (off - pos),
+				  min_t(u64, end - off, PFLASH_BACKING_IO_STEP),
+				  &off);
 		if (ret < 0)
 			return ret;
 		if (!ret)
@@ -508,7 +517,7 @@ int pflash_backing_attach(struct pflash_dev *dev, struct file *file,
 
 	marked = pflash_writes_back(dev) &&
 		 pflash_backing_cookie(file, &cookie, &isize);
-	err = pflash_backing_load(dev);
+	err = pflash_backing_read(dev, dev->data, 0, dev->cfg.size);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "could not read the backing file");
 		pflash_backing_detach(dev);

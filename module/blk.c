@@ -18,14 +18,16 @@
  * Freezing the queue (blk_mq_freeze_queue(), which works on bio-based
  * queues too) waits for every ->submit_bio() in progress and holds new
  * ones back; a bio handed to the worker is served by then, its data in the
- * buffer and marked dirty.  An import freezes the queue to swap the
- * buffer.  ->submit_bio() runs in an RCU read-side critical section, so
- * that waiting for the calls in progress, without holding new ones back
+ * buffer and marked dirty.  An import, and an activation that loads the
+ * file again, freeze the queue to swap the buffer (pflash_blk_replace()).
+ * ->submit_bio() runs in an RCU read-side critical section, so that
+ * waiting for the calls in progress, without holding new ones back
  * (pflash_blk_sync()), is an RCU grace period: an inactivation waits so,
  * and then the writes it holds back (pflash_blk_hold()) are all that was
  * not served before.
  */
 #include <linux/bio.h>
+#include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/bvec.h>
 #include <linux/module.h>
@@ -294,6 +296,30 @@ void pflash_blk_release(struct pflash_dev *dev)
 	spin_unlock_irq(&dev->pending_lock);
 	while ((bio = bio_list_pop(&held)))
 		pflash_serve(dev, bio);
+}
+
+/**
+ * pflash_blk_replace() - replace the device's contents in one step
+ * @dev: the device, inactive; called with its ctl_lock held
+ * @data: the new contents, @dev->cfg.size bytes; gets the old ones back,
+ *	for the caller to free
+ *
+ * The queue is frozen meanwhile, so no bio is served from a mix.  No
+ * writeback pass reads the contents meanwhile: an inactive device writes
+ * nothing to its file, and activation, which changes that, takes the
+ * ctl_lock held here (see "Locking" in pflash.h).  The page cache of the
+ * old contents goes too.
+ */
+void pflash_blk_replace(struct pflash_dev *dev, u8 **data)
+{
+	struct request_queue *q = dev->disk->queue;
+	unsigned int memflags;
+
+	lockdep_assert_held(&dev->ctl_lock);
+	memflags = blk_mq_freeze_queue(q);
+	swap(dev->data, *data);
+	blk_mq_unfreeze_queue(q, memflags);
+	invalidate_bdev(dev->disk->part0);
 }
 
 /* Whether the device is mounted, or claimed by another driver. */

@@ -44,7 +44,6 @@
  * comparison without ctl_lock.
  */
 #include <linux/bitmap.h>
-#include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -591,23 +590,11 @@ static int pflash_import_feed(struct pflash_dev *dev, struct pflash_import *imp,
 	return 0;
 }
 
-/*
- * Replace the device's contents with the staged ones, in one step: the
- * queue is frozen, so no bio is served from a mix.  No writeback pass
- * reads them meanwhile: the device is inactive, so passes write nothing
- * (and activation, which changes that, takes ctl_lock, which we hold; see
- * "Locking" in pflash.h).  The page cache of the old contents goes too.
- */
+/* Make the staged contents the device's, in one step (pflash_blk_replace()). */
 static void pflash_import_commit(struct pflash_dev *dev,
 				 struct pflash_import *imp)
 {
-	struct request_queue *q = dev->disk->queue;
-	unsigned int memflags;
-
-	memflags = blk_mq_freeze_queue(q);
-	swap(dev->data, imp->staging);
-	blk_mq_unfreeze_queue(q, memflags);
-	invalidate_bdev(dev->disk->part0);
+	pflash_blk_replace(dev, &imp->staging);
 	/*
 	 * What differs from the file is owed to it, with what was dirty
 	 * before (an activation's flush that failed).

@@ -28,7 +28,12 @@
  *	either fails, the device stays inactive and still owes the flush.
  *	The flush is deferred to activation, not done at import, because
  *	until then the device does not own the file: with shared storage the
- *	other side may still be using it.
+ *	other side may still be using it.  With no import owed, a device that
+ *	writes its file takes the file's contents (pflash_owner_reload()),
+ *	unless its own mark shows the file unchanged since it let it go:
+ *	while it did not own the file, another owner, or an operator, may
+ *	have written it.  A read-only device keeps what it holds: it never
+ *	writes the file, and an import may have given it newer data.
  *
  * The inactivation's last pass leaves the file holding the device's
  * contents, and the device marks it so (backing.c), for an activation to
@@ -36,6 +41,8 @@
  */
 #include <linux/blkdev.h>
 #include <linux/fs.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
 
 #include "pflash.h"
 
@@ -71,6 +78,50 @@ static int pflash_owner_lock(struct pflash_dev *dev)
 static void pflash_owner_unlock(struct pflash_dev *dev)
 {
 	pflash_owner_setlk(dev, F_UNLCK);
+}
+
+/* How much of the file an activation's reload compares at a time. */
+#define PFLASH_RELOAD_STEP	SZ_1M
+
+/*
+ * Make the device's contents the backing file's, at an activation with no
+ * import owed: read the file in pieces, and only if one differs, the rest
+ * of it into new contents, which replace the old in one step.  The device
+ * is inactive (nothing dirty but what an import owes, and none is).
+ */
+static int pflash_owner_reload(struct pflash_dev *dev)
+{
+	u64 size = dev->cfg.size, pos, len;
+	u8 *piece, *fresh;
+	int err = 0;
+
+	piece = kvmalloc(min_t(u64, size, PFLASH_RELOAD_STEP), GFP_KERNEL);
+	if (!piece)
+		return -ENOMEM;
+	for (pos = 0; pos < size; pos += len) {
+		len = min_t(u64, size - pos, PFLASH_RELOAD_STEP);
+		err = pflash_backing_read(dev, piece, pos, len);
+		if (err || memcmp(piece, dev->data + pos, len))
+			break;
+	}
+	kvfree(piece);
+	if (err)
+		return err;
+	if (pos >= size)
+		return 0;
+
+	fresh = __vmalloc(size, GFP_KERNEL | __GFP_NOWARN);
+	if (!fresh)
+		return -ENOMEM;
+	memcpy(fresh, dev->data, pos);
+	err = pflash_backing_read(dev, fresh + pos, pos, size - pos);
+	if (!err) {
+		pflash_blk_replace(dev, &fresh);
+		/* A live export of the old contents could not follow. */
+		pflash_live_end(dev);
+	}
+	vfree(fresh);
+	return err;
 }
 
 /*
@@ -297,16 +348,26 @@ int pflash_activate(struct pflash_dev *dev, u64 epoch,
 			return err;
 		}
 		dev->flush_pending = false;
-		dev->file_unknown = false;
 	} else if (pflash_writes_back(dev) &&
 		   pflash_backing_prove(dev) != PFLASH_PROOF_BASE) {
 		/*
-		 * The file changed while the device did not own it, and the
-		 * device goes on from its own contents: the file holds them
-		 * only where they are written from now on, and its mark at
-		 * the next inactivation would vouch for the rest.
+		 * No import owed, and no mark of the device's own shows the
+		 * file unchanged since it let it go: the file is the truth
+		 * (another owner may have written it, on this host or on
+		 * another with shared storage; an operator may have edited
+		 * or restored it), and the device takes it, as at creation.
 		 */
-		dev->file_unknown = true;
+		err = pflash_owner_reload(dev);
+		if (err) {
+			pflash_owner_give_up(dev);
+			if (err == -ENODATA)
+				NL_SET_ERR_MSG(extack,
+					       "the backing file is shorter than the device; it stays inactive");
+			else
+				NL_SET_ERR_MSG(extack,
+					       "reading the backing file failed; the device stays inactive");
+			return err;
+		}
 	}
 	dev->claim = 0;
 	/* An unfinished import would no longer find the device inactive. */

@@ -36,7 +36,7 @@
  *    device: destroy, inactivate and activate, flush, import, each piece of
  *    an export, and the reports of netlink replies and events.  Guards
  *    @life (with disk->open_mutex), @epoch, @uuid, @flush_pending,
- *    @file_unknown, @claim, @content_gen, @import and @backing_reported,
+ *    @claim, @content_gen, @import and @backing_reported,
  *    the writes of @state and @data, and (with pflash_marks_lock) the
  *    writes of @mark.  Its holder may sleep: it does file I/O, freezes
  *    the queue and allocates memory.  Never taken in the data path, nor
@@ -62,7 +62,8 @@
  *    Nothing is taken under it.
  *
  * 4. The frozen queue (blk_mq_freeze_queue(), which is a lock to lockdep):
- *    taken under @ctl_lock by an import's commit, to replace @data.  It
+ *    taken under @ctl_lock by an import's commit and an activation's
+ *    reload of the file, to replace @data (pflash_blk_replace()).  It
  *    waits for every ->submit_bio() in progress and holds new ones back,
  *    so the data path sees @data change between two bios, never during
  *    one.  Nothing is taken under it, and no file I/O is done: memory
@@ -290,11 +291,6 @@ struct pflash_file_mark {
  * @mark: what the device knows its backing file holds, if @mark.token is
  *	set; written under @ctl_lock and pflash_marks_lock, read under
  *	either.
- * @file_unknown: the backing file is not known to hold the device's
- *	contents but for its dirty granules: it changed while the device did
- *	not own it (its mark no longer held at an activation with no import
- *	owed, which writes nothing), so an inactivation must not mark it.
- *	Cleared by an activation that settles an import.  Under @ctl_lock.
  * @claim: the token of the mark the last import's stream named: the
  *	backing file of the device that exported it, as it held the stream's
  *	contents; 0 for none.
@@ -377,7 +373,6 @@ struct pflash_dev {
 	u8 uuid[PFLASH_UUID_LEN];
 	bool flush_pending;
 	struct pflash_file_mark mark;
-	bool file_unknown;
 	u64 claim;
 	u64 content_gen;
 	struct pflash_import *import;
@@ -484,6 +479,7 @@ u64 pflash_backing_size(struct file *file);
 int pflash_backing_attach(struct pflash_dev *dev, struct file *file,
 			  struct netlink_ext_ack *extack);
 void pflash_backing_detach(struct pflash_dev *dev);
+int pflash_backing_read(struct pflash_dev *dev, u8 *buf, u64 pos, u64 len);
 int pflash_backing_write(struct pflash_dev *dev, u64 pos, u64 len);
 int pflash_backing_sync(struct pflash_dev *dev);
 int pflash_file_id(struct file *file, struct pflash_file_id *id);
@@ -654,6 +650,7 @@ void pflash_blk_accept_writes(struct pflash_dev *dev);
 void pflash_blk_hold(struct pflash_dev *dev);
 void pflash_blk_sync(struct pflash_dev *dev);
 void pflash_blk_release(struct pflash_dev *dev);
+void pflash_blk_replace(struct pflash_dev *dev, u8 **data);
 void pflash_blk_del(struct pflash_dev *dev);
 
 /* sysfs.c: the state in sysfs, and its uevents */
