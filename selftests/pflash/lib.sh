@@ -53,7 +53,7 @@ skip() {
 
 # not_in_debug_suite WHAT: skip the whole test in the debug kernel's run of
 # the whole suite (PFLASH_KERNEL=debug, no PFLASH_TESTS).  For a test that
-# drives pflash through its users (WHAT: the docs' commands, ynl, QEMU):
+# drives pflash through its users (WHAT: the docs' commands, ynl):
 # Documentation/pflash/error-paths.rst shows that no error path of the
 # module is reached by such a test alone, the other three kernels run it
 # whole, and the debug kernel's checks would make it minutes long.  Named

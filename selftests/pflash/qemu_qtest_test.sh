@@ -8,7 +8,6 @@
 # skipped where they are not.
 
 . "$(dirname "$0")/lib.sh"
-not_in_debug_suite "QEMU on pflash"
 
 need_root
 command -v python3 >/dev/null || skip "needs python3"
