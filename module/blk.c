@@ -305,19 +305,24 @@ void pflash_blk_release(struct pflash_dev *dev)
  *	for the caller to free
  *
  * The queue is frozen meanwhile, so no bio is served from a mix.  No
- * writeback pass reads the contents meanwhile: an inactive device writes
- * nothing to its file, and activation, which changes that, takes the
- * ctl_lock held here (see "Locking" in pflash.h).  The page cache of the
- * old contents goes too.
+ * writeback pass reads the contents meanwhile: nothing is dirty (an
+ * inactive device's last pass wrote everything, and an import's commit
+ * marks what it owes only after this; an activation that loads the file
+ * owes nothing).  The page cache of the old contents goes too.  The
+ * caller frees the old contents after an RCU grace period if an import
+ * from a file may be reading them (import.c).
  */
 void pflash_blk_replace(struct pflash_dev *dev, u8 **data)
 {
 	struct request_queue *q = dev->disk->queue;
+	u8 *old = dev->data;
 	unsigned int memflags;
 
 	lockdep_assert_held(&dev->ctl_lock);
 	memflags = blk_mq_freeze_queue(q);
-	swap(dev->data, *data);
+	/* Read without a lock by an import from a file (import.c). */
+	WRITE_ONCE(dev->data, *data);
+	*data = old;
 	blk_mq_unfreeze_queue(q, memflags);
 	invalidate_bdev(dev->disk->part0);
 }

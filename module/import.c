@@ -39,12 +39,15 @@
  * contents (backing.c), those granules are all it lacks.  And the END
  * record of a final stream may name the file mark of the device that
  * exported it (@file_token): the commit keeps it for activation to check.
- * A device's contents change only by an import's commit while it is
- * inactive, and an import is the only one, so they are stable for the
- * comparison without ctl_lock.
+ * An import in pieces compares under ctl_lock.  An import from a file
+ * compares with no lock held, while an activation may replace the
+ * device's contents (owner.c loads the file again) and a destruction free
+ * them: it reads them in an RCU read-side critical section, and both free
+ * the old contents only after a grace period.
  */
 #include <linux/bitmap.h>
 #include <linux/blkdev.h>
+#include <linux/rcupdate.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -451,17 +454,21 @@ static void pflash_import_note(struct pflash_dev *dev,
 {
 	unsigned int shift = dev->dirty_shift;
 	u64 end = offset + length, next;
+	const u8 *data;
 	unsigned long g;
 
 	if (!imp->owed)
 		return;
+	rcu_read_lock();
+	data = READ_ONCE(dev->data);
 	for (g = offset >> shift; offset < end; g++, offset = next) {
 		next = min_t(u64, end, ((u64)g + 1) << shift);
 		if (!test_bit(g, imp->owed) &&
-		    memcmp(imp->staging + offset, dev->data + offset,
-			   next - offset))
+		    (!data || memcmp(imp->staging + offset, data + offset,
+				     next - offset)))
 			__set_bit(g, imp->owed);
 	}
+	rcu_read_unlock();
 }
 
 /* A record has arrived in full, payload and all. */

@@ -41,6 +41,8 @@
  */
 #include <linux/blkdev.h>
 #include <linux/fs.h>
+#include <linux/rcupdate.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
@@ -119,6 +121,11 @@ static int pflash_owner_reload(struct pflash_dev *dev)
 		pflash_blk_replace(dev, &fresh);
 		/* A live export of the old contents could not follow. */
 		pflash_live_end(dev);
+		/*
+		 * An import from a file that this activation ends may still
+		 * be comparing with the old contents (import.c).
+		 */
+		synchronize_rcu();
 	}
 	vfree(fresh);
 	return err;

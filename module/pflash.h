@@ -260,9 +260,12 @@ struct pflash_file_mark {
  * @data: the contents, @cfg.size bytes.  The data path reads and writes it
  *	without locks: the block layer keeps bios inside the device, and the
  *	buffer outlives every bio (del_gendisk() drains the queue before the
- *	buffer is freed).  Replaced only by an import's commit, under
- *	@ctl_lock with the queue frozen, on an inactive device, which no
- *	writeback pass reads.
+ *	buffer is freed).  Replaced only by an import's commit and an
+ *	activation's reload of the file (pflash_blk_replace()), under
+ *	@ctl_lock with the queue frozen, with nothing dirty for a writeback
+ *	pass to read.  An import from a file reads it with no lock held, in
+ *	an RCU read-side critical section: the reload and the teardown free
+ *	the old buffer after a grace period.
  * @ref: keeps the structure alive for lookups; the registry holds one
  *	reference until the device is torn down.
  * @ctl_lock: serializes control operations; see "Locking".

@@ -457,7 +457,6 @@ TEST_F(act, activation_without_an_import_takes_the_file)
 	ASSERT_EQ(0, pft_activate(self->h, self->src.index, -1, NULL));
 	EXPECT_EQ(-1, pft_dev_diff(self->src.index, now, SIZE));
 	EXPECT_EQ(-1, pft_file_diff(self->file_a, now, SIZE));
-	free(now);
 
 	ASSERT_EQ(0, pft_inactivate(self->h, self->src.index, false, NULL));
 	ASSERT_EQ(0, change(self->h, self->file_a, CHANGE_TRUNCATE,
@@ -467,6 +466,10 @@ TEST_F(act, activation_without_an_import_takes_the_file)
 			       "shorter than the device"));
 	ASSERT_EQ(0, pft_get(self->h, self->src.index, &got));
 	EXPECT_EQ(PFLASH_STATE_INACTIVE, got.state);
+	/* As it was, and the file's lock given back. */
+	EXPECT_EQ(-1, pft_dev_diff(self->src.index, now, SIZE));
+	EXPECT_EQ(0, pft_locked(self->file_a));
+	free(now);
 }
 
 /*
@@ -734,6 +737,7 @@ static int rm_inactivate(struct rm *m, int di)
 /* Activation: refused while another device owns the file. */
 static int rm_activate(struct rm *m, int di)
 {
+	static uint8_t before[SIZE];
 	struct rm_dev *d = &m->d[di];
 	int owner = rm_owner(m, d->file), ret;
 	struct pfnl_dev got;
@@ -741,6 +745,10 @@ static int rm_activate(struct rm *m, int di)
 	rm_say(m, "activate device %d%s%s", di,
 	       d->pending ? ", an import owed" : "",
 	       owner >= 0 ? ", the file owned by another" : "");
+	/* What the file holds: no import owed, the activation writes none of it. */
+	if (!d->pending && file_size(m->f[d->file].path) >= SIZE &&
+	    rm_file_read(m, d->file, before))
+		return -1;
 	ret = pft_activate(m->h, d->d.index, -1, &got);
 	if (owner >= 0)
 		return ret == -EBUSY ? 0 : -1;
@@ -767,11 +775,15 @@ static int rm_activate(struct rm *m, int di)
 	} else {
 		/*
 		 * Without an import, nothing is written, and the device takes
-		 * the file as it is: the file holds the device, but for a
+		 * the file as it was: the file holds the device, but for a
 		 * tail the file grew where it was the device's size.
 		 */
-		if (rm_file_read(m, d->file, d->shadow))
+		if (rm_file_read(m, d->file, d->shadow) ||
+		    memcmp(d->shadow, before, SIZE)) {
+			printf("# step %u (%s): the activation wrote the file\n",
+			       m->step, m->what);
 			return -1;
+		}
 		d->synced = !d->fits || file_size(m->f[d->file].path) == SIZE;
 		d->file_gen = m->f[d->file].gen;
 	}
