@@ -312,9 +312,11 @@ TEST_F(xfer, activation_ends_an_import)
 /*
  * An activation that loads the file again (it changed while the device
  * was inactive) ends an import from a file that is still reading: the
- * import, which compares what it stages with the device's contents, never
- * reads the contents the activation replaced and freed (the debug
- * kernel's KASAN would say so), and may not commit.
+ * device holds the file's contents, and the import, which goes on
+ * comparing what it stages with the device's contents, may not commit.
+ * (That it never reads the contents the activation freed is the RCU
+ * grace period's to ensure: a race of one comparison, which this test
+ * does not make happen.)
  */
 TEST_F(xfer, activation_that_loads_the_file_ends_an_import)
 {
