@@ -16,11 +16,12 @@
 # Installing (as root; DESTDIR=... to stage, for a package):
 #
 #   make install      pflash.ko in /lib/modules/$(KVER)/extra/ (then depmod,
-#                     unless DESTDIR is set), pflashctl in $(PREFIX)/sbin,
-#                     pflashctl(8) and its bash completion; PREFIX=/usr/local;
-#                     and what sets devices up on a host (install-host):
-#                     pflash.service, the udev rules of /dev/pflash/by-uuid/,
-#                     pflashtab(5) and an example table
+#                     unless DESTDIR is set), pflashctl and pflash-qemu-migrate
+#                     in $(PREFIX)/sbin, their manual pages and pflashctl's
+#                     bash completion; PREFIX=/usr/local; and what sets
+#                     devices up on a host (install-host): pflash.service,
+#                     the udev rules of /dev/pflash/by-uuid/, pflashtab(5),
+#                     an example table and libvirt's qemu hook
 #   make uninstall    removes what make install put there
 #   make install-dkms the module's source in /usr/src/pflash-VERSION, with
 #                     dkms.conf, then (unless DESTDIR is set) dkms add, build
@@ -100,6 +101,8 @@ DKMS_SRC	?= /usr/src/pflash-$(PFLASH_VERSION)
 UNITDIR		?= $(PREFIX)/lib/systemd/system
 UDEVRULESDIR	?= $(PREFIX)/lib/udev/rules.d
 EXAMPLEDIR	?= $(PREFIX)/share/doc/pflashctl/examples
+# libvirt looks for its hooks under /etc whatever the prefix.
+LIBVIRTHOOKDIR	?= /etc/libvirt/hooks/qemu.d
 INSTALL		?= install
 
 # The kernels `make check` boots, and the tests it runs there (all if empty).
@@ -185,6 +188,10 @@ install-tool: tool
 		$(DESTDIR)$(MANDIR)/man8/pflashctl.8
 	$(INSTALL) -D -m 644 tools/pflashctl/pflashctl.bash-completion \
 		$(DESTDIR)$(BASHCOMPDIR)/pflashctl
+	$(INSTALL) -D -m 755 tools/pflash-qemu-migrate/pflash-qemu-migrate \
+		$(DESTDIR)$(SBINDIR)/pflash-qemu-migrate
+	$(INSTALL) -D -m 644 Documentation/man/pflash-qemu-migrate.8 \
+		$(DESTDIR)$(MANDIR)/man8/pflash-qemu-migrate.8
 
 # A host's devices from a table at boot, and their names by uuid: the
 # unit runs pflashctl from $(SBINDIR).
@@ -199,13 +206,17 @@ install-host:
 		$(DESTDIR)$(MANDIR)/man5/pflashtab.5
 	$(INSTALL) -D -m 644 systemd/pflashtab.example \
 		$(DESTDIR)$(EXAMPLEDIR)/pflashtab
+	$(INSTALL) -D -m 755 libvirt/pflash-hook $(DESTDIR)$(LIBVIRTHOOKDIR)/pflash
 
 uninstall:
 	$(RM) $(DESTDIR)$(MODDIR)/pflash.ko $(DESTDIR)$(SBINDIR)/pflashctl \
-		$(DESTDIR)$(MANDIR)/man8/pflashctl.8 $(DESTDIR)$(BASHCOMPDIR)/pflashctl
+		$(DESTDIR)$(MANDIR)/man8/pflashctl.8 $(DESTDIR)$(BASHCOMPDIR)/pflashctl \
+		$(DESTDIR)$(SBINDIR)/pflash-qemu-migrate \
+		$(DESTDIR)$(MANDIR)/man8/pflash-qemu-migrate.8
 	$(RM) $(DESTDIR)$(UNITDIR)/pflash.service \
 		$(DESTDIR)$(UDEVRULESDIR)/60-pflash.rules \
-		$(DESTDIR)$(MANDIR)/man5/pflashtab.5 $(DESTDIR)$(EXAMPLEDIR)/pflashtab
+		$(DESTDIR)$(MANDIR)/man5/pflashtab.5 $(DESTDIR)$(EXAMPLEDIR)/pflashtab \
+		$(DESTDIR)$(LIBVIRTHOOKDIR)/pflash
 ifeq ($(DESTDIR),)
 	depmod -a $(KVER)
 endif

@@ -51,21 +51,74 @@
  * in the lowest layer, since the data path, sysfs's work item and every
  * control operation ask: pflash_backing_check_lost(),
  * pflash_backing_lost_noticed() and pflash_backing_refuse_lost().
+ *
+ * Proving the file equal.  Activation after an import must leave every
+ * byte of the file equal to the device, whatever changed the file while
+ * no device owned it (owner.c).  Writing the whole device does that;
+ * writing less is allowed only where it is proven that the rest of the
+ * file matches already.  The proof is a mark (struct pflash_file_mark):
+ * the file's change attribute, i_version, read at a moment when the file
+ * is known to hold the device's contents, and read again at activation.
+ * If it has not moved, nothing has changed the file in between.  That holds
+ * only where every change to the file moves the attribute, so a mark is
+ * made, and checked, only when:
+ *
+ *  - the file is a regular file on a file system that keeps i_version
+ *    (IS_I_VERSION: ext4, xfs, btrfs; and tmpfs, but see below);
+ *  - its pages are written back (mapping_can_writeback()): then the first
+ *    store through a shared mapping into a clean page faults, and the fault
+ *    moves the attribute (->page_mkwrite(), or fault_dirty_shared_page()).
+ *    tmpfs keeps i_version, but it maps a page writable on a read fault of
+ *    a shared mapping and never takes that back, so later stores through
+ *    the mapping move nothing: no mark on tmpfs;
+ *  - nothing maps the file shared and writable at the moment: a page made
+ *    writable by an earlier fault would take stores unseen;
+ *  - no write is in flight: the inode's lock is held, and direct I/O is
+ *    drained (a write moves the attribute before it copies its data, both
+ *    under that lock).
+ *
+ * NFS keeps no i_version of its own (its change attribute is the server's,
+ * behind the attribute cache), and a block device none at all: no marks.
+ * The file's size is kept with the attribute, as some file systems extend
+ * a file (fallocate) without moving it.
+ *
+ * A device marks its file when it knows that the file holds its contents:
+ * once it has loaded them from the file, at creation, if the attribute did
+ * not move while it read; and at inactivation, once the last writeback
+ * pass wrote everything, while it still owns the file.  (An activation
+ * with no import owed, whose own mark no longer holds, loads the file
+ * again: the device holds what the file holds.)  An export of that
+ * device's final state names the mark in its END record (a token, random,
+ * which only this kernel can resolve), and an import remembers it
+ * (@claim).  At activation (pflash_backing_prove()), the file holds the
+ * imported contents in full if the claimed mark is on the same file and
+ * the attribute still reads as it did; else it holds the device's contents
+ * from before the import, but for the granules the import changed, which
+ * are dirty, if the device's own mark still holds; else nothing is known.
+ *
+ * What a mark cannot see: a writer that ignores the ownership, and writes
+ * the file while a device owns it, is indistinguishable from the owner's
+ * own writes; the owner's mark then vouches for contents the file does not
+ * hold.  Ownership excludes such writers (the OFD lock), as it excludes a
+ * second pflash device.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/backing-dev.h>
 #include <linux/blkdev.h>
 #include <linux/dcache.h>
 #include <linux/debugfs.h>
 #include <linux/fault-inject.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/iversion.h>
 #include <linux/kdev_t.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/nfs_fs.h>
 #include <linux/nfs_mount.h>
 #include <linux/overflow.h>
+#include <linux/random.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -297,6 +350,156 @@ out:
 	return err;
 }
 
+/* Guards every device's mark, and the list of marks; see "Locking". */
+static DEFINE_SPINLOCK(pflash_marks_lock);
+static LIST_HEAD(pflash_marks);
+
+/*
+ * Read the change attribute and the size of @file, if every change to it
+ * moves the attribute; see "Proving the file equal" above.
+ */
+static bool pflash_backing_cookie(struct file *file, u64 *cookie,
+				  loff_t *isize)
+{
+	struct inode *inode = file_inode(file);
+	bool ok;
+
+	if (!S_ISREG(inode->i_mode) || !IS_I_VERSION(inode) ||
+	    !mapping_can_writeback(file->f_mapping))
+		return false;
+	inode_lock(inode);
+	inode_dio_wait(inode);
+	ok = !mapping_writably_mapped(file->f_mapping);
+	if (ok) {
+		*cookie = inode_query_iversion(inode);
+		*isize = i_size_read(inode);
+	}
+	inode_unlock(inode);
+	return ok;
+}
+
+/* Forget the device's mark, if it has one. */
+static void pflash_backing_unmark(struct pflash_dev *dev)
+{
+	spin_lock(&pflash_marks_lock);
+	if (dev->mark.token) {
+		list_del(&dev->mark.node);
+		dev->mark.token = 0;
+	}
+	spin_unlock(&pflash_marks_lock);
+}
+
+/* Mark the file as holding the device's contents at @cookie. */
+static void pflash_backing_set_mark(struct pflash_dev *dev, u64 cookie,
+				    loff_t isize)
+{
+	u64 token;
+
+	do {
+		token = get_random_u64();
+	} while (!token);
+	spin_lock(&pflash_marks_lock);
+	if (!dev->mark.token)
+		list_add(&dev->mark.node, &pflash_marks);
+	dev->mark.token = token;
+	dev->mark.inode = file_inode(dev->backing);
+	dev->mark.cookie = cookie;
+	dev->mark.isize = isize;
+	dev->mark.gen = dev->content_gen;
+	spin_unlock(&pflash_marks_lock);
+}
+
+/**
+ * pflash_backing_mark() - note that the backing file holds the contents
+ * @dev: the device, with its ctl_lock held; it owns its backing file, and
+ *	has just written back every dirty granule, with writes held back
+ *
+ * Makes a new mark, or forgets the old one if the file's attribute cannot
+ * be trusted now.
+ */
+void pflash_backing_mark(struct pflash_dev *dev)
+{
+	loff_t isize;
+	u64 cookie;
+
+	if (pflash_writes_back(dev) &&
+	    pflash_backing_cookie(dev->backing, &cookie, &isize))
+		pflash_backing_set_mark(dev, cookie, isize);
+	else
+		pflash_backing_unmark(dev);
+}
+
+/**
+ * pflash_backing_mark_token() - the mark an export of the device may name
+ * @dev: the device, with its ctl_lock held
+ *
+ * Return: the token of the device's mark if the device is inactive and
+ * its contents are still those the mark saw, else 0.
+ */
+u64 pflash_backing_mark_token(struct pflash_dev *dev)
+{
+	lockdep_assert_held(&dev->ctl_lock);
+	if (dev->state != PFLASH_STATE_INACTIVE ||
+	    dev->mark.gen != dev->content_gen)
+		return 0;
+	return dev->mark.token;
+}
+
+/**
+ * pflash_backing_prove() - what is known of the backing file now
+ * @dev: the device, with its ctl_lock held, owning its backing file
+ *
+ * Return: %PFLASH_PROOF_ALL if the mark the last import claimed is of the
+ * same file and nothing has changed it since; %PFLASH_PROOF_BASE if the
+ * device's own mark still holds; %PFLASH_PROOF_NONE otherwise.
+ */
+enum pflash_backing_proof pflash_backing_prove(struct pflash_dev *dev)
+{
+	enum pflash_backing_proof proof = PFLASH_PROOF_NONE;
+	struct inode *inode = file_inode(dev->backing);
+	const struct pflash_file_mark *m;
+	loff_t isize;
+	u64 cookie;
+
+	lockdep_assert_held(&dev->ctl_lock);
+	if (!pflash_backing_cookie(dev->backing, &cookie, &isize))
+		return PFLASH_PROOF_NONE;
+	spin_lock(&pflash_marks_lock);
+	/* The mark's inode is pinned while it is on the list. */
+	list_for_each_entry(m, &pflash_marks, node) {
+		if (!dev->claim || m->token != dev->claim)
+			continue;
+		if (m->inode == inode && m->cookie == cookie &&
+		    m->isize == isize)
+			proof = PFLASH_PROOF_ALL;
+		break;
+	}
+	if (proof == PFLASH_PROOF_NONE && dev->mark.token &&
+	    dev->mark.cookie == cookie && dev->mark.isize == isize)
+		proof = PFLASH_PROOF_BASE;
+	spin_unlock(&pflash_marks_lock);
+	return proof;
+}
+
+/**
+ * pflash_backing_fit() - cut off what was appended to the backing file
+ * @dev: the device, with its ctl_lock held, owning its backing file
+ *
+ * A file that was the device's size when the device was created is the
+ * device's, every byte of it: bytes appended since are cut off.  A file
+ * that was longer keeps the bytes beyond the device.
+ *
+ * Return: 0, or the error of the truncation.
+ */
+int pflash_backing_fit(struct pflash_dev *dev)
+{
+	lockdep_assert_held(&dev->ctl_lock);
+	if (!dev->backing_fits ||
+	    i_size_read(file_inode(dev->backing)) <= dev->cfg.size)
+		return 0;
+	return vfs_truncate(&dev->backing->f_path, dev->cfg.size);
+}
+
 /**
  * pflash_backing_read() - read part of the backing file
  * @dev: a device with a backing file
@@ -333,7 +536,9 @@ int pflash_backing_read(struct pflash_dev *dev, u8 *buf, u64 pos, u64 len)
  * @file: from pflash_backing_open(); the device takes its own reference
  * @extack: where to say why it failed
  *
- * Loads the device's contents from the file's first @dev->cfg.size bytes.
+ * Loads the device's contents from the file's first @dev->cfg.size bytes,
+ * and marks the file as holding them if its change attribute did not move
+ * while they were read.
  *
  * Return: 0, or a negative errno with the device left without a backing
  * file.
@@ -341,6 +546,9 @@ int pflash_backing_read(struct pflash_dev *dev, u8 *buf, u64 pos, u64 len)
 int pflash_backing_attach(struct pflash_dev *dev, struct file *file,
 			  struct netlink_ext_ack *extack)
 {
+	loff_t isize, isize_after;
+	u64 cookie, cookie_after;
+	bool marked;
 	int err;
 
 	if (pflash_backing_size(file) < dev->cfg.size) {
@@ -359,17 +567,26 @@ int pflash_backing_attach(struct pflash_dev *dev, struct file *file,
 		return err;
 	}
 	dev->backing = get_file(file);
+	dev->backing_fits = S_ISREG(file_inode(file)->i_mode) &&
+			    pflash_backing_size(file) == dev->cfg.size;
 
+	marked = pflash_writes_back(dev) &&
+		 pflash_backing_cookie(file, &cookie, &isize);
 	err = pflash_backing_read(dev, dev->data, 0, dev->cfg.size);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "could not read the backing file");
 		pflash_backing_detach(dev);
+		return err;
 	}
-	return err;
+	if (marked && pflash_backing_cookie(file, &cookie_after, &isize_after) &&
+	    cookie_after == cookie && isize_after == isize)
+		pflash_backing_set_mark(dev, cookie, isize);
+	return 0;
 }
 
 void pflash_backing_detach(struct pflash_dev *dev)
 {
+	pflash_backing_unmark(dev);
 	if (dev->backing)
 		fput(dev->backing);
 	dev->backing = NULL;

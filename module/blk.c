@@ -18,15 +18,20 @@
  * Freezing the queue (blk_mq_freeze_queue(), which works on bio-based
  * queues too) waits for every ->submit_bio() in progress and holds new
  * ones back; a bio handed to the worker is served by then, its data in the
- * buffer and marked dirty.  An import freezes the queue to swap the
- * buffer; an inactivation only passes through a freeze, so that writes it
- * holds back (pflash_blk_hold()) are all that was not served before.
+ * buffer and marked dirty.  An import, and an activation that loads the
+ * file again, freeze the queue to swap the buffer (pflash_blk_replace()).
+ * ->submit_bio() runs in an RCU read-side critical section, so that
+ * waiting for the calls in progress, without holding new ones back
+ * (pflash_blk_sync()), is an RCU grace period: an inactivation waits so,
+ * and then the writes it holds back (pflash_blk_hold()) are all that was
+ * not served before.
  */
 #include <linux/bio.h>
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/bvec.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 
 #include "pflash.h"
 
@@ -172,10 +177,12 @@ static void pflash_submit_bio(struct bio *bio)
 {
 	struct pflash_dev *dev = bio->bi_bdev->bd_disk->private_data;
 
-	if (unlikely(READ_ONCE(dev->hold)) && op_is_write(bio_op(bio)) &&
-	    pflash_held(dev, bio))
-		return;
-	pflash_serve(dev, bio);
+	/* pflash_blk_sync() waits for this section, which never sleeps. */
+	rcu_read_lock();
+	if (likely(!READ_ONCE(dev->hold)) || !op_is_write(bio_op(bio)) ||
+	    !pflash_held(dev, bio))
+		pflash_serve(dev, bio);
+	rcu_read_unlock();
 }
 
 static const struct block_device_operations pflash_fops = {
@@ -187,11 +194,11 @@ static const struct block_device_operations pflash_fops = {
 int pflash_blk_add(struct pflash_dev *dev)
 {
 	/*
-	 * No I/O statistics unless asked for (queue/iostats), as brd and
-	 * zram; a write cache, with FUA, only in writeback mode.
+	 * I/O statistics, as on other disks (queue/iostats turns them off);
+	 * a write cache, with FUA, only in writeback mode.
 	 */
 	struct queue_limits lim = {
-		.features		= BLK_FEAT_NOWAIT,
+		.features		= BLK_FEAT_NOWAIT | BLK_FEAT_IO_STAT,
 		.logical_block_size	= dev->cfg.block_size,
 		.physical_block_size	= dev->cfg.block_size,
 		.io_min			= dev->cfg.block_size,
@@ -219,7 +226,8 @@ int pflash_blk_add(struct pflash_dev *dev)
 	disk->private_data = dev;
 	snprintf(disk->disk_name, DISK_NAME_LEN, "pflash%d", dev->index);
 	set_capacity(disk, dev->cfg.size >> SECTOR_SHIFT);
-	set_disk_ro(disk, dev->cfg.read_only);
+	/* Read-only, or created inactive: see pflash_blk_refuse_writes(). */
+	set_disk_ro(disk, !pflash_writable(dev));
 
 	err = device_add_disk(NULL, disk, pflash_sysfs_groups);
 	if (err) {
@@ -252,17 +260,19 @@ void pflash_blk_hold(struct pflash_dev *dev)
  * pflash_blk_sync() - wait for every ->submit_bio() in progress
  * @dev: the device
  *
- * By passing through a freeze of the queue, which waits for them and is
- * undone at once: what the data path does after this sees what the
- * caller did before it, and a bio that started before it is served.
+ * The data path runs in an RCU read-side critical section, so an RCU
+ * grace period waits for every call in progress: what the data path does
+ * after this sees what the caller did before it, and a bio that started
+ * before it is served.  The grace period is expedited: the control
+ * operations that wait here (an inactivation, a live export's start and
+ * end) are inside a move's downtime, and a normal grace period takes
+ * jiffies, where an expedited one takes microseconds.  A freeze of the
+ * queue would wait as well, but through a normal grace period
+ * (percpu_ref_kill()).
  */
 void pflash_blk_sync(struct pflash_dev *dev)
 {
-	struct request_queue *q = dev->disk->queue;
-	unsigned int memflags;
-
-	memflags = blk_mq_freeze_queue(q);
-	blk_mq_unfreeze_queue(q, memflags);
+	synchronize_rcu_expedited();
 }
 
 /**
@@ -295,19 +305,24 @@ void pflash_blk_release(struct pflash_dev *dev)
  *	for the caller to free
  *
  * The queue is frozen meanwhile, so no bio is served from a mix.  No
- * writeback pass reads the contents meanwhile: an inactive device has
- * nothing dirty but what an import owes, which only activation, under
- * the ctl_lock held here, writes.  The page cache of the old contents
- * goes too.
+ * writeback pass reads the contents meanwhile: nothing is dirty (an
+ * inactive device's last pass wrote everything, and an import's commit
+ * marks what it owes only after this; an activation that loads the file
+ * owes nothing).  The page cache of the old contents goes too.  The
+ * caller frees the old contents after an RCU grace period if an import
+ * from a file may be reading them (import.c).
  */
 void pflash_blk_replace(struct pflash_dev *dev, u8 **data)
 {
 	struct request_queue *q = dev->disk->queue;
+	u8 *old = dev->data;
 	unsigned int memflags;
 
 	lockdep_assert_held(&dev->ctl_lock);
 	memflags = blk_mq_freeze_queue(q);
-	swap(dev->data, *data);
+	/* Read without a lock by an import from a file (import.c). */
+	WRITE_ONCE(dev->data, *data);
+	*data = old;
 	blk_mq_unfreeze_queue(q, memflags);
 	invalidate_bdev(dev->disk->part0);
 }
@@ -322,6 +337,56 @@ bool pflash_blk_held_exclusively(struct pflash_dev *dev)
 	held = disk->part0->bd_holder;
 	mutex_unlock(&disk->open_mutex);
 	return held;
+}
+
+/*
+ * Whether a process maps the device shared and writable.  Its stores
+ * dirty the page cache without a write() the read-only disk could refuse
+ * (a block device's page_mkwrite does not look at it), and would fail only
+ * at writeback: an inactivation must not happen under it.
+ */
+bool pflash_blk_mapped_for_writing(struct pflash_dev *dev)
+{
+	return mapping_writably_mapped(dev->disk->part0->bd_mapping);
+}
+
+/**
+ * pflash_blk_refuse_writes() - make the disk read-only, for an inactivation
+ * @dev: the device; called with its ctl_lock held
+ *
+ * A write refused must be refused where the writer sees it.  Once the
+ * disk is read-only, the block layer fails write() at once (EPERM),
+ * buffered or direct, and a new shared writable mapping (EINVAL);
+ * blockdev --getro and lsblk show it.  Returns once what the page cache
+ * accepted before is written down, while the device still takes writes:
+ * nothing accepted is left there to fail at writeback.
+ */
+void pflash_blk_refuse_writes(struct pflash_dev *dev)
+{
+	struct block_device *bdev = dev->disk->part0;
+	struct inode *inode = bdev->bd_mapping->host;
+
+	lockdep_assert_held(&dev->ctl_lock);
+	/* Most of it, while writes still come. */
+	sync_blockdev(bdev);
+	set_disk_ro(dev->disk, true);
+	/*
+	 * A buffered write checks the flag, then copies into the page cache
+	 * holding the inode's lock shared (since 6.15, and in the stable
+	 * releases that took the fix, Debian's 6.1 and 6.12 among them):
+	 * taking it waits for those that passed the check before.
+	 */
+	inode_lock(inode);
+	inode_unlock(inode);
+	sync_blockdev(bdev);
+}
+
+/* Undo pflash_blk_refuse_writes(), or end it at activation. */
+void pflash_blk_accept_writes(struct pflash_dev *dev)
+{
+	lockdep_assert_held(&dev->ctl_lock);
+	if (!dev->cfg.read_only)
+		set_disk_ro(dev->disk, false);
 }
 
 /* Whether @bdev is a pflash device, and if so, which. */

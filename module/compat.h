@@ -155,6 +155,7 @@ static inline int pflash_open(struct block_device *bdev, fmode_t mode)
 typedef unsigned int blk_features_t;
 #define BLK_FEAT_WRITE_CACHE	BIT(0)
 #define BLK_FEAT_FUA		BIT(1)
+#define BLK_FEAT_IO_STAT	BIT(4)
 #define BLK_FEAT_NOWAIT		BIT(7)
 
 struct pflash_queue_limits_611 {
@@ -211,10 +212,20 @@ pflash_blk_alloc_disk_611(struct pflash_queue_limits_611 *l, int node)
 			      l->features & BLK_FEAT_FUA);
 	if (l->features & BLK_FEAT_NOWAIT)
 		blk_queue_flag_set(QUEUE_FLAG_NOWAIT, q);
+	if (l->features & BLK_FEAT_IO_STAT)
+		blk_queue_flag_set(QUEUE_FLAG_IO_STAT, q);
 	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
 	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, q);
 	return disk;
 }
+#endif
+
+/*
+ * 6.10: a block device's page cache is @bd_mapping; it was its inode's,
+ * @bd_inode->i_mapping.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 10, 0)
+#define bd_mapping		bd_inode->i_mapping
 #endif
 
 /*

@@ -5,6 +5,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/uuid.h>
 #include <linux/vmalloc.h>
@@ -224,13 +225,18 @@ out_unlock:
  */
 void pflash_dev_teardown(struct pflash_dev *dev)
 {
+	u8 *data;
+
 	pflash_blk_del(dev);
 	pflash_owner_give_up(dev);
 	pflash_wb_exit(dev);
 	pflash_sysfs_exit(dev);
 	pflash_backing_detach(dev);
-	vfree(dev->data);
-	dev->data = NULL;
+	data = dev->data;
+	WRITE_ONCE(dev->data, NULL);
+	/* An import from a file may still be comparing with it (import.c). */
+	synchronize_rcu();
+	vfree(data);
 	pflash_registry_release(dev->index);
 	pflash_dev_put(dev);
 }

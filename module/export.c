@@ -258,6 +258,9 @@ static void pflash_export_end(struct pflash_export *ex, u8 *buf)
 	ex->final = flags & PFLASH_STREAM_END_F_FINAL;
 	memset(end, 0, sizeof(*end));
 	end->flags = cpu_to_le32(flags);
+	/* The final state is what the device's file mark, if any, shows. */
+	if (ex->final)
+		end->file_token = cpu_to_le64(pflash_backing_mark_token(dev));
 	pflash_stream_end_set(end, &ex->totals, ex->stream_pos);
 	pflash_export_seal(ex, buf, PFLASH_REC_END, 0, 0, sizeof(*end));
 }

@@ -30,18 +30,24 @@
  * device as a whole stream does, and each later pass writes over the
  * staging buffer what changed meanwhile, its extents in increasing order.
  *
- * What the import owes the backing file: an inactive device's contents
- * are its file's (it wrote back everything when it turned inactive, or
- * loaded them from the file when it was created), so, as each extent lands
- * in the staging buffer, the granules it makes differ from the device's
- * contents are noted (@owed), and the commit marks them dirty: activation
- * then writes those, not the whole device.  A device's contents change only
- * by an import's commit while it is inactive, and an import is the only
- * one, so they are stable for this comparison without ctl_lock.
+ * What the import owes the backing file: every byte of it, made equal to
+ * the imported contents at activation (owner.c), which writes the whole
+ * device unless it can prove less is enough.  For that proof, as each
+ * extent lands in the staging buffer, the granules it makes differ from
+ * the device's contents are noted (@owed), and the commit marks them
+ * dirty: if the file is proven unchanged since it last held the device's
+ * contents (backing.c), those granules are all it lacks.  And the END
+ * record of a final stream may name the file mark of the device that
+ * exported it (@file_token): the commit keeps it for activation to check.
+ * An import in pieces compares under ctl_lock.  An import from a file
+ * compares with no lock held, while an activation may replace the
+ * device's contents (owner.c loads the file again) and a destruction free
+ * them: it reads them in an RCU read-side critical section, and both free
+ * the old contents only after a grace period.
  */
 #include <linux/bitmap.h>
-#include <linux/blk-mq.h>
 #include <linux/blkdev.h>
+#include <linux/rcupdate.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -54,6 +60,7 @@ static_assert(offsetofend(struct pflash_stream_info, uuid) ==
 	      PFLASH_STREAM_INFO_LEN_1_0);
 static_assert(offsetofend(struct pflash_stream_end, zero_bytes) ==
 	      PFLASH_STREAM_END_LEN_1_0);
+static_assert(sizeof(struct pflash_stream_end) == PFLASH_STREAM_END_LEN_1_2);
 static_assert(sizeof(struct pflash_stream_pass) == PFLASH_STREAM_PASS_LEN_1_1);
 
 /**
@@ -107,6 +114,8 @@ struct pflash_import_rec {
  * @uuid: from the HEADER record
  * @complete: the END record checked out
  * @final: the END record says the stream is final
+ * @file_token: of a final stream, the mark its END record names (1.2), or
+ *	0
  * @from_file: it is an import from a file, which its command frees
  * @meta: the payload of the current HEADER or END record
  */
@@ -134,6 +143,7 @@ struct pflash_import {
 	u8 uuid[PFLASH_UUID_LEN];
 	bool complete;
 	bool final;
+	u64 file_token;
 	bool from_file;
 	u8 meta[PFLASH_STREAM_META_MAX];
 };
@@ -402,6 +412,8 @@ static int pflash_import_check_end(struct pflash_import *imp,
 	err = pflash_import_check_fit(imp, extack);
 	if (err)
 		return err;
+	if (imp->final && imp->rec.len >= PFLASH_STREAM_END_LEN_1_2)
+		imp->file_token = le64_to_cpu(end->file_token);
 	imp->complete = true;
 	return 0;
 }
@@ -442,17 +454,21 @@ static void pflash_import_note(struct pflash_dev *dev,
 {
 	unsigned int shift = dev->dirty_shift;
 	u64 end = offset + length, next;
+	const u8 *data;
 	unsigned long g;
 
 	if (!imp->owed)
 		return;
+	rcu_read_lock();
+	data = READ_ONCE(dev->data);
 	for (g = offset >> shift; offset < end; g++, offset = next) {
 		next = min_t(u64, end, ((u64)g + 1) << shift);
 		if (!test_bit(g, imp->owed) &&
-		    memcmp(imp->staging + offset, dev->data + offset,
-			   next - offset))
+		    (!data || memcmp(imp->staging + offset, data + offset,
+				     next - offset)))
 			__set_bit(g, imp->owed);
 	}
+	rcu_read_unlock();
 }
 
 /* A record has arrived in full, payload and all. */
@@ -601,10 +617,7 @@ static int pflash_import_may_start(struct pflash_dev *dev,
 	return 0;
 }
 
-/*
- * Replace the device's contents with the staged ones, in one step
- * (pflash_blk_replace()).
- */
+/* Make the staged contents the device's, in one step (pflash_blk_replace()). */
 static void pflash_import_commit(struct pflash_dev *dev,
 				 struct pflash_import *imp)
 {
@@ -624,6 +637,7 @@ static void pflash_import_commit(struct pflash_dev *dev,
 	dev->epoch = imp->epoch;
 	memcpy(dev->uuid, imp->uuid, sizeof(dev->uuid));
 	dev->flush_pending = pflash_writes_back(dev);
+	dev->claim = imp->file_token;
 	dev->content_gen++;
 	pflash_sysfs_changed(dev);
 }

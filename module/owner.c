@@ -11,8 +11,9 @@
  * The transitions run under the device's ctl_lock, one function each (see
  * "Locking" in pflash.h for the order of the locks they take):
  *
- * inactivate: write back the page cache and the dirty blocks while the
- *	device stays active; then hold new writes back (pflash_blk_hold(),
+ * inactivate: make the disk read-only, so that write() fails at once,
+ *	and write back the page cache and the dirty blocks while the device
+ *	stays active; then hold new writes back (pflash_blk_hold(),
  *	which returns once the writes already in ->submit_bio() are served,
  *	their blocks marked dirty), write back what was dirtied meanwhile and
  *	fsync; only then turn inactive, give up the file, and let the held
@@ -22,16 +23,21 @@
  *	queue could wait on reclaim that waits on this file's writeback.
  *
  * activate: take the file's lock; if an import left the device owing its
- *	backing file a flush, write every block the import made differ from
- *	the file (import.c marks them dirty) and fsync; only then turn
- *	active.  If either fails, the device stays inactive and
- *	still owes the flush.  The flush is deferred to activation, not done
- *	at import, because until then the device does not own the file:
- *	with shared storage the other side may still be using it.  If a
- *	device that writes back owes none, the file is the truth, which
- *	another owner may have written meanwhile: the device reads it
- *	again, under the lock.  A read-only device keeps what it holds: it
- *	never writes the file, and an import may have given it newer data.
+ *	backing file a flush, make every byte of the file equal to the
+ *	device and fsync (pflash_owner_settle()); only then turn active.  If
+ *	either fails, the device stays inactive and still owes the flush.
+ *	The flush is deferred to activation, not done at import, because
+ *	until then the device does not own the file: with shared storage the
+ *	other side may still be using it.  With no import owed, a device that
+ *	writes its file takes the file's contents (pflash_owner_reload()),
+ *	unless its own mark shows the file unchanged since it let it go:
+ *	while it did not own the file, another owner, or an operator, may
+ *	have written it.  A read-only device keeps what it holds: it never
+ *	writes the file, and an import may have given it newer data.
+ *
+ * The inactivation's last pass leaves the file holding the device's
+ * contents, and the device marks it so (backing.c), for an activation to
+ * find, here or on another device of this host with the same file.
  *
  * lose: a lock on a network filesystem is the server's, held under the
  *	client's lease.  A host cut off for longer than the lease may find,
@@ -55,9 +61,11 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/fs.h>
+#include <linux/rcupdate.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
 #include <linux/vmalloc.h>
 
 #include "pflash.h"
@@ -104,18 +112,19 @@ int pflash_owner_drop_lost(struct pflash_dev *dev, bool force,
 	return 0;
 }
 
-/*
- * Read the backing file into the device where it differs, in one step:
- * first compared a piece at a time, and only if a piece differs, all of
- * it into a new buffer, which then replaces the device's contents
- * (pflash_blk_replace()).  A live export of the old contents ends.
- */
+/* How much of the file an activation's reload compares at a time. */
 #define PFLASH_RELOAD_STEP	SZ_1M
 
+/*
+ * Make the device's contents the backing file's, at an activation with no
+ * import owed: read the file in pieces, and only if one differs, the rest
+ * of it into new contents, which replace the old in one step.  The device
+ * is inactive (nothing dirty but what an import owes, and none is).
+ */
 static int pflash_owner_reload(struct pflash_dev *dev)
 {
 	u64 size = dev->cfg.size, pos, len;
-	u8 *piece, *fresh = NULL;
+	u8 *piece, *fresh;
 	int err = 0;
 
 	piece = kvmalloc(min_t(u64, size, PFLASH_RELOAD_STEP), GFP_KERNEL);
@@ -140,7 +149,13 @@ static int pflash_owner_reload(struct pflash_dev *dev)
 	err = pflash_backing_read(dev, fresh + pos, pos, size - pos);
 	if (!err) {
 		pflash_blk_replace(dev, &fresh);
+		/* A live export of the old contents could not follow. */
 		pflash_live_end(dev);
+		/*
+		 * An import from a file that this activation ends may still
+		 * be comparing with the old contents (import.c).
+		 */
+		synchronize_rcu();
 	}
 	vfree(fresh);
 	return err;
@@ -215,7 +230,7 @@ int pflash_owner_start(struct pflash_dev *dev, enum pflash_state state,
 /**
  * pflash_inactivate() - give up ownership of the backing file
  * @dev: the device; called with its ctl_lock held
- * @force: even if the device is held exclusively
+ * @force: even if the device is held exclusively or mapped for writing
  * @extack: where to say why it failed
  *
  * Return: 0 when the device is inactive, also if it was already; else the
@@ -245,12 +260,20 @@ int pflash_inactivate(struct pflash_dev *dev, bool force,
 	}
 
 	/*
-	 * Writes acknowledged into the page cache come down first, and most
-	 * of what is dirty is written back while writes still go on; then
-	 * writes are held back, and the last pass writes what was dirtied
-	 * meanwhile.
+	 * write() is refused from now on, and what the page cache took
+	 * before comes down; a shared writable mapping, made before the disk
+	 * turned read-only, is looked for only now, when no new one can be
+	 * made.  Most of what is dirty is written back while writes still go
+	 * on; then writes are held back, and the last pass writes what was
+	 * dirtied meanwhile.
 	 */
-	sync_blockdev(dev->disk->part0);
+	pflash_blk_refuse_writes(dev);
+	if (!force && pflash_blk_mapped_for_writing(dev)) {
+		pflash_blk_accept_writes(dev);
+		NL_SET_ERR_MSG(extack,
+			       "the device is mapped shared and writable; its stores would fail at writeback: unmap it, or force it to inactivate anyway");
+		return -EBUSY;
+	}
 	err = pflash_wb_flush(dev, PFLASH_WB_DIRTY);
 	if (!err) {
 		pflash_blk_hold(dev);
@@ -262,14 +285,40 @@ int pflash_inactivate(struct pflash_dev *dev, bool force,
 		/* The pass may have found the lock lost. */
 		err = pflash_backing_refuse_lost(dev, extack) ?: err;
 		pflash_blk_release(dev);
+		pflash_blk_accept_writes(dev);
 		return err;
 	}
+	pflash_backing_mark(dev);
 	WRITE_ONCE(dev->state, PFLASH_STATE_INACTIVE);
 	/* The lock goes only now, after the writeback. */
 	pflash_owner_give_up(dev);
 	pflash_blk_release(dev);
 	pflash_sysfs_changed(dev);
 	return 0;
+}
+
+/*
+ * Make every byte of the backing file equal to the device, after an
+ * import, and fsync it.  The file may have been changed in any way while
+ * the device did not own it, so the whole device is written, unless
+ * backing.c proves that the file holds the imported contents already (the
+ * file of the device that exported them, unchanged since), or the
+ * contents from before the import but for the granules the import changed
+ * (import.c marks them dirty).  What was appended to a file of the
+ * device's size is cut off first, for the fsync to cover.
+ */
+static int pflash_owner_settle(struct pflash_dev *dev)
+{
+	static const enum pflash_wb_what what[] = {
+		[PFLASH_PROOF_NONE]	= PFLASH_WB_ALL,
+		[PFLASH_PROOF_BASE]	= PFLASH_WB_OWED,
+		[PFLASH_PROOF_ALL]	= PFLASH_WB_NONE,
+	};
+	enum pflash_backing_proof proof = pflash_backing_prove(dev);
+	int err;
+
+	err = pflash_backing_fit(dev);
+	return err ?: pflash_wb_flush(dev, what[proof]);
 }
 
 /**
@@ -341,7 +390,7 @@ int pflash_activate(struct pflash_dev *dev, u64 epoch,
 	if (err)
 		return err;
 	if (dev->flush_pending) {
-		err = pflash_wb_flush(dev, PFLASH_WB_OWED);
+		err = pflash_owner_settle(dev);
 		if (err) {
 			pflash_owner_give_up(dev);
 			NL_SET_ERR_MSG(extack,
@@ -349,20 +398,40 @@ int pflash_activate(struct pflash_dev *dev, u64 epoch,
 			return err;
 		}
 		dev->flush_pending = false;
-	} else if (pflash_writes_back(dev)) {
+	} else if (pflash_writes_back(dev) &&
+		   pflash_backing_prove(dev) != PFLASH_PROOF_BASE) {
+		/*
+		 * No import owed, and no mark of the device's own shows the
+		 * file unchanged since it let it go: the file is the truth
+		 * (another owner may have written it, on this host or on
+		 * another with shared storage; an operator may have edited
+		 * or restored it), and the device takes it, as at creation.
+		 */
 		err = pflash_owner_reload(dev);
 		if (err) {
 			pflash_owner_give_up(dev);
-			NL_SET_ERR_MSG(extack,
-				       "reading the backing file failed; the device stays inactive");
+			if (err == -ENODATA)
+				NL_SET_ERR_MSG(extack,
+					       "the backing file is shorter than the device; it stays inactive");
+			else
+				NL_SET_ERR_MSG(extack,
+					       "reading the backing file failed; the device stays inactive");
 			return err;
 		}
 	}
+	dev->claim = 0;
 	/* An unfinished import would no longer find the device inactive. */
 	pflash_import_end(dev);
+	/*
+	 * What the page cache holds of stores the device refused (a shared
+	 * mapping's, after a forced inactivation) goes: readers see the
+	 * device.
+	 */
+	invalidate_bdev(dev->disk->part0);
 	dev->epoch = epoch;
 	dev->content_gen++;
 	WRITE_ONCE(dev->state, PFLASH_STATE_ACTIVE);
+	pflash_blk_accept_writes(dev);
 	pflash_sysfs_changed(dev);
 	return 0;
 }

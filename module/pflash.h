@@ -11,6 +11,7 @@
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/kref.h>
+#include <linux/list.h>
 #include <linux/log2.h>
 #include <linux/mutex.h>
 #include <linux/netlink.h>
@@ -36,8 +37,9 @@
  *    device: destroy, inactivate and activate, flush, import, each piece of
  *    an export, and the reports of netlink replies and events.  Guards
  *    @life (with disk->open_mutex), @epoch, @uuid, @flush_pending,
- *    @content_gen, @import and @backing_reported, and the writes of
- *    @state and @data.  Its holder may sleep: it does file I/O, freezes
+ *    @claim, @content_gen, @import and @backing_reported,
+ *    the writes of @state and @data, and (with pflash_marks_lock) the
+ *    writes of @mark.  Its holder may sleep: it does file I/O, freezes
  *    the queue and allocates memory.  Never taken in the data path, nor
  *    by the writeback worker; the work item that announces what a
  *    writeback pass saw of the backing file takes it (sysfs.c).
@@ -54,35 +56,46 @@
  *    under @ctl_lock, to look at the device's openers and holder.  Nothing
  *    is taken under it.
  *
- * 3. The frozen queue (blk_mq_freeze_queue(), which is a lock to lockdep):
- *    taken under @ctl_lock by an import's commit, to replace @data, and
- *    by inactivation, which passes through it to hold writes back
- *    (pflash_blk_hold()).  It waits for every ->submit_bio() in progress
- *    and holds new ones back, so the data path sees @data change, and
- *    @hold set, between two bios, never during one.  Nothing is taken
- *    under it, and no file I/O is done: memory reclaim may wait for a
- *    frozen queue, and file I/O may wait for reclaim.  sync_blockdev()
- *    comes before it, never under it.
+ * 3. The block device's inode lock (the block layer's, i_rwsem of
+ *    @bd_mapping->host), which buffered writes hold shared: inactivation
+ *    takes it under @ctl_lock and lets it go at once, to wait for the
+ *    writes that passed the read-only check (pflash_blk_refuse_writes()).
+ *    Nothing is taken under it.
  *
- * 4. dev->wb_lock (mutex): serializes writeback passes.  Guards @wb_pass,
+ * 4. The frozen queue (blk_mq_freeze_queue(), which is a lock to lockdep):
+ *    taken under @ctl_lock by an import's commit and an activation's
+ *    reload of the file, to replace @data (pflash_blk_replace()).  It
+ *    waits for every ->submit_bio() in progress and holds new ones back,
+ *    so the data path sees @data change between two bios, never during
+ *    one.  Nothing is taken under it, and no file I/O is done: memory
+ *    reclaim may wait for a frozen queue, and file I/O may wait for
+ *    reclaim.  sync_blockdev() comes before it, never under it.  (An
+ *    inactivation, to hold writes back, and a live export, to start and
+ *    stop tracking, only wait for the ->submit_bio() calls in progress,
+ *    which run in an RCU read-side critical section: pflash_blk_sync(),
+ *    an RCU grace period, which holds no lock.)
+ *
+ * 5. dev->wb_lock (mutex): serializes writeback passes.  Guards @wb_pass,
  *    @wb_err, @dirty's clearing by an import and the writes of
- *    @owns_backing and @owner_lost.  Its holder may sleep: it writes and fsyncs the
- *    backing file.  Taken by the writeback worker and the periodic
- *    writeback with no other lock, and by control operations under
- *    @ctl_lock; never under a frozen queue.
+ *    @owns_backing and @owner_lost.  Its holder may sleep: it writes and
+ *    fsyncs the backing file.  Taken by the writeback worker and the
+ *    periodic writeback with no other lock, and by control operations
+ *    under @ctl_lock; never under a frozen queue.
  *
- * 5. The backing file's own locks (its inode's, its filesystem's, and if
+ * 6. The backing file's own locks (its inode's, its filesystem's, and if
  *    it is a block device, that device's queue): taken by the file I/O of
- *    a pass, under @wb_lock, and by the OFD lock's changes, under
- *    @ctl_lock, and by the look at it after a pass failed (backing.c), under
- *    @wb_lock.  A backing file on another pflash device only ever reaches
- *    that device's data path: a pass never waits for another device's
- *    @ctl_lock or @wb_lock.
+ *    a pass, under @wb_lock; by the OFD lock's changes, the reading of
+ *    the file's change attribute and the cutting of an extended file,
+ *    under @ctl_lock; and by the look at the lock after a pass failed
+ *    (backing.c), under @wb_lock.  A backing file on another pflash
+ *    device only ever reaches that device's data path: a pass never waits
+ *    for another device's @ctl_lock or @wb_lock.
  *
- * Leaves, which may be taken under any of the above, and under which
- * nothing is taken:
+ * Leaves, under which nothing is taken; each may be taken under any of
+ * the above but for pflash_msgs_lock, whose holder allocates and so is
+ * never under a frozen queue:
  *
- * - The XArray pflash_devs' own spinlock (main.c): guards the registry.
+ * - The XArray pflash_devs' own spinlock (registry.c): guards the registry.
  *   Held only to look a device up and take a reference on it; no sleeping.
  * - pflash_msgs_lock (mutex, backing.c): guards the extended-ack messages
  *   that name a backing file, kept until the module unloads.  Taken under
@@ -91,6 +104,9 @@
  *   @hold and @held, the writes an inactivation holds back.  Taken by the
  *   data path, in any context, by the writeback worker, and to hold and
  *   release writes.
+ * - pflash_marks_lock (spinlock, backing.c): guards every device's
+ *   @mark and the list of marks, which activation searches for the mark
+ *   an import named.  No sleeping.
  *
  * Without a lock: the data path reads @hold and @state (READ_ONCE()),
  * @data, the fixed @cfg and @backing, and marks @dirty with atomic bit
@@ -115,7 +131,7 @@
  * @PFLASH_DEV_DEAD: destroy is committed: nothing opens it or changes it
  *	any more, and pflash_dev_teardown() follows.
  *
- * A device moves down this list, one function per step (main.c):
+ * A device moves down this list, one function per step (dev.c):
  * pflash_dev_publish(), pflash_dev_claim() (and pflash_dev_unclaim(), the
  * one step back), pflash_dev_kill(); pflash_dev_teardown() then takes it
  * apart and gives its index back.
@@ -197,6 +213,32 @@ struct pflash_create {
 };
 
 /**
+ * struct pflash_file_mark - what a device knows its backing file holds
+ * @node: on the list of marks (backing.c), while @token is set
+ * @token: names the mark in an export's END record, for an import on this
+ *	host to find it; random, never 0
+ * @inode: the backing file's inode, which the device's own file pins for
+ *	as long as the mark is on the list
+ * @cookie: the file's change attribute (i_version) when the mark was made
+ * @isize: the file's size then
+ * @gen: the device's @content_gen then
+ *
+ * A mark says: when the file's change attribute was @cookie, the file held
+ * exactly the device's contents as they were at @gen, and any change to
+ * the file since changes its attribute.  backing.c makes a mark only where
+ * the file system keeps such an attribute, and checks it against the file
+ * itself before it relies on it (see "Proving the file equal" there).
+ */
+struct pflash_file_mark {
+	struct list_head node;
+	u64 token;
+	struct inode *inode;
+	u64 cookie;
+	loff_t isize;
+	u64 gen;
+};
+
+/**
  * struct pflash_dev - one /dev/pflashN
  * @index: N
  * @cfg: its settings
@@ -208,6 +250,9 @@ struct pflash_create {
  *	is not a regular file, or its path is too long to keep.  As many
  *	bytes follow it, where a look under @ctl_lock puts the path now.
  * @backing_id: the backing file's identity, as netlink reports it
+ * @backing_fits: the backing file was a regular file of the device's size
+ *	when the device was created: activation cuts off what was appended
+ *	to it since
  * @disk: the block device
  * @wq: the writeback worker's workqueue, for a device that writes back
  *
@@ -217,9 +262,12 @@ struct pflash_create {
  * @data: the contents, @cfg.size bytes.  The data path reads and writes it
  *	without locks: the block layer keeps bios inside the device, and the
  *	buffer outlives every bio (del_gendisk() drains the queue before the
- *	buffer is freed).  Replaced only by an import's commit, under
- *	@ctl_lock with the queue frozen, on an inactive device, which no
- *	writeback pass reads.
+ *	buffer is freed).  Replaced only by an import's commit and an
+ *	activation's reload of the file (pflash_blk_replace()), under
+ *	@ctl_lock with the queue frozen, with nothing dirty for a writeback
+ *	pass to read.  An import from a file reads it with no lock held, in
+ *	an RCU read-side critical section: the reload and the teardown free
+ *	the old buffer after a grace period.
  * @ref: keeps the structure alive for lookups; the registry holds one
  *	reference until the device is torn down.
  * @ctl_lock: serializes control operations; see "Locking".
@@ -249,9 +297,15 @@ struct pflash_create {
  *
  * @uuid: the device's identity, which exported state carries.
  * @flush_pending: the device owes its backing file a flush, which
- *	activation performs: of the blocks the import made differ from the
- *	file, which it marked dirty, and an fsync.  Set by an import, unless
- *	the device is read-only or has no backing file.
+ *	activation performs: it leaves every byte of the file equal to the
+ *	device, and fsyncs it (owner.c).  Set by an import, unless the device
+ *	is read-only or has no backing file.
+ * @mark: what the device knows its backing file holds, if @mark.token is
+ *	set; written under @ctl_lock and pflash_marks_lock, read under
+ *	either.
+ * @claim: the token of the mark the last import's stream named: the
+ *	backing file of the device that exported it, as it held the stream's
+ *	contents; 0 for none.
  * @content_gen: counts the activations and imports, the events after
  *	which an earlier export no longer shows the device's final state.
  * @import: the import in progress, or NULL.
@@ -304,6 +358,7 @@ struct pflash_dev {
 	char *backing_path;
 	char *backing_fs_path;
 	struct pflash_file_id backing_id;
+	bool backing_fits;
 	struct gendisk *disk;
 	struct workqueue_struct *wq;
 	u8 *data;
@@ -332,6 +387,8 @@ struct pflash_dev {
 
 	u8 uuid[PFLASH_UUID_LEN];
 	bool flush_pending;
+	struct pflash_file_mark mark;
+	u64 claim;
 	u64 content_gen;
 	struct pflash_import *import;
 	struct pflash_live *live;
@@ -468,6 +525,24 @@ void pflash_backing_check_lost(struct pflash_dev *dev, bool injected);
 void pflash_backing_lost_noticed(struct pflash_dev *dev);
 int pflash_backing_refuse_lost(struct pflash_dev *dev,
 			       struct netlink_ext_ack *extack);
+void pflash_backing_mark(struct pflash_dev *dev);
+u64 pflash_backing_mark_token(struct pflash_dev *dev);
+
+/**
+ * enum pflash_backing_proof - what is proven of the backing file
+ * @PFLASH_PROOF_NONE: nothing: it may hold anything
+ * @PFLASH_PROOF_BASE: it holds the device's contents but for the dirty
+ *	granules
+ * @PFLASH_PROOF_ALL: it holds the device's contents, every byte
+ */
+enum pflash_backing_proof {
+	PFLASH_PROOF_NONE,
+	PFLASH_PROOF_BASE,
+	PFLASH_PROOF_ALL,
+};
+
+enum pflash_backing_proof pflash_backing_prove(struct pflash_dev *dev);
+int pflash_backing_fit(struct pflash_dev *dev);
 
 /* owner.c: ownership of the backing file */
 int pflash_owner_start(struct pflash_dev *dev, enum pflash_state state,
@@ -573,13 +648,17 @@ void pflash_wb_defer(struct pflash_dev *dev, struct bio *bio);
  * enum pflash_wb_what - what a writeback pass writes
  * @PFLASH_WB_DIRTY: the dirty granules; nothing, and no fsync, if none
  * @PFLASH_WB_OWED: the dirty granules, and an fsync even if there are
- *	none: what activation owes after an import
+ *	none: what activation owes after an import, once the backing file is
+ *	proven to hold the device's contents but for them
  * @PFLASH_WB_ALL: the whole device
+ * @PFLASH_WB_NONE: nothing, and an fsync; the dirty granules are dropped:
+ *	the backing file is proven to hold the device's contents already
  */
 enum pflash_wb_what {
 	PFLASH_WB_DIRTY,
 	PFLASH_WB_OWED,
 	PFLASH_WB_ALL,
+	PFLASH_WB_NONE,
 };
 
 int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what);
@@ -604,6 +683,9 @@ int pflash_blk_init(void);
 void pflash_blk_exit(void);
 int pflash_blk_add(struct pflash_dev *dev);
 bool pflash_blk_held_exclusively(struct pflash_dev *dev);
+bool pflash_blk_mapped_for_writing(struct pflash_dev *dev);
+void pflash_blk_refuse_writes(struct pflash_dev *dev);
+void pflash_blk_accept_writes(struct pflash_dev *dev);
 void pflash_blk_hold(struct pflash_dev *dev);
 void pflash_blk_sync(struct pflash_dev *dev);
 void pflash_blk_release(struct pflash_dev *dev);

@@ -81,6 +81,22 @@ void pflash_wb_mark_dirty(struct pflash_dev *dev, u64 pos, u64 len)
 		pflash_wb_arm_periodic(dev);
 }
 
+/* Write the granules of the pass; called with wb_lock held. */
+static int pflash_wb_write_pass(struct pflash_dev *dev)
+{
+	unsigned int shift = dev->dirty_shift;
+	unsigned long start, end;
+	int err;
+
+	for_each_set_bitrange(start, end, dev->wb_pass, dev->nr_granules) {
+		err = pflash_backing_write(dev, (u64)start << shift,
+					   (u64)(end - start) << shift);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /**
  * pflash_wb_flush() - run a writeback pass
  * @dev: the device
@@ -88,11 +104,11 @@ void pflash_wb_mark_dirty(struct pflash_dev *dev, u64 pos, u64 len)
  *	the whole device
  *
  * Writes, then fsyncs the backing file.  A pass with nothing to write does
- * not fsync, unless it is %PFLASH_WB_OWED: every earlier pass that wrote
- * something fsynced, or failed and left its granules dirty.  A device that
- * does not own its backing file (see owner.c) writes nothing: its pass
- * succeeds and leaves the dirty granules as they are, unless the device
- * lost its lock: then it fails.
+ * not fsync, unless it is %PFLASH_WB_OWED or %PFLASH_WB_NONE: every earlier
+ * pass that wrote something fsynced, or failed and left its granules
+ * dirty.  A device that does not own its backing file (see owner.c)
+ * writes nothing: its pass succeeds and leaves the dirty granules as they
+ * are, unless the device lost its lock: then it fails.
  *
  * Return: 0, or the error of the write or fsync that failed; the granules
  * of a failed pass are dirty again.  -ENOLCK if the device lost its
@@ -101,8 +117,7 @@ void pflash_wb_mark_dirty(struct pflash_dev *dev, u64 pos, u64 len)
 int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what)
 {
 	unsigned long nr_words = BITS_TO_LONGS(dev->nr_granules);
-	unsigned int shift = dev->dirty_shift;
-	unsigned long i, start, end;
+	unsigned long i;
 	bool injected;
 	int err = 0;
 
@@ -119,7 +134,7 @@ int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what)
 		dev->wb_pass[i] = xchg(&dev->dirty[i], 0);
 	if (what == PFLASH_WB_ALL)
 		bitmap_fill(dev->wb_pass, dev->nr_granules);
-	if (what != PFLASH_WB_OWED &&
+	if (what == PFLASH_WB_DIRTY &&
 	    bitmap_empty(dev->wb_pass, dev->nr_granules))
 		goto out_unlock;
 
@@ -128,12 +143,9 @@ int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what)
 	injected = !err && pflash_backing_fault();
 	if (injected)
 		err = -EIO;
-	for_each_set_bitrange(start, end, dev->wb_pass, dev->nr_granules) {
-		if (err)
-			break;
-		err = pflash_backing_write(dev, (u64)start << shift,
-					   (u64)(end - start) << shift);
-	}
+	/* The granules a pass of nothing takes are dropped if it succeeds. */
+	if (!err && what != PFLASH_WB_NONE)
+		err = pflash_wb_write_pass(dev);
 	if (!err)
 		err = pflash_backing_sync(dev);
 	if (err) {
@@ -189,7 +201,6 @@ static void pflash_wb_workfn(struct work_struct *work)
 	spin_lock_irq(&dev->pending_lock);
 	batch = dev->pending;
 	bio_list_init(&dev->pending);
-	bio_list_init(&dev->held);
 	spin_unlock_irq(&dev->pending_lock);
 	if (bio_list_empty(&batch))
 		return;

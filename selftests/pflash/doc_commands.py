@@ -171,8 +171,10 @@ def main():
             print(line)
         print('DOC_COMMANDS_EOF')
         # In this shell, as typed: cd, exec, jobs and variables last.
+        # Without the test's descriptor 3 (its TAP): a daemon a command
+        # starts, which outlives a failure, must not keep it open.
         print('{ ' + cmd)
-        print('} >"$doc_out" 2>&1 </dev/null')
+        print('} >"$doc_out" 2>&1 </dev/null 3>&-')
         print(f'doc_status=$?; cat "$doc_out"; doc_result $doc_status {want} '
               f'{shlex.quote(f"{name}:{n}")} {shlex.quote(cmd)}')
 

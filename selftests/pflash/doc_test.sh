@@ -26,7 +26,8 @@
 # Each document starts with pflash unloaded (it loads it itself, as its
 # first command shows), in an empty directory laid out as a kernel source
 # tree with pflash's spec (tools/net/ynl and Documentation/netlink from
-# /opt/ynl), with /var/lib/libvirt/qemu/nvram and /srv/shared there, and
+# /opt/ynl), with /var/lib/libvirt/qemu/nvram (libvirt's own set aside,
+# where a host has one) and /srv/shared there, and
 # with an `ssh HOST COMMAND...` that runs COMMAND here: both "hosts" of a
 # move are this machine. Afterwards its devices are destroyed, the module
 # unloaded, and all of that removed. pflash is loaded again at the end, as
@@ -35,6 +36,7 @@
 # Needs python3 (for doc_commands.py); skipped without.
 
 . "$(dirname "$0")/lib.sh"
+not_in_debug_suite "the docs' commands"
 here=$(cd "$(dirname "$0")" && pwd)
 docs=$here/Documentation
 YNL=${PFLASH_YNL:-/opt/ynl}
@@ -132,12 +134,18 @@ setup() {
 	# ssh HOST COMMAND...: COMMAND, here.
 	printf '#!/bin/sh\nshift\nexec sh -c "$*"\n' >"$sandbox/bin/ssh"
 	chmod +x "$sandbox/bin/ssh"
+	# A host with libvirt has its directory: the documents' stores go in
+	# one of their own there, and only that goes afterwards.
+	made=/var/lib/libvirt
+	[ -d /var/lib/libvirt/qemu ] && made=/var/lib/libvirt/qemu/nvram
+	[ -e "$made" ] && mv "$made" "$made.doc-test-saved"
 	mkdir -p /var/lib/libvirt/qemu/nvram /srv/shared
 }
 
 teardown() {
 	unload
-	rm -rf "$sandbox" /var/lib/libvirt /srv/shared
+	rm -rf "$sandbox" "$made" /srv/shared
+	[ -e "$made.doc-test-saved" ] && mv "$made.doc-test-saved" "$made"
 }
 
 exec 3>&1

@@ -391,6 +391,46 @@ TEST_F(writeback, failed_final_writeback_keeps_the_device_unless_forced)
 	EXPECT_EQ(-ENODEV, pft_get(bk->h, req.index, NULL));
 }
 
+/*
+ * A backing that turns read-only under a device: another pflash device,
+ * inactivated.  The flush fails with the block layer's errno (EPERM), says
+ * that the backing file failed, and keeps the data dirty; once the lower
+ * device is active again, a flush lands all of it.
+ */
+TEST_F(writeback, backing_made_read_only_fails_the_flush_and_loses_nothing)
+{
+	FIXTURE_DATA(bk) *bk = &self->bk;
+	struct pfnl_dev req = {}, upper = {};
+	uint8_t *data = pft_alloc(FILE_SIZE);
+	char path[32];
+	int fd;
+
+	ASSERT_NE(NULL, data);
+	pft_path(path, sizeof(path), bk->dev.index);
+	pfnl_dev_set(&req, PFLASH_A_DEV_CACHE_MODE, PFLASH_CACHE_MODE_WRITEBACK);
+	pfnl_dev_set(&req, PFLASH_A_DEV_WRITEBACK_INTERVAL, WB_NEVER);
+	ASSERT_EQ(0, pft_create_backed(bk->h, path, &req, &upper));
+	fd = pft_open(upper.index, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, fd);
+	pft_pattern(data, FILE_SIZE, 0, 21);
+	ASSERT_EQ(0, pft_pwrite_full(fd, data, FILE_SIZE, 0));
+	close(fd);
+
+	ASSERT_EQ(0, pft_inactivate(bk->h, bk->dev.index, false, NULL));
+	EXPECT_EQ(-EPERM, pft_flush(bk->h, upper.index, false));
+	EXPECT_NE(NULL, strstr(pfnl_last_ack(bk->h)->msg,
+			       "backing file failed"));
+	EXPECT_EQ(0, pft_get(bk->h, upper.index, &upper));
+	EXPECT_EQ(FILE_SIZE, upper.dirty_bytes);
+	EXPECT_EQ(-1, pft_diff(bk->fd, bk->shadow, FILE_SIZE));
+
+	ASSERT_EQ(0, pft_activate(bk->h, bk->dev.index, -1, NULL));
+	EXPECT_EQ(0, pft_flush(bk->h, upper.index, false));
+	EXPECT_EQ(-1, pft_diff(bk->fd, data, FILE_SIZE));
+	EXPECT_EQ(0, pft_destroy(bk->h, upper.index));
+	free(data);
+}
+
 /* EIO from device-mapper's error target under a block-device backing. */
 FIXTURE(dm) {
 	struct pfnl *h;

@@ -118,13 +118,15 @@ TEST_F(dev, geometry_is_reported)
 
 /*
  * The queue: bio-based, so with no I/O scheduler at all, I/O of up to
- * 1280 KiB advertised so that a 1 MiB I/O is sent whole, and no I/O
- * statistics until asked for (like brd and zram), which then count.
+ * 1280 KiB advertised so that a 1 MiB I/O is sent whole, and I/O
+ * statistics, as on other disks: each read and write counts, once, until
+ * queue/iostats turns them off.
  */
 TEST_F(dev, queue_settings)
 {
 	char path[64], sched[64] = "";
 	uint8_t *buf = pft_alloc(self->bs);
+	long long reads, writes, sectors;
 	FILE *f;
 
 	ASSERT_NE(NULL, buf);
@@ -140,15 +142,25 @@ TEST_F(dev, queue_settings)
 		EXPECT_EQ(ENOENT, errno);
 	}
 	EXPECT_EQ(1280, pft_sysfs(self->dev.index, "queue/max_sectors_kb"));
-	EXPECT_EQ(0, pft_sysfs(self->dev.index, "queue/iostats"));
-
-	ASSERT_EQ(0, pft_iostats_on(self->dev.index));
 	EXPECT_EQ(1, pft_sysfs(self->dev.index, "queue/iostats"));
+
+	/* The fixture's descriptor is O_DIRECT: one request each. */
+	reads = pft_stat_field(self->dev.index, 0);
+	writes = pft_stat_field(self->dev.index, 4);
+	sectors = pft_stat_field(self->dev.index, 6);
+	ASSERT_LE(0, reads);
 	pft_pattern(buf, self->bs, 0, 3);
 	ASSERT_EQ(0, pft_pwrite_full(self->fd, buf, self->bs, 0));
-	/* The first field of /sys/block/pflashN/stat: reads completed. */
 	ASSERT_EQ(0, pft_pread_full(self->fd, buf, self->bs, 0));
-	EXPECT_LT(0, pft_sysfs(self->dev.index, "stat"));
+	ASSERT_EQ(0, pft_pread_full(self->fd, buf, self->bs, 0));
+	EXPECT_EQ(reads + 2, pft_stat_field(self->dev.index, 0));
+	EXPECT_EQ(writes + 1, pft_stat_field(self->dev.index, 4));
+	EXPECT_EQ(sectors + self->bs / 512, pft_stat_field(self->dev.index, 6));
+
+	ASSERT_EQ(0, pft_iostats_set(self->dev.index, false));
+	EXPECT_EQ(0, pft_sysfs(self->dev.index, "queue/iostats"));
+	ASSERT_EQ(0, pft_pread_full(self->fd, buf, self->bs, 0));
+	EXPECT_EQ(reads + 2, pft_stat_field(self->dev.index, 0));
 	free(buf);
 }
 

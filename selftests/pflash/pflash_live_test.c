@@ -47,8 +47,9 @@
 /*
  * A writer, as a guest's: direct writes of WRITE_SIZE at random places of
  * device @index, @rate_kib KiB a second (0: as fast as it can), until
- * told to stop.  Writes refused with EIO (the device went inactive) are
- * counted, and tried again a little later.
+ * told to stop.  Writes refused because the device went inactive (EPERM,
+ * by the read-only disk, or EIO, for a write the inactivation held back)
+ * are counted, and tried again a little later.
  */
 struct writer {
 	uint32_t index;
@@ -82,7 +83,7 @@ static void *writer_run(void *arg)
 		pft_pattern(buf, WRITE_SIZE, off, w->writes + 100);
 		if (pwrite(fd, buf, WRITE_SIZE, off) == WRITE_SIZE) {
 			__atomic_add_fetch(&w->writes, 1, __ATOMIC_RELAXED);
-		} else if (errno == EIO) {
+		} else if (errno == EPERM || errno == EIO) {
 			w->refused++;
 			usleep(1000);
 			continue;

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Moving a device's state: export, import and the post-import flush of
- * every block the import changed,
+ * Moving a device's state: export, import and the post-import flush,
  * with two devices in one VM standing in for two hosts.  Every scenario
  * checks bytes: the target's contents, and its backing file.
  *
@@ -123,24 +122,6 @@ static long long dev_diff(uint32_t index, const uint8_t *expect)
 	return pft_dev_diff(index, expect, SIZE);
 }
 
-/* Sectors written to device @index so far (from its stat), or -1. */
-static long long sectors_written(uint32_t index)
-{
-	unsigned long long v[7];
-	char path[64];
-	FILE *f;
-	int n;
-
-	snprintf(path, sizeof(path), "/sys/block/pflash%u/stat", index);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	n = fscanf(f, "%llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
-		   &v[2], &v[3], &v[4], &v[5], &v[6]);
-	fclose(f);
-	return n == 7 ? (long long)v[6] : -1;
-}
-
 /* The source inactivates and exports its final state into self->s. */
 static int source_hands_over(FIXTURE_DATA(mig) *self)
 {
@@ -216,7 +197,7 @@ TEST_F(mig, b_shared_storage)
 	/* The source, inactive, writes nothing, and cannot take over. */
 	taken_over = pft_mtime(self->file_a);
 	pft_past_mtime(taken_over);
-	EXPECT_EQ(-EIO, write_at(self, 0, 4096, 9));
+	EXPECT_EQ(-EPERM, write_at(self, 0, 4096, 9));
 	EXPECT_EQ(0, pft_flush(self->h, self->src.index, false));
 	EXPECT_EQ(-EBUSY, pft_activate(self->h, self->src.index, -1, NULL));
 	close(self->fd);
@@ -277,14 +258,15 @@ TEST_F(mig, second_import_replaces_the_first_and_owes_one_flush)
 {
 	struct pfnl_dev got = {}, disk = {};
 	struct pft_stream first = {};
-	long long before, owed = 0;
-	uint8_t *old;
+	long long before;
 	char path[32];
-	int fd, i;
 
-	/* The target's backing file is a pflash device: its I/O counts. */
+	/*
+	 * The target's backing file is a pflash device: its I/O counts.  A
+	 * block device keeps no change attribute, so nothing proves that it
+	 * still holds what the target loaded: the flush writes it all.
+	 */
 	ASSERT_EQ(0, make(self, NULL, PFLASH_STATE_ACTIVE, false, &disk));
-	ASSERT_EQ(0, pft_iostats_on(disk.index));
 	pft_path(path, sizeof(path), disk.index);
 	ASSERT_EQ(0, make(self, path, PFLASH_STATE_INACTIVE, false,
 			  &self->dst));
@@ -299,29 +281,13 @@ TEST_F(mig, second_import_replaces_the_first_and_owes_one_flush)
 	EXPECT_TRUE(got.flush_pending);
 	EXPECT_EQ(-1, dev_diff(self->dst.index, self->shadow));
 
-	/* What the file held, in the 4 KiB granules a flush writes. */
-	old = pft_alloc(SIZE);
-	ASSERT_NE(NULL, old);
-	fd = pft_open(disk.index, O_RDONLY | O_DIRECT);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, pft_pread_full(fd, old, SIZE, 0));
-	close(fd);
-	for (i = 0; i < SIZE; i += 4096)
-		owed += !!memcmp(old + i, self->shadow + i, 4096);
-	free(old);
-	ASSERT_LT(0, owed);
-	ASSERT_GT(SIZE / 4096, owed);
-
-	before = sectors_written(disk.index);
+	before = pft_sectors_written(disk.index);
 	ASSERT_LE(0, before);
 	ASSERT_EQ(0, pft_activate(self->h, self->dst.index, -1, &got));
 	EXPECT_FALSE(got.flush_pending);
 	EXPECT_EQ(-1, dev_diff(disk.index, self->shadow));
-	/*
-	 * One flush, of what the two imports changed against the file:
-	 * each such granule written once, and nothing else.
-	 */
-	EXPECT_EQ(owed * 8, sectors_written(disk.index) - before);
+	/* One flush, of the whole device: each sector written once. */
+	EXPECT_EQ(SIZE / 512, pft_sectors_written(disk.index) - before);
 
 	EXPECT_EQ(0, pft_destroy(self->h, self->dst.index));
 	self->dst.attrs = 0;

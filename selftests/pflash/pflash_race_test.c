@@ -268,7 +268,7 @@ static void *ctl_thread(void *arg)
 /* Open, read, write, discard and close devices while they come and go. */
 static void *io_thread(void *arg)
 {
-	static const int gone[] = { ENOENT, ENXIO, ENODEV, EROFS, EIO };
+	static const int gone[] = { ENOENT, ENXIO, ENODEV, EROFS, EPERM, EIO };
 	struct worker *w = arg;
 	struct race *r = w->r;
 	uint8_t *buf = pft_alloc(4096);

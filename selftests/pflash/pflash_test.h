@@ -106,10 +106,10 @@ static inline long long pft_sysfs(uint32_t index, const char *attr)
 }
 
 /*
- * Turn on the I/O statistics of device @index (/sys/block/pflashN/stat),
- * which pflash, like brd and zram, keeps only when asked to.  0 or -errno.
+ * Turn the I/O statistics of device @index (/sys/block/pflashN/stat) on or
+ * off; they are on by default.  0 or -errno.
  */
-static inline int pft_iostats_on(uint32_t index)
+static inline int pft_iostats_set(uint32_t index, bool on)
 {
 	char path[64];
 	int fd, ret = 0;
@@ -118,10 +118,37 @@ static inline int pft_iostats_on(uint32_t index)
 	fd = open(path, O_WRONLY);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, "1", 1) != 1)
+	if (write(fd, on ? "1" : "0", 1) != 1)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+/*
+ * Field @field (0: reads completed, 2: sectors read, 4: writes completed,
+ * 6: sectors written) of /sys/block/pflashN/stat; -1 if unreadable.
+ */
+static inline long long pft_stat_field(uint32_t index, int field)
+{
+	long long v[7];
+	char path[64];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/block/pflash%u/stat", index);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (n <= field && fscanf(f, "%lld", &v[n]) == 1)
+		n++;
+	fclose(f);
+	return n > field ? v[field] : -1;
+}
+
+/* Sectors written to device @index so far (from its stat), or -1. */
+static inline long long pft_sectors_written(uint32_t index)
+{
+	return pft_stat_field(index, 6);
 }
 
 /* The number in environment variable @name, or @def if it is unset. */

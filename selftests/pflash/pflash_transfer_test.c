@@ -309,6 +309,49 @@ TEST_F(xfer, activation_ends_an_import)
 	EXPECT_EQ(-1, pft_dev_diff(self->dst.index, self->erased, SIZE));
 }
 
+/*
+ * An activation that loads the file again (it changed while the device
+ * was inactive) ends an import from a file that is still reading: the
+ * device holds the file's contents, and the import, which goes on
+ * comparing what it stages with the device's contents, may not commit.
+ * (That it never reads the contents the activation freed is the RCU
+ * grace period's to ensure: a race of one comparison, which this test
+ * does not make happen.)
+ */
+TEST_F(xfer, activation_that_loads_the_file_ends_an_import)
+{
+	struct pfnl_dev req = {}, dev = {};
+	char dir[64], path[96];
+	struct pft_job im;
+	uint8_t *now;
+	int p[2];
+
+	ASSERT_EQ(0, pft_tmpfs(dir, sizeof(dir), "4m"));
+	snprintf(path, sizeof(path), "%s/vars.fd", dir);
+	ASSERT_EQ(0, pft_mkfile(path, SIZE, 3));
+	pfnl_dev_set(&req, PFLASH_A_DEV_STATE, PFLASH_STATE_INACTIVE);
+	ASSERT_EQ(0, pft_create_backed(self->h, path, &req, &dev));
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	ASSERT_EQ(0, pft_job_start(&im, dev.index, p[0], PFT_JOB_IMPORT));
+	ASSERT_TRUE(pft_job_took(&im, p, self->s.buf, 4096))
+		TH_LOG("%d: %s", im.ret, im.msg);
+	ASSERT_EQ(0, pft_mkfile(path, SIZE, 4));
+	now = pft_slurp(path, SIZE);
+	ASSERT_NE(NULL, now);
+	ASSERT_EQ(0, pft_activate(self->h, dev.index, -1, NULL));
+	EXPECT_EQ(-1, pft_dev_diff(dev.index, now, SIZE));
+	/* The rest of the stream, compared as it is staged. */
+	ASSERT_EQ(0, pft_write_all(p[1], self->s.buf + 4096, self->s.len - 4096));
+	close(p[1]);
+	pthread_join(im.thread, NULL);
+	close(p[0]);
+	EXPECT_EQ(-EBUSY, im.ret);
+	EXPECT_EQ(-1, pft_dev_diff(dev.index, now, SIZE));
+	EXPECT_EQ(0, pft_destroy(self->h, dev.index));
+	pft_tmpfs_remove(dir);
+	free(now);
+}
+
 TEST_F(xfer, data_after_the_stream_and_a_truncated_one_are_refused)
 {
 	struct pfnl_dev got = {};

@@ -234,7 +234,9 @@ head -c 1048576 /dev/urandom >"$lback"
 new_dev --backing "$lback" --cache writeback
 L=$dev
 start_writer
-run pflashctl export --live -J "$L" -o "$tmp/live.pfs"
+# --force: the final inactivation may happen under the writer,
+# whose dd holds the device open for writing.
+run pflashctl export --live --force -J "$L" -o "$tmp/live.pfs"
 stop_writer
 check "export --live -o: into a file, complete, the source inactive" \
 	'[ "$rc" = 0 ] && grep -q "\"complete\": true" "$tmp/err" &&
@@ -257,7 +259,7 @@ pflashctl activate "$L"
 pflashctl inactivate "$LT"
 : >"$tmp/err"
 start_writer
-pflashctl export --live "$L" 2>>"$tmp/err" | gate |
+pflashctl export --live --force "$L" 2>>"$tmp/err" | gate |
 	pflashctl import "$LT" --activate >"$tmp/out" 2>>"$tmp/err"
 rc=$?
 stop_writer

@@ -2,13 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make bench`: boot one VM, run tools/bench/guest.sh in it (fio on
-# pflash, brd, zram and loop, interleaved; then the migration figures),
-# and turn its raw results into Documentation/pflash/benchmarks.rst and
-# Documentation/pflash/benchmarks.png (tools/bench/report.py, gnuplot),
-# and build/bench/ratios.json, the figures the goals are judged on.
-# `make bench-quick` (BENCH_QUICK=1) runs a reduced set: one repetition,
-# fio on 16 MiB devices, and writes only ratios.json and the table, which
-# it prints.
+# pflash, brd, zram and loop, interleaved; OVMF's first-boot writes; the
+# stream, the move and the live move, each against dd or the kernel's own
+# devices; perf's profiles), and turn its raw results into
+# Documentation/pflash/benchmarks.rst and Documentation/pflash/benchmarks.png
+# (tools/bench/report.py, gnuplot), and build/bench/ratios.json, the
+# figures the goals are judged on.  `make bench-quick` (BENCH_QUICK=1) runs
+# a reduced set that still writes every key of ratios.json: one
+# repetition, fio on 16 MiB devices, no profile, and writes only
+# ratios.json and the table, which it prints.  Each run also prints how far
+# each figure is from the run before's (build/bench/ratios-prev.json): two
+# runs of the same tree agree within 1%.
 #
 # Usage: bench.sh [KERNEL]          (default: deb61)
 #
@@ -22,8 +26,12 @@
 #                  [100ms; 50ms] (guest time: with the icount clock, 1 s
 #                  is 10^9 instructions)
 #   BENCH_SIZES    migration sizes in KiB [4096,65536,262144; 4096,65536]
-#   BENCH_LIVE     live move sizes in KiB [65536,262144; 65536]
-#   BENCH_MEM      the VM's memory [3G]
+#   BENCH_LIVE     live move sizes in KiB [65536,262144]
+#   BENCH_LIVEFS   the file systems of the live moves' shared file
+#                  [ext4,tmpfs; ext4]
+#   BENCH_PROFILE  1 to profile export, import and a live move with perf
+#                  (Debian's linux-perf, in the VM) [1; 0]
+#   BENCH_MEM      the VM's memory [4G]
 #   BENCH_DOC      where the table and the plot go
 #                  [$SRC/Documentation/pflash/benchmarks]
 #   VM_TIMEOUT     the VM's time limit in seconds [3600]
@@ -64,14 +72,15 @@ QUICK=${BENCH_QUICK:-0}
 if [ "$QUICK" = 1 ]; then
 	SIZE=${BENCH_SIZE:-16} RUNS=${BENCH_RUNS:-1} RUNTIME=${BENCH_RUNTIME:-200ms}
 	RAMP=${BENCH_RAMP:-50ms} SIZES=${BENCH_SIZES:-4096,65536}
-	LIVE=${BENCH_LIVE:-65536}
+	LIVEFS=${BENCH_LIVEFS:-ext4} PROFILE=${BENCH_PROFILE:-0}
 else
 	SIZE=${BENCH_SIZE:-64} RUNS=${BENCH_RUNS:-3} RUNTIME=${BENCH_RUNTIME:-500ms}
 	RAMP=${BENCH_RAMP:-100ms} SIZES=${BENCH_SIZES:-4096,65536,262144}
-	LIVE=${BENCH_LIVE:-65536,262144}
+	LIVEFS=${BENCH_LIVEFS:-ext4,tmpfs} PROFILE=${BENCH_PROFILE:-1}
 fi
+LIVE=${BENCH_LIVE:-65536,262144}
 FIO=${BENCH_FIO:-1}
-MEM=${BENCH_MEM:-3G}
+MEM=${BENCH_MEM:-4G}
 DOC=${BENCH_DOC:-$SRC/Documentation/pflash/benchmarks}
 RATIOS=$BUILD/bench/ratios.json
 
@@ -86,8 +95,14 @@ wall)
 	die "BENCH_CLOCK must be icount or wall" ;;
 esac
 
-# The plot (not the quick set's) needs gnuplot, which the tests do not.
+# The plot (not the quick set's) needs gnuplot, the profile perf, which
+# the tests do not.
 [ "$QUICK" = 1 ] || ensure_pkgs gnuplot-nox
+extra=()
+if [ "$PROFILE" = 1 ]; then
+	ensure_pkgs linux-perf
+	extra=(-x /usr/bin/perf)
+fi
 
 out=$BUILD/runs/bench-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
@@ -122,18 +137,18 @@ ko=$mod/pflash.ko
 prep pflashctl.log make -s -C "$SRC/tools/pflashctl" >/dev/null
 initrd=$(prep initramfs.log "$REPO/tools/images/initramfs.sh" -k "$KERNEL" \
 	-p "$REPO/tools/bench/guest.sh" -o "$BUILD/bench/initramfs.cpio" \
-	-m "$ko" -c "$SRC/tools/pflashctl/pflashctl")
+	-m "$ko" -c "$SRC/tools/pflashctl/pflashctl" "${extra[@]}")
 cp "$ko" "$out/pflash.ko"
 (cd "$SRC" && git describe --always --dirty 2>/dev/null || echo unknown) >"$out/version"
 
 # The guest writes its results as a tar archive to this raw disk.
 truncate -s 256M "$out/results.img"
-log "booting ($CLOCK clock, $SMP vCPU): fio on 6 devices x 6 workloads x $RUNS runs of ${RUNTIME}, then migration at ${SIZES} KiB"
+log "booting ($CLOCK clock, $SMP vCPU): fio on 7 devices x 6 workloads x $RUNS runs of ${RUNTIME}, OVMF's writes, the stream and the move at ${SIZES} KiB, live moves at ${LIVE} KiB on ${LIVEFS}"
 start=$SECONDS
 vm_ok=1
 "$REPO/tools/boot/run.sh" -k "$KERNEL" -i "$initrd" -d "$out" -m "$MEM" \
 	-s "$SMP" -t "${VM_TIMEOUT:-3600}" -f \
-	-a "quiet tsc=reliable bench.clock=$CLOCK bench.fio=$FIO bench.size=$SIZE bench.runs=$RUNS bench.runtime=$RUNTIME bench.ramp=$RAMP bench.sizes=$SIZES bench.live=$LIVE" \
+	-a "quiet tsc=reliable bench.clock=$CLOCK bench.fio=$FIO bench.size=$SIZE bench.runs=$RUNS bench.runtime=$RUNTIME bench.ramp=$RAMP bench.sizes=$SIZES bench.live=$LIVE bench.livefs=$LIVEFS bench.profile=$PROFILE" \
 	-- "${QEMU_CLOCK[@]}" \
 	-drive "file=$out/results.img,if=virtio,format=raw" || vm_ok=0
 log "the VM ran for $((SECONDS - start)) s"
@@ -150,11 +165,15 @@ grep -q '^phase name=total' "$out/results/results.txt" ||
 	die "the benchmark did not finish (console: $out/console.log); partial results in $out/results"
 
 mkdir -p "$(dirname "$RATIOS")"
+# The run before's figures, for this one to be compared with.
+prev=$BUILD/bench/ratios-prev.json
+[ -e "$RATIOS" ] && cp "$RATIOS" "$prev"
 if [ "$QUICK" = 1 ]; then
 	# The quick set does not replace the documentation.
 	python3 "$REPO/tools/bench/report.py" --results "$out/results" \
 		--version "$(cat "$out/version")" --seconds "$SECONDS" \
-		--rst "$out/benchmarks.rst" --ratios "$RATIOS" --print-goals
+		--rst "$out/benchmarks.rst" --ratios "$RATIOS" --print-goals \
+		--compare "$prev"
 	cp "$RATIOS" "$out/ratios.json"
 	log "wrote $RATIOS (table: $out/benchmarks.rst)"
 	exit 0
@@ -162,7 +181,8 @@ fi
 mkdir -p "$(dirname "$DOC")"
 python3 "$REPO/tools/bench/report.py" --results "$out/results" \
 	--version "$(cat "$out/version")" --seconds "$SECONDS" \
-	--rst "$DOC.rst" --plot-dir "$out/plot" --ratios "$RATIOS" --print-goals
+	--rst "$DOC.rst" --plot-dir "$out/plot" --ratios "$RATIOS" --print-goals \
+	--compare "$prev"
 cp "$RATIOS" "$out/ratios.json"
 gnuplot -e "outfile='$DOC.png'; datadir='$out/plot'" \
 	"$REPO/tools/bench/plot.gp"

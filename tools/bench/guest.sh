@@ -2,30 +2,44 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Payload of the benchmark VM (tools/bench/bench.sh, `make bench`), run by
-# /init.  It measures, in this one VM:
+# /init.  It measures, in this one VM, each figure against the kernel's own
+# devices or dd moving the same bytes between the same two ends:
 #
 #  1. fio, interleaved, on devices of the same size: pflash without a
-#     backing file, pflash in writeback and in writethrough mode over files
-#     on tmpfs, brd, zram and loop over a file on tmpfs.  Each repetition
-#     runs every workload on every device, one job after the other, the
-#     device order rotated from one repetition to the next.
-#  2. migration, for each device size: dd reading the device, export and
-#     import, the stream's size for a mostly erased and a full random
-#     image; the move, from the source's inactivate to the target's
-#     activation, of a source whose data is durable (writethrough) and of
-#     one written in full just before (writeback, all dirty), against dd
-#     copying the device into a file with fsync; the full flush against dd
-#     writing the same bytes.
-#  3. live moves, for each live size: export --live | import --activate
-#     of a device in writethrough mode while fio writes 4 KiB at random
-#     places at 1 MiB/s; the downtime, from the start of the source's
-#     inactivation to the end of the target's activation, the passes and
-#     the bytes they sent.
+#     backing file (I/O statistics off, and on), pflash in writeback and in
+#     writethrough mode over files on tmpfs, brd, zram and loop over a file
+#     on tmpfs.  Each repetition runs every workload on every device, one
+#     job after the other, the device order rotated from one repetition to
+#     the next.  Every queue's I/O statistics are set as the figure needs,
+#     whatever the device's default: off, but on pflash-iostats.
+#  2. the write pattern of OVMF's first boot, replayed by fio from an I/O
+#     log: 13,500 writes of 512 bytes into a variable store, on pflash in
+#     writeback and in writethrough mode, and on loop, each over a copy of
+#     OVMF_VARS_4M.fd on tmpfs.
+#  3. the state stream, for each device size, on devices without a backing
+#     file filled with random data or mostly erased: pflashctl export into
+#     a file on tmpfs against dd reading the device into a file there;
+#     pflashctl import from that file against dd writing the file to a
+#     device; export piped into import against dd copying one device to
+#     another.
+#  4. the move of a device with a backing file on tmpfs, one pflashctl
+#     per side (export --inactivate | import --activate), against dd
+#     copying the device into a file with fsync; and the full flush.
+#  5. live moves, for each live size: export --live | import --activate of
+#     a device in writethrough mode while fio writes 4 KiB at random places
+#     at 1 MiB/s, with shared storage: the source and the target over one
+#     file on ext4 (on brd), whose change attribute proves the file equal
+#     at the target's activation; and, in the full set, on tmpfs, whose
+#     attribute pflash does not trust, so the activation writes the whole
+#     device.  The downtime runs from the start of the source's
+#     inactivation to the end of the target's activation.
+#  6. (bench.profile=1) perf record of export, import and a live move:
+#     what they spend their instructions on.
 #
 # It only measures: the host parses and judges (tools/bench/report.py).
-# The raw results (fio's JSON, results.txt, the system's settings) are
-# written as a tar archive to the raw disk /dev/vda after every phase,
-# which the host unpacks.
+# The raw results (fio's JSON, results.txt, perf's reports, the system's
+# settings) are written as a tar archive to the raw disk /dev/vda after
+# every phase, which the host unpacks.
 #
 # Settings, from the kernel command line (bench.sh sets them):
 #   bench.clock=C       icount or wall: what the guest's clock counts
@@ -35,6 +49,8 @@
 #   bench.runtime=T     fio's time per job, e.g. 500ms (after bench.ramp=T)
 #   bench.sizes=LIST    migration sizes in KiB, comma-separated
 #   bench.live=LIST     live move sizes in KiB, comma-separated
+#   bench.livefs=LIST   file systems of the live moves: ext4, tmpfs
+#   bench.profile=0|1   whether to profile with perf
 
 set -u
 export LC_ALL=C
@@ -57,6 +73,8 @@ RUNTIME=$(arg runtime 500ms)
 RAMP=$(arg ramp 100ms)
 SIZES=$(arg sizes 4096,65536,262144)
 LIVE=$(arg live 65536,262144)
+LIVEFS=$(arg livefs ext4,tmpfs)
+PROFILE=$(arg profile 0)
 
 say() { echo "bench: $*"; }
 # The results: one line per figure, "key=value ...".
@@ -90,6 +108,11 @@ pf() { pflashctl "$@"; }
 # The device's short name: /dev/pflash3 -> pflash3.
 short() { echo "${1#/dev/}"; }
 
+# iostats DEV 0|1: the queue's I/O statistics off or on.
+iostats() {
+	echo "$2" >"/sys/block/$(short "$1")/queue/iostats"
+}
+
 # --- the system --------------------------------------------------------------
 modprobe pflash nr_devices=0 || { fail "modprobe pflash"; }
 modprobe virtio_pci 2>/dev/null
@@ -108,6 +131,10 @@ res "crc32c drivers=$(grep -A1 '^name *: crc32c$' /proc/crypto | sed -n 's/^driv
 # once it has run; its figures go to the kernel log, which is saved with
 # the results and read by report.py.
 modprobe tcrypt mode=319 sec=1 2>/dev/null || :
+# pflash's own default of the I/O statistics, before any is set here.
+d=$(pf create --size 64K --show) &&
+	res "default iostats=$(cat "/sys/block/$(short "$d")/queue/iostats")" &&
+	pf destroy "$d"
 res "system kernel=$(uname -r) cpus=$(nproc) clock=$CLOCK sse42=$(grep -qw sse4_2 /proc/cpuinfo && echo 1 || echo 0) size_mb=$SIZE_MB runs=$RUNS runtime=$RUNTIME ramp=$RAMP"
 say "$(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo) MiB"
 
@@ -115,10 +142,12 @@ say "$(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {print int($2 / 1024)}' /proc
 bench_fio() {
 	local size=$((SIZE_MB << 20)) d r dev wl i n
 	local -A devs=()
-	local names=(pflash pflash-wb pflash-wt brd zram loop)
+	local names=(pflash pflash-iostats pflash-wb pflash-wt brd zram loop)
 
 	say "fio: creating the devices, ${SIZE_MB} MiB each"
 	devs[pflash]=$(pf create --size "${SIZE_MB}M" --show) ||
+		{ fail "pflash create"; return 1; }
+	devs[pflash-iostats]=$(pf create --size "${SIZE_MB}M" --show) ||
 		{ fail "pflash create"; return 1; }
 	truncate -s "$size" /tmp/wb.img /tmp/wt.img /tmp/loop.img
 	devs[pflash-wb]=$(pf create --backing /tmp/wb.img --cache writeback --show) ||
@@ -137,6 +166,7 @@ bench_fio() {
 
 	for d in "${names[@]}"; do
 		dev=${devs[$d]}
+		iostats "$dev" "$([ "$d" = pflash-iostats ] && echo 1 || echo 0)"
 		n=$(short "$dev")
 		res "fio-dev name=$d dev=$n" \
 		    "scheduler=$(tr ' ' ',' </sys/block/$n/queue/scheduler)" \
@@ -144,7 +174,7 @@ bench_fio() {
 		    "nomerges=$(cat /sys/block/$n/queue/nomerges)" \
 		    "iostats=$(cat /sys/block/$n/queue/iostats)"
 	done
-	
+
 	# Every device filled once, so that reads read data (brd and zram
 	# read unwritten pages as zeros, without a copy).
 	say "fio: filling the devices"
@@ -187,14 +217,67 @@ bench_fio() {
 	done
 
 	say "fio: removing the devices"
-	pf destroy "${devs[pflash]}" "${devs[pflash-wb]}" "${devs[pflash-wt]}"
+	pf destroy "${devs[pflash]}" "${devs[pflash-iostats]}" \
+		"${devs[pflash-wb]}" "${devs[pflash-wt]}"
 	losetup -d "${devs[loop]}"
 	echo 1 >/sys/block/zram0/reset
 	rmmod zram brd
 	rm -f /tmp/wb.img /tmp/wt.img /tmp/loop.img
 }
 
-# --- 2. migration ------------------------------------------------------------
+# --- 2. the write pattern of OVMF's first boot ----------------------------------
+# OVMF's variable driver appends each variable to the store, a few words
+# at a time: QEMU's pflash writes the 512-byte sector of every word it
+# programs.  The replay: 13,500 writes of 512 bytes, each sector written
+# four times in a row, the sectors one after the other through the store's
+# first 256 KiB (its variable region), starting over at its start when
+# they reach the end, as a reclaim does.  fio replays the log on a device
+# as fast as it can (replay_no_stall), one write at a time, O_DIRECT.
+OVMF_WRITES=13500
+
+# ovmf_log DEV FILE: the I/O log of the pattern, on DEV.
+ovmf_log() {
+	awk -v dev="$1" -v n="$OVMF_WRITES" 'BEGIN {
+		print "fio version 2 iolog"
+		print dev " add"
+		print dev " open"
+		for (i = 0; i < n; i++)
+			print dev " write " (int(i / 4) % 512) * 512 " 512"
+		print dev " close"
+	}' >"$2"
+}
+
+bench_ovmf() {
+	local d dev r wbi=()
+	local -A devs=()
+
+	for d in pflash-wb pflash-wt loop; do
+		cp /usr/share/OVMF/OVMF_VARS_4M.fd "/tmp/$d.fd"
+	done
+	devs[pflash-wb]=$(pf create --backing /tmp/pflash-wb.fd --cache writeback --show) &&
+	devs[pflash-wt]=$(pf create --backing /tmp/pflash-wt.fd --show) &&
+	devs[loop]=$(losetup --find --show /tmp/loop.fd) ||
+		{ fail "ovmf pattern: devices"; return 1; }
+	for ((r = 1; r <= RUNS; r++)); do
+		for d in pflash-wb pflash-wt loop; do
+			dev=${devs[$d]}
+			iostats "$dev" 0
+			ovmf_log "$dev" /tmp/ovmf.log
+			fio --name=ovmf --read_iolog=/tmp/ovmf.log \
+				--replay_no_stall=1 --ioengine=psync --direct=1 \
+				--eta=never --clat_percentiles=0 \
+				--output-format=json \
+				--output="$OUT/fio/ovmf-$d-$r.json" ||
+				fail "ovmf pattern on $d"
+			res "ovmf dev=$d rep=$r json=fio/ovmf-$d-$r.json"
+		done
+	done
+	pf destroy "${devs[pflash-wb]}" "${devs[pflash-wt]}"
+	losetup -d "${devs[loop]}"
+	rm -f /tmp/pflash-wb.fd /tmp/pflash-wt.fd /tmp/loop.fd /tmp/ovmf.log
+}
+
+# --- 3. the state stream -----------------------------------------------------
 # fill DEV BYTES KIND: random: every byte written, from fio's random buffers;
 # erased: one 4 KiB block of data per MiB (at least one), the rest erased.
 fill() {
@@ -220,50 +303,66 @@ dd_bs() {
 	[ "$bytes" -lt $((1 << 20)) ] && echo "$bytes" || echo 1048576
 }
 
-# Export, import and dd reading, on devices without a backing file.
+# mig SIZE KIND WHAT REP US: one figure of the stream's part.
+mig() {
+	res "mig size=$1 image=$2 what=$3 rep=$4 bytes=$1 us=$5"
+}
+
+# Export, import and export piped into import, on devices without a
+# backing file, each against dd moving the same bytes between the same
+# two ends: the device and a file on tmpfs, or two devices.  Every file
+# is written anew each time, as the export writes its own.
 bench_stream() {
-	local bytes=$1 kind=$2 src dst us r runs=$RUNS ssize bs
+	local bytes=$1 kind=$2 src dst dev us r ssize bs
 	bs=$(dd_bs "$bytes")
-	src=$(pf create --size "$bytes" --show) || { fail "create $bytes"; return 1; }
+	src=$(pf create --size "$bytes" --show) &&
+	dst=$(pf create --size "$bytes" --inactive --show) &&
+	dev=$(pf create --size "$bytes" --show) ||
+		{ fail "create $bytes"; return 1; }
 	fill "$src" "$bytes" "$kind" || fail "fill $src $kind"
-	for ((r = 1; r <= runs; r++)); do
-		timed us dd if="$src" of=/dev/null bs="$bs" iflag=direct status=none &&
-			res "mig size=$bytes image=$kind what=dd-read rep=$r bytes=$bytes us=$us"
-		# Into a pipe, as to ssh: the kernel writes it, cat reads it.
-		timed us sh -c "pflashctl export -q $src | cat >/dev/null" &&
-			res "mig size=$bytes image=$kind what=export rep=$r bytes=$bytes us=$us"
+	for ((r = 1; r <= RUNS; r++)); do
+		rm -f /tmp/dd.img /tmp/stream.pfs
+		timed us dd if="$src" of=/tmp/dd.img bs="$bs" iflag=direct \
+			status=none && mig "$bytes" "$kind" dd-to-file "$r" "$us"
+		timed us pf export -q "$src" -o /tmp/stream.pfs &&
+			mig "$bytes" "$kind" export "$r" "$us"
+		timed us dd if=/tmp/dd.img of="$dev" bs="$bs" oflag=direct \
+			status=none && mig "$bytes" "$kind" dd-from-file "$r" "$us"
+		timed us pf import -q -i /tmp/stream.pfs "$dst" &&
+			mig "$bytes" "$kind" import "$r" "$us"
+		timed us dd if="$src" of="$dev" bs="$bs" iflag=direct \
+			oflag=direct status=none &&
+			mig "$bytes" "$kind" dd-dev-to-dev "$r" "$us"
+		timed us sh -c "pflashctl export -q $src | pflashctl import -q $dst" &&
+			mig "$bytes" "$kind" pipe "$r" "$us"
 	done
-	pf export -q "$src" -o /tmp/stream.pfs || fail "export $src"
+	cmp "$src" "$dst" || fail "import $bytes $kind: the devices differ"
 	ssize=$(stat -c %s /tmp/stream.pfs)
 	res "stream size=$bytes image=$kind stream_bytes=$ssize"
 	pf inspect /tmp/stream.pfs >"$OUT/inspect-$bytes-$kind.txt" 2>&1
 	# pflashctl checks every record as it passes, on export and import
 	# alike: its check alone, without the kernel.
-	for ((r = 1; r <= runs; r++)); do
+	for ((r = 1; r <= RUNS; r++)); do
 		timed us sh -c "pflashctl inspect /tmp/stream.pfs >/dev/null" &&
-			res "mig size=$bytes image=$kind what=inspect rep=$r bytes=$bytes us=$us"
+			mig "$bytes" "$kind" inspect "$r" "$us"
 	done
-	dst=$(pf create --size "$bytes" --inactive --show) ||
-		{ fail "create inactive $bytes"; return 1; }
-	for ((r = 1; r <= runs; r++)); do
-		timed us pf import -q "$dst" -i /tmp/stream.pfs &&
-			res "mig size=$bytes image=$kind what=import rep=$r bytes=$bytes us=$us"
-	done
-	cmp "$src" "$dst" || fail "import $bytes $kind: the devices differ"
-	pf destroy "$src" "$dst"
-	rm -f /tmp/stream.pfs
+	pf destroy "$src" "$dst" "$dev"
+	rm -f /tmp/stream.pfs /tmp/dd.img
 }
 
-# A move between two devices with backing files on tmpfs: the source's
-# inactivate, the stream through a pipe, the target's activation (the full
-# flush of what it imported).  MODE is the source's: writethrough, its data
-# durable when the move starts, as a firmware store's is once the VM is
-# stopped (the "store" moves); or writeback, written in full just before,
-# so that the inactivation writes it all back.  Against it, dd copying the
-# device into a file of the target's size with fsync: the floor for any
-# move.  Then, once, the full flush against dd writing the same bytes.
+# --- 4. the move -------------------------------------------------------------
+# A move between two devices with backing files on tmpfs, one pflashctl
+# per side: export --inactivate | import --activate, from the start of the
+# source's inactivation to the end of the target's activation (which
+# writes the whole device: tmpfs keeps no change attribute pflash trusts).
+# MODE is the source's: writethrough, its data durable when the move
+# starts, as a firmware store's is once the VM is stopped (the "store"
+# moves); or writeback, written in full just before, so that the
+# inactivation writes it all back.  Against it, dd copying the device into
+# a file of the target's size with fsync: the floor for any move.  Then,
+# once, the full flush against dd writing the same bytes.
 bench_move() {
-	local bytes=$1 mode=$2 src dst us t_in t_xfer t_act t_dd r bs wbi=()
+	local bytes=$1 mode=$2 src dst us t_dd r bs wbi=()
 	bs=$(dd_bs "$bytes")
 	# Written once, so that every repetition writes over pages the files
 	# already have: the first would otherwise also pay for tmpfs's
@@ -285,11 +384,9 @@ bench_move() {
 		fill "$src" "$bytes" random || fail "fill $src"
 		timed t_dd dd if="$src" of=/tmp/c.img bs="$bs" iflag=direct \
 			conv=notrunc,fsync status=none || fail "dd copy $bytes"
-		timed t_in pf inactivate "$src" &&
-		timed t_xfer sh -c "pflashctl export -q $src | pflashctl import -q $dst" &&
-		timed t_act pf activate "$dst" ||
+		timed us sh -c "pflashctl export -q --inactivate $src | pflashctl import -q --activate $dst" ||
 			{ fail "move $bytes"; break; }
-		res "move size=$bytes mode=$mode rep=$r inactivate_us=$t_in transfer_us=$t_xfer activate_us=$t_act us=$((t_in + t_xfer + t_act)) ddcopy_us=$t_dd"
+		res "move size=$bytes mode=$mode rep=$r us=$us ddcopy_us=$t_dd"
 	done
 	cmp "$dst" /tmp/b.img || fail "move $bytes: the target's file differs"
 	pf destroy "$src"
@@ -297,32 +394,59 @@ bench_move() {
 	if [ "$mode" = writeback ]; then
 		for ((r = 1; r <= RUNS; r++)); do
 			timed us pf flush --full "$dst" &&
-				res "mig size=$bytes image=random what=flush rep=$r bytes=$bytes us=$us"
+				mig "$bytes" random flush "$r" "$us"
 			timed us dd if="$dst" of=/tmp/c.img bs="$bs" iflag=direct \
 				conv=notrunc,fsync status=none &&
-				res "mig size=$bytes image=random what=dd-write rep=$r bytes=$bytes us=$us"
+				mig "$bytes" random dd-write "$r" "$us"
 		done
 	fi
 	pf destroy "$dst"
 	rm -f /tmp/b.img /tmp/c.img
 }
 
+# --- 5. the live move --------------------------------------------------------
+# livefs_mount FS BYTES: a file system for a shared file of BYTES at
+# /tmp/live: tmpfs, or ext4 on a brd of its own.
+livefs_mount() {
+	mkdir -p /tmp/live
+	case $1 in
+	tmpfs)
+		mount -t tmpfs -o size=$(($2 + (16 << 20))) tmpfs /tmp/live ;;
+	ext4)
+		modprobe brd rd_nr=1 rd_size=$((($2 >> 10) + 65536)) \
+			max_part=0 &&
+		mkfs.ext4 -q -F -E nodiscard /dev/ram0 &&
+		mount -t ext4 /dev/ram0 /tmp/live ;;
+	esac
+}
+
+livefs_unmount() {
+	umount /tmp/live
+	[ "$1" = ext4 ] && rmmod brd
+	return 0
+}
+
 # A live move with shared storage: the source in writethrough mode over a
-# file on tmpfs, the target created inactive over the same file, while fio
+# file on FS, the target created inactive over the same file, while fio
 # writes 4 KiB at random places of the source at 1 MiB/s (of guest time):
 # `pflashctl export --live -J | pflashctl import --activate`.  The
 # downtime runs from the start of the source's inactivation, which the
 # export's JSON dates (inactive-seconds before its end), to the end of the
-# import, once the target is active and has written what the move changed.
+# import, once the target is active and has written what it owes.
+# RUNS repetitions (bench.runs by default), each a result line of KIND
+# (live by default).
 bench_live() {
-	local bytes=$1 src dst r writer t_exp t_imp inact passes sent rc
-	truncate -s "$bytes" /tmp/a.img
-	src=$(pf create --backing /tmp/a.img --show) ||
+	local bytes=$1 fs=$2 runs=${3:-$RUNS} kind=${4:-live}
+	local src dst r writer t_exp t_imp
+	local inact passes sent rc f=/tmp/live/a.img
+	livefs_mount "$fs" "$bytes" || { fail "live $bytes $fs: mount"; return 1; }
+	truncate -s "$bytes" "$f"
+	src=$(pf create --backing "$f" --show) ||
 		{ fail "create live source $bytes"; return 1; }
 	fill "$src" "$bytes" random || fail "fill $src"
-	dst=$(pf create --backing /tmp/a.img --inactive --show) ||
+	dst=$(pf create --backing "$f" --inactive --show) ||
 		{ fail "create live target $bytes"; return 1; }
-	for ((r = 1; r <= RUNS; r++)); do
+	for ((r = 1; r <= runs; r++)); do
 		if [ "$r" -gt 1 ]; then
 			pf inactivate "$dst" && pf activate "$src" ||
 				{ fail "live $bytes: reset"; break; }
@@ -333,8 +457,9 @@ bench_live() {
 			--time_based --runtime=3600 --output=/dev/null &
 		writer=$!
 		sleep 1
+		# --force: the final inactivation happens under the writer.
 		{
-			pflashctl export --live -J "$src" 2>/tmp/live.json
+			pflashctl export --live --force -J "$src" 2>/tmp/live.json
 			echo "$? $(now_us)" >/tmp/live.exp
 		} | {
 			pflashctl import -q --activate "$dst"
@@ -351,12 +476,71 @@ bench_live() {
 		passes=$(grep -c '"pass":' /tmp/live.json)
 		sent=$(sed -n 's/.*"stream-bytes": \([0-9]*\).*/\1/p' /tmp/live.json)
 		inact=$(awk -v s="$inact" 'BEGIN { printf "%d", s * 1e6 }')
-		res "live size=$bytes rep=$r passes=$passes stream_bytes=$sent inactive_us=$inact downtime_us=$((t_imp - t_exp + inact))"
+		res "$kind size=$bytes fs=$fs rep=$r passes=$passes stream_bytes=$sent inactive_us=$inact downtime_us=$((t_imp - t_exp + inact)) end_us=$t_imp"
 	done
 	cmp "$src" "$dst" || fail "live $bytes: the devices differ"
-	cmp "$dst" /tmp/a.img || fail "live $bytes: the file differs"
+	cmp "$dst" "$f" || fail "live $bytes: the file differs"
 	pf destroy "$src" "$dst"
-	rm -f /tmp/a.img /tmp/live.json /tmp/live.exp /tmp/live.imp
+	rm -f "$f" /tmp/live.json /tmp/live.exp /tmp/live.imp
+	livefs_unmount "$fs"
+}
+
+# --- 6. the profile ----------------------------------------------------------
+# perf samples the CPU clock, which under -icount advances with the
+# instructions executed: a sample every so many instructions, system-wide,
+# with the kernel's and pflash's symbols.  Each report is the top of the
+# flat profile, by symbol, in $OUT/profile-NAME.txt.
+PERF_HZ=4000
+
+# prof_report NAME [perf report options]: the report of perf.data.
+prof_report() {
+	local name=$1
+	shift
+	perf report -i /tmp/perf.data --stdio --no-children --sort sym \
+		--percent-limit 0.5 "$@" 2>/dev/null |
+		grep -v '^$' | head -n 60 >"$OUT/profile-$name.txt"
+	res "profile name=$name file=profile-$name.txt"
+}
+
+bench_profile() {
+	local bytes=$((64 << 20)) src dst start end
+
+	command -v perf >/dev/null || { fail "profile: no perf"; return 1; }
+	src=$(pf create --size "$bytes" --show) &&
+	dst=$(pf create --size "$bytes" --inactive --show) ||
+		{ fail "profile: create"; return 1; }
+	fill "$src" "$bytes" random
+	say "profile: export of 64 MiB into a file"
+	perf record -q -a -F "$PERF_HZ" -o /tmp/perf.data -- \
+		pflashctl export -q "$src" -o /tmp/stream.pfs 2>/dev/null
+	prof_report export
+	say "profile: import of 64 MiB from a file"
+	perf record -q -a -F "$PERF_HZ" -o /tmp/perf.data -- \
+		pflashctl import -q -i /tmp/stream.pfs "$dst" 2>/dev/null
+	prof_report import
+	say "profile: export piped into import, 64 MiB"
+	perf record -q -a -F "$PERF_HZ" -o /tmp/perf.data -- \
+		sh -c "pflashctl export -q $src | pflashctl import -q $dst" \
+		2>/dev/null
+	prof_report pipe
+	pf destroy "$src" "$dst"
+	rm -f /tmp/stream.pfs
+
+	# The live move's downtime: perf records the whole move, with the
+	# real-time clock, and the report keeps the downtime's window.
+	say "profile: a live move of 64 MiB, shared file on ext4"
+	perf record -q -a -F "$PERF_HZ" -k realtime -o /tmp/perf.data \
+		2>/dev/null &
+	local perf_pid=$!
+	sleep 1
+	bench_live "$bytes" ext4 1 live-profiled >/dev/null
+	kill -INT "$perf_pid"
+	wait "$perf_pid"
+	end=$(sed -n 's/^live-profiled .*downtime_us=\([0-9]*\) end_us=\([0-9]*\).*/\2 \1/p' \
+		"$RES" | tail -n 1)
+	start=$(awk -v e="$end" 'BEGIN { split(e, a, " "); printf "%.6f,%.6f", (a[1] - a[2]) / 1e6, a[1] / 1e6 }')
+	prof_report live-downtime --time "$start"
+	rm -f /tmp/perf.data
 }
 
 # The results so far to /dev/vda, after every phase: a run that reaches
@@ -367,7 +551,7 @@ save() {
 	tar -C "$OUT" -cf /dev/vda . && sync
 }
 
-# What one pflashctl costs, started and done: a move runs four.
+# What one pflashctl costs, started and done: dd costs its own start too.
 for ((r = 1; r <= RUNS; r++)); do
 	timed us pf list >/dev/null && res "tool what=list rep=$r us=$us"
 done
@@ -377,15 +561,20 @@ if [ "$FIO" = 1 ]; then
 	bench_fio
 	res "phase name=fio us=$(($(now_us) - start))"
 	save
+	t=$(now_us)
+	say "the write pattern of OVMF's first boot"
+	bench_ovmf
+	res "phase name=ovmf us=$(($(now_us) - t))"
+	save
 fi
 for kib in ${SIZES//,/ }; do
 	bytes=$((kib << 10))
 	t=$(now_us)
 	for kind in erased random; do
-		say "migration: $kib KiB, $kind image: dd, export, import"
+		say "stream: $kib KiB, $kind image: export, import, the pipe, dd"
 		bench_stream "$bytes" "$kind"
 	done
-	say "migration: $kib KiB: the moves, the full flush"
+	say "move: $kib KiB: one pflashctl per side, the full flush"
 	bench_move "$bytes" writethrough
 	bench_move "$bytes" writeback
 	res "phase name=mig-$bytes us=$(($(now_us) - t))"
@@ -393,12 +582,19 @@ for kib in ${SIZES//,/ }; do
 done
 for kib in ${LIVE//,/ }; do
 	bytes=$((kib << 10))
-	t=$(now_us)
-	say "live move: $kib KiB, with a writer at 1 MiB/s"
-	bench_live "$bytes"
-	res "phase name=live-$bytes us=$(($(now_us) - t))"
-	save
+	for fs in ${LIVEFS//,/ }; do
+		t=$(now_us)
+		say "live move: $kib KiB, shared file on $fs, a writer at 1 MiB/s"
+		bench_live "$bytes" "$fs"
+		res "phase name=live-$bytes-$fs us=$(($(now_us) - t))"
+		save
+	done
 done
+if [ "$PROFILE" = 1 ]; then
+	t=$(now_us)
+	bench_profile
+	res "phase name=profile us=$(($(now_us) - t))"
+fi
 res "phase name=total us=$(($(now_us) - start))"
 
 save || fail "the results could not be written to /dev/vda"

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# The plot of `make bench`: throughput of export, import, dd and the full
-# flush against the device's size, and the time of a move.  Data from
-# tools/bench/report.py.
+# The plot of `make bench`: throughput of export, import, the pipe and the
+# full flush against the device's size, each with dd moving the same bytes,
+# and the time of a move against dd's.  Data from tools/bench/report.py.
 #
 # Usage: gnuplot -e "outfile='X.png'; datadir='DIR'" plot.gp
 
@@ -17,23 +17,23 @@ set xlabel "device size"
 set grid
 set key top left
 
-set title "Throughput against device size (MiB/s, log scale)"
+set title "Throughput against device size, random image (MiB/s, log scale)"
 set ylabel "MiB/s"
 set logscale y 10
-plot datadir.'/throughput.dat' using 1:2 with linespoints lw 2 title "dd read (iflag=direct)", \
-     '' using 1:3 with linespoints lw 2 title "export, random image", \
-     '' using 1:4 with linespoints title "export, mostly erased", \
-     '' using 1:5 with linespoints lw 2 title "import, random image", \
-     '' using 1:6 with linespoints title "import, mostly erased", \
-     '' using 1:7 with linespoints lw 2 title "full flush", \
-     '' using 1:8 with linespoints title "dd write, fsync", \
-     '' using 1:9 with linespoints dt 2 title "move, overall"
+plot datadir.'/throughput.dat' using 1:2 with linespoints lw 2 title "export into a file", \
+     '' using 1:3 with linespoints dt 2 title "dd, device to file", \
+     '' using 1:4 with linespoints lw 2 title "import from a file", \
+     '' using 1:5 with linespoints dt 2 title "dd, file to device", \
+     '' using 1:6 with linespoints lw 2 title "export | import", \
+     '' using 1:7 with linespoints dt 2 title "dd, device to device", \
+     '' using 1:8 with linespoints title "full flush", \
+     '' using 1:9 with linespoints dt 3 title "dd write, fsync"
 
-set title "A move: source's inactivate to target's activation (s, log scale)"
+set title "A move, one pflashctl per side, against dd with fsync (s, log scale)"
 set ylabel "seconds"
-plot datadir.'/move.dat' using 1:2 with linespoints title "inactivate (writeback)", \
-     '' using 1:3 with linespoints title "export | import", \
-     '' using 1:4 with linespoints title "activate (full flush)", \
-     '' using 1:5 with linespoints lw 2 title "total"
+plot datadir.'/move.dat' using 1:2 with linespoints lw 2 title "move, store source", \
+     '' using 1:3 with linespoints dt 2 title "dd copy, fsync", \
+     '' using 1:4 with linespoints lw 2 title "move, dirty source", \
+     '' using 1:5 with linespoints dt 2 title "dd copy, fsync (dirty)"
 
 unset multiplot

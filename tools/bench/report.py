@@ -2,15 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 """Turn the raw results of `make bench` into its table and its plot's data.
 
-Reads what tools/bench/guest.sh left (fio/rep*.json, results.txt) and
-writes:
+Reads what tools/bench/guest.sh left (fio/*.json, results.txt,
+profile-*.txt) and writes:
 
   --rst FILE       the results table, in reStructuredText
-  --plot-dir DIR   throughput.dat, move.dat and stream.dat for
-                   tools/bench/plot.gp
+  --plot-dir DIR   throughput.dat and move.dat for tools/bench/plot.gp
   --ratios FILE    the figures the goals are judged on, as JSON: one key per
                    figure, and "spread", the largest relative difference
                    between the repetitions of any figure
+  --compare FILE   another run's ratios.json: print how far each figure of
+                   this run is from that run's (a run against itself)
   --print-goals    print the goals' table to stdout
 
 Every figure is the median of its repetitions; the spread of a figure is
@@ -25,9 +26,11 @@ import re
 import statistics
 import sys
 
-DEVICES = ["pflash", "pflash-wb", "pflash-wt", "brd", "zram", "loop"]
+DEVICES = ["pflash", "pflash-iostats", "pflash-wb", "pflash-wt", "brd",
+           "zram", "loop"]
 DEVICE_TEXT = {
     "pflash": "pflash",
+    "pflash-iostats": "pflash, I/O statistics on",
     "pflash-wb": "pflash writeback",
     "pflash-wt": "pflash writethrough",
     "brd": "brd",
@@ -41,6 +44,25 @@ WORKLOADS = [
     ("randwrite-4k-qd32", "4 KiB random write, QD 32", "write", "iops"),
     ("read-1m", "1 MiB sequential read", "read", "bw"),
     ("write-1m", "1 MiB sequential write", "write", "bw"),
+]
+# The keys of ratios.json for the workloads against brd.
+BRD_KEYS = {
+    "randread-4k-qd1": "4k-randread-qd1",
+    "randread-4k-qd32": "4k-randread-qd32",
+    "randwrite-4k-qd1": "4k-randwrite-qd1",
+    "randwrite-4k-qd32": "4k-randwrite-qd32",
+    "read-1m": "1m-read",
+    "write-1m": "1m-write",
+}
+# The stream's figures: pflash's and dd's, moving the same bytes between
+# the same two ends.
+STREAM = [
+    ("export", "dd-to-file", "export into a file",
+     "``dd if=DEV of=FILE bs=1M iflag=direct``"),
+    ("import", "dd-from-file", "import from a file",
+     "``dd if=FILE of=DEV bs=1M oflag=direct``"),
+    ("pipe", "dd-dev-to-dev", "export piped into import",
+     "``dd if=DEV1 of=DEV2 bs=1M iflag=direct oflag=direct``"),
 ]
 MIB = 1 << 20
 
@@ -81,6 +103,10 @@ def fmt_mibs(v):
     return "%.0f" % v if v >= 100 else "%.1f" % v
 
 
+def fmt_ms(v):
+    return "%.1f ms" % v
+
+
 def fmt_bytes(n):
     for unit, div in (("GiB", 1 << 30), ("MiB", MIB), ("KiB", 1024)):
         if n >= div:
@@ -100,16 +126,33 @@ def fmt_time(us):
     return "%.0f ms" % (us / 1e3) if us >= 1e4 else "%.1f ms" % (us / 1e3)
 
 
+def fio_jobs(path, errors):
+    with open(path) as f:
+        text = f.read()
+    # fio may print notes before the JSON.
+    text = text[text.index("{"):] if "{" in text else "{}"
+    try:
+        return json.loads(text).get("jobs", [])
+    except ValueError as e:
+        errors.append("%s: %s" % (os.path.basename(path), e))
+        return []
+
+
 class Results:
     def __init__(self, rdir):
+        self.rdir = rdir
         self.fio = {}          # (workload, device) -> [values]
         self.system = {}
         self.devs = {}         # device -> fio-dev line
+        self.default_iostats = "?"
+        self.ovmf = {}         # device -> [us, the writes' latencies summed]
+        self.ovmf_writes = {}  # device -> writes per replay
         self.mig = {}          # (size, image, what) -> [us]
         self.stream = {}       # (size, image) -> bytes
-        self.move = {}         # size -> [dict]
-        self.live = {}         # size -> [dict]
+        self.move = {}         # (size, mode) -> [dict]
+        self.live = {}         # (size, fs) -> [dict]
         self.tool = {}         # what -> [us]
+        self.profiles = {}     # name -> text
         self.phases = {}
         self.errors = []
         self.crc32c_bps = None  # the kernel's crc32c, tcrypt's figure
@@ -132,16 +175,7 @@ class Results:
 
     def read_fio(self, rdir):
         for path in sorted(glob.glob(os.path.join(rdir, "fio", "rep*.json"))):
-            with open(path) as f:
-                text = f.read()
-            # fio may print notes before the JSON.
-            text = text[text.index("{"):] if "{" in text else "{}"
-            try:
-                data = json.loads(text)
-            except ValueError as e:
-                self.errors.append("%s: %s" % (os.path.basename(path), e))
-                continue
-            for job in data.get("jobs", []):
+            for job in fio_jobs(path, self.errors):
                 wl, _, dev = job["jobname"].partition("@")
                 spec = [w for w in WORKLOADS if w[0] == wl]
                 if not spec:
@@ -157,14 +191,33 @@ class Results:
                     continue
                 self.fio.setdefault((wl, dev), []).append(value)
 
+    def read_ovmf(self, dev, path):
+        """One replay of the OVMF pattern: the writes' latencies, summed,
+        in microseconds: the time the device took, without fio's own
+        start."""
+        for job in fio_jobs(path, self.errors):
+            w = job["write"]
+            if job.get("error"):
+                self.errors.append("fio ovmf on %s: error %s" %
+                                   (dev, job["error"]))
+                continue
+            self.ovmf.setdefault(dev, []).append(
+                w["lat_ns"]["mean"] * w["total_ios"] / 1e3)
+            self.ovmf_writes[dev] = w["total_ios"]
+
     def read_results(self, path):
         with open(path) as f:
             for line in f:
                 kind, kv = kv_line(line)
                 if kind == "system":
                     self.system = kv
+                elif kind == "default":
+                    self.default_iostats = kv.get("iostats", "?")
                 elif kind == "fio-dev":
                     self.devs[kv["name"]] = kv
+                elif kind == "ovmf":
+                    self.read_ovmf(kv["dev"],
+                                   os.path.join(self.rdir, kv["json"]))
                 elif kind == "mig":
                     key = (int(kv["size"]), kv["image"], kv["what"])
                     self.mig.setdefault(key, []).append(int(kv["us"]))
@@ -178,8 +231,14 @@ class Results:
                 elif kind == "tool":
                     self.tool.setdefault(kv["what"], []).append(int(kv["us"]))
                 elif kind == "live":
-                    self.live.setdefault(int(kv["size"]), []).append(
-                        {k: int(v) for k, v in kv.items()})
+                    key = (int(kv["size"]), kv.get("fs", "tmpfs"))
+                    self.live.setdefault(key, []).append(
+                        {k: int(v) for k, v in kv.items() if k != "fs"})
+                elif kind == "profile":
+                    p = os.path.join(self.rdir, kv["file"])
+                    if os.path.exists(p):
+                        with open(p, errors="replace") as pf:
+                            self.profiles[kv["name"]] = pf.read()
                 elif kind == "phase":
                     self.phases[kv["name"]] = int(kv["us"])
                 elif kind == "crc32c":
@@ -200,35 +259,46 @@ class Results:
         us = self.mig_us(size, image, what)
         return size / MIB / (us / 1e6) if us else None
 
-    def move_us(self, size, field, mode="writeback"):
+    def stream_ratio(self, size, image, what, dd):
+        """dd's time over pflash's, moving the same bytes: pflash's
+        throughput as a share of dd's."""
+        return ratio(self.mig_us(size, image, dd),
+                     self.mig_us(size, image, what))
+
+    def move_us(self, size, field, mode="writethrough"):
         return median([m[field] for m in self.move.get((size, mode), [])])
 
     def move_ratio(self, size, mode):
-        """The move's downtime over dd's copy with fsync, as medians."""
+        """The move's time over dd's copy with fsync, as medians."""
         return ratio(self.move_us(size, "us", mode),
                      self.move_us(size, "ddcopy_us", mode))
 
-    def live_med(self, size, field):
-        return median([m[field] for m in self.live.get(size, [])])
+    def live_med(self, size, fs, field):
+        return median([m[field] for m in self.live.get((size, fs), [])])
 
-    def live_ratio(self, size):
-        """A live move's downtime over that of a 4 MiB store's move
-        without --live (writethrough source), as medians."""
-        return ratio(self.live_med(size, "downtime_us"),
-                     self.move_us(4 * MIB, "us", "writethrough"))
+    def live_ms(self, size, fs="ext4"):
+        us = self.live_med(size, fs, "downtime_us")
+        return None if us is None else us / 1e3
+
+    def ovmf_ratio(self, dev):
+        """loop's time over pflash's, for the OVMF pattern."""
+        return ratio(median(self.ovmf.get("loop", [])),
+                     median(self.ovmf.get(dev, [])))
 
     def all_series(self):
         """Every figure's repetitions, named, for the run's spread."""
         series = [("fio %s on %s" % k, v) for k, v in self.fio.items()]
         series += [("%s of %s, %s image" % (k[2], fmt_bytes(k[0]), k[1]), v)
                    for k, v in self.mig.items()]
+        series += [("OVMF pattern on %s" % k, v)
+                   for k, v in self.ovmf.items()]
         for (size, mode), moves in self.move.items():
             for field, what in (("us", "move"), ("ddcopy_us", "dd copy")):
                 series.append(("%s of %s (%s source)" % (
                     what, fmt_bytes(size), mode),
                     [m[field] for m in moves if field in m]))
-        for size, moves in self.live.items():
-            series.append(("live move of %s" % fmt_bytes(size),
+        for (size, fs), moves in self.live.items():
+            series.append(("live move of %s on %s" % (fmt_bytes(size), fs),
                            [m["downtime_us"] for m in moves]))
         return [(n, s) for n, s in series if len(s) > 1]
 
@@ -293,41 +363,57 @@ class Goals:
     def add(self, key, text, value, target, ok, fmt=fmt_ratio):
         if key:
             self.ratios[key] = None if value is None else round(value, 4)
+        verdict = "n/a" if value is None else \
+            "" if ok is None else "met" if ok(value) else "**missed**"
         self.rows.append([text, "n/a" if value is None else fmt(value),
-                          target, "n/a" if value is None else
-                          ("met" if ok(value) else "**missed**")])
+                          target, verdict])
 
 
 def goals_of(res):
     g = Goals()
-    keys = {
-        "randread-4k-qd1": "4k-randread-qd1",
-        "randread-4k-qd32": "4k-randread-qd32",
-        "randwrite-4k-qd1": "4k-randwrite-qd1",
-        "randwrite-4k-qd32": "4k-randwrite-qd32",
-        "read-1m": "1m-read",
-        "write-1m": "1m-write",
-    }
     for wl, text, _, _ in WORKLOADS:
-        g.add(keys[wl], "pflash / brd, " + text,
+        target = 1.2 if wl.endswith("1m") else 1.0
+        g.add(BRD_KEYS[wl], "pflash / brd, " + text,
               ratio(res.fio_median(wl, "pflash"), res.fio_median(wl, "brd")),
-              ">= 1.2", lambda v: v >= 1.2)
+              ">= %.1f" % target, lambda v, t=target: v >= t)
+    g.add("wt-4k-randwrite-qd1",
+          "pflash writethrough / loop over tmpfs, 4 KiB random write, QD 1",
+          ratio(res.fio_median("randwrite-4k-qd1", "pflash-wt"),
+                res.fio_median("randwrite-4k-qd1", "loop")),
+          ">= 1.0", lambda v: v >= 1.0)
+    for dev, mode in (("pflash-wb", "writeback"),
+                      ("pflash-wt", "writethrough")):
+        g.add("ovmf-boot-pattern-%s" % mode,
+              "OVMF's first-boot writes, loop's time / pflash %s's" % mode,
+              res.ovmf_ratio(dev), ">= 1.0", lambda v: v >= 1.0)
     s = 64 * MIB
-    for what in ("export", "import"):
+    for what, dd, text, _ in STREAM:
+        target = 0.5 if what == "pipe" else 0.7
         g.add("%s-64m-random" % what,
-              "%s / dd read, random image, 64 MiB" % what,
-              ratio(res.mig_mibs(s, "random", what),
-                    res.mig_mibs(s, "random", "dd-read")),
-              ">= 0.5", lambda v: v >= 0.5)
+              "%s, 64 MiB random: dd's time / pflashctl's" % text,
+              res.stream_ratio(s, "random", what, dd),
+              ">= %.1f" % target, lambda v, t=target: v >= t)
     g.add("move-ovmf-4m",
-          "move of a 4 MiB store (writethrough source) / dd copy with fsync",
-          res.move_ratio(4 * MIB, "writethrough"), "<= 2",
-          lambda v: v <= 2.0)
+          "move of a 4 MiB store, one pflashctl per side / dd copy with "
+          "fsync (lower is better)",
+          res.move_ratio(4 * MIB, "writethrough"), "<= 1.5",
+          lambda v: v <= 1.5)
     for size in (64 * MIB, 256 * MIB):
         g.add("live-downtime-%dm" % (size // MIB),
-              "downtime of a live move of %s, writer at 1 MiB/s / "
-              "downtime of a 4 MiB store's move" % fmt_bytes(size),
-              res.live_ratio(size), "<= 2", lambda v: v <= 2.0)
+              "downtime of a live move of %s, shared file on ext4, writer "
+              "at 1 MiB/s (ms)" % fmt_bytes(size),
+              res.live_ms(size), "<= 15", lambda v: v <= 15, fmt_ms)
+    g.add("live-downtime-256m-over-64m",
+          "downtime at 256 MiB / downtime at 64 MiB",
+          ratio(res.live_ms(256 * MIB), res.live_ms(64 * MIB)),
+          "<= 1.10", lambda v: v <= 1.10)
+    for wl in ("randread-4k-qd1", "randwrite-4k-qd1", "read-1m",
+               "write-1m"):
+        g.add("iostats-on-" + BRD_KEYS[wl],
+              "pflash with I/O statistics on / off, %s" %
+              [w[1] for w in WORKLOADS if w[0] == wl][0],
+              ratio(res.fio_median(wl, "pflash-iostats"),
+                    res.fio_median(wl, "pflash")), "(measured)", None)
     if (s, "erased") in res.stream:
         g.add(None, "stream of a mostly erased 64 MiB image / its size",
               res.stream[(s, "erased")] / s, "< 1%",
@@ -339,6 +425,36 @@ def goals_of(res):
               "<= 1.2", lambda v: v <= 1.2)
     g.ratios["spread"] = round(res.max_spread(), 4)
     return g
+
+
+def profile_section(res):
+    if not res.profiles:
+        return []
+    L = heading("Where the time goes: profiles", "=")
+    L += [
+        "``perf record -a`` (Debian's ``linux-perf``) of the CPU clock, "
+        "which under ``-icount`` counts instructions: a sample every so "
+        "many instructions, of the whole system.  The flat profile by "
+        "symbol, each symbol's share of the samples, down to 0.5%.",
+        "",
+    ]
+    names = [("export", "pflashctl export of 64 MiB of random data into a "
+              "file on tmpfs"),
+             ("import", "pflashctl import of that stream from the file"),
+             ("pipe", "export piped into import, 64 MiB"),
+             ("live-downtime", "a live move of 64 MiB (shared file on "
+              "ext4, writer at 1 MiB/s), the downtime's window only: from "
+              "the start of the source's inactivation to the end of the "
+              "target's activation")]
+    for name, text in names:
+        if name not in res.profiles:
+            continue
+        L += heading(text[0].upper() + text[1:], "-")
+        L += ["::", ""]
+        L += ["    " + l for l in res.profiles[name].splitlines()
+              if not l.startswith("#")]
+        L += [""]
+    return L
 
 
 def report(res, args):
@@ -359,10 +475,12 @@ def report(res, args):
         "",
         "The clock: %s" % CLOCK_TEXT.get(clock, clock),
         "",
-        "The spread (±) of a figure is the range of its %s repetitions "
-        "over their median; the largest spread of any figure in this run "
-        "was %.1f%%, of the %s." % (runs, 100 * res.max_spread(),
-                                    res.max_spread_name()),
+        "Every figure compares like with like: pflash against the kernel's "
+        "own devices, or against dd moving the same bytes between the same "
+        "two ends, in the same VM.  The spread (±) of a figure is the range "
+        "of its %s repetitions over their median; the largest spread of "
+        "any figure in this run was %.1f%%, of the %s." % (
+            runs, 100 * res.max_spread(), res.max_spread_name()),
         "",
     ]
     if res.errors:
@@ -384,14 +502,19 @@ def report(res, args):
     L += [
         "fio (Debian's), ``libaio``, ``direct=1``, on devices of %s MiB "
         "each, created side by side in the same VM: pflash without a "
-        "backing file; pflash in writeback and in writethrough mode, each "
-        "over a file on tmpfs; brd; zram (lzo-rle; the data is fio's random "
-        "data, which does not compress); loop over a file on tmpfs.  Every "
-        "device is written in full first, so that reads read data.  Each "
-        "figure is the median of %s repetitions of %s (after %s of "
-        "ramp); each repetition runs every workload on every device in "
-        "turn, the devices' order rotated from one repetition to the next." % (
-            sysinfo.get("size_mb", "?"), runs,
+        "backing file, with its queue's I/O statistics off, and on; pflash "
+        "in writeback and in writethrough mode, each over a file on tmpfs; "
+        "brd; zram (lzo-rle; the data is fio's random data, which does not "
+        "compress); loop over a file on tmpfs.  Every queue's I/O "
+        "statistics are set, whatever its device's default (pflash's is "
+        "%s in this build): off, but on the one pflash device that "
+        "measures their cost.  Every device is written in full first, so "
+        "that reads read data.  Each figure is the median of %s "
+        "repetitions of %s (after %s of ramp); each repetition runs every "
+        "workload on every device in turn, the devices' order rotated from "
+        "one repetition to the next." % (
+            sysinfo.get("size_mb", "?"),
+            {"0": "off", "1": "on"}.get(res.default_iostats, "?"), runs,
             sysinfo.get("runtime", "?"), sysinfo.get("ramp", "?")),
         "",
     ]
@@ -422,22 +545,12 @@ def report(res, args):
         L += [
             "The data path is bio-based, as brd's, zram's and pmem's: a bio "
             "is served in ``->submit_bio()`` from the flat buffer, with no "
-            "tag, request or completion.  With blk-mq (a queue per CPU, "
-            "128 requests each), the same measurement gave 0.88 of brd for "
-            "4 KiB random reads and writes at QD 1, and 1.18 and 1.30 for "
-            "1 MiB reads and writes: the request's own work cost more than "
-            "brd's page lookup saves.  At 4 KiB the ratio cannot reach 1.2 "
-            "in this model: a 4 KiB random read at QD 1 takes %.0f "
-            "instructions on pflash and %.0f on brd, nearly all of them "
-            "fio's, the system call's and the block layer's, which both "
-            "pay; to be 1.2 times brd, pflash would need %.0f fewer, more "
-            "than its whole share (the copy of 4 KiB and a bounds check).  "
-            "The random reads of pflash in writethrough mode, which were "
-            "0.81 of pflash's without a file under blk-mq, are now the same "
-            "as theirs: reads never touch the file, and nothing of the "
-            "backing file's is on the bio-based read path any more; the "
-            "cause under blk-mq was not isolated before it went." % (
-                1e9 / pf, 1e9 / br, 1e9 / pf - 1e9 / br / 1.2),
+            "tag, request or completion.  At 4 KiB the ratio to brd cannot "
+            "go far above 1 in this model: a 4 KiB random read at QD 1 "
+            "takes %.0f instructions on pflash and %.0f on brd, nearly all "
+            "of them fio's, the system call's and the block layer's, which "
+            "both pay; pflash's own share is the copy of 4 KiB and a bounds "
+            "check." % (1e9 / pf, 1e9 / br),
             "",
         ]
 
@@ -462,6 +575,14 @@ def report(res, args):
                     ["workload", "pflash writeback / loop",
                      "pflash writethrough / loop"], rows)
 
+    rows = []
+    for wl, text, _, _ in WORKLOADS:
+        rows.append([text, fmt_ratio(ratio(
+            res.fio_median(wl, "pflash-iostats"),
+            res.fio_median(wl, "pflash")))])
+    L += list_table("The cost of I/O statistics: pflash with them on / off "
+                    "(1.00: none)", ["workload", "on / off"], rows)
+
     L += ["Queue settings in this run:", ""]
     rows = []
     for d in DEVICES:
@@ -473,48 +594,77 @@ def report(res, args):
                     ["device", "scheduler", "max_sectors_kb", "nomerges",
                      "iostats"], rows)
 
-    # --- migration -------------------------------------------------------
+    # --- the OVMF pattern ---------------------------------------------------
+    if res.ovmf:
+        L += heading("The writes of OVMF's first boot", "=")
+        L += [
+            "OVMF's variable driver appends each variable to its store a "
+            "few words at a time, and QEMU's flash writes the 512-byte "
+            "sector of each word it programs.  The replay: %d writes of 512 "
+            "bytes, each sector four times in a row, the sectors one after "
+            "the other through the store's first 256 KiB, starting over "
+            "there at the end, as a reclaim does.  fio replays it from an "
+            "I/O log (``read_iolog``, ``replay_no_stall``), one write at a "
+            "time, ``psync``, ``direct=1``, on each device over its own "
+            "copy of ``OVMF_VARS_4M.fd`` on tmpfs.  The figure is the time "
+            "the device took, the writes' latencies summed (without fio's "
+            "own start), the median of %s replays." % (
+                max(res.ovmf_writes.values(), default=0), runs),
+            "",
+        ]
+        rows = []
+        for d in ("pflash-wb", "pflash-wt", "loop"):
+            t = median(res.ovmf.get(d, []))
+            rows.append([DEVICE_TEXT[d], fmt_time(t),
+                         "n/a" if t is None else "%.1f" % (
+                             t / max(res.ovmf_writes.get(d, 1), 1)),
+                         fmt_ratio(res.ovmf_ratio(d))])
+        L += list_table("OVMF's first-boot writes",
+                        ["device", "time", "µs per write",
+                         "loop's time / this one's"], rows)
+
+    # --- the stream ---------------------------------------------------------
     sizes = res.sizes()
-    L += heading("Migration", "=")
+    L += heading("The state stream", "=")
     L += [
-        "For each device size: dd reading the whole device (``bs=1M "
-        "iflag=direct``, or one block the size of a smaller device) against "
-        "``pflashctl export`` to ``/dev/null`` and ``pflashctl import`` from "
-        "a stream file on tmpfs, on devices without a backing file.  A "
-        "*random* image is written in full with fio's random data; a "
-        "*mostly erased* one has one 4 KiB block of data per MiB (one block "
-        "in all if the device is smaller), the rest erased.  Each figure is "
-        "the median of %s runs; each is one command from its start to its "
-        "exit, so the small sizes show the cost of starting a program "
-        "more than anything else." % runs,
+        "For each device size, on devices without a backing file, filled "
+        "with fio's random data (*random*) or with one 4 KiB block of data "
+        "per MiB, the rest erased (*mostly erased*), each figure against dd "
+        "moving the same bytes between the same two ends: a file on tmpfs "
+        "and the device, or two devices.  Each is one command, from its "
+        "start to its exit, dd's included, and the median of %s runs; "
+        "pflash's figure is dd's time over pflashctl's (higher is better)." %
+        runs,
         "",
     ]
+    L += list_table("What each figure compares",
+                    ["figure", "pflash", "dd"],
+                    [[t, "``pflashctl %s``" % (
+                        "export -q DEV -o FILE" if w == "export" else
+                        "import -q -i FILE DEV" if w == "import" else
+                        "export -q DEV1 | pflashctl import -q DEV2"), d]
+                     for w, _, t, d in STREAM])
     rows = []
     for s in sizes:
-        dd = res.mig_mibs(s, "random", "dd-read")
-        row = [fmt_bytes(s)]
-        row.append(fmt_mibs(dd) if dd else "n/a")
         for image in ("random", "erased"):
-            dd_i = res.mig_mibs(s, image, "dd-read")
-            for what in ("export", "import"):
-                v = res.mig_mibs(s, image, what)
-                row.append("n/a" if v is None else "%s (%s)" % (
-                    fmt_mibs(v), fmt_ratio(ratio(v, dd_i))))
-        v = res.mig_mibs(s, "random", "inspect")
-        row.append("n/a" if v is None else "%s (%s)" % (
-            fmt_mibs(v), fmt_ratio(ratio(v, dd))))
-        rows.append(row)
+            row = [fmt_bytes(s), image]
+            for what, dd, _, _ in STREAM:
+                v, d = res.mig_mibs(s, image, what), \
+                    res.mig_mibs(s, image, dd)
+                row.append("n/a" if v is None else "%s / %s (%s)" % (
+                    fmt_mibs(v), fmt_mibs(d) if d else "n/a",
+                    fmt_ratio(res.stream_ratio(s, image, what, dd))))
+            rows.append(row)
     L += list_table(
-        "Export and import throughput in MiB/s (ratio to dd reading the "
-        "same device)",
-        ["device size", "dd read (random)", "export, random",
-         "import, random", "export, mostly erased",
-         "import, mostly erased", "pflashctl inspect, random"], rows)
-    L += [
-        "``pflashctl inspect`` is the tool's own check of a stream file, "
-        "without the kernel.",
-        "",
-    ]
+        "MiB/s of pflashctl / of dd (dd's time over pflashctl's)",
+        ["device size", "image"] + [t for _, _, t, _ in STREAM], rows)
+    rows = []
+    for s in sizes:
+        v = res.mig_mibs(s, "random", "inspect")
+        rows.append([fmt_bytes(s), "n/a" if v is None else fmt_mibs(v)])
+    L += list_table("``pflashctl inspect`` of a stream file, without the "
+                    "kernel, random image (MiB/s)",
+                    ["device size", "MiB/s"], rows)
     if res.crc32c_bps:
         L += [
             "The kernel's CRC-32C alone (``tcrypt`` mode 319, 8 KiB per "
@@ -534,18 +684,23 @@ def report(res, args):
     L += list_table("Stream size in bytes (share of the device's size)",
                     ["device size", "mostly erased", "random"], rows)
 
+    # --- the move -----------------------------------------------------------
+    L += heading("The move", "=")
     L += [
-        "The move, the downtime of a move between hosts: from the start of "
-        "the source's ``pflashctl inactivate`` through ``pflashctl export "
-        "| pflashctl import`` to the end of the target's ``pflashctl "
-        "activate`` (the flush of what the import changed to its file), "
-        "each device over a file on tmpfs.  A *store* source is in "
-        "writethrough mode, its data durable when the move starts, as a "
-        "firmware store's is once its VM is stopped; a *dirty* one is in "
-        "writeback mode, written in full just before, so that its "
-        "inactivation writes back all of it.  Against it, dd copying the "
-        "source device into a file of the same size with fsync (``bs=1M "
-        "iflag=direct conv=notrunc,fsync``), the floor of any move.",
+        "A move between hosts, without shared storage, one pflashctl per "
+        "side: ``pflashctl export -q --inactivate SRC | pflashctl import -q "
+        "--activate DST``, from the start of the source's inactivation to "
+        "the end of the target's activation, each device over a file on "
+        "tmpfs.  tmpfs keeps no change attribute that pflash trusts, so the "
+        "target's activation writes the whole device to its file and "
+        "fsyncs it.  A *store* source is in writethrough mode, its data "
+        "durable when the move starts, as a firmware store's is once its "
+        "VM is stopped; a *dirty* one is in writeback mode, written in full "
+        "just before, so that its inactivation writes back all of it.  "
+        "Against it, dd copying the source device into a file of the same "
+        "size with fsync (``bs=1M iflag=direct conv=notrunc,fsync``), the "
+        "floor of any move: the device's bytes, read once and written to a "
+        "file once.",
         "",
     ]
     rows = []
@@ -554,59 +709,46 @@ def report(res, args):
             tot = res.move_us(s, "us", mode)
             if tot is None:
                 continue
-            rows.append([fmt_bytes(s), what,
-                         fmt_time(res.move_us(s, "inactivate_us", mode)),
-                         fmt_time(res.move_us(s, "transfer_us", mode)),
-                         fmt_time(res.move_us(s, "activate_us", mode)),
-                         fmt_time(tot),
+            rows.append([fmt_bytes(s), what, fmt_time(tot),
                          fmt_time(res.move_us(s, "ddcopy_us", mode)),
                          fmt_ratio(res.move_ratio(s, mode))])
-    L += list_table("From the source's inactivate to the target's activation",
-                    ["device size", "source", "inactivate", "export | import",
-                     "activate (flush)", "total", "dd copy, fsync",
-                     "total / dd (lower is better)"], rows)
+    L += list_table("The move against dd with fsync",
+                    ["device size", "source", "move", "dd copy, fsync",
+                     "move / dd (lower is better)"], rows)
+    L += [
+        "One ``pflashctl list``, started and done, takes %s: each side of "
+        "the move starts one pflashctl, as dd starts itself." % (
+            fmt_time(median(res.tool.get("list", [])))),
+        "",
+    ]
 
     L += [
-        "One ``pflashctl list``, started and done, takes %s: a move "
-        "runs four pflashctl (inactivate, export, import, activate), so "
-        "about %s of a small move's downtime is the tool's start-up "
-        "(dynamic linking, the netlink family's resolution), which dd's "
-        "copy does not pay." % (
-            fmt_time(median(res.tool.get("list", []))),
-            fmt_time(4 * median(res.tool.get("list", [])))
-            if res.tool.get("list") else "n/a"),
-        "",
         "The live move, with shared storage: ``pflashctl export --live -J "
-        "| pflashctl import --activate`` of a source in writethrough mode "
-        "over a file on tmpfs, filled with random data, to a target "
-        "created inactive over the same file, while fio writes 4 KiB at "
-        "random places of the source at 1 MiB/s (``--rate=1m``, of guest "
-        "time).  The downtime runs from the start of the source's "
-        "inactivation, which the export makes itself once the passes are "
-        "small (``--max-final 1M``, ``--max-passes 8``), to the end of the "
-        "target's activation, which writes to the file the blocks that the "
-        "move changed.  The goal: within 2x of the downtime of moving a 4 "
-        "MiB store without ``--live`` (above): a downtime set by what "
-        "changed, not by the device's size.  Without shared storage, the "
-        "target's activation also writes to its own file every block that "
-        "differs from what the file held: with a blank file, the whole "
-        "device, as the moves above show; that part of a move follows the "
-        "size unless the target's file is brought up to date first.",
+        "| pflashctl import --activate`` of a source in writethrough mode, "
+        "filled with random data, to a target created inactive over the "
+        "same file, while fio writes 4 KiB at random places of the source "
+        "at 1 MiB/s (``--rate=1m``, of guest time).  The downtime runs from "
+        "the start of the source's inactivation, which the export makes "
+        "itself once the passes are small (``--max-final 1M``, "
+        "``--max-passes 8``), to the end of the target's activation.  On "
+        "ext4 (on a brd), the file's change attribute proves that the file "
+        "holds what the source left, which is what the target imported: "
+        "the activation writes nothing.  On tmpfs, whose attribute pflash "
+        "does not trust, it writes the whole device, inside the downtime: "
+        "that downtime follows the device's size.",
         "",
     ]
     rows = []
-    base = res.move_us(4 * MIB, "us", "writethrough")
-    for s in sorted(res.live):
-        rows.append([fmt_bytes(s), "%d" % res.live_med(s, "passes"),
-                     fmt_bytes(res.live_med(s, "stream_bytes")),
-                     fmt_time(res.live_med(s, "inactive_us")),
-                     fmt_time(res.live_med(s, "downtime_us")),
-                     fmt_time(base), fmt_ratio(res.live_ratio(s))])
+    for (s, fs) in sorted(res.live):
+        rows.append([fmt_bytes(s), fs,
+                     "%d" % res.live_med(s, fs, "passes"),
+                     fmt_bytes(res.live_med(s, fs, "stream_bytes")),
+                     fmt_time(res.live_med(s, fs, "inactive_us")),
+                     fmt_time(res.live_med(s, fs, "downtime_us"))])
     L += list_table("Live move: the downtime, with a writer at 1 MiB/s",
-                    ["device size", "passes", "stream sent",
-                     "inactive, export side", "downtime",
-                     "4 MiB move, not live", "downtime / 4 MiB move "
-                     "(goal <= 2)"], rows)
+                    ["device size", "shared file on", "passes",
+                     "stream sent", "inactive, export side", "downtime"],
+                    rows)
 
     L += [
         "The full flush (``pflashctl flush --full`` of the active target) "
@@ -625,10 +767,12 @@ def report(res, args):
                     ["device size", "full flush", "dd, fsync",
                      "flush time / dd time (lower is better)"], rows)
 
+    L += profile_section(res)
+
     L += heading("Throughput against size", "=")
     L += [".. image:: benchmarks.png",
-          "   :alt: export, import, dd, the full flush and the move: "
-          "throughput and time against the device's size", ""]
+          "   :alt: export, import, the pipe and dd, the full flush and the "
+          "move: throughput and time against the device's size", ""]
     L += [
         "Regenerate with ``make bench`` (about %s); ``make bench-quick`` "
         "runs a reduced set and writes only ``build/bench/ratios.json``.  "
@@ -650,34 +794,40 @@ def plot_data(res, pdir):
         return "NaN" if v is None else "%.6g" % v
 
     with open(os.path.join(pdir, "throughput.dat"), "w") as f:
-        f.write("# size_bytes dd_read export_random export_erased "
-                "import_random import_erased full_flush dd_write_fsync "
-                "move_overall (MiB/s)\n")
+        f.write("# size_bytes export dd_to_file import dd_from_file pipe "
+                "dd_dev_to_dev full_flush dd_write_fsync (MiB/s, random)\n")
         for s in sizes:
-            tot = res.move_us(s, "us")
-            f.write(" ".join([str(s)] + [num(v) for v in (
-                res.mig_mibs(s, "random", "dd-read"),
-                res.mig_mibs(s, "random", "export"),
-                res.mig_mibs(s, "erased", "export"),
-                res.mig_mibs(s, "random", "import"),
-                res.mig_mibs(s, "erased", "import"),
-                res.mig_mibs(s, "random", "flush"),
-                res.mig_mibs(s, "random", "dd-write"),
-                s / MIB / (tot / 1e6) if tot else None)]) + "\n")
+            f.write(" ".join([str(s)] + [num(res.mig_mibs(s, "random", w))
+                                         for w in (
+                "export", "dd-to-file", "import", "dd-from-file", "pipe",
+                "dd-dev-to-dev", "flush", "dd-write")]) + "\n")
     with open(os.path.join(pdir, "move.dat"), "w") as f:
-        f.write("# size_bytes inactivate transfer activate total (s), "
-                "of the dirty source\n")
+        f.write("# size_bytes move_store dd_copy_store move_dirty "
+                "dd_copy_dirty (s)\n")
         for s in sizes:
             f.write(" ".join([str(s)] + [num(
-                None if res.move_us(s, k) is None else
-                res.move_us(s, k) / 1e6) for k in (
-                    "inactivate_us", "transfer_us", "activate_us", "us")])
-                + "\n")
-    with open(os.path.join(pdir, "stream.dat"), "w") as f:
-        f.write("# size_bytes erased_stream random_stream\n")
-        for s in sizes:
-            f.write("%d %s %s\n" % (s, num(res.stream.get((s, "erased"))),
-                                    num(res.stream.get((s, "random")))))
+                None if res.move_us(s, k, m) is None else
+                res.move_us(s, k, m) / 1e6)
+                for m in ("writethrough", "writeback")
+                for k in ("us", "ddcopy_us")]) + "\n")
+
+
+def compare(goals, path):
+    """How far each figure is from another run's: the largest share."""
+    with open(path) as f:
+        other = json.load(f)
+    worst, name = 0.0, "n/a"
+    for key, v in sorted(goals.ratios.items()):
+        o = other.get(key)
+        if key == "spread" or v is None or o is None:
+            print("%-34s %10s %10s" % (key, v, o))
+            continue
+        d = abs(v - o) / abs(o) if o else 0.0
+        if d > worst:
+            worst, name = d, key
+        print("%-34s %10.4f %10.4f  %5.2f%%" % (key, v, o, 100 * d))
+    print("largest difference from %s: %.2f%% (%s)" % (path, 100 * worst,
+                                                        name))
 
 
 def main():
@@ -688,6 +838,7 @@ def main():
     ap.add_argument("--version", default="unknown")
     ap.add_argument("--seconds", type=int, default=0)
     ap.add_argument("--ratios")
+    ap.add_argument("--compare")
     ap.add_argument("--print-goals", action="store_true")
     args = ap.parse_args()
     res = Results(args.results)
@@ -696,6 +847,8 @@ def main():
         with open(args.rst + ".tmp", "w") as f:
             f.write(text)
         os.replace(args.rst + ".tmp", args.rst)
+    if args.compare and os.path.exists(args.compare):
+        compare(goals, args.compare)
     if args.ratios:
         with open(args.ratios + ".tmp", "w") as f:
             json.dump(goals.ratios, f, indent=2)
@@ -704,8 +857,8 @@ def main():
     if args.print_goals:
         width = max(len(r[0]) for r in goals.rows)
         for r in goals.rows:
-            print("%-*s  %8s  %-7s %s" % (width, r[0], r[1], r[2],
-                                           r[3].strip("*")))
+            print("%-*s  %8s  %-10s %s" % (width, r[0], r[1], r[2],
+                                            r[3].strip("*")))
         print("%-*s  %7.1f%%" % (width, "largest spread between repetitions",
                                  100 * res.max_spread()))
     if args.plot_dir:

@@ -11,9 +11,9 @@
 #   OUTDIR   receives console.log (ttyS0: the kernel's and /init's output),
 #            tap.log (ttyS1: the payload's TAP), qemu.cmd and qemu.rc
 #            (QEMU's exit status; 124 when the time limit killed it)
-#   -m       guest memory, default 3G (VM_MEM): the live move of a
-#            256 MiB device holds its two devices, their files on tmpfs,
-#            the import's staging buffer and the test's copy at once
+#   -m       guest memory, default 3G (VM_MEM): the nested QEMU of the
+#            OVMF tests, and the live move's two devices, their files on
+#            tmpfs, the import's staging buffer and the test's copy at once
 #   -s       guest CPUs, default 2 (VM_SMP)
 #   -t       time limit in seconds, default 1800 (VM_TIMEOUT)
 #   -a       more kernel command-line arguments

@@ -32,7 +32,8 @@
 # make deb also run on a Debian host booted with systemd
 # (systemd.sh), logs in <kernel>/systemd/; not with TESTS.
 # Environment: VM_MEM, VM_SMP, VM_TIMEOUT (see run.sh); STATIC=0 skips the
-# static checks.
+# static checks; OVMF_KERNELS, the kernels whose VM runs OVMF under QEMU
+# (qemu_ovmf_test.sh), "deb61 deb72" by default.
 
 set -uo pipefail
 . "$(dirname "$0")/../lib/harness.sh"
@@ -103,6 +104,17 @@ timed() {
 	"$@"
 	echo "$name $((SECONDS - t0))" >>"$run/times"
 }
+
+# The debug kernel takes the longest to build (about fifteen minutes the
+# first time): its build starts now, beside the static checks, which leave
+# a CPU idle much of the time; its suite then waits for it (kernels.sh
+# builds one at a time) and finds it built.
+prebuild=
+case " $* " in
+*" debug "*)
+	"$REPO/tools/kernels/kernels.sh" debug >"$run/debug-prebuild.log" 2>&1 &
+	prebuild=$! ;;
+esac
 
 if [ "${STATIC:-1}" != 0 ]; then
 	timed static "$REPO/tools/check/static.sh" "$run/static"
@@ -217,16 +229,26 @@ kernel_suite() {
 		result fail "$k" "vm: not run, pflashctl or the selftests did not build"
 		return
 	fi
+	# OVMF under QEMU, nested, takes minutes: on OVMF_KERNELS only
+	# (qemu_ovmf_test.sh skips elsewhere), with that much more time.
+	# The debug kernel's checks make its suite about three times slower:
+	# twice the limit (its VM ran out of 1800 s on a shared machine).
+	ovmf=0 limit=${VM_TIMEOUT:-1800}
+	[ "$k" = debug ] && limit=$((limit * 2))
+	case " ${OVMF_KERNELS-deb61 deb72} " in
+	*" $k "*) ovmf=1 limit=$((limit + 900)) ;;
+	esac
 	initrd=$BUILD/vm/$k/initramfs.cpio
 	if ! step "$out/initramfs.log" "$REPO/tools/images/initramfs.sh" -k "$k" \
 		-p "$REPO/tools/guests/kselftests.sh" -o "$initrd" \
-		-m "$ko" -t "$selftests" -c "$ctl" \
+		-m "$ko" -t "$selftests" -c "$ctl" -q \
+		-e "PFLASH_OVMF=$ovmf" \
 		-e "PFLASH_TESTS=${tests[*]}" "${vm_env[@]}"; then
 		result fail "$k" "initramfs: could not be built (log: $out/initramfs.log)"
 		return
 	fi
 	log "$k: booting the VM (console: $out/console.log)"
-	"$REPO/tools/boot/run.sh" -k "$k" -i "$initrd" -d "$out" || true
+	"$REPO/tools/boot/run.sh" -k "$k" -i "$initrd" -d "$out" -t "$limit" || true
 	judge_vm "$k" "$out" || true
 	[ -s "$out/times.txt" ] &&
 		log "$k: the slowest programs: $(head -n 5 "$out/times.txt" | awk '{ printf "%s%s %d s", sep, $2, $1; sep = ", " }')"
@@ -297,8 +319,8 @@ running() {
 	echo "$n"
 }
 
-# The kernels' suites, CHECK_JOBS at a time (the longest, the debug
-# kernel's, first), REPEAT times over on the same build: each repetition's
+# The kernels' suites, CHECK_JOBS at a time, the longest first (the debug
+# kernel's, then those with a host's suites: deb72's, deb61's), REPEAT times over on the same build: each repetition's
 # results in rep-N/results, and the closing lines judge them all together,
 # naming every result that failed in one repetition and passed in another.
 results=("$RESULTS")
@@ -313,7 +335,7 @@ for rep in $(seq "$REPEAT"); do
 		log "repetition $rep of $REPEAT"
 	fi
 	suites=()
-	for k in $(printf '%s\n' "$@" | awk '{ print ($0 == "debug" ? 0 : 1), NR, $0 }' |
+	for k in $(printf '%s\n' "$@" | awk '{ i = index(" debug deb72 deb61 ", " " $0 " "); print (i ? i : 99), NR, $0 }' |
 		   sort -n | cut -d' ' -f3); do
 		# The kernels' suites only: the fuzzer runs beside them.
 		while [ "$(running "${suites[@]}")" -ge "$CHECK_JOBS" ]; do
@@ -325,6 +347,7 @@ for rep in $(seq "$REPEAT"); do
 	wait "${suites[@]}"
 done
 
+[ -z "$prebuild" ] || wait "$prebuild" || true
 if [ -n "$fuzz" ]; then
 	wait "$fuzz"
 	cat "$run/fuzz.log"

@@ -95,7 +95,8 @@ install_stage() {
 	EOF
 	mkdir -p "$root/opt/pflash-test"
 	cp "$SRC/selftests/pflash/doc_test.sh" "$SRC/selftests/pflash/doc_commands.py" \
-		"$root/opt/pflash-test/"
+		"$SRC/selftests/pflash/qemu_vm.py" \
+		"$SRC/selftests/pflash/libvirt_host_test.py" "$root/opt/pflash-test/"
 	cp -r "$SRC/Documentation" "$root/opt/pflash-test/"
 
 	umount "$root/proc"
@@ -141,7 +142,8 @@ if ! initrd=$("$REPO/tools/images/root-initramfs.sh" "$NAME" 2>"$OUTDIR/initramf
 	exit 1
 fi
 log "$NAME: booting the root with systemd (console: $OUTDIR/console.log)"
-"$REPO/tools/boot/run.sh" -k "$NAME" -i "$initrd" -d "$OUTDIR" -t 600 \
+# 600 s, and 900 more for OVMF's boot under libvirt, nested.
+"$REPO/tools/boot/run.sh" -k "$NAME" -i "$initrd" -d "$OUTDIR" -t 1500 \
 	-a "root=/dev/vda" -- \
 	-drive "file=$OUTDIR/root.img,if=virtio,format=raw" || true
 failed=0

@@ -35,9 +35,12 @@ expect="644 lib/modules/$kver/extra/pflash.ko
 644 usr/share/bash-completion/completions/pflashctl
 644 usr/share/doc/pflashctl/examples/pflashtab
 644 usr/share/man/man5/pflashtab.5
+644 usr/share/man/man8/pflash-qemu-migrate.8
 644 usr/share/man/man8/pflashctl.8
+755 etc/libvirt/hooks/qemu.d/pflash
+755 usr/sbin/pflash-qemu-migrate
 755 usr/sbin/pflashctl"
-got=$(cd "$dest" && find . -type f -printf '%m %P\n' | sort)
+got=$(cd "$dest" && find . -type f -printf '%m %P\n' | LC_ALL=C sort)
 if [ "$got" = "$expect" ]; then
 	echo "installed, each with its mode:"
 	echo "$expect" | sed 's/^/  /'
@@ -48,10 +51,11 @@ fi
 [ "$(modinfo -F vermagic "$dest/lib/modules/$kver/extra/pflash.ko" | cut -d' ' -f1)" = "$kver" ] ||
 	fail "pflash.ko is not built for $kver"
 "$dest/usr/sbin/pflashctl" --version >/dev/null || fail "pflashctl --version"
+"$dest/usr/sbin/pflash-qemu-migrate" --help >/dev/null || fail "pflash-qemu-migrate --help"
 bash -c ". '$dest/usr/share/bash-completion/completions/pflashctl' &&
 	complete -p pflashctl" >/dev/null || fail "the completion does not load"
 
-for page in man8/pflashctl.8 man5/pflashtab.5; do
+for page in man8/pflashctl.8 man8/pflash-qemu-migrate.8 man5/pflashtab.5; do
 	echo "== ${page#*/} renders without a warning"
 	if ! LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$dest/usr/share/man/$page" \
 		>"$tmp/man.txt" 2>"$tmp/man.err" || [ -s "$tmp/man.err" ]; then

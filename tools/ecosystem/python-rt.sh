@@ -20,7 +20,8 @@ PY=/usr/bin/python3
 ynl=$("$REPO/tools/ecosystem/ynl-tree.sh")
 # Made again when the packages change, or the code that says what to take.
 key=$(dpkg-query -W -f='${Version} ' python3 python3-yaml python3-jsonschema | tr ' ~' '_-')
-sum=$(cat "$0" "$SRC"/selftests/pflash/*.py | md5sum | cut -c1-8)
+tool=$SRC/tools/pflash-qemu-migrate/pflash-qemu-migrate
+sum=$(cat "$0" "$SRC"/selftests/pflash/*.py "$tool" | md5sum | cut -c1-8)
 out=$BUILD/python-rt-${key}$sum
 
 exec 9>"$BUILD/.python-rt.lock"
@@ -33,9 +34,9 @@ log "staging a lean python3 for the VMs in $out"
 rm -rf "$out" && mkdir -p "$out"
 
 # Every module file the ynl code imports, one a line.
-PYTHONDONTWRITEBYTECODE=1 "$PY" - "$ynl" "$REPO" >"$out.files" <<'PYEOF'
+PYTHONDONTWRITEBYTECODE=1 "$PY" - "$ynl" "$REPO" "$tool" >"$out.files" <<'PYEOF'
 import sys
-ynl, repo = sys.argv[1:3]
+ynl, repo, tool = sys.argv[1:4]
 sys.path.insert(0, ynl + '/tools/net/ynl')
 sys.path.insert(0, repo + '/selftests/pflash')
 # cli.py's own imports, and the selftests'.
@@ -43,6 +44,12 @@ import argparse, json, pprint, time, subprocess, re, tempfile, os, errno
 import signal, shutil, traceback, locale, codecs
 import encodings.ascii, encodings.latin_1, encodings.utf_8, encodings.aliases
 import doc_commands, ynl_test
+# The QEMU tests' helpers, and pflash-qemu-migrate, which they load.
+import qemu_vm
+qemu_vm.TOOL = tool
+qemu_vm.load_tool()
+# What they load only when they run: the variables' names are UTF-16.
+qemu_vm.var_in(b'', 'PflashVar', b'')
 doc_commands.commands(repo + '/Documentation/pflash/migration.rst')
 doc_commands.commands(repo + '/Documentation/man/pflashctl.8')
 from lib import YnlFamily, Netlink, NlError, SpecFamily

@@ -20,6 +20,8 @@
 #    and keeps its device;
 #  - the commands of the admin guide's section on hosts
 #    (doc_test.sh, DOC_GROUP=systemd);
+#  - libvirt: a domain whose store is on a pflash device, and the hook of
+#    pflashctl's package (libvirt_host_test.py);
 #  - a last write in writeback mode, before a clean poweroff: the line
 #    "sha256 final HASH" tells the host what the backing file must hold
 #    once the VM is off.
@@ -183,6 +185,17 @@ rmmod pflash
 cp /tmp/pflashtab.boot "$TAB"
 systemctl start pflash
 settle
+
+# --- libvirt: a domain on a pflash device, and the package's hook ------------------
+python3 /opt/pflash-test/libvirt_host_test.py >/tmp/libvirt.tap 2>&1
+rc=$?
+if [ "$rc" = 4 ]; then
+	# The program's own "1..0 # SKIP why" gives the reason.
+	why=$(sed -n 's/^1\.\.0 # SKIP //p' /tmp/libvirt.tap | head -n 1)
+	tap_skip libvirt_host_test "${why:-exit code 4 without a reason}"
+else
+	tap_nested libvirt_host_test "$rc" /tmp/libvirt.tap
+fi
 
 # --- a clean poweroff ----------------------------------------------------------
 d1=$(dev_of "$U1")

@@ -9,7 +9,7 @@
 #
 # Usage: initramfs.sh -k NAME -p PAYLOAD -o OUT.cpio [-m pflash.ko]
 #                     [-t SELFTESTS_DIR] [-c pflashctl] [-e KEY=VALUE]...
-#                     [-x PROGRAM[=PATH]]... [-M MODULE]... [-l]
+#                     [-x PROGRAM[=PATH]]... [-M MODULE]... [-l] [-q]
 #
 #   NAME       the kernel (deb61, deb612, debug): its modules go in
 #   PAYLOAD    the script /init runs, installed as /payload
@@ -20,6 +20,9 @@
 #   -M         one more kernel module, with what it depends on (nfsd)
 #   -l         lean: without fio, python3 and the ynl tools (70 MB of the
 #              100), for VMs that boot often and need none (tools/crash/)
+#   -q         QEMU for the VM to run, nested: the host's qemu-system-x86_64,
+#              its TCG accelerator (a module) and kvmvapic.bin, OVMF's code,
+#              and pflash-qemu-migrate (some 50 MB more)
 #
 # Inside the VM:
 #   /lib/modules/KREL/extra/pflash.ko   `modprobe pflash` works (depmod -b)
@@ -30,12 +33,14 @@
 #   /usr/share/OVMF/OVMF_VARS*.fd        real firmware variable stores
 #   /usr/bin/python3, /opt/ynl/          python3 and the kernel's ynl tools
 #   /usr/lib/pflash-test/tap.sh          the payloads' TAP (tools/guests/tap.sh)
+#   /usr/bin/qemu-system-x86_64 (-q)     QEMU, its modules where QEMU looks
+#                                        for them, /usr/share/OVMF/*CODE*
 
 set -euo pipefail
 . "$(dirname "$0")/../lib/harness.sh"
 
-NAME= PAYLOAD= OUT= KO= SELFTESTS= CTL= ENV=() EXTRA=() EXTRA_MODS=() LEAN=0
-while getopts k:p:o:m:t:c:e:x:M:l opt; do
+NAME= PAYLOAD= OUT= KO= SELFTESTS= CTL= ENV=() EXTRA=() EXTRA_MODS=() LEAN=0 QEMU=0
+while getopts k:p:o:m:t:c:e:x:M:lq opt; do
 	case $opt in
 	k) NAME=$OPTARG ;;
 	p) PAYLOAD=$OPTARG ;;
@@ -47,7 +52,8 @@ while getopts k:p:o:m:t:c:e:x:M:l opt; do
 	x) EXTRA+=("$OPTARG") ;;
 	M) EXTRA_MODS+=("$OPTARG") ;;
 	l) LEAN=1 ;;
-	*) die "usage: initramfs.sh -k NAME -p PAYLOAD -o OUT [-m KO] [-t DIR] [-c CTL] [-e KEY=VALUE]... [-x PROG[=PATH]]... [-M MODULE]... [-l]" ;;
+	q) QEMU=1 ;;
+	*) die "usage: initramfs.sh -k NAME -p PAYLOAD -o OUT [-m KO] [-t DIR] [-c CTL] [-e KEY=VALUE]... [-x PROG[=PATH]]... [-M MODULE]... [-l] [-q]" ;;
 	esac
 done
 [ -n "$NAME" ] && [ -n "$PAYLOAD" ] && [ -n "$OUT" ] || die "-k, -p and -o are required"
@@ -152,6 +158,18 @@ if [ "$LEAN" = 0 ] && [ -x /usr/bin/python3 ] && rt=$("$REPO/tools/ecosystem/pyt
 	rm -f "$stage/opt/ynl/.extracted"
 fi
 cp /etc/mke2fs.conf "$stage/etc/"
+# QEMU nested in the VM (selftests/pflash/qemu_*_test.py): Debian builds
+# its TCG accelerator as a module, found where QEMU was built to look.
+if [ "$QEMU" = 1 ]; then
+	copy_with_libs /usr/bin/qemu-system-x86_64
+	copy_with_libs /usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so
+	install -D -m 644 /usr/share/qemu/kvmvapic.bin "$stage/usr/share/qemu/kvmvapic.bin"
+	for f in /usr/share/OVMF/OVMF_CODE.fd /usr/share/OVMF/OVMF_CODE_4M.fd; do
+		install -D -m 644 "$f" "$stage$f"
+	done
+	install -D -m 755 "$REPO/tools/pflash-qemu-migrate/pflash-qemu-migrate" \
+		"$stage/usr/sbin/pflash-qemu-migrate"
+fi
 for f in /usr/share/OVMF/OVMF_VARS.fd /usr/share/OVMF/OVMF_VARS_4M.fd; do
 	if [ -e "$f" ]; then
 		install -D -m 644 "$f" "$stage$f"

@@ -4,8 +4,9 @@
 # A Debian root file system that boots with systemd as PID 1, made with
 # debootstrap, for the VM in which pflash's Debian packages are tested as
 # a host uses them (tools/check/systemd.sh): systemd, udev, kmod, DKMS and the
-# headers of the kernel the VM boots, that kernel's modules, and python3
-# (the documentation's tests read the documents with it).  Nothing of
+# headers of the kernel the VM boots, that kernel's modules, python3
+# (the documentation's tests read the documents with it), and libvirt,
+# QEMU and OVMF (the test of libvirt on pflash).  Nothing of
 # pflash is in it: tools/check/systemd.sh installs the packages each time, into
 # an overlay of it.
 #
@@ -36,6 +37,13 @@ PACKAGES=(
 	libnl-3-200 libnl-genl-3-200 libsmartcols1 libjson-c5 libisal2
 	libuuid1
 )
+# libvirt, QEMU and OVMF, for the test of libvirt on pflash
+# (selftests/pflash/libvirt_host_test.py), installed by apt after
+# debootstrap, without what they only recommend.
+VIRT=(
+	libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
+	qemu-system-x86 ovmf
+)
 
 # What a test VM does not need at boot: logins, timers, and what they
 # would start.
@@ -52,7 +60,7 @@ deb72) suite=sid ;;
 esac
 APT_OPTS=(-o Acquire::Check-Valid-Until=false -o DPkg::Lock::Timeout=900)
 
-key=$( { cat "${BASH_SOURCE[0]}"; echo "$suite $KREL ${PACKAGES[*]}"; } |
+key=$( { cat "${BASH_SOURCE[0]}"; echo "$suite $KREL ${PACKAGES[*]} ${VIRT[*]}"; } |
 	sha256sum | cut -c1-12)
 dir=$BUILD/systemd
 base=$dir/$NAME-$key
@@ -93,10 +101,10 @@ make_root() {
 	fi
 	in_root apt-get -q "${APT_OPTS[@]}" update >>"$base/debootstrap.log" 2>&1
 	if ! in_root apt-get -q -y "${APT_OPTS[@]}" install \
-		--no-install-recommends "linux-headers-$KREL" \
+		--no-install-recommends "linux-headers-$KREL" "${VIRT[@]}" \
 		>>"$base/debootstrap.log" 2>&1; then
 		tail -n 20 "$base/debootstrap.log" >&2
-		die "$NAME: linux-headers-$KREL does not install (log: $base/debootstrap.log)"
+		die "$NAME: linux-headers-$KREL or libvirt does not install (log: $base/debootstrap.log)"
 	fi
 	in_root apt-get clean
 

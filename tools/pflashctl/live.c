@@ -130,6 +130,12 @@ int ctl_live_export(const struct ctl_cmd *cmd, const char *dev,
 			pending);
 	}
 
+	/* As pflashctl inactivate does: not under a writer, unless forced. */
+	if (!live->force &&
+	    ctl_refuse_writer(cmd, index, "stop it, or export --live --force")) {
+		live->writer = true;
+		return -EBUSY;
+	}
 	inactivate = now();
 	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
 	if (live->force)

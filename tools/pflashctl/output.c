@@ -140,7 +140,7 @@ static const struct colinfo infos[] = {
 	{ "ERASE-SIZE",	COL_NUMBER,	PFLASH_A_DEV_ERASE_SIZE, false,
 	  "erase-block size in bytes" },
 	{ "FLUSH-PENDING", COL_BOOL,	PFLASH_A_DEV_FLUSH_PENDING, false,
-	  "owes the backing file what an import changed (activation writes it)" },
+	  "owes the backing file the flush an import left (activation makes it)" },
 	{ "WB-ERROR",	COL_ERRNO,	PFLASH_A_DEV_WRITEBACK_ERROR, false,
 	  "error of the last writeback: ok, or its errno" },
 	{ "WB-INTERVAL", COL_NUMBER,	PFLASH_A_DEV_WRITEBACK_INTERVAL, false,

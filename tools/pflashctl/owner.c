@@ -25,10 +25,52 @@ const struct ctl_cmd ctl_flush = {
 	.run		= flush_run,
 };
 
+/*
+ * Inactivate each device named, but one that a process has open for
+ * writing, unless forced: a virtual machine still running on it, whose
+ * writes would fail from then on (the kernel refuses, itself, a device
+ * held exclusively or mapped for writing).  Once its migration completes,
+ * QEMU holds its drive read-only, and the device inactivates.
+ */
 static int inactivate_run(const struct ctl_cmd *cmd, int argc, char **argv)
 {
-	return ctl_run_flag(cmd, argc, argv, "force", PFLASH_A_DEV_FORCE,
-			    PFLASH_CMD_INACTIVATE);
+	static const struct option longopts[] = {
+		{ "force",	no_argument, NULL, 'f' },
+		CTL_OPT_HELP,
+		{ NULL }
+	};
+	struct pfnl_dev req = { 0 };
+	int i, ret, status = CTL_EXIT_OK;
+	bool force = false;
+	struct pfnl *h;
+
+	while (ctl_getopt(cmd, argc, argv, "fh", longopts) != -1)
+		force = true;
+	argc -= optind;
+	argv += optind;
+	if (!argc)
+		ctl_usage_error(cmd, "no device given");
+	ctl_dev_args(cmd, argc, argv);
+	if (force)
+		pfnl_dev_set(&req, PFLASH_A_DEV_FORCE, true);
+
+	ret = ctl_open(cmd, &h);
+	if (ret)
+		return ret;
+	for (i = 0; i < argc; i++) {
+		if (!force &&
+		    ctl_refuse_writer(cmd, ctl_dev_arg(cmd, argv[i]),
+				      "stop it (or migrate it), or inactivate --force")) {
+			status = CTL_EXIT_FAILED;
+			continue;
+		}
+		ret = ctl_each_dev(cmd, h, 1, argv + i, PFLASH_CMD_INACTIVATE,
+				   &req, NULL, NULL);
+		if (ret)
+			status = ret;
+	}
+	pfnl_close(h);
+	return status;
 }
 
 const struct ctl_cmd ctl_inactivate = {
@@ -37,14 +79,14 @@ const struct ctl_cmd ctl_inactivate = {
 	.summary	= "write back, then give up the backing file",
 	.options	= (const struct ctl_opt_help[]) {
 		{ "-f, --force",
-		  "even if the device is mounted: its writes will fail" },
+		  "even if the device is open or mapped for writing, or mounted: its writes will fail" },
 		{ NULL }
 	},
 	.help_extra	= ctl_dev_help,
 	.hints		= (const struct ctl_hint[]) {
-		/* Held exclusively: mounted, or claimed by another driver. */
+		/* Held exclusively, or mapped shared and writable. */
 		{ EBUSY, 0,
-		  "unmount it, or stop what holds it; or inactivate --force, and its writes fail" },
+		  "unmount or unmap it, or stop what holds it; or inactivate --force, and its writes fail" },
 		{ 0 }
 	},
 	.run		= inactivate_run,

@@ -237,6 +237,27 @@ int ctl_cache_mode(const char *name);
 #define CTL_HUMAN_SIZE_MAX	48
 void ctl_human_size(char buf[CTL_HUMAN_SIZE_MAX], uint64_t bytes);
 
+/*
+ * A process with a device open for writing (writers.c), as /proc shows it:
+ * @pid, its command name @comm, and the descriptor @fd.
+ */
+#define CTL_COMM_MAX		64
+struct ctl_writer {
+	pid_t pid;
+	int fd;
+	char comm[CTL_COMM_MAX];
+};
+
+/*
+ * ctl_find_writer(): whether a process other than this one has device
+ * @index open for writing; the first found in @w.
+ * ctl_refuse_writer(): if one has, say so, with what to do @next, and
+ * return CTL_EXIT_FAILED; else CTL_EXIT_OK.
+ */
+bool ctl_find_writer(uint32_t index, struct ctl_writer *w);
+int ctl_refuse_writer(const struct ctl_cmd *cmd, uint32_t index,
+		      const char *next);
+
 /* The device table of "list" (output.c). */
 struct dev_table;
 
@@ -346,7 +367,8 @@ struct ctl_live_pass {
  * @max_final: --max-final: the most bytes the final pass may have to send
  *	for the passes to stop
  * @max_passes: --max-passes: the most passes, the final one included
- * @force: --force: inactivate the device even if it is held exclusively
+ * @force: --force: inactivate the device even if it is held exclusively,
+ *	mapped for writing or open for writing
  * @quiet: no per-pass lines
  * @json: print what it did as JSON, at the end, on standard error
  * @passes: the passes it made
@@ -354,6 +376,8 @@ struct ctl_live_pass {
  * @stream_bytes: the stream bytes they wrote
  * @stop: why the active passes stopped
  * @inactivated: it inactivated the device
+ * @writer: it did not, as a process has the device open for writing (and
+ *	it said so)
  * @epoch: the device's epoch then
  * @inactive_seconds: from the start of the inactivation to the end of the
  *	final pass
@@ -369,6 +393,7 @@ struct ctl_live {
 	uint64_t stream_bytes;
 	enum ctl_live_stop stop;
 	bool inactivated;
+	bool writer;
 	uint64_t epoch;
 	double inactive_seconds;
 	/*

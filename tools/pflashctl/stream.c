@@ -579,14 +579,40 @@ static int transfer_fd(struct relay *r, int fd, bool to_kernel,
 }
 
 /*
+ * Inactivate device @index for an export of its final state, as pflashctl
+ * inactivate does: not while a process has it open for writing (said, and
+ * *@writer set), unless @force, which also inactivates a device held
+ * exclusively.
+ */
+static int export_inactivate(const struct ctl_cmd *cmd, struct pfnl *h,
+			     uint32_t index, bool force, bool *writer)
+{
+	struct pfnl_dev req = { 0 };
+
+	if (!force &&
+	    ctl_refuse_writer(cmd, index, "stop it, or export --inactivate --force")) {
+		*writer = true;
+		return -EBUSY;
+	}
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+	if (force)
+		pfnl_dev_set(&req, PFLASH_A_DEV_FORCE, true);
+	return pfnl_dev_do(h, PFLASH_CMD_INACTIVATE, &req, NULL);
+}
+
+/*
  * Export device @index into @fd, named @out; a live export if @live is
- * not NULL.  Returns the exit status; the kernel's reply, with whether
- * the stream is final and the device's state, in @reply.
+ * not NULL, else, with @inactivate, of the device inactivated first (even
+ * if it is held exclusively, with @force).  Returns the exit status; the
+ * kernel's reply, with whether the stream is final and the device's
+ * state, in @reply.
  */
 static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 		      uint32_t index, int fd, const char *out, bool quiet,
-		      struct ctl_live *live, struct pfnl_dev *reply)
+		      bool inactivate, bool force, struct ctl_live *live,
+		      struct pfnl_dev *reply)
 {
+	bool inactivated = false, writer = false;
 	struct progress progress;
 	struct relay relay;
 	struct pfstream *s;
@@ -616,8 +642,14 @@ static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 		live->settle = relay_settle;
 		live->settle_arg = &relay;
 	}
-	ret = live ? ctl_live_export(cmd, dev, h, index, kfd, live, reply) :
-		     pfnl_export_fd(h, index, kfd, reply);
+	if (live) {
+		ret = ctl_live_export(cmd, dev, h, index, kfd, live, reply);
+	} else {
+		ret = inactivate ?
+		      export_inactivate(cmd, h, index, force, &writer) : 0;
+		inactivated = inactivate && !ret;
+		ret = ret ?: pfnl_export_fd(h, index, kfd, reply);
+	}
 	if (relay.on)
 		relay_stop(&relay, kfd);
 	/* The relay stopped at a bad record, or the output failed it. */
@@ -629,11 +661,16 @@ static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 		ctl_msg(cmd, NULL, "cannot write %s: %s", out,
 			strerror(-relay.write_err));
 		ret = CTL_EXIT_FAILED;
+	} else if (writer || (live && live->writer)) {
+		ret = CTL_EXIT_FAILED;	/* said so already */
 	} else {
 		ret = ctl_report(cmd, dev, h, ret);
 	}
 	if (live)
 		ctl_live_report(cmd, dev, live, ret);
+	else if (ret && inactivated)
+		ctl_msg(cmd, dev, "the device stays inactive: export again, or roll back with '%s activate %s'",
+			program_invocation_short_name, dev);
 out_free:
 	pfstream_free(s);
 out_close:
@@ -647,6 +684,7 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 		{ "output",	required_argument, NULL, 'o' },
 		{ "quiet",	no_argument,	   NULL, 'q' },
 		{ "live",	no_argument,	   NULL, 'l' },
+		{ "inactivate",	no_argument,	   NULL, 'I' },
 		{ "max-final",	required_argument, NULL, 'm' },
 		{ "max-passes",	required_argument, NULL, 'p' },
 		{ "force",	no_argument,	   NULL, 'f' },
@@ -662,10 +700,11 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 	char dev[CTL_DEV_PATH_MAX];
 	struct pfnl_dev reply = { 0 };
 	bool quiet = false, is_live = false, live_opt = false;
+	bool inactivate = false;
 	uint32_t index;
 	int c, ret;
 
-	while ((c = ctl_getopt(cmd, argc, argv, "o:qlm:p:fJh", longopts)) != -1) {
+	while ((c = ctl_getopt(cmd, argc, argv, "o:qlIm:p:fJh", longopts)) != -1) {
 		switch (c) {
 		case 'o':
 			o.path = optarg;
@@ -675,6 +714,9 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 			break;
 		case 'l':
 			is_live = true;
+			break;
+		case 'I':
+			inactivate = true;
 			break;
 		case 'm':
 			live.max_final = ctl_size_arg(cmd, "--max-final",
@@ -692,7 +734,6 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 			break;
 		case 'f':
 			live.force = true;
-			live_opt = true;
 			break;
 		case 'J':
 			live.json = true;
@@ -701,7 +742,11 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 		}
 	}
 	if (live_opt && !is_live)
-		ctl_usage_error(cmd, "--max-final, --max-passes, --force and --json are for a live export: add --live");
+		ctl_usage_error(cmd, "--max-final, --max-passes and --json are for a live export: add --live");
+	if (is_live && inactivate)
+		ctl_usage_error(cmd, "--live inactivates the device before its final pass: --inactivate is for an export that is not live");
+	if (live.force && !is_live && !inactivate)
+		ctl_usage_error(cmd, "--force is for an export that inactivates the device: add --inactivate or --live");
 	live.quiet = quiet;
 	index = ctl_dev_arg(cmd, ctl_one_arg(cmd, argc, argv, "device"));
 	ctl_dev_path(dev, index);
@@ -712,7 +757,8 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 	if (!ret)
 		ret = export_dev(cmd, dev, index, o.fd,
 				 is_std(o.path) ? "standard output" : o.path,
-				 quiet, is_live ? &live : NULL, &reply);
+				 quiet, inactivate, live.force,
+				 is_live ? &live : NULL, &reply);
 	if (!is_std(o.path) && !ret)
 		ret = out_commit(cmd, &o);
 	else if (!is_std(o.path))
@@ -734,12 +780,14 @@ const struct ctl_cmd ctl_export = {
 		{ "-q, --quiet", "no warning, no progress" },
 		{ "-l, --live",
 		  "send the device in passes while it stays active, then inactivate it and send the rest" },
+		{ "-I, --inactivate",
+		  "inactivate the device first, as 'inactivate' does, and send its final state" },
 		{ "-m, --max-final <size>",
 		  "with --live: stop the passes once at most <size> remains (default 1M)" },
 		{ "-p, --max-passes <N>",
 		  "with --live: make at most <N> passes, the final one included (default 8)" },
 		{ "-f, --force",
-		  "with --live: inactivate the device even if it is held exclusively" },
+		  "with --live or --inactivate: inactivate the device even if it is in use for writing or held exclusively" },
 		{ "-J, --json",
 		  "with --live: print the passes as JSON, at the end, on standard error" },
 		{ NULL }

@@ -46,8 +46,8 @@
  * changes what the stream means.  A newer reader reads older minor versions
  * of its major version in full; a field that an older minor version lacks
  * takes the default its documentation gives.  An export that is not live
- * writes 1.1 in the HEADER and nothing of 1.1 in the stream, so that a 1.0
- * reader reads it in full.
+ * writes 1.2 in the HEADER and no PASS record, and 1.2 only appends a
+ * field to the END payload, so that a 1.0 reader reads it in full.
  */
 #ifndef _UAPI_LINUX_PFLASH_STREAM_H
 #define _UAPI_LINUX_PFLASH_STREAM_H
@@ -57,7 +57,7 @@
 
 #define PFLASH_STREAM_MAGIC		0x534c4650	/* "PFLS" */
 #define PFLASH_STREAM_VERSION_MAJOR	1
-#define PFLASH_STREAM_VERSION_MINOR	1
+#define PFLASH_STREAM_VERSION_MINOR	2
 
 /* The largest payload of a DATA record. */
 #define PFLASH_STREAM_DATA_MAX		65536
@@ -72,6 +72,8 @@
 #define PFLASH_STREAM_INFO_LEN_1_0	48
 #define PFLASH_STREAM_END_LEN_1_0	48
 #define PFLASH_STREAM_PASS_LEN_1_1	8
+/* The END payload of version 1.2, with @file_token. */
+#define PFLASH_STREAM_END_LEN_1_2	56
 /* Every major version's HEADER payload starts with the two versions. */
 #define PFLASH_STREAM_VERSION_LEN	4
 
@@ -175,7 +177,7 @@ struct pflash_stream_pass {
 #define PFLASH_STREAM_END_F_FINAL	_BITUL(0)
 
 /**
- * struct pflash_stream_end - the END payload (48 bytes in 1.0)
+ * struct pflash_stream_end - the END payload (48 bytes in 1.0, 56 in 1.2)
  * @flags: PFLASH_STREAM_END_F_*; a reader ignores flags it does not know
  * @reserved: written as zero, ignored by readers
  * @records: the number of records before this one, HEADER (and PASS)
@@ -184,6 +186,10 @@ struct pflash_stream_pass {
  * @data_bytes: the device bytes that DATA records cover
  * @erased_bytes: the device bytes that ERASED records cover
  * @zero_bytes: the device bytes that ZERO records cover
+ * @file_token: (1.2) of a final stream, a token for the source device's
+ *	backing file as it held the stream's contents, which only the kernel
+ *	that wrote the stream can resolve (Documentation/pflash/design.rst);
+ *	0 for none, and for a shorter payload
  *
  * @data_bytes + @erased_bytes + @zero_bytes is the device's size, and of a
  * live export's stream, that and what the later passes sent.
@@ -196,6 +202,7 @@ struct pflash_stream_end {
 	__le64 data_bytes;
 	__le64 erased_bytes;
 	__le64 zero_bytes;
+	__le64 file_token;
 };
 
 #endif /* _UAPI_LINUX_PFLASH_STREAM_H */

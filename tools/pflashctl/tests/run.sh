@@ -573,7 +573,7 @@ lstmp()
 
 # inspect
 t "inspect: a valid stream" 0 \
-"version:       1.1
+"version:       1.2
 read-only:     no
 inactive:      yes
 live:          no
@@ -586,11 +586,11 @@ records:       header 1, data 3, erased 1, zero 1, end 1, pass 0, skipped 0
 data-bytes:    106496
 erased-bytes:  20480
 zero-bytes:    4096
-stream-bytes:  106816
+stream-bytes:  106824
 final:         yes" "" "$fake" inspect "$final"
 t "inspect --json, from standard input" 0 \
 '{
-  "version": "1.1",
+  "version": "1.2",
   "read-only": false,
   "inactive": false,
   "live": false,
@@ -611,7 +611,7 @@ t "inspect --json, from standard input" 0 \
   "data-bytes": 106496,
   "erased-bytes": 20480,
   "zero-bytes": 4096,
-  "stream-bytes": 106816,
+  "stream-bytes": 106824,
   "final": false
 }' "" sh -c "$fake inspect -J - <'$snap'"
 t "inspect: a damaged stream" 1 "" \
@@ -666,6 +666,26 @@ t "export: a snapshot of an active device: a warning" 0 "" \
 	"pflashctl: export: /dev/pflash0: warning: the device was active: the stream is a snapshot, not its final state (for a move, inactivate the device first)" \
 	env PFLASH_FAKE_EXPORT="$snap" "$fake" export 0 -o "$out"
 cmp -s "$snap" "$out" || result 0 "export: the snapshot is written"
+rm -f "$tmp/log"
+t "export --inactivate: the final state, no warning" 0 "" "" \
+	env PFLASH_FAKE_LOG="$tmp/log" "$fake" export --inactivate 0 -o "$out"
+[ "$(grep -v '^DEV_GET' "$tmp/log" | cut -d' ' -f1-2)" = "INACTIVATE index=0
+EXPORT index=0" ] ||
+	result 0 "export --inactivate: inactivate, then export" "$(cat "$tmp/log")"
+rm -f "$tmp/log"
+t "export --inactivate --force" 0 "" "" \
+	env PFLASH_FAKE_LOG="$tmp/log" "$fake" export -I -f -q 0 -o "$out"
+grep -qx "INACTIVATE index=0 force=1" "$tmp/log" ||
+	result 0 "export --inactivate --force: the request" "$(cat "$tmp/log")"
+t "export --inactivate: the export fails after the inactivation" 1 "" \
+	"pflashctl: export: /dev/pflash0: the device was destroyed during the export: No such device
+pflashctl: export: /dev/pflash0: the device stays inactive: export again, or roll back with 'pflashctl activate /dev/pflash0'" \
+	env PFLASH_FAKE_ERROR="19:0:0:the device was destroyed during the export" \
+	PFLASH_FAKE_FAIL_CMD=EXPORT "$fake" export --inactivate 0 -o "$out"
+t "export --inactivate: the inactivation is refused" 1 "" \
+	"pflashctl: export: /dev/pflash0: the device is held exclusively (mounted?); its writes would fail: force it to inactivate anyway: Device or resource busy" \
+	env PFLASH_FAKE_ERROR="16:0:0:the device is held exclusively (mounted?); its writes would fail: force it to inactivate anyway" \
+	PFLASH_FAKE_FAIL_CMD=INACTIVATE "$fake" export --inactivate 0 -o "$out"
 t "export --quiet: no warning" 0 "" "" \
 	env PFLASH_FAKE_EXPORT="$snap" "$fake" export --quiet 0 -o "$out"
 t "export: no such device" 1 "" \
@@ -858,7 +878,7 @@ rm -f "$tmp/log"
 live_t "export --live: passes while they shrink, down to --max-final" 0 \
 	"pflashctl: export: /dev/pflash0: pass 0: 128.2K in S s; 16K written meanwhile
 pflashctl: export: /dev/pflash0: pass 1: 4.1K in S s; 4K written meanwhile
-pflashctl: export: /dev/pflash0: final pass 2: 4.1K in S s; the device was inactive for S s" \
+pflashctl: export: /dev/pflash0: final pass 2: 4.2K in S s; the device was inactive for S s" \
 	16384,4096 env PFLASH_FAKE_LOG="$tmp/log" \
 	"$fake" export -l -m 8K 0 -o "$out"
 [ "$(grep -c '^EXPORT' "$tmp/log")" = 3 ] ||
@@ -868,13 +888,13 @@ live_t "export --live: the pass limit, and what it leaves" 0 \
 	"pflashctl: export: /dev/pflash0: pass 0: 128.2K in S s; 4M written meanwhile
 pflashctl: export: /dev/pflash0: pass 1: 4.1K in S s; 2M written meanwhile
 pflashctl: export: /dev/pflash0: pass limit reached: the writer outpaces the passes; the final pass sends 2M, with the device inactive
-pflashctl: export: /dev/pflash0: final pass 2: 4.1K in S s; the device was inactive for S s" \
+pflashctl: export: /dev/pflash0: final pass 2: 4.2K in S s; the device was inactive for S s" \
 	4194304,2097152 "$fake" export --live --max-passes 3 0 -o "$out"
 live_t "export --live: passes that stop shrinking" 0 \
 	"pflashctl: export: /dev/pflash0: pass 0: 128.2K in S s; 2M written meanwhile
 pflashctl: export: /dev/pflash0: pass 1: 4.1K in S s; 3M written meanwhile
 pflashctl: export: /dev/pflash0: the passes stopped shrinking: the writer outpaces the passes; the final pass sends 3M, with the device inactive
-pflashctl: export: /dev/pflash0: final pass 2: 4.1K in S s; the device was inactive for S s" \
+pflashctl: export: /dev/pflash0: final pass 2: 4.2K in S s; the device was inactive for S s" \
 	2097152,3145728 "$fake" export --live 0 -o "$out"
 cmp -s "$live" "$out" || result 0 "export --live: not shrinking: the stream"
 rm -f "$tmp/log"
@@ -914,13 +934,13 @@ live_t "export --live -J: the passes as JSON, on standard error" 0 \
     },
     {
       "pass": 2,
-      "bytes": 4248,
+      "bytes": 4256,
       "seconds": S,
       "pending": 0,
       "final": true
     }
   ],
-  "stream-bytes": 139672,
+  "stream-bytes": 139680,
   "stopped": "not-shrinking",
   "inactivated": true,
   "inactive-seconds": S,
@@ -975,11 +995,17 @@ $still_active" 0 \
 	sh -c "PFLASH_FAKE_LOG='$tmp/log' $fake export --live 0 >/dev/full"
 [ "$(cat "$tmp/log")" = "EXPORT index=0 stream_fd=pipe live=1 live_pass=0" ] ||
 	result 0 "export --live: failed output: no inactivation" "$(cat "$tmp/log")"
-for o in "--max-final 1M" "--max-passes 2" "--force" "--json" "-J"; do
+for o in "--max-final 1M" "--max-passes 2" "--json" "-J"; do
 	usage "export $o without --live" \
-		"pflashctl: export: --max-final, --max-passes, --force and --json are for a live export: add --live" \
+		"pflashctl: export: --max-final, --max-passes and --json are for a live export: add --live" \
 		export $o 0
 done
+usage "export --force without --live or --inactivate" \
+	"pflashctl: export: --force is for an export that inactivates the device: add --inactivate or --live" \
+	export --force 0
+usage "export --live --inactivate" \
+	"pflashctl: export: --live inactivates the device before its final pass: --inactivate is for an export that is not live" \
+	export --live --inactivate 0
 usage "export --live --max-passes 0" \
 	"pflashctl: export: --max-passes must be 1 to 64" \
 	export --live --max-passes 0 0
@@ -1021,7 +1047,7 @@ t "import: nothing" 1 "" \
 	sh -c "$fake import 1 </dev/null"
 cat "$final" "$tmp/junk" >"$tmp/after.pfs"
 t "import: data after the stream, in a file" 1 "" \
-	"pflashctl: import: /dev/pflash1: invalid stream at offset 106816: there is data after the end record (the device is unchanged)" \
+	"pflashctl: import: /dev/pflash1: invalid stream at offset 106824: there is data after the end record (the device is unchanged)" \
 	"$fake" import -i "$tmp/after.pfs" 1
 t "import: data after the stream, from a pipe" 1 "" \
 	"pflashctl: import: /dev/pflash1: there is data after the end record: Invalid argument" \
@@ -1153,7 +1179,7 @@ if command -v script >/dev/null; then
 		destroy 0
 	hint_t "inactivate: held exclusively" \
 		"16:0:0:the device is held exclusively (mounted?); its writes would fail: force it to inactivate anyway" \
-		"pflashctl: inactivate: /dev/pflash0: hint: unmount it, or stop what holds it; or inactivate --force, and its writes fail" \
+		"pflashctl: inactivate: /dev/pflash0: hint: unmount or unmap it, or stop what holds it; or inactivate --force, and its writes fail" \
 		inactivate 0
 	hint_t "create: the lock is taken" \
 		"16:0:0:another owner holds the backing file's lock; create the device inactive" \
