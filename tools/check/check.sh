@@ -265,13 +265,14 @@ kernel_suite() {
 	esac
 }
 
-# running PID...: how many of these processes still run.
+# running PID...: those of these processes that still run (or are yet to
+# be waited for), one per line.
 running() {
-	local n=0 p
+	local p
 	for p in "$@"; do
-		kill -0 "$p" 2>/dev/null && n=$((n + 1))
+		kill -0 "$p" 2>/dev/null && echo "$p"
 	done
-	echo "$n"
+	return 0
 }
 
 # The kernels' suites, CHECK_JOBS at a time, the longest first (the debug
@@ -293,8 +294,10 @@ for rep in $(seq "$REPEAT"); do
 	for k in $(printf '%s\n' "$@" | awk '{ i = index(" debug deb72 deb61 ", " " $0 " "); print (i ? i : 99), NR, $0 }' |
 		   sort -n | cut -d' ' -f3); do
 		# The kernels' suites only: the fuzzer runs beside them.
-		while [ "$(running "${suites[@]}")" -ge "$CHECK_JOBS" ]; do
-			wait -n "${suites[@]}" || true
+		# Only those not waited for yet: wait -n complains of the rest.
+		while mapfile -t alive < <(running "${suites[@]}") &&
+		      [ "${#alive[@]}" -ge "$CHECK_JOBS" ]; do
+			wait -n "${alive[@]}" || true
 		done
 		timed "$k${dir#"$run"}" kernel_suite "$k" "$dir/$k" &
 		suites+=($!)
