@@ -208,7 +208,9 @@ kernel_suite() {
 		return
 	fi
 	log "$k: booting the VM (console: $out/console.log)"
-	"$REPO/tools/boot/run.sh" -k "$k" -i "$initrd" -d "$out" -t "$limit" || true
+	# A kernel that has not started init in 5 minutes hangs: booted again.
+	"$REPO/tools/boot/run.sh" -k "$k" -i "$initrd" -d "$out" -t "$limit" \
+		-b 300 || true
 	judge_vm "$k" "$out" || true
 	[ -s "$out/times.txt" ] &&
 		log "$k: the slowest programs: $(head -n 5 "$out/times.txt" | awk '{ printf "%s%s %d s", sep, $2, $1; sep = ", " }')"
