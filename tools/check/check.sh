@@ -278,7 +278,8 @@ running() {
 }
 
 # The kernels' suites, CHECK_JOBS at a time, the longest first (the debug
-# kernel's, then those with a host's suites: deb72's, deb61's), REPEAT times over on the same build: each repetition's
+# kernel's, then those with a host's suites: deb72's, deb61's), REPEAT
+# times over on the same build: each repetition's
 # results in rep-N/results, and the closing lines judge them all together,
 # naming every result that failed in one repetition and passed in another.
 results=("$RESULTS")
