@@ -118,13 +118,14 @@ int pflash_owner_drop_lost(struct pflash_dev *dev, bool force,
 /*
  * Make the device's contents the backing file's, at an activation with no
  * import owed: read the file in pieces, and only if one differs, the rest
- * of it into new contents, which replace the old in one step.  The device
- * is inactive (nothing dirty but what an import owes, and none is).
+ * of it after that piece into new contents, which replace the old in one
+ * step.  The device is inactive (nothing dirty but what an import owes,
+ * and none is).
  */
 static int pflash_owner_reload(struct pflash_dev *dev)
 {
-	u64 size = dev->cfg.size, pos, len;
-	u8 *piece, *fresh;
+	u64 size = dev->cfg.size, pos, len = 0;
+	u8 *piece, *fresh = NULL;
 	int err = 0;
 
 	piece = kvmalloc(min_t(u64, size, PFLASH_RELOAD_STEP), GFP_KERNEL);
@@ -136,16 +137,20 @@ static int pflash_owner_reload(struct pflash_dev *dev)
 		if (err || memcmp(piece, dev->data + pos, len))
 			break;
 	}
+	if (!err && pos < size) {
+		fresh = __vmalloc(size, GFP_KERNEL | __GFP_NOWARN);
+		if (fresh) {
+			memcpy(fresh, dev->data, pos);
+			memcpy(fresh + pos, piece, len);
+		} else {
+			err = -ENOMEM;
+		}
+	}
 	kvfree(piece);
-	if (err)
-		return err;
-	if (pos >= size)
-		return 0;
-
-	fresh = __vmalloc(size, GFP_KERNEL | __GFP_NOWARN);
 	if (!fresh)
-		return -ENOMEM;
-	memcpy(fresh, dev->data, pos);
+		return err;
+
+	pos += len;
 	err = pflash_backing_read(dev, fresh + pos, pos, size - pos);
 	if (!err) {
 		pflash_blk_replace(dev, &fresh);

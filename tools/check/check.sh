@@ -248,7 +248,9 @@ kernel_suite() {
 		return
 	fi
 	log "$k: booting the VM (console: $out/console.log)"
-	"$REPO/tools/boot/run.sh" -k "$k" -i "$initrd" -d "$out" -t "$limit" || true
+	# A kernel that has not started init in 5 minutes hangs: booted again.
+	"$REPO/tools/boot/run.sh" -k "$k" -i "$initrd" -d "$out" -t "$limit" \
+		-b 300 || true
 	judge_vm "$k" "$out" || true
 	[ -s "$out/times.txt" ] &&
 		log "$k: the slowest programs: $(head -n 5 "$out/times.txt" | awk '{ printf "%s%s %d s", sep, $2, $1; sep = ", " }')"
@@ -310,17 +312,19 @@ kernel_suite() {
 	esac
 }
 
-# running PID...: how many of these processes still run.
+# running PID...: those of these processes that still run (or are yet to
+# be waited for), one per line.
 running() {
-	local n=0 p
+	local p
 	for p in "$@"; do
-		kill -0 "$p" 2>/dev/null && n=$((n + 1))
+		kill -0 "$p" 2>/dev/null && echo "$p"
 	done
-	echo "$n"
+	return 0
 }
 
 # The kernels' suites, CHECK_JOBS at a time, the longest first (the debug
-# kernel's, then those with a host's suites: deb72's, deb61's), REPEAT times over on the same build: each repetition's
+# kernel's, then those with a host's suites: deb72's, deb61's), REPEAT
+# times over on the same build: each repetition's
 # results in rep-N/results, and the closing lines judge them all together,
 # naming every result that failed in one repetition and passed in another.
 results=("$RESULTS")
@@ -338,8 +342,10 @@ for rep in $(seq "$REPEAT"); do
 	for k in $(printf '%s\n' "$@" | awk '{ i = index(" debug deb72 deb61 ", " " $0 " "); print (i ? i : 99), NR, $0 }' |
 		   sort -n | cut -d' ' -f3); do
 		# The kernels' suites only: the fuzzer runs beside them.
-		while [ "$(running "${suites[@]}")" -ge "$CHECK_JOBS" ]; do
-			wait -n "${suites[@]}" || true
+		# Only those not waited for yet: wait -n complains of the rest.
+		while mapfile -t alive < <(running "${suites[@]}") &&
+		      [ "${#alive[@]}" -ge "$CHECK_JOBS" ]; do
+			wait -n "${alive[@]}" || true
 		done
 		timed "$k${dir#"$run"}" kernel_suite "$k" "$dir/$k" &
 		suites+=($!)
