@@ -115,7 +115,7 @@ TESTS	?=
 REPEAT	?= 1
 CHECK_JOBS ?= 2
 
-.PHONY: all module tool selftests clean check check-static kernels demo \
+.PHONY: all module tool selftests clean check check-static check-nfs kernels demo \
 	install install-module install-tool uninstall install-dkms uninstall-dkms
 
 all: module tool selftests
@@ -135,6 +135,13 @@ check:
 
 check-static:
 	BUILD=$(BUILD) tools/check/check.sh --static-only
+
+# Shared storage between hosts over NFS, three VMs (tools/check/nfs.sh),
+# alone: `make check` runs it too, on deb61 and deb72.
+NFS_KERNELS ?= deb61
+
+check-nfs:
+	BUILD=$(BUILD) tools/check/check.sh --nfs-only $(NFS_KERNELS)
 
 kernels:
 	BUILD=$(BUILD) tools/kernels/kernels.sh $(KERNELS)

@@ -35,6 +35,23 @@
  * A block device as backing file is never lost: its data is the device's,
  * whatever becomes of the node that named it.
  *
+ * A backing file on NFS.  The device's OFD lock keeps another owner out
+ * only if the server holds it: an NFS mount whose locks are local
+ * (nolock, local_lock=posix or all, which only NFS versions 2 and 3
+ * heed; the NFSv4 client clears them) would let a device on another host
+ * take the same file.  So such a file is refused at creation, as the
+ * superblock's mount flags say.  A soft mount is allowed, with a warning
+ * in the kernel log: its writes may fail while the server is away, which
+ * pflash survives (the data stays dirty, and a later pass writes it), but
+ * the NFS client's own page cache of the file may then drop data; hard
+ * mounts wait instead (see "Shared storage" in the admin guide).
+ *
+ * A lock lost on a network filesystem (see "lose" in owner.c) is found
+ * here, by the writeback pass that failed, and acted on under @ctl_lock,
+ * in the lowest layer, since the data path, sysfs's work item and every
+ * control operation ask: pflash_backing_check_lost(),
+ * pflash_backing_lost_noticed() and pflash_backing_refuse_lost().
+ *
  * Proving the file equal.  Activation after an import must leave every
  * byte of the file equal to the device, whatever changed the file while
  * no device owned it (owner.c).  Writing the whole device does that;
@@ -90,12 +107,16 @@
 #include <linux/backing-dev.h>
 #include <linux/blkdev.h>
 #include <linux/dcache.h>
+#include <linux/debugfs.h>
+#include <linux/fault-inject.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/iversion.h>
 #include <linux/kdev_t.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/nfs_fs.h>
+#include <linux/nfs_mount.h>
 #include <linux/overflow.h>
 #include <linux/random.h>
 #include <linux/sched/mm.h>
@@ -132,6 +153,37 @@ static int pflash_backing_check_chain(struct file *file)
 			return -ELOOP;
 		file = lower->backing;
 	}
+	return 0;
+}
+
+/* Whether @file is on NFS, of any version. */
+static bool pflash_backing_on_nfs(struct file *file)
+{
+	const char *fs = file_inode(file)->i_sb->s_type->name;
+
+	return !strcmp(fs, "nfs") || !strcmp(fs, "nfs4");
+}
+
+/*
+ * Refuse a file on an NFS mount whose locks are local, and warn of a soft
+ * mount; see "A backing file on NFS" above.
+ */
+static int pflash_backing_check_nfs(struct file *file,
+				    struct netlink_ext_ack *extack)
+{
+	unsigned int flags;
+
+	if (!pflash_backing_on_nfs(file))
+		return 0;
+	flags = NFS_SB(file_inode(file)->i_sb)->flags;
+	if (flags & NFS_MOUNT_LOCAL_FCNTL) {
+		NL_SET_ERR_MSG(extack,
+			       "backing file is on an NFS mount whose locks are local (nolock or local_lock): its lock would not keep another host out");
+		return -EINVAL;
+	}
+	if (flags & (NFS_MOUNT_SOFT | NFS_MOUNT_SOFTERR))
+		pr_warn_ratelimited("backing file %pD is on a soft NFS mount: mount it hard, so that writes wait for the server (see the admin guide)\n",
+				    file);
 	return 0;
 }
 
@@ -182,6 +234,9 @@ struct file *pflash_backing_open(u32 fd, bool read_only,
 			       "pflash devices back one another too deeply");
 		goto out_put;
 	}
+	err = pflash_backing_check_nfs(file, extack);
+	if (err)
+		goto out_put;
 
 	own = dentry_open(&file->f_path,
 			  O_LARGEFILE | (read_only ? O_RDONLY : O_RDWR),
@@ -702,7 +757,7 @@ int pflash_backing_gone(struct pflash_dev *dev)
 	    !d_unlinked(dev->backing->f_path.dentry))
 		return 0;
 	if (pflash_backing_note(dev, PFLASH_BACKING_DELETED))
-		pflash_sysfs_backing_noticed(dev);
+		pflash_sysfs_noticed(dev);
 	return -ENOENT;
 }
 
@@ -741,4 +796,170 @@ int pflash_backing_check(struct pflash_dev *dev, bool moved,
 	if (extack)
 		extack->_msg = msg;
 	return -ENOENT;
+}
+
+/*
+ * An OFD lock on the whole of the backing file, of @type, owned by the
+ * device's own file description, as fcntl(F_OFD_SETLK) and F_OFD_GETLK
+ * take it.
+ */
+static void pflash_backing_lock_init(struct pflash_dev *dev,
+				     struct file_lock *fl, unsigned char type)
+{
+	locks_init_lock(fl);
+	fl->fl_start = 0;
+	fl->fl_end = OFFSET_MAX;
+	fl->c.flc_flags = FL_POSIX | FL_OFDLCK;
+	fl->c.flc_type = type;
+	fl->c.flc_owner = dev->backing;
+	fl->c.flc_file = dev->backing;
+	fl->c.flc_pid = current->tgid;
+}
+
+/**
+ * pflash_backing_setlk() - set or drop the device's lock on its file
+ * @dev: a device with a backing file; called with its ctl_lock held, or by
+ *	the pass that found the lock lost
+ * @type: F_RDLCK, F_WRLCK, or F_UNLCK to drop it
+ *
+ * As fcntl(F_OFD_SETLK) does, on the whole file.  Unlocking the whole file
+ * allocates nothing, so it cannot fail.
+ *
+ * Return: 0, -EAGAIN if another owner holds a conflicting lock, or another
+ * negative errno.
+ */
+int pflash_backing_setlk(struct pflash_dev *dev, unsigned char type)
+{
+	struct file_lock fl;
+
+	pflash_backing_lock_init(dev, &fl, type);
+	return vfs_lock_file(dev->backing, F_SETLK, &fl, NULL);
+}
+
+/*
+ * Whether another owner holds a lock on the backing file that conflicts
+ * with the device's, as F_OFD_GETLK of the device's own lock would say:
+ * the device's own lock never conflicts, and nothing is taken.  On a
+ * network filesystem this asks the server.  A look that fails finds
+ * nothing.
+ */
+static bool pflash_backing_lock_taken(struct pflash_dev *dev)
+{
+	struct file_lock fl;
+	bool taken;
+
+	pflash_backing_lock_init(dev, &fl,
+				 dev->cfg.read_only ? F_RDLCK : F_WRLCK);
+	taken = !vfs_test_lock(dev->backing, &fl) &&
+		fl.c.flc_type != F_UNLCK;
+	locks_release_private(&fl);
+	return taken;
+}
+
+/*
+ * fail_pflash_lock, a fault of the kernel's fault injection (debugfs),
+ * on kernels built with CONFIG_FAULT_INJECTION_DEBUG_FS alone: a pass
+ * that would write fails with EIO, and the look at the lock then finds
+ * another owner, as if the lock had been lost on a network filesystem.
+ * It lets a test on one host drive a device into %PFLASH_STATE_LOST,
+ * where no local filesystem ever would (Documentation/pflash/internals.rst).
+ */
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+static DECLARE_FAULT_ATTR(pflash_fail_lock);
+static struct dentry *pflash_fail_lock_dir;
+
+bool pflash_backing_fault(void)
+{
+	return should_fail(&pflash_fail_lock, 1);
+}
+
+void pflash_backing_fault_init(void)
+{
+	pflash_fail_lock_dir = fault_create_debugfs_attr("fail_pflash_lock",
+							 NULL,
+							 &pflash_fail_lock);
+}
+
+void pflash_backing_fault_exit(void)
+{
+	/* An error pointer, if it failed: debugfs takes it. */
+	debugfs_remove_recursive(pflash_fail_lock_dir);
+}
+#else
+bool pflash_backing_fault(void)
+{
+	return false;
+}
+
+void pflash_backing_fault_init(void)
+{
+}
+
+void pflash_backing_fault_exit(void)
+{
+}
+#endif
+
+/**
+ * pflash_backing_check_lost() - after a failed pass, whether the lock is lost
+ * @dev: the device; called with its wb_lock held, by a pass that failed
+ * @injected: the pass failed by fail_pflash_lock: take the lock as lost
+ *
+ * If another owner holds the backing file's lock, the device's is lost:
+ * from now on it writes nothing to the file, and a work item turns it
+ * %PFLASH_STATE_LOST (pflash_backing_lost_noticed()).
+ */
+void pflash_backing_check_lost(struct pflash_dev *dev, bool injected)
+{
+	lockdep_assert_held(&dev->wb_lock);
+	if (!dev->owns_backing ||
+	    (!injected && !pflash_backing_lock_taken(dev)))
+		return;
+	WRITE_ONCE(dev->owns_backing, false);
+	WRITE_ONCE(dev->owner_lost, true);
+	pflash_sysfs_noticed(dev);
+}
+
+/**
+ * pflash_backing_lost_noticed() - turn a device that lost its lock LOST
+ * @dev: the device, live; called with its ctl_lock held
+ *
+ * Once: a device whose pass found its lock lost (@owner_lost) turns
+ * %PFLASH_STATE_LOST, gives up what is left of its lock on this host,
+ * which on a network filesystem asks nothing of the server, and says so
+ * in the kernel log, with a uevent, and to pflash_dev_events (netlink.c's
+ * events group).
+ */
+void pflash_backing_lost_noticed(struct pflash_dev *dev)
+{
+	lockdep_assert_held(&dev->ctl_lock);
+	if (!READ_ONCE(dev->owner_lost) || dev->state == PFLASH_STATE_LOST)
+		return;
+	WRITE_ONCE(dev->state, PFLASH_STATE_LOST);
+	pflash_backing_setlk(dev, F_UNLCK);
+	pr_err("pflash%d: lost the lock of its backing file %s to another owner (on a network filesystem, after this host was cut off for longer than its lease): its writes fail, and %llu bytes never reached the file; destroy the device and create it again from the file\n",
+	       dev->index, dev->backing_path, pflash_wb_dirty_bytes(dev));
+	pflash_sysfs_changed(dev);
+	blocking_notifier_call_chain(&pflash_dev_events, PFLASH_DEV_EVENT_LOST,
+				     dev);
+}
+
+/**
+ * pflash_backing_refuse_lost() - refuse an operation of a device that lost
+ *	its lock
+ * @dev: the device; called with its ctl_lock held
+ * @extack: where to say why
+ *
+ * Return: -ENOLCK if the device lost its backing file's lock (it is then
+ * %PFLASH_STATE_LOST), else 0.
+ */
+int pflash_backing_refuse_lost(struct pflash_dev *dev,
+			       struct netlink_ext_ack *extack)
+{
+	if (!READ_ONCE(dev->owner_lost))
+		return 0;
+	pflash_backing_lost_noticed(dev);
+	NL_SET_ERR_MSG(extack,
+		       "the device lost its backing file's lock to another owner (its host was cut off longer than the lease): destroy it and create it again from the file");
+	return -ENOLCK;
 }

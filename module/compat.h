@@ -270,6 +270,36 @@ static inline int pflash_vfs_lock_file_69(struct file *file, unsigned int cmd,
 	lock.fl_end = fl->fl_end;
 	return vfs_lock_file(file, cmd, &lock, conf);
 }
+
+/*
+ * The test gives back the type of a lock that conflicts (F_UNLCK if
+ * none), and lets go of what it took of that lock's, at once: the shim's
+ * lock holds nothing to release.
+ */
+static inline int pflash_vfs_test_lock_69(struct file *file,
+					  struct pflash_file_lock_69 *fl)
+{
+	struct file_lock lock;
+	int err;
+
+	locks_init_lock(&lock);
+	lock.fl_owner = fl->c.flc_owner;
+	lock.fl_flags = fl->c.flc_flags;
+	lock.fl_type = fl->c.flc_type;
+	lock.fl_pid = fl->c.flc_pid;
+	lock.fl_file = fl->c.flc_file;
+	lock.fl_start = fl->fl_start;
+	lock.fl_end = fl->fl_end;
+	err = vfs_test_lock(file, &lock);
+	fl->c.flc_type = lock.fl_type;
+	locks_release_private(&lock);
+	return err;
+}
+
+static inline void
+pflash_locks_release_private_69(struct pflash_file_lock_69 *fl)
+{
+}
 #endif
 
 /*
@@ -315,6 +345,8 @@ static inline void pflash_unfreeze_queue_614(struct request_queue *q,
 #define file_lock		pflash_file_lock_69
 #define locks_init_lock		pflash_locks_init_lock_69
 #define vfs_lock_file		pflash_vfs_lock_file_69
+#define vfs_test_lock		pflash_vfs_test_lock_69
+#define locks_release_private	pflash_locks_release_private_69
 #endif
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
 #undef blk_alloc_disk

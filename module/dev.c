@@ -150,7 +150,9 @@ out_release_index:
 /*
  * Write back what is dirty before the device goes.  If that fails, the
  * device is kept, unless @force: then the data is dropped, and said so.
- * So is a device whose backing file was deleted: its contents go with it.
+ * So is a device whose backing file was deleted: its contents go with it;
+ * and one that lost its backing file's lock, which writes nothing more
+ * (owner.c).
  */
 static int pflash_dev_final_writeback(struct pflash_dev *dev, bool force,
 				      struct netlink_ext_ack *extack)
@@ -166,6 +168,8 @@ static int pflash_dev_final_writeback(struct pflash_dev *dev, bool force,
 	err = pflash_wb_flush(dev, PFLASH_WB_DIRTY);
 	if (!err)
 		return 0;
+	if (READ_ONCE(dev->owner_lost))
+		return pflash_owner_drop_lost(dev, force, extack);
 	if (!force) {
 		NL_SET_ERR_MSG(extack,
 			       "writing back to the backing file failed; the device is kept with its dirty data");

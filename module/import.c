@@ -597,6 +597,26 @@ static int pflash_import_feed(struct pflash_dev *dev, struct pflash_import *imp,
 	return 0;
 }
 
+/*
+ * Whether @dev may take an import, in pieces or from a file: only while
+ * inactive, and never once it lost its backing file's lock (owner.c).
+ */
+static int pflash_import_may_start(struct pflash_dev *dev,
+				   struct netlink_ext_ack *extack)
+{
+	int err;
+
+	err = pflash_backing_refuse_lost(dev, extack);
+	if (err)
+		return err;
+	if (dev->state != PFLASH_STATE_INACTIVE) {
+		NL_SET_ERR_MSG(extack,
+			       "the device is active: inactivate it before importing");
+		return -EBUSY;
+	}
+	return 0;
+}
+
 /* Make the staged contents the device's, in one step (pflash_blk_replace()). */
 static void pflash_import_commit(struct pflash_dev *dev,
 				 struct pflash_import *imp)
@@ -648,11 +668,10 @@ int pflash_import(struct pflash_dev *dev, u32 portid, u64 offset,
 			       "an import from a file descriptor is in progress");
 		return -EBUSY;
 	}
-	if (dev->state != PFLASH_STATE_INACTIVE) {
-		NL_SET_ERR_MSG(extack,
-			       "the device is active: inactivate it before importing");
+	err = pflash_import_may_start(dev, extack);
+	if (err) {
 		pflash_import_end(dev);
-		return -EBUSY;
+		return err;
 	}
 	if (!offset) {
 		pflash_import_end(dev);
@@ -715,12 +734,11 @@ static struct pflash_import *pflash_import_file_start(struct pflash_dev *dev,
 						      struct netlink_ext_ack *extack)
 {
 	struct pflash_import *imp;
+	int err;
 
-	if (dev->state != PFLASH_STATE_INACTIVE) {
-		NL_SET_ERR_MSG(extack,
-			       "the device is active: inactivate it before importing");
-		return ERR_PTR(-EBUSY);
-	}
+	err = pflash_import_may_start(dev, extack);
+	if (err)
+		return ERR_PTR(err);
 	if (dev->import && dev->import->from_file) {
 		NL_SET_ERR_MSG(extack,
 			       "an import from a file descriptor is in progress");

@@ -96,6 +96,7 @@ static int __init pflash_init(void)
 	err = pflash_blk_init();
 	if (err)
 		return err;
+	pflash_backing_fault_init();
 	err = pflash_create_at_load();
 	if (err)
 		goto out_destroy;
@@ -106,6 +107,7 @@ static int __init pflash_init(void)
 
 out_destroy:
 	pflash_dev_destroy_all();
+	pflash_backing_fault_exit();
 	pflash_blk_exit();
 	return err;
 }
@@ -115,6 +117,7 @@ static void __exit pflash_exit(void)
 	/* No netlink command runs once the family is gone. */
 	pflash_nl_unregister();
 	pflash_dev_destroy_all();
+	pflash_backing_fault_exit();
 	pflash_blk_exit();
 	pflash_backing_exit();
 }

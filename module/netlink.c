@@ -285,8 +285,9 @@ struct pflash_nl_flush_result {
 };
 
 /*
- * Announce @dev on the events group; @info is the request that caused it.
- * An event that cannot be allocated is lost, as netlink events may be.
+ * Announce @dev on the events group; @info is the request that caused it,
+ * or NULL if none did (the event then comes from port 0, sequence 0).  An
+ * event that cannot be allocated is lost, as netlink events may be.
  */
 static void pflash_nl_notify(struct pflash_dev *dev, u8 cmd,
 			     struct genl_info *info,
@@ -298,8 +299,8 @@ static void pflash_nl_notify(struct pflash_dev *dev, u8 cmd,
 	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!skb)
 		return;
-	hdr = genlmsg_put(skb, info->snd_portid, info->snd_seq,
-			  &pflash_nl_family, 0, cmd);
+	hdr = genlmsg_put(skb, info ? info->snd_portid : 0,
+			  info ? info->snd_seq : 0, &pflash_nl_family, 0, cmd);
 	if (!hdr || pflash_nl_put_dev(skb, dev))
 		goto out_free;
 	if (flush &&
@@ -307,13 +308,37 @@ static void pflash_nl_notify(struct pflash_dev *dev, u8 cmd,
 	     nla_put_u32(skb, PFLASH_A_DEV_FLUSH_ERROR, -flush->err)))
 		goto out_free;
 	genlmsg_end(skb, hdr);
-	genl_notify(&pflash_nl_family, skb, info, PFLASH_NLGRP_EVENTS,
-		    GFP_KERNEL);
+	if (info)
+		genl_notify(&pflash_nl_family, skb, info, PFLASH_NLGRP_EVENTS,
+			    GFP_KERNEL);
+	else
+		genlmsg_multicast(&pflash_nl_family, skb, 0,
+				  PFLASH_NLGRP_EVENTS, GFP_KERNEL);
 	return;
 
 out_free:
 	nlmsg_free(skb);
 }
+
+/*
+ * A change that no request made (enum pflash_dev_event), told by the core
+ * with the device's ctl_lock held: announced as pflash_nl_notify() does,
+ * from port 0, sequence 0.
+ */
+static int pflash_nl_dev_event(struct notifier_block *nb,
+			       unsigned long event, void *data)
+{
+	struct pflash_dev *dev = data;
+
+	lockdep_assert_held(&dev->ctl_lock);
+	if (event == PFLASH_DEV_EVENT_LOST)
+		pflash_nl_notify(dev, PFLASH_CMD_LOST_NTF, NULL, NULL);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block pflash_nl_dev_events = {
+	.notifier_call = pflash_nl_dev_event,
+};
 
 /* Reply to @info with @dev, in @msg.  Called with dev->ctl_lock. */
 static int pflash_nl_reply(struct sk_buff *msg, struct pflash_dev *dev,
@@ -633,13 +658,18 @@ int pflash_nl_flush_doit(struct sk_buff *skb, struct genl_info *info)
 		err = -EROFS;
 		goto out_end;
 	}
-	res.err = pflash_backing_check(dev, true, info->extack);
+	res.err = pflash_backing_refuse_lost(dev, info->extack) ?:
+		  pflash_backing_check(dev, true, info->extack);
 	if (!res.err) {
 		res.err = pflash_wb_flush(dev, res.full ? PFLASH_WB_ALL :
 							  PFLASH_WB_DIRTY);
 		if (res.err)
 			NL_SET_ERR_MSG(info->extack,
 				       "writing to the backing file failed; the data stays dirty");
+		/* The pass may have found the lock lost. */
+		if (res.err)
+			res.err = pflash_backing_refuse_lost(dev, info->extack) ?:
+				  res.err;
 	}
 	pflash_nl_notify(dev, PFLASH_CMD_FLUSH_NTF, info, &res);
 	err = res.err;
@@ -1068,13 +1098,20 @@ int __init pflash_nl_register(void)
 	if (err)
 		return err;
 	err = genl_register_family(&pflash_nl_family);
-	if (err)
+	if (err) {
 		netlink_unregister_notifier(&pflash_nl_notifier);
-	return err;
+		return err;
+	}
+	/* Registering on a blocking notifier chain cannot fail. */
+	blocking_notifier_chain_register(&pflash_dev_events,
+					 &pflash_nl_dev_events);
+	return 0;
 }
 
 void pflash_nl_unregister(void)
 {
+	blocking_notifier_chain_unregister(&pflash_dev_events,
+					   &pflash_nl_dev_events);
 	genl_unregister_family(&pflash_nl_family);
 	netlink_unregister_notifier(&pflash_nl_notifier);
 }

@@ -38,7 +38,29 @@
  * The inactivation's last pass leaves the file holding the device's
  * contents, and the device marks it so (backing.c), for an activation to
  * find, here or on another device of this host with the same file.
+ *
+ * lose: a lock on a network filesystem is the server's, held under the
+ *	client's lease.  A host cut off for longer than the lease may find,
+ *	when it comes back, that the server gave the lock to another host;
+ *	the NFS client then fails every write made under the lost lock with
+ *	EIO, and never takes the lock again on its own (with
+ *	nfs.recover_lost_locks=0, the default).  pflash cannot tell such an
+ *	EIO from any other, so a pass that failed looks at the lock
+ *	(pflash_backing_check_lost(), in backing.c, as is all but
+ *	pflash_owner_drop_lost()), as F_OFD_GETLK does, without taking
+ *	it: on a network filesystem that asks the server.  Another owner's
+ *	lock there means this device's is gone: the pass stops the device
+ *	writing (@owns_backing) and marks it @owner_lost, and under ctl_lock
+ *	(pflash_backing_lost_noticed()) it turns %PFLASH_STATE_LOST, drops
+ *	what remains of its lock here, and says so.  Nothing takes the lock
+ *	again: the other owner has it.  On a local filesystem the lock
+ *	cannot be lost, and the look finds none.
+ *	A device that lost its lock never becomes active again: it is
+ *	destroyed (with force, if it holds writes its file never got) and
+ *	created again from the file.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/blkdev.h>
 #include <linux/fs.h>
 #include <linux/rcupdate.h>
@@ -48,30 +70,10 @@
 
 #include "pflash.h"
 
-/*
- * Set (F_RDLCK, F_WRLCK) or drop (F_UNLCK) an OFD lock on the whole of the
- * backing file, owned by the device's own file description, as
- * fcntl(F_OFD_SETLK) does.
- */
-static int pflash_owner_setlk(struct pflash_dev *dev, unsigned char type)
-{
-	struct file_lock fl;
-
-	locks_init_lock(&fl);
-	fl.fl_start = 0;
-	fl.fl_end = OFFSET_MAX;
-	fl.c.flc_flags = FL_POSIX | FL_OFDLCK;
-	fl.c.flc_type = type;
-	fl.c.flc_owner = dev->backing;
-	fl.c.flc_file = dev->backing;
-	fl.c.flc_pid = current->tgid;
-	return vfs_lock_file(dev->backing, F_SETLK, &fl, NULL);
-}
-
 static int pflash_owner_lock(struct pflash_dev *dev)
 {
 	unsigned char type = dev->cfg.read_only ? F_RDLCK : F_WRLCK;
-	int err = pflash_owner_setlk(dev, type);
+	int err = pflash_backing_setlk(dev, type);
 
 	return err == -EAGAIN ? -EBUSY : err;
 }
@@ -79,7 +81,35 @@ static int pflash_owner_lock(struct pflash_dev *dev)
 /* Unlocking the whole file allocates nothing, so it cannot fail. */
 static void pflash_owner_unlock(struct pflash_dev *dev)
 {
-	pflash_owner_setlk(dev, F_UNLCK);
+	pflash_backing_setlk(dev, F_UNLCK);
+}
+
+/**
+ * pflash_owner_drop_lost() - let a device that lost its lock go
+ * @dev: the device, lost (@owner_lost); called with its ctl_lock held, by
+ *	destroy, whose final writeback failed
+ * @force: go even if it holds writes its file never got
+ * @extack: where to say why not
+ *
+ * Return: 0 if the device may go: it holds nothing its file lacks, or
+ * @force, and the kernel log says how much goes with it; else -ENOLCK.
+ */
+int pflash_owner_drop_lost(struct pflash_dev *dev, bool force,
+			   struct netlink_ext_ack *extack)
+{
+	u64 dirty = pflash_wb_dirty_bytes(dev);
+
+	pflash_backing_lost_noticed(dev);
+	if (!dirty)
+		return 0;
+	if (!force) {
+		NL_SET_ERR_MSG(extack,
+			       "the device lost its backing file's lock with writes its file never got: export it to keep them, or destroy it with force");
+		return -ENOLCK;
+	}
+	pr_err("pflash%d: destroyed with %llu bytes that never reached %s, whose lock it had lost\n",
+	       dev->index, dirty, dev->backing_path);
+	return 0;
 }
 
 /* How much of the file an activation's reload compares at a time. */
@@ -150,12 +180,12 @@ static int pflash_owner_take(struct pflash_dev *dev, bool creating,
 	err = pflash_owner_lock(dev);
 	if (err == -EBUSY && creating) {
 		NL_SET_ERR_MSG(extack,
-			       "another owner holds the backing file's lock; create the device inactive");
+			       "the backing file is owned elsewhere (another device, on this host or another, holds its lock); create the device inactive");
 		return err;
 	}
 	if (err == -EBUSY) {
 		NL_SET_ERR_MSG(extack,
-			       "another owner holds the backing file's lock");
+			       "the backing file is owned elsewhere: another device, on this host or another, holds its lock");
 		return err;
 	}
 	if (err) {
@@ -219,6 +249,9 @@ int pflash_inactivate(struct pflash_dev *dev, bool force,
 	lockdep_assert_held(&dev->ctl_lock);
 	if (dev->state == PFLASH_STATE_INACTIVE)
 		return 0;
+	err = pflash_backing_refuse_lost(dev, extack);
+	if (err)
+		return err;
 	if (!force && pflash_blk_held_exclusively(dev)) {
 		NL_SET_ERR_MSG(extack,
 			       "the device is held exclusively (mounted?); its writes would fail: force it to inactivate anyway");
@@ -254,6 +287,8 @@ int pflash_inactivate(struct pflash_dev *dev, bool force,
 	if (err) {
 		NL_SET_ERR_MSG(extack,
 			       "writing back to the backing file failed; the device stays active");
+		/* The pass may have found the lock lost. */
+		err = pflash_backing_refuse_lost(dev, extack) ?: err;
 		pflash_blk_release(dev);
 		pflash_blk_accept_writes(dev);
 		return err;
@@ -301,12 +336,17 @@ static int pflash_owner_settle(struct pflash_dev *dev)
  *
  * Return: 0, or a refusal of @want, which is always @want's fault:
  * -ESTALE if it is not greater than the device's epoch, -EBUSY if the
- * device is active at another.
+ * device is active at another.  A device that lost its lock refuses no
+ * epoch here: pflash_activate() refuses the device, with -ENOLCK.
  */
 int pflash_activate_epoch(const struct pflash_dev *dev, const u64 *want,
 			  u64 *epoch, struct netlink_ext_ack *extack)
 {
 	lockdep_assert_held(&dev->ctl_lock);
+	if (READ_ONCE(dev->owner_lost)) {
+		*epoch = dev->epoch;
+		return 0;
+	}
 	if (dev->state == PFLASH_STATE_ACTIVE) {
 		if (want && *want != dev->epoch) {
 			NL_SET_ERR_MSG(extack,
@@ -341,6 +381,9 @@ int pflash_activate(struct pflash_dev *dev, u64 epoch,
 	int err;
 
 	lockdep_assert_held(&dev->ctl_lock);
+	err = pflash_backing_refuse_lost(dev, extack);
+	if (err)
+		return err;
 	if (dev->state == PFLASH_STATE_ACTIVE)
 		return 0;
 	/* Not a file that is gone, nor one the path no longer names. */

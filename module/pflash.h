@@ -15,6 +15,7 @@
 #include <linux/log2.h>
 #include <linux/mutex.h>
 #include <linux/netlink.h>
+#include <linux/notifier.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
@@ -76,18 +77,19 @@
  *
  * 5. dev->wb_lock (mutex): serializes writeback passes.  Guards @wb_pass,
  *    @wb_err, @dirty's clearing by an import and the writes of
- *    @owns_backing.  Its holder may sleep: it writes and fsyncs the
- *    backing file.  Taken by the writeback worker and the periodic
- *    writeback with no other lock, and by control operations under
- *    @ctl_lock; never under a frozen queue.
+ *    @owns_backing and @owner_lost.  Its holder may sleep: it writes and
+ *    fsyncs the backing file.  Taken by the writeback worker and the
+ *    periodic writeback with no other lock, and by control operations
+ *    under @ctl_lock; never under a frozen queue.
  *
  * 6. The backing file's own locks (its inode's, its filesystem's, and if
  *    it is a block device, that device's queue): taken by the file I/O of
- *    a pass, under @wb_lock, and by the OFD lock's changes, the reading of
+ *    a pass, under @wb_lock; by the OFD lock's changes, the reading of
  *    the file's change attribute and the cutting of an extended file,
- *    under @ctl_lock.  A backing file on another pflash device only ever reaches
- *    that device's data path: a pass never waits for another device's
- *    @ctl_lock or @wb_lock.
+ *    under @ctl_lock; and by the look at the lock after a pass failed
+ *    (backing.c), under @wb_lock.  A backing file on another pflash
+ *    device only ever reaches that device's data path: a pass never waits
+ *    for another device's @ctl_lock or @wb_lock.
  *
  * Leaves, under which nothing is taken; each may be taken under any of
  * the above but for pflash_msgs_lock, whose holder allocates and so is
@@ -278,10 +280,17 @@ struct pflash_file_mark {
  *	to inactive with writes held back (@hold); read without locks by the
  *	data path and pflash_open(), which accept writes only while active.
  * @owns_backing: the device holds its backing file's lock and may write
- *	the file.  Written under @ctl_lock and @wb_lock; a writeback pass
- *	writes nothing unless it is set.  It is set a little before @state
- *	turns active (to write what activation owes) and cleared right after
- *	it turns inactive.
+ *	the file.  Written under @ctl_lock and @wb_lock, or by a pass that
+ *	found the lock lost, under @wb_lock alone; a writeback pass writes
+ *	nothing unless it is set.  It is set a little before @state turns
+ *	active (to write what activation owes) and cleared right after it
+ *	turns inactive.
+ * @owner_lost: a writeback pass failed, and found its backing file's lock
+ *	held by another owner: a lock lost on a network filesystem.  Set
+ *	once, with @owns_backing cleared, under @wb_lock, and never cleared;
+ *	read with READ_ONCE().  @state follows, to %PFLASH_STATE_LOST, under
+ *	@ctl_lock, from @notice_work or the control operation that sees it
+ *	first.
  * @epoch: the ownership epoch, under @ctl_lock.
  *
  * Migration (export.c, import.c), all under @ctl_lock:
@@ -313,8 +322,10 @@ struct pflash_file_mark {
  *	read with READ_ONCE().
  * @backing_reported: the state the last uevent announced, under
  *	@ctl_lock.
- * @backing_work: announces a change a writeback pass saw, which cannot
- *	take @ctl_lock; holds a reference on the device while queued.
+ * @notice_work: acts on what a writeback pass saw, which cannot take
+ *	@ctl_lock: announces a change of the backing file's fate, and turns
+ *	a device that lost its lock %PFLASH_STATE_LOST; holds a reference
+ *	on the device while queued.
  *
  * Dirty tracking and writeback (writeback.c), for a device with a writable
  * backing file:
@@ -371,6 +382,7 @@ struct pflash_dev {
 
 	enum pflash_state state;
 	bool owns_backing;
+	bool owner_lost;
 	u64 epoch;
 
 	u8 uuid[PFLASH_UUID_LEN];
@@ -384,7 +396,7 @@ struct pflash_dev {
 
 	int backing_state;
 	int backing_reported;
-	struct work_struct backing_work;
+	struct work_struct notice_work;
 };
 
 /*
@@ -428,6 +440,17 @@ void pflash_registry_release(int index);
 void pflash_registry_publish(struct pflash_dev *dev);
 void pflash_registry_exit(void);
 
+/*
+ * A change that no request made, told to the layers above, which the
+ * lowest layer must not call (netlink.c announces it on its events group).
+ * Called with the device's ctl_lock held, the device as data.
+ */
+enum pflash_dev_event {
+	PFLASH_DEV_EVENT_LOST,	/* turned %PFLASH_STATE_LOST */
+};
+
+extern struct blocking_notifier_head pflash_dev_events;
+
 /* dev.c: the lives of devices */
 struct pflash_dev *pflash_dev_create(const struct pflash_create *args,
 				     struct netlink_ext_ack *extack);
@@ -468,7 +491,10 @@ static inline bool pflash_writes_back(const struct pflash_dev *dev)
 	return dev->backing && !dev->cfg.read_only;
 }
 
-/* Whether writes are accepted now; the data path calls it without locks. */
+/*
+ * Whether writes are accepted now; the data path calls it without locks.
+ * Not in %PFLASH_STATE_LOST, nor %PFLASH_STATE_INACTIVE.
+ */
 static inline bool pflash_writable(const struct pflash_dev *dev)
 {
 	return !dev->cfg.read_only &&
@@ -491,6 +517,14 @@ int pflash_backing_gone(struct pflash_dev *dev);
 int pflash_backing_check(struct pflash_dev *dev, bool moved,
 			 struct netlink_ext_ack *extack);
 void pflash_backing_exit(void);
+int pflash_backing_setlk(struct pflash_dev *dev, unsigned char type);
+bool pflash_backing_fault(void);
+void pflash_backing_fault_init(void);
+void pflash_backing_fault_exit(void);
+void pflash_backing_check_lost(struct pflash_dev *dev, bool injected);
+void pflash_backing_lost_noticed(struct pflash_dev *dev);
+int pflash_backing_refuse_lost(struct pflash_dev *dev,
+			       struct netlink_ext_ack *extack);
 void pflash_backing_mark(struct pflash_dev *dev);
 u64 pflash_backing_mark_token(struct pflash_dev *dev);
 
@@ -520,6 +554,8 @@ int pflash_activate(struct pflash_dev *dev, u64 epoch,
 		    struct netlink_ext_ack *extack);
 int pflash_inactivate(struct pflash_dev *dev, bool force,
 		      struct netlink_ext_ack *extack);
+int pflash_owner_drop_lost(struct pflash_dev *dev, bool force,
+			   struct netlink_ext_ack *extack);
 
 /**
  * struct pflash_transfer_result - what a transfer through a file moved
@@ -661,7 +697,7 @@ extern const struct attribute_group *pflash_sysfs_groups[];
 void pflash_sysfs_changed(struct pflash_dev *dev);
 void pflash_sysfs_init(struct pflash_dev *dev);
 void pflash_sysfs_backing_changed(struct pflash_dev *dev);
-void pflash_sysfs_backing_noticed(struct pflash_dev *dev);
+void pflash_sysfs_noticed(struct pflash_dev *dev);
 void pflash_sysfs_exit(struct pflash_dev *dev);
 
 /* netlink.c: the generic netlink family */

@@ -6,6 +6,7 @@
  * device up, and hold or drop it; what a device's life is, and the steps
  * between, are dev.c's.
  */
+#include <linux/notifier.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
@@ -20,6 +21,9 @@
  * before doing anything else.
  */
 static DEFINE_XARRAY_ALLOC(pflash_devs);
+
+/* See enum pflash_dev_event; netlink.c listens while its family is up. */
+BLOCKING_NOTIFIER_HEAD(pflash_dev_events);
 
 static void pflash_dev_release(struct kref *ref)
 {

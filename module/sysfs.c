@@ -22,16 +22,19 @@
  *    without locks.
  *
  * A change of the state, the epoch or the uuid, made under @ctl_lock by
- * activation, inactivation or an import, is announced by a KOBJ_CHANGE
- * uevent on the disk with PFLASH_STATE, PFLASH_EPOCH and PFLASH_UUID, the
- * values right after the change, so that udev can keep a link by uuid
- * without reading sysfs (see udev/60-pflash.rules).
+ * activation, inactivation, an import or a lock found lost (backing.c), is
+ * announced by a KOBJ_CHANGE uevent on the disk with PFLASH_STATE,
+ * PFLASH_EPOCH and PFLASH_UUID, the values right after the change, so that
+ * udev can keep a link by uuid without reading sysfs (see
+ * udev/60-pflash.rules).
  *
  * A change of the backing file's fate (deleted, moved, back where it was:
  * see backing.c) is announced by a KOBJ_CHANGE uevent with
  * PFLASH_BACKING_STATE and PFLASH_BACKING_FILE, once per change: under
  * @ctl_lock by the control operation that saw it, or, if a writeback pass
  * saw it (which cannot take @ctl_lock), from a work item that takes it.
+ * The same work item turns a device whose pass found its lock lost
+ * %PFLASH_STATE_LOST (pflash_backing_lost_noticed()).
  */
 #include <linux/blkdev.h>
 #include <linux/device.h>
@@ -47,9 +50,15 @@ static struct pflash_dev *pflash_sysfs_dev(struct device *d)
 	return dev_to_disk(d)->private_data;
 }
 
+static const char *const pflash_state_names[] = {
+	[PFLASH_STATE_ACTIVE]	= "active",
+	[PFLASH_STATE_INACTIVE]	= "inactive",
+	[PFLASH_STATE_LOST]	= "lost",
+};
+
 static const char *pflash_state_name(enum pflash_state state)
 {
-	return state == PFLASH_STATE_ACTIVE ? "active" : "inactive";
+	return pflash_state_names[state];
 }
 
 static ssize_t state_show(struct device *d, struct device_attribute *attr,
@@ -279,37 +288,40 @@ void pflash_sysfs_backing_changed(struct pflash_dev *dev)
 	kfree(file);
 }
 
-static void pflash_sysfs_backing_workfn(struct work_struct *work)
+static void pflash_sysfs_notice_workfn(struct work_struct *work)
 {
 	struct pflash_dev *dev = container_of(work, struct pflash_dev,
-					      backing_work);
+					      notice_work);
 
 	/* A device being destroyed announces nothing more. */
 	if (pflash_dev_lock_live(dev, NULL))
 		goto out_put;
 	pflash_sysfs_backing_changed(dev);
+	pflash_backing_lost_noticed(dev);
 	mutex_unlock(&dev->ctl_lock);
 out_put:
 	pflash_dev_put(dev);
 }
 
 /**
- * pflash_sysfs_backing_noticed() - announce what a writeback pass saw
+ * pflash_sysfs_noticed() - act on what a writeback pass saw
  * @dev: the device, with a reference held by the caller (the pass's)
  *
+ * Announces a change of the backing file's fate, and turns a device whose
+ * lock was lost %PFLASH_STATE_LOST, from a work item that takes ctl_lock.
  * The work item takes a reference of its own while it is queued.
  */
-void pflash_sysfs_backing_noticed(struct pflash_dev *dev)
+void pflash_sysfs_noticed(struct pflash_dev *dev)
 {
 	kref_get(&dev->ref);
-	if (!schedule_work(&dev->backing_work))
+	if (!schedule_work(&dev->notice_work))
 		pflash_dev_put(dev);
 }
 
 /* Set up the announcements of a new device. */
 void pflash_sysfs_init(struct pflash_dev *dev)
 {
-	INIT_WORK(&dev->backing_work, pflash_sysfs_backing_workfn);
+	INIT_WORK(&dev->notice_work, pflash_sysfs_notice_workfn);
 }
 
 /*
@@ -318,6 +330,6 @@ void pflash_sysfs_init(struct pflash_dev *dev)
  */
 void pflash_sysfs_exit(struct pflash_dev *dev)
 {
-	if (cancel_work_sync(&dev->backing_work))
+	if (cancel_work_sync(&dev->notice_work))
 		pflash_dev_put(dev);
 }

@@ -8,6 +8,12 @@
  * pass puts its bits back, so that the data stays dirty and the next pass
  * writes it again: nothing is dropped on an error.
  *
+ * A pass that fails looks whether the backing file's lock was lost to
+ * another owner, on a network filesystem (pflash_backing_check_lost()): if
+ * so, the device writes nothing more, and every later pass fails at once
+ * with ENOLCK, writing nothing; the periodic writeback is no longer armed
+ * (owner.c, "lose").
+ *
  * Passes run in three places, serialized by wb_lock (see "Locking" in
  * pflash.h):
  *  - the device's worker, for bios that may only complete once their
@@ -100,25 +106,30 @@ static int pflash_wb_write_pass(struct pflash_dev *dev)
  * Writes, then fsyncs the backing file.  A pass with nothing to write does
  * not fsync, unless it is %PFLASH_WB_OWED or %PFLASH_WB_NONE: every earlier
  * pass that wrote something fsynced, or failed and left its granules
- * dirty.  A device that does not own its backing
- * file (see owner.c) writes nothing: its pass succeeds and leaves the
- * dirty granules as they are.
+ * dirty.  A device that does not own its backing file (see owner.c)
+ * writes nothing: its pass succeeds and leaves the dirty granules as they
+ * are, unless the device lost its lock: then it fails.
  *
  * Return: 0, or the error of the write or fsync that failed; the granules
- * of a failed pass are dirty again.
+ * of a failed pass are dirty again.  -ENOLCK if the device lost its
+ * backing file's lock.
  */
 int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what)
 {
 	unsigned long nr_words = BITS_TO_LONGS(dev->nr_granules);
 	unsigned long i;
+	bool injected;
 	int err = 0;
 
 	if (!pflash_writes_back(dev))
 		return 0;
 
 	mutex_lock(&dev->wb_lock);
-	if (!dev->owns_backing)
+	if (!dev->owns_backing) {
+		if (dev->owner_lost)
+			err = -ENOLCK;
 		goto out_unlock;
+	}
 	for (i = 0; i < nr_words; i++)
 		dev->wb_pass[i] = xchg(&dev->dirty[i], 0);
 	if (what == PFLASH_WB_ALL)
@@ -129,6 +140,9 @@ int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what)
 
 	/* Nothing is written into a file that was deleted (backing.c). */
 	err = pflash_backing_gone(dev);
+	injected = !err && pflash_backing_fault();
+	if (injected)
+		err = -EIO;
 	/* The granules a pass of nothing takes are dropped if it succeeds. */
 	if (!err && what != PFLASH_WB_NONE)
 		err = pflash_wb_write_pass(dev);
@@ -139,6 +153,7 @@ int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what)
 			set_bit(i, dev->dirty);
 		pr_warn_ratelimited("pflash%d: writeback to the backing file failed (%d); the data stays dirty\n",
 				    dev->index, err);
+		pflash_backing_check_lost(dev, injected);
 	}
 	WRITE_ONCE(dev->wb_err, -err);
 	bitmap_zero(dev->wb_pass, dev->nr_granules);
@@ -147,12 +162,21 @@ out_unlock:
 	return err;
 }
 
+/*
+ * The bytes not yet known durable: the dirty granules, and those of a
+ * pass under way, which may wait long for a network filesystem's server.
+ * A snapshot, read without wb_lock.
+ */
 u64 pflash_wb_dirty_bytes(struct pflash_dev *dev)
 {
+	unsigned long i, n = 0;
+
 	if (!pflash_writes_back(dev))
 		return 0;
-	return (u64)bitmap_weight(dev->dirty, dev->nr_granules) <<
-	       dev->dirty_shift;
+	for (i = 0; i < BITS_TO_LONGS(dev->nr_granules); i++)
+		n += hweight_long(READ_ONCE(dev->dirty[i]) |
+				  READ_ONCE(dev->wb_pass[i]));
+	return (u64)n << dev->dirty_shift;
 }
 
 /* Complete @bio after the next pass.  Any context. */

@@ -51,6 +51,10 @@ PACKAGES=(
 	e2fsprogs
 	dmsetup
 	fio
+	# the shared-storage test's NFS server (tools/images/nfs-utils.sh
+	# unpacks Debian's NFS programs for its VMs, without installing them):
+	# rpc.mountd's library
+	libwrap0
 	# the Debian unstable root for 7.2 (tools/kernels/sid-root.sh)
 	debootstrap
 	# firmware variable stores, a real-world image for the tests (design brief)

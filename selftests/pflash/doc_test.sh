@@ -10,7 +10,11 @@
 #
 # DOC_GROUP=GROUP runs the commands of a document's sections marked for
 # GROUP instead (see doc_commands.py), where they can run: "systemd", on a
-# host booted with systemd and udev (tools/guests/systemd.sh).
+# host booted with systemd and udev (tools/guests/systemd.sh); "nfs" and
+# the others of shared storage, on the hosts of tools/check/nfs.sh.
+# DOC_HERE=1 runs them on this machine as it is, for a group that shows
+# devices another test set up: pflash is not unloaded, no device is
+# destroyed, and the commands run in an empty directory of their own.
 #
 # Without arguments, every document that no doc_*_test.sh runs: those run
 # one long document each, as a test program of its own, with a time limit
@@ -172,7 +176,12 @@ for doc in "${DOCS[@]}"; do
 	fi
 	echo "# $doc: $(grep -c 'doc_result ' "$tmp/script") commands"
 	start=$SECONDS
-	setup
+	if [ -n "${DOC_HERE:-}" ]; then
+		sandbox=$tmp/here
+		mkdir -p "$sandbox/bin"
+	else
+		setup
+	fi
 	echo "$n" >"$tmp/n"
 	(
 		trap 'echo "$n" >"$tmp/n"' EXIT
@@ -186,9 +195,9 @@ for doc in "${DOCS[@]}"; do
 	echo "# $doc: done in $((SECONDS - start)) s"
 	# The subshell numbered its results on from n: go on from there.
 	n=$(cat "$tmp/n")
-	teardown
+	[ -n "${DOC_HERE:-}" ] || teardown
 	[ "$rc" = 0 ] || failed=1
 done
-modprobe pflash
+[ -n "${DOC_HERE:-}" ] || modprobe pflash
 echo "1..$n"
 exit $failed

@@ -9,6 +9,7 @@
 #
 # Usage: check.sh [KERNEL...]      (default: deb61 deb612 deb72 debug)
 #        check.sh --static-only
+#        check.sh --nfs-only [KERNEL...]   (make check-nfs; default deb61)
 #        TESTS="NAME..." check.sh [KERNEL...]
 #
 # With TESTS, a list of test programs named as in selftests/pflash/Makefile
@@ -19,7 +20,8 @@
 #
 # Besides the kselftests: the stream reader's fuzzer (tools/fuzz/run.sh),
 # on deb61 the move between two VMs, and on deb61 and deb72 the durability
-# tests (tools/crash/run.sh).  Every PFLASH_*_SEED, PFLASH_*_COUNT and
+# tests (tools/crash/run.sh) and shared storage between three VMs over NFS
+# (nfs.sh; alone, with --nfs-only: make check-nfs).  Every PFLASH_*_SEED, PFLASH_*_COUNT and
 # PFLASH_*_STEPS set (PFLASH_FUZZ_SEED, PFLASH_DIFF_SEED, ...) goes to
 # every VM, to rerun a seed of a test there; FUZZ_SEED and CRASH_SEED
 # rerun the stream fuzzer's and the durability tests'.
@@ -37,8 +39,14 @@ set -uo pipefail
 . "$(dirname "$0")/../lib/harness.sh"
 . "$REPO/tools/judge/judge.sh"
 
+nfs_only=0
 if [ "${1:-}" = --static-only ]; then
 	set --
+elif [ "${1:-}" = --nfs-only ]; then
+	# Only the shared-storage test (nfs_suite), on deb61 unless told.
+	shift
+	nfs_only=1 STATIC=${STATIC:-0}
+	[ $# -gt 0 ] || set -- deb61
 elif [ $# = 0 ]; then
 	set -- deb61 deb612 deb72 debug
 fi
@@ -134,7 +142,7 @@ fi
 # The Debian packages (make deb) and lintian; the systemd VMs install
 # them.  Not with TESTS, which runs the kselftests named alone.
 debs=
-if [ ${#tests[@]} = 0 ]; then
+if [ ${#tests[@]} = 0 ] && [ "$nfs_only" = 0 ]; then
 	debs=$BUILD/deb
 	if step "$run/deb.log" env DEB_BUILD_OPTIONS=nocheck \
 		"$REPO/tools/ecosystem/deb.sh" --lintian; then
@@ -147,16 +155,40 @@ fi
 # The coverage-guided fuzzer of the stream reader, time-boxed, on the host
 # while the first VM runs (its tests mostly keep one CPU busy, of two).
 fuzz=
-if [ ${#tests[@]} = 0 ]; then
+if [ ${#tests[@]} = 0 ] && [ "$nfs_only" = 0 ]; then
 	"$REPO/tools/fuzz/run.sh" "$run/fuzz" >"$run/fuzz.log" 2>&1 &
 	fuzz=$!
 fi
+
+# nfs_suite KERNEL KO OUT: shared storage between hosts, an NFS server and
+# two hosts, whose links are cut and one of which loses its power
+# (nfs.sh), its logs in OUT: in `make check` on deb61 and deb72, and
+# alone in `make check-nfs` (check.sh --nfs-only).
+nfs_suite() {
+	local k=$1 ko=$2 out=$3 nfs initrd=$BUILD/vm/$1/nfs.cpio
+	mkdir -p "$out"
+	if nfs=$("$REPO/tools/images/nfs-utils.sh" 2>"$out/nfs-utils.log") &&
+	   step "$out/nfs-initramfs.log" "$REPO/tools/images/initramfs.sh" \
+		-k "$k" -p "$REPO/tools/guests/nfs.sh" -o "$initrd" \
+		-m "$ko" -c "$ctl" -t "$selftests" -M nfsd -M nfsv4 \
+		-x /usr/bin/mount -x /usr/bin/umount \
+		-x "$nfs/sbin/mount.nfs=/sbin/mount.nfs4" \
+		-x "$nfs/sbin/mount.nfs=/sbin/umount.nfs4" \
+		-x "$nfs/usr/sbin/rpc.nfsd=/usr/sbin/rpc.nfsd" \
+		-x "$nfs/usr/sbin/exportfs=/usr/sbin/exportfs" \
+		-x "$nfs/usr/sbin/rpc.mountd=/usr/sbin/rpc.mountd"; then
+		"$REPO/tools/check/nfs.sh" "$k" "$initrd" "$out" || true
+	else
+		result fail "$k/nfs" "initramfs: could not be built (logs: $out/nfs-utils.log, $out/nfs-initramfs.log)"
+	fi
+}
 
 # kernel_suite KERNEL OUT: everything make check runs for one kernel, its
 # logs in OUT: pflash.ko built for it (and DKMS against 7.2's headers),
 # the kselftests' VM (and the error paths, on the debug kernel), and
 # without TESTS the suites of a host: systemd (deb61, deb72), the move
-# between two VMs (deb61) and the durability tests (deb61, deb72).
+# between two VMs (deb61), shared storage over NFS (deb61, deb72) and the
+# durability tests (deb61, deb72).
 kernel_suite() {
 	local k=$1 out=$2 ko initrd
 	mkdir -p "$out"
@@ -174,6 +206,14 @@ kernel_suite() {
 		return
 	fi
 	result pass "$k" "pflash.ko: built with W=1, no warning"
+	if [ "$nfs_only" = 1 ]; then
+		if [ -z "$ctl" ] || [ -z "$selftests" ]; then
+			result fail "$k/nfs" "not run: pflashctl or the selftests did not build"
+		else
+			nfs_suite "$k" "$ko" "$out/nfs"
+		fi
+		return
+	fi
 	# DKMS against the newest kernel's headers, in the unstable root
 	# (static.sh checks it against 6.1's on the host).
 	if [ "$k" = deb72 ] && [ ${#tests[@]} = 0 ]; then
@@ -257,6 +297,11 @@ kernel_suite() {
 			result fail "$k/two-vms" "initramfs: could not be built (log: $out/migrate-initramfs.log)"
 		fi
 	fi
+
+	# Shared storage between hosts over NFS: three VMs (nfs_suite).
+	case $k in
+	deb61|deb72) nfs_suite "$k" "$ko" "$out/nfs" ;;
+	esac
 
 	# Durability: power loss at random points, and a replay of the
 	# backing file system's writes to every flush point (tools/crash/),

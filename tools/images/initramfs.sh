@@ -9,13 +9,15 @@
 #
 # Usage: initramfs.sh -k NAME -p PAYLOAD -o OUT.cpio [-m pflash.ko]
 #                     [-t SELFTESTS_DIR] [-c pflashctl] [-e KEY=VALUE]...
-#                     [-x PROGRAM]... [-l] [-q]
+#                     [-x PROGRAM[=PATH]]... [-M MODULE]... [-l] [-q]
 #
 #   NAME       the kernel (deb61, deb612, debug): its modules go in
 #   PAYLOAD    the script /init runs, installed as /payload
 #              (tools/guests/kselftests.sh, tools/guests/demo.sh, ...)
 #   KEY=VALUE  one more line of /etc/pflash-vm.env, e.g. PFLASH_TESTS=...
-#   -x         one more program, with its libraries, in /usr/bin
+#   -x         one more program, with its libraries, in /usr/bin, or at
+#              PATH if given (as /sbin/mount.nfs4)
+#   -M         one more kernel module, with what it depends on (nfsd)
 #   -l         lean: without fio, python3 and the ynl tools (70 MB of the
 #              100), for VMs that boot often and need none (tools/crash/)
 #   -q         QEMU for the VM to run, nested: the host's qemu-system-x86_64,
@@ -37,8 +39,8 @@
 set -euo pipefail
 . "$(dirname "$0")/../lib/harness.sh"
 
-NAME= PAYLOAD= OUT= KO= SELFTESTS= CTL= ENV=() EXTRA=() LEAN=0 QEMU=0
-while getopts k:p:o:m:t:c:e:x:lq opt; do
+NAME= PAYLOAD= OUT= KO= SELFTESTS= CTL= ENV=() EXTRA=() EXTRA_MODS=() LEAN=0 QEMU=0
+while getopts k:p:o:m:t:c:e:x:M:lq opt; do
 	case $opt in
 	k) NAME=$OPTARG ;;
 	p) PAYLOAD=$OPTARG ;;
@@ -48,9 +50,10 @@ while getopts k:p:o:m:t:c:e:x:lq opt; do
 	c) CTL=$OPTARG ;;
 	e) ENV+=("$OPTARG") ;;
 	x) EXTRA+=("$OPTARG") ;;
+	M) EXTRA_MODS+=("$OPTARG") ;;
 	l) LEAN=1 ;;
 	q) QEMU=1 ;;
-	*) die "usage: initramfs.sh -k NAME -p PAYLOAD -o OUT [-m KO] [-t DIR] [-c CTL] [-e KEY=VALUE]... [-x PROG]... [-l] [-q]" ;;
+	*) die "usage: initramfs.sh -k NAME -p PAYLOAD -o OUT [-m KO] [-t DIR] [-c CTL] [-e KEY=VALUE]... [-x PROG[=PATH]]... [-M MODULE]... [-l] [-q]" ;;
 	esac
 done
 [ -n "$NAME" ] && [ -n "$PAYLOAD" ] && [ -n "$OUT" ] || die "-k, -p and -o are required"
@@ -135,7 +138,10 @@ if [ -n "$CTL" ]; then
 	copy_with_libs "$CTL" /usr/sbin/pflashctl
 fi
 for p in ${EXTRA[@]+"${EXTRA[@]}"}; do
-	copy_with_libs "$p" "/usr/bin/${p##*/}"
+	case $p in
+	*=*) copy_with_libs "${p%%=*}" "${p#*=}" ;;
+	*) copy_with_libs "$p" "/usr/bin/${p##*/}" ;;
+	esac
 done
 # python3 with yaml and jsonschema (a lean subset: tools/ecosystem/
 # python-rt.sh), and the kernel's ynl tools with pflash's spec in /opt/ynl,
@@ -179,7 +185,7 @@ if [ ! -e "$MODDIR/modules.dep" ] || [ "$MODDIR/modules.dep" -ot "$MODDIR/module
 fi
 dstmod=$stage/lib/modules/$KREL
 mkdir -p "$dstmod"
-want=("${MODULES[@]}")
+want=("${MODULES[@]}" ${EXTRA_MODS[@]+"${EXTRA_MODS[@]}"})
 if [ -n "$KO" ]; then
 	install -D -m 644 "$KO" "$dstmod/extra/pflash.ko"
 	deps=$(modinfo -F depends "$KO")

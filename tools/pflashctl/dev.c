@@ -269,6 +269,9 @@ const struct ctl_cmd ctl_destroy = {
 		/* Its backing file was deleted: its contents are in memory. */
 		{ ENOENT, 0,
 		  "save its state first (pflashctl export), or destroy --force, which loses it" },
+		/* It lost its lock, with writes its file never got. */
+		{ ENOLCK, 0,
+		  "save its state first (pflashctl export) to keep them, or destroy --force, which loses them" },
 		{ 0 }
 	},
 	.run		= destroy_run,
@@ -277,6 +280,7 @@ const struct ctl_cmd ctl_destroy = {
 struct list_ctx {
 	struct dev_table *table;
 	unsigned int rows;
+	bool lost[PFLASH_INDEX_MAX + 1];
 };
 
 static int list_add(const struct pfnl_dev *dev, void *arg)
@@ -287,7 +291,28 @@ static int list_add(const struct pfnl_dev *dev, void *arg)
 	ret = dev_table_add(l->table, dev);
 	if (!ret)
 		l->rows++;
+	if (!ret && pfnl_dev_has(dev, PFLASH_A_DEV_STATE) &&
+	    dev->state == PFLASH_STATE_LOST && dev->index <= PFLASH_INDEX_MAX)
+		l->lost[dev->index] = true;
 	return ret;
+}
+
+/* Under the table, on stderr: what a device that lost its lock means. */
+static void list_lost_notes(const struct ctl_cmd *cmd,
+			    const struct list_ctx *l)
+{
+	char name[CTL_DEV_PATH_MAX];
+	unsigned int i;
+
+	/* After the table, whether stdout is a terminal, a pipe or a file. */
+	fflush(stdout);
+	for (i = 0; i <= PFLASH_INDEX_MAX; i++) {
+		if (!l->lost[i])
+			continue;
+		ctl_dev_path(name, i);
+		ctl_msg(cmd, name,
+			"lost its backing file's lock to another host: its writes fail, and its file is the other host's; destroy it and create it again from the file");
+	}
 }
 
 static void list_help(FILE *out)
@@ -368,6 +393,7 @@ static int list_run(const struct ctl_cmd *cmd, int argc, char **argv)
 		err = dev_table_print(l.table);
 		if (err)
 			ret = ctl_report(cmd, NULL, h, err);
+		list_lost_notes(cmd, &l);
 	}
 	dev_table_free(l.table);
 	pfnl_close(h);

@@ -19,6 +19,7 @@ static const char *const event_names[] = {
 	[PFLASH_CMD_ACTIVATE_NTF]	= "activate",
 	[PFLASH_CMD_FLUSH_NTF]		= "flush",
 	[PFLASH_CMD_IMPORT_NTF]		= "import",
+	[PFLASH_CMD_LOST_NTF]		= "lost",
 };
 
 /* What every event says about its device: columns of list. */

@@ -21,6 +21,7 @@
 static const char *const state_names[] = {
 	[PFLASH_STATE_ACTIVE]	= "active",
 	[PFLASH_STATE_INACTIVE]	= "inactive",
+	[PFLASH_STATE_LOST]	= "lost",
 };
 
 static const char *const cache_names[] = {
@@ -125,7 +126,7 @@ static const struct colinfo infos[] = {
 	{ "RO",		COL_BOOL,	PFLASH_A_DEV_READ_ONLY,	 true,
 	  "read-only device" },
 	{ "STATE",	COL_STATE,	PFLASH_A_DEV_STATE,	 true,
-	  "active (owns the backing file) or inactive" },
+	  "active (owns the backing file), inactive, or lost (lost its lock to another host)" },
 	{ "EPOCH",	COL_NUMBER,	PFLASH_A_DEV_EPOCH,	 true,
 	  "ownership epoch" },
 	{ "CACHE",	COL_CACHE,	PFLASH_A_DEV_CACHE_MODE, true,

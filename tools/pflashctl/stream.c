@@ -603,16 +603,16 @@ static int export_inactivate(const struct ctl_cmd *cmd, struct pfnl *h,
 /*
  * Export device @index into @fd, named @out; a live export if @live is
  * not NULL, else, with @inactivate, of the device inactivated first (even
- * if it is held exclusively, with @force).  Returns the exit status;
- * whether the stream is final in @final.
+ * if it is held exclusively, with @force).  Returns the exit status; the
+ * kernel's reply, with whether the stream is final and the device's
+ * state, in @reply.
  */
 static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 		      uint32_t index, int fd, const char *out, bool quiet,
 		      bool inactivate, bool force, struct ctl_live *live,
-		      bool *final)
+		      struct pfnl_dev *reply)
 {
 	bool inactivated = false, writer = false;
-	struct pfnl_dev reply = { 0 };
 	struct progress progress;
 	struct relay relay;
 	struct pfstream *s;
@@ -643,12 +643,12 @@ static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 		live->settle_arg = &relay;
 	}
 	if (live) {
-		ret = ctl_live_export(cmd, dev, h, index, kfd, live, &reply);
+		ret = ctl_live_export(cmd, dev, h, index, kfd, live, reply);
 	} else {
 		ret = inactivate ?
 		      export_inactivate(cmd, h, index, force, &writer) : 0;
 		inactivated = inactivate && !ret;
-		ret = ret ?: pfnl_export_fd(h, index, kfd, &reply);
+		ret = ret ?: pfnl_export_fd(h, index, kfd, reply);
 	}
 	if (relay.on)
 		relay_stop(&relay, kfd);
@@ -671,7 +671,6 @@ static int export_dev(const struct ctl_cmd *cmd, const char *dev,
 	else if (ret && inactivated)
 		ctl_msg(cmd, dev, "the device stays inactive: export again, or roll back with '%s activate %s'",
 			program_invocation_short_name, dev);
-	*final = !ret && reply.stream_final;
 out_free:
 	pfstream_free(s);
 out_close:
@@ -699,7 +698,8 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 	};
 	struct out_file o = { .fd = STDOUT_FILENO, .dirfd = -1 };
 	char dev[CTL_DEV_PATH_MAX];
-	bool quiet = false, final = false, is_live = false, live_opt = false;
+	struct pfnl_dev reply = { 0 };
+	bool quiet = false, is_live = false, live_opt = false;
 	bool inactivate = false;
 	uint32_t index;
 	int c, ret;
@@ -758,12 +758,14 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 		ret = export_dev(cmd, dev, index, o.fd,
 				 is_std(o.path) ? "standard output" : o.path,
 				 quiet, inactivate, live.force,
-				 is_live ? &live : NULL, &final);
+				 is_live ? &live : NULL, &reply);
 	if (!is_std(o.path) && !ret)
 		ret = out_commit(cmd, &o);
 	else if (!is_std(o.path))
 		out_abort(&o);
-	if (!ret && !quiet && !final)
+	if (!ret && !quiet && reply.state == PFLASH_STATE_LOST)
+		ctl_msg(cmd, dev, "warning: the device lost its backing file's lock: the stream holds its contents, not its file's, and is not final (keep it for a post-mortem; do not move it)");
+	else if (!ret && !quiet && !reply.stream_final)
 		ctl_msg(cmd, dev, "warning: the device was active: the stream is a snapshot, not its final state (for a move, inactivate the device first)");
 	return ret;
 }

@@ -40,10 +40,16 @@ enum pflash_cache_mode {
  *   backing file and holds an OFD lock on it.
  * @PFLASH_STATE_INACTIVE: Reads only; writes fail, and nothing is ever written
  *   to the backing file.
+ * @PFLASH_STATE_LOST: The device was active and lost its backing file's lock
+ *   to another owner (a network filesystem's lease ran out while its host was
+ *   cut off). Reads only, as inactive; it never writes its backing file again,
+ *   and activate, inactivate, flush and import are refused with ENOLCK. Never
+ *   given to dev-new.
  */
 enum pflash_state {
 	PFLASH_STATE_ACTIVE,
 	PFLASH_STATE_INACTIVE,
+	PFLASH_STATE_LOST,
 };
 
 enum {
@@ -97,6 +103,7 @@ enum {
 	PFLASH_CMD_EXPORT,
 	PFLASH_CMD_IMPORT,
 	PFLASH_CMD_IMPORT_NTF,
+	PFLASH_CMD_LOST_NTF,
 
 	__PFLASH_CMD_MAX,
 	PFLASH_CMD_MAX = (__PFLASH_CMD_MAX - 1)
