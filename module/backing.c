@@ -925,10 +925,10 @@ void pflash_backing_check_lost(struct pflash_dev *dev, bool injected)
  * @dev: the device, live; called with its ctl_lock held
  *
  * Once: a device whose pass found its lock lost (@owner_lost) turns
- * %PFLASH_STATE_LOST, gives up what is left of its lock on this host,
- * which on a network filesystem asks nothing of the server, and says so
- * in the kernel log, with a uevent, and to pflash_dev_events (netlink.c's
- * events group).
+ * %PFLASH_STATE_LOST and its disk read-only, gives up what is left of its
+ * lock on this host, which on a network filesystem asks nothing of the
+ * server, and says so in the kernel log, with a uevent, and to
+ * pflash_dev_events (netlink.c's events group).
  */
 void pflash_backing_lost_noticed(struct pflash_dev *dev)
 {
@@ -936,6 +936,7 @@ void pflash_backing_lost_noticed(struct pflash_dev *dev)
 	if (!READ_ONCE(dev->owner_lost) || dev->state == PFLASH_STATE_LOST)
 		return;
 	WRITE_ONCE(dev->state, PFLASH_STATE_LOST);
+	pflash_blk_refuse_writes_lost(dev);
 	pflash_backing_setlk(dev, F_UNLCK);
 	pr_err("pflash%d: lost the lock of its backing file %s to another owner (on a network filesystem, after this host was cut off for longer than its lease): its writes fail, and %llu bytes never reached the file; destroy the device and create it again from the file\n",
 	       dev->index, dev->backing_path, pflash_wb_dirty_bytes(dev));

@@ -381,6 +381,23 @@ void pflash_blk_refuse_writes(struct pflash_dev *dev)
 	sync_blockdev(bdev);
 }
 
+/*
+ * pflash_blk_refuse_writes_lost() - make the disk read-only, for a device
+ *	that lost its backing file's lock
+ * @dev: the device; called with its ctl_lock held
+ *
+ * As an inactive device's, so that a writer that opened it before sees
+ * write() fail at once (EPERM), not its page cache's writeback later.
+ * Nothing is written down first: a lost device takes no write, and what
+ * the page cache holds can reach its file no more than the device's own.
+ * A lost device is never activated: it is destroyed.
+ */
+void pflash_blk_refuse_writes_lost(struct pflash_dev *dev)
+{
+	lockdep_assert_held(&dev->ctl_lock);
+	set_disk_ro(dev->disk, true);
+}
+
 /* Undo pflash_blk_refuse_writes(), or end it at activation. */
 void pflash_blk_accept_writes(struct pflash_dev *dev)
 {

@@ -686,6 +686,7 @@ bool pflash_blk_held_exclusively(struct pflash_dev *dev);
 bool pflash_blk_mapped_for_writing(struct pflash_dev *dev);
 void pflash_blk_refuse_writes(struct pflash_dev *dev);
 void pflash_blk_accept_writes(struct pflash_dev *dev);
+void pflash_blk_refuse_writes_lost(struct pflash_dev *dev);
 void pflash_blk_hold(struct pflash_dev *dev);
 void pflash_blk_sync(struct pflash_dev *dev);
 void pflash_blk_release(struct pflash_dev *dev);

@@ -194,12 +194,16 @@ TEST_F(lock_lost, seen_said_and_never_written)
 	struct pfnl_dev got, req = {};
 	uint8_t piece[16] = "";
 	char state[32];
-	int ret;
+	int ret, wfd;
 
 	/* Before the fault, a write reaches the file. */
 	ASSERT_EQ(0, write_flushed(index, 1, 5));
 	pft_pattern(self->orig + BLOCK, BLOCK, BLOCK, 5);
 	ASSERT_EQ(-1, pft_file_diff(self->file, self->orig, FILE_SIZE));
+
+	/* A writer that opened it before, through the page cache. */
+	wfd = pft_open(index, O_RDWR);
+	ASSERT_LE(0, wfd);
 
 	ASSERT_EQ(0, fault_arm());
 	ret = write_flushed(index, 2, 6);
@@ -218,6 +222,14 @@ TEST_F(lock_lost, seen_said_and_never_written)
 	EXPECT_EQ(-1, pft_file_diff(self->file, self->orig, FILE_SIZE));
 	/* Its writes fail; its reads are its own contents. */
 	EXPECT_NE(0, write_flushed(index, 3, 7));
+	/*
+	 * Its disk is read-only, as an inactive one's: the writer's write()
+	 * fails at once, not in the page cache's writeback.
+	 */
+	EXPECT_EQ(1, pft_sysfs(index, "ro"));
+	EXPECT_EQ(-1, pwrite(wfd, piece, sizeof(piece), 0));
+	EXPECT_EQ(EPERM, errno);
+	close(wfd);
 
 	expect_refused(_metadata, self, pft_flush(self->h, index, false), lost);
 	expect_refused(_metadata, self, pft_activate(self->h, index, -1, NULL),

@@ -237,6 +237,7 @@ lost_state() {
 	for d in pflash0 pflash1; do
 		is "$d's state" "$(attr $d state)" lost || return
 		is "$d's writeback error" "$(attr $d writeback_error)" 5 || return
+		is "$d read-only" "$(cat /sys/block/$d/ro)" 1 || return
 		dmesg | grep -q "$d: lost the lock of its backing file" ||
 			{ echo "no kernel log line for $d"; return 1; }
 	done

@@ -42,9 +42,9 @@ enum pflash_cache_mode {
  *   to the backing file.
  * @PFLASH_STATE_LOST: The device was active and lost its backing file's lock
  *   to another owner (a network filesystem's lease ran out while its host was
- *   cut off). Reads only, as inactive; it never writes its backing file again,
- *   and activate, inactivate, flush and import are refused with ENOLCK. Never
- *   given to dev-new.
+ *   cut off). Reads only, as inactive (its disk is read-only); it never writes
+ *   its backing file again, and activate, inactivate, flush and import are
+ *   refused with ENOLCK. Never given to dev-new.
  */
 enum pflash_state {
 	PFLASH_STATE_ACTIVE,
