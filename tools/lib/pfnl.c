@@ -22,34 +22,14 @@
 #include <netlink/socket.h>
 
 #include "pfnl.h"
+#include "pfnl_internal.h"
 #include "pflash_tools.h"
-
-struct pfnl {
-	struct nl_sock *sk;
-	struct nl_cb *cb;
-	int family;
-	struct pfnl_ack ack;
-
-	/* The request in progress, for the callbacks. */
-	struct nl_msg *req;
-	pfnl_msg_fn fn;
-	void *arg;
-	int fn_err;
-	bool done;
-};
 
 /* The largest request: a PFLASH_CMD_IMPORT with a whole piece. */
 #define IMPORT_MSG_MAX	nlmsg_total_size(GENL_HDRLEN +			\
 					 nla_total_size(sizeof(uint32_t)) + \
 					 nla_total_size(sizeof(uint64_t)) + \
 					 nla_total_size(PFLASH_STREAM_CHUNK_MAX))
-
-/*
- * The receive buffer of an events handle, which holds the events that
- * arrive faster than they are read; the kernel caps it at
- * net.core.rmem_max, and drops events beyond it.
- */
-#define EVENTS_RCVBUF	(1 << 20)
 
 /*
  * What one recvmsg() takes.  The kernel fills a dump's messages up to the
@@ -60,7 +40,7 @@ struct pfnl {
 #define RECV_BUF	(64 * 1024)
 
 /* libnl reports its own error codes: turn one back into a negative errno. */
-static int nlerr(int nle)
+int pfnl_nlerr(int nle)
 {
 	static const int errnos[] = {
 		[NLE_INTR]		= EINTR,
@@ -91,7 +71,7 @@ static int nlerr(int nle)
 }
 
 /* The type of the attribute @offset bytes into request @msg, or 0. */
-static uint16_t attr_at(struct nl_msg *msg, uint32_t offset)
+uint16_t pfnl_attr_at(struct nl_msg *msg, uint32_t offset)
 {
 	const struct nlmsghdr *nlh = nlmsg_hdr(msg);
 
@@ -128,7 +108,7 @@ static int ack_parse(struct pfnl *h, struct nlmsghdr *nlh, int error,
 		nla_strlcpy(ack->msg, tb[NLMSGERR_ATTR_MSG], sizeof(ack->msg));
 	if (tb[NLMSGERR_ATTR_OFFS]) {
 		ack->offset = nla_get_u32(tb[NLMSGERR_ATTR_OFFS]);
-		ack->attr = attr_at(h->req, ack->offset);
+		ack->attr = pfnl_attr_at(h->req, ack->offset);
 	}
 	if (tb[NLMSGERR_ATTR_MISS_TYPE])
 		ack->miss_type = nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]);
@@ -140,7 +120,7 @@ static int ack_parse(struct pfnl *h, struct nlmsghdr *nlh, int error,
  * the struct nlmsgerr and, unless the kernel capped it, the payload of the
  * request it echoes.
  */
-static int errmsg_parse(struct pfnl *h, struct nlmsghdr *nlh)
+int pfnl_errmsg_parse(struct pfnl *h, struct nlmsghdr *nlh)
 {
 	const struct nlmsgerr *e = nlmsg_data(nlh);
 	int hdrlen = sizeof(*e);
@@ -150,20 +130,20 @@ static int errmsg_parse(struct pfnl *h, struct nlmsghdr *nlh)
 	return ack_parse(h, nlh, -e->error, hdrlen);
 }
 
-static int ack_cb(struct nl_msg *msg, void *arg)
+int pfnl_ack_cb(struct nl_msg *msg, void *arg)
 {
-	return errmsg_parse(arg, nlmsg_hdr(msg));
+	return pfnl_errmsg_parse(arg, nlmsg_hdr(msg));
 }
 
 static int err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 {
 	(void)nla;
 	/* libnl passes the payload of the message: its header precedes it. */
-	return errmsg_parse(arg, (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN));
+	return pfnl_errmsg_parse(arg, (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN));
 }
 
 /* NLMSG_DONE ends a dump; its payload is the dump's status, 0 or -errno. */
-static int finish_cb(struct nl_msg *msg, void *arg)
+int pfnl_finish_cb(struct nl_msg *msg, void *arg)
 {
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	int status = 0;
@@ -183,7 +163,7 @@ static int valid_cb(struct nl_msg *msg, void *arg)
 }
 
 /* Open a handle on generic netlink family @name. */
-static int open_family(struct pfnl **hp, const char *name)
+int pfnl_open_family(struct pfnl **hp, const char *name)
 {
 	static const int one = 1;
 	struct pfnl *h;
@@ -201,18 +181,18 @@ static int open_family(struct pfnl **hp, const char *name)
 
 	ret = genl_connect(h->sk);
 	if (ret < 0) {
-		ret = nlerr(ret);
+		ret = pfnl_nlerr(ret);
 		goto err;
 	}
 	/* The kernel refuses a request larger than the send buffer. */
 	ret = nl_socket_set_buffer_size(h->sk, 0, IMPORT_MSG_MAX);
 	if (ret < 0) {
-		ret = nlerr(ret);
+		ret = pfnl_nlerr(ret);
 		goto err;
 	}
 	ret = nl_socket_set_msg_buf_size(h->sk, RECV_BUF);
 	if (ret < 0) {
-		ret = nlerr(ret);
+		ret = pfnl_nlerr(ret);
 		goto err;
 	}
 	nl_socket_disable_msg_peek(h->sk);
@@ -225,14 +205,14 @@ static int open_family(struct pfnl **hp, const char *name)
 
 	ret = genl_ctrl_resolve(h->sk, name);
 	if (ret < 0) {
-		ret = nlerr(ret);
+		ret = pfnl_nlerr(ret);
 		goto err;
 	}
 	h->family = ret;
 
 	nl_cb_set(h->cb, NL_CB_VALID, NL_CB_CUSTOM, valid_cb, h);
-	nl_cb_set(h->cb, NL_CB_ACK, NL_CB_CUSTOM, ack_cb, h);
-	nl_cb_set(h->cb, NL_CB_FINISH, NL_CB_CUSTOM, finish_cb, h);
+	nl_cb_set(h->cb, NL_CB_ACK, NL_CB_CUSTOM, pfnl_ack_cb, h);
+	nl_cb_set(h->cb, NL_CB_FINISH, NL_CB_CUSTOM, pfnl_finish_cb, h);
 	nl_cb_err(h->cb, NL_CB_CUSTOM, err_cb, h);
 	*hp = h;
 	return 0;
@@ -244,7 +224,7 @@ err:
 
 int pfnl_open(struct pfnl **hp)
 {
-	return open_family(hp, PFLASH_FAMILY_NAME);
+	return pfnl_open_family(hp, PFLASH_FAMILY_NAME);
 }
 
 void pfnl_close(struct pfnl *h)
@@ -303,7 +283,7 @@ int pfnl_exec(struct pfnl *h, struct nl_msg *msg,
 	if (h->ack.error)
 		return -h->ack.error;
 	if (ret < 0)
-		return nlerr(ret);
+		return pfnl_nlerr(ret);
 	return h->fn_err;
 }
 
@@ -525,7 +505,7 @@ int pfnl_dev_put(struct nl_msg *msg, const struct pfnl_dev *dev)
 			break;
 		}
 		if (ret < 0)
-			return nlerr(ret);
+			return pfnl_nlerr(ret);
 	}
 	return 0;
 }
@@ -607,7 +587,7 @@ int pfnl_import(struct pfnl *h, uint32_t index, uint64_t offset,
 		ret = nla_put_u64(msg, PFLASH_A_DEV_STREAM_OFFSET, offset);
 	if (!ret)
 		ret = nla_put(msg, PFLASH_A_DEV_STREAM_DATA, len, data);
-	ret = ret < 0 ? nlerr(ret) : pfnl_exec(h, msg, dev_store, &dev);
+	ret = ret < 0 ? pfnl_nlerr(ret) : pfnl_exec(h, msg, dev_store, &dev);
 	nlmsg_free(msg);
 	*reply = dev;
 	return ret;
@@ -656,7 +636,7 @@ int pfnl_import_fd(struct pfnl *h, uint32_t index, int fd,
 }
 
 /* Events carry the sequence number of the request that caused them. */
-static int seq_any(struct nl_msg *msg, void *arg)
+int pfnl_seq_any(struct nl_msg *msg, void *arg)
 {
 	(void)msg;
 	(void)arg;
@@ -679,21 +659,16 @@ int pfnl_events_open(struct pfnl **hp)
 		ret = nl_socket_set_buffer_size(h->sk, EVENTS_RCVBUF, 0);
 	if (ret < 0) {
 		pfnl_close(h);
-		return nlerr(ret);
+		return pfnl_nlerr(ret);
 	}
-	nl_cb_set(h->cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, seq_any, NULL);
+	nl_cb_set(h->cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, pfnl_seq_any, NULL);
 	*hp = h;
 	return 0;
 }
 
-struct events {
-	pfnl_event_fn fn;
-	void *arg;
-};
-
-static int event_one(struct nl_msg *msg, void *arg)
+int pfnl_event_one(struct nl_msg *msg, void *arg)
 {
-	const struct events *ev = arg;
+	const struct pfnl_events *ev = arg;
 	struct pfnl_dev dev;
 	int ret;
 
@@ -706,7 +681,7 @@ static int event_one(struct nl_msg *msg, void *arg)
 int pfnl_events_recv(struct pfnl *h, pfnl_event_fn fn,
 		     void *arg)
 {
-	struct events ev = { .fn = fn, .arg = arg };
+	struct pfnl_events ev = { .fn = fn, .arg = arg };
 	int ret;
 
 	/*
@@ -720,12 +695,12 @@ int pfnl_events_recv(struct pfnl *h, pfnl_event_fn fn,
 	if (ret < 0)
 		return -errno;
 
-	h->fn = event_one;
+	h->fn = pfnl_event_one;
 	h->arg = &ev;
 	h->fn_err = 0;
 	ret = nl_recvmsgs(h->sk, h->cb);
 	h->fn = NULL;
 	if (ret < 0)
-		return nlerr(ret);
+		return pfnl_nlerr(ret);
 	return h->fn_err;
 }

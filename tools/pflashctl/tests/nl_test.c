@@ -4,23 +4,30 @@
  *
  * The host has no pflash family, so the request machinery is tested on the
  * kernel's own "nlctrl" family, and the extended-ack parsers on messages
- * built here as the kernel builds them.  The library is included, to reach
- * its static functions.  Prints TAP.
+ * built here as the kernel builds them.  It links the library, and reaches
+ * its internals through pfnl_internal.h.  Prints TAP.
  */
-#include "../../lib/pfnl.c"
-
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
 
 #include <linux/genetlink.h>
+#include <linux/pflash.h>
+#include <netlink/genl/genl.h>
+#include <netlink/socket.h>
 
+#include "pflash_tools.h"
+#include "pfnl.h"
+#include "pfnl_internal.h"
 #include "tap.h"
 
 static struct pfnl *open_nlctrl(void)
 {
 	struct pfnl *h = NULL;
 
-	EXPECT(open_family(&h, "nlctrl") == 0);
+	EXPECT(pfnl_open_family(&h, "nlctrl") == 0);
 	return h;
 }
 
@@ -180,7 +187,7 @@ static void error_tlvs_after_echoed_request(bool capped)
 
 	EXPECT(nla_put_u32(msg, NLMSGERR_ATTR_OFFS, SECOND_ATTR) == 0);
 	EXPECT(nla_put_u32(msg, NLMSGERR_ATTR_MISS_TYPE, 5) == 0);
-	EXPECT(errmsg_parse(&h, nlmsg_hdr(msg)) == NL_STOP);
+	EXPECT(pfnl_errmsg_parse(&h, nlmsg_hdr(msg)) == NL_STOP);
 	EXPECT(h.done);
 	EXPECT(h.ack.error == EINVAL);
 	EXPECT(!strcmp(h.ack.msg, "bad value"));
@@ -207,7 +214,7 @@ static void error_without_tlvs(void)
 	struct nl_msg *msg = error_msg(h.req, EBUSY, true);
 
 	nlmsg_hdr(msg)->nlmsg_flags &= ~NLM_F_ACK_TLVS;
-	errmsg_parse(&h, nlmsg_hdr(msg));
+	pfnl_errmsg_parse(&h, nlmsg_hdr(msg));
 	EXPECT(h.ack.error == EBUSY);
 	EXPECT(h.ack.msg[0] == '\0');
 	nlmsg_free(msg);
@@ -219,7 +226,7 @@ static void ack_with_warning(void)
 	struct pfnl h = { .req = request() };
 	struct nl_msg *msg = error_msg(h.req, 0, true);
 
-	EXPECT(ack_cb(msg, &h) == NL_STOP);
+	EXPECT(pfnl_ack_cb(msg, &h) == NL_STOP);
 	EXPECT(h.done);
 	EXPECT(h.ack.error == 0);
 	EXPECT(!strcmp(h.ack.msg, "bad value"));
@@ -232,11 +239,11 @@ static void offset_outside_request(void)
 	struct nl_msg *req = request();
 	uint32_t len = nlmsg_hdr(req)->nlmsg_len;
 
-	EXPECT(attr_at(req, 0) == 0);
-	EXPECT(attr_at(req, NLMSG_HDRLEN) == 0);
-	EXPECT(attr_at(req, len) == 0);
-	EXPECT(attr_at(req, len - NLA_HDRLEN) == 0);
-	EXPECT(attr_at(req, SECOND_ATTR) == 7);
+	EXPECT(pfnl_attr_at(req, 0) == 0);
+	EXPECT(pfnl_attr_at(req, NLMSG_HDRLEN) == 0);
+	EXPECT(pfnl_attr_at(req, len) == 0);
+	EXPECT(pfnl_attr_at(req, len - NLA_HDRLEN) == 0);
+	EXPECT(pfnl_attr_at(req, SECOND_ATTR) == 7);
 	nlmsg_free(req);
 }
 
@@ -259,7 +266,7 @@ static void dump_ends_in_error(void)
 	struct pfnl h = { 0 };
 	struct nl_msg *msg = done_msg(-EIO, "backing file failed");
 
-	EXPECT(finish_cb(msg, &h) == NL_STOP);
+	EXPECT(pfnl_finish_cb(msg, &h) == NL_STOP);
 	EXPECT(h.done);
 	EXPECT(h.ack.error == EIO);
 	EXPECT(!strcmp(h.ack.msg, "backing file failed"));
@@ -271,7 +278,7 @@ static void dump_ends_well(void)
 	struct pfnl h = { 0 };
 	struct nl_msg *msg = done_msg(0, NULL);
 
-	EXPECT(finish_cb(msg, &h) == NL_STOP);
+	EXPECT(pfnl_finish_cb(msg, &h) == NL_STOP);
 	EXPECT(h.done);
 	EXPECT(h.ack.error == 0);
 	EXPECT(h.ack.msg[0] == '\0');
@@ -429,11 +436,11 @@ static void dev_attribute_names(void)
 
 static void libnl_errors_become_errnos(void)
 {
-	EXPECT(nlerr(-NLE_NOMEM) == -ENOMEM);
-	EXPECT(nlerr(-NLE_OBJ_NOTFOUND) == -ENOENT);
-	EXPECT(nlerr(-NLE_DUMP_INTR) == -EINTR);
-	EXPECT(nlerr(-NLE_SEQ_MISMATCH) == -EPROTO);
-	EXPECT(nlerr(-1000) == -EPROTO);
+	EXPECT(pfnl_nlerr(-NLE_NOMEM) == -ENOMEM);
+	EXPECT(pfnl_nlerr(-NLE_OBJ_NOTFOUND) == -ENOENT);
+	EXPECT(pfnl_nlerr(-NLE_DUMP_INTR) == -EINTR);
+	EXPECT(pfnl_nlerr(-NLE_SEQ_MISMATCH) == -EPROTO);
+	EXPECT(pfnl_nlerr(-1000) == -EPROTO);
 }
 
 static void import_piece_too_large(void)
@@ -494,7 +501,7 @@ static int see_event(uint8_t cmd, const struct pfnl_dev *dev, void *arg)
 static void event_passes_command_and_device(void)
 {
 	struct event_seen seen = { 0 };
-	struct events ev = { .fn = see_event, .arg = &seen };
+	struct pfnl_events ev = { .fn = see_event, .arg = &seen };
 	struct nl_msg *msg = nlmsg_alloc();
 
 	EXPECT(msg);
@@ -503,12 +510,12 @@ static void event_passes_command_and_device(void)
 	EXPECT(nla_put_u32(msg, PFLASH_A_DEV_INDEX, 5) == 0);
 	EXPECT(nla_put_u8(msg, PFLASH_A_DEV_FLUSH_FULL, 1) == 0);
 	EXPECT(nla_put_u32(msg, PFLASH_A_DEV_FLUSH_ERROR, EIO) == 0);
-	EXPECT(event_one(msg, &ev) == 0);
+	EXPECT(pfnl_event_one(msg, &ev) == 0);
 	EXPECT(seen.cmd == PFLASH_CMD_FLUSH_NTF);
 	EXPECT(seen.dev.index == 5);
 	EXPECT(seen.dev.flush_full);
 	EXPECT(seen.dev.flush_error == EIO);
-	EXPECT(seq_any(msg, NULL) == NL_OK);
+	EXPECT(pfnl_seq_any(msg, NULL) == NL_OK);
 	nlmsg_free(msg);
 }
 
@@ -535,7 +542,7 @@ static void *dump_rounds(void *arg)
 	struct pfnl *h = NULL;
 	int i, n, *ok = arg;
 
-	if (open_family(&h, "nlctrl"))
+	if (pfnl_open_family(&h, "nlctrl"))
 		return NULL;
 	for (i = 0; i < ROUNDS; i++) {
 		n = 0;
