@@ -678,20 +678,43 @@ out_close:
 	return ret;
 }
 
+/* The options that go only with others. */
+static void export_check_options(const struct ctl_cmd *cmd, bool is_live,
+				 bool live_opt, bool inactivate, bool force)
+{
+	if (live_opt && !is_live)
+		ctl_usage_error(cmd, "--max-final, --max-passes and --json are for a live export: add --live");
+	if (is_live && inactivate)
+		ctl_usage_error(cmd, "--live inactivates the device before its final pass: --inactivate is for an export that is not live");
+	if (force && !is_live && !inactivate)
+		ctl_usage_error(cmd, "--force is for an export that inactivates the device: add --inactivate or --live");
+}
+
+/* A stream written that is not the device's final state says so. */
+static void export_warn_not_final(const struct ctl_cmd *cmd, const char *dev,
+				  const struct pfnl_dev *reply)
+{
+	if (reply->state == PFLASH_STATE_LOST)
+		ctl_msg(cmd, dev, "warning: the device lost its backing file's lock: the stream holds its contents, not its file's, and is not final (keep it for a post-mortem; do not move it)");
+	else if (!reply->stream_final)
+		ctl_msg(cmd, dev, "warning: the device was active: the stream is a snapshot, not its final state (for a move, inactivate the device first)");
+}
+
+static const struct option export_longopts[] = {
+	{ "output",	required_argument, NULL, 'o' },
+	{ "quiet",	no_argument,	   NULL, 'q' },
+	{ "live",	no_argument,	   NULL, 'l' },
+	{ "inactivate",	no_argument,	   NULL, 'I' },
+	{ "max-final",	required_argument, NULL, 'm' },
+	{ "max-passes",	required_argument, NULL, 'p' },
+	{ "force",	no_argument,	   NULL, 'f' },
+	{ "json",	no_argument,	   NULL, 'J' },
+	CTL_OPT_HELP,
+	{ NULL }
+};
+
 static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "output",	required_argument, NULL, 'o' },
-		{ "quiet",	no_argument,	   NULL, 'q' },
-		{ "live",	no_argument,	   NULL, 'l' },
-		{ "inactivate",	no_argument,	   NULL, 'I' },
-		{ "max-final",	required_argument, NULL, 'm' },
-		{ "max-passes",	required_argument, NULL, 'p' },
-		{ "force",	no_argument,	   NULL, 'f' },
-		{ "json",	no_argument,	   NULL, 'J' },
-		CTL_OPT_HELP,
-		{ NULL }
-	};
 	static struct ctl_live live = {
 		.max_final = 1 << 20,
 		.max_passes = 8,
@@ -704,7 +727,8 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 	uint32_t index;
 	int c, ret;
 
-	while ((c = ctl_getopt(cmd, argc, argv, "o:qlIm:p:fJh", longopts)) != -1) {
+	while ((c = ctl_getopt(cmd, argc, argv, "o:qlIm:p:fJh",
+			       export_longopts)) != -1) {
 		switch (c) {
 		case 'o':
 			o.path = optarg;
@@ -741,12 +765,7 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 			break;
 		}
 	}
-	if (live_opt && !is_live)
-		ctl_usage_error(cmd, "--max-final, --max-passes and --json are for a live export: add --live");
-	if (is_live && inactivate)
-		ctl_usage_error(cmd, "--live inactivates the device before its final pass: --inactivate is for an export that is not live");
-	if (live.force && !is_live && !inactivate)
-		ctl_usage_error(cmd, "--force is for an export that inactivates the device: add --inactivate or --live");
+	export_check_options(cmd, is_live, live_opt, inactivate, live.force);
 	live.quiet = quiet;
 	index = ctl_dev_arg(cmd, ctl_one_arg(cmd, argc, argv, "device"));
 	ctl_dev_path(dev, index);
@@ -763,10 +782,8 @@ static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 		ret = out_commit(cmd, &o);
 	else if (!is_std(o.path))
 		out_abort(&o);
-	if (!ret && !quiet && reply.state == PFLASH_STATE_LOST)
-		ctl_msg(cmd, dev, "warning: the device lost its backing file's lock: the stream holds its contents, not its file's, and is not final (keep it for a post-mortem; do not move it)");
-	else if (!ret && !quiet && !reply.stream_final)
-		ctl_msg(cmd, dev, "warning: the device was active: the stream is a snapshot, not its final state (for a move, inactivate the device first)");
+	if (!ret && !quiet)
+		export_warn_not_final(cmd, dev, &reply);
 	return ret;
 }
 
