@@ -473,6 +473,52 @@ TEST_F(act, activation_without_an_import_takes_the_file)
 }
 
 /*
+ * The reload compares the file with the device a megabyte at a time
+ * (owner.c), and copies from the first piece that differs on: a device of
+ * several pieces, its last one short, whose file changed only past its
+ * first piece, takes every changed byte, and keeps every other.
+ */
+#define BIG_SIZE	(3 * (1 << 20) + 8192)
+
+TEST_F(act, activation_takes_changes_past_the_first_pieces)
+{
+	static const off_t offs[] = {
+		(2 << 20) + 5000, (2 << 20) + 5001, (3 << 20) + 100,
+		BIG_SIZE - 1,
+	};
+	uint8_t *now, b;
+	char path[128];
+	unsigned int i;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/big.fd", self->sc.dir);
+	ASSERT_EQ(0, pft_mkfile(path, BIG_SIZE, 11));
+	ASSERT_EQ(0, pft_destroy(self->h, self->dst.index));
+	self->dst.attrs = 0;
+	ASSERT_EQ(0, make_dev(self->h, path, PFLASH_STATE_ACTIVE,
+			      variant->cache, &self->dst));
+	ASSERT_EQ(0, pft_inactivate(self->h, self->dst.index, false, NULL));
+
+	fd = open(path, O_RDWR);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < ARRAY_SIZE(offs); i++) {
+		ASSERT_EQ(1, pread(fd, &b, 1, offs[i]));
+		b = ~b;
+		ASSERT_EQ(1, pwrite(fd, &b, 1, offs[i]));
+	}
+	close(fd);
+	now = pft_slurp(path, BIG_SIZE);
+	ASSERT_NE(NULL, now);
+	ASSERT_EQ((long long)offs[0], pft_dev_diff(self->dst.index, now,
+						   BIG_SIZE));
+
+	ASSERT_EQ(0, pft_activate(self->h, self->dst.index, -1, NULL));
+	EXPECT_EQ(-1, pft_dev_diff(self->dst.index, now, BIG_SIZE));
+	EXPECT_EQ(-1, pft_file_diff(path, now, BIG_SIZE));
+	free(now);
+}
+
+/*
  * A file that was longer than the device when it was created keeps its
  * tail: only a file of the device's size is the device's, every byte.
  * The long file is the target's own in every variant, in its cache mode.
