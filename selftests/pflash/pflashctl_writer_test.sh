@@ -7,7 +7,8 @@
 # from inactivating, nor a writer that went read-only as QEMU does at the
 # end of a migration (it opens its drive again read-only, then closes the
 # descriptor it wrote through).  Forced, the writer's next write() fails
-# at once and changes nothing.  A live export's final inactivation obeys
+# at once and changes nothing; an inactive device, whose writers fail
+# already, is not refused again.  A live export's final inactivation obeys
 # the same rule.
 #
 # Runs as root with pflash loaded; the test's own shell holds the
@@ -41,7 +42,7 @@ state() {
 	pflashctl list -rn -o STATE "$dev"
 }
 
-echo "1..11"
+echo "1..12"
 head -c 65536 /dev/urandom >"$tmp/vars.fd"
 cp "$tmp/vars.fd" "$tmp/before"
 dev=$(pflashctl create --backing "$tmp/vars.fd" --show)
@@ -79,6 +80,10 @@ check "forced under the writer: inactivated" \
 	'[ "$rc" = 0 ] && [ "$(state)" = inactive ]'
 check "the writer's write() fails at once" '! printf x >&7 2>/dev/null'
 check "and changed nothing" 'cmp -s "$dev" "$tmp/before" && cmp -s "$tmp/vars.fd" "$tmp/before"'
+# Inactive already, the writer's writes fail already: nothing to refuse.
+run pflashctl inactivate "$dev"
+check "inactive already: inactivated again, the writer not named" \
+	'[ "$rc" = 0 ] && [ "$(state)" = inactive ] && [ ! -s "$tmp/err" ]'
 
 pflashctl activate "$dev"
 run pflashctl export --live --force "$dev" -o "$tmp/live.pfs"

@@ -251,8 +251,8 @@ struct ctl_writer {
 /*
  * ctl_find_writer(): whether a process other than this one has device
  * @index open for writing; the first found in @w.
- * ctl_refuse_writer(): if one has, say so, with what to do @next, and
- * return CTL_EXIT_FAILED; else CTL_EXIT_OK.
+ * ctl_refuse_writer(): if one has, and the device is active, say so, with
+ * what to do @next, and return CTL_EXIT_FAILED; else CTL_EXIT_OK.
  */
 bool ctl_find_writer(uint32_t index, struct ctl_writer *w);
 int ctl_refuse_writer(const struct ctl_cmd *cmd, uint32_t index,

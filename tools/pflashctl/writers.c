@@ -138,13 +138,37 @@ bool ctl_find_writer(uint32_t index, struct ctl_writer *w)
 	return found;
 }
 
+/*
+ * Whether pflash device @index is active, from sysfs; if sysfs cannot say,
+ * it is taken to be, and the kernel answers the request.
+ */
+static bool dev_active(uint32_t index)
+{
+	char path[80], state[16] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path),
+		 "/sys/block/" CTL_DEV_NAME "%" PRIu32 "/pflash/state", index);
+	f = fopen(path, "re");
+	if (!f)
+		return true;
+	if (!fgets(state, sizeof(state), f))
+		state[0] = '\0';
+	fclose(f);
+	return !state[0] || !strcmp(state, "active\n");
+}
+
 int ctl_refuse_writer(const struct ctl_cmd *cmd, uint32_t index,
 		      const char *next)
 {
 	char dev[CTL_DEV_PATH_MAX];
 	struct ctl_writer w;
 
-	if (!ctl_find_writer(index, &w))
+	/*
+	 * An inactive device's writers already fail, and a lost one refuses
+	 * the request itself: only an active one has writes to lose.
+	 */
+	if (!dev_active(index) || !ctl_find_writer(index, &w))
 		return CTL_EXIT_OK;
 	ctl_dev_path(dev, index);
 	ctl_msg(cmd, dev,
