@@ -125,11 +125,7 @@ static int make_dev_sized(struct pfnl *h, const char *path, uint64_t size,
 	if (size)
 		pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, size);
 	pfnl_dev_set(&req, PFLASH_A_DEV_STATE, state);
-	pfnl_dev_set(&req, PFLASH_A_DEV_CACHE_MODE, cache);
-	/* No periodic writeback: the file changes only when the test asks. */
-	if (cache == PFLASH_CACHE_MODE_WRITEBACK)
-		pfnl_dev_set(&req, PFLASH_A_DEV_WRITEBACK_INTERVAL, 0);
-	return pft_create_backed(h, path, &req, out);
+	return pft_create_in_mode(h, path, &req, cache, out);
 }
 
 /* A device of @path's size, in @state and @cache mode. */

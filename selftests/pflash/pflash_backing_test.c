@@ -62,12 +62,10 @@ static void bk_open(struct __test_metadata *_metadata,
 {
 	self->fd = -1;
 	ASSERT_EQ(0, pfnl_open(&self->h));
-	ASSERT_EQ(0, pft_tmpfs(self->dir, sizeof(self->dir), "16m"));
-	snprintf(self->file, sizeof(self->file), "%s/vars.fd", self->dir);
-	ASSERT_EQ(0, pft_mkfile(self->file, FILE_SIZE, 1));
-	self->orig = pft_slurp(self->file, FILE_SIZE);
+	ASSERT_EQ(0, pft_scratch_vars(self->dir, sizeof(self->dir), "16m",
+				      self->file, sizeof(self->file), FILE_SIZE,
+				      &self->orig));
 	self->shadow = pft_slurp(self->file, FILE_SIZE);
-	ASSERT_NE(NULL, self->orig);
 	ASSERT_NE(NULL, self->shadow);
 	ASSERT_EQ(0, make_dev(self, cache_mode, WB_NEVER));
 	ASSERT_EQ(0, open_dev(self));
@@ -363,7 +361,6 @@ TEST_F(bk, enospc_loses_nothing_and_lands_later)
 TEST_F(writeback, failed_final_writeback_keeps_the_device_unless_forced)
 {
 	FIXTURE_DATA(bk) *bk = &self->bk;
-	struct pfnl_dev req = {};
 
 	ASSERT_EQ(0, pft_drop(bk->h, &bk->dev, &bk->fd));
 	ASSERT_EQ(0, pft_tmpfs_fill_up(bk->dir, bk->file, FILE_SIZE,
@@ -384,11 +381,9 @@ TEST_F(writeback, failed_final_writeback_keeps_the_device_unless_forced)
 	close(bk->fd);
 	bk->fd = -1;
 
-	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, bk->dev.index);
-	pfnl_dev_set(&req, PFLASH_A_DEV_FORCE, 1);
-	EXPECT_EQ(0, pfnl_dev_do(bk->h, PFLASH_CMD_DEV_DEL, &req, NULL));
+	EXPECT_EQ(0, pft_destroy_force(bk->h, bk->dev.index));
 	bk->dev.attrs = 0;
-	EXPECT_EQ(-ENODEV, pft_get(bk->h, req.index, NULL));
+	EXPECT_EQ(-ENODEV, pft_get(bk->h, bk->dev.index, NULL));
 }
 
 /*

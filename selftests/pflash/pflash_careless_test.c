@@ -506,7 +506,6 @@ static int scene_make(struct scene *sc)
 
 static void scene_unmake(struct scene *sc)
 {
-	struct pfnl_dev req = {};
 	int i;
 
 	if (sc->drainer > 0) {
@@ -518,10 +517,7 @@ static void scene_unmake(struct scene *sc)
 	for (i = 0; i < NDEVS && sc->h; i++) {
 		if (!sc->dev[i].node[0])
 			continue;
-		memset(&req, 0, sizeof(req));
-		pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, sc->dev[i].index);
-		pfnl_dev_set(&req, PFLASH_A_DEV_FORCE, 1);
-		pfnl_dev_do(sc->h, PFLASH_CMD_DEV_DEL, &req, NULL);
+		pft_destroy_force(sc->h, sc->dev[i].index);
 		free(sc->dev[i].mem);
 		free(sc->dev[i].disk);
 	}

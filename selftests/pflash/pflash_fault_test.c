@@ -41,18 +41,6 @@ static int next_step(int step)
 	return step < EVERY_STEP_UNTIL ? step + 1 : step + step / 4;
 }
 
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static long read_long(const char *path)
 {
 	char buf[32] = "";
@@ -72,7 +60,7 @@ static int attr_set(const char *attr, const char *file, const char *val)
 	char path[128];
 
 	snprintf(path, sizeof(path), DEBUGFS "/%s/%s", attr, file);
-	return write_str(path, val);
+	return pft_write_str(path, val);
 }
 
 /*
@@ -131,7 +119,7 @@ static bool disarm(const char *attr)
 		close(armed_make_it_fail);
 	armed_probability = armed_make_it_fail = -1;
 	attr_set(attr, "probability", "0");
-	write_str("/proc/self/make-it-fail", "0");
+	pft_write_str("/proc/self/make-it-fail", "0");
 	snprintf(path, sizeof(path), DEBUGFS "/%s/times", attr);
 	return read_long(path) == 0;
 }
@@ -177,9 +165,9 @@ FIXTURE_SETUP(fault)
 		SKIP(return, "no %s in debugfs: not the debug kernel",
 		     variant->attr);
 	ASSERT_EQ(0, pfnl_open(&self->h));
-	ASSERT_EQ(0, pft_tmpfs(self->dir, sizeof(self->dir), "16m"));
-	snprintf(self->file, sizeof(self->file), "%s/vars.fd", self->dir);
-	ASSERT_EQ(0, pft_mkfile(self->file, 65536, 1));
+	ASSERT_EQ(0, pft_scratch_vars(self->dir, sizeof(self->dir), "16m",
+				      self->file, sizeof(self->file), 65536,
+				      NULL));
 	self->before = nr_devices(self->h);
 	ASSERT_LE(0, self->before);
 }

@@ -29,7 +29,6 @@
 #define FAULT		"/sys/kernel/debug/fail_pflash_lock"
 #define FILE_SIZE	(64 * 1024)
 #define BLOCK		4096
-#define WB_NEVER	0
 /* How long the work item that turns the device lost may take, at most. */
 #define LOST_MS		60000
 
@@ -48,16 +47,9 @@ PFT_CACHE_MODE_VARIANTS(lock_lost);
 static int fault_set(const char *name, const char *val)
 {
 	char path[128];
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), FAULT "/%s", name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return pft_write_str(path, val);
 }
 
 /* The next writeback pass of any device fails, and finds the lock lost. */
@@ -81,31 +73,21 @@ FIXTURE_SETUP(lock_lost)
 		SKIP(return, "no %s: a kernel without fault injection in debugfs (only the debug kernel has it)",
 		     FAULT);
 	ASSERT_EQ(0, pfnl_open(&self->h));
-	ASSERT_EQ(0, pft_tmpfs(self->dir, sizeof(self->dir), "16m"));
-	snprintf(self->file, sizeof(self->file), "%s/vars.fd", self->dir);
-	ASSERT_EQ(0, pft_mkfile(self->file, FILE_SIZE, 1));
-	self->orig = pft_slurp(self->file, FILE_SIZE);
-	ASSERT_NE(NULL, self->orig);
+	ASSERT_EQ(0, pft_scratch_vars(self->dir, sizeof(self->dir), "16m",
+				      self->file, sizeof(self->file), FILE_SIZE,
+				      &self->orig));
 	self->uevents = pft_uevent_socket();
 	ASSERT_LE(0, self->uevents);
-	pfnl_dev_set(&req, PFLASH_A_DEV_CACHE_MODE, variant->cache_mode);
-	if (variant->cache_mode == PFLASH_CACHE_MODE_WRITEBACK)
-		pfnl_dev_set(&req, PFLASH_A_DEV_WRITEBACK_INTERVAL, WB_NEVER);
-	ASSERT_EQ(0, pft_create_backed(self->h, self->file, &req, &self->dev));
+	ASSERT_EQ(0, pft_create_in_mode(self->h, self->file, &req,
+					variant->cache_mode, &self->dev));
 	self->made = true;
 }
 
 FIXTURE_TEARDOWN(lock_lost)
 {
-	struct pfnl_dev req = {};
-
 	fault_set("probability", "0");
-	if (self->made) {
-		pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, self->dev.index);
-		pfnl_dev_set(&req, PFLASH_A_DEV_FORCE, 1);
-		EXPECT_EQ(0, pfnl_dev_do(self->h, PFLASH_CMD_DEV_DEL, &req,
-					 NULL));
-	}
+	if (self->made)
+		EXPECT_EQ(0, pft_destroy_force(self->h, self->dev.index));
 	if (self->uevents >= 0)
 		close(self->uevents);
 	if (self->h) {
@@ -248,9 +230,7 @@ TEST_F(lock_lost, seen_said_and_never_written)
 	/* The way back: destroy (with force: it holds a write), create. */
 	expect_refused(_metadata, self, pft_destroy(self->h, index),
 		       "writes its file never got");
-	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
-	pfnl_dev_set(&req, PFLASH_A_DEV_FORCE, 1);
-	ASSERT_EQ(0, pfnl_dev_do(self->h, PFLASH_CMD_DEV_DEL, &req, NULL));
+	ASSERT_EQ(0, pft_destroy_force(self->h, index));
 	self->made = false;
 	EXPECT_EQ(-1, pft_file_diff(self->file, self->orig, FILE_SIZE));
 	memset(&req, 0, sizeof(req));

@@ -26,7 +26,6 @@
 
 #define FILE_SIZE	(64 * 1024)
 #define BLOCK		4096
-#define WB_NEVER	0
 
 FIXTURE(lost) {
 	struct pfnl *h;
@@ -82,23 +81,15 @@ FIXTURE_SETUP(lost)
 	ASSERT_NE(NULL, self->orig);
 	self->uevents = pft_uevent_socket();
 	ASSERT_LE(0, self->uevents);
-	pfnl_dev_set(&req, PFLASH_A_DEV_CACHE_MODE, variant->cache_mode);
-	if (variant->cache_mode == PFLASH_CACHE_MODE_WRITEBACK)
-		pfnl_dev_set(&req, PFLASH_A_DEV_WRITEBACK_INTERVAL, WB_NEVER);
-	ASSERT_EQ(0, pft_create_backed(self->h, self->file, &req, &self->dev));
+	ASSERT_EQ(0, pft_create_in_mode(self->h, self->file, &req,
+					variant->cache_mode, &self->dev));
 	self->made = true;
 }
 
 FIXTURE_TEARDOWN(lost)
 {
-	struct pfnl_dev req = {};
-
-	if (self->made) {
-		pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, self->dev.index);
-		pfnl_dev_set(&req, PFLASH_A_DEV_FORCE, 1);
-		EXPECT_EQ(0, pfnl_dev_do(self->h, PFLASH_CMD_DEV_DEL, &req,
-					 NULL));
-	}
+	if (self->made)
+		EXPECT_EQ(0, pft_destroy_force(self->h, self->dev.index));
 	if (self->uevents >= 0)
 		close(self->uevents);
 	pft_tmpfs_remove(self->dir);
@@ -290,16 +281,14 @@ TEST_F(lost, deleted_refused_at_inactivation)
 /* Deleted: destroy is refused unless forced; the contents are in memory. */
 TEST_F(lost, deleted_refused_at_destroy_unless_forced)
 {
-	struct pfnl_dev req = {}, got;
+	struct pfnl_dev got;
 
 	ASSERT_EQ(0, pft_inactivate(self->h, self->dev.index, false, NULL));
 	ASSERT_EQ(0, unlink(self->file));
 	EXPECT_EQ(-ENOENT, pft_destroy(self->h, self->dev.index));
 	expect_refusal(_metadata, self, "was deleted");
 	EXPECT_EQ(0, pft_get(self->h, self->dev.index, &got));
-	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, self->dev.index);
-	pfnl_dev_set(&req, PFLASH_A_DEV_FORCE, 1);
-	EXPECT_EQ(0, pfnl_dev_do(self->h, PFLASH_CMD_DEV_DEL, &req, NULL));
+	EXPECT_EQ(0, pft_destroy_force(self->h, self->dev.index));
 	self->made = false;
 	EXPECT_EQ(-ENODEV, pft_get(self->h, self->dev.index, &got));
 }

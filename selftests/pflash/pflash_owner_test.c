@@ -53,11 +53,9 @@ static void own_open(struct __test_metadata *_metadata,
 {
 	self->fd = -1;
 	ASSERT_EQ(0, pfnl_open(&self->h));
-	ASSERT_EQ(0, pft_tmpfs(self->dir, sizeof(self->dir), "16m"));
-	snprintf(self->file, sizeof(self->file), "%s/vars.fd", self->dir);
-	ASSERT_EQ(0, pft_mkfile(self->file, FILE_SIZE, 1));
-	self->shadow = pft_slurp(self->file, FILE_SIZE);
-	ASSERT_NE(NULL, self->shadow);
+	ASSERT_EQ(0, pft_scratch_vars(self->dir, sizeof(self->dir), "16m",
+				      self->file, sizeof(self->file), FILE_SIZE,
+				      &self->shadow));
 	ASSERT_EQ(0, make_dev(self, cache_mode, PFLASH_STATE_ACTIVE,
 			      &self->dev));
 	self->fd = pft_open(self->dev.index, O_RDWR | O_DIRECT);

@@ -61,11 +61,9 @@ FIXTURE_SETUP(ro)
 {
 	self->fd = -1;
 	ASSERT_EQ(0, pfnl_open(&self->h));
-	ASSERT_EQ(0, pft_tmpfs(self->dir, sizeof(self->dir), "4m"));
-	snprintf(self->file, sizeof(self->file), "%s/vars.fd", self->dir);
-	ASSERT_EQ(0, pft_mkfile(self->file, SIZE, 1));
-	self->shadow = pft_slurp(self->file, SIZE);
-	ASSERT_NE(NULL, self->shadow);
+	ASSERT_EQ(0, pft_scratch_vars(self->dir, sizeof(self->dir), "4m",
+				      self->file, sizeof(self->file), SIZE,
+				      &self->shadow));
 	ASSERT_EQ(0, make_dev(self, variant->cache_mode, PFLASH_STATE_ACTIVE,
 			      false));
 }

@@ -75,6 +75,16 @@ static inline int pft_destroy(struct pfnl *h, uint32_t index)
 	return pft_index_cmd(h, PFLASH_CMD_DEV_DEL, index, NULL);
 }
 
+/* Destroy device @index even if it holds writes its file never got. */
+static inline int pft_destroy_force(struct pfnl *h, uint32_t index)
+{
+	struct pfnl_dev req = {};
+
+	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
+	pfnl_dev_set(&req, PFLASH_A_DEV_FORCE, 1);
+	return pfnl_dev_do(h, PFLASH_CMD_DEV_DEL, &req, NULL);
+}
+
 static inline void pft_path(char *buf, size_t len, uint32_t index)
 {
 	snprintf(buf, len, "/dev/pflash%u", index);
@@ -86,6 +96,19 @@ static inline int pft_open(uint32_t index, int flags)
 
 	pft_path(path, sizeof(path), index);
 	return open(path, flags);
+}
+
+/* Write @val to the file at @path (sysfs, debugfs): 0 or -errno. */
+static inline int pft_write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
 }
 
 /* Read a number from /sys/block/pflashN/<attr>; -1 if unreadable. */
@@ -112,16 +135,9 @@ static inline long long pft_sysfs(uint32_t index, const char *attr)
 static inline int pft_iostats_set(uint32_t index, bool on)
 {
 	char path[64];
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), "/sys/block/pflash%u/queue/iostats", index);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, on ? "1" : "0", 1) != 1)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return pft_write_str(path, on ? "1" : "0");
 }
 
 /*
@@ -407,6 +423,21 @@ static inline int pft_create_backed(struct pfnl *h, const char *path,
 	return ret;
 }
 
+/*
+ * Create a device over @path, with @req's attributes, in cache mode
+ * @cache, without periodic writeback in writeback mode (interval 0): its
+ * file changes only when the test asks.
+ */
+static inline int pft_create_in_mode(struct pfnl *h, const char *path,
+				     struct pfnl_dev *req, uint32_t cache,
+				     struct pfnl_dev *out)
+{
+	pfnl_dev_set(req, PFLASH_A_DEV_CACHE_MODE, cache);
+	if (cache == PFLASH_CACHE_MODE_WRITEBACK)
+		pfnl_dev_set(req, PFLASH_A_DEV_WRITEBACK_INTERVAL, 0);
+	return pft_create_backed(h, path, req, out);
+}
+
 /* Write a file of @len bytes of pattern @seed (0xff with seed 0). */
 static inline int pft_mkfile(const char *path, size_t len, uint32_t seed)
 {
@@ -470,6 +501,28 @@ static inline int pft_tmpfs(char *dir, size_t len, const char *size)
 		rmdir(dir);
 		return -errno;
 	}
+	return 0;
+}
+
+/*
+ * A tmpfs of @size at @dir, and in it @file, "vars.fd": @len bytes of
+ * pattern 1, whose contents, if @contents, are returned there (malloc'd).
+ * 0 or -errno.
+ */
+static inline int pft_scratch_vars(char *dir, size_t dirlen, const char *size,
+				   char *file, size_t filelen, size_t len,
+				   uint8_t **contents)
+{
+	int err = pft_tmpfs(dir, dirlen, size);
+
+	if (err)
+		return err;
+	snprintf(file, filelen, "%s/vars.fd", dir);
+	err = pft_mkfile(file, len, 1);
+	if (err)
+		return err;
+	if (contents && !(*contents = pft_slurp(file, len)))
+		return -ENOMEM;
 	return 0;
 }
 
