@@ -521,9 +521,10 @@ static inline int pft_scratch_vars(char *dir, size_t dirlen, const char *size,
 	err = pft_mkfile(file, len, 1);
 	if (err)
 		return err;
-	if (contents && !(*contents = pft_slurp(file, len)))
-		return -ENOMEM;
-	return 0;
+	if (!contents)
+		return 0;
+	*contents = pft_slurp(file, len);
+	return *contents ? 0 : -ENOMEM;
 }
 
 static inline int pft_tmpfs_resize(const char *dir, const char *size)
