@@ -120,7 +120,8 @@ int pflash_owner_drop_lost(struct pflash_dev *dev, bool force,
  * import owed: read the file in pieces, and only if one differs, the rest
  * of it after that piece into new contents, which replace the old in one
  * step.  The device is inactive (nothing dirty but what an import owes,
- * and none is).
+ * and none is).  -EBUSY if the file differs and the device is held
+ * exclusively; -ENODATA if the file is shorter than the device.
  */
 static int pflash_owner_reload(struct pflash_dev *dev)
 {
@@ -137,6 +138,12 @@ static int pflash_owner_reload(struct pflash_dev *dev)
 		if (err || memcmp(piece, dev->data + pos, len))
 			break;
 	}
+	/*
+	 * A holder (a mounted file system) would see the contents change
+	 * under it: it keeps what it cached of the old ones.
+	 */
+	if (!err && pos < size && pflash_blk_held_exclusively(dev))
+		err = -EBUSY;
 	if (!err && pos < size) {
 		fresh = __vmalloc(size, GFP_KERNEL | __GFP_NOWARN);
 		if (fresh) {
@@ -418,6 +425,9 @@ int pflash_activate(struct pflash_dev *dev, u64 epoch,
 			if (err == -ENODATA)
 				NL_SET_ERR_MSG(extack,
 					       "the backing file is shorter than the device; it stays inactive");
+			else if (err == -EBUSY)
+				NL_SET_ERR_MSG(extack,
+					       "the backing file changed while the device was inactive, and the device is held exclusively (mounted?): its holder would see the contents change under it; release it, then activate");
 			else
 				NL_SET_ERR_MSG(extack,
 					       "reading the backing file failed; the device stays inactive");

@@ -469,6 +469,48 @@ TEST_F(act, activation_without_an_import_takes_the_file)
 }
 
 /*
+ * A file that changed while its device was inactive is not taken under a
+ * holder (a mounted file system, left there by a forced inactivation),
+ * which would see the contents change under what it cached: EBUSY, the
+ * device inactive and as it was.  Released, the device takes the file.
+ * An unchanged file is no reason to refuse.
+ */
+TEST_F(act, a_changed_file_is_not_taken_under_a_holder)
+{
+	struct pfnl_dev got = {};
+	char path[32];
+	uint8_t *now;
+	int fd;
+
+	pft_path(path, sizeof(path), self->src.index);
+	fd = open(path, O_RDONLY | O_EXCL);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EBUSY, pft_inactivate(self->h, self->src.index, false,
+					 NULL));
+	ASSERT_EQ(0, pft_inactivate(self->h, self->src.index, true, NULL));
+	ASSERT_EQ(0, pft_activate(self->h, self->src.index, -1, NULL));
+	ASSERT_EQ(0, pft_inactivate(self->h, self->src.index, true, NULL));
+
+	ASSERT_EQ(0, change(self->h, self->file_a, CHANGE_EDIT, variant->cache,
+			    12));
+	now = pft_slurp(self->file_a, SIZE);
+	ASSERT_NE(NULL, now);
+	EXPECT_EQ(-EBUSY, pft_activate(self->h, self->src.index, -1, NULL));
+	EXPECT_NE(NULL, strstr(pfnl_last_ack(self->h)->msg,
+			       "held exclusively"));
+	ASSERT_EQ(0, pft_get(self->h, self->src.index, &got));
+	EXPECT_EQ(PFLASH_STATE_INACTIVE, got.state);
+	EXPECT_EQ(-1, pft_dev_diff(self->src.index, self->shadow, SIZE));
+	EXPECT_EQ(0, pft_locked(self->file_a));
+
+	close(fd);
+	ASSERT_EQ(0, pft_activate(self->h, self->src.index, -1, NULL));
+	EXPECT_EQ(-1, pft_dev_diff(self->src.index, now, SIZE));
+	EXPECT_EQ(-1, pft_file_diff(self->file_a, now, SIZE));
+	free(now);
+}
+
+/*
  * The reload compares the file with the device a megabyte at a time
  * (owner.c), and copies from the first piece that differs on: a device of
  * several pieces, its last one short, whose file changed only past its
