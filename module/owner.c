@@ -121,7 +121,8 @@ int pflash_owner_drop_lost(struct pflash_dev *dev, bool force,
  * of it after that piece into new contents, which replace the old in one
  * step.  The device is inactive (nothing dirty but what an import owes,
  * and none is).  -EBUSY if the file differs and the device is held
- * exclusively; -ENODATA if the file is shorter than the device.
+ * exclusively or mapped shared and writable; -ENODATA if the file is
+ * shorter than the device.
  */
 static int pflash_owner_reload(struct pflash_dev *dev)
 {
@@ -140,9 +141,12 @@ static int pflash_owner_reload(struct pflash_dev *dev)
 	}
 	/*
 	 * A holder (a mounted file system) would see the contents change
-	 * under it: it keeps what it cached of the old ones.
+	 * under what it cached of the old ones, and a shared writable
+	 * mapping's stores of the old ones could be written back over the
+	 * new: both are left only by a forced inactivation.
 	 */
-	if (!err && pos < size && pflash_blk_held_exclusively(dev))
+	if (!err && pos < size && (pflash_blk_held_exclusively(dev) ||
+				   pflash_blk_mapped_for_writing(dev)))
 		err = -EBUSY;
 	if (!err && pos < size) {
 		fresh = __vmalloc(size, GFP_KERNEL | __GFP_NOWARN);
@@ -427,7 +431,7 @@ int pflash_activate(struct pflash_dev *dev, u64 epoch,
 					       "the backing file is shorter than the device; it stays inactive");
 			else if (err == -EBUSY)
 				NL_SET_ERR_MSG(extack,
-					       "the backing file changed while the device was inactive, and the device is held exclusively (mounted?): its holder would see the contents change under it; release it, then activate");
+					       "the backing file changed while the device was inactive, and the device is held exclusively (mounted?) or mapped shared and writable, whose user would see the contents change under it: release it, then activate");
 			else
 				NL_SET_ERR_MSG(extack,
 					       "reading the backing file failed; the device stays inactive");

@@ -471,20 +471,31 @@ TEST_F(act, activation_without_an_import_takes_the_file)
 /*
  * A file that changed while its device was inactive is not taken under a
  * holder (a mounted file system, left there by a forced inactivation),
- * which would see the contents change under what it cached: EBUSY, the
- * device inactive and as it was.  Released, the device takes the file.
- * An unchanged file is no reason to refuse.
+ * which would see the contents change under what it cached, nor under a
+ * shared writable mapping, whose stores to the old contents could be
+ * written back over the new: EBUSY, the device inactive and as it was.
+ * Released, the device takes the file.  An unchanged file is no reason to
+ * refuse.
  */
-TEST_F(act, a_changed_file_is_not_taken_under_a_holder)
+static void changed_file_refused_while_held(struct __test_metadata *_metadata,
+					    FIXTURE_DATA(act) *self,
+					    const FIXTURE_VARIANT(act) *variant,
+					    bool mapped)
 {
 	struct pfnl_dev got = {};
+	void *map = MAP_FAILED;
 	char path[32];
 	uint8_t *now;
 	int fd;
 
 	pft_path(path, sizeof(path), self->src.index);
-	fd = open(path, O_RDONLY | O_EXCL);
+	fd = open(path, mapped ? O_RDWR : O_RDONLY | O_EXCL);
 	ASSERT_LE(0, fd);
+	if (mapped) {
+		map = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			   0);
+		ASSERT_NE(MAP_FAILED, map);
+	}
 	EXPECT_EQ(-EBUSY, pft_inactivate(self->h, self->src.index, false,
 					 NULL));
 	ASSERT_EQ(0, pft_inactivate(self->h, self->src.index, true, NULL));
@@ -497,17 +508,29 @@ TEST_F(act, a_changed_file_is_not_taken_under_a_holder)
 	ASSERT_NE(NULL, now);
 	EXPECT_EQ(-EBUSY, pft_activate(self->h, self->src.index, -1, NULL));
 	EXPECT_NE(NULL, strstr(pfnl_last_ack(self->h)->msg,
-			       "held exclusively"));
+			       "changed while the device was inactive"));
 	ASSERT_EQ(0, pft_get(self->h, self->src.index, &got));
 	EXPECT_EQ(PFLASH_STATE_INACTIVE, got.state);
 	EXPECT_EQ(-1, pft_dev_diff(self->src.index, self->shadow, SIZE));
 	EXPECT_EQ(0, pft_locked(self->file_a));
 
+	if (mapped)
+		munmap(map, SIZE);
 	close(fd);
 	ASSERT_EQ(0, pft_activate(self->h, self->src.index, -1, NULL));
 	EXPECT_EQ(-1, pft_dev_diff(self->src.index, now, SIZE));
 	EXPECT_EQ(-1, pft_file_diff(self->file_a, now, SIZE));
 	free(now);
+}
+
+TEST_F(act, a_changed_file_is_not_taken_under_a_holder)
+{
+	changed_file_refused_while_held(_metadata, self, variant, false);
+}
+
+TEST_F(act, a_changed_file_is_not_taken_under_a_writable_mapping)
+{
+	changed_file_refused_while_held(_metadata, self, variant, true);
 }
 
 /*
