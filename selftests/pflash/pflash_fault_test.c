@@ -182,12 +182,6 @@ FIXTURE_TEARDOWN(fault)
 	pfnl_close(self->h);
 }
 
-/* The fixture's setup skipped: the kernel has no fault injection. */
-#define NEEDS_FAULT_INJECTION() do {					\
-	if (!self->h)							\
-		SKIP(return, "no fault injection: not the debug kernel"); \
-} while (0)
-
 /*
  * Run @op under injection, failing its first, second, ... allocation;
  * @check judges each outcome (see next_step() for which allocations are
@@ -225,7 +219,7 @@ TEST_F(fault, create)
 {
 	struct pfnl_dev req = {}, dev;
 
-	NEEDS_FAULT_INJECTION();
+	PFT_RETURN_IF_SETUP_SKIPPED();
 
 	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, 1 << 20);
 	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, INDEX);
@@ -247,7 +241,7 @@ TEST_F(fault, create_backed_writeback_and_destroy)
 {
 	struct pfnl_dev req = {}, dev;
 
-	NEEDS_FAULT_INJECTION();
+	PFT_RETURN_IF_SETUP_SKIPPED();
 
 	pfnl_dev_set(&req, PFLASH_A_DEV_CACHE_MODE,
 		     PFLASH_CACHE_MODE_WRITEBACK);
@@ -290,7 +284,7 @@ TEST_F(fault, netlink_commands)
 {
 	struct pfnl_dev req = {}, dev, got;
 
-	NEEDS_FAULT_INJECTION();
+	PFT_RETURN_IF_SETUP_SKIPPED();
 
 	pfnl_dev_set(&req, PFLASH_A_DEV_CACHE_MODE,
 		     PFLASH_CACHE_MODE_WRITEBACK);
@@ -335,7 +329,7 @@ TEST_F(fault, export_and_import)
 	struct pft_stream s = {}, tmp;
 	uint8_t *before;
 
-	NEEDS_FAULT_INJECTION();
+	PFT_RETURN_IF_SETUP_SKIPPED();
 	before = pft_slurp(self->file, 65536);
 
 	ASSERT_NE(NULL, before);

@@ -379,6 +379,7 @@ TEST_F(stuck, lock_is_released_only_after_the_writeback)
 	pthread_t thread;
 	int fd;
 
+	PFT_RETURN_IF_SETUP_SKIPPED();
 	fd = pft_open(self->dev.index, O_RDWR | O_DIRECT);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, pft_write_pattern(fd, self->shadow, 0, FILE_SIZE, 8,
