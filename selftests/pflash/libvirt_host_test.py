@@ -136,7 +136,7 @@ def main():
         other = qv.Dev(NVRAM)
         try:
             rc, err = hook('prepare', 'begin', DOMAIN)
-            tap.ok(rc == 1 and 'another owner' in err and
+            tap.ok(rc == 1 and 'owned elsewhere' in err and
                    'pflash-qemu-migrate' in err and state(dev) == 'inactive',
                    'a store another device owns: refused, and why', err)
         finally:
