@@ -1562,6 +1562,13 @@ static void exchange(struct fuzz *f)
 		/* A request that may go unanswered: the sentinel tells. */
 		build_sentinel(f);
 		plan(f);
+		/*
+		 * Unless a request's length, made to lie, swallowed it: then
+		 * only reading until nothing more comes tells, and a dump cut
+		 * short would leave the answers queued before it unread.
+		 */
+		if (!f->reqs[f->nr_reqs - 1].sentinel)
+			finish = true;
 	}
 	for (i = 0; i < f->nr_reqs; i++)
 		if (!f->reqs[i].sentinel)
@@ -1969,6 +1976,20 @@ TEST_F_TIMEOUT(fuzz, regression_seed_607491140, 280)
 {
 	fuzz_reseed(self->f, 607491140);
 	fuzz_run(_metadata, self, 2500);
+}
+
+/*
+ * 19622815, request 12998 on 6.1: a DEV_NEW without NLM_F_ACK, then a
+ * dump whose length, made to lie, swallowed the sentinel after it; the
+ * fuzzer cut the dump short before reading the DEV_NEW's reply, queued
+ * before the dump's messages, and found it "created, but no reply".  It
+ * now reads every answer when the sentinel is gone.  Replayed after the
+ * seed above, as in the run that found it.
+ */
+TEST_F_TIMEOUT(fuzz, regression_seed_19622815, 280)
+{
+	fuzz_reseed(self->f, 19622815);
+	fuzz_run(_metadata, self, 13000);
 }
 
 TEST_F_TIMEOUT(fuzz, requests_are_answered_and_the_devices_stay_consistent, 280)
