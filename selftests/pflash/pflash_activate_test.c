@@ -41,8 +41,11 @@
 
 #define SIZE		(256 * 1024)
 #define CHUNK		PFLASH_STREAM_CHUNK_MAX
-/* The disk of the ext4 file systems: room for a few files of SIZE. */
-#define EXT4_DISK	(8 << 20)
+/*
+ * The disk of the ext4 file systems: room for a few files of SIZE, and one
+ * of BIG_SIZE, beside the 4 MiB journal mkfs.ext4 gives a disk this small.
+ */
+#define EXT4_DISK	(16 << 20)
 
 /* A small, fixed generator: a test's changes are the same every run. */
 static uint64_t rnd_next(uint64_t *x)
