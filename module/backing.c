@@ -818,8 +818,7 @@ static void pflash_backing_lock_init(struct pflash_dev *dev,
 
 /**
  * pflash_backing_setlk() - set or drop the device's lock on its file
- * @dev: a device with a backing file; called with its ctl_lock held, or by
- *	the pass that found the lock lost
+ * @dev: a device with a backing file; called with its ctl_lock held
  * @type: F_RDLCK, F_WRLCK, or F_UNLCK to drop it
  *
  * As fcntl(F_OFD_SETLK) does, on the whole file.  Unlocking the whole file

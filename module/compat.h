@@ -254,20 +254,27 @@ static inline void pflash_locks_init_lock_69(struct pflash_file_lock_69 *fl)
 	memset(fl, 0, sizeof(*fl));
 }
 
+/* The older kernel's struct file_lock, made from the shim's. */
+static inline void pflash_file_lock_old_69(struct file_lock *lock,
+					   const struct pflash_file_lock_69 *fl)
+{
+	locks_init_lock(lock);
+	lock->fl_owner = fl->c.flc_owner;
+	lock->fl_flags = fl->c.flc_flags;
+	lock->fl_type = fl->c.flc_type;
+	lock->fl_pid = fl->c.flc_pid;
+	lock->fl_file = fl->c.flc_file;
+	lock->fl_start = fl->fl_start;
+	lock->fl_end = fl->fl_end;
+}
+
 static inline int pflash_vfs_lock_file_69(struct file *file, unsigned int cmd,
 					  struct pflash_file_lock_69 *fl,
 					  void *conf)
 {
 	struct file_lock lock;
 
-	locks_init_lock(&lock);
-	lock.fl_owner = fl->c.flc_owner;
-	lock.fl_flags = fl->c.flc_flags;
-	lock.fl_type = fl->c.flc_type;
-	lock.fl_pid = fl->c.flc_pid;
-	lock.fl_file = fl->c.flc_file;
-	lock.fl_start = fl->fl_start;
-	lock.fl_end = fl->fl_end;
+	pflash_file_lock_old_69(&lock, fl);
 	return vfs_lock_file(file, cmd, &lock, conf);
 }
 
@@ -282,14 +289,7 @@ static inline int pflash_vfs_test_lock_69(struct file *file,
 	struct file_lock lock;
 	int err;
 
-	locks_init_lock(&lock);
-	lock.fl_owner = fl->c.flc_owner;
-	lock.fl_flags = fl->c.flc_flags;
-	lock.fl_type = fl->c.flc_type;
-	lock.fl_pid = fl->c.flc_pid;
-	lock.fl_file = fl->c.flc_file;
-	lock.fl_start = fl->fl_start;
-	lock.fl_end = fl->fl_end;
+	pflash_file_lock_old_69(&lock, fl);
 	err = vfs_test_lock(file, &lock);
 	fl->c.flc_type = lock.fl_type;
 	locks_release_private(&lock);

@@ -663,13 +663,13 @@ int pflash_nl_flush_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!res.err) {
 		res.err = pflash_wb_flush(dev, res.full ? PFLASH_WB_ALL :
 							  PFLASH_WB_DIRTY);
-		if (res.err)
+		if (res.err) {
 			NL_SET_ERR_MSG(info->extack,
 				       "writing to the backing file failed; the data stays dirty");
-		/* The pass may have found the lock lost. */
-		if (res.err)
+			/* The pass may have found the lock lost. */
 			res.err = pflash_backing_refuse_lost(dev, info->extack) ?:
 				  res.err;
+		}
 	}
 	pflash_nl_notify(dev, PFLASH_CMD_FLUSH_NTF, info, &res);
 	err = res.err;

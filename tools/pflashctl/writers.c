@@ -27,22 +27,34 @@
 
 #include "pflashctl.h"
 
+/*
+ * The first line of /sys/block/pflash@index/@attr into @buf, or "" if it
+ * cannot be read.
+ */
+static void dev_sysfs(uint32_t index, const char *attr, char *buf, int len)
+{
+	char path[96];
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/sys/block/" CTL_DEV_NAME "%" PRIu32 "/%s",
+		 index, attr);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (!fgets(buf, len, f))
+		buf[0] = '\0';
+	fclose(f);
+}
+
 /* The device number of pflash device @index, from sysfs; 0 if it has none. */
 static dev_t dev_number(uint32_t index)
 {
-	char path[64];
 	unsigned int maj, min;
-	FILE *f;
-	int n;
+	char buf[32];
 
-	snprintf(path, sizeof(path), "/sys/block/" CTL_DEV_NAME "%" PRIu32 "/dev",
-		 index);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	n = fscanf(f, "%u:%u", &maj, &min);
-	fclose(f);
-	return n == 2 ? makedev(maj, min) : 0;
+	dev_sysfs(index, "dev", buf, sizeof(buf));
+	return sscanf(buf, "%u:%u", &maj, &min) == 2 ? makedev(maj, min) : 0;
 }
 
 /* The flags of descriptor @fd of process @pid (octal in fdinfo), or -1. */
@@ -144,17 +156,9 @@ bool ctl_find_writer(uint32_t index, struct ctl_writer *w)
  */
 static bool dev_active(uint32_t index)
 {
-	char path[80], state[16] = "";
-	FILE *f;
+	char state[16];
 
-	snprintf(path, sizeof(path),
-		 "/sys/block/" CTL_DEV_NAME "%" PRIu32 "/pflash/state", index);
-	f = fopen(path, "re");
-	if (!f)
-		return true;
-	if (!fgets(state, sizeof(state), f))
-		state[0] = '\0';
-	fclose(f);
+	dev_sysfs(index, "pflash/state", state, sizeof(state));
 	return !state[0] || !strcmp(state, "active\n");
 }
 
