@@ -54,6 +54,13 @@
 #                     no static checks (STATIC=1 adds them), no DKMS, no
 #                     move between two VMs
 #   make check-static only the static checks
+#   make series       pflash as a patch series against Linux 7.2, in
+#                     build/series/ (drivers/block/pflash/, its Kconfig,
+#                     the uapi headers, Documentation/, the kselftests)
+#   make series-check the series applied to Debian's linux-source-7.2 and
+#                     built there (module and built in, W=1 C=1),
+#                     checkpatch --strict on each patch, coccicheck; make
+#                     check runs it beside the VMs when KERNELS has debug
 #   make kernels      fetch or build the kernels in KERNELS
 #   make demo         boot a VM on deb61 and run the demo in it
 #   make coverage-report
@@ -165,6 +172,17 @@ bench:
 
 bench-quick:
 	BUILD=$(BUILD) BENCH_QUICK=1 tools/bench/bench.sh $(BENCH_KERNEL)
+
+# pflash as a patch series against Linux 7.2 (tools/intree/series.sh):
+# written into $(BUILD)/series/; series-check applies it and builds it
+# there (module and built in, W=1 C=1), with checkpatch and coccicheck,
+# as `make check` does when its kernels include debug.
+.PHONY: series series-check
+series:
+	BUILD=$(BUILD) tools/intree/series.sh write
+
+series-check:
+	BUILD=$(BUILD) tools/intree/series.sh check
 
 .PHONY: netlink-gen
 netlink-gen:

@@ -160,6 +160,22 @@ if [ ${#tests[@]} = 0 ] && [ "$nfs_only" = 0 ]; then
 	fuzz=$!
 fi
 
+# pflash as a patch series in the kernel's tree (tools/intree/series.sh):
+# applied to 7.2's source, checkpatch and coccicheck on it, and built there
+# as a module and built in, in a copy of the debug kernel's build, beside
+# the VMs once that is built.  With the static checks, when the kernels
+# include debug; alone, make series-check.
+series=
+if [ "${STATIC:-1}" != 0 ] && [ ${#tests[@]} = 0 ] && [ "$nfs_only" = 0 ]; then
+	case " $* " in
+	*" debug "*)
+		"$REPO/tools/intree/series.sh" check >"$run/series.log" 2>&1 &
+		series=$! ;;
+	*)
+		result skip series "the in-tree series: it builds in the debug kernel's build, and KERNELS has no debug (make series-check runs it alone)" ;;
+	esac
+fi
+
 # nfs_suite KERNEL KO OUT: shared storage between hosts, an NFS server and
 # two hosts, whose links are cut and one of which loses its power
 # (nfs.sh), its logs in OUT: in `make check` on deb61 and deb72, and
@@ -357,6 +373,12 @@ done
 if [ -n "$fuzz" ]; then
 	wait "$fuzz"
 	cat "$run/fuzz.log"
+fi
+if [ -n "$series" ]; then
+	wait "$series" || true
+	grep -v '^#   ' "$run/series.log" || true
+	grep -q "	series	" "$run/results" ||
+		RESULTS=$run/results result fail series "the in-tree series check ended before its results (log: $run/series.log)"
 fi
 log "took $SECONDS s: $(awk '{ printf "%s%s %d s", sep, $1, $2; sep = ", " }' "$run/times")"
 judge_summary "${results[@]}"

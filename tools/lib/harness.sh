@@ -73,15 +73,23 @@ linux_src_version() {
 # linux-source-*.tar.xz into DIR, keeping the kernel's layout, unless that
 # was done already: the whole of it, or only the MEMBERs (paths below its
 # top directory).
+# Two scripts that extract into the same DIR at once (the debug kernel's
+# build and the in-tree series check, in one run) take turns: the second
+# finds it done.
 extract_tarball() {
 	local dir=$1 tarball=$2 top
 	shift 2
 	[ -e "$dir/.extracted" ] && return 0
-	top=$(basename "$tarball" .tar.xz)
-	log "extracting $tarball${1:+ ($# files)} into $dir"
-	rm -rf "$dir" && mkdir -p "$dir"
-	tar -xJf "$tarball" -C "$dir" --strip-components=1 "${@/#/$top/}"
-	touch "$dir/.extracted"
+	mkdir -p "$(dirname "$dir")"
+	(
+		flock 7
+		[ -e "$dir/.extracted" ] && exit 0
+		top=$(basename "$tarball" .tar.xz)
+		log "extracting $tarball${1:+ ($# files)} into $dir"
+		rm -rf "$dir" && mkdir -p "$dir"
+		tar -xJf "$tarball" -C "$dir" --strip-components=1 "${@/#/$top/}"
+		touch "$dir/.extracted"
+	) 7>"$dir.lock"
 }
 
 # The source of the newest kernel series, Debian unstable's linux-source-7.2,
