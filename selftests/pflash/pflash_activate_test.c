@@ -25,7 +25,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -187,10 +186,20 @@ static int change_edit(int fd, uint64_t *x)
 	return ret;
 }
 
+/*
+ * Add @add to the byte at @p of a shared mapping: a load of it, then a
+ * store, each made as written, which the compiler may not leave out.
+ */
+static void map_add(uint8_t *p, uint8_t add)
+{
+	uint8_t v = __atomic_load_n(p, __ATOMIC_RELAXED);
+
+	__atomic_store_n(p, (uint8_t)(v + add), __ATOMIC_RELAXED);
+}
+
 /* Stores into the file's first SIZE bytes, or as many as it has. */
 static int change_mmap(int fd, uint64_t *x)
 {
-	volatile uint8_t *p;
 	struct stat st;
 	size_t len;
 	uint8_t *map;
@@ -204,12 +213,11 @@ static int change_mmap(int fd, uint64_t *x)
 	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED)
 		return -errno;
-	p = map;
 	for (i = 0; i < 16; i++) {
 		size_t off = rnd_below(x, len);
 
 		/* A read first: it maps the page before the store. */
-		p[off] = (uint8_t)(p[off] + 1 + rnd_below(x, 255));
+		map_add(map + off, 1 + rnd_below(x, 255));
 	}
 	i = msync(map, len, MS_SYNC) ? -errno : 0;
 	munmap(map, len);
@@ -297,9 +305,11 @@ FIXTURE(act) {
 	struct scratch sc;
 	struct pfnl_dev src, dst;
 	char file_a[96];	/* the source's */
-	char file_b[96];	/* the target's own, for separate storage: a
-				 * copy of the source's, as an earlier move
-				 * would leave it */
+	/*
+	 * The target's own, for separate storage: a copy of the source's,
+	 * as an earlier move would leave it.
+	 */
+	char file_b[96];
 	const char *target;	/* the target's file: one of the two */
 	uint8_t *shadow;	/* the source's contents */
 	struct pft_stream s;
@@ -311,19 +321,57 @@ FIXTURE_VARIANT(act) {
 	bool ext4;
 };
 
-#define ACT_VARIANT(name, c, sh, e)					\
-	FIXTURE_VARIANT_ADD(act, name) {				\
-		.cache = PFLASH_CACHE_MODE_##c, .shared = sh, .ext4 = e, \
-	}
+/* The fixture's types, for the helpers that take them. */
+#define ACT_SELF	FIXTURE_DATA(act)
+#define ACT_VARIANT	FIXTURE_VARIANT(act)
 
-ACT_VARIANT(tmpfs_writethrough_separate, WRITETHROUGH, false, false);
-ACT_VARIANT(tmpfs_writethrough_shared, WRITETHROUGH, true, false);
-ACT_VARIANT(tmpfs_writeback_separate, WRITEBACK, false, false);
-ACT_VARIANT(tmpfs_writeback_shared, WRITEBACK, true, false);
-ACT_VARIANT(ext4_writethrough_separate, WRITETHROUGH, false, true);
-ACT_VARIANT(ext4_writethrough_shared, WRITETHROUGH, true, true);
-ACT_VARIANT(ext4_writeback_separate, WRITEBACK, false, true);
-ACT_VARIANT(ext4_writeback_shared, WRITEBACK, true, true);
+FIXTURE_VARIANT_ADD(act, tmpfs_writethrough_separate) {
+	.cache = PFLASH_CACHE_MODE_WRITETHROUGH,
+	.shared = false,
+	.ext4 = false,
+};
+
+FIXTURE_VARIANT_ADD(act, tmpfs_writethrough_shared) {
+	.cache = PFLASH_CACHE_MODE_WRITETHROUGH,
+	.shared = true,
+	.ext4 = false,
+};
+
+FIXTURE_VARIANT_ADD(act, tmpfs_writeback_separate) {
+	.cache = PFLASH_CACHE_MODE_WRITEBACK,
+	.shared = false,
+	.ext4 = false,
+};
+
+FIXTURE_VARIANT_ADD(act, tmpfs_writeback_shared) {
+	.cache = PFLASH_CACHE_MODE_WRITEBACK,
+	.shared = true,
+	.ext4 = false,
+};
+
+FIXTURE_VARIANT_ADD(act, ext4_writethrough_separate) {
+	.cache = PFLASH_CACHE_MODE_WRITETHROUGH,
+	.shared = false,
+	.ext4 = true,
+};
+
+FIXTURE_VARIANT_ADD(act, ext4_writethrough_shared) {
+	.cache = PFLASH_CACHE_MODE_WRITETHROUGH,
+	.shared = true,
+	.ext4 = true,
+};
+
+FIXTURE_VARIANT_ADD(act, ext4_writeback_separate) {
+	.cache = PFLASH_CACHE_MODE_WRITEBACK,
+	.shared = false,
+	.ext4 = true,
+};
+
+FIXTURE_VARIANT_ADD(act, ext4_writeback_shared) {
+	.cache = PFLASH_CACHE_MODE_WRITEBACK,
+	.shared = true,
+	.ext4 = true,
+};
 
 FIXTURE_SETUP(act)
 {
@@ -364,8 +412,8 @@ FIXTURE_TEARDOWN(act)
  * file no more.
  */
 static void move_with_change(struct __test_metadata *_metadata,
-			     FIXTURE_DATA(act) *self,
-			     const FIXTURE_VARIANT(act) *variant,
+			     ACT_SELF *self,
+			     const ACT_VARIANT *variant,
 			     enum change kind, bool after)
 {
 	uint32_t cache = variant->cache;
@@ -418,23 +466,75 @@ static void move_with_change(struct __test_metadata *_metadata,
 		EXPECT_NE(mtime, pft_mtime(self->target));
 }
 
-#define CHANGE_TEST(name, kind)						\
-	TEST_F(act, name##_before_import)				\
-	{								\
-		move_with_change(_metadata, self, variant, kind, false); \
-	}								\
-	TEST_F(act, name##_after_import)				\
-	{								\
-		move_with_change(_metadata, self, variant, kind, true);	\
-	}
+TEST_F(act, untouched_before_import)
+{
+	move_with_change(_metadata, self, variant, CHANGE_NONE, false);
+}
 
-CHANGE_TEST(untouched, CHANGE_NONE)
-CHANGE_TEST(edited_at_random_places, CHANGE_EDIT)
-CHANGE_TEST(truncated, CHANGE_TRUNCATE)
-CHANGE_TEST(extended, CHANGE_EXTEND)
-CHANGE_TEST(restored_from_a_backup, CHANGE_RESTORE)
-CHANGE_TEST(written_through_a_shared_mapping, CHANGE_MMAP)
-CHANGE_TEST(written_by_another_pflash_device, CHANGE_DEVICE)
+TEST_F(act, untouched_after_import)
+{
+	move_with_change(_metadata, self, variant, CHANGE_NONE, true);
+}
+
+TEST_F(act, edited_at_random_places_before_import)
+{
+	move_with_change(_metadata, self, variant, CHANGE_EDIT, false);
+}
+
+TEST_F(act, edited_at_random_places_after_import)
+{
+	move_with_change(_metadata, self, variant, CHANGE_EDIT, true);
+}
+
+TEST_F(act, truncated_before_import)
+{
+	move_with_change(_metadata, self, variant, CHANGE_TRUNCATE, false);
+}
+
+TEST_F(act, truncated_after_import)
+{
+	move_with_change(_metadata, self, variant, CHANGE_TRUNCATE, true);
+}
+
+TEST_F(act, extended_before_import)
+{
+	move_with_change(_metadata, self, variant, CHANGE_EXTEND, false);
+}
+
+TEST_F(act, extended_after_import)
+{
+	move_with_change(_metadata, self, variant, CHANGE_EXTEND, true);
+}
+
+TEST_F(act, restored_from_a_backup_before_import)
+{
+	move_with_change(_metadata, self, variant, CHANGE_RESTORE, false);
+}
+
+TEST_F(act, restored_from_a_backup_after_import)
+{
+	move_with_change(_metadata, self, variant, CHANGE_RESTORE, true);
+}
+
+TEST_F(act, written_through_a_shared_mapping_before_import)
+{
+	move_with_change(_metadata, self, variant, CHANGE_MMAP, false);
+}
+
+TEST_F(act, written_through_a_shared_mapping_after_import)
+{
+	move_with_change(_metadata, self, variant, CHANGE_MMAP, true);
+}
+
+TEST_F(act, written_by_another_pflash_device_before_import)
+{
+	move_with_change(_metadata, self, variant, CHANGE_DEVICE, false);
+}
+
+TEST_F(act, written_by_another_pflash_device_after_import)
+{
+	move_with_change(_metadata, self, variant, CHANGE_DEVICE, true);
+}
 
 /*
  * An activation with no import owed takes the file as it is: what an edit
@@ -481,8 +581,8 @@ TEST_F(act, activation_without_an_import_takes_the_file)
  * refuse.
  */
 static void changed_file_refused_while_held(struct __test_metadata *_metadata,
-					    FIXTURE_DATA(act) *self,
-					    const FIXTURE_VARIANT(act) *variant,
+					    ACT_SELF *self,
+					    const ACT_VARIANT *variant,
 					    bool mapped)
 {
 	struct pfnl_dev got = {};
@@ -712,8 +812,9 @@ static int rm_check(struct rm *m)
 			continue;
 		at = pft_dev_diff(d->d.index, d->shadow, SIZE);
 		if (at != -1) {
-			printf("# step %u (%s): device %d (pflash%u) differs from the model at %lld\n",
-			       m->step, m->what, i, d->d.index, at);
+			fprintf(stdout,
+				"# step %u (%s): device %d (pflash%u) differs from the model at %lld\n",
+				m->step, m->what, i, d->d.index, at);
 			return -1;
 		}
 		if (!d->active || !d->synced)
@@ -722,12 +823,13 @@ static int rm_check(struct rm *m)
 		    pft_flush(m->h, d->d.index, false))
 			return -1;
 		if (!rm_file_holds(m, d)) {
-			printf("# step %u (%s): the file of active device %d (pflash%u), %s, differs from it (size %lld, first difference at %lld)\n",
-			       m->step, m->what, i, d->d.index,
-			       m->f[d->file].path,
-			       file_size(m->f[d->file].path),
-			       pft_file_diff(m->f[d->file].path, d->shadow,
-					     SIZE));
+			fprintf(stdout,
+				"# step %u (%s): the file of active device %d (pflash%u), %s, differs from it (size %lld, first difference at %lld)\n",
+				m->step, m->what, i, d->d.index,
+				m->f[d->file].path,
+				file_size(m->f[d->file].path),
+				pft_file_diff(m->f[d->file].path, d->shadow,
+					      SIZE));
 			return -1;
 		}
 	}
@@ -822,7 +924,8 @@ static int rm_write(struct rm *m, int di)
 
 	if (off + len > SIZE)
 		len = SIZE - off;
-	rm_say(m, "write device %d: %zu bytes at %" PRIu64, di, len, off);
+	rm_say(m, "write device %d: %zu bytes at %llu", di, len,
+	       (unsigned long long)off);
 	if (dev_write(d->d.index, d->shadow, off, len, rnd_next(&m->x)))
 		return -1;
 	/* The file changes: at once, or at the next flush. */
@@ -876,10 +979,11 @@ static int rm_activate(struct rm *m, int di)
 		m->f[d->file].gen++;
 		d->file_gen = m->f[d->file].gen;
 		if (!rm_file_holds(m, d)) {
-			printf("# step %u (%s): after the activation, the file differs from the device (size %lld, first difference at %lld)\n",
-			       m->step, m->what, file_size(m->f[d->file].path),
-			       pft_file_diff(m->f[d->file].path, d->shadow,
-					     SIZE));
+			fprintf(stdout,
+				"# step %u (%s): after the activation, the file differs from the device (size %lld, first difference at %lld)\n",
+				m->step, m->what, file_size(m->f[d->file].path),
+				pft_file_diff(m->f[d->file].path, d->shadow,
+					      SIZE));
 			return -1;
 		}
 	} else {
@@ -1071,11 +1175,11 @@ TEST_F_TIMEOUT(moves, random_moves, 900)
 
 	/* What went wrong is printed before the harness ends the test. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("# seed %" PRIu64 ", %u steps: PFLASH_MOVES_SEED=%" PRIu64 " replays it\n",
-	       seed, steps, seed);
+	printf("# seed %llu, %u steps: PFLASH_MOVES_SEED=%llu replays it\n",
+	       (unsigned long long)seed, steps, (unsigned long long)seed);
 	EXPECT_EQ(steps, rm_run(&self->m, seed, steps)) {
-		printf("# seed %" PRIu64 ": PFLASH_MOVES_SEED=%" PRIu64 " replays it\n",
-		       seed, seed);
+		printf("# seed %llu: PFLASH_MOVES_SEED=%llu replays it\n",
+		       (unsigned long long)seed, (unsigned long long)seed);
 	}
 }
 

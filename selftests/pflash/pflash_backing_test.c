@@ -36,17 +36,20 @@ FIXTURE(bk) {
 	int fd;
 };
 
-PFT_CACHE_MODE_VARIANTS(bk);
+#define PFT_FIXTURE bk
+#include "pft_cache_modes.h"
 
-static int open_dev(FIXTURE_DATA(bk) *self)
+/* The fixture's types, for the helpers that take them. */
+#define BK_SELF	FIXTURE_DATA(bk)
+
+static int open_dev(BK_SELF *self)
 {
 	self->fd = pft_open(self->dev.index, O_RDWR | O_DIRECT);
 	return self->fd < 0 ? -errno : 0;
 }
 
 /* Create the device on self->file; writeback passes only when asked. */
-static int make_dev(FIXTURE_DATA(bk) *self, uint32_t cache_mode,
-		    uint32_t interval)
+static int make_dev(BK_SELF *self, uint32_t cache_mode, uint32_t interval)
 {
 	struct pfnl_dev req = {};
 
@@ -58,7 +61,7 @@ static int make_dev(FIXTURE_DATA(bk) *self, uint32_t cache_mode,
 
 /* The device on a fresh file, in @cache_mode, open for direct I/O. */
 static void bk_open(struct __test_metadata *_metadata,
-		    FIXTURE_DATA(bk) *self, uint32_t cache_mode)
+		    BK_SELF *self, uint32_t cache_mode)
 {
 	self->fd = -1;
 	ASSERT_EQ(0, pfnl_open(&self->h));
@@ -71,8 +74,7 @@ static void bk_open(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, open_dev(self));
 }
 
-static void bk_close(struct __test_metadata *_metadata,
-		     FIXTURE_DATA(bk) *self)
+static void bk_close(struct __test_metadata *_metadata, BK_SELF *self)
 {
 	EXPECT_EQ(0, pft_drop(self->h, &self->dev, &self->fd));
 	pft_tmpfs_remove(self->dir);
@@ -124,13 +126,13 @@ FIXTURE_TEARDOWN(writeback)
 }
 
 /* What reaches RAM, even if its write fails on the file. */
-static int write_pattern(FIXTURE_DATA(bk) *self, uint64_t off, size_t len,
+static int write_pattern(BK_SELF *self, uint64_t off, size_t len,
 			 uint32_t seed)
 {
 	return pft_write_pattern(self->fd, self->shadow, off, len, seed, true);
 }
 
-static uint64_t dirty_bytes(FIXTURE_DATA(bk) *self)
+static uint64_t dirty_bytes(BK_SELF *self)
 {
 	struct pfnl_dev dev = {};
 
@@ -187,7 +189,7 @@ TEST_F(bk, written_and_flushed_data_is_in_the_file)
 
 TEST_F(writethrough, write_is_in_the_file_when_it_completes)
 {
-	FIXTURE_DATA(bk) *bk = &self->bk;
+	BK_SELF *bk = &self->bk;
 
 	ASSERT_EQ(0, write_pattern(bk, 8192, 4096, 5));
 	ASSERT_FILE_IS(bk, bk->shadow);
@@ -196,7 +198,7 @@ TEST_F(writethrough, write_is_in_the_file_when_it_completes)
 
 TEST_F(writeback, write_waits_for_a_flush)
 {
-	FIXTURE_DATA(bk) *bk = &self->bk;
+	BK_SELF *bk = &self->bk;
 
 	ASSERT_EQ(0, write_pattern(bk, 8192, 4096, 6));
 	/* In RAM, dirty, and not in the file... */
@@ -215,7 +217,7 @@ TEST_F(writeback, write_waits_for_a_flush)
  */
 TEST_F(writeback, crash_loses_only_unflushed_data)
 {
-	FIXTURE_DATA(bk) *bk = &self->bk;
+	BK_SELF *bk = &self->bk;
 	uint8_t *flushed = malloc(FILE_SIZE);
 
 	ASSERT_NE(NULL, flushed);
@@ -277,7 +279,7 @@ TEST_F(bk, destroy_writes_back_then_recreate_reads_the_same)
 
 TEST_F(writeback, periodic_writeback_writes_dirty_blocks)
 {
-	FIXTURE_DATA(bk) *bk = &self->bk;
+	BK_SELF *bk = &self->bk;
 	uint64_t dirty;
 	double start;
 
@@ -360,7 +362,7 @@ TEST_F(bk, enospc_loses_nothing_and_lands_later)
 
 TEST_F(writeback, failed_final_writeback_keeps_the_device_unless_forced)
 {
-	FIXTURE_DATA(bk) *bk = &self->bk;
+	BK_SELF *bk = &self->bk;
 
 	ASSERT_EQ(0, pft_drop(bk->h, &bk->dev, &bk->fd));
 	ASSERT_EQ(0, pft_tmpfs_fill_up(bk->dir, bk->file, FILE_SIZE,
@@ -394,7 +396,7 @@ TEST_F(writeback, failed_final_writeback_keeps_the_device_unless_forced)
  */
 TEST_F(writeback, backing_made_read_only_fails_the_flush_and_loses_nothing)
 {
-	FIXTURE_DATA(bk) *bk = &self->bk;
+	BK_SELF *bk = &self->bk;
 	struct pfnl_dev req = {}, upper = {};
 	uint8_t *data = pft_alloc(FILE_SIZE);
 	char path[32];
@@ -436,7 +438,8 @@ FIXTURE(dm) {
 	int fd;
 };
 
-PFT_CACHE_MODE_VARIANTS(dm);
+#define PFT_FIXTURE dm
+#include "pft_cache_modes.h"
 
 #define DM_NAME		"pft-backing"
 #define DM_PATH		"/dev/mapper/" DM_NAME
@@ -449,11 +452,15 @@ static int dm_table(const char *loopdev, bool error)
 
 	if (error)
 		snprintf(cmd, sizeof(cmd),
-			 DMSETUP "suspend %s && " DMSETUP "load %s --table '0 %d error' && " DMSETUP "resume %s",
+			 DMSETUP "suspend %s && "
+			 DMSETUP "load %s --table '0 %d error' && "
+			 DMSETUP "resume %s",
 			 DM_NAME, DM_NAME, FILE_SIZE / 512, DM_NAME);
 	else
 		snprintf(cmd, sizeof(cmd),
-			 DMSETUP "suspend %s && " DMSETUP "load %s --table '0 %d linear %s 0' && " DMSETUP "resume %s",
+			 DMSETUP "suspend %s && "
+			 DMSETUP "load %s --table '0 %d linear %s 0' && "
+			 DMSETUP "resume %s",
 			 DM_NAME, DM_NAME, FILE_SIZE / 512, loopdev, DM_NAME);
 	return system(cmd);
 }
@@ -562,6 +569,9 @@ FIXTURE(refuse) {
 	char file[96];
 };
 
+/* The fixture's types, for the helpers that take them. */
+#define REFUSE_SELF	FIXTURE_DATA(refuse)
+
 FIXTURE_SETUP(refuse)
 {
 	ASSERT_EQ(0, pfnl_open(&self->h));
@@ -577,8 +587,7 @@ FIXTURE_TEARDOWN(refuse)
 }
 
 /* DEV_NEW with backing fd @fd and the attributes in @req must fail. */
-static int create_fd(FIXTURE_DATA(refuse) *self, int fd,
-		     struct pfnl_dev *req)
+static int create_fd(REFUSE_SELF *self, int fd, struct pfnl_dev *req)
 {
 	struct pfnl_dev dev = {};
 	int ret;
@@ -594,7 +603,7 @@ static int create_fd(FIXTURE_DATA(refuse) *self, int fd,
  * As create_fd(), with a backing fd of @path opened with @flags; the
  * open()'s -errno if that fails.
  */
-static int create_on(FIXTURE_DATA(refuse) *self, const char *path, int flags,
+static int create_on(REFUSE_SELF *self, const char *path, int flags,
 		     struct pfnl_dev *req)
 {
 	int fd = open(path, flags);
@@ -609,11 +618,12 @@ static int create_on(FIXTURE_DATA(refuse) *self, const char *path, int flags,
 
 #define EXPECT_REFUSED(_ret, _err, _attr) do {				\
 	const struct pfnl_ack *_a = pfnl_last_ack(self->h);		\
+	int _want_attr = (_attr);					\
 									\
 	EXPECT_EQ(-(_err), (_ret));					\
 	EXPECT_NE(0, _a->msg[0]);					\
-	if (_attr)							\
-		EXPECT_EQ((_attr), _a->attr ?: _a->miss_type);		\
+	if (_want_attr)							\
+		EXPECT_EQ(_want_attr, _a->attr ?: _a->miss_type);	\
 } while (0)
 
 TEST_F(refuse, socket_as_backing)

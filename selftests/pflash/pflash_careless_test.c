@@ -27,7 +27,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -554,26 +553,36 @@ static const char *check_scene(struct scene *sc)
 
 		if (lstat(d->node, &st) || !S_ISBLK(st.st_mode) ||
 		    st.st_rdev != d->rdev)
-			return snprintf(why, sizeof(why), "%s is not its block device any more", d->node), why;
+			return snprintf(why, sizeof(why), "%s is not its block device any more",
+					d->node), why;
 		if (stat(d->file, &st) || (uint64_t)st.st_dev != d->bdev ||
 		    (uint64_t)st.st_ino != d->bino)
-			return snprintf(why, sizeof(why), "%s no longer names the backing file of %s", d->file, d->node), why;
+			return snprintf(why, sizeof(why),
+					"%s no longer names the backing file of %s",
+					d->file, d->node), why;
 		if (pft_get(sc->h, d->index, &got))
 			return snprintf(why, sizeof(why), "%s is gone", d->node), why;
 		if (strcmp(got.backing_path, d->file) ||
 		    got.backing_dev != d->bdev || got.backing_ino != d->bino)
-			return snprintf(why, sizeof(why), "the kernel says %s's backing file is %s", d->node, got.backing_path), why;
+			return snprintf(why, sizeof(why), "the kernel says %s's backing file is %s",
+					d->node, got.backing_path), why;
 		if (got.state != (d->active ? PFLASH_STATE_ACTIVE :
 					      PFLASH_STATE_INACTIVE) ||
 		    got.epoch != d->epoch ||
 		    got.flush_pending != d->flush_pending)
-			return snprintf(why, sizeof(why), "%s: state %u epoch %" PRIu64 " flush-pending %d, the model says otherwise", d->node, got.state, got.epoch, got.flush_pending), why;
+			return snprintf(why, sizeof(why),
+					"%s: state %u epoch %llu flush-pending %d, the model says otherwise",
+					d->node, got.state,
+					(unsigned long long)got.epoch,
+					got.flush_pending), why;
 		diff = pft_dev_diff(d->index, d->mem, DEV_SIZE);
 		if (diff != -1)
-			return snprintf(why, sizeof(why), "%s differs from the model at %lld", d->node, diff), why;
+			return snprintf(why, sizeof(why), "%s differs from the model at %lld",
+					d->node, diff), why;
 		diff = pft_file_diff(d->file, d->disk, DEV_SIZE);
 		if (diff != -1)
-			return snprintf(why, sizeof(why), "%s differs from the model at %lld", d->file, diff), why;
+			return snprintf(why, sizeof(why), "%s differs from the model at %lld",
+					d->file, diff), why;
 	}
 	dir = opendir(sc->dir);
 	while (dir && (de = readdir(dir)))
@@ -591,7 +600,8 @@ static const char *check_scene(struct scene *sc)
 	if (dir)
 		closedir(dir);
 	if (de)
-		return snprintf(why, sizeof(why), "a temporary file is left in /dev: %s", de->d_name), why;
+		return snprintf(why, sizeof(why), "a temporary file is left in /dev: %s",
+				de->d_name), why;
 	return NULL;
 }
 
@@ -832,13 +842,15 @@ static const char *write_some(struct scene *sc, struct cdev *d)
 		if (fd >= 0 || errno != EROFS) {
 			if (fd >= 0)
 				close(fd);
-			return snprintf(why, sizeof(why), "%s opened for writing while inactive", d->node), why;
+			return snprintf(why, sizeof(why), "%s opened for writing while inactive",
+					d->node), why;
 		}
 		return NULL;
 	}
 	if (fd < 0) {
 		free(buf);
-		return snprintf(why, sizeof(why), "%s: cannot open: %s", d->node, strerror(errno)), why;
+		return snprintf(why, sizeof(why), "%s: cannot open: %s",
+				d->node, strerror(errno)), why;
 	}
 	pft_pattern(buf, BLOCK, (uint64_t)blk * BLOCK, (uint32_t)rnd(sc));
 	ret = pft_pwrite_full(fd, buf, BLOCK, (off_t)blk * BLOCK);
@@ -849,7 +861,10 @@ static const char *write_some(struct scene *sc, struct cdev *d)
 			memcpy(d->disk + blk * BLOCK, buf, BLOCK);
 	}
 	free(buf);
-	return ret ? snprintf(why, sizeof(why), "%s: write: %s", d->node, strerror(-ret)), why : NULL;
+	if (!ret)
+		return NULL;
+	return snprintf(why, sizeof(why), "%s: write: %s", d->node,
+			strerror(-ret)), why;
 }
 
 /* Destroy device @d, then create it again from its file, as pflashtab. */
@@ -897,7 +912,9 @@ static const char *undo_create(struct scene *sc, const struct run *r)
 	if (sscanf(r->out, "/dev/pflash%u", &index) != 1)
 		return snprintf(why, sizeof(why), "create printed no device: %s", r->out), why;
 	if (pft_destroy(sc->h, index))
-		return snprintf(why, sizeof(why), "the device create made could not be destroyed: %s", pfnl_last_ack(sc->h)->msg), why;
+		return snprintf(why, sizeof(why),
+				"the device create made could not be destroyed: %s",
+				pfnl_last_ack(sc->h)->msg), why;
 	return NULL;
 }
 
@@ -979,7 +996,8 @@ static const char *careless_others_unchanged(struct scene *sc,
 	if (!r->status && s->changes[0]) {
 		if (stat(s->changes, &changed) ||
 		    stream_record(sc, s->changes, &s->stream))
-			return snprintf(why, sizeof(why), "%s: %s is not there", sc->cmdline, s->changes), why;
+			return snprintf(why, sizeof(why), "%s: %s is not there",
+					sc->cmdline, s->changes), why;
 	}
 	for (i = 0; i < sc->npaths; i++) {
 		take_snap(sc->paths[i], &after);
@@ -993,7 +1011,8 @@ static const char *careless_others_unchanged(struct scene *sc,
 		    classify(sc, sc->paths[i], real) == K_BACKING)
 			continue;
 		if (memcmp(&before[i], &after, sizeof(after)))
-			return snprintf(why, sizeof(why), "%s changed %s", sc->cmdline, sc->paths[i]), why;
+			return snprintf(why, sizeof(why), "%s changed %s",
+					sc->cmdline, sc->paths[i]), why;
 	}
 	return NULL;
 }
@@ -1022,7 +1041,11 @@ static const char *careless_run(struct scene *sc, struct step *s,
 		return snprintf(why, sizeof(why), "%s: did not exit", sc->cmdline), why;
 	if ((s->want >= 0 && r.status != s->want) ||
 	    (s->want == -1 && !r.status))
-		return snprintf(why, sizeof(why), "%s (%s: %s): exit status %d, the model expects %d: %s", sc->cmdline, path, kind_names[classify(sc, path, real)], r.status, s->want, r.err), why;
+		return snprintf(why, sizeof(why),
+				"%s (%s: %s): exit status %d, the model expects %d: %s",
+				sc->cmdline, path,
+				kind_names[classify(sc, path, real)], r.status,
+				s->want, r.err), why;
 	if (r.status && !r.err[0])
 		return snprintf(why, sizeof(why), "%s: failed without a word", sc->cmdline), why;
 	sc->ran[what]++;
@@ -1051,7 +1074,8 @@ static const char *careless_step(struct scene *sc)
 	int i;
 
 	memset(&s, 0, sizeof(s));
-	s.in_fd = s.out_fd = -1;
+	s.in_fd = -1;
+	s.out_fd = -1;
 	sc->drawn[what]++;
 	for (i = 0; i < sc->npaths; i++)
 		take_snap(sc->paths[i], &before[i]);
@@ -1154,7 +1178,9 @@ TEST_F_TIMEOUT(scene, export_onto_a_backing_file_is_refused, 300)
 {
 	struct scene *sc = &self->sc;
 	char says[PATH_MAX + 64], path[PATH_MAX];
-	const char *names[] = { "a.fd", "a.link", "b.fd", "b.sym", "c.fd" };
+	static const char *const names[] = {
+		"a.fd", "a.link", "b.fd", "b.sym", "c.fd",
+	};
 	const unsigned int owner[] = { 0, 0, 1, 1, 2 };
 	unsigned int i, from, state;
 
@@ -1162,7 +1188,8 @@ TEST_F_TIMEOUT(scene, export_onto_a_backing_file_is_refused, 300)
 		for (i = 0; i < ARRAY_SIZE(names); i++) {
 			struct cdev *o = &sc->dev[owner[i]];
 
-			snprintf(says, sizeof(says), "is the backing file of %s, which the stream would replace",
+			snprintf(says, sizeof(says),
+				 "is the backing file of %s, which the stream would replace",
 				 o->node);
 			for (from = 0; from < NDEVS; from++) {
 				snprintf(path, sizeof(path), "%s/%s", sc->dir,
@@ -1194,8 +1221,8 @@ TEST_F_TIMEOUT(scene, export_onto_a_backing_file_is_refused, 300)
 TEST_F_TIMEOUT(scene, export_to_standard_output_on_a_store_is_refused, 300)
 {
 	struct scene *sc = &self->sc;
-	const char *paths[] = { sc->dev[0].file, sc->dev[1].node,
-				sc->dev[0].node };
+	const char *const paths[] = { sc->dev[0].file, sc->dev[1].node,
+				      sc->dev[0].node };
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(paths); i++) {
@@ -1245,20 +1272,26 @@ TEST_F_TIMEOUT(scene, a_careless_operator_destroys_nothing, 1100)
 							  STEPS_DEFAULT);
 	struct timespec start, end;
 	const char *bad;
+	char says[160];
 	uint64_t i;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	sc->rng = seed * 0x9e3779b97f4a7c15ULL + 1;
-	TH_LOG("seed %" PRIu64 " (PFLASH_CARELESS_SEED=%" PRIu64 " runs it again), %" PRIu64 " steps (PFLASH_CARELESS_STEPS)",
-	       seed, seed, steps);
+	/* Formatted apart: TH_LOG()'s format cannot sit alone on a line. */
+	snprintf(says, sizeof(says),
+		 "seed %llu (PFLASH_CARELESS_SEED=%llu runs it again), %llu steps (PFLASH_CARELESS_STEPS)",
+		 (unsigned long long)seed, (unsigned long long)seed,
+		 (unsigned long long)steps);
+	TH_LOG("%s", says);
 	for (i = 0; i < steps; i++) {
 		bad = careless_step(sc);
 		ASSERT_EQ(NULL, bad)
-			TH_LOG("step %" PRIu64 " of seed %" PRIu64 ": %s", i,
-			       seed, bad);
+			TH_LOG("step %llu of seed %llu: %s",
+			       (unsigned long long)i, (unsigned long long)seed,
+			       bad);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &end);
-	TH_LOG("%" PRIu64 " steps in %ld s", steps,
+	TH_LOG("%llu steps in %ld s", (unsigned long long)steps,
 	       (long)(end.tv_sec - start.tv_sec));
 	/* What was drawn, run (not a path no shell opens), and done. */
 	for (i = 0; i < NKINDS; i++)

@@ -38,7 +38,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -128,12 +127,30 @@ struct fam {
 	int nr_policies;
 };
 
-#define for_each_nla(nla, p, len, off)					\
-	for ((off) = 0;							\
-	     (len) - (off) >= NLA_HDRLEN &&				\
-	     ((nla) = PFT_NLA(p, off))->nla_len >= NLA_HDRLEN &&	\
-	     (nla)->nla_len <= (len) - (off);				\
-	     (off) += NLA_ALIGN((nla)->nla_len))
+/* A walk through the attributes in [@p, @p + @len). */
+struct attr_walk {
+	const uint8_t *p;
+	size_t len, off;
+};
+
+/* The walk's next attribute, or NULL past the last one that fits. */
+static struct nlattr *attr_next(struct attr_walk *w)
+{
+	struct nlattr *nla;
+
+	if (w->len - w->off < NLA_HDRLEN)
+		return NULL;
+	nla = PFT_NLA(w->p, w->off);
+	if (nla->nla_len < NLA_HDRLEN || nla->nla_len > w->len - w->off)
+		return NULL;
+	w->off += NLA_ALIGN(nla->nla_len);
+	return nla;
+}
+
+/* @nla steps through the attributes in [@p, @p + @len). */
+#define for_each_nla(nla, p, len)					\
+	for (struct attr_walk walk_##nla = { (p), (len), 0 };		\
+	     ((nla) = attr_next(&walk_##nla));)
 
 #define NLA_DATA(nla)		((uint8_t *)(nla) + NLA_HDRLEN)
 #define NLA_PLEN(nla)		((size_t)(nla)->nla_len - NLA_HDRLEN)
@@ -179,10 +196,10 @@ static int ctrl_request(int fd, uint8_t cmd, uint16_t flags, uint32_t attr,
 static void family_msg(struct fam *fam, const struct nlmsghdr *nlh)
 {
 	const struct nlattr *a, *op, *o;
-	size_t len, off, off2, off3;
+	size_t len;
 	const uint8_t *p = pft_raw_gattrs(nlh, &len);
 
-	for_each_nla(a, p, len, off) {
+	for_each_nla(a, p, len) {
 		switch (a->nla_type & NLA_TYPE_MASK) {
 		case CTRL_ATTR_FAMILY_ID:
 			fam->id = nla_uint(a);
@@ -191,10 +208,10 @@ static void family_msg(struct fam *fam, const struct nlmsghdr *nlh)
 			fam->maxattr = nla_uint(a);
 			break;
 		case CTRL_ATTR_OPS:
-			for_each_nla(op, NLA_DATA(a), NLA_PLEN(a), off2) {
+			for_each_nla(op, NLA_DATA(a), NLA_PLEN(a)) {
 				uint32_t id = 256, flags = 0;
 
-				for_each_nla(o, NLA_DATA(op), NLA_PLEN(op), off3) {
+				for_each_nla(o, NLA_DATA(op), NLA_PLEN(op)) {
 					if (o->nla_type == CTRL_ATTR_OP_ID)
 						id = nla_uint(o);
 					if (o->nla_type == CTRL_ATTR_OP_FLAGS)
@@ -207,7 +224,7 @@ static void family_msg(struct fam *fam, const struct nlmsghdr *nlh)
 			}
 			break;
 		case CTRL_ATTR_MCAST_GROUPS:
-			for_each_nla(op, NLA_DATA(a), NLA_PLEN(a), off2) {
+			for_each_nla(op, NLA_DATA(a), NLA_PLEN(a)) {
 				const struct nlattr *name, *id;
 
 				name = pft_raw_attr(NLA_DATA(op), NLA_PLEN(op),
@@ -224,21 +241,48 @@ static void family_msg(struct fam *fam, const struct nlmsghdr *nlh)
 	}
 }
 
+/* Read the policy of one attribute, @at, into @ap. */
+static void policy_attr(struct apol *ap, const struct nlattr *at)
+{
+	const struct nlattr *t;
+
+	ap->max = UINT64_MAX;
+	for_each_nla(t, NLA_DATA(at), NLA_PLEN(at)) {
+		switch (t->nla_type & NLA_TYPE_MASK) {
+		case NL_POLICY_TYPE_ATTR_TYPE:
+			ap->type = nla_uint(t);
+			break;
+		case NL_POLICY_TYPE_ATTR_MIN_VALUE_U:
+			ap->min = nla_uint(t);
+			break;
+		case NL_POLICY_TYPE_ATTR_MAX_VALUE_U:
+			ap->max = nla_uint(t);
+			break;
+		case NL_POLICY_TYPE_ATTR_MIN_LENGTH:
+			ap->minlen = nla_uint(t);
+			break;
+		case NL_POLICY_TYPE_ATTR_MAX_LENGTH:
+			ap->maxlen = nla_uint(t);
+			break;
+		}
+	}
+}
+
 static void policy_msg(struct fam *fam, const struct nlmsghdr *nlh)
 {
 	const struct nlattr *a, *pol, *at, *t;
-	size_t len, off, off2, off3, off4;
+	size_t len;
 	const uint8_t *p = pft_raw_gattrs(nlh, &len);
 
-	for_each_nla(a, p, len, off) {
+	for_each_nla(a, p, len) {
 		switch (a->nla_type & NLA_TYPE_MASK) {
 		case CTRL_ATTR_OP_POLICY:
-			for_each_nla(pol, NLA_DATA(a), NLA_PLEN(a), off2) {
+			for_each_nla(pol, NLA_DATA(a), NLA_PLEN(a)) {
 				uint32_t cmd = pol->nla_type & NLA_TYPE_MASK;
 
 				if (cmd > 255)
 					continue;
-				for_each_nla(t, NLA_DATA(pol), NLA_PLEN(pol), off3) {
+				for_each_nla(t, NLA_DATA(pol), NLA_PLEN(pol)) {
 					if (t->nla_type == CTRL_ATTR_POLICY_DO)
 						fam->pol_do[cmd] = nla_uint(t);
 					if (t->nla_type == CTRL_ATTR_POLICY_DUMP)
@@ -247,14 +291,14 @@ static void policy_msg(struct fam *fam, const struct nlmsghdr *nlh)
 			}
 			break;
 		case CTRL_ATTR_POLICY:
-			for_each_nla(pol, NLA_DATA(a), NLA_PLEN(a), off2) {
+			for_each_nla(pol, NLA_DATA(a), NLA_PLEN(a)) {
 				uint32_t idx = pol->nla_type & NLA_TYPE_MASK;
 
 				if (idx >= POLICIES_MAX)
 					continue;
 				if ((int)idx >= fam->nr_policies)
 					fam->nr_policies = idx + 1;
-				for_each_nla(at, NLA_DATA(pol), NLA_PLEN(pol), off3) {
+				for_each_nla(at, NLA_DATA(pol), NLA_PLEN(pol)) {
 					uint32_t type = at->nla_type & NLA_TYPE_MASK;
 					struct apol *ap;
 
@@ -265,26 +309,7 @@ static void policy_msg(struct fam *fam, const struct nlmsghdr *nlh)
 					/* Per-command policies: no family maxattr. */
 					if (type > fam->maxattr)
 						fam->maxattr = type;
-					ap->max = UINT64_MAX;
-					for_each_nla(t, NLA_DATA(at), NLA_PLEN(at), off4) {
-						switch (t->nla_type & NLA_TYPE_MASK) {
-						case NL_POLICY_TYPE_ATTR_TYPE:
-							ap->type = nla_uint(t);
-							break;
-						case NL_POLICY_TYPE_ATTR_MIN_VALUE_U:
-							ap->min = nla_uint(t);
-							break;
-						case NL_POLICY_TYPE_ATTR_MAX_VALUE_U:
-							ap->max = nla_uint(t);
-							break;
-						case NL_POLICY_TYPE_ATTR_MIN_LENGTH:
-							ap->minlen = nla_uint(t);
-							break;
-						case NL_POLICY_TYPE_ATTR_MAX_LENGTH:
-							ap->maxlen = nla_uint(t);
-							break;
-						}
-					}
+					policy_attr(ap, at);
 				}
 			}
 			break;
@@ -299,8 +324,10 @@ static int family_learn(struct fam *fam)
 	uint16_t id;
 
 	memset(fam, 0, sizeof(*fam));
-	for (i = 0; i < 256; i++)
-		fam->pol_do[i] = fam->pol_dump[i] = -1;
+	for (i = 0; i < 256; i++) {
+		fam->pol_do[i] = -1;
+		fam->pol_dump[i] = -1;
+	}
 	ret = pft_raw_socket(&fd);
 	if (ret)
 		return ret;
@@ -410,8 +437,8 @@ static void failed(struct fuzz *f, const struct req *r, const char *fmt, ...)
 
 	if (f->failures++ >= FUZZ_FAILURES_SHOWN)
 		return;
-	fprintf(stderr, "# FAIL (seed %" PRIu64 ", request %" PRIu64 ", receiving %zu): ",
-		f->seed, f->nr, f->ask);
+	fprintf(stderr, "# FAIL (seed %llu, request %llu, receiving %zu): ",
+		(unsigned long long)f->seed, (unsigned long long)f->nr, f->ask);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -437,7 +464,7 @@ static void open_socket(struct fuzz *f)
 		f->fd = -1;
 	else
 		setsockopt(f->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	f->ask = asks[below(sizeof(asks) / sizeof(asks[0]))];
+	f->ask = asks[below(ARRAY_SIZE(asks))];
 }
 
 /* ---- values ----------------------------------------------------------- */
@@ -478,7 +505,7 @@ static uint64_t some_size(void)
 		PFLASH_SIZE_MAX + 1, PFLASH_SIZE_MAX + 4096, UINT64_MAX,
 	};
 
-	return chance(95) ? sizes[below(sizeof(sizes) / sizeof(sizes[0]))] :
+	return chance(95) ? sizes[below(ARRAY_SIZE(sizes))] :
 			    rnd();
 }
 
@@ -606,7 +633,7 @@ static void put_wrong(uint8_t *m, size_t *len, uint16_t type,
 {
 	static const size_t lens[] = { 0, 1, 2, 3, 5, 7, 9, 12, 15, 17, 64 };
 	uint8_t data[65536], inner[64];
-	size_t n = lens[below(sizeof(lens) / sizeof(lens[0]))], ilen = 0;
+	size_t n = lens[below(ARRAY_SIZE(lens))], ilen = 0;
 
 	if (ap && ap->type == NL_ATTR_TYPE_BINARY && ap->maxlen && chance(50))
 		n = ap->maxlen + 1 + below(chance(50) ? 4 : 4096);
@@ -706,7 +733,7 @@ static void request_other_attrs(struct fuzz *f, uint8_t *m, size_t *len,
 
 	for (n = chance(12) ? 1 + below(3) : 0; n && *len < FUZZ_REQ_MAX; n--) {
 		a = chance(70) ? 1 + below(f->fam.maxattr) :
-				 odd[below(sizeof(odd) / sizeof(odd[0]))];
+				 odd[below(ARRAY_SIZE(odd))];
 		if (chance(50))
 			put_wrong(m, len, a, NULL);
 		else
@@ -967,12 +994,12 @@ static void build_sentinel(struct fuzz *f)
 static void guard(struct fuzz *f, struct nlmsghdr *nlh)
 {
 	uint8_t cmd = ((struct genlmsghdr *)NLMSG_DATA(nlh))->cmd;
-	size_t len = nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN, off;
+	size_t len = nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
 	uint8_t *p = (uint8_t *)nlh + NLMSG_HDRLEN + GENL_HDRLEN;
 	struct nlattr *nla;
 	uint64_t v;
 
-	for_each_nla(nla, p, len, off) {
+	for_each_nla(nla, p, len) {
 		uint16_t type = nla->nla_type & NLA_TYPE_MASK;
 
 		if (type == PFLASH_A_DEV_INDEX && NLA_PLEN(nla) == 4 &&
@@ -1146,11 +1173,11 @@ static const char *check_dev(const struct nlmsghdr *nlh)
 	uint64_t v[PFLASH_A_DEV_MAX + 1] = {};
 	bool has[PFLASH_A_DEV_MAX + 1] = {};
 	const struct nlattr *a;
-	size_t len, off;
+	size_t len;
 	const uint8_t *p = pft_raw_gattrs(nlh, &len);
 	uint8_t cmd = ((struct genlmsghdr *)NLMSG_DATA(nlh))->cmd;
 
-	for_each_nla(a, p, len, off) {
+	for_each_nla(a, p, len) {
 		uint16_t t = a->nla_type;
 
 		if (!t || t > PFLASH_A_DEV_MAX || t == PFLASH_A_DEV_PAD)
@@ -1458,7 +1485,8 @@ static bool read_answers(struct fuzz *f, bool finish_dumps)
 static void settle_made(struct fuzz *f, const struct req *r)
 {
 	if (f->live[r->made] || f->prot[r->made]) {
-		failed(f, r, "created pflash%" PRId64 ", which exists", r->made);
+		failed(f, r, "created pflash%lld, which exists",
+		       (long long)r->made);
 		return;
 	}
 	f->live[r->made] = true;
@@ -1500,8 +1528,8 @@ static void settle(struct fuzz *f, bool all)
 			continue;
 		index = req_index(r);
 		if (index < 0 || index > PFLASH_INDEX_MAX || !f->live[index]) {
-			failed(f, r, "destroyed pflash%" PRId64 ", not one of its own",
-			       index);
+			failed(f, r, "destroyed pflash%lld, not one of its own",
+			       (long long)index);
 			continue;
 		}
 		f->live[index] = false;
@@ -1680,6 +1708,9 @@ FIXTURE(fuzz) {
 	struct pfnl *h;
 };
 
+/* The fixture's types, for the helpers that take them. */
+#define FUZZ_SELF	FIXTURE_DATA(fuzz)
+
 /*
  * Learn pflash's family, and check that the fuzzer knows what it needs
  * of it.
@@ -1773,7 +1804,9 @@ FIXTURE_SETUP(fuzz)
 
 	ASSERT_NE(NULL, f);
 	self->f = f;
-	f->fd = f->ev_fd = f->ctrl_fd = -1;
+	f->fd = -1;
+	f->ev_fd = -1;
+	f->ctrl_fd = -1;
 	f->buf = sendbuf;
 	f->seed = pft_seed("PFLASH_FUZZ_SEED");
 	rng = f->seed * 0x9e3779b97f4a7c15ULL + 1;	/* as fuzz_reseed() */
@@ -1892,39 +1925,48 @@ static void check_left_alone(struct fuzz *f, struct pfnl *h)
 	}
 }
 
+/* The run's figures, each whole on its line: too long to follow TH_LOG( on it. */
+#define FUZZ_FIGURES	"fuzz: netlink: seed %llu, %llu requests (%llu mutated, %llu batches) in %ld s: %llu refused, %llu carried out (%llu ACKs, %llu replies, %llu dump messages, %llu dumps cut short); %llu devices made, %llu destroyed; %llu events (%llu lost); %llu model checks"
+#define FUZZ_ROUNDS	"seconds in rounds: making room %.1f (%llu), well formed %.1f (%llu), fuzzed %.1f (%llu); CPU: user %ld s, system %ld s"
+
 /* The figures of the run, started at @start. */
 static void fuzz_report(struct __test_metadata *_metadata,
 			const struct fuzz *f, time_t start)
 {
 	struct rusage ru;
 
-	TH_LOG("fuzz: netlink: seed %" PRIu64 ", %" PRIu64 " requests (%" PRIu64 " mutated, %" PRIu64 " batches) in %ld s: "
-	       "%" PRIu64 " refused, %" PRIu64 " carried out (%" PRIu64 " ACKs, %" PRIu64 " replies, "
-	       "%" PRIu64 " dump messages, %" PRIu64 " dumps cut short); %" PRIu64 " devices made, "
-	       "%" PRIu64 " destroyed; %" PRIu64 " events (%" PRIu64 " lost); %" PRIu64 " model checks",
-	       f->seed, f->nr, f->mutated, f->batches,
-	       (long)(time(NULL) - start), f->rejected, f->accepted,
-	       f->acks, f->replies, f->dump_msgs,
-	       f->dumps_cut, f->created, f->destroyed, f->events,
-	       f->events_lost, f->checks);
+	TH_LOG(FUZZ_FIGURES,
+	       (unsigned long long)f->seed, (unsigned long long)f->nr,
+	       (unsigned long long)f->mutated, (unsigned long long)f->batches,
+	       (long)(time(NULL) - start), (unsigned long long)f->rejected,
+	       (unsigned long long)f->accepted, (unsigned long long)f->acks,
+	       (unsigned long long)f->replies, (unsigned long long)f->dump_msgs,
+	       (unsigned long long)f->dumps_cut, (unsigned long long)f->created,
+	       (unsigned long long)f->destroyed, (unsigned long long)f->events,
+	       (unsigned long long)f->events_lost,
+	       (unsigned long long)f->checks);
 	getrusage(RUSAGE_SELF, &ru);
-	TH_LOG("seconds in rounds: making room %.1f (%" PRIu64 "), well formed %.1f (%" PRIu64 "), "
-	       "fuzzed %.1f (%" PRIu64 "); CPU: user %ld s, system %ld s",
-	       f->secs[0], f->rounds[0], f->secs[1], f->rounds[1],
-	       f->secs[3], f->rounds[3], (long)ru.ru_utime.tv_sec,
-	       (long)ru.ru_stime.tv_sec);
+	TH_LOG(FUZZ_ROUNDS,
+	       f->secs[0], (unsigned long long)f->rounds[0],
+	       f->secs[1], (unsigned long long)f->rounds[1],
+	       f->secs[3], (unsigned long long)f->rounds[3],
+	       (long)ru.ru_utime.tv_sec, (long)ru.ru_stime.tv_sec);
 }
+
+/* How to run again a run cut short, whole on its line. */
+#define FUZZ_STOPPED	"stopped after %d s at %llu of %llu requests: PFLASH_FUZZ_SEED=%llu PFLASH_FUZZ_COUNT=%llu runs these again"
 
 /* @count requests of the fixture's seed, and the checks at their end. */
 static void fuzz_run(struct __test_metadata *_metadata,
-		     FIXTURE_DATA(fuzz) *self, uint64_t count)
+		     FUZZ_SELF *self, uint64_t count)
 {
 	struct fuzz *f = self->f;
 	uint64_t next_check = FUZZ_CHECK_EVERY;
 	time_t start = time(NULL);
 
-	TH_LOG("seed %" PRIu64 " (PFLASH_FUZZ_SEED=%" PRIu64 " runs it again), %" PRIu64 " requests (PFLASH_FUZZ_COUNT)",
-	       f->seed, f->seed, count);
+	TH_LOG("seed %llu (PFLASH_FUZZ_SEED=%llu runs it again), %llu requests (PFLASH_FUZZ_COUNT)",
+	       (unsigned long long)f->seed, (unsigned long long)f->seed,
+	       (unsigned long long)count);
 	build_remake(f);
 	exchange(f);
 	check_model(f, self->h, false);
@@ -1938,8 +1980,9 @@ static void fuzz_run(struct __test_metadata *_metadata,
 			break;
 	}
 	if (f->nr < count)
-		TH_LOG("stopped after %d s at %" PRIu64 " of %" PRIu64 " requests: PFLASH_FUZZ_SEED=%" PRIu64 " PFLASH_FUZZ_COUNT=%" PRIu64 " runs these again",
-		       FUZZ_BOX_S, f->nr, count, f->seed, f->nr);
+		TH_LOG(FUZZ_STOPPED, FUZZ_BOX_S, (unsigned long long)f->nr,
+		       (unsigned long long)count, (unsigned long long)f->seed,
+		       (unsigned long long)f->nr);
 	check_model(f, self->h, true);
 	close(f->fds[f->nr_fds - 1]);	/* the pinned device */
 	f->fds[f->nr_fds - 1] = -1;

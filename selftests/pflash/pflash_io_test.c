@@ -36,6 +36,9 @@ FIXTURE_VARIANT(dev) {
 	uint32_t erase_size;
 };
 
+/* The fixture's types, for the helpers that take them. */
+#define DEV_SELF	FIXTURE_DATA(dev)
+
 /* QEMU's x86 flash: 4 KiB erase blocks. */
 FIXTURE_VARIANT_ADD(dev, bs512_erase4k) {
 	.block_size = 512,
@@ -82,7 +85,7 @@ FIXTURE_TEARDOWN(dev)
 }
 
 /* Write a pattern at [off, off + len) and into the shadow. */
-static int write_pattern(FIXTURE_DATA(dev) *self, uint64_t off, size_t len,
+static int write_pattern(DEV_SELF *self, uint64_t off, size_t len,
 			 uint32_t seed)
 {
 	return pft_write_pattern(self->fd, self->shadow, off, len, seed, false);

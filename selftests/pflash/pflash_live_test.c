@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +42,7 @@
 #define SMALL_SIZE	(4u << 20)
 #define WRITE_SIZE	4096u
 /* pflashctl's defaults: --max-final 1M, --max-passes 8. */
-#define MAX_FINAL	(1u << 20)
+#define MAX_FINAL	(1024u * 1024)
 #define MAX_PASSES	8u
 
 /*
@@ -56,7 +57,7 @@ struct writer {
 	uint64_t size;
 	unsigned int rate_kib;
 	unsigned int seed;
-	volatile bool stop;
+	atomic_bool stop;
 	uint64_t writes;
 	uint64_t refused;
 	int error;
@@ -77,7 +78,7 @@ static void *writer_run(void *arg)
 		w->error = buf ? errno : ENOMEM;
 		goto out;
 	}
-	while (!w->stop) {
+	while (!atomic_load(&w->stop)) {
 		off = (uint64_t)(rand_r(&w->seed) % (w->size / WRITE_SIZE)) *
 		      WRITE_SIZE;
 		pft_pattern(buf, WRITE_SIZE, off, w->writes + 100);
@@ -114,7 +115,7 @@ static int writer_start(struct writer *w, uint32_t index, uint64_t size,
 
 static void writer_stop(struct writer *w)
 {
-	w->stop = true;
+	atomic_store(&w->stop, true);
 	pthread_join(w->thread, NULL);
 }
 
@@ -255,7 +256,8 @@ FIXTURE(move) {
 	char dir[64], src_path[96], dst_path[96];
 };
 
-PFT_CACHE_MODE_VARIANTS(move);
+#define PFT_FIXTURE move
+#include "pft_cache_modes.h"
 
 FIXTURE_SETUP(move)
 {
@@ -286,6 +288,10 @@ FIXTURE_TEARDOWN(move)
 	pfnl_close(self->h);
 }
 
+/* What the large move did, in its log. */
+#define MOVE_LOG \
+	"passes %u in %.1f s, stream %llu bytes (%llu after pass 0), writes %llu (%llu after pass 0 while active, %llu refused)"
+
 TEST_F_TIMEOUT(move, a_large_device_moves_with_a_writer_running_throughout,
 	       1200)
 {
@@ -310,8 +316,8 @@ TEST_F_TIMEOUT(move, a_large_device_moves_with_a_writer_running_throughout,
 	ASSERT_EQ(0, ret) TH_LOG("export: %s", pfnl_last_ack(self->h)->msg);
 	ASSERT_EQ(0, im.ret) TH_LOG("import: %s", im.msg);
 	ASSERT_EQ(0, w.error);
-	TH_LOG("passes %u in %.1f s, stream %llu bytes (%llu after pass 0), writes %llu (%llu after pass 0 while active, %llu refused)",
-	       m.passes, pft_now() - start, (unsigned long long)m.bytes,
+	TH_LOG(MOVE_LOG, m.passes, pft_now() - start,
+	       (unsigned long long)m.bytes,
 	       (unsigned long long)(m.bytes - m.first_bytes),
 	       (unsigned long long)w.writes,
 	       (unsigned long long)(m.writes_active - m.writes_first),
@@ -344,6 +350,9 @@ FIXTURE(live) {
 	uint8_t *erased;
 	uint8_t *orig;
 };
+
+/* The fixture's types, for the helpers that take them. */
+#define LIVE_SELF	FIXTURE_DATA(live)
 
 FIXTURE_SETUP(live)
 {
@@ -384,7 +393,7 @@ FIXTURE_TEARDOWN(live)
 }
 
 /* Write pattern @seed at [@off, @off + @len) of the source, and its shadow. */
-static int src_write(FIXTURE_DATA(live) *self, uint64_t off, size_t len,
+static int src_write(LIVE_SELF *self, uint64_t off, size_t len,
 		     uint32_t seed)
 {
 	int fd = pft_open(self->src.index, O_RDWR | O_DIRECT);
@@ -440,7 +449,7 @@ static bool dev_is(struct pfnl *h, uint32_t index, uint32_t state,
 
 /* The target took the move of the source, and activates into its copy. */
 static void expect_moved(struct __test_metadata *_metadata,
-			 FIXTURE_DATA(live) *self, int stream_fd)
+			 LIVE_SELF *self, int stream_fd)
 {
 	struct pfnl_dev got = {};
 
@@ -455,7 +464,7 @@ static void expect_moved(struct __test_metadata *_metadata,
 
 /* The target is as it was: inactive, erased, its file too. */
 static void expect_untouched(struct __test_metadata *_metadata,
-			     FIXTURE_DATA(live) *self)
+			     LIVE_SELF *self)
 {
 	EXPECT_TRUE(dev_is(self->h, self->dst.index, PFLASH_STATE_INACTIVE,
 			   self->erased));
@@ -506,6 +515,10 @@ TEST_F(live, a_pass_sends_what_changed_and_leaves_the_dirty_bits)
 	close(fd);
 }
 
+/* The refusal of a pass after a failed one. */
+#define ENDED_MSG \
+	"the live export ended (a pass failed, or an import or a destroy ended it): start again at pass 0"
+
 TEST_F(live, the_pipe_breaks_while_the_source_is_active)
 {
 	int fd = memfd_create("live", MFD_CLOEXEC), bad = broken_pipe();
@@ -532,8 +545,7 @@ TEST_F(live, the_pipe_breaks_while_the_source_is_active)
 	/* The export ended with the pass: a retry starts at pass 0. */
 	EXPECT_EQ(-ENOENT, pfnl_export_pass(self->h, self->src.index, fd, 2,
 					    false, &r));
-	EXPECT_STREQ("the live export ended (a pass failed, or an import or a destroy ended it): start again at pass 0",
-		     pfnl_last_ack(self->h)->msg);
+	EXPECT_STREQ(ENDED_MSG, pfnl_last_ack(self->h)->msg);
 	ASSERT_EQ(0, ftruncate(fd, 0));
 	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
 	ASSERT_EQ(0, live_export(self->h, self->src.index, fd, MAX_FINAL,
@@ -639,6 +651,10 @@ TEST_F(live, the_target_dies_mid_stream_and_is_unchanged)
 	close(fd);
 }
 
+/* What the move under a fast writer did, in its log. */
+#define OUTPACED_LOG \
+	"passes %u%s in %.1f s, writes %llu (%llu after pass 0 while active), %llu bytes after pass 0"
+
 TEST_F(live, a_writer_that_outpaces_the_passes_still_moves_it)
 {
 	int fd = memfd_create("live", MFD_CLOEXEC), ret;
@@ -661,8 +677,8 @@ TEST_F(live, a_writer_that_outpaces_the_passes_still_moves_it)
 	writer_stop(&w);
 	ASSERT_EQ(0, ret) TH_LOG("%s", pfnl_last_ack(self->h)->msg);
 	ASSERT_EQ(0, w.error);
-	TH_LOG("passes %u%s in %.1f s, writes %llu (%llu after pass 0 while active), %llu bytes after pass 0",
-	       m.passes, m.limit ? " (the limit)" : "", pft_now() - start,
+	TH_LOG(OUTPACED_LOG, m.passes, m.limit ? " (the limit)" : "",
+	       pft_now() - start,
 	       (unsigned long long)w.writes,
 	       (unsigned long long)(m.writes_active - m.writes_first),
 	       (unsigned long long)(m.bytes - m.first_bytes));
@@ -768,6 +784,10 @@ TEST_F(live, passes_out_of_order_are_refused)
 	close(fd);
 }
 
+/* The refusal of a final pass while the device is active. */
+#define INACTIVE_FIRST_MSG \
+	"the final pass of a live export needs the device inactive: inactivate it first"
+
 TEST_F(live, the_final_pass_needs_the_source_inactive)
 {
 	int fd = memfd_create("live", MFD_CLOEXEC);
@@ -778,8 +798,7 @@ TEST_F(live, the_final_pass_needs_the_source_inactive)
 				      &r));
 	EXPECT_EQ(-EBUSY, pfnl_export_pass(self->h, self->src.index, fd, 1,
 					   true, &r));
-	EXPECT_STREQ("the final pass of a live export needs the device inactive: inactivate it first",
-		     pfnl_last_ack(self->h)->msg);
+	EXPECT_STREQ(INACTIVE_FIRST_MSG, pfnl_last_ack(self->h)->msg);
 	EXPECT_EQ(0, pfnl_export_pass(self->h, self->src.index, fd, 1, false,
 				      &r));
 	ASSERT_EQ(0, pft_inactivate(self->h, self->src.index, false, NULL));

@@ -42,7 +42,11 @@ FIXTURE(lock_lost) {
 	int uevents;
 };
 
-PFT_CACHE_MODE_VARIANTS(lock_lost);
+#define PFT_FIXTURE lock_lost
+#include "pft_cache_modes.h"
+
+/* The fixture's types, for the helpers that take them. */
+#define LOCK_LOST_SELF	FIXTURE_DATA(lock_lost)
 
 static int fault_set(const char *name, const char *val)
 {
@@ -70,7 +74,8 @@ FIXTURE_SETUP(lock_lost)
 
 	self->uevents = -1;
 	if (access(FAULT, F_OK))
-		SKIP(return, "no %s: a kernel without fault injection in debugfs (only the debug kernel has it)",
+		SKIP(return,
+		     "no %s: a kernel without fault injection in debugfs (only the debug kernel has it)",
 		     FAULT);
 	ASSERT_EQ(0, pfnl_open(&self->h));
 	ASSERT_EQ(0, pft_scratch_vars(self->dir, sizeof(self->dir), "16m",
@@ -121,8 +126,7 @@ static int write_flushed(uint32_t index, unsigned int blk, uint32_t seed)
 }
 
 /* The next change uevent of the device with PFLASH_STATE=@want, in @ms. */
-static int state_uevent(FIXTURE_DATA(lock_lost) *self, const char *want,
-			int ms)
+static int state_uevent(LOCK_LOST_SELF *self, const char *want, int ms)
 {
 	double end = pft_now() + ms / 1000.0;
 	char buf[8192];
@@ -145,7 +149,7 @@ static int state_uevent(FIXTURE_DATA(lock_lost) *self, const char *want,
 
 /* The last refusal was ENOLCK's, and its message says @what. */
 static void expect_refused(struct __test_metadata *_metadata,
-			   FIXTURE_DATA(lock_lost) *self, int ret,
+			   LOCK_LOST_SELF *self, int ret,
 			   const char *what)
 {
 	const char *msg = pfnl_last_ack(self->h)->msg;
@@ -178,7 +182,8 @@ TEST_F(lock_lost, seen_said_and_never_written)
 	char state[32];
 	int ret, wfd;
 
-	PFT_RETURN_IF_SETUP_SKIPPED();
+	if (pft_setup_skipped(_metadata))
+		return;
 	/* Before the fault, a write reaches the file. */
 	ASSERT_EQ(0, write_flushed(index, 1, 5));
 	pft_pattern(self->orig + BLOCK, BLOCK, BLOCK, 5);

@@ -39,7 +39,11 @@ FIXTURE(lost) {
 	int uevents;
 };
 
-PFT_CACHE_MODE_VARIANTS(lost);
+#define PFT_FIXTURE lost
+#include "pft_cache_modes.h"
+
+/* The fixture's types, for the helpers that take them. */
+#define LOST_SELF	FIXTURE_DATA(lost)
 
 /*
  * The next change uevent of device @index that carries
@@ -117,7 +121,7 @@ static int write_block(uint32_t index, unsigned int blk, uint32_t seed)
 
 /* The device's backing path, as netlink and sysfs give it: they agree. */
 static void expect_backing_path(struct __test_metadata *_metadata,
-				FIXTURE_DATA(lost) *self, const char *want)
+				LOST_SELF *self, const char *want)
 {
 	char path[128], line[PFLASH_BACKING_PATH_MAX + 2] = "";
 	struct pfnl_dev got;
@@ -137,7 +141,7 @@ static void expect_backing_path(struct __test_metadata *_metadata,
 
 /* The last refusal's message names the file and says @what. */
 static void expect_refusal(struct __test_metadata *_metadata,
-			   FIXTURE_DATA(lost) *self, const char *what)
+			   LOST_SELF *self, const char *what)
 {
 	const char *msg = pfnl_last_ack(self->h)->msg;
 
@@ -151,7 +155,7 @@ static void expect_refusal(struct __test_metadata *_metadata,
  * came before its answer; a writeback pass's comes from a work item.
  */
 static void expect_uevent(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(lost) *self, int ms, const char *state,
+			  LOST_SELF *self, int ms, const char *state,
 			  const char *file)
 {
 	char got_state[32], got_file[PFLASH_BACKING_PATH_MAX + 32];
@@ -165,7 +169,7 @@ static void expect_uevent(struct __test_metadata *_metadata,
 }
 
 static void expect_no_uevent(struct __test_metadata *_metadata,
-			     FIXTURE_DATA(lost) *self)
+			     LOST_SELF *self)
 {
 	char state[32], file[PFLASH_BACKING_PATH_MAX + 32];
 
@@ -176,7 +180,8 @@ static void expect_no_uevent(struct __test_metadata *_metadata,
 		TH_LOG("unexpected uevent: %s %s", state, file);
 }
 
-static char *deleted(const char *path)
+/* @path as the kernel shows it once the file is deleted. */
+static char *as_deleted(const char *path)
 {
 	static char buf[256];
 
@@ -206,11 +211,11 @@ TEST_F(lost, deleted_refused_at_activation)
 	EXPECT_EQ(-ENOENT, pft_activate(self->h, self->dev.index, -1, &got));
 	expect_refusal(_metadata, self, "was deleted");
 	expect_uevent(_metadata, self, 1000, "deleted",
-		      deleted(self->file));
+		      as_deleted(self->file));
 	ASSERT_EQ(0, pft_get(self->h, self->dev.index, &got));
 	EXPECT_EQ(PFLASH_STATE_INACTIVE, got.state);
 	EXPECT_EQ(0, pft_locked(self->other));
-	expect_backing_path(_metadata, self, deleted(self->file));
+	expect_backing_path(_metadata, self, as_deleted(self->file));
 	EXPECT_EQ(-1, pft_dev_diff(self->dev.index, self->orig, FILE_SIZE));
 	/* Seen once, announced once. */
 	EXPECT_EQ(-ENOENT, pft_activate(self->h, self->dev.index, -1, &got));
@@ -229,7 +234,7 @@ TEST_F(lost, deleted_refused_at_flush)
 	EXPECT_EQ(-ENOENT, pft_flush(self->h, self->dev.index, false));
 	expect_refusal(_metadata, self, "was deleted");
 	expect_uevent(_metadata, self, 1000, "deleted",
-		      deleted(self->file));
+		      as_deleted(self->file));
 	EXPECT_EQ(-ENOENT, pft_flush(self->h, self->dev.index, true));
 	expect_refusal(_metadata, self, "was deleted");
 
@@ -307,11 +312,11 @@ TEST_F(lost, replaced_refused_and_the_new_file_untouched)
 	EXPECT_EQ(-ENOENT, pft_flush(self->h, self->dev.index, true));
 	expect_refusal(_metadata, self, "was deleted, or replaced");
 	expect_uevent(_metadata, self, 1000, "deleted",
-		      deleted(self->file));
+		      as_deleted(self->file));
 	EXPECT_EQ(-ENOENT, pft_inactivate(self->h, self->dev.index, false,
 					  NULL));
 	EXPECT_EQ(-1, pft_file_diff(self->file, other, FILE_SIZE));
-	expect_backing_path(_metadata, self, deleted(self->file));
+	expect_backing_path(_metadata, self, as_deleted(self->file));
 	free(other);
 }
 
@@ -367,7 +372,7 @@ TEST_F(lost, writeback_pass_announces_a_deleted_file)
 	EXPECT_EQ(1, pwrite(dfd, "x", 1, 0));
 	EXPECT_NE(0, fsync(dfd));
 	close(dfd);
-	expect_uevent(_metadata, self, 60000, "deleted", deleted(self->file));
+	expect_uevent(_metadata, self, 60000, "deleted", as_deleted(self->file));
 }
 
 /* An export's stream never goes into a backing file, nor a block device. */

@@ -44,8 +44,11 @@ FIXTURE(mig) {
 	int fd;
 };
 
+/* The fixture's types, for the helpers that take them. */
+#define MIG_SELF	FIXTURE_DATA(mig)
+
 /* A device on @path (NULL: none), active or inactive, read-only or not. */
-static int make(FIXTURE_DATA(mig) *self, const char *path, uint32_t state,
+static int make(MIG_SELF *self, const char *path, uint32_t state,
 		bool read_only, struct pfnl_dev *out)
 {
 	struct pfnl_dev req = {};
@@ -59,14 +62,13 @@ static int make(FIXTURE_DATA(mig) *self, const char *path, uint32_t state,
 	return pft_create(self->h, &req, out);
 }
 
-static int write_at(FIXTURE_DATA(mig) *self, uint64_t off, size_t len,
-		    uint32_t seed)
+static int write_at(MIG_SELF *self, uint64_t off, size_t len, uint32_t seed)
 {
 	return pft_write_pattern(self->fd, self->shadow, off, len, seed, false);
 }
 
 /* Give the source data, an erased run and a zero run, then flush. */
-static int scribble(FIXTURE_DATA(mig) *self, uint32_t seed)
+static int scribble(MIG_SELF *self, uint32_t seed)
 {
 	uint64_t erase[2] = { 64 * 1024, 32 * 1024 };
 	uint64_t zero[2] = { 160 * 1024, 16 * 1024 };
@@ -123,7 +125,7 @@ static long long dev_diff(uint32_t index, const uint8_t *expect)
 }
 
 /* The source inactivates and exports its final state into self->s. */
-static int source_hands_over(FIXTURE_DATA(mig) *self)
+static int source_hands_over(MIG_SELF *self)
 {
 	int ret = pft_inactivate(self->h, self->src.index, false, NULL);
 
@@ -135,7 +137,7 @@ static int source_hands_over(FIXTURE_DATA(mig) *self)
  * not: the target is created inactive, the source hands over, and the
  * target imports the stream in pieces of @chunk bytes.
  */
-static int move_to(FIXTURE_DATA(mig) *self, const char *path, bool read_only,
+static int move_to(MIG_SELF *self, const char *path, bool read_only,
 		   size_t chunk, struct pfnl_dev *got)
 {
 	int ret = make(self, path, PFLASH_STATE_INACTIVE, read_only,
@@ -326,15 +328,16 @@ TEST_F(mig, mostly_erased_device_exports_compactly)
 {
 	struct pfnl_dev req = {}, big = {};
 	uint64_t size = 64ULL << 20, range[2] = { 32ULL << 20, 1 << 20 };
-	uint8_t blk[4096] __attribute__((aligned(4096)));
+	uint8_t *blk = pft_alloc(4096);
 	int fd;
 
+	ASSERT_NE(NULL, blk);
 	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, size);
 	ASSERT_EQ(0, pft_create(self->h, &req, &big));
 	fd = pft_open(big.index, O_RDWR | O_DIRECT);
 	ASSERT_LE(0, fd);
-	pft_pattern(blk, sizeof(blk), 0, 12);
-	ASSERT_EQ(0, pft_pwrite_full(fd, blk, sizeof(blk), 1 << 20));
+	pft_pattern(blk, 4096, 0, 12);
+	ASSERT_EQ(0, pft_pwrite_full(fd, blk, 4096, 1 << 20));
 	ASSERT_EQ(0, ioctl(fd, BLKZEROOUT, range));
 	close(fd);
 	ASSERT_EQ(0, pft_export(self->h, big.index, &self->s));
@@ -342,6 +345,7 @@ TEST_F(mig, mostly_erased_device_exports_compactly)
 	EXPECT_NE(0, pft_rec_find(&self->s, PFLASH_REC_ZERO, 0));
 	EXPECT_NE(0, pft_rec_find(&self->s, PFLASH_REC_ERASED, 0));
 	EXPECT_EQ(0, pft_destroy(self->h, big.index));
+	free(blk);
 }
 
 /* Pieces of any size, however they cut the records. */
@@ -433,6 +437,9 @@ FIXTURE(bad) {
 	char file[96];
 };
 
+/* The fixture's types, for the helpers that take them. */
+#define BAD_SELF	FIXTURE_DATA(bad)
+
 FIXTURE_SETUP(bad)
 {
 	struct pfnl_dev req = {};
@@ -462,7 +469,7 @@ FIXTURE_TEARDOWN(bad)
 }
 
 /* The target is as it was: contents, epoch, identity, nothing owed. */
-static int unchanged(FIXTURE_DATA(bad) *self)
+static int unchanged(BAD_SELF *self)
 {
 	struct pfnl_dev now = {};
 
@@ -474,7 +481,7 @@ static int unchanged(FIXTURE_DATA(bad) *self)
 }
 
 /* Import @len bytes of @s; 1 if refused or not committed, 0 if taken. */
-static int refused(FIXTURE_DATA(bad) *self, const uint8_t *buf, size_t len)
+static int refused(BAD_SELF *self, const uint8_t *buf, size_t len)
 {
 	struct pfnl_dev got = {};
 	int ret = pft_import(self->h, self->dst.index, buf, len, CHUNK, &got);
@@ -483,7 +490,7 @@ static int refused(FIXTURE_DATA(bad) *self, const uint8_t *buf, size_t len)
 }
 
 /* Copy the good stream, to damage. */
-static void copy_good(FIXTURE_DATA(bad) *self, struct pft_stream *s)
+static void copy_good(BAD_SELF *self, struct pft_stream *s)
 {
 	memset(s, 0, sizeof(*s));
 	pft_stream_append(s, self->good.buf, self->good.len);
@@ -507,6 +514,9 @@ TEST_F(bad, truncated_at_every_byte)
 	/* And the whole of it still goes in. */
 	EXPECT_FALSE(refused(self, self->good.buf, self->good.len));
 }
+
+/* every_byte_flipped's summary: too long to follow TH_LOG( on one line. */
+#define FLIPPED_SUMMARY	"%zu damaged streams tried in %.1f s: %zu refused with an error, %zu never completed"
 
 /*
  * Every byte flipped: its lowest bit (the least change: a length or an
@@ -554,8 +564,8 @@ TEST_F(bad, every_byte_flipped)
 		}
 	}
 out:
-	TH_LOG("%zu damaged streams tried in %.1f s: %zu refused with an error, %zu never completed",
-	       tried, pft_now() - start, errors, tried - errors);
+	TH_LOG(FLIPPED_SUMMARY, tried, pft_now() - start, errors,
+	       tried - errors);
 	pft_stream_free(&s);
 }
 
@@ -628,7 +638,7 @@ TEST_F(bad, newer_minor_version_is_read)
 }
 
 /* Insert a record of type @type (flags @flags) after the header. */
-static void insert_record(FIXTURE_DATA(bad) *self, struct pft_stream *s,
+static void insert_record(BAD_SELF *self, struct pft_stream *s,
 			  uint16_t type, uint16_t flags)
 {
 	struct pflash_stream_rec rec = {
@@ -742,7 +752,7 @@ TEST_F(bad, records_out_of_order_repeated_or_beyond_the_end)
 }
 
 /* Refused with EINVAL, a message naming @why, and the target unchanged. */
-static int refused_for(FIXTURE_DATA(bad) *self, const struct pft_stream *s,
+static int refused_for(BAD_SELF *self, const struct pft_stream *s,
 		       const char *why)
 {
 	const struct pfnl_ack *ack = pfnl_last_ack(self->h);
@@ -879,7 +889,7 @@ TEST_F(bad, stale_epoch)
  * Import @len bytes of @buf through a file descriptor, as pflashctl does;
  * 1 if refused, 0 if committed.
  */
-static int refused_fd(FIXTURE_DATA(bad) *self, const uint8_t *buf, size_t len)
+static int refused_fd(BAD_SELF *self, const uint8_t *buf, size_t len)
 {
 	int fd = memfd_create("bad", MFD_CLOEXEC), ret;
 	struct pfnl_dev got = {};
@@ -898,7 +908,7 @@ static int refused_fd(FIXTURE_DATA(bad) *self, const uint8_t *buf, size_t len)
  * Whether both ways in refuse @s with @err and a message that has @says
  * in it, leaving the target unchanged.
  */
-static bool refused_as(FIXTURE_DATA(bad) *self, const struct pft_stream *s,
+static bool refused_as(BAD_SELF *self, const struct pft_stream *s,
 		       int err, const char *says)
 {
 	const struct pfnl_ack *ack = pfnl_last_ack(self->h);

@@ -24,6 +24,9 @@ FIXTURE(nl) {
 	int nr_made;
 };
 
+/* The fixture's types, for the helpers that take them. */
+#define NL_SELF	FIXTURE_DATA(nl)
+
 FIXTURE_SETUP(nl)
 {
 	ASSERT_EQ(0, pfnl_open(&self->h));
@@ -39,7 +42,7 @@ FIXTURE_TEARDOWN(nl)
 }
 
 /* Create a device and remember to destroy it. */
-static int make(FIXTURE_DATA(nl) *self, const struct pfnl_dev *req,
+static int make(NL_SELF *self, const struct pfnl_dev *req,
 		struct pfnl_dev *out)
 {
 	struct pfnl_dev dev = {};
@@ -52,7 +55,7 @@ static int make(FIXTURE_DATA(nl) *self, const struct pfnl_dev *req,
 	return ret;
 }
 
-static const struct pfnl_ack *ack(FIXTURE_DATA(nl) *self)
+static const struct pfnl_ack *ack(NL_SELF *self)
 {
 	return pfnl_last_ack(self->h);
 }
@@ -62,16 +65,19 @@ static const struct pfnl_ack *ack(FIXTURE_DATA(nl) *self)
  * @attr (0: none in particular).
  */
 #define EXPECT_REFUSED(_ret, _err, _attr) do {				\
-	EXPECT_EQ(-(_err), (_ret));					\
-	EXPECT_EQ((_err), ack(self)->error);				\
+	__typeof__(_err) _refused_err = (_err);				\
+	__typeof__(_attr) _refused_attr = (_attr);			\
+									\
+	EXPECT_EQ(-_refused_err, (_ret));				\
+	EXPECT_EQ(_refused_err, ack(self)->error);			\
 	EXPECT_NE(0, ack(self)->msg[0]);				\
-	if (_attr)							\
-		EXPECT_EQ((_attr),					\
+	if (_refused_attr)						\
+		EXPECT_EQ(_refused_attr,				\
 			  ack(self)->attr ?: ack(self)->miss_type);	\
 } while (0)
 
 /* Send DEV_NEW with one u64 size attribute and an optional extra u32. */
-static int dev_new_raw(FIXTURE_DATA(nl) *self, uint64_t size, int extra,
+static int dev_new_raw(NL_SELF *self, uint64_t size, int extra,
 		       uint32_t extra_val)
 {
 	struct nl_msg *msg = pfnl_msg_new(self->h, PFLASH_CMD_DEV_NEW, 0);
@@ -480,7 +486,7 @@ static int unprivileged_child(uint32_t index, enum unprivileged how)
 	return bad;
 }
 
-static void unprivileged(FIXTURE_DATA(nl) *self,
+static void unprivileged(NL_SELF *self,
 			 struct __test_metadata *_metadata,
 			 enum unprivileged how)
 {
@@ -519,7 +525,6 @@ TEST_F(nl, commands_and_events_need_cap_net_admin_in_the_initial_namespace)
 		SKIP(return, "the kernel has no user namespaces");
 	unprivileged(self, _metadata, NEW_USER_NAMESPACE);
 }
-
 
 /*
  * Receive on @r, in pieces of an odd size, until @ends requests have ended
@@ -562,6 +567,7 @@ static int raw_request(struct pft_raw *r, uint8_t *buf, uint16_t flags,
 	((struct nlmsghdr *)buf)->nlmsg_len = len;
 	return pft_raw_send(r->fd, buf, len);
 }
+
 /*
  * Replies carry nothing but what they say: every byte that pads an
  * attribute or a message is zero, in a reply, a dump and an export, read
@@ -572,7 +578,7 @@ static int raw_request(struct pft_raw *r, uint8_t *buf, uint16_t flags,
 TEST_F(nl, replies_and_exports_pad_with_zeros)
 {
 	static uint8_t buf[1 << 16];
-	static const char *names[] = { "a", "ab", "abc", "abcd" };
+	static const char * const names[] = { "a", "ab", "abc", "abcd" };
 	char dir[64], path[128];
 	struct pft_raw r;
 	unsigned int i, msgs = 0;

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +33,13 @@ FIXTURE(own) {
 	int fd;
 };
 
-PFT_CACHE_MODE_VARIANTS(own);
+#define PFT_FIXTURE own
+#include "pft_cache_modes.h"
 
-static int make_dev(FIXTURE_DATA(own) *self, uint32_t cache_mode,
+/* The fixture's types, for the helpers that take them. */
+#define OWN_SELF	FIXTURE_DATA(own)
+
+static int make_dev(OWN_SELF *self, uint32_t cache_mode,
 		    uint32_t state, struct pfnl_dev *out)
 {
 	struct pfnl_dev req = {};
@@ -49,7 +54,7 @@ static int make_dev(FIXTURE_DATA(own) *self, uint32_t cache_mode,
 
 /* The device on a fresh file, in @cache_mode, active, open for direct I/O. */
 static void own_open(struct __test_metadata *_metadata,
-		     FIXTURE_DATA(own) *self, uint32_t cache_mode)
+		     OWN_SELF *self, uint32_t cache_mode)
 {
 	self->fd = -1;
 	ASSERT_EQ(0, pfnl_open(&self->h));
@@ -62,8 +67,7 @@ static void own_open(struct __test_metadata *_metadata,
 	ASSERT_LE(0, self->fd);
 }
 
-static void own_close(struct __test_metadata *_metadata,
-		      FIXTURE_DATA(own) *self)
+static void own_close(struct __test_metadata *_metadata, OWN_SELF *self)
 {
 	EXPECT_EQ(0, pft_drop(self->h, &self->dev, &self->fd));
 	pft_tmpfs_remove(self->dir);
@@ -96,7 +100,7 @@ FIXTURE_TEARDOWN(writeback)
 	own_close(_metadata, &self->own);
 }
 
-static int write_pattern(FIXTURE_DATA(own) *self, uint64_t off, size_t len,
+static int write_pattern(OWN_SELF *self, uint64_t off, size_t len,
 			 uint32_t seed)
 {
 	return pft_write_pattern(self->fd, self->shadow, off, len, seed, false);
@@ -337,7 +341,7 @@ FIXTURE_TEARDOWN(stuck)
 struct inactivation {
 	uint32_t index;
 	int ret;
-	volatile bool done;
+	atomic_bool done;
 };
 
 static void *inactivate_run(void *arg)
@@ -350,7 +354,7 @@ static void *inactivate_run(void *arg)
 		in->ret = pft_inactivate(h, in->index, false, NULL);
 		pfnl_close(h);
 	}
-	in->done = true;
+	atomic_store(&in->done, true);
 	return NULL;
 }
 
@@ -379,7 +383,8 @@ TEST_F(stuck, lock_is_released_only_after_the_writeback)
 	pthread_t thread;
 	int fd;
 
-	PFT_RETURN_IF_SETUP_SKIPPED();
+	if (pft_setup_skipped(_metadata))
+		return;
 	fd = pft_open(self->dev.index, O_RDWR | O_DIRECT);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, pft_write_pattern(fd, self->shadow, 0, FILE_SIZE, 8,
@@ -391,10 +396,10 @@ TEST_F(stuck, lock_is_released_only_after_the_writeback)
 	self->frozen = true;
 	ASSERT_EQ(0, pthread_create(&thread, NULL, inactivate_run, &in));
 	/* Its writeback reaches the loop device, and waits there. */
-	while (!in.done && !(writes = writes_in_flight(self->loop)))
+	while (!atomic_load(&in.done) && !(writes = writes_in_flight(self->loop)))
 		usleep(1000);
 	EXPECT_LT(0, writes);
-	EXPECT_FALSE(in.done);
+	EXPECT_FALSE(atomic_load(&in.done));
 	/* For as long as it waits, the device owns the file. */
 	EXPECT_EQ(1, pft_locked(self->loop));
 
@@ -440,7 +445,7 @@ TEST_F(own, created_inactive_holds_no_lock_and_refuses_writes)
 
 TEST_F(writeback, failed_writeback_keeps_the_device_active)
 {
-	FIXTURE_DATA(own) *own = &self->own;
+	OWN_SELF *own = &self->own;
 	const struct pfnl_ack *ack = pfnl_last_ack(own->h);
 	struct pfnl_dev dev = {};
 

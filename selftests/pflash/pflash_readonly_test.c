@@ -38,9 +38,13 @@ FIXTURE(ro) {
 	int fd;
 };
 
-PFT_CACHE_MODE_VARIANTS(ro);
+#define PFT_FIXTURE ro
+#include "pft_cache_modes.h"
 
-static int make_dev(FIXTURE_DATA(ro) *self, uint32_t cache_mode,
+/* The fixture's types, for the helpers that take them. */
+#define RO_SELF		FIXTURE_DATA(ro)
+
+static int make_dev(RO_SELF *self, uint32_t cache_mode,
 		    uint32_t state, bool read_only)
 {
 	struct pfnl_dev req = {};
@@ -104,7 +108,7 @@ static int getro(uint32_t index)
  * refused write carried shows anywhere.
  */
 static void activate_and_check(struct __test_metadata *_metadata,
-			       FIXTURE_DATA(ro) *self)
+			       RO_SELF *self)
 {
 	ASSERT_EQ(0, pft_activate(self->h, self->dev.index, -1, NULL));
 	EXPECT_EQ(0, fsync(self->fd));

@@ -38,7 +38,7 @@ static const char *const attr_names[] = {
 	"writeback_interval_ms",
 };
 
-#define NR_ATTRS	(sizeof(attr_names) / sizeof(attr_names[0]))
+#define NR_ATTRS	ARRAY_SIZE(attr_names)
 
 /* The whole of /sys/block/pflashN/pflash/@name; its length, or -errno. */
 static int read_attr(uint32_t index, const char *name, char *buf, size_t len)
@@ -200,7 +200,7 @@ static int make(struct pfnl *h, const struct kind *k, const char *file,
 		pfnl_dev_set(&req, PFLASH_A_DEV_CACHE_MODE, k->cache_mode);
 		if (k->cache_mode == PFLASH_CACHE_MODE_WRITEBACK)
 			pfnl_dev_set(&req, PFLASH_A_DEV_WRITEBACK_INTERVAL,
-				       k->interval);
+				     k->interval);
 	}
 	return pft_create_backed(h, file, &req, out);
 }
@@ -601,7 +601,7 @@ TEST_F(ue, every_change_of_state_epoch_or_uuid_and_nothing_else)
 	uint32_t a, b;
 
 	pfnl_dev_set(&req, PFLASH_A_DEV_CACHE_MODE,
-		       PFLASH_CACHE_MODE_WRITEBACK);
+		     PFLASH_CACHE_MODE_WRITEBACK);
 	ASSERT_EQ(0, pft_create_backed(self->h, self->file_a, &req, &self->a));
 	a = self->a.index;
 	/* Creation is an "add", not a change. */

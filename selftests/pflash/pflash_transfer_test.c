@@ -166,9 +166,7 @@ TEST_F(xfer, a_slow_reader_holds_up_no_other_command)
 	close(p[0]);
 	pthread_join(ex.thread, NULL);
 	close(p[1]);
-	EXPECT_TRUE(ex.ret == -ENODEV || ex.ret == -EPIPE) TH_LOG("%d: %s",
-								 ex.ret,
-								 ex.msg);
+	EXPECT_TRUE(ex.ret == -ENODEV || ex.ret == -EPIPE) TH_LOG("%d: %s", ex.ret, ex.msg);
 }
 
 TEST_F(xfer, a_destroy_ends_an_export_between_its_steps)
@@ -372,6 +370,9 @@ TEST_F(xfer, data_after_the_stream_and_a_truncated_one_are_refused)
 	free(more);
 }
 
+/* What the kernel says of a file it cannot move a stream through. */
+#define NO_WRITE_ITER_MSG	"the kernel cannot move a stream through this kind of file (a character device?): give a pipe, a socket or a regular file"
+
 TEST_F(xfer, bad_file_descriptors_are_refused)
 {
 	struct pfnl_dev got = {};
@@ -402,8 +403,7 @@ TEST_F(xfer, bad_file_descriptors_are_refused)
 	dir = open("/dev/full", O_WRONLY);
 	ASSERT_LE(0, dir);
 	EXPECT_EQ(-EINVAL, pfnl_export_fd(self->h, self->src.index, dir, &got));
-	EXPECT_STREQ("the kernel cannot move a stream through this kind of file (a character device?): give a pipe, a socket or a regular file",
-		     pfnl_last_ack(self->h)->msg);
+	EXPECT_STREQ(NO_WRITE_ITER_MSG, pfnl_last_ack(self->h)->msg);
 	/* A non-blocking pipe with nothing in it: not a clean end of file. */
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	EXPECT_EQ(-EAGAIN, pfnl_import_fd(self->h, self->dst.index, p[0],

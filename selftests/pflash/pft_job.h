@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
@@ -88,8 +89,8 @@ struct pft_job {
 	struct pfnl_dev reply;
 	char msg[PFNL_MSG_MAX];
 	int ret;
-	volatile bool done;
-	volatile pid_t tid;
+	atomic_bool done;
+	atomic_int tid;		/* the thread's id, a pid_t */
 	pthread_t thread;
 };
 
@@ -98,7 +99,7 @@ static inline void *pft_job_run(void *arg)
 	struct pft_job *j = arg;
 	struct pfnl *h;
 
-	j->tid = gettid();
+	atomic_store(&j->tid, gettid());
 	j->ret = pfnl_open(&h);
 	if (!j->ret) {
 		if (j->what == PFT_JOB_IMPORT)
@@ -111,7 +112,7 @@ static inline void *pft_job_run(void *arg)
 		snprintf(j->msg, sizeof(j->msg), "%s", pfnl_last_ack(h)->msg);
 		pfnl_close(h);
 	}
-	j->done = true;
+	atomic_store(&j->done, true);
 	return NULL;
 }
 
@@ -136,9 +137,9 @@ static inline bool pft_job_fills_pipe(struct pft_job *j, int wfd)
 	struct pollfd room = { .fd = wfd, .events = POLLOUT };
 	int n = -1;
 
-	while (!j->done && (n = poll(&room, 1, 0)) > 0)
+	while (!atomic_load(&j->done) && (n = poll(&room, 1, 0)) > 0)
 		usleep(1000);
-	return !j->done && !n;
+	return !atomic_load(&j->done) && !n;
 }
 
 /*
@@ -153,9 +154,9 @@ static inline bool pft_job_took(struct pft_job *j, const int p[2],
 
 	if (pft_write_all(p[1], buf, len))
 		return false;
-	while (!j->done && !ioctl(p[0], FIONREAD, &left) && left)
+	while (!atomic_load(&j->done) && !ioctl(p[0], FIONREAD, &left) && left)
 		usleep(1000);
-	return !j->done && !left;
+	return !atomic_load(&j->done) && !left;
 }
 
 static inline void pft_on_signal(int sig)
@@ -175,13 +176,14 @@ static inline void pft_job_interrupt(struct pft_job *j)
 	int tries = 0, fd;
 
 	sigaction(SIGUSR1, &sa, NULL);
-	while (!j->done) {
+	while (!atomic_load(&j->done)) {
 		pthread_kill(j->thread, SIGUSR1);
 		usleep(20 * 1000);
 		if (++tries % 100)
 			continue;
 		/* Say where it waits, should it not end. */
-		snprintf(path, sizeof(path), "/proc/self/task/%d/stack", j->tid);
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stack",
+			 atomic_load(&j->tid));
 		fd = open(path, O_RDONLY);
 		if (fd >= 0 && read(fd, buf, sizeof(buf) - 1) > 0)
 			fprintf(stderr, "# still waiting: %s\n", buf);
@@ -205,7 +207,7 @@ static inline int pft_job_drain(struct pft_job *j, int rfd)
 	fcntl(rfd, F_SETFL, O_NONBLOCK);
 	for (;;) {
 		n = read(rfd, buf, 1 << 20);
-		if (n < 0 && errno == EAGAIN && j->done)
+		if (n < 0 && errno == EAGAIN && atomic_load(&j->done))
 			break;
 		if (n < 0 && errno == EAGAIN)
 			usleep(10 * 1000);

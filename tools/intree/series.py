@@ -309,6 +309,13 @@ def stage(kernel, n):
     raise ValueError(n)
 
 
+def without_printf(text):
+    """pflash_tools.h without its __printf for older kselftest frameworks:
+    the kernel's own, kselftest.h, defines it, and the tests in the tree
+    use none."""
+    return re.sub(r'#ifndef __printf\n#define __printf\(a, b\)\t[^\n]*\n#endif\n\n?', '', text)
+
+
 def stage_selftests(kernel):
     """The C kselftests, with the netlink library they link, in-tree."""
     src = os.path.join(REPO, 'selftests/pflash')
@@ -331,7 +338,7 @@ def stage_selftests(kernel):
     for f in ('lib/pfnl.c', 'lib/pfnl.h', 'lib/pfnl_internal.h',
               'include/pflash_tools.h'):
         install(kernel, None, os.path.join(SELFTESTS, os.path.basename(f)),
-                read(os.path.join(REPO, 'tools', f)))
+                without_printf(read(os.path.join(REPO, 'tools', f))))
     install(kernel, 'selftests/pflash/settings', os.path.join(SELFTESTS, 'settings'))
     progs = ' \\\n\t'.join(tests)
     makefile = '''\

@@ -18,6 +18,8 @@
 #                       CONFIG_BLK_DEV_PFLASH=y, W=1 C=1, and the kernel
 #                       linked with it (modpost's section checks of vmlinux
 #                       included): nothing of pflash's warned;
+#                     - the kselftests built in the tree, with its own
+#                       kselftest framework: no warning;
 #                     - make coccicheck MODE=report on the driver (Debian's
 #                       Coccinelle): no finding.
 #                     Exits 1 if any of it failed.
@@ -134,7 +136,7 @@ done
 	die "the debug kernel, which the builds reuse, failed (log: $logs/kernel.log)"
 . "$BUILD/kernels/debug/kernel.env"
 out=$top/out
-rm -rf "$out" "$top/module"
+rm -rf "$out" "$top/module" "$top/selftests"
 cp -a "$KDIR" "$out"
 # kmake ARGS...: make in the patched tree and the copy, mounted where the
 # debug kernel's source and build were, in the unstable root.
@@ -170,6 +172,19 @@ grep -q 'pflash' "$out/System.map" || st=1
 warned "$logs/builtin.log" | grep -q . && st=1
 say $st "built in: CONFIG_BLK_DEV_PFLASH=y compiles W=1 C=1 and links into vmlinux, no warning of pflash's" "$logs/builtin.log"
 warned "$logs/builtin.log"
+
+# The kselftests in the tree, with its kselftest framework and the uapi
+# headers the series installs (make headers, in the build's copy), built
+# on the host, which has their libraries.
+st=0
+{
+	kmake headers && mkdir -p "$top/selftests" &&
+	make -C "$tree/tools/testing/selftests/drivers/block/pflash" \
+		OUTPUT="$top/selftests" KHDR_INCLUDES="-isystem $out/usr/include"
+} >"$logs/selftests.log" 2>&1 || st=1
+grep -Eq '(warning|error):' "$logs/selftests.log" && st=1
+say $st "the kselftests build in the tree, with its framework, -Wall -Wextra, no warning" "$logs/selftests.log"
+{ grep -E '(warning|error):' "$logs/selftests.log" || true; } | head -n 20 | sed 's/^/#   /'
 
 # Coccinelle's checks of the kernel, on the driver.
 st=0

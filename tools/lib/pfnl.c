@@ -6,6 +6,7 @@
  * NETLINK_EXT_ACK and reads the TLVs that follow the kernel's struct
  * nlmsgerr (or the status of an NLMSG_DONE) itself.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -300,16 +301,23 @@ struct dev_attr {
 	size_t size;
 };
 
-/* The _Generic() stops the build if @member is not a @ctype. */
-#define DEV_MEMBER(member)	(((struct pfnl_dev *)NULL)->member)
-#define DEV_ATTR(attr, nla_type, ctype, member)				\
+/* Member @member of a struct pfnl_dev at 0: its address is its offset. */
+#define DEV_MEMBER(member)	((*(struct pfnl_dev *)NULL).member)
+/*
+ * The entry of @attr, named @str and held in @lval, a DEV_MEMBER(): each
+ * of its uses but one is in typeof() or sizeof(), never evaluated.  The
+ * _Generic() stops the build if @lval is not a @ctype.
+ */
+#define DEV_ENTRY(attr, nla_type, ctype, str, lval)			\
 	[attr] = {							\
-		.name = #member,					\
+		.name = str,						\
 		.type = nla_type,					\
-		.offset = _Generic(DEV_MEMBER(member),			\
-				   ctype : offsetof(struct pfnl_dev, member)), \
-		.size = sizeof(DEV_MEMBER(member)),			\
+		.offset = _Generic((typeof(lval)){ 0 },			\
+				   ctype : (size_t)&(lval)),		\
+		.size = sizeof(lval),					\
 	}
+#define DEV_ATTR(attr, nla_type, ctype, member)				\
+	DEV_ENTRY(attr, nla_type, ctype, #member, DEV_MEMBER(member))
 #define DEV_FLAG(attr, member)	DEV_ATTR(attr, NLA_U8, bool, member)
 #define DEV_U32(attr, member)	DEV_ATTR(attr, NLA_U32, uint32_t, member)
 #define DEV_U64(attr, member)	DEV_ATTR(attr, NLA_U64, uint64_t, member)
@@ -346,8 +354,8 @@ static const struct dev_attr dev_attrs[PFLASH_A_DEV_MAX + 1] = {
 	DEV_U64(PFLASH_A_DEV_BACKING_INO, backing_ino),
 };
 
-_Static_assert(PFLASH_A_DEV_MAX < 64,
-	       "struct pfnl_dev.attrs needs a bit for every attribute");
+static_assert(PFLASH_A_DEV_MAX < 64,
+	      "struct pfnl_dev.attrs needs a bit for every attribute");
 
 static const struct dev_attr *dev_attr(int attr)
 {

@@ -34,7 +34,7 @@ struct pfnl {
  * arrive faster than they are read; the kernel caps it at
  * net.core.rmem_max, and drops events beyond it.
  */
-#define EVENTS_RCVBUF	(1 << 20)
+enum { EVENTS_RCVBUF = 1 << 20 };
 
 /* Open a handle on generic netlink family @name. */
 int pfnl_open_family(struct pfnl **hp, const char *name);
