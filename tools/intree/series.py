@@ -222,7 +222,14 @@ DOC_PATHS = [
 ]
 
 
+# A document's part about this project's own tree, from this comment on,
+# stays out of the kernel's.
+OUT_OF_TREE = '\n.. out-of-tree:'
+
+
 def kernel_doc(text):
+    if OUT_OF_TREE in text:
+        text = text[:text.index(OUT_OF_TREE)]
     for old, new in DOC_PATHS:
         text = re.sub(old, new, text)
     return text
