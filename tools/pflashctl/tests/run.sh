@@ -1060,10 +1060,10 @@ t "import: into an active device" 1 "" \
 	"pflashctl: import: /dev/pflash0: the device is active: inactivate it before importing: Device or resource busy" \
 	"$fake" import -i "$final" 0
 t "import --activate: imported, but not activated" 1 "" \
-	"pflashctl: import: /dev/pflash1: another owner holds the backing file's lock: Device or resource busy
+	"pflashctl: import: /dev/pflash1: the backing file is owned elsewhere: another device, on this host or another, holds its lock: Device or resource busy
 pflashctl: import: /dev/pflash1: the stream was imported; activate the device once it may own its backing file: pflashctl activate /dev/pflash1" \
 	env PFLASH_FAKE_FAIL_AT=2 \
-	PFLASH_FAKE_ERROR="16:0:0:another owner holds the backing file's lock" \
+	PFLASH_FAKE_ERROR="16:0:0:the backing file is owned elsewhere: another device, on this host or another, holds its lock" \
 	"$fake" import -i "$final" --activate 1
 t "import: a file that cannot be opened" 1 "" \
 	"pflashctl: import: cannot open '$tmp/none': No such file or directory" \
@@ -1158,7 +1158,7 @@ hint_t()
 }
 if command -v script >/dev/null; then
 	hint_t "activate: the lock is taken" \
-		"16:0:0:another owner holds the backing file's lock" \
+		"16:0:0:the backing file is owned elsewhere: another device, on this host or another, holds its lock" \
 		"pflashctl: activate: /dev/pflash1: hint: inactivate the device that owns the backing file first ('pflashctl list -o NAME,STATE,BACKING' shows them)" \
 		activate 1
 	hint_t "activate: active at another epoch" \
@@ -1182,7 +1182,7 @@ if command -v script >/dev/null; then
 		"pflashctl: inactivate: /dev/pflash0: hint: unmount or unmap it, or stop what holds it; or inactivate --force, and its writes fail" \
 		inactivate 0
 	hint_t "create: the lock is taken" \
-		"16:0:0:another owner holds the backing file's lock; create the device inactive" \
+		"16:0:0:the backing file is owned elsewhere (another device, on this host or another, holds its lock); create the device inactive" \
 		"pflashctl: create: hint: create it --inactive, as the incoming side of a move, or inactivate the owner first" \
 		create --size 1M
 	hint_t "destroy: open: no hint, the reason says it" \
@@ -1191,8 +1191,8 @@ if command -v script >/dev/null; then
 		destroy 0
 fi
 t "hint: none off a terminal" 1 "" \
-	"pflashctl: activate: /dev/pflash1: another owner holds the backing file's lock: Device or resource busy" \
-	env PFLASH_FAKE_ERROR="16:0:0:another owner holds the backing file's lock" \
+	"pflashctl: activate: /dev/pflash1: the backing file is owned elsewhere: another device, on this host or another, holds its lock: Device or resource busy" \
+	env PFLASH_FAKE_ERROR="16:0:0:the backing file is owned elsewhere: another device, on this host or another, holds its lock" \
 	"$fake" activate 1
 
 # Bash completion (pflashctl.bash-completion), against the fake tool: what
