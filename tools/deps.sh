@@ -40,6 +40,10 @@ PACKAGES=(
 	sparse
 	perl
 	coccinelle
+	# the in-tree series (tools/intree/): git format-patch writes it,
+	# patch(1) applies it
+	git
+	patch
 	# VMs and their initramfs
 	qemu-system-x86
 	qemu-utils
