@@ -1690,6 +1690,14 @@ static void destroy_all(struct fuzz *f, struct pfnl *h)
 			ret = pft_destroy(h, i);
 			if (ret == -EBUSY)
 				continue;
+			/*
+			 * A final writeback that fails keeps the device: its
+			 * backing file may be another device of the fuzzer's,
+			 * left inactive, and so read-only (EPERM).  Forced, the
+			 * destroy drops what was not written.
+			 */
+			if (ret)
+				ret = pft_destroy_force(h, i);
 			if (ret)
 				failed(f, NULL, "destroying pflash%d: %d", i, ret);
 			f->live[i] = false;
@@ -2033,6 +2041,18 @@ TEST_F_TIMEOUT(fuzz, regression_seed_19622815, 280)
 {
 	fuzz_reseed(self->f, 19622815);
 	fuzz_run(_metadata, self, 13000);
+}
+
+/*
+ * Seed 482438269 on deb61 (a flake hunt): the final cleanup's destroy of
+ * pflash1 was refused with EPERM and the device left behind, which kept
+ * the module loaded for the next test.  The destroy is now forced when
+ * refused for anything but EBUSY (see destroy_all()).
+ */
+TEST_F_TIMEOUT(fuzz, regression_seed_482438269, 280)
+{
+	fuzz_reseed(self->f, 482438269);
+	fuzz_run(_metadata, self, 20000);
 }
 
 TEST_F_TIMEOUT(fuzz, requests_are_answered_and_the_devices_stay_consistent, 280)
