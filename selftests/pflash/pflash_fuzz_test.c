@@ -1696,7 +1696,7 @@ static void destroy_all(struct fuzz *f, struct pfnl *h)
 			 * left inactive, and so read-only (EPERM).  Forced, the
 			 * destroy drops what was not written.
 			 */
-			if (ret)
+			if (ret && backing_file_errno(pfnl_last_ack(h)->msg))
 				ret = pft_destroy_force(h, i);
 			if (ret)
 				failed(f, NULL, "destroying pflash%d: %d", i, ret);
@@ -2046,8 +2046,9 @@ TEST_F_TIMEOUT(fuzz, regression_seed_19622815, 280)
 /*
  * Seed 482438269 on deb61 (a flake hunt): the final cleanup's destroy of
  * pflash1 was refused with EPERM and the device left behind, which kept
- * the module loaded for the next test.  The destroy is now forced when
- * refused for anything but EBUSY (see destroy_all()).
+ * the module loaded for the next test: its final writeback had failed,
+ * into a device the fuzzer left inactive.  destroy_all() now forces a
+ * destroy refused because the backing file failed.
  */
 TEST_F_TIMEOUT(fuzz, regression_seed_482438269, 280)
 {

@@ -43,6 +43,11 @@ SELFTESTS = 'tools/testing/selftests/drivers/block/pflash'
 # the driver: they stay out of the kernel's documentation.
 DOCS_LEFT_OUT = {'error-paths', 'benchmarks'}
 MAINTAINERS_TITLE = 'PFLASH RAM-BACKED PARALLEL-FLASH BLOCK DEVICE DRIVER'
+# The kernel's own files the series changes: series.sh takes them from the
+# pristine source (series.py --changed-files lists them).
+KERNEL_FILES = ['MAINTAINERS', 'drivers/block/Kconfig', 'drivers/block/Makefile',
+                'Documentation/admin-guide/blockdev/index.rst',
+                'tools/testing/selftests/Makefile']
 
 KCONFIG = '''\
 # SPDX-License-Identifier: GPL-2.0
@@ -130,12 +135,12 @@ libnl-genl-3, and ISA-L's CRC-32C.
 ]
 
 
-def run(*args, cwd=None, check=True, capture=True):
+def run(*args, cwd=None, check=True):
     res = subprocess.run(args, cwd=cwd, check=False, text=True,
-                         capture_output=capture)
+                         capture_output=True)
     if check and res.returncode:
         sys.exit('%s failed: %s' % (' '.join(args), res.stderr))
-    return res.stdout if capture else None
+    return res.stdout
 
 
 def read(path):
@@ -206,6 +211,8 @@ def without_compat(text):
 
 
 def insert_after(path, anchor, line):
+    if not any(path.endswith('/' + f) for f in KERNEL_FILES):
+        sys.exit('%s: not in KERNEL_FILES, which series.sh takes from the pristine source' % path)
     text = read(path)
     if anchor not in text:
         sys.exit('%s: no "%s" to put "%s" after' % (path, anchor.strip(), line.strip()))
@@ -249,9 +256,6 @@ def docs_index(text):
         if not skip:
             out.append(line)
     return re.sub(r'\n\n\n+', '\n\n', '\n'.join(out))
-
-
-MAINTAINERS_FILES = [[], [], [], []]
 
 
 def maintainers(kernel, who, files):
@@ -378,13 +382,19 @@ EXTRA_CLEAN += $(OUTPUT)/pfnl.o
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--kernel', required=True)
-    ap.add_argument('--out', required=True)
+    ap.add_argument('--changed-files', action='store_true',
+                    help="list the kernel's files the series changes, and stop")
+    ap.add_argument('--kernel')
+    ap.add_argument('--out')
     ap.add_argument('--base', default='pristine')
-    ap.add_argument('--patches', type=int, default=len(COMMITS))
     args = ap.parse_args()
+    if args.changed_files:
+        print('\n'.join(KERNEL_FILES))
+        return
+    if not args.kernel or not args.out:
+        ap.error('--kernel and --out are required')
     kernel = os.path.abspath(args.kernel)
-    name = run('git', 'config', 'user.name', cwd=REPO).strip() or 'pflash developers'
+    name = run('git', 'config', 'user.name', cwd=REPO, check=False).strip() or 'pflash developers'
     email = run('git', 'config', 'user.email', cwd=REPO, check=False).strip() or \
         'pflash@example.org'
     who = '%s <%s>' % (name, email)
@@ -393,7 +403,7 @@ def main():
     run('git', 'checkout', '-q', '-f', '-B', 'pflash-series', args.base, cwd=kernel)
     run('git', 'clean', '-q', '-fdx', '-e', '/.out*', cwd=kernel)
     files = []
-    for n, (subject, body) in enumerate(COMMITS[:args.patches]):
+    for n, (subject, body) in enumerate(COMMITS):
         files += stage(kernel, n)
         maintainers(kernel, who, files)
         run('git', 'add', '-A', '.', cwd=kernel)

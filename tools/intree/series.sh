@@ -48,7 +48,6 @@ sid=$REPO/tools/kernels/sid-root.sh
 read -r tarball ver <<<"$(newest_src)"
 top=$BUILD/intree
 pristine=$BUILD/src/${NEWEST_SRC_PKG}_$ver
-git_tree=$top/git-$ver
 series=$BUILD/series
 mkdir -p "$top"
 exec 9>"$top/.lock"
@@ -58,9 +57,10 @@ extract_tarball "$pristine" "$tarball"
 
 # The kernel's files the series changes, in a git tree of their own at
 # its pristine commit.
-changed=(MAINTAINERS drivers/block/Kconfig drivers/block/Makefile
-	Documentation/admin-guide/blockdev/index.rst
-	tools/testing/selftests/Makefile)
+# Keyed by the version and that list, so that a change of either makes it
+# again.
+mapfile -t changed < <(/usr/bin/python3 "$here/series.py" --changed-files)
+git_tree=$top/git-$ver-$(printf '%s\n' "${changed[@]}" | sha256sum | cut -c1-8)
 if [ ! -e "$git_tree/.pristine" ]; then
 	rm -rf "$top"/git-*
 	mkdir -p "$git_tree"
@@ -91,12 +91,14 @@ failed=0
 say() {
 	local st=pass
 	[ "$1" = 0 ] || { st=fail; failed=1; }
+	local text=$2
+	[ "$st" = pass ] || text+=" (log: $3)"
 	if [ -n "${RESULTS:-}" ]; then
-		result "$st" series "$2${3:+ (log: $3)}"
+		result "$st" series "$text"
 	elif [ "$st" = pass ]; then
-		echo "ok - $2"
+		echo "ok - $text"
 	else
-		echo "not ok - $2 (log: $3)"
+		echo "not ok - $text"
 	fi
 }
 # pflash's warnings in a build log, shown under its result.
