@@ -36,7 +36,6 @@
 # Needs python3 (for doc_commands.py); skipped without.
 
 . "$(dirname "$0")/lib.sh"
-not_in_debug_suite "the docs' commands"
 here=$(cd "$(dirname "$0")" && pwd)
 docs=$here/Documentation
 YNL=${PFLASH_YNL:-/opt/ynl}

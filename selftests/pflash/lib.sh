@@ -51,19 +51,6 @@ skip() {
 	exit $ksft_skip
 }
 
-# not_in_debug_suite WHAT: skip the whole test in the debug kernel's run of
-# the whole suite (PFLASH_KERNEL=debug, no PFLASH_TESTS).  For a test that
-# drives pflash through its users (WHAT: the docs' commands, ynl):
-# Documentation/pflash/error-paths.rst shows that no error path of the
-# module is reached by such a test alone, the other three kernels run it
-# whole, and the debug kernel's checks would make it minutes long.  Named
-# in TESTS, it runs on the debug kernel too.
-not_in_debug_suite() {
-	[ "${PFLASH_KERNEL:-}" = debug ] && [ -z "${PFLASH_TESTS:-}" ] &&
-		skip "$1 runs on the other kernels; the debug kernel's suite runs the module's own tests (TESTS=$(basename "$0") runs it here)"
-	return 0
-}
-
 # need_root: skip the whole test unless it runs as root.
 need_root() {
 	[ "$(id -u)" = 0 ] || skip "needs root"

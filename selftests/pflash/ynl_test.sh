@@ -8,7 +8,6 @@
 # where they are not.
 
 . "$(dirname "$0")/lib.sh"
-not_in_debug_suite "the family through ynl"
 YNL=${PFLASH_YNL:-/opt/ynl}
 
 command -v python3 >/dev/null && [ -e "$YNL/tools/net/ynl/cli.py" ] ||

@@ -33,7 +33,9 @@
 # (systemd.sh), logs in <kernel>/systemd/; not with TESTS.
 # Environment: VM_MEM, VM_SMP, VM_TIMEOUT (see run.sh); STATIC=0 skips the
 # static checks; OVMF_KERNELS, the kernels whose VM runs OVMF under QEMU
-# (qemu_ovmf_test.sh), "deb61 deb72" by default.
+# (qemu_ovmf_test.sh), "deb61 deb72" by default; DOC_KERNELS, those whose
+# VM runs the tests that drive pflash through its users (the docs'
+# commands, ynl: user_tests below), "deb612" by default.
 
 set -uo pipefail
 . "$(dirname "$0")/../lib/harness.sh"
@@ -139,6 +141,28 @@ if [ -n "$selftests" ]; then
 		exit 2
 	done
 fi
+# The tests that drive pflash through its users, the docs' commands and
+# ynl: Documentation/pflash/error-paths.rst shows that they alone reach no
+# error path of the module, and what they run does not change with the
+# kernel, so the whole suite runs them on one kernel, DOC_KERNELS's, or the
+# first of this run's other than debug (where the checks make them minutes
+# long).  The other kernels leave them out (kselftests.sh: not run, not a
+# skip).  Named in TESTS, they run wherever asked.
+user_tests=
+doc_kernels=
+if [ ${#tests[@]} = 0 ] && [ -n "$selftests" ]; then
+	for k in ${DOC_KERNELS-deb612}; do
+		case " $* " in *" $k "*) doc_kernels+=" $k" ;; esac
+	done
+	if [ -z "$doc_kernels" ]; then
+		for k in "$@"; do
+			[ "$k" = debug ] || { doc_kernels=" $k"; break; }
+		done
+	fi
+	user_tests=$(sed -n 's/^pflash:\(doc_[a-z_]*test\.sh\|ynl_test\.sh\)$/\1/p' \
+		"$selftests/kselftest-list.txt" | tr '\n' ' ')
+fi
+
 # The Debian packages (make deb) and lintian; the systemd VMs install
 # them.  Not with TESTS, which runs the kselftests named alone.
 debs=
@@ -199,14 +223,11 @@ nfs_suite() {
 	fi
 }
 
-# kernel_suite KERNEL OUT: everything make check runs for one kernel, its
-# logs in OUT: pflash.ko built for it (and DKMS against 7.2's headers),
-# the kselftests' VM (and the error paths, on the debug kernel), and
-# without TESTS the suites of a host: systemd (deb61, deb72), the move
-# between two VMs (deb61), shared storage over NFS (deb61, deb72) and the
-# durability tests (deb61, deb72).
-kernel_suite() {
-	local k=$1 out=$2 ko initrd
+# prepare KERNEL OUT: the kernel ready and pflash.ko built for it (cached
+# after the first time: kernels.sh and module.sh take a lock), its path in
+# $ko; logs in OUT, results named KERNEL only when it fails.
+prepare() {
+	local k=$1 out=$2
 	mkdir -p "$out"
 	case $k in
 	debug) log "$k: preparing the kernel (built once and cached: ~15 min the first time)" ;;
@@ -214,22 +235,22 @@ kernel_suite() {
 	esac
 	if ! step "$out/kernel.log" "$REPO/tools/kernels/kernels.sh" "$k"; then
 		result fail "$k" "kernel: could not be prepared (log: $out/kernel.log)"
-		return
+		return 1
 	fi
 	if ! ko=$("$REPO/tools/kernels/module.sh" "$k" 2>"$out/module.log"); then
 		tail -n 25 "$out/module.log" | sed 's/^/    /'
 		result fail "$k" "pflash.ko: build failed (log: $out/module.log)"
-		return
+		return 1
 	fi
+}
+
+# kernel_suite KERNEL OUT: the kselftests of one kernel, its logs in OUT:
+# pflash.ko built for it (and DKMS against 7.2's headers), the kselftests'
+# VM (and the error paths, on the debug kernel).
+kernel_suite() {
+	local k=$1 out=$2 ko initrd leave=
+	prepare "$k" "$out" || return
 	result pass "$k" "pflash.ko: built with W=1, no warning"
-	if [ "$nfs_only" = 1 ]; then
-		if [ -z "$ctl" ] || [ -z "$selftests" ]; then
-			result fail "$k/nfs" "not run: pflashctl or the selftests did not build"
-		else
-			nfs_suite "$k" "$ko" "$out/nfs"
-		fi
-		return
-	fi
 	# DKMS against the newest kernel's headers, in the unstable root
 	# (static.sh checks it against 6.1's on the host).
 	if [ "$k" = deb72 ] && [ ${#tests[@]} = 0 ]; then
@@ -254,11 +275,17 @@ kernel_suite() {
 	case " ${OVMF_KERNELS-deb61 deb72} " in
 	*" $k "*) ovmf=1 limit=$((limit + 900)) ;;
 	esac
+	case "$doc_kernels " in
+	*" $k "*) ;;
+	*) leave=$user_tests
+	   [ -z "$leave" ] ||
+		log "$k: leaves out ${leave% }: they run on${doc_kernels:- no kernel of this run (DOC_KERNELS)}" ;;
+	esac
 	initrd=$BUILD/vm/$k/initramfs.cpio
 	if ! step "$out/initramfs.log" "$REPO/tools/images/initramfs.sh" -k "$k" \
 		-p "$REPO/tools/guests/kselftests.sh" -o "$initrd" \
 		-m "$ko" -t "$selftests" -c "$ctl" -q \
-		-e "PFLASH_OVMF=$ovmf" \
+		-e "PFLASH_OVMF=$ovmf" -e "PFLASH_LEAVE_OUT=$leave" \
 		-e "PFLASH_TESTS=${tests[*]}" "${vm_env[@]}"; then
 		result fail "$k" "initramfs: could not be built (log: $out/initramfs.log)"
 		return
@@ -288,7 +315,24 @@ kernel_suite() {
 			result fail "$k" "error paths: the run and Documentation/pflash/error-paths.rst disagree (log: $out/error-paths.log)"
 		fi
 	fi
-	[ ${#tests[@]} = 0 ] || return 0
+}
+
+# host_suite KERNEL OUT: the suites of a host, on one kernel, their logs in
+# OUT: systemd (deb61, deb72), the move between two VMs (deb61), shared
+# storage over NFS (deb61, deb72; alone in --nfs-only) and the durability
+# tests (deb61, deb72).  A job of its own beside kernel_suite's, so that
+# the two CPUs share the work evenly.
+host_suite() {
+	local k=$1 out=$2 ko initrd
+	prepare "$k" "$out/host" || return
+	if [ "$nfs_only" = 1 ]; then
+		if [ -z "$ctl" ] || [ -z "$selftests" ]; then
+			result fail "$k/nfs" "not run: pflashctl or the selftests did not build"
+		else
+			nfs_suite "$k" "$ko" "$out/nfs"
+		fi
+		return
+	fi
 
 	# pflash on a host: its packages installed into a Debian root that
 	# boots with systemd, on Debian's 6.1 and the newest kernel.
@@ -338,11 +382,28 @@ running() {
 	return 0
 }
 
-# The kernels' suites, CHECK_JOBS at a time, the longest first (the debug
-# kernel's, then those with a host's suites: deb72's, deb61's), REPEAT
-# times over on the same build: each repetition's
-# results in rep-N/results, and the closing lines judge them all together,
-# naming every result that failed in one repetition and passed in another.
+# The jobs: each kernel's kselftests (KERNEL), and the suites of a host on
+# deb61 and deb72 (KERNEL:host); in --nfs-only those alone, with TESTS no
+# host's.  In the order that keeps two CPUs evenly busy, by the minutes
+# of the last runs: the debug kernel's (25-30, with its build), deb72's
+# and deb61's kselftests (13 each), deb72's host (9), deb612's kselftests
+# (11, with the docs') and deb61's host (8): the debug kernel's lane
+# takes deb612's, the other the rest.
+jobs=()
+for k in "$@"; do
+	[ "$nfs_only" = 1 ] || jobs+=("$k")
+	case $nfs_only:${#tests[@]}:$k in
+	1:*|0:0:deb61|0:0:deb72) jobs+=("$k:host") ;;
+	esac
+done
+mapfile -t jobs < <(printf '%s\n' "${jobs[@]}" |
+	awk '{ i = index(" debug deb72 deb61 deb72:host deb612 deb61:host ", " " $0 " ")
+	       print (i ? i : 999), NR, $0 }' | sort -n -k1,1 -k2,2 | cut -d' ' -f3)
+
+# The jobs, CHECK_JOBS at a time, REPEAT times over on the same build:
+# each repetition's results in rep-N/results, and the closing lines judge
+# them all together, naming every result that failed in one repetition
+# and passed in another.
 results=("$RESULTS")
 for rep in $(seq "$REPEAT"); do
 	dir=$run
@@ -355,15 +416,19 @@ for rep in $(seq "$REPEAT"); do
 		log "repetition $rep of $REPEAT"
 	fi
 	suites=()
-	for k in $(printf '%s\n' "$@" | awk '{ i = index(" debug deb72 deb61 ", " " $0 " "); print (i ? i : 99), NR, $0 }' |
-		   sort -n | cut -d' ' -f3); do
-		# The kernels' suites only: the fuzzer runs beside them.
+	for job in "${jobs[@]}"; do
+		# The kernels' jobs only: the fuzzer runs beside them.
 		# Only those not waited for yet: wait -n complains of the rest.
 		while mapfile -t alive < <(running "${suites[@]}") &&
 		      [ "${#alive[@]}" -ge "$CHECK_JOBS" ]; do
 			wait -n "${alive[@]}" || true
 		done
-		timed "$k${dir#"$run"}" kernel_suite "$k" "$dir/$k" &
+		k=${job%:host}
+		if [ "$job" = "$k" ]; then
+			timed "$job${dir#"$run"}" kernel_suite "$k" "$dir/$k" &
+		else
+			timed "$job${dir#"$run"}" host_suite "$k" "$dir/$k" &
+		fi
 		suites+=($!)
 	done
 	wait "${suites[@]}"

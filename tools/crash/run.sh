@@ -19,7 +19,8 @@ KO=${2:?usage: run.sh KERNEL PFLASH_KO PFLASHCTL OUTDIR}
 CTL=${3:?usage: run.sh KERNEL PFLASH_KO PFLASHCTL OUTDIR}
 OUTDIR=${4:?usage: run.sh KERNEL PFLASH_KO PFLASHCTL OUTDIR}
 HERE=$REPO/tools/crash
-bin=$BUILD/crash
+# Its own binaries: the jobs of two kernels may build them at once.
+bin=$BUILD/crash/$KERNEL
 
 mkdir -p "$OUTDIR" "$bin"
 # One seed for both tests, printed by each.

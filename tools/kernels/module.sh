@@ -22,6 +22,10 @@ env=$BUILD/kernels/$NAME/kernel.env
 
 dir=$BUILD/mod-$NAME
 mkdir -p "$dir"
+# One build at a time: a kernel's kselftests and its host's suites are
+# jobs of their own, which may ask at once.
+exec 9>"$BUILD/mod-$NAME.lock"
+flock 9
 # -c: compare contents, so an unchanged tree rebuilds nothing.
 rsync -a -c --delete --include=/Kbuild --include='/module/***' \
 	--include='/uapi/***' --exclude='*' "$SRC/" "$dir/"
