@@ -417,11 +417,12 @@ for rep in $(seq "$REPEAT"); do
 	fi
 	suites=()
 	for job in "${jobs[@]}"; do
-		# The kernels' jobs only: the fuzzer runs beside them.
-		# Only those not waited for yet: wait -n complains of the rest.
+		# The kernels' jobs only: the fuzzer runs beside them.  Polled:
+		# `wait -n PID...` said "no such job" of a job that had just
+		# ended (bash 5.2), and a job takes minutes.
 		while mapfile -t alive < <(running "${suites[@]}") &&
 		      [ "${#alive[@]}" -ge "$CHECK_JOBS" ]; do
-			wait -n "${alive[@]}" || true
+			sleep 2
 		done
 		k=${job%:host}
 		if [ "$job" = "$k" ]; then
