@@ -44,7 +44,7 @@
 #                     root) and debug (7.2 with KASAN, lockdep, kmemleak,
 #                     ...; built once and cached)
 #   make check REPEAT=5 KERNELS="deb61 deb72"
-#                     a flake hunt: the kernels' suites five times over on
+#                     a flake hunt: the kernels' jobs five times over on
 #                     the same build; the closing lines name every result
 #                     that failed in one run and passed in another, with
 #                     the seeds it printed
@@ -115,10 +115,9 @@ INSTALL		?= install
 # The kernels `make check` boots, and the tests it runs there (all if empty).
 KERNELS	?= deb61 deb612 deb72 debug
 TESTS	?=
-# How many times the kernels' suites run over (a flake hunt), and how many
-# kernels' suites run at once: two, one beside the debug kernel's, which
-# takes as long as the others together; each VM has two vCPUs, so on a
-# two-core host they share the cores.
+# How many times the kernels' jobs run over (a flake hunt), and how many
+# jobs (a kernel's kselftests, or a host's suites) run at once: two; each
+# VM has two vCPUs, so on a two-core host they share the cores.
 REPEAT	?= 1
 CHECK_JOBS ?= 2
 

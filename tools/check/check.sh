@@ -80,8 +80,8 @@ while read -r var; do
 	vm_env+=(-e "$var=${!var}")
 done < <(compgen -e | grep -E '^PFLASH_[A-Z0-9_]*_(SEED|COUNT|STEPS)$' || true)
 
-# REPEAT=N runs the kernels' suites N times over (a flake hunt);
-# CHECK_JOBS, how many kernels' suites run at once.
+# REPEAT=N runs the kernels' jobs N times over (a flake hunt);
+# CHECK_JOBS, how many of those jobs run at once.
 REPEAT=${REPEAT:-1}
 CHECK_JOBS=${CHECK_JOBS:-2}
 case $REPEAT$CHECK_JOBS in
@@ -223,23 +223,23 @@ nfs_suite() {
 	fi
 }
 
-# prepare KERNEL OUT: the kernel ready and pflash.ko built for it (cached
-# after the first time: kernels.sh and module.sh take a lock), its path in
-# $ko; logs in OUT, results named KERNEL only when it fails.
+# prepare KERNEL OUT NAME: the kernel ready and pflash.ko built for it
+# (cached after the first time: kernels.sh and module.sh take a lock), its
+# path in $ko; logs in OUT, a result under NAME only when it fails.
 prepare() {
-	local k=$1 out=$2
+	local k=$1 out=$2 name=$3
 	mkdir -p "$out"
 	case $k in
 	debug) log "$k: preparing the kernel (built once and cached: ~15 min the first time)" ;;
 	*) log "$k: preparing the kernel" ;;
 	esac
 	if ! step "$out/kernel.log" "$REPO/tools/kernels/kernels.sh" "$k"; then
-		result fail "$k" "kernel: could not be prepared (log: $out/kernel.log)"
+		result fail "$name" "kernel: could not be prepared (log: $out/kernel.log)"
 		return 1
 	fi
 	if ! ko=$("$REPO/tools/kernels/module.sh" "$k" 2>"$out/module.log"); then
 		tail -n 25 "$out/module.log" | sed 's/^/    /'
-		result fail "$k" "pflash.ko: build failed (log: $out/module.log)"
+		result fail "$name" "pflash.ko: build failed (log: $out/module.log)"
 		return 1
 	fi
 }
@@ -249,7 +249,7 @@ prepare() {
 # VM (and the error paths, on the debug kernel).
 kernel_suite() {
 	local k=$1 out=$2 ko initrd leave=
-	prepare "$k" "$out" || return
+	prepare "$k" "$out" "$k" || return
 	result pass "$k" "pflash.ko: built with W=1, no warning"
 	# DKMS against the newest kernel's headers, in the unstable root
 	# (static.sh checks it against 6.1's on the host).
@@ -324,7 +324,7 @@ kernel_suite() {
 # the two CPUs share the work evenly.
 host_suite() {
 	local k=$1 out=$2 ko initrd
-	prepare "$k" "$out/host" || return
+	prepare "$k" "$out/host" "$k/host" || return
 	if [ "$nfs_only" = 1 ]; then
 		if [ -z "$ctl" ] || [ -z "$selftests" ]; then
 			result fail "$k/nfs" "not run: pflashctl or the selftests did not build"
@@ -344,6 +344,12 @@ host_suite() {
 			result fail "$k/systemd" "not run: the packages did not build"
 		fi ;;
 	esac
+
+	# The rest boots images with pflashctl and the selftests.
+	if [ -z "$ctl" ] || [ -z "$selftests" ]; then
+		result fail "$k/host" "not run: pflashctl or the selftests did not build"
+		return
+	fi
 
 	# A migration between two VMs, on one kernel: it proves the move
 	# end to end, which the per-kernel suite does inside one VM.
@@ -372,12 +378,14 @@ host_suite() {
 	esac
 }
 
-# running PID...: those of these processes that still run (or are yet to
-# be waited for), one per line.
+# running PID...: those of these jobs of this shell that still run, one
+# per line (jobs -pr: a PID the kernel gave again to another process is
+# not one of them).
 running() {
-	local p
+	local live p
+	live=" $(jobs -pr | tr '\n' ' ') "
 	for p in "$@"; do
-		kill -0 "$p" 2>/dev/null && echo "$p"
+		case $live in *" $p "*) echo "$p" ;; esac
 	done
 	return 0
 }
@@ -396,6 +404,7 @@ for k in "$@"; do
 	1:*|0:0:deb61|0:0:deb72) jobs+=("$k:host") ;;
 	esac
 done
+[ ${#jobs[@]} = 0 ] ||
 mapfile -t jobs < <(printf '%s\n' "${jobs[@]}" |
 	awk '{ i = index(" debug deb72 deb61 deb72:host deb612 deb61:host ", " " $0 " ")
 	       print (i ? i : 999), NR, $0 }' | sort -n -k1,1 -k2,2 | cut -d' ' -f3)
@@ -432,7 +441,9 @@ for rep in $(seq "$REPEAT"); do
 		fi
 		suites+=($!)
 	done
-	wait "${suites[@]}"
+	# Not a bare wait, with no jobs (--static-only): it would reap the
+	# fuzzer, whose wait below then fails.
+	[ ${#suites[@]} = 0 ] || wait "${suites[@]}"
 done
 
 [ -z "$prebuild" ] || wait "$prebuild" || true
