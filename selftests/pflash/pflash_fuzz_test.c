@@ -127,31 +127,6 @@ struct fam {
 	int nr_policies;
 };
 
-/* A walk through the attributes in [@p, @p + @len). */
-struct attr_walk {
-	const uint8_t *p;
-	size_t len, off;
-};
-
-/* The walk's next attribute, or NULL past the last one that fits. */
-static struct nlattr *attr_next(struct attr_walk *w)
-{
-	struct nlattr *nla;
-
-	if (w->len - w->off < NLA_HDRLEN)
-		return NULL;
-	nla = PFT_NLA(w->p, w->off);
-	if (nla->nla_len < NLA_HDRLEN || nla->nla_len > w->len - w->off)
-		return NULL;
-	w->off += NLA_ALIGN(nla->nla_len);
-	return nla;
-}
-
-/* @nla steps through the attributes in [@p, @p + @len). */
-#define for_each_nla(nla, p, len)					\
-	for (struct attr_walk walk_##nla = { (p), (len), 0 };		\
-	     ((nla) = attr_next(&walk_##nla));)
-
 #define NLA_DATA(nla)		((uint8_t *)(nla) + NLA_HDRLEN)
 #define NLA_PLEN(nla)		((size_t)(nla)->nla_len - NLA_HDRLEN)
 
@@ -199,7 +174,7 @@ static void family_msg(struct fam *fam, const struct nlmsghdr *nlh)
 	size_t len;
 	const uint8_t *p = pft_raw_gattrs(nlh, &len);
 
-	for_each_nla(a, p, len) {
+	pft_for_each_nla(a, p, len) {
 		switch (a->nla_type & NLA_TYPE_MASK) {
 		case CTRL_ATTR_FAMILY_ID:
 			fam->id = nla_uint(a);
@@ -208,10 +183,10 @@ static void family_msg(struct fam *fam, const struct nlmsghdr *nlh)
 			fam->maxattr = nla_uint(a);
 			break;
 		case CTRL_ATTR_OPS:
-			for_each_nla(op, NLA_DATA(a), NLA_PLEN(a)) {
+			pft_for_each_nla(op, NLA_DATA(a), NLA_PLEN(a)) {
 				uint32_t id = 256, flags = 0;
 
-				for_each_nla(o, NLA_DATA(op), NLA_PLEN(op)) {
+				pft_for_each_nla(o, NLA_DATA(op), NLA_PLEN(op)) {
 					if (o->nla_type == CTRL_ATTR_OP_ID)
 						id = nla_uint(o);
 					if (o->nla_type == CTRL_ATTR_OP_FLAGS)
@@ -224,7 +199,7 @@ static void family_msg(struct fam *fam, const struct nlmsghdr *nlh)
 			}
 			break;
 		case CTRL_ATTR_MCAST_GROUPS:
-			for_each_nla(op, NLA_DATA(a), NLA_PLEN(a)) {
+			pft_for_each_nla(op, NLA_DATA(a), NLA_PLEN(a)) {
 				const struct nlattr *name, *id;
 
 				name = pft_raw_attr(NLA_DATA(op), NLA_PLEN(op),
@@ -247,7 +222,7 @@ static void policy_attr(struct apol *ap, const struct nlattr *at)
 	const struct nlattr *t;
 
 	ap->max = UINT64_MAX;
-	for_each_nla(t, NLA_DATA(at), NLA_PLEN(at)) {
+	pft_for_each_nla(t, NLA_DATA(at), NLA_PLEN(at)) {
 		switch (t->nla_type & NLA_TYPE_MASK) {
 		case NL_POLICY_TYPE_ATTR_TYPE:
 			ap->type = nla_uint(t);
@@ -274,15 +249,15 @@ static void policy_msg(struct fam *fam, const struct nlmsghdr *nlh)
 	size_t len;
 	const uint8_t *p = pft_raw_gattrs(nlh, &len);
 
-	for_each_nla(a, p, len) {
+	pft_for_each_nla(a, p, len) {
 		switch (a->nla_type & NLA_TYPE_MASK) {
 		case CTRL_ATTR_OP_POLICY:
-			for_each_nla(pol, NLA_DATA(a), NLA_PLEN(a)) {
+			pft_for_each_nla(pol, NLA_DATA(a), NLA_PLEN(a)) {
 				uint32_t cmd = pol->nla_type & NLA_TYPE_MASK;
 
 				if (cmd > 255)
 					continue;
-				for_each_nla(t, NLA_DATA(pol), NLA_PLEN(pol)) {
+				pft_for_each_nla(t, NLA_DATA(pol), NLA_PLEN(pol)) {
 					if (t->nla_type == CTRL_ATTR_POLICY_DO)
 						fam->pol_do[cmd] = nla_uint(t);
 					if (t->nla_type == CTRL_ATTR_POLICY_DUMP)
@@ -291,14 +266,14 @@ static void policy_msg(struct fam *fam, const struct nlmsghdr *nlh)
 			}
 			break;
 		case CTRL_ATTR_POLICY:
-			for_each_nla(pol, NLA_DATA(a), NLA_PLEN(a)) {
+			pft_for_each_nla(pol, NLA_DATA(a), NLA_PLEN(a)) {
 				uint32_t idx = pol->nla_type & NLA_TYPE_MASK;
 
 				if (idx >= POLICIES_MAX)
 					continue;
 				if ((int)idx >= fam->nr_policies)
 					fam->nr_policies = idx + 1;
-				for_each_nla(at, NLA_DATA(pol), NLA_PLEN(pol)) {
+				pft_for_each_nla(at, NLA_DATA(pol), NLA_PLEN(pol)) {
 					uint32_t type = at->nla_type & NLA_TYPE_MASK;
 					struct apol *ap;
 
@@ -999,7 +974,7 @@ static void guard(struct fuzz *f, struct nlmsghdr *nlh)
 	struct nlattr *nla;
 	uint64_t v;
 
-	for_each_nla(nla, p, len) {
+	pft_for_each_nla(nla, p, len) {
 		uint16_t type = nla->nla_type & NLA_TYPE_MASK;
 
 		if (type == PFLASH_A_DEV_INDEX && NLA_PLEN(nla) == 4 &&
@@ -1177,7 +1152,7 @@ static const char *check_dev(const struct nlmsghdr *nlh)
 	const uint8_t *p = pft_raw_gattrs(nlh, &len);
 	uint8_t cmd = ((struct genlmsghdr *)NLMSG_DATA(nlh))->cmd;
 
-	for_each_nla(a, p, len) {
+	pft_for_each_nla(a, p, len) {
 		uint16_t t = a->nla_type;
 
 		if (!t || t > PFLASH_A_DEV_MAX || t == PFLASH_A_DEV_PAD)

@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -618,6 +619,39 @@ TEST_F(nl, replies_and_exports_pad_with_zeros)
 		EXPECT_EQ(0, pft_destroy(self->h, self->made[i]));
 	self->nr_made = 0;
 	pft_tmpfs_remove(dir);
+}
+
+/*
+ * The tests' own walk through attributes stops at the end of a message
+ * whose last attribute is not padded (its alignment would step past the
+ * end): the message ends just before a page that cannot be read.
+ */
+TEST(attribute_walk_stops_at_an_unpadded_end)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	const size_t len = NLA_HDRLEN + 4 + NLA_HDRLEN + 1;
+	struct nlattr *a, *b;
+	const struct nlattr *nla;
+	uint8_t *map, *p;
+	int n = 0;
+
+	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, mprotect(map + page, page, PROT_NONE));
+	p = map + page - len;
+	a = PFT_NLA(p, 0);
+	a->nla_len = NLA_HDRLEN + 4;
+	a->nla_type = 1;
+	b = PFT_NLA(p, NLA_HDRLEN + 4);
+	b->nla_len = NLA_HDRLEN + 1;
+	b->nla_type = 2;
+	pft_for_each_nla(nla, p, len)
+		n++;
+	EXPECT_EQ(2, n);
+	EXPECT_EQ(b, pft_raw_attr(p, len, 2));
+	EXPECT_EQ(NULL, pft_raw_attr(p, len, 3));
+	munmap(map, 2 * page);
 }
 
 TEST_HARNESS_MAIN

@@ -229,23 +229,45 @@ static inline const char *pft_raw_check_msg(const struct nlmsghdr *nlh,
 	return pft_raw_check_attrs(p + hdr, nlh->nlmsg_len - hdr);
 }
 
+/*
+ * A walk through the attributes in [@p, @p + @len); the last attribute's
+ * alignment may take @off past @len (a sender need not pad the end).
+ */
+struct pft_attr_walk {
+	const uint8_t *p;
+	size_t len, off;
+};
+
+/* The walk's next attribute, or NULL past the last one that fits. */
+static inline struct nlattr *pft_attr_next(struct pft_attr_walk *w)
+{
+	struct nlattr *nla;
+
+	if (w->off > w->len || w->len - w->off < NLA_HDRLEN)
+		return NULL;
+	nla = PFT_NLA(w->p, w->off);
+	if (nla->nla_len < NLA_HDRLEN || nla->nla_len > w->len - w->off)
+		return NULL;
+	w->off += NLA_ALIGN(nla->nla_len);
+	return nla;
+}
+
+/* @nla steps through the attributes in [@p, @p + @len). */
+#define pft_for_each_nla(nla, p, len)					\
+	for (struct pft_attr_walk walk_##nla = { (p), (len), 0 };	\
+	     ((nla) = pft_attr_next(&walk_##nla));)
+
 /* The attribute of type @type (flags ignored) in [@p, @p + @len), or NULL. */
 static inline const struct nlattr *pft_raw_attr(const uint8_t *p, size_t len,
 						uint16_t type)
 {
 	const struct nlattr *found = NULL;
-	size_t off = 0;
+	const struct nlattr *nla;
 
-	while (len - off >= NLA_HDRLEN) {
-		const struct nlattr *nla = PFT_NLA(p, off);
-
-		if (nla->nla_len < NLA_HDRLEN || nla->nla_len > len - off)
-			break;
-		/* As the kernel parses: the last one of a type wins. */
+	/* As the kernel parses: the last one of a type wins. */
+	pft_for_each_nla(nla, p, len)
 		if ((nla->nla_type & NLA_TYPE_MASK) == type)
 			found = nla;
-		off += NLA_ALIGN(nla->nla_len);
-	}
 	return found;
 }
 
