@@ -41,9 +41,11 @@ PACKAGES=(
 	perl
 	coccinelle
 	# the in-tree series (tools/intree/): git format-patch writes it,
-	# patch(1) applies it
+	# patch(1) applies it; make coccicheck runs rules with OCaml scripts,
+	# which spatch compiles with ocamlopt
 	git
 	patch
+	ocaml-nox
 	# VMs and their initramfs
 	qemu-system-x86
 	qemu-utils
