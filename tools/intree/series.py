@@ -234,9 +234,14 @@ DOC_PATHS = [
 OUT_OF_TREE = '\n.. out-of-tree:'
 
 
+# The mark by which this project's layering check finds its table.
+LAYERS_MARK = re.compile(r'^\.\. layers-table:[^\n]*\n\n', re.M)
+
+
 def kernel_doc(text):
     if OUT_OF_TREE in text:
         text = text[:text.index(OUT_OF_TREE)]
+    text = LAYERS_MARK.sub('', text)
     for old, new in DOC_PATHS:
         text = re.sub(old, new, text)
     return text
