@@ -45,7 +45,7 @@ PACKAGES=(
 	# which spatch compiles with ocamlopt
 	git
 	patch
-	ocaml-nox
+	ocaml
 	# VMs and their initramfs
 	qemu-system-x86
 	qemu-utils

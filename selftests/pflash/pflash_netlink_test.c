@@ -624,7 +624,7 @@ TEST_F(nl, replies_and_exports_pad_with_zeros)
 /*
  * The tests' own walk through attributes stops at the end of a message
  * whose last attribute is not padded (its alignment would step past the
- * end): the message ends just before a page that cannot be read.
+ * end): the next attribute would start on a page that cannot be read.
  */
 TEST(attribute_walk_stops_at_an_unpadded_end)
 {
@@ -639,7 +639,8 @@ TEST(attribute_walk_stops_at_an_unpadded_end)
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, map);
 	ASSERT_EQ(0, mprotect(map + page, page, PROT_NONE));
-	p = map + page - len;
+	/* 4-aligned, as a message is: its unpadded end 3 bytes short. */
+	p = map + page - NLA_ALIGN(len);
 	a = PFT_NLA(p, 0);
 	a->nla_len = NLA_HDRLEN + 4;
 	a->nla_type = 1;
