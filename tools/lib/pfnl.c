@@ -301,20 +301,23 @@ struct dev_attr {
 	size_t size;
 };
 
-/* Member @member of a struct pfnl_dev, for typeof() and sizeof() alone. */
-#define DEV_MEMBER(member)	(((struct pfnl_dev *)NULL)->member)
+/* Member @member of a struct pfnl_dev at 0: its address is its offset. */
+#define DEV_MEMBER(member)	((*(struct pfnl_dev *)NULL).member)
 /*
- * The entry of @attr for @member of a struct pfnl_dev.  The _Generic()
- * stops the build if the member is not a @ctype.
+ * The entry of @attr, named @str and held in @lval, a DEV_MEMBER(): each
+ * of its uses but one is in typeof() or sizeof(), never evaluated.  The
+ * _Generic() stops the build if @lval is not a @ctype.
  */
-#define DEV_ATTR(attr, nla_type, ctype, member)				\
+#define DEV_ENTRY(attr, nla_type, ctype, str, lval)			\
 	[attr] = {							\
-		.name = #member,					\
+		.name = str,						\
 		.type = nla_type,					\
-		.offset = _Generic((typeof(DEV_MEMBER(member))){ 0 },	\
-				   ctype : offsetof(struct pfnl_dev, member)), \
-		.size = sizeof(DEV_MEMBER(member)),			\
+		.offset = _Generic((typeof(lval)){ 0 },			\
+				   ctype : (size_t)&(lval)),		\
+		.size = sizeof(lval),					\
 	}
+#define DEV_ATTR(attr, nla_type, ctype, member)				\
+	DEV_ENTRY(attr, nla_type, ctype, #member, DEV_MEMBER(member))
 #define DEV_FLAG(attr, member)	DEV_ATTR(attr, NLA_U8, bool, member)
 #define DEV_U32(attr, member)	DEV_ATTR(attr, NLA_U32, uint32_t, member)
 #define DEV_U64(attr, member)	DEV_ATTR(attr, NLA_U64, uint64_t, member)
