@@ -244,6 +244,14 @@ prepare() {
 	fi
 }
 
+# images_built NAME: whether pflashctl and the selftests, which the test
+# VMs' images hold, built; if not, a failure under NAME.
+images_built() {
+	[ -n "$ctl" ] && [ -n "$selftests" ] && return 0
+	result fail "$1" "not run: pflashctl or the selftests did not build"
+	return 1
+}
+
 # kernel_suite KERNEL OUT: the kselftests of one kernel, its logs in OUT:
 # pflash.ko built for it (and DKMS against 7.2's headers), the kselftests'
 # VM (and the error paths, on the debug kernel).
@@ -262,10 +270,7 @@ kernel_suite() {
 			result fail "$k" "dkms: against the $KREL headers (log: $out/dkms.log)"
 		fi
 	fi
-	if [ -z "$ctl" ] || [ -z "$selftests" ]; then
-		result fail "$k" "vm: not run, pflashctl or the selftests did not build"
-		return
-	fi
+	images_built "$k" || return
 	# OVMF under QEMU, nested, takes minutes: on OVMF_KERNELS only
 	# (qemu_ovmf_test.sh skips elsewhere), with that much more time.
 	# The debug kernel's checks make its suite about three times slower:
@@ -329,25 +334,25 @@ host_kernels="deb61 deb72"
 host_suite() {
 	local k=$1 out=$2 ko initrd
 	prepare "$k" "$out/host" "$k/host" || return
-	if [ "$nfs_only" = 0 ]; then
-		# pflash on a host: its packages installed into a Debian
-		# root that boots with systemd.
-		if [ -n "$debs" ]; then
-			"$REPO/tools/check/systemd.sh" "$k" "$debs" "$out/systemd" || true
-		else
-			result fail "$k/systemd" "not run: the packages did not build"
-		fi
-	fi
-
-	# The rest boots images with pflashctl and the selftests.
-	if [ -z "$ctl" ] || [ -z "$selftests" ]; then
-		result fail "$k/host" "not run: pflashctl or the selftests did not build"
+	if [ "$nfs_only" = 1 ]; then
+		images_built "$k/host" && nfs_suite "$k" "$ko" "$out/nfs"
 		return
 	fi
 
+	# pflash on a host: its packages installed into a Debian root that
+	# boots with systemd.
+	if [ -n "$debs" ]; then
+		"$REPO/tools/check/systemd.sh" "$k" "$debs" "$out/systemd" || true
+	else
+		result fail "$k/systemd" "not run: the packages did not build"
+	fi
+
+	# The rest boots images with pflashctl and the selftests.
+	images_built "$k/host" || return
+
 	# A migration between two VMs, on one kernel: it proves the move
 	# end to end, which the per-kernel suite does inside one VM.
-	if [ "$nfs_only" = 0 ] && [ "$k" = deb61 ]; then
+	if [ "$k" = deb61 ]; then
 		initrd=$BUILD/vm/$k/migrate.cpio
 		if step "$out/migrate-initramfs.log" "$REPO/tools/images/initramfs.sh" \
 			-k "$k" -p "$REPO/tools/guests/migrate.sh" -o "$initrd" \
@@ -360,7 +365,6 @@ host_suite() {
 
 	# Shared storage between hosts over NFS: three VMs (nfs_suite).
 	nfs_suite "$k" "$ko" "$out/nfs"
-	[ "$nfs_only" = 0 ] || return 0
 
 	# Durability: power loss at random points, and a replay of the
 	# backing file system's writes to every flush point (tools/crash/).
