@@ -47,7 +47,8 @@
 #                     a flake hunt: the kernels' jobs five times over on
 #                     the same build; the closing lines name every result
 #                     that failed in one run and passed in another, with
-#                     the seeds it printed
+#                     the seeds it printed.  REPEAT="5 debug=2" gives a
+#                     kernel its own count
 #   make check KERNELS=deb61 TESTS="pflash_io_test pflashctl_test.sh"
 #                     only those tests (named as in selftests/pflash/
 #                     Makefile), in one VM per kernel, and nothing else:

@@ -80,14 +80,33 @@ while read -r var; do
 	vm_env+=(-e "$var=${!var}")
 done < <(compgen -e | grep -E '^PFLASH_[A-Z0-9_]*_(SEED|COUNT|STEPS)$' || true)
 
-# REPEAT=N runs the kernels' jobs N times over (a flake hunt);
-# CHECK_JOBS, how many of those jobs run at once.
-REPEAT=${REPEAT:-1}
+# REPEAT runs the kernels' jobs over and over (a flake hunt): N times
+# each, or with KERNEL=N words a kernel its own count ("5 debug=2": the
+# debug kernel's jobs twice, every other's five times).  CHECK_JOBS, how
+# many of those jobs run at once.
 CHECK_JOBS=${CHECK_JOBS:-2}
-case $REPEAT$CHECK_JOBS in
-*[!0-9]*) die "REPEAT and CHECK_JOBS are numbers" ;;
+case $CHECK_JOBS in
+''|*[!0-9]*|0*) die "CHECK_JOBS is a number, at least 1" ;;
 esac
-[ "$REPEAT" -ge 1 ] && [ "$CHECK_JOBS" -ge 1 ] || die "REPEAT and CHECK_JOBS are at least 1"
+declare -A repeat_of=()
+repeat_all=1
+for word in ${REPEAT:-1}; do
+	case $word in
+	[1-9]|[1-9][0-9]) repeat_all=$word ;;
+	?*=[1-9]|?*=[1-9][0-9]) repeat_of[${word%=*}]=${word#*=} ;;
+	*) die "REPEAT: '$word' is not N or KERNEL=N (N from 1 to 99)" ;;
+	esac
+done
+for k in "${!repeat_of[@]}"; do
+	case " $* " in
+	*" $k "*) ;;
+	*) die "REPEAT: $k is not one of this run's kernels ($*)" ;;
+	esac
+done
+# repeat_count KERNEL: how many times KERNEL's jobs run.
+repeat_count() {
+	echo "${repeat_of[$1]:-$repeat_all}"
+}
 
 # The test programs to run, if not all: TESTS, as a list of words.
 read -r -a tests <<<"${TESTS:-}"
@@ -402,42 +421,53 @@ mapfile -t jobs < <(printf '%s\n' "${jobs[@]}" |
 	awk '{ i = index(" debug deb72 deb61 deb72:host deb612 deb61:host ", " " $0 " ")
 	       print (i ? i : 999), NR, $0 }' | sort -n -k1,1 -k2,2 | cut -d' ' -f3)
 
-# The jobs, CHECK_JOBS at a time, REPEAT times over on the same build:
-# each repetition's results in rep-N/results, and the closing lines judge
-# them all together, naming every result that failed in one repetition
-# and passed in another.
+# The jobs, CHECK_JOBS at a time, over and over as REPEAT says, on the
+# same build: each repetition's results in rep-N/results, and the closing
+# lines judge them all together, naming every result that failed in one
+# repetition and passed in another.  A repetition's jobs start as slots
+# free, while the last of the one before still runs; but never two runs
+# of one job at once: they share its kernel's initramfs, its host's
+# systemd overlay and its VMs' sockets.
+reps=1
+for k in "$@"; do
+	[ "$(repeat_count "$k")" -le "$reps" ] || reps=$(repeat_count "$k")
+done
 results=("$RESULTS")
-for rep in $(seq "$REPEAT"); do
+suites=()
+declare -A last_run=()
+for rep in $(seq "$reps"); do
 	dir=$run
-	if [ "$REPEAT" -gt 1 ]; then
+	if [ "$reps" -gt 1 ]; then
 		dir=$run/rep-$rep
 		mkdir -p "$dir"
-		export RESULTS=$dir/results
-		: >"$RESULTS"
-		results+=("$RESULTS")
-		log "repetition $rep of $REPEAT"
+		: >"$dir/results"
+		results+=("$dir/results")
+		log "repetition $rep of $reps"
 	fi
-	suites=()
 	for job in "${jobs[@]}"; do
-		# The kernels' jobs only: the fuzzer runs beside them.  Polled:
-		# `wait -n PID...` said "no such job" of a job that had just
-		# ended (bash 5.2), and a job takes minutes.
-		while mapfile -t alive < <(running "${suites[@]}") &&
-		      [ "${#alive[@]}" -ge "$CHECK_JOBS" ]; do
+		k=${job%:host}
+		[ "$rep" -le "$(repeat_count "$k")" ] || continue
+		# Polled: `wait -n PID...` said "no such job" of a job that had
+		# just ended (bash 5.2), and a job takes minutes.
+		while mapfile -t suites < <(running "${suites[@]}") &&
+		      { [ "${#suites[@]}" -ge "$CHECK_JOBS" ] ||
+			[ -n "$(running "${last_run[$job]:-0}")" ]; }; do
 			sleep 2
 		done
-		k=${job%:host}
+		export RESULTS=$dir/results
 		if [ "$job" = "$k" ]; then
 			timed "$job${dir#"$run"}" kernel_suite "$k" "$dir/$k" &
 		else
 			timed "$job${dir#"$run"}" host_suite "$k" "$dir/$k" &
 		fi
 		suites+=($!)
+		last_run[$job]=$!
 	done
-	# Not a bare wait, with no jobs (--static-only): it would reap the
-	# fuzzer, whose wait below then fails.
-	[ ${#suites[@]} = 0 ] || wait "${suites[@]}"
 done
+# Not a bare wait, with no jobs (--static-only): it would reap the
+# fuzzer, whose wait below then fails.
+[ ${#suites[@]} = 0 ] || wait "${suites[@]}"
+RESULTS=$run/results
 
 [ -z "$prebuild" ] || wait "$prebuild" || true
 if [ -n "$fuzz" ]; then
