@@ -26,16 +26,7 @@ EOF
 chmod +x "$tmp/bin/qemu-system-x86_64"
 printf 'VMLINUZ=/dev/null\n' >"$tmp/build/kernels/fake/kernel.env"
 
-n=0 failed=0
-check() {
-	n=$((n + 1))
-	if eval "$2"; then
-		echo "ok $n $1"
-	else
-		echo "not ok $n $1"
-		failed=1
-	fi
-}
+. "$here/../lib/tap.sh"
 
 # boot SCRIPT...: run.sh -b 5 on the pretend QEMU, whose boots print the
 # SCRIPT lines in turn; its output in $tmp/out.

@@ -40,6 +40,7 @@
 set -uo pipefail
 . "$(dirname "$0")/../lib/harness.sh"
 . "$REPO/tools/judge/judge.sh"
+. "$REPO/tools/check/schedule.sh"
 
 nfs_only=0
 if [ "${1:-}" = --static-only ]; then
@@ -82,31 +83,13 @@ done < <(compgen -e | grep -E '^PFLASH_[A-Z0-9_]*_(SEED|COUNT|STEPS)$' || true)
 
 # REPEAT runs the kernels' jobs over and over (a flake hunt): N times
 # each, or with KERNEL=N words a kernel its own count ("5 debug=2": the
-# debug kernel's jobs twice, every other's five times).  CHECK_JOBS, how
-# many of those jobs run at once.
+# debug kernel's jobs twice, every other's five times); schedule.sh.
+# CHECK_JOBS, how many of those jobs run at once.
 CHECK_JOBS=${CHECK_JOBS:-2}
 case $CHECK_JOBS in
 ''|*[!0-9]*|0*) die "CHECK_JOBS is a number, at least 1" ;;
 esac
-declare -A repeat_of=()
-repeat_all=1
-for word in ${REPEAT:-1}; do
-	case $word in
-	[1-9]|[1-9][0-9]) repeat_all=$word ;;
-	?*=[1-9]|?*=[1-9][0-9]) repeat_of[${word%=*}]=${word#*=} ;;
-	*) die "REPEAT: '$word' is not N or KERNEL=N (N from 1 to 99)" ;;
-	esac
-done
-for k in "${!repeat_of[@]}"; do
-	case " $* " in
-	*" $k "*) ;;
-	*) die "REPEAT: $k is not one of this run's kernels ($*)" ;;
-	esac
-done
-# repeat_count KERNEL: how many times KERNEL's jobs run.
-repeat_count() {
-	echo "${repeat_of[$1]:-$repeat_all}"
-}
+repeat_parse "${REPEAT:-1}" "$@" || exit 1
 
 # The test programs to run, if not all: TESTS, as a list of words.
 read -r -a tests <<<"${TESTS:-}"
@@ -390,18 +373,6 @@ host_suite() {
 	"$REPO/tools/crash/run.sh" "$k" "$ko" "$ctl" "$out/crash" || true
 }
 
-# running PID...: those of these jobs of this shell that still run, one
-# per line (jobs -pr: a PID the kernel gave again to another process is
-# not one of them).
-running() {
-	local live p
-	live=" $(jobs -pr | tr '\n' ' ') "
-	for p in "$@"; do
-		case $live in *" $p "*) echo "$p" ;; esac
-	done
-	return 0
-}
-
 # The jobs: each kernel's kselftests (KERNEL), and the suites of a host on
 # deb61 and deb72 (KERNEL:host); in --nfs-only those alone, with TESTS no
 # host's.  In the order that keeps two CPUs evenly busy, by the minutes
@@ -422,52 +393,19 @@ mapfile -t jobs < <(printf '%s\n' "${jobs[@]}" |
 	       print (i ? i : 999), NR, $0 }' | sort -n -k1,1 -k2,2 | cut -d' ' -f3)
 
 # The jobs, CHECK_JOBS at a time, over and over as REPEAT says, on the
-# same build: each repetition's results in rep-N/results, and the closing
-# lines judge them all together, naming every result that failed in one
-# repetition and passed in another.  A repetition's jobs start as slots
-# free, while the last of the one before still runs; but never two runs
-# of one job at once: they share its kernel's initramfs, its host's
-# systemd overlay and its VMs' sockets.
-reps=1
-for k in "$@"; do
-	[ "$(repeat_count "$k")" -le "$reps" ] || reps=$(repeat_count "$k")
-done
-results=("$RESULTS")
-suites=()
-declare -A last_run=()
-for rep in $(seq "$reps"); do
-	dir=$run
-	if [ "$reps" -gt 1 ]; then
-		dir=$run/rep-$rep
-		mkdir -p "$dir"
-		: >"$dir/results"
-		results+=("$dir/results")
-		log "repetition $rep of $reps"
+# same build (schedule.sh): each repetition's results in rep-N/results,
+# and the closing lines judge them all together, naming every result
+# that failed in one repetition and passed in another.
+# start_job JOB DIR: JOB's suite, its logs in DIR/KERNEL.
+start_job() {
+	local k=${1%:host}
+	if [ "$1" = "$k" ]; then
+		timed "$1${2#"$run"}" kernel_suite "$k" "$2/$k"
+	else
+		timed "$1${2#"$run"}" host_suite "$k" "$2/$k"
 	fi
-	for job in "${jobs[@]}"; do
-		k=${job%:host}
-		[ "$rep" -le "$(repeat_count "$k")" ] || continue
-		# Polled: `wait -n PID...` said "no such job" of a job that had
-		# just ended (bash 5.2), and a job takes minutes.
-		while mapfile -t suites < <(running "${suites[@]}") &&
-		      { [ "${#suites[@]}" -ge "$CHECK_JOBS" ] ||
-			[ -n "$(running "${last_run[$job]:-0}")" ]; }; do
-			sleep 2
-		done
-		export RESULTS=$dir/results
-		if [ "$job" = "$k" ]; then
-			timed "$job${dir#"$run"}" kernel_suite "$k" "$dir/$k" &
-		else
-			timed "$job${dir#"$run"}" host_suite "$k" "$dir/$k" &
-		fi
-		suites+=($!)
-		last_run[$job]=$!
-	done
-done
-# Not a bare wait, with no jobs (--static-only): it would reap the
-# fuzzer, whose wait below then fails.
-[ ${#suites[@]} = 0 ] || wait "${suites[@]}"
-RESULTS=$run/results
+}
+run_jobs "$CHECK_JOBS" "$run" start_job "${jobs[@]}"
 
 [ -z "$prebuild" ] || wait "$prebuild" || true
 if [ -n "$fuzz" ]; then

@@ -1,0 +1,111 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# The jobs of `make check` (a kernel's kselftests, a host's suites), a
+# few at a time, over and over for a flake hunt.  Sourced by check.sh;
+# tools/check/test_schedule.sh tests it on pretend jobs.
+#
+#   repeat_parse REPEAT KERNEL...   REPEAT's words: N, every kernel's
+#                                   count, or KERNEL=N, one kernel's
+#                                   ("5 debug=2"); says on stderr what
+#                                   is wrong and returns 1
+#   repeat_count KERNEL             how many times KERNEL's jobs run
+#   run_jobs SLOTS RUN START JOB... run each JOB (KERNEL or KERNEL:host)
+#                                   as often as its kernel's count says,
+#                                   SLOTS at a time, as `START JOB DIR &`
+#                                   with RESULTS=DIR/results: DIR is RUN
+#                                   if every count is 1, else RUN/rep-N;
+#                                   sets results, the RESULTS files
+#
+# A repetition's jobs start as slots free, beside the last jobs of the
+# one before: a hunt keeps every CPU busy to its end.  Never two runs of
+# one job at once: they share its kernel's initramfs, its host's systemd
+# overlay and its VMs' sockets.
+
+declare -A repeat_of=()
+repeat_all=1
+
+repeat_parse() {
+	local word k why='' all=''
+	local -a kernels=("${@:2}")
+	repeat_of=()
+	repeat_all=1
+	for word in ${1:-1}; do
+		k=${word%=*}
+		case $word in
+		[1-9] | [1-9][0-9])
+			[ -z "$all" ] || why="two counts for every kernel, $all and $word"
+			all=$word
+			;;
+		?*=[1-9] | ?*=[1-9][0-9])
+			case " ${kernels[*]} " in
+			*" $k "*) ;;
+			*) why="$k is not one of this run's kernels (${kernels[*]})" ;;
+			esac
+			[ -z "${repeat_of[$k]:-}" ] || why="two counts for $k"
+			repeat_of[$k]=${word#*=}
+			;;
+		*) why="'$word' is not N or KERNEL=N (N from 1 to 99)" ;;
+		esac
+		if [ -n "$why" ]; then
+			echo "${0##*/}: error: REPEAT: $why" >&2
+			return 1
+		fi
+	done
+	repeat_all=${all:-1}
+}
+
+repeat_count() {
+	echo "${repeat_of[$1]:-$repeat_all}"
+}
+
+# running PID...: those of these jobs of this shell that still run, one
+# per line (jobs -pr: a PID the kernel gave again to another process is
+# not one of them).
+running() {
+	local live p
+	live=" $(jobs -pr | tr '\n' ' ') "
+	for p in "$@"; do
+		case $live in *" $p "*) echo "$p" ;; esac
+	done
+	return 0
+}
+
+run_jobs() {
+	local slots=$1 run=$2 start=$3 reps=1 rep dir job k
+	local -a live=()
+	local -A last=()
+	shift 3
+	for job in "$@"; do
+		k=$(repeat_count "${job%:host}")
+		[ "$k" -le "$reps" ] || reps=$k
+	done
+	results=("$run/results")
+	for rep in $(seq "$reps"); do
+		dir=$run
+		if [ "$reps" -gt 1 ]; then
+			dir=$run/rep-$rep
+			mkdir -p "$dir"
+			: >"$dir/results"
+			results+=("$dir/results")
+		fi
+		for job in "$@"; do
+			[ "$rep" -le "$(repeat_count "${job%:host}")" ] || continue
+			# Polled: `wait -n PID...` said "no such job" of a job
+			# that had just ended (bash 5.2), and a job takes minutes.
+			while mapfile -t live < <(running "${live[@]}") &&
+			      { [ "${#live[@]}" -ge "$slots" ] ||
+				[ -n "$(running "${last[$job]:-0}")" ]; }; do
+				sleep "${SCHEDULE_POLL:-2}"
+			done
+			[ "$reps" = 1 ] || log "repetition $rep of $reps: $job"
+			RESULTS=$dir/results "$start" "$job" "$dir" &
+			live+=($!)
+			last[$job]=$!
+		done
+	done
+	# Not a bare wait: it would reap the caller's other jobs (the
+	# fuzzer), whose own wait then fails.
+	[ ${#live[@]} = 0 ] || wait "${live[@]}"
+	return 0
+}
