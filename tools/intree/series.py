@@ -238,10 +238,67 @@ OUT_OF_TREE = '\n.. out-of-tree:'
 LAYERS_MARK = re.compile(r'^\.\. layers-table:[^\n]*\n\n', re.M)
 
 
-def kernel_doc(text):
+# The sentences, and parts of them, that speak of this project's test
+# house (its scripts, `make check`, the tests that stay out of the
+# kernel's selftests), per document: what each reads in the kernel's
+# tree.  Each must be found once (words apart by any white space), so that
+# a change of the wording here does not slip by.
+IN_TREE_PROSE = {
+    'admin-guide.rst': [
+        ("they run in the shared-storage test's VMs (tools/check/nfs.sh), each",
+         "they run in the shared-storage test's VMs, each"),
+        ('installed (tools/check/systemd.sh), not in the',
+         'installed, not in the'),
+        ('booted with systemd (``tools/check/systemd.sh``), and',
+         'booted with systemd, and'),
+    ],
+    'durability.rst': [
+        ('Durability, and how it is proven', 'Durability'),
+    ],
+    'migration.rst': [
+        ('make worse than a retry can mend.  ``make check`` proves it by '
+         'killing virtual machines inside each step (:doc:`durability`):',
+         'make worse than a retry can mend (:doc:`durability`):'),
+    ],
+    'index.rst': [
+        ('``Documentation/ABI/testing/sysfs-block-pflash``.  Every shell '
+         'command these documents and the manual pages show is run, in '
+         'order, by ``selftests/pflash/doc_test.sh`` in the test VMs '
+         '(``make check``); those of a host with systemd and udev in a VM '
+         'booted into Debian with the packages installed '
+         '(``tools/check/systemd.sh``).',
+         '``Documentation/ABI/testing/sysfs-block-pflash``.'),
+    ],
+    'netlink.rst': [
+        ('only the handlers are written by hand.  ``make check`` generates '
+         'them again and fails if they differ, and fails if a number of the '
+         'contract changed (``tools/check/ynl-gen.sh``, against '
+         '``tools/check/pflash-abi.txt``); the policies the running module '
+         'reports must be those the spec states.',
+         'only the handlers are\nwritten by hand, and '
+         '``tools/net/ynl/ynl-regen.sh`` generates them\nagain.  The '
+         'policies the running module reports must be those the spec\n'
+         'states.'),
+    ],
+}
+
+
+def in_tree_prose(name, text):
+    for old, new in IN_TREE_PROSE.get(name, []):
+        pattern = r'\s+'.join(re.escape(w) for w in old.split())
+        found = len(re.findall(pattern, text))
+        if found != 1:
+            sys.exit('Documentation/pflash/%s: "%s" found %d times, not once'
+                     % (name, old, found))
+        text = re.sub(pattern, lambda m: new, text)
+    return text
+
+
+def kernel_doc(name, text):
     if OUT_OF_TREE in text:
         text = text[:text.index(OUT_OF_TREE)]
     text = LAYERS_MARK.sub('', text)
+    text = in_tree_prose(name, text)
     for old, new in DOC_PATHS:
         text = re.sub(old, new, text)
     return text
@@ -311,7 +368,7 @@ def stage(kernel, n):
             name, ext = os.path.splitext(f)
             if ext != '.rst' or name in DOCS_LEFT_OUT:
                 continue
-            text = kernel_doc(read(os.path.join(REPO, 'Documentation/pflash', f)))
+            text = kernel_doc(f, read(os.path.join(REPO, 'Documentation/pflash', f)))
             if f == 'index.rst':
                 text = docs_index(text)
             install(kernel, None, os.path.join(DOCS, f), text)
