@@ -84,10 +84,12 @@ fail() {
 	res "error msg=$(echo "$*" | tr ' =' '_:')"
 }
 
-# Microseconds since the epoch, from bash's $EPOCHREALTIME.
+# now_us VAR: set VAR to the microseconds since the epoch, from bash's
+# $EPOCHREALTIME, with no fork: a $(...) would fork a shell into what is
+# timed, and, in a live move, into its downtime.
 now_us() {
-	local t=$EPOCHREALTIME
-	echo $((10#${t/./}))
+	local __now=$EPOCHREALTIME
+	printf -v "$1" '%s' $((10#${__now/./}))
 }
 
 # timed VAR CMD...: run CMD, set VAR to its time in microseconds; its
@@ -95,10 +97,10 @@ now_us() {
 timed() {
 	local __var=$1 t0 t1 rc
 	shift
-	t0=$(now_us)
+	now_us t0
 	"$@"
 	rc=$?
-	t1=$(now_us)
+	now_us t1
 	printf -v "$__var" '%s' $((t1 - t0))
 	return $rc
 }
@@ -460,12 +462,20 @@ bench_live() {
 		writer=$!
 		sleep 1
 		# --force: the final inactivation happens under the writer.
+		# The import reads to the end of the pipe, which comes when its
+		# last writer closes it: this shell's copy closes as the export
+		# ends, before the clock is read.
 		{
 			pflashctl export --live --force -J "$src" 2>/tmp/live.json
-			echo "$? $(now_us)" >/tmp/live.exp
+			rc=$?
+			exec >&-
+			now_us t_exp
+			echo "$rc $t_exp" >/tmp/live.exp
 		} | {
 			pflashctl import -q --activate "$dst"
-			echo "$? $(now_us)" >/tmp/live.imp
+			rc=$?
+			now_us t_imp
+			echo "$rc $t_imp" >/tmp/live.imp
 		}
 		kill "$writer" 2>/dev/null
 		wait "$writer"
@@ -558,20 +568,22 @@ for ((r = 1; r <= RUNS; r++)); do
 	timed us pf list >/dev/null && res "tool what=list rep=$r us=$us"
 done
 
-start=$(now_us)
+now_us start
 if [ "$FIO" = 1 ]; then
 	bench_fio
-	res "phase name=fio us=$(($(now_us) - start))"
+	now_us now
+	res "phase name=fio us=$((now - start))"
 	save
-	t=$(now_us)
+	now_us t
 	say "the write pattern of OVMF's first boot"
 	bench_ovmf
-	res "phase name=ovmf us=$(($(now_us) - t))"
+	now_us now
+	res "phase name=ovmf us=$((now - t))"
 	save
 fi
 for kib in ${SIZES//,/ }; do
 	bytes=$((kib << 10))
-	t=$(now_us)
+	now_us t
 	for kind in erased random; do
 		say "stream: $kib KiB, $kind image: export, import, the pipe, dd"
 		bench_stream "$bytes" "$kind"
@@ -579,25 +591,29 @@ for kib in ${SIZES//,/ }; do
 	say "move: $kib KiB: one pflashctl per side, the full flush"
 	bench_move "$bytes" writethrough
 	bench_move "$bytes" writeback
-	res "phase name=mig-$bytes us=$(($(now_us) - t))"
+	now_us now
+	res "phase name=mig-$bytes us=$((now - t))"
 	save
 done
 for kib in ${LIVE//,/ }; do
 	bytes=$((kib << 10))
 	for fs in ${LIVEFS//,/ }; do
-		t=$(now_us)
+		now_us t
 		say "live move: $kib KiB, shared file on $fs, a writer at 1 MiB/s"
 		bench_live "$bytes" "$fs"
-		res "phase name=live-$bytes-$fs us=$(($(now_us) - t))"
+		now_us now
+		res "phase name=live-$bytes-$fs us=$((now - t))"
 		save
 	done
 done
 if [ "$PROFILE" = 1 ]; then
-	t=$(now_us)
+	now_us t
 	bench_profile
-	res "phase name=profile us=$(($(now_us) - t))"
+	now_us now
+	res "phase name=profile us=$((now - t))"
 fi
-res "phase name=total us=$(($(now_us) - start))"
+now_us now
+res "phase name=total us=$((now - start))"
 
 save || fail "the results could not be written to /dev/vda"
 say "done"
