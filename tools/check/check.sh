@@ -89,7 +89,8 @@ CHECK_JOBS=${CHECK_JOBS:-2}
 case $CHECK_JOBS in
 ''|*[!0-9]*|0*) die "CHECK_JOBS is a number, at least 1" ;;
 esac
-repeat_parse "${REPEAT:-1}" "$@" || exit 1
+# (--static-only boots no kernel: nothing to repeat.)
+[ $# = 0 ] || repeat_parse "${REPEAT:-1}" "$@" || exit 1
 
 # The test programs to run, if not all: TESTS, as a list of words.
 read -r -a tests <<<"${TESTS:-}"

@@ -20,7 +20,8 @@
 # A repetition's jobs start as slots free, beside the last jobs of the
 # one before: a hunt keeps every CPU busy to its end.  Never two runs of
 # one job at once: they share its kernel's initramfs, its host's systemd
-# overlay and its VMs' sockets.
+# overlay and its VMs' sockets; a job that waits for its last run to end
+# lets the jobs queued after it go first.
 
 declare -A repeat_of=()
 repeat_all=1
@@ -30,7 +31,9 @@ repeat_parse() {
 	local -a kernels=("${@:2}")
 	repeat_of=()
 	repeat_all=1
-	for word in ${1:-1}; do
+	local -a words
+	read -r -a words <<<"${1:-1}"
+	for word in "${words[@]}"; do
 		k=${word%=*}
 		case $word in
 		[1-9] | [1-9][0-9])
@@ -72,37 +75,50 @@ running() {
 }
 
 run_jobs() {
-	local slots=$1 run=$2 start=$3 reps=1 rep dir job k
-	local -a live=()
+	local slots=$1 run=$2 start=$3 reps=1 rep dir job k i started
+	local -a live=() queue=()
 	local -A last=()
 	shift 3
 	for job in "$@"; do
 		k=$(repeat_count "${job%:host}")
 		[ "$k" -le "$reps" ] || reps=$k
 	done
+	# The queue, "REP JOB" words: each repetition's jobs in their order,
+	# after the one before's.
 	results=("$run/results")
 	for rep in $(seq "$reps"); do
-		dir=$run
 		if [ "$reps" -gt 1 ]; then
-			dir=$run/rep-$rep
-			mkdir -p "$dir"
-			: >"$dir/results"
-			results+=("$dir/results")
+			mkdir -p "$run/rep-$rep"
+			: >"$run/rep-$rep/results"
+			results+=("$run/rep-$rep/results")
 		fi
 		for job in "$@"; do
-			[ "$rep" -le "$(repeat_count "${job%:host}")" ] || continue
-			# Polled: `wait -n PID...` said "no such job" of a job
-			# that had just ended (bash 5.2), and a job takes minutes.
-			while mapfile -t live < <(running "${live[@]}") &&
-			      { [ "${#live[@]}" -ge "$slots" ] ||
-				[ -n "$(running "${last[$job]:-0}")" ]; }; do
-				sleep "${SCHEDULE_POLL:-2}"
-			done
+			[ "$rep" -gt "$(repeat_count "${job%:host}")" ] ||
+				queue+=("$rep $job")
+		done
+	done
+	# While a slot is free, the first job of the queue that is not
+	# running starts.  Polled: `wait -n PID...` said "no such job" of a
+	# job that had just ended (bash 5.2), and a job takes minutes.
+	while [ ${#queue[@]} -gt 0 ]; do
+		mapfile -t live < <(running "${live[@]}")
+		started=
+		for i in "${!queue[@]}"; do
+			[ "${#live[@]}" -lt "$slots" ] || break
+			rep=${queue[i]%% *}
+			job=${queue[i]#* }
+			case " ${live[*]} " in *" ${last[$job]:-0} "*) continue ;; esac
+			dir=$run
+			[ "$reps" = 1 ] || dir=$run/rep-$rep
 			[ "$reps" = 1 ] || log "repetition $rep of $reps: $job"
 			RESULTS=$dir/results "$start" "$job" "$dir" &
 			live+=($!)
 			last[$job]=$!
+			unset 'queue[i]'
+			started=1
 		done
+		queue=("${queue[@]}")
+		[ -n "$started" ] || sleep "${SCHEDULE_POLL:-2}"
 	done
 	# Not a bare wait: it would reap the caller's other jobs (the
 	# fuzzer), whose own wait then fails.

@@ -49,6 +49,9 @@ schedule() {
 	local -a kernels
 	read -r -a kernels <<<"$3"
 	repeat_parse "$2" "${kernels[@]}" && run_jobs "$slots" "$tmp/run" pretend "${@:4}"
+	# Every job that started has ended when run_jobs returns.
+	[ "$(grep -c '^start ' "$tmp/events")" = "$(grep -c '^end ' "$tmp/events")" ] ||
+		echo "run_jobs returned before its jobs ended" >>"$tmp/bad"
 }
 
 # started JOB: how many times JOB started.
@@ -65,7 +68,7 @@ before() {
 }
 
 echo "TAP version 13"
-echo "1..12"
+echo "1..13"
 
 # debug's job lasts until the second repetition of deb61's starts: it
 # ends at once if the repetitions flow, and after 30 s if not.
@@ -93,6 +96,15 @@ check "schedule.sh: REPEAT=3, a long job and a short one: its second run starts 
 until_event=()
 length=()
 
+# Three slots; deb72's first run lasts until deb61's second has ended:
+# deb72's second run, queued first, must let deb61's and deb612's go.
+until_event=([deb72]="end deb61 /rep-2")
+schedule 3 2 "deb72 deb61 deb612" deb72 deb61 deb612
+check "schedule.sh: a job waiting for its own last run lets the jobs queued after it start" \
+	'[ ! -s "$tmp/bad" ] && before "end deb61 /rep-2" "end deb72 /rep-1" &&
+	 [ "$(started deb72)" = 2 ] && [ "$(started deb612)" = 2 ]'
+until_event=()
+
 schedule 1 1 "deb61 deb72" deb61 deb72 deb61:host
 check "schedule.sh: REPEAT=1, one slot: one job at a time, each once, in the run's own directory" \
 	'[ ! -s "$tmp/bad" ] && [ "$(grep -c "^start [^ ]*  /results$" "$tmp/events")" = 3 ] &&
@@ -102,11 +114,11 @@ schedule 2 1 "" >/dev/null
 check "schedule.sh: no jobs: returns at once, with the run's results" \
 	'[ ! -s "$tmp/events" ] && [ "${results[*]}" = "$tmp/run/results" ]'
 
-for bad in x 0 100 debug=0 =2 "5 deb99=2" "2 3" "debug=2 debug=3"; do
+for bad in x 0 100 debug=0 =2 "5 deb99=2" "2 3" "debug=2 debug=3" "*"; do
 	repeat_parse "$bad" debug deb61 2>"$tmp/err" && echo "$bad accepted" >>"$tmp/refused"
 	grep -q "error: REPEAT: " "$tmp/err" || echo "$bad: no message" >>"$tmp/refused"
 done
-check "schedule.sh: REPEAT: x, 0, 100, debug=0, =2, a kernel not run, two counts for all or one refused, each with a message" \
+check "schedule.sh: REPEAT: x, 0, 100, debug=0, =2, a kernel not run, two counts for all or one, * refused, each with a message" \
 	'[ ! -e "$tmp/refused" ]'
 repeat_parse "5 debug=2" debug deb61 2>"$tmp/err"
 check "schedule.sh: REPEAT=\"5 debug=2\": debug twice, deb61 five times, no message" \
