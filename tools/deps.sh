@@ -46,6 +46,9 @@ PACKAGES=(
 	git
 	patch
 	ocaml
+	# Sphinx reads the documents, here and as the series has them
+	# (tools/check/docs.sh)
+	python3-sphinx
 	# VMs and their initramfs
 	qemu-system-x86
 	qemu-utils

@@ -135,6 +135,8 @@ fi
 #   abi           Documentation/ABI: get_abi.py, and every sysfs attribute
 #   netlink-gen   tools/check/ynl-gen.sh: the generated netlink code is what
 #                 the spec generates, and the ABI (pflash-abi.txt) unchanged
+#   docs          tools/check/docs.sh: Sphinx, nitpicky, over the documents
+#                 here and as the in-tree series has them
 #   layers        tools/check/layers.py: the layers of module/ call one way,
 #                 netlink stays in netlink.c, no function returns with a lock
 #                 held (Coccinelle); its self-test breaks each rule once
@@ -158,6 +160,8 @@ eco install install.log "make install and install-dkms into a DESTDIR" \
 eco abi abi.log "Documentation/ABI reads clean (get_abi.py) and documents every sysfs attribute" \
 	"$REPO/tools/ecosystem/abi-check.sh"
 eco netlink-gen netlink-gen.log "uapi/linux/pflash.h and module/netlink-gen.[ch] are what 7.2's ynl_gen_c.py makes of the spec; the uapi ABI keeps its numbers" "$REPO/tools/check/ynl-gen.sh" check
+eco docs docs.log "Documentation/pflash/ reads clean with Sphinx, here and in the in-tree series, which names nothing of the test house (tools/check/docs.sh)" \
+	"$REPO/tools/check/docs.sh"
 eco layers layers.log "module/ keeps the layering rules of internals.rst (tools/check/layers.py, and its self-test)" python3 "$REPO/tools/check/layers.py" --self-test --root "$SRC"
 if [ "$(id -u)" = 0 ] && command -v dkms >/dev/null; then
 	eco dkms dkms.log "dkms add, build, install and remove against the 6.1 headers" \

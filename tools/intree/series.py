@@ -23,10 +23,17 @@ makes older kernels look like this one, stays out; the Makefile comes from
 Kbuild's object lists).
 
   series.py --kernel DIR --out DIR [--base REV]
+  series.py --docs DIR
 
 DIR (--kernel) is a git work tree of the kernel's source; --base names its
 pristine commit (default: the tag "pristine").  The work tree is reset to
-it first.  Prints the patches' paths.
+it first.  Prints the patches' paths.  --docs writes only the documents
+of patch 3, into DIR (for tools/check/docs.sh).
+
+The documents leave out what speaks of this project's own tree and test
+house: a document's end from a ".. out-of-tree:" comment on, a part
+between ".. out-of-tree-part:" and ".. end-of-out-of-tree-part"
+comments, and the sentences IN_TREE_PROSE rewrites.
 """
 import argparse
 import os
@@ -232,6 +239,10 @@ DOC_PATHS = [
 # A document's part about this project's own tree, from this comment on,
 # stays out of the kernel's.
 OUT_OF_TREE = '\n.. out-of-tree:'
+# And a part of one between these two comments (each a line of its own,
+# the first followed by the comment's indented text, if any).
+OUT_OF_TREE_PART = re.compile(
+    r'^\.\. out-of-tree-part:.*?^\.\. end-of-out-of-tree-part\n\n?', re.M | re.S)
 
 
 # The mark by which this project's layering check finds its table.
@@ -245,6 +256,11 @@ LAYERS_MARK = re.compile(r'^\.\. layers-table:[^\n]*\n\n', re.M)
 # a change of the wording here does not slip by.
 IN_TREE_PROSE = {
     'admin-guide.rst': [
+        (':doc:`durability` tells how both promises are proven: by cutting '
+         'the power of virtual machines at random points, and by replaying '
+         "the backing file system's writes to every flush.",
+         ':doc:`durability` states them, and those around a move between\n'
+         'hosts.'),
         ("they run in the shared-storage test's VMs (tools/check/nfs.sh), each",
          "they run in the shared-storage test's VMs, each"),
         ('installed (tools/check/systemd.sh), not in the',
@@ -261,6 +277,13 @@ IN_TREE_PROSE = {
          'make worse than a retry can mend (:doc:`durability`):'),
     ],
     'index.rst': [
+        ('What pflash promises to keep across a power loss, and how it is '
+         'proven: virtual machines killed at random points and inside each '
+         "step of a move, a replay of the backing file system's writes to "
+         'every flush, fuzzers of the netlink family and the state stream, '
+         'and a soak on the debug kernel.',
+         'What pflash promises to keep across a power loss, and around a\n'
+         '    move between hosts.'),
         ('``Documentation/ABI/testing/sysfs-block-pflash``.  Every shell '
          'command these documents and the manual pages show is run, in '
          'order, by ``selftests/pflash/doc_test.sh`` in the test VMs '
@@ -285,7 +308,7 @@ IN_TREE_PROSE = {
 
 def in_tree_prose(name, text):
     for old, new in IN_TREE_PROSE.get(name, []):
-        pattern = r'\s+'.join(re.escape(w) for w in old.split())
+        pattern = r'(?<!\S)' + r'\s+'.join(re.escape(w) for w in old.split()) + r'(?!\S)'
         found = len(re.findall(pattern, text))
         if found != 1:
             sys.exit('Documentation/pflash/%s: "%s" found %d times, not once'
@@ -297,6 +320,7 @@ def in_tree_prose(name, text):
 def kernel_doc(name, text):
     if OUT_OF_TREE in text:
         text = text[:text.index(OUT_OF_TREE)]
+    text = OUT_OF_TREE_PART.sub('', text)
     text = LAYERS_MARK.sub('', text)
     text = in_tree_prose(name, text)
     for old, new in DOC_PATHS:
@@ -339,6 +363,19 @@ def maintainers(kernel, who, files):
     write(path, text)
 
 
+def in_tree_docs():
+    """The documents of Documentation/pflash/ as the kernel's tree has them:
+    (file name, text) pairs."""
+    for f in sorted(os.listdir(os.path.join(REPO, 'Documentation/pflash'))):
+        name, ext = os.path.splitext(f)
+        if ext != '.rst' or name in DOCS_LEFT_OUT:
+            continue
+        text = kernel_doc(f, read(os.path.join(REPO, 'Documentation/pflash', f)))
+        if f == 'index.rst':
+            text = docs_index(text)
+        yield f, text
+
+
 def stage(kernel, n):
     """The files of commit @n (0-based); returns the paths MAINTAINERS names."""
     if n == 0:
@@ -364,13 +401,7 @@ def stage(kernel, n):
                      'obj-$(CONFIG_BLK_DEV_PFLASH)	+= pflash/\n')
         return [DRIVER + '/']
     if n == 2:
-        for f in sorted(os.listdir(os.path.join(REPO, 'Documentation/pflash'))):
-            name, ext = os.path.splitext(f)
-            if ext != '.rst' or name in DOCS_LEFT_OUT:
-                continue
-            text = kernel_doc(f, read(os.path.join(REPO, 'Documentation/pflash', f)))
-            if f == 'index.rst':
-                text = docs_index(text)
+        for f, text in in_tree_docs():
             install(kernel, None, os.path.join(DOCS, f), text)
         install(kernel, 'Documentation/ABI/testing/sysfs-block-pflash',
                 'Documentation/ABI/testing/sysfs-block-pflash')
@@ -449,9 +480,17 @@ def main():
     ap.add_argument('--kernel')
     ap.add_argument('--out')
     ap.add_argument('--base', default='pristine')
+    ap.add_argument('--docs', metavar='DIR',
+                    help="write the documents as the kernel's tree has them "
+                    "into DIR, and stop")
     args = ap.parse_args()
     if args.changed_files:
         print('\n'.join(KERNEL_FILES))
+        return
+    if args.docs:
+        os.makedirs(args.docs, exist_ok=True)
+        for f, text in in_tree_docs():
+            write(os.path.join(args.docs, f), text)
         return
     if not args.kernel or not args.out:
         ap.error('--kernel and --out are required')
