@@ -420,7 +420,7 @@ wait_acks() {
 		   [ "$(grep -c '^/dev/pflash1 ' "$OUTDIR/acks")" -ge "$1" ]; then
 			return 0
 		fi
-		IFS= read -r -t 5 line <&"${CTL[a]}" || continue
+		read_line "${CTL[a]}" 5 || continue
 		line=${line%$'\r'}
 		case $line in
 		'@@ack '*) echo "${line#@@ack }" >>"$OUTDIR/acks" ;;

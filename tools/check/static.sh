@@ -16,9 +16,9 @@
 #   selftests     the kselftests build (-Wall -Wextra -Werror)
 #
 # and the tool's host tests (make -C tools/pflashctl check), run.sh's
-# (tools/boot/test_run.sh) and check.sh's scheduler's
-# (tools/check/test_schedule.sh), each of their TAP results one result
-# under "host".
+# (tools/boot/test_run.sh), check.sh's scheduler's
+# (tools/check/test_schedule.sh) and harness.sh's (tools/lib/
+# test_harness.sh), each of their TAP results one result under "host".
 #
 # Usage: RESULTS=FILE static.sh LOGDIR
 # Logs go to LOGDIR. Exits 1 if anything failed.
@@ -112,9 +112,12 @@ judge_tap host "$LOGDIR/host-tests.log" || failed=1
 # a pretend QEMU (tools/boot/test_run.sh): TAP, each result one.
 "$REPO/tools/boot/test_run.sh" >"$LOGDIR/boot-run.log" 2>&1 || true
 judge_tap host "$LOGDIR/boot-run.log" || failed=1
-# check.sh's jobs, over and over for a flake hunt, on pretend jobs.
+# check.sh's jobs, over and over for a flake hunt, on pretend jobs; and
+# harness.sh's read_line on pretend writers.
 "$REPO/tools/check/test_schedule.sh" >"$LOGDIR/schedule.log" 2>&1 || true
 judge_tap host "$LOGDIR/schedule.log" || failed=1
+"$REPO/tools/lib/test_harness.sh" >"$LOGDIR/harness.log" 2>&1 || true
+judge_tap host "$LOGDIR/harness.log" || failed=1
 check judge judge.log "the judge's own tests pass (tools/judge/test_judge.py)" \
 	python3 -m unittest "$REPO/tools/judge/test_judge.py"
 # The debug kernel's run checks which error paths ran; that every one is

@@ -185,6 +185,8 @@ kill_point() {
 	: >"$d/said.log"
 	exec {tail}< <(tail -n +1 -F "$d/tap.log" 2>/dev/null)
 	local tailpid=$!
+	# Nothing of an earlier kill point's lines on a descriptor of that number.
+	read_part[$tail]=
 	# Until the kill's deadline; before WHEN, as long as the VM runs (its
 	# time limit, -t, is the bound), reading in steps of a second.
 	while :; do
@@ -195,7 +197,7 @@ kill_point() {
 		else
 			left=1000000
 		fi
-		if IFS= read -r -t "$((left / 1000000)).$(printf '%06d' $((left % 1000000)))" line <&"$tail"; then
+		if read_line "$tail" "$((left / 1000000)).$(printf '%06d' $((left % 1000000)))"; then
 			line=${line//$'\r'/}
 			echo "$(now_us) $line" >>"$d/said.log"
 			if [ -z "$deadline" ] && [ "$line" = "$when" ]; then

@@ -118,6 +118,27 @@ write_env() {
 	mv "$file.tmp" "$file"
 }
 
+# read_line FD SECONDS: a line from FD, in $line, within SECONDS (may be
+# a fraction); returns 1 if none came whole by then, or at the end of the
+# input.  bash's `read -t` leaves the part of a line it had read when its
+# time ran out in its variable, and the next read starts after that part:
+# a loop of short reads, ignoring timeouts, lost the start of a line (a
+# kill point saw "tart" for "start" and never killed).  Here that part is
+# kept, per FD, and begins the next line read from FD.
+declare -A read_part=()
+read_line() {
+	local part rc
+	IFS= read -r -t "$2" part <&"$1"
+	rc=$?
+	if [ "$rc" = 0 ]; then
+		line=${read_part[$1]:-}$part
+		read_part[$1]=
+		return 0
+	fi
+	[ "$rc" -le 128 ] || read_part[$1]=${read_part[$1]:-}$part
+	return 1
+}
+
 # One `make check` or `make demo` at a time per build directory: they share
 # build/mod-*, build/vm/ and the installed selftests. A second one waits.
 lock_build() {

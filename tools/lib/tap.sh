@@ -2,7 +2,8 @@
 # shellcheck shell=bash
 #
 # TAP for the scripts that test this project's own scripts on pretend
-# programs (tools/boot/test_run.sh, tools/check/test_schedule.sh).
+# programs (tools/boot/test_run.sh, tools/check/test_schedule.sh,
+# tools/lib/test_harness.sh).
 #
 #   check NAME CONDITION   evaluates CONDITION (a shell string) and prints
 #                          "ok N NAME" or "not ok N NAME"; a failure
