@@ -117,10 +117,10 @@ connect() {
 # return its status (124 if it gave none in CMD_LIMIT seconds).  The acks
 # of a writer (tools/guests/nfs.sh) that come meanwhile go to acks.
 send() {
-	local role=$1 line=$2 reply
-	printf '%s\n' "$line" >&"${CTL[$role]}" || return 125
-	while IFS= read -r -t "$CMD_LIMIT" reply <&"${CTL[$role]}"; do
-		reply=${reply%$'\r'}
+	local role=$1 cmd=$2 line reply
+	printf '%s\n' "$cmd" >&"${CTL[$role]}" || return 125
+	while read_line "${CTL[$role]}" "$CMD_LIMIT"; do
+		reply=${line%$'\r'}
 		case $reply in
 		'| '*) printf '%s\n' "${reply#| }" ;;
 		'|') echo ;;
@@ -128,7 +128,7 @@ send() {
 		'@@rc '*) return "${reply#@@rc }" ;;
 		esac
 	done
-	log "$KERNEL: $role did not answer '$line' in $CMD_LIMIT s"
+	log "$KERNEL: $role did not answer '$cmd' in $CMD_LIMIT s"
 	return 124
 }
 
