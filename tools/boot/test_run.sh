@@ -1,10 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run.sh's second boot (-b), on a QEMU that pretends: a kernel that panics
-# before it starts init is booted again, once, its console kept as
-# console-hung.log; one that panics after init is not (its results say
-# why).  The static checks run it.  Prints TAP; exits 1 if any failed.
+# run.sh's boots again (-b), on a QEMU that pretends: a kernel that panics
+# before it starts init is booted again, at most twice, the last such
+# console kept as console-hung.log; one that panics after init is not
+# (its results say why).  The static checks run it.  Prints TAP; exits 1 if any failed.
 
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,15 +39,21 @@ boot() {
 }
 
 echo "TAP version 13"
-echo "1..6"
+echo "1..7"
 boot 'Kernel panic - not syncing: Fatal exception in interrupt' \
 	'Run /init as init process|all done'
 check "run.sh -b: a panic before init: booted again" '[ "$(cat "$tmp/boots")" = 2 ]'
 check "run.sh -b: a panic before init: the first console kept as console-hung.log" \
 	'grep -q "Kernel panic" "$tmp/out/console-hung.log" && grep -q "all done" "$tmp/out/console.log"'
-boot 'Kernel panic - not syncing: first' 'Kernel panic - not syncing: second'
-check "run.sh -b: a second panic before init: not booted a third time" \
-	'[ "$(cat "$tmp/boots")" = 2 ] && grep -q second "$tmp/out/console.log"'
+boot 'Kernel panic - not syncing: first' 'Kernel panic - not syncing: second' \
+	'Run /init as init process|all done'
+check "run.sh -b: a second panic before init: booted a third time" \
+	'[ "$(cat "$tmp/boots")" = 3 ] && grep -q "all done" "$tmp/out/console.log" &&
+	 grep -q second "$tmp/out/console-hung.log"'
+boot 'Kernel panic - not syncing: first' 'Kernel panic - not syncing: second' \
+	'Kernel panic - not syncing: third' 'Kernel panic - not syncing: fourth'
+check "run.sh -b: a third panic before init: not booted a fourth time" \
+	'[ "$(cat "$tmp/boots")" = 3 ] && grep -q third "$tmp/out/console.log"'
 boot 'Run /init as init process|Kernel panic - not syncing: after init'
 check "run.sh -b: a panic after init: not booted again" '[ "$(cat "$tmp/boots")" = 1 ]'
 check "run.sh -b: a panic after init: its console is the run's" \
