@@ -408,13 +408,22 @@ start_job() {
 }
 run_jobs "$CHECK_JOBS" "$run" start_job "${jobs[@]}"
 
-[ -z "$prebuild" ] || wait "$prebuild" || true
+# await PID: until the job PID, started beside the suites, has ended (its
+# results are in RESULTS).  Not `wait PID`: after a flake hunt of 22 jobs,
+# bash said "pid N is not a child of this shell" of the fuzzer, which had
+# ended an hour before.
+await() {
+	while kill -0 "$1" 2>/dev/null; do
+		sleep 1
+	done
+}
+[ -z "$prebuild" ] || await "$prebuild"
 if [ -n "$fuzz" ]; then
-	wait "$fuzz"
+	await "$fuzz"
 	cat "$run/fuzz.log"
 fi
 if [ -n "$series" ]; then
-	wait "$series" || true
+	await "$series"
 	grep -v '^#   ' "$run/series.log" || true
 	grep -q "	series	" "$run/results" ||
 		RESULTS=$run/results result fail series "the in-tree series check ended before its results (log: $run/series.log)"
