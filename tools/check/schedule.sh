@@ -28,11 +28,10 @@ repeat_all=1
 
 repeat_parse() {
 	local word k why='' all=''
-	local -a kernels=("${@:2}")
+	local -a kernels=("${@:2}") words
+	read -r -a words <<<"${1:-1}"
 	repeat_of=()
 	repeat_all=1
-	local -a words
-	read -r -a words <<<"${1:-1}"
 	for word in "${words[@]}"; do
 		k=${word%=*}
 		case $word in
@@ -109,8 +108,10 @@ run_jobs() {
 			job=${queue[i]#* }
 			case " ${live[*]} " in *" ${last[$job]:-0} "*) continue ;; esac
 			dir=$run
-			[ "$reps" = 1 ] || dir=$run/rep-$rep
-			[ "$reps" = 1 ] || log "repetition $rep of $reps: $job"
+			if [ "$reps" -gt 1 ]; then
+				dir=$run/rep-$rep
+				log "repetition $rep of $reps: $job"
+			fi
 			RESULTS=$dir/results "$start" "$job" "$dir" &
 			live+=($!)
 			last[$job]=$!
@@ -120,8 +121,8 @@ run_jobs() {
 		queue=("${queue[@]}")
 		[ -n "$started" ] || sleep "${SCHEDULE_POLL:-2}"
 	done
-	# Not a bare wait: it would reap the caller's other jobs (the
-	# fuzzer), whose own wait then fails.
+	# Not a bare wait: it would wait for the caller's other jobs too
+	# (the fuzzer, the series' check).
 	[ ${#live[@]} = 0 ] || wait "${live[@]}"
 	return 0
 }

@@ -33,7 +33,8 @@ of patch 3, into DIR (for tools/check/docs.sh).
 The documents leave out what speaks of this project's own tree and test
 house: a document's end from a ".. out-of-tree:" comment on, a part
 between ".. out-of-tree-part:" and ".. end-of-out-of-tree-part"
-comments, and the sentences IN_TREE_PROSE rewrites.
+comments, the ".. doc-test:" marks, and the sentences IN_TREE_PROSE
+rewrites.
 """
 import argparse
 import os
@@ -247,6 +248,9 @@ OUT_OF_TREE_PART = re.compile(
 
 # The mark by which this project's layering check finds its table.
 LAYERS_MARK = re.compile(r'^\.\. layers-table:[^\n]*\n\n', re.M)
+# The marks by which the documents' test (doc_commands.py) groups their
+# commands, with the comment's indented text: about this project's tests.
+DOC_TEST_MARK = re.compile(r'^\.\. doc-test:[^\n]*\n(?:[ \t]+[^\n]*\n)*\n', re.M)
 
 
 # The sentences, and parts of them, that speak of this project's test
@@ -261,10 +265,6 @@ IN_TREE_PROSE = {
          "the backing file system's writes to every flush.",
          ':doc:`durability` states them, and those around a move between\n'
          'hosts.'),
-        ("they run in the shared-storage test's VMs (tools/check/nfs.sh), each",
-         "they run in the shared-storage test's VMs, each"),
-        ('installed (tools/check/systemd.sh), not in the',
-         'installed, not in the'),
         ('booted with systemd (``tools/check/systemd.sh``), and',
          'booted with systemd, and'),
     ],
@@ -322,6 +322,7 @@ def kernel_doc(name, text):
         text = text[:text.index(OUT_OF_TREE)]
     text = OUT_OF_TREE_PART.sub('', text)
     text = LAYERS_MARK.sub('', text)
+    text = DOC_TEST_MARK.sub('', text)
     text = in_tree_prose(name, text)
     for old, new in DOC_PATHS:
         text = re.sub(old, new, text)
