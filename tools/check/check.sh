@@ -376,11 +376,15 @@ host_suite() {
 
 # The jobs: each kernel's kselftests (KERNEL), and the suites of a host on
 # deb61 and deb72 (KERNEL:host); in --nfs-only those alone, with TESTS no
-# host's.  In the order that keeps two CPUs evenly busy, by the minutes
-# of the last runs: the debug kernel's (25-30, with its build), deb72's
-# and deb61's kselftests (13 each), deb72's host (9), deb612's kselftests
-# (11, with the docs') and deb61's host (8): the debug kernel's lane
-# takes deb612's, the other the rest.
+# host's.  In the order that keeps two CPUs evenly busy, by the seconds
+# of the last warm run (8360c69): the debug kernel's kselftests (874),
+# deb61's (367), deb72's host (349), deb612's kselftests (380, with the
+# docs'), deb72's kselftests (438) and deb61's host (289).  The debug
+# kernel's lane then takes deb72's kselftests (1312 s in all), the other
+# lane the other four (1385 s); in the order before (debug, deb72, deb61,
+# deb72:host, deb612, deb61:host) they fell 1254 against 1443, and the
+# warm run took 25 min 25 s.  Fresh, the debug kernel's lane is longer
+# (its build) and either order ends with it.
 jobs=()
 for k in "$@"; do
 	[ "$nfs_only" = 1 ] || jobs+=("$k")
@@ -390,7 +394,7 @@ for k in "$@"; do
 done
 [ ${#jobs[@]} = 0 ] ||
 mapfile -t jobs < <(printf '%s\n' "${jobs[@]}" |
-	awk '{ i = index(" debug deb72 deb61 deb72:host deb612 deb61:host ", " " $0 " ")
+	awk '{ i = index(" debug deb61 deb72:host deb612 deb72 deb61:host ", " " $0 " ")
 	       print (i ? i : 999), NR, $0 }' | sort -n -k1,1 -k2,2 | cut -d' ' -f3)
 
 # The jobs, CHECK_JOBS at a time, over and over as REPEAT says, on the
