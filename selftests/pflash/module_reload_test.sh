@@ -24,7 +24,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "TAP version 13"
-echo "1..17"
+echo "1..18"
 
 # --- unloading with devices present ----------------------------------------
 rmmod pflash 2>/dev/null
