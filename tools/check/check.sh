@@ -121,6 +121,31 @@ case " $* " in
 	prebuild=$! ;;
 esac
 
+# The coverage-guided fuzzer of the stream reader, time-boxed, on the host
+# beside the static checks, which leave a CPU idle much of the time.
+fuzz=
+if [ ${#tests[@]} = 0 ] && [ "$nfs_only" = 0 ]; then
+	"$REPO/tools/fuzz/run.sh" "$run/fuzz" >"$run/fuzz.log" 2>&1 &
+	fuzz=$!
+fi
+
+# pflash as a patch series in the kernel's tree (tools/intree/series.sh):
+# applied to 7.2's source, checkpatch and coccicheck on it, and built there
+# as a module and built in, in a copy of the debug kernel's build, once
+# that is built: in a warm run beside the static checks, as the fuzzer, so
+# that neither takes a CPU from the VMs for long.  With the static checks,
+# when the kernels include debug; alone, make series-check.
+series=
+if [ "${STATIC:-1}" != 0 ] && [ ${#tests[@]} = 0 ] && [ "$nfs_only" = 0 ]; then
+	case " $* " in
+	*" debug "*)
+		"$REPO/tools/intree/series.sh" check >"$run/series.log" 2>&1 &
+		series=$! ;;
+	*)
+		result skip series "the in-tree series: it builds in the debug kernel's build, and KERNELS has no debug (make series-check runs it alone)" ;;
+	esac
+fi
+
 if [ "${STATIC:-1}" != 0 ]; then
 	timed static "$REPO/tools/check/static.sh" "$run/static"
 fi
@@ -179,30 +204,6 @@ if [ ${#tests[@]} = 0 ] && [ "$nfs_only" = 0 ]; then
 		debs=
 	fi
 fi
-# The coverage-guided fuzzer of the stream reader, time-boxed, on the host
-# while the first VM runs (its tests mostly keep one CPU busy, of two).
-fuzz=
-if [ ${#tests[@]} = 0 ] && [ "$nfs_only" = 0 ]; then
-	"$REPO/tools/fuzz/run.sh" "$run/fuzz" >"$run/fuzz.log" 2>&1 &
-	fuzz=$!
-fi
-
-# pflash as a patch series in the kernel's tree (tools/intree/series.sh):
-# applied to 7.2's source, checkpatch and coccicheck on it, and built there
-# as a module and built in, in a copy of the debug kernel's build, beside
-# the VMs once that is built.  With the static checks, when the kernels
-# include debug; alone, make series-check.
-series=
-if [ "${STATIC:-1}" != 0 ] && [ ${#tests[@]} = 0 ] && [ "$nfs_only" = 0 ]; then
-	case " $* " in
-	*" debug "*)
-		"$REPO/tools/intree/series.sh" check >"$run/series.log" 2>&1 &
-		series=$! ;;
-	*)
-		result skip series "the in-tree series: it builds in the debug kernel's build, and KERNELS has no debug (make series-check runs it alone)" ;;
-	esac
-fi
-
 # nfs_suite KERNEL KO OUT: shared storage between hosts, an NFS server and
 # two hosts, whose links are cut and one of which loses its power
 # (nfs.sh), its logs in OUT: in `make check` on deb61 and deb72, and
