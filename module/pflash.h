@@ -40,9 +40,9 @@
  *    @claim, @content_gen, @import and @backing_reported,
  *    the writes of @state and @data, and (with pflash_marks_lock) the
  *    writes of @mark.  Its holder may sleep: it does file I/O, waits
- *    for RCU grace periods and allocates memory.  Never taken in the data path, nor
- *    by the writeback worker; the work item that announces what a
- *    writeback pass saw of the backing file takes it (sysfs.c).
+ *    for RCU grace periods and allocates memory.  Never taken in the
+ *    data path, nor by the writeback worker; the work item that announces
+ *    what a writeback pass saw of the backing file takes it (sysfs.c).
  *    Taken with pflash_dev_lock_live(), which refuses a device that is
  *    being destroyed; no two devices' ctl_locks are held at once.  The
  *    sysfs attributes (sysfs.c) take it too, interruptibly, to read
@@ -446,6 +446,7 @@ int pflash_dev_retire(struct pflash_dev *dev, bool force,
 void pflash_dev_teardown(struct pflash_dev *dev);
 void pflash_dev_destroy_all(void);
 void pflash_dev_release_socket(u32 portid);
+void pflash_dev_drop_contents(u8 *data);
 
 /**
  * pflash_dev_lock_live() - take a device's ctl_lock, unless it is dying
