@@ -270,10 +270,10 @@ void pflash_blk_hold(struct pflash_dev *dev)
  * after this sees what the caller did before it, and a bio that started
  * before it is served.  The grace period is expedited: the control
  * operations that wait here (an inactivation, a live export's start and
- * end, an import's commit) are inside a move's downtime, and a normal grace period takes
- * jiffies, where an expedited one takes microseconds.  A freeze of the
- * queue would wait as well, but through a normal grace period
- * (percpu_ref_kill()): pflash_blk_replace() waits here instead.
+ * end, an import's commit) are inside a move's downtime, and a normal
+ * grace period takes jiffies, where an expedited one takes microseconds.
+ * A freeze of the queue would wait as well, but through a normal grace
+ * period (percpu_ref_kill()): pflash_blk_replace() waits here instead.
  */
 void pflash_blk_sync(struct pflash_dev *dev)
 {
@@ -307,7 +307,8 @@ void pflash_blk_release(struct pflash_dev *dev)
  * pflash_blk_replace() - replace the device's contents in one step
  * @dev: the device, inactive; called with its ctl_lock held
  * @data: the new contents, @dev->cfg.size bytes; gets the old ones back,
- *	for the caller to free at once
+ *	which nothing reads any more, for the caller to drop
+ *	(pflash_dev_drop_contents())
  *
  * A bio reads the contents' address once (pflash_do_bio()), in an RCU
  * read-side critical section, so it is served from the old contents or
