@@ -265,11 +265,18 @@ IN_TREE_PROSE = {
          "the backing file system's writes to every flush.",
          ':doc:`durability` states them, and those around a move between\n'
          'hosts.'),
-        ('booted with systemd (``tools/check/systemd.sh``), and',
-         'booted with systemd, and'),
     ],
     'durability.rst': [
         ('Durability, and how it is proven', 'Durability'),
+    ],
+    'qemu.rst': [
+        ("running (:doc:`admin-guide`, *Moving a VM* and *libvirt*); the "
+         "tests run Debian's QEMU and OVMF inside the test VMs "
+         "(``selftests/pflash/qemu_qtest_test.py``, ``qemu_ovmf_test.py``).",
+         'running (:doc:`admin-guide`, *Moving a VM* and *libvirt*).'),
+        ('The wrong orders fail, loudly, and lose nothing '
+         '(``qemu_qtest_test.py`` runs each):',
+         'The wrong orders fail, loudly, and lose nothing:'),
     ],
     'migration.rst': [
         ('make worse than a retry can mend.  ``make check`` proves it by '

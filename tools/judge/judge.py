@@ -140,7 +140,8 @@ def parse_tap(lines):
 
     Missing results are failures: a program that planned more than it
     printed, a program that never finished, programs that never started,
-    a stream with no plan.
+    a stream with no plan.  So are results a program printed beyond its
+    plan, as TAP has it: the plan no longer says what the program tests.
     """
     out = []
     plan, top, prog = None, 0, None
@@ -152,6 +153,9 @@ def parse_tap(lines):
             missing = p.plan - len(p.results)
             out.append(('fail', '%s: %d of its %d results missing%s' %
                         (p.name, missing, p.plan, seeds_of(p))))
+        elif p.plan is not None and p.plan < len(p.results):
+            out.append(('fail', '%s: %d results, beyond its plan of %d' %
+                        (p.name, len(p.results), p.plan)))
 
     for raw in lines:
         line = raw.rstrip('\r\n')

@@ -82,6 +82,13 @@ class ParseTap(unittest.TestCase):
         self.assertIn(('fail', 'a: 2 of its 3 results missing'), got)
         self.assertIn(('fail', 'tap: 1 of 2 planned results never came'), got)
 
+    def test_results_beyond_the_plan_are_failures(self):
+        # module_reload_test.sh planned 17 and printed 18, unseen.
+        got = tap('1..1\n# selftests: pflash: a\n# 1..1\n# ok 1 x\n# ok 2 y\n'
+                  'ok 1 selftests: pflash: a\n')
+        self.assertIn(('fail', 'a: 2 results, beyond its plan of 1'), got)
+        self.assertEqual(1, len([r for r in got if r[0] == 'fail']))
+
     def test_a_program_that_never_finished(self):
         got = tap('1..1\n# selftests: pflash: a\n# 1..1\n# ok 1 x\n')
         self.assertIn(('fail', 'a: never finished'), got)
