@@ -26,7 +26,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "TAP version 13"
-echo "1..18"
+echo "1..19"
 
 # --- unloading with devices present ----------------------------------------
 rmmod pflash 2>/dev/null
