@@ -17,8 +17,10 @@
 #
 # and the tool's host tests (make -C tools/pflashctl check), run.sh's
 # (tools/boot/test_run.sh), check.sh's scheduler's
-# (tools/check/test_schedule.sh) and harness.sh's (tools/lib/
-# test_harness.sh), each of their TAP results one result under "host".
+# (tools/check/test_schedule.sh), harness.sh's (tools/lib/
+# test_harness.sh) and root-initramfs.sh's (tools/images/
+# test_root_initramfs.sh), each of their TAP results one result under
+# "host".
 #
 # Usage: RESULTS=FILE static.sh LOGDIR
 # Logs go to LOGDIR. Exits 1 if anything failed.
@@ -118,6 +120,9 @@ judge_tap host "$LOGDIR/boot-run.log" || failed=1
 judge_tap host "$LOGDIR/schedule.log" || failed=1
 "$REPO/tools/lib/test_harness.sh" >"$LOGDIR/harness.log" 2>&1 || true
 judge_tap host "$LOGDIR/harness.log" || failed=1
+# root-initramfs.sh on a pretend kernel, with and without its modules.dep.
+"$REPO/tools/images/test_root_initramfs.sh" >"$LOGDIR/root-initramfs.log" 2>&1 || true
+judge_tap host "$LOGDIR/root-initramfs.log" || failed=1
 check judge judge.log "the judge's own tests pass (tools/judge/test_judge.py)" \
 	python3 -m unittest "$REPO/tools/judge/test_judge.py"
 # The debug kernel's run checks which error paths ran; that every one is

@@ -177,12 +177,9 @@ for f in /usr/share/OVMF/OVMF_VARS.fd /usr/share/OVMF/OVMF_VARS_4M.fd; do
 done
 
 # --- kernel modules --------------------------------------------------------
-# modules.dep of the kernel's own tree, to resolve dependencies (Debian's
-# image packages do not ship it).
+# Dependencies resolve by the modules.dep of the kernel's own tree, which
+# kernels.sh made (modules_dep).
 srcbase=${MODDIR%/lib/modules/*}
-if [ ! -e "$MODDIR/modules.dep" ] || [ "$MODDIR/modules.dep" -ot "$MODDIR/modules.order" ]; then
-	depmod -b "$srcbase" "$KREL"
-fi
 dstmod=$stage/lib/modules/$KREL
 mkdir -p "$dstmod"
 want=("${MODULES[@]}" ${EXTRA_MODS[@]+"${EXTRA_MODS[@]}"})

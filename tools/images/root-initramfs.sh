@@ -39,10 +39,14 @@ if [ "$(id -u)" = 0 ]; then
 fi
 
 # The modules, uncompressed (busybox's insmod reads plain .ko), in the
-# order they must be loaded.
+# order they must be loaded, by the modules.dep kernels.sh made.  A module
+# that does not resolve (not built in, nor found) stops the build: an
+# initramfs without it boots a VM that cannot mount its disk.
 srcbase=${MODDIR%/lib/modules/*}
 for m in "${MODULES[@]}"; do
-	modprobe -d "$srcbase" -S "$KREL" --show-depends "$m" 2>/dev/null || true
+	deps=$(modprobe -d "$srcbase" -S "$KREL" --show-depends "$m" 2>&1) ||
+		die "$NAME: $m: $deps"
+	printf '%s\n' "$deps"
 done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' >"$stage/order.host"
 : >"$stage/lib/modules/order"
 while read -r ko; do

@@ -155,6 +155,7 @@ fi
 [ -d "$moddir" ] || die "$NAME: no modules tree for $rel"
 [ -e "$vmlinuz" ] || die "$NAME: no vmlinuz for $rel"
 [ -d "$sidroot/usr/src/linux-headers-$rel" ] || die "$NAME: headers not installed"
+modules_dep "$moddir"
 
 write_env "$dir/kernel.env" \
 	NAME="$NAME" \

@@ -101,6 +101,7 @@ krel=$(cat "$out/include/config/kernel.release")
 # modules_install puts them where the root's kmod says: lib/ or usr/lib/.
 moddir=$(find "$out/modroot" -type d -path "*/modules/$krel" | head -n1)
 [ -n "$moddir" ] || die "no modules tree for $krel in $out/modroot"
+modules_dep "$moddir"
 write_env "$BUILD/kernels/$NAME/kernel.env" \
 	NAME=$NAME \
 	KREL="$krel" \

@@ -107,6 +107,21 @@ newest_src() {
 		"$("$sid" run dpkg-query -W -f='${Version}' "$NEWEST_SRC_PKG")"
 }
 
+# modules_dep MODDIR: the kernel's modules.dep in its modules tree
+# (…/lib/modules/KREL), which Debian's image packages and
+# modules_install with DEPMOD=/bin/true do not leave, made by depmod;
+# again if the tree changed since.  Called where the kernel is prepared,
+# under its lock: every initramfs resolves its modules from it, and a
+# root initramfs built while it was missing held none (its VM could not
+# mount its disk).
+modules_dep() {
+	local moddir=$1
+	if [ ! -e "$moddir/modules.dep" ] ||
+	   [ "$moddir/modules.dep" -ot "$moddir/modules.order" ]; then
+		depmod -b "${moddir%/lib/modules/*}" "${moddir##*/}"
+	fi
+}
+
 # Write "KEY=value" lines, shell-quoted, so that the file can be sourced.
 write_env() {
 	local file=$1 kv

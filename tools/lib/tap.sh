@@ -3,7 +3,7 @@
 #
 # TAP for the scripts that test this project's own scripts on pretend
 # programs (tools/boot/test_run.sh, tools/check/test_schedule.sh,
-# tools/lib/test_harness.sh).
+# tools/lib/test_harness.sh, tools/images/test_root_initramfs.sh).
 #
 #   check NAME CONDITION   evaluates CONDITION (a shell string) and prints
 #                          "ok N NAME" or "not ok N NAME"; a failure
