@@ -140,8 +140,9 @@ def parse_tap(lines):
 
     Missing results are failures: a program that planned more than it
     printed, a program that never finished, programs that never started,
-    a stream with no plan.  So are results a program printed beyond its
-    plan, as TAP has it: the plan no longer says what the program tests.
+    a stream with no plan.  So are results beyond a plan, a program's or
+    the stream's own, as TAP has it: the plan no longer says what is
+    tested.
     """
     out = []
     plan, top, prog = None, 0, None
@@ -218,6 +219,8 @@ def parse_tap(lines):
         out.append(('fail', 'tap: no tests (1..0)'))
     elif top < plan:
         out.append(('fail', 'tap: %d of %d planned results never came' % (plan - top, plan)))
+    elif top > plan:
+        out.append(('fail', 'tap: %d results, beyond the plan of %d' % (top, plan)))
     return out
 
 

@@ -89,6 +89,11 @@ class ParseTap(unittest.TestCase):
         self.assertIn(('fail', 'a: 2 results, beyond its plan of 1'), got)
         self.assertEqual(1, len([r for r in got if r[0] == 'fail']))
 
+    def test_results_beyond_the_streams_plan_are_failures(self):
+        got = tap('1..1\nok 1 x\nok 2 y\n')
+        self.assertEqual([('pass', '1 x'), ('pass', '2 y'),
+                          ('fail', 'tap: 2 results, beyond the plan of 1')], got)
+
     def test_a_program_that_never_finished(self):
         got = tap('1..1\n# selftests: pflash: a\n# 1..1\n# ok 1 x\n')
         self.assertIn(('fail', 'a: never finished'), got)
