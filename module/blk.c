@@ -15,19 +15,16 @@
  * completes it after the next pass; the data path itself never sleeps and
  * never does file I/O.
  *
- * Freezing the queue (blk_mq_freeze_queue(), which works on bio-based
- * queues too) waits for every ->submit_bio() in progress and holds new
- * ones back; a bio handed to the worker is served by then, its data in the
- * buffer and marked dirty.  An import, and an activation that loads the
- * file again, freeze the queue to swap the buffer (pflash_blk_replace()).
  * ->submit_bio() runs in an RCU read-side critical section, so that
- * waiting for the calls in progress, without holding new ones back
- * (pflash_blk_sync()), is an RCU grace period: an inactivation waits so,
- * and then the writes it holds back (pflash_blk_hold()) are all that was
- * not served before.
+ * waiting for the calls in progress (pflash_blk_sync()) is an RCU grace
+ * period; a bio handed to the worker is served by then, its data in the
+ * buffer and marked dirty.  An inactivation waits so, and then the writes
+ * it holds back (pflash_blk_hold()) are all that was not served before.
+ * An import, and an activation that loads the file again, swap the buffer
+ * the same way (pflash_blk_replace()): a bio reads the buffer's address
+ * once, and is served from the old buffer or the new, never from both.
  */
 #include <linux/bio.h>
-#include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/bvec.h>
 #include <linux/module.h>
@@ -59,8 +56,8 @@ int pflash_open(struct gendisk *disk, blk_mode_t mode)
 	return 0;
 }
 
-/* Copy between the bio's pages and the device, from @pos on. */
-static void pflash_copy(struct pflash_dev *dev, struct bio *bio, u64 pos)
+/* Copy between the bio's pages and the contents @data, from @pos on. */
+static void pflash_copy(u8 *data, struct bio *bio, u64 pos)
 {
 	bool to_dev = op_is_write(bio_op(bio));
 	struct bvec_iter iter;
@@ -68,35 +65,43 @@ static void pflash_copy(struct pflash_dev *dev, struct bio *bio, u64 pos)
 
 	bio_for_each_segment(bv, bio, iter) {
 		if (to_dev)
-			memcpy_from_bvec(dev->data + pos, &bv);
+			memcpy_from_bvec(data + pos, &bv);
 		else
-			memcpy_to_bvec(&bv, dev->data + pos);
+			memcpy_to_bvec(&bv, data + pos);
 		pos += bv.bv_len;
 	}
 }
 
-/* Erase the whole erase blocks inside [pos, pos + len). */
-static void pflash_erase(struct pflash_dev *dev, u64 pos, u64 len)
+/* Erase the whole erase blocks of @data inside [pos, pos + len). */
+static void pflash_erase(struct pflash_dev *dev, u8 *data, u64 pos, u64 len)
 {
 	u64 start = round_up(pos, (u64)dev->cfg.erase_size);
 	u64 end = round_down(pos + len, (u64)dev->cfg.erase_size);
 
 	if (start < end)
-		memset(dev->data + start, PFLASH_ERASED_BYTE, end - start);
+		memset(data + start, PFLASH_ERASED_BYTE, end - start);
 }
 
+/*
+ * Serve @bio from the contents, whose address it reads once: see
+ * pflash_blk_replace().  Called in pflash_submit_bio()'s RCU read-side
+ * critical section, or for a held bio by pflash_blk_release(), under
+ * ctl_lock, which a replacement holds too.
+ */
 static blk_status_t pflash_do_bio(struct pflash_dev *dev, struct bio *bio)
 {
 	u64 pos = (u64)bio->bi_iter.bi_sector << SECTOR_SHIFT;
 	u32 len = bio->bi_iter.bi_size;
 	enum req_op op = bio_op(bio);
+	u8 *data;
 
 	if (op == REQ_OP_FLUSH || (op == REQ_OP_WRITE && !len))
 		return BLK_STS_OK;	/* an empty flush */
 	if (pos > dev->cfg.size || len > dev->cfg.size - pos)
 		return BLK_STS_IOERR;
+	data = READ_ONCE(dev->data);
 	if (op == REQ_OP_READ) {
-		pflash_copy(dev, bio, pos);
+		pflash_copy(data, bio, pos);
 		return BLK_STS_OK;
 	}
 	if (!pflash_writable(dev))
@@ -104,13 +109,13 @@ static blk_status_t pflash_do_bio(struct pflash_dev *dev, struct bio *bio)
 
 	switch (op) {
 	case REQ_OP_WRITE:
-		pflash_copy(dev, bio, pos);
+		pflash_copy(data, bio, pos);
 		break;
 	case REQ_OP_DISCARD:
-		pflash_erase(dev, pos, len);
+		pflash_erase(dev, data, pos, len);
 		break;
 	case REQ_OP_WRITE_ZEROES:
-		memset(dev->data + pos, 0, len);
+		memset(data + pos, 0, len);
 		break;
 	default:
 		return BLK_STS_NOTSUPP;
@@ -265,10 +270,10 @@ void pflash_blk_hold(struct pflash_dev *dev)
  * after this sees what the caller did before it, and a bio that started
  * before it is served.  The grace period is expedited: the control
  * operations that wait here (an inactivation, a live export's start and
- * end) are inside a move's downtime, and a normal grace period takes
- * jiffies, where an expedited one takes microseconds.  A freeze of the
- * queue would wait as well, but through a normal grace period
- * (percpu_ref_kill()).
+ * end, an import's commit) are inside a move's downtime, and a normal
+ * grace period takes jiffies, where an expedited one takes microseconds.
+ * A freeze of the queue would wait as well, but through a normal grace
+ * period (percpu_ref_kill()): pflash_blk_replace() waits here instead.
  */
 void pflash_blk_sync(struct pflash_dev *dev)
 {
@@ -302,28 +307,35 @@ void pflash_blk_release(struct pflash_dev *dev)
  * pflash_blk_replace() - replace the device's contents in one step
  * @dev: the device, inactive; called with its ctl_lock held
  * @data: the new contents, @dev->cfg.size bytes; gets the old ones back,
- *	for the caller to free
+ *	which nothing reads any more, for the caller to drop
+ *	(pflash_dev_drop_contents())
  *
- * The queue is frozen meanwhile, so no bio is served from a mix.  No
- * writeback pass reads the contents meanwhile: nothing is dirty (an
- * inactive device's last pass wrote everything, and an import's commit
- * marks what it owes only after this; an activation that loads the file
- * owes nothing).  The page cache of the old contents goes too.  The
- * caller frees the old contents after an RCU grace period if an import
- * from a file may be reading them (import.c).
+ * A bio reads the contents' address once (pflash_do_bio()), in an RCU
+ * read-side critical section, so it is served from the old contents or
+ * the new, never from a mix; the release store publishes the new contents
+ * with the address, and pflash_blk_sync() waits for every bio that may
+ * still read the old ones, and for an import's comparison with them
+ * (import.c), which reads them so too.  Only reads reach an inactive
+ * device's contents: its writes fail, and the ones held back are served
+ * under ctl_lock.  No writeback pass reads the contents meanwhile:
+ * nothing is dirty (an inactive device's last pass wrote everything, and
+ * an import's commit marks what it owes only after this; an activation
+ * that loads the file owes nothing).  The page cache of the old contents
+ * goes too.
+ *
+ * The queue is not frozen: a freeze waits for a normal RCU grace period
+ * (percpu_ref_kill()), jiffies inside a move's downtime, where
+ * pflash_blk_sync() waits for an expedited one.
  */
 void pflash_blk_replace(struct pflash_dev *dev, u8 **data)
 {
-	struct request_queue *q = dev->disk->queue;
 	u8 *old = dev->data;
-	unsigned int memflags;
 
 	lockdep_assert_held(&dev->ctl_lock);
-	memflags = blk_mq_freeze_queue(q);
-	/* Read without a lock by an import from a file (import.c). */
-	WRITE_ONCE(dev->data, *data);
+	/* The contents, then their address: see READ_ONCE() in the readers. */
+	smp_store_release(&dev->data, *data);
 	*data = old;
-	blk_mq_unfreeze_queue(q, memflags);
+	pflash_blk_sync(dev);
 	invalidate_bdev(dev->disk->part0);
 }
 

@@ -18,10 +18,8 @@
 #ifndef _PFLASH_COMPAT_H
 #define _PFLASH_COMPAT_H
 
-#include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/fs.h>
-#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/version.h>
 #include <net/genetlink.h>
@@ -303,29 +301,6 @@ pflash_locks_release_private_69(struct pflash_file_lock_69 *fl)
 #endif
 
 /*
- * 6.14: freezing a queue enters a memalloc_noio scope, whose flags
- * blk_mq_freeze_queue() returns and blk_mq_unfreeze_queue() takes back,
- * so that nothing allocated while the queue is frozen waits for I/O to
- * it.
- */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 14, 0)
-static inline unsigned int pflash_freeze_queue_614(struct request_queue *q)
-{
-	unsigned int memflags = memalloc_noio_save();
-
-	blk_mq_freeze_queue(q);
-	return memflags;
-}
-
-static inline void pflash_unfreeze_queue_614(struct request_queue *q,
-					     unsigned int memflags)
-{
-	blk_mq_unfreeze_queue(q);
-	memalloc_noio_restore(memflags);
-}
-#endif
-
-/*
  * 7.0: kzalloc_obj() and kvzalloc_obj() allocate an object of the type of
  * their argument, GFP_KERNEL unless told otherwise.  Keyed on the macros.
  */
@@ -352,10 +327,6 @@ static inline void pflash_unfreeze_queue_614(struct request_queue *q,
 #undef blk_alloc_disk
 #define blk_alloc_disk		pflash_blk_alloc_disk_611
 #define queue_limits		pflash_queue_limits_611
-#endif
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 14, 0)
-#define blk_mq_freeze_queue	pflash_freeze_queue_614
-#define blk_mq_unfreeze_queue	pflash_unfreeze_queue_614
 #endif
 
 #endif /* _PFLASH_COMPAT_H */

@@ -165,7 +165,8 @@ static void pflash_import_free(struct pflash_import *imp)
 	if (!imp)
 		return;
 	bitmap_free(imp->owed);
-	vfree(imp->staging);
+	/* Once committed, the old contents (pflash_blk_replace()). */
+	pflash_dev_drop_contents(imp->staging);
 	kfree(imp);
 }
 

@@ -19,8 +19,6 @@
  *	fsync; only then turn inactive, give up the file, and let the held
  *	writes in (they find the device inactive and fail).  If a writeback
  *	fails, the device stays active and the held writes are served.
- *	Nothing is written to the file while the queue is frozen: a frozen
- *	queue could wait on reclaim that waits on this file's writeback.
  *
  * activate: take the file's lock; if an import left the device owing its
  *	backing file a flush, make every byte of the file equal to the
@@ -164,16 +162,15 @@ static int pflash_owner_reload(struct pflash_dev *dev)
 	pos += len;
 	err = pflash_backing_read(dev, fresh + pos, pos, size - pos);
 	if (!err) {
+		/*
+		 * Returns once nothing reads the old contents: no bio, and no
+		 * import from a file that this activation ends (import.c).
+		 */
 		pflash_blk_replace(dev, &fresh);
 		/* A live export of the old contents could not follow. */
 		pflash_live_end(dev);
-		/*
-		 * An import from a file that this activation ends may still
-		 * be comparing with the old contents (import.c).
-		 */
-		synchronize_rcu();
 	}
-	vfree(fresh);
+	pflash_dev_drop_contents(fresh);
 	return err;
 }
 

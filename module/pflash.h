@@ -39,10 +39,10 @@
  *    @life (with disk->open_mutex), @epoch, @uuid, @flush_pending,
  *    @claim, @content_gen, @import and @backing_reported,
  *    the writes of @state and @data, and (with pflash_marks_lock) the
- *    writes of @mark.  Its holder may sleep: it does file I/O, freezes
- *    the queue and allocates memory.  Never taken in the data path, nor
- *    by the writeback worker; the work item that announces what a
- *    writeback pass saw of the backing file takes it (sysfs.c).
+ *    writes of @mark.  Its holder may sleep: it does file I/O, waits
+ *    for RCU grace periods and allocates memory.  Never taken in the
+ *    data path, nor by the writeback worker; the work item that announces
+ *    what a writeback pass saw of the backing file takes it (sysfs.c).
  *    Taken with pflash_dev_lock_live(), which refuses a device that is
  *    being destroyed; no two devices' ctl_locks are held at once.  The
  *    sysfs attributes (sysfs.c) take it too, interruptibly, to read
@@ -62,27 +62,14 @@
  *    writes that passed the read-only check (pflash_blk_refuse_writes()).
  *    Nothing is taken under it.
  *
- * 4. The frozen queue (blk_mq_freeze_queue(), which is a lock to lockdep):
- *    taken under @ctl_lock by an import's commit and an activation's
- *    reload of the file, to replace @data (pflash_blk_replace()).  It
- *    waits for every ->submit_bio() in progress and holds new ones back,
- *    so the data path sees @data change between two bios, never during
- *    one.  Nothing is taken under it, and no file I/O is done: memory
- *    reclaim may wait for a frozen queue, and file I/O may wait for
- *    reclaim.  sync_blockdev() comes before it, never under it.  (An
- *    inactivation, to hold writes back, and a live export, to start and
- *    stop tracking, only wait for the ->submit_bio() calls in progress,
- *    which run in an RCU read-side critical section: pflash_blk_sync(),
- *    an RCU grace period, which holds no lock.)
- *
- * 5. dev->wb_lock (mutex): serializes writeback passes.  Guards @wb_pass,
+ * 4. dev->wb_lock (mutex): serializes writeback passes.  Guards @wb_pass,
  *    @wb_err, @dirty's clearing by an import and the writes of
  *    @owns_backing and @owner_lost.  Its holder may sleep: it writes and
  *    fsyncs the backing file.  Taken by the writeback worker and the
  *    periodic writeback with no other lock, and by control operations
- *    under @ctl_lock; never under a frozen queue.
+ *    under @ctl_lock.
  *
- * 6. The backing file's own locks (its inode's, its filesystem's, and if
+ * 5. The backing file's own locks (its inode's, its filesystem's, and if
  *    it is a block device, that device's queue): taken by the file I/O of
  *    a pass, under @wb_lock; by the OFD lock's changes, the reading of
  *    the file's change attribute and the cutting of an extended file,
@@ -92,8 +79,7 @@
  *    for another device's @ctl_lock or @wb_lock.
  *
  * Leaves, under which nothing is taken; each may be taken under any of
- * the above but for pflash_msgs_lock, whose holder allocates and so is
- * never under a frozen queue:
+ * the above:
  *
  * - The XArray pflash_devs' own spinlock (registry.c): guards the registry.
  *   Held only to look a device up and take a reference on it; no sleeping.
@@ -264,10 +250,11 @@ struct pflash_file_mark {
  *	buffer outlives every bio (del_gendisk() drains the queue before the
  *	buffer is freed).  Replaced only by an import's commit and an
  *	activation's reload of the file (pflash_blk_replace()), under
- *	@ctl_lock with the queue frozen, with nothing dirty for a writeback
- *	pass to read.  An import from a file reads it with no lock held, in
- *	an RCU read-side critical section: the reload and the teardown free
- *	the old buffer after a grace period.
+ *	@ctl_lock, with nothing dirty for a writeback pass to read.  The data
+ *	path reads it once per bio, and an import from a file reads it with
+ *	no lock held, both in an RCU read-side critical section: a
+ *	replacement, and the teardown, free the old buffer after a grace
+ *	period.
  * @ref: keeps the structure alive for lookups; the registry holds one
  *	reference until the device is torn down.
  * @ctl_lock: serializes control operations; see "Locking".
@@ -459,6 +446,7 @@ int pflash_dev_retire(struct pflash_dev *dev, bool force,
 void pflash_dev_teardown(struct pflash_dev *dev);
 void pflash_dev_destroy_all(void);
 void pflash_dev_release_socket(u32 portid);
+void pflash_dev_drop_contents(u8 *data);
 
 /**
  * pflash_dev_lock_live() - take a device's ctl_lock, unless it is dying

@@ -1,22 +1,23 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Backing files on a real file system, and the queue freezes of pflash: an
-# inactivation and an import, each of which freezes the queue, on devices
-# whose writeback passes write files on ext4.
+# Backing files on a real file system, and the steps of pflash that once
+# froze its queue: an inactivation and an import, on devices whose
+# writeback passes write files on ext4.
 #
 # A pass takes the device's wb_lock and writes the file, which takes the
 # file system's locks, and under those the file system allocates memory,
 # which may enter reclaim, which may wait for I/O on this very queue.  So
-# while the queue is frozen, no file I/O may run, nor may anything wait
+# were the queue frozen, no file I/O could run, nor could anything wait
 # for wb_lock.  On a kernel with lockdep (the debug kernel), doing either
 # records the cycle
 #   q_usage_counter -> wb_lock -> sb_writers -> i_rwsem -> fs_reclaim
 #   -> q_usage_counter
-# and lockdep reports it on the console, which fails the run (before the
-# module's fix of this; found again by the soak, tools/soak/, which backs
-# its devices on ext4 too).  The results here only say that each step
-# worked.
+# and lockdep reports it on the console, which fails the run (found so
+# before the module's fix of this, and again by the soak, tools/soak/,
+# which backs its devices on ext4 too).  pflash freezes its queue no more
+# (pflash_blk_replace()); this keeps it so.  The results here only say
+# that each step worked.
 
 . "$(dirname "$0")/lib.sh"
 

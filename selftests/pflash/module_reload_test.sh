@@ -3,9 +3,11 @@
 #
 # Loading and unloading pflash: the module parameters, refused parameters,
 # loading on the first request that names the family (its alias),
-# unloading with devices present (and open), and what unload writes to
+# unloading with devices present (and open), what unload writes to
 # backing files: the dirty blocks of active devices, nothing for inactive
-# ones.  Leaves the module loaded with its defaults, as it found it.
+# ones, and that unload frees the contents that imports replaced, which a
+# work item frees a second later otherwise.  Leaves the module loaded with
+# its defaults, as it found it.
 
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -24,7 +26,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "TAP version 13"
-echo "1..18"
+echo "1..19"
 
 # --- unloading with devices present ----------------------------------------
 rmmod pflash 2>/dev/null
@@ -93,5 +95,23 @@ check "unload wrote the dirty blocks back" \
 	sh -c "dd if='$dir/active.fd' bs=4096 skip=2 count=4 2>/dev/null | cmp -s - '$dir/data'"
 check "unload wrote nothing to the inactive device's file" \
 	sh -c "cmp -s '$dir/inactive.fd' '$dir/inactive.before' && test \$(stat -c %Y '$dir/inactive.fd') = $before"
+
+# --- what unload frees -------------------------------------------------------
+# Two imports replace a device's 16 MiB twice; the old contents wait a
+# second for a work item (pflash_dev_drop_contents()), and an unload at
+# once must free them itself (vmalloc's pages, in kB).
+vmalloc_used() {
+	sed -n 's/^VmallocUsed: *\([0-9]*\) kB$/\1/p' /proc/meminfo
+}
+vm_before=$(vmalloc_used)
+modprobe pflash nr_devices=0
+s=$(pflashctl create --size 16M --show)
+d=$(pflashctl create --size 16M --inactive --show)
+pflashctl export -q "$s" | pflashctl import -q "$d"
+pflashctl export -q "$s" | pflashctl import -q "$d"
+rmmod pflash
+vm_after=$(vmalloc_used)
+check "unload frees the contents imports replaced just before (vmalloc: $vm_before kB before the load, $vm_after kB after the unload)" \
+	test $((vm_after - vm_before)) -lt 8192
 
 exit $failed

@@ -11,6 +11,9 @@
  *
  * Also, one race made to happen every time: a device destroyed in the
  * middle of its export dump, which then ends with ENODEV and says why.
+ * And reads of an inactive device while imports replace its contents,
+ * one after another: each read sees the contents before an import or
+ * after it, whole.
  *
  * The work is counted, not timed: PFLASH_RACE_OPS operations per control
  * thread (default 150 on the debug kernel, 400 elsewhere).
@@ -483,6 +486,137 @@ TEST_F(race, destroy_during_an_export_dump)
 	EXPECT_GT(16, msgs);
 	close(raw.fd);
 	free(data);
+}
+
+/*
+ * Reads while imports replace an inactive device's contents.  An import's
+ * commit swaps the buffer under the data path without freezing the queue
+ * (pflash_blk_replace()), and a bio reads the buffer's address once: each
+ * read, one bio, is served wholly from the contents before the swap or
+ * wholly from those after it.  The two streams fill the device with one
+ * byte each, so a read of both bytes is a mix.
+ */
+#define SWAP_SIZE	(1 << 20)
+#define SWAP_READ	(256 << 10)	/* 64 pages: one bio */
+#define SWAP_READERS	2
+
+static const uint8_t swap_fill[2] = { 0x5a, 0xa5 };
+
+struct swap_reader {
+	pthread_t tid;
+	uint32_t index;
+	atomic_bool *stop;
+	unsigned int reads, mixed, seen[2];
+	int err;
+};
+
+static void *swap_reader(void *arg)
+{
+	struct swap_reader *rd = arg;
+	uint8_t *buf = pft_alloc(SWAP_READ);
+	off_t off = 0;
+	size_t i;
+	int fd;
+
+	fd = pft_open(rd->index, O_RDONLY | O_DIRECT);
+	if (!buf || fd < 0) {
+		rd->err = fd < 0 ? -errno : -ENOMEM;
+		goto out;
+	}
+	while (!atomic_load(rd->stop)) {
+		rd->err = pft_pread_full(fd, buf, SWAP_READ, off);
+		if (rd->err)
+			break;
+		rd->reads++;
+		for (i = 1; i < SWAP_READ && buf[i] == buf[0]; i++)
+			;
+		if (i < SWAP_READ ||
+		    (buf[0] != swap_fill[0] && buf[0] != swap_fill[1]))
+			rd->mixed++;
+		else
+			rd->seen[buf[0] == swap_fill[1]]++;
+		off = (off + SWAP_READ) % SWAP_SIZE;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return NULL;
+}
+
+TEST(reads_during_imports_see_the_old_contents_or_the_new)
+{
+	unsigned int i, imports = pft_debug_kernel() ? 100 : 300;
+	struct swap_reader rd[SWAP_READERS];
+	struct pfnl_dev req = {}, src, dst, out;
+	uint8_t *buf = pft_alloc(SWAP_SIZE);
+	unsigned int reads = 0, seen[2] = {};
+	atomic_bool stop = false;
+	struct pft_stream s[2];
+	struct pfnl *h;
+	int fd;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, pfnl_open(&h));
+	/* The two streams, from one device filled with each byte in turn. */
+	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, SWAP_SIZE);
+	ASSERT_EQ(0, pft_create(h, &req, &src));
+	fd = pft_open(src.index, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 2; i++) {
+		memset(buf, swap_fill[i], SWAP_SIZE);
+		ASSERT_EQ(0, pft_pwrite_full(fd, buf, SWAP_SIZE, 0));
+		ASSERT_EQ(0, pft_export(h, src.index, &s[i]));
+	}
+	close(fd);
+	ASSERT_EQ(0, pft_destroy(h, src.index));
+
+	/* The target, inactive, and the first stream in it. */
+	pfnl_dev_set(&req, PFLASH_A_DEV_STATE, PFLASH_STATE_INACTIVE);
+	ASSERT_EQ(0, pft_create(h, &req, &dst));
+	ASSERT_EQ(0, pft_import(h, dst.index, s[0].buf, s[0].len,
+				PFLASH_STREAM_CHUNK_MAX, &out));
+
+	for (i = 0; i < SWAP_READERS; i++) {
+		rd[i] = (struct swap_reader){ .index = dst.index, .stop = &stop };
+		ASSERT_EQ(0, pthread_create(&rd[i].tid, NULL, swap_reader,
+					    &rd[i]));
+	}
+	for (i = 1; i <= imports; i++) {
+		const struct pft_stream *next = &s[i % 2];
+
+		EXPECT_EQ(0, pft_import(h, dst.index, next->buf, next->len,
+					PFLASH_STREAM_CHUNK_MAX, &out))
+			TH_LOG("import %u: %s", i, pfnl_last_ack(h)->msg);
+	}
+	atomic_store(&stop, true);
+	for (i = 0; i < SWAP_READERS; i++) {
+		pthread_join(rd[i].tid, NULL);
+		EXPECT_EQ(0, rd[i].err);
+		EXPECT_EQ(0, rd[i].mixed);
+		reads += rd[i].reads;
+		seen[0] += rd[i].seen[0];
+		seen[1] += rd[i].seen[1];
+	}
+	TH_LOG("%u imports, %u reads of %u KiB: %u of the first stream's contents, %u of the second's",
+	       imports, reads, SWAP_READ >> 10, seen[0], seen[1]);
+	/* The reads ran beside the imports, not before or after them all. */
+	EXPECT_LT(0, seen[0]);
+	EXPECT_LT(0, seen[1]);
+
+	/* The last import's contents, whole. */
+	fd = pft_open(dst.index, O_RDONLY | O_DIRECT);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pft_pread_full(fd, buf, SWAP_SIZE, 0));
+	close(fd);
+	for (i = 0; i < SWAP_SIZE && buf[i] == swap_fill[imports % 2]; i++)
+		;
+	EXPECT_EQ(SWAP_SIZE, i);
+	EXPECT_EQ(0, pft_destroy(h, dst.index));
+	pft_stream_free(&s[0]);
+	pft_stream_free(&s[1]);
+	pfnl_close(h);
+	free(buf);
 }
 
 TEST_HARNESS_MAIN

@@ -45,7 +45,14 @@
 # another (a division counts as an addition), and a string instruction
 # counts once per iteration (`rep movsb` copies one byte per count, `rep
 # movsq` eight).  With it the CPU is -cpu max, SSE4.2 on: the crc32
-# instruction counts as one, as it costs about one on hardware.  The VM
+# instruction counts as one, as it costs about one on hardware.  ERMS
+# (and FSRM) off: with it the kernel's out-of-line copies and page clears
+# (memcpy_erms, clear_page_erms, the user copies) are `rep movsb` and `rep
+# stosb`, which count once per byte, while the page copies the compiler
+# inlines (memcpy_to_page(), the block layer's and brd's) are `rep movsq`,
+# once per eight; hardware with ERMS moves data about as fast either way,
+# and the model would make one path eight times dearer than the other.
+# Without ERMS the kernel uses `rep movsq` and `rep stosq` throughout.  The VM
 # has one vCPU: under -icount QEMU runs the vCPUs one after the other on
 # one host thread, so a second one adds no parallelism, only scheduling;
 # fio and pflash's writeback worker share the one CPU, and both count.
@@ -87,7 +94,8 @@ RATIOS=$BUILD/bench/ratios.json
 case $CLOCK in
 icount)
 	SMP=1
-	QEMU_CLOCK=(-icount shift=0,sleep=off,align=off -cpu max) ;;
+	QEMU_CLOCK=(-icount shift=0,sleep=off,align=off
+		-cpu max,erms=off,fsrm=off) ;;
 wall)
 	SMP=2
 	QEMU_CLOCK=(-cpu max,sse4.2=off) ;;

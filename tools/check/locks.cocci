@@ -38,9 +38,6 @@ spin_lock_irqsave@p(L, F);
 xa_lock@p(L);
 ... when != xa_unlock(L)
 |
-E = blk_mq_freeze_queue@p(L);
-... when != blk_mq_unfreeze_queue(L, E)
-|
 E = mutex_lock_interruptible@p(L);
 if (E) S
 ... when != mutex_unlock(L)
