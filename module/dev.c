@@ -5,12 +5,10 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/llist.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/uuid.h>
 #include <linux/vmalloc.h>
-#include <linux/workqueue.h>
 
 #include "pflash.h"
 
@@ -243,42 +241,6 @@ void pflash_dev_teardown(struct pflash_dev *dev)
 	pflash_dev_put(dev);
 }
 
-/*
- * Contents that an import or an activation's reload replaced, freed a
- * second later by a work item, not by the command that replaced them.
- * vfree() gives the pages back one at a time, about 20 ms for 256 MiB in
- * the benchmark's model (Documentation/pflash/benchmarks.rst), and the
- * command is inside a move's downtime, which ends only once the target is
- * active: the old contents are garbage, and nothing waits for their
- * memory.  Each buffer holds its own list entry.
- */
-#define PFLASH_DROP_DELAY	HZ
-
-static LLIST_HEAD(pflash_dropped);
-
-static void pflash_dropped_free(struct work_struct *work)
-{
-	struct llist_node *node, *next;
-
-	llist_for_each_safe(node, next, llist_del_all(&pflash_dropped))
-		vfree(node);
-}
-
-static DECLARE_DELAYED_WORK(pflash_dropped_work, pflash_dropped_free);
-
-/**
- * pflash_dev_drop_contents() - free contents that no one reads any more
- * @data: a device's contents, replaced (pflash_blk_replace()), or an
- *	import's staging buffer; may be %NULL
- *
- * Any context that may sleep; returns at once.
- */
-void pflash_dev_drop_contents(u8 *data)
-{
-	if (data && llist_add((struct llist_node *)data, &pflash_dropped))
-		schedule_delayed_work(&pflash_dropped_work, PFLASH_DROP_DELAY);
-}
-
 /**
  * pflash_dev_destroy_all() - destroy every device, at module unload
  *
@@ -302,9 +264,6 @@ void pflash_dev_destroy_all(void)
 		index++;
 	}
 	pflash_registry_exit();
-	/* No device is left to drop contents: free what was dropped. */
-	cancel_delayed_work_sync(&pflash_dropped_work);
-	pflash_dropped_free(NULL);
 }
 
 /* What socket @portid left unfinished on @dev ends. */

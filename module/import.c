@@ -166,7 +166,7 @@ static void pflash_import_free(struct pflash_import *imp)
 		return;
 	bitmap_free(imp->owed);
 	/* Once committed, the old contents (pflash_blk_replace()). */
-	pflash_dev_drop_contents(imp->staging);
+	pflash_blk_drop_contents(imp->staging);
 	kfree(imp);
 }
 

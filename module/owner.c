@@ -170,7 +170,7 @@ static int pflash_owner_reload(struct pflash_dev *dev)
 		/* A live export of the old contents could not follow. */
 		pflash_live_end(dev);
 	}
-	pflash_dev_drop_contents(fresh);
+	pflash_blk_drop_contents(fresh);
 	return err;
 }
 

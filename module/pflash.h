@@ -446,7 +446,6 @@ int pflash_dev_retire(struct pflash_dev *dev, bool force,
 void pflash_dev_teardown(struct pflash_dev *dev);
 void pflash_dev_destroy_all(void);
 void pflash_dev_release_socket(u32 portid);
-void pflash_dev_drop_contents(u8 *data);
 
 /**
  * pflash_dev_lock_live() - take a device's ctl_lock, unless it is dying
@@ -679,6 +678,7 @@ void pflash_blk_hold(struct pflash_dev *dev);
 void pflash_blk_sync(struct pflash_dev *dev);
 void pflash_blk_release(struct pflash_dev *dev);
 void pflash_blk_replace(struct pflash_dev *dev, u8 **data);
+void pflash_blk_drop_contents(u8 *data);
 void pflash_blk_del(struct pflash_dev *dev);
 
 /* sysfs.c: the state in sysfs, and its uevents */
