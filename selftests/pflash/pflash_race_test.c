@@ -496,8 +496,8 @@ TEST_F(race, destroy_during_an_export_dump)
  * wholly from those after it.  The two streams fill the device with one
  * byte each, so a read of both bytes is a mix.
  */
-#define SWAP_SIZE	(1 << 20)
-#define SWAP_READ	(256 << 10)	/* 64 pages: one bio */
+#define SWAP_SIZE	(1024 * 1024)
+#define SWAP_READ	(256 * 1024)	/* 64 pages: one bio */
 #define SWAP_READERS	2
 
 static const uint8_t swap_fill[2] = { 0x5a, 0xa5 };
@@ -598,8 +598,8 @@ TEST(reads_during_imports_see_the_old_contents_or_the_new)
 		seen[0] += rd[i].seen[0];
 		seen[1] += rd[i].seen[1];
 	}
-	TH_LOG("%u imports, %u reads of %u KiB: %u of the first stream's contents, %u of the second's",
-	       imports, reads, SWAP_READ >> 10, seen[0], seen[1]);
+	TH_LOG("%u imports, %u reads of %u KiB: %u of the first contents, %u of the second",
+	       imports, reads, SWAP_READ / 1024, seen[0], seen[1]);
 	/* The reads ran beside the imports, not before or after them all. */
 	EXPECT_LT(0, seen[0]);
 	EXPECT_LT(0, seen[1]);
