@@ -89,8 +89,9 @@ cpu=max
 # hunts and fresh runs of 2026-12-07 (text_poke's breakpoint, met by a
 # vCPU after the patching had taken it back): 2 s into two boots, and
 # once 73 s into the systemd VM's tests, in __schedule(), where a second
-# boot cannot help.  No other kernel ever did, in as many boots.  With one
-# thread, a vCPU never runs while another rewrites the code.  The price:
+# boot cannot help.  deb61, booted as often, never did (deb612 and the
+# debug kernel boot one VM a run).  With one thread, a vCPU never runs
+# while another rewrites the code.  The price:
 # on 7.2 the vCPUs interleave in slices, not truly at once; the races
 # the tests look for still meet at full parallelism on 6.1, 6.12 and the
 # debug kernel (also 7.2).
