@@ -41,7 +41,7 @@
 #define MOVE_SIZE	(64u << 20)
 #define SMALL_SIZE	(4u << 20)
 #define WRITE_SIZE	4096u
-/* pflashctl's defaults: --max-final 1M, --max-passes 8. */
+/* --max-final 1M (pflashctl's default is 64K), --max-passes 8. */
 #define MAX_FINAL	(1024u * 1024)
 #define MAX_PASSES	8u
 

@@ -12,6 +12,14 @@
  * the END record.  The device is inactive only for the final pass: that is
  * the downtime a move adds on the source's side.
  *
+ * What a pass leaves is what the guest wrote while it ran, and pass 0, the
+ * whole device, runs longest: with a writer at a steady rate, what it
+ * leaves grows with the device's size.  A --max-final that pass 0 already
+ * meets would let that into the downtime, so the default (64K) is small
+ * enough that a later pass, short since it sends only what pass 0 left,
+ * comes first, and the final pass carries what was written during that
+ * short pass: the downtime then follows the guest's writing, not the size.
+ *
  * Every pass goes through the one netlink socket, which the kernel ties
  * the live export to: closing it, as pflashctl does when it ends, ends the
  * export, and a failed pass ends it too, with nothing but a retry lost.

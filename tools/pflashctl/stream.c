@@ -716,7 +716,7 @@ static const struct option export_longopts[] = {
 static int export_run(const struct ctl_cmd *cmd, int argc, char **argv)
 {
 	static struct ctl_live live = {
-		.max_final = 1 << 20,
+		.max_final = 64 << 10,
 		.max_passes = 8,
 	};
 	struct out_file o = { .fd = STDOUT_FILENO, .dirfd = -1 };
@@ -800,7 +800,7 @@ const struct ctl_cmd ctl_export = {
 		{ "-I, --inactivate",
 		  "inactivate the device first, as 'inactivate' does, and send its final state" },
 		{ "-m, --max-final <size>",
-		  "with --live: stop the passes once at most <size> remains (default 1M)" },
+		  "with --live: stop the passes once at most <size> remains (default 64K)" },
 		{ "-p, --max-passes <N>",
 		  "with --live: make at most <N> passes, the final one included (default 8)" },
 		{ "-f, --force",

@@ -884,6 +884,11 @@ pflashctl: export: /dev/pflash0: final pass 2: 4.2K in S s; the device was inact
 [ "$(grep -c '^EXPORT' "$tmp/log")" = 3 ] ||
 	result 0 "export --live -m: three passes" "$(cat "$tmp/log")"
 cmp -s "$live" "$out" || result 0 "export --live -m: the stream"
+live_t "export --live: by default, passes until at most 64K remain" 0 \
+	"pflashctl: export: /dev/pflash0: pass 0: 128.2K in S s; 128K written meanwhile
+pflashctl: export: /dev/pflash0: pass 1: 4.1K in S s; 64K written meanwhile
+pflashctl: export: /dev/pflash0: final pass 2: 4.2K in S s; the device was inactive for S s" \
+	131072,65536 "$fake" export --live 0 -o "$out"
 live_t "export --live: the pass limit, and what it leaves" 0 \
 	"pflashctl: export: /dev/pflash0: pass 0: 128.2K in S s; 4M written meanwhile
 pflashctl: export: /dev/pflash0: pass 1: 4.1K in S s; 2M written meanwhile
