@@ -18,7 +18,7 @@
  * a pipe or ssh; and an import draws none from a pipe, whose other end,
  * an export, may draw on the same terminal.
  */
-#define _GNU_SOURCE		/* asprintf(), mkostemp() */
+#define _GNU_SOURCE		/* asprintf(), mkostemp(), F_SETPIPE_SZ */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -449,6 +449,24 @@ static int out_commit(const struct ctl_cmd *cmd, struct out_file *o)
 	return ret ? CTL_EXIT_FAILED : CTL_EXIT_OK;
 }
 
+/*
+ * The kernel moves the stream a step of 1 MiB at a time (module/export.c,
+ * module/import.c).  A pipe of its default 64 KiB would wake the other
+ * end sixteen times a step; so a pipe is widened to a step, as far as
+ * /proc/sys/fs/pipe-max-size lets it (a failure leaves it as it was).
+ */
+#define PIPE_STEP	(1 << 20)
+
+static void pipe_widen(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) || !S_ISFIFO(st.st_mode))
+		return;
+	if (fcntl(fd, F_GETPIPE_SZ) < PIPE_STEP)
+		fcntl(fd, F_SETPIPE_SZ, PIPE_STEP);
+}
+
 /**
  * struct relay - the stream passed on between a pipe and a file, checked
  * @from: where it is read
@@ -529,6 +547,7 @@ static int relay_start(struct relay *r, int from, int to, bool to_kernel,
 
 	if (pipe2(p, O_CLOEXEC))
 		return -1;
+	pipe_widen(p[0]);
 	/* The relay's end of a pipe the other side closed: EPIPE, not death. */
 	signal(SIGPIPE, SIG_IGN);
 	*r = (struct relay) {
@@ -570,6 +589,7 @@ static int transfer_fd(struct relay *r, int fd, bool to_kernel,
 	int kfd;
 
 	r->on = false;
+	pipe_widen(fd);
 	if (!progress->on && (fstat(fd, &st) || !S_ISCHR(st.st_mode)))
 		return fd;
 	kfd = to_kernel ? relay_start(r, fd, -1, true, s, progress) :

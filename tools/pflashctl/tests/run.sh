@@ -643,6 +643,9 @@ usage "inspect: two files" "pflashctl: inspect: unexpected argument 'b'" \
 export PFLASH_FAKE_EXPORT=$final
 t "export: to standard output, checked" 0 "" "" \
 	sh -c "$fake export pflash0 | cmp - '$final'"
+# F_GETPIPE_SZ (1032) of the pipe, once the export wrote into it.
+t "export: widens its pipe to the kernel's step, 1 MiB" 0 "1048576" "" \
+	sh -c "$fake export pflash0 | python3 -c \"import fcntl, sys; sys.stdin.buffer.read(); print(fcntl.fcntl(0, 1032))\""
 out=$tmp/out/vars.pfs
 mkdir "$tmp/out"
 t "export -o: to a file" 0 "" "" sh -c "umask 027; $fake export 0 -o '$out'"
@@ -1036,6 +1039,8 @@ sent "import -a: a stream of one whole piece" "IMPORT index=1 stream_fd=file
 ACTIVATE index=1" "$fake" import -i "$one" -a 1
 sent "import: from a pipe" "IMPORT index=1 stream_fd=pipe" \
 	sh -c "cat '$final' | $fake import 1"
+t "import: widens its pipe to the kernel's step, 1 MiB" 0 "1048576" "" \
+	sh -c "cat '$final' | { $fake import 1 >/dev/null 2>&1; python3 -c \"import fcntl; print(fcntl.fcntl(0, 1032))\"; }"
 t "import: a snapshot: a warning" 0 "" \
 	"pflashctl: import: /dev/pflash1: warning: the stream is a snapshot of an active device, not its final state" \
 	"$fake" import -i "$snap" 1
