@@ -27,6 +27,7 @@
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/bvec.h>
+#include <linux/cacheflush.h>
 #include <linux/llist.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
@@ -59,13 +60,29 @@ int pflash_open(struct gendisk *disk, blk_mode_t mode)
 	return 0;
 }
 
-/* Copy between the bio's pages and the contents @data, from @pos on. */
+/*
+ * Copy between the bio's pages and the contents @data, from @pos on.
+ * Where every page has its kernel address (no highmem) and a page written
+ * through it needs no flush of the data cache (no aliasing), a bvec of
+ * physically contiguous pages is copied whole, in one memcpy(); else a
+ * page at a time, each mapped for its copy and flushed after it.
+ */
 static void pflash_copy(u8 *data, struct bio *bio, u64 pos)
 {
 	bool to_dev = op_is_write(bio_op(bio));
 	struct bvec_iter iter;
 	struct bio_vec bv;
 
+	if (!IS_ENABLED(CONFIG_HIGHMEM) && !ARCH_IMPLEMENTS_FLUSH_DCACHE_PAGE) {
+		bio_for_each_bvec(bv, bio, iter) {
+			if (to_dev)
+				memcpy(data + pos, bvec_virt(&bv), bv.bv_len);
+			else
+				memcpy(bvec_virt(&bv), data + pos, bv.bv_len);
+			pos += bv.bv_len;
+		}
+		return;
+	}
 	bio_for_each_segment(bv, bio, iter) {
 		if (to_dev)
 			memcpy_from_bvec(data + pos, &bv);
