@@ -81,14 +81,19 @@ void pflash_wb_mark_dirty(struct pflash_dev *dev, u64 pos, u64 len)
 		pflash_wb_arm_periodic(dev);
 }
 
-/* Write the granules of the pass; called with wb_lock held. */
-static int pflash_wb_write_pass(struct pflash_dev *dev)
+/*
+ * Write the granules of the pass, all in its words [@lo, @hi); called with
+ * wb_lock held.
+ */
+static int pflash_wb_write_pass(struct pflash_dev *dev, unsigned long lo,
+				unsigned long hi)
 {
+	unsigned long size = min(hi * BITS_PER_LONG, dev->nr_granules);
+	unsigned long start = lo * BITS_PER_LONG, end;
 	unsigned int shift = dev->dirty_shift;
-	unsigned long start, end;
 	int err;
 
-	for_each_set_bitrange(start, end, dev->wb_pass, dev->nr_granules) {
+	for_each_set_bitrange_from(start, end, dev->wb_pass, size) {
 		err = pflash_backing_write(dev, (u64)start << shift,
 					   (u64)(end - start) << shift);
 		if (err)
@@ -117,7 +122,7 @@ static int pflash_wb_write_pass(struct pflash_dev *dev)
 int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what)
 {
 	unsigned long nr_words = BITS_TO_LONGS(dev->nr_granules);
-	unsigned long i;
+	unsigned long i, lo = nr_words, hi = 0;
 	bool injected;
 	int err = 0;
 
@@ -130,12 +135,27 @@ int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what)
 			err = -ENOLCK;
 		goto out_unlock;
 	}
-	for (i = 0; i < nr_words; i++)
+	/*
+	 * Take the dirty words, and note the first and the last: the rest of
+	 * the pass, in writethrough mode one per write, then costs what is
+	 * dirty, not the device's size.  A word read as clear is left alone:
+	 * a bit set in it since is the next pass's, and the bits of every
+	 * write the caller waits for were set before it called (the bios of
+	 * a batch, before they were queued under pending_lock).
+	 */
+	for (i = 0; i < nr_words; i++) {
+		if (!READ_ONCE(dev->dirty[i]))
+			continue;
 		dev->wb_pass[i] = xchg(&dev->dirty[i], 0);
-	if (what == PFLASH_WB_ALL)
+		lo = min(lo, i);
+		hi = i + 1;
+	}
+	if (what == PFLASH_WB_ALL) {
 		bitmap_fill(dev->wb_pass, dev->nr_granules);
-	if (what == PFLASH_WB_DIRTY &&
-	    bitmap_empty(dev->wb_pass, dev->nr_granules))
+		lo = 0;
+		hi = nr_words;
+	}
+	if (what == PFLASH_WB_DIRTY && lo >= hi)
 		goto out_unlock;
 
 	/* Nothing is written into a file that was deleted (backing.c). */
@@ -144,8 +164,8 @@ int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what)
 	if (injected)
 		err = -EIO;
 	/* The granules a pass of nothing takes are dropped if it succeeds. */
-	if (!err && what != PFLASH_WB_NONE)
-		err = pflash_wb_write_pass(dev);
+	if (!err && what != PFLASH_WB_NONE && lo < hi)
+		err = pflash_wb_write_pass(dev, lo, hi);
 	if (!err)
 		err = pflash_backing_sync(dev);
 	if (err) {
@@ -156,7 +176,8 @@ int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what)
 		pflash_backing_check_lost(dev, injected);
 	}
 	WRITE_ONCE(dev->wb_err, -err);
-	bitmap_zero(dev->wb_pass, dev->nr_granules);
+	if (lo < hi)
+		memset(dev->wb_pass + lo, 0, (hi - lo) * sizeof(long));
 out_unlock:
 	mutex_unlock(&dev->wb_lock);
 	return err;

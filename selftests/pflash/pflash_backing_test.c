@@ -23,7 +23,8 @@
 #include "../kselftest_harness.h"
 #include "pflash_test.h"
 
-#define FILE_SIZE	(256 * 1024)
+/* 256 granules of 4 KiB: four words of the dirty bitmap. */
+#define FILE_SIZE	(1024 * 1024)
 #define WB_NEVER	PFLASH_WRITEBACK_INTERVAL_MAX
 
 FIXTURE(bk) {
@@ -185,6 +186,36 @@ TEST_F(bk, written_and_flushed_data_is_in_the_file)
 	ASSERT_DEV_IS(self, self->shadow);
 	ASSERT_FILE_IS(self, self->shadow);
 	EXPECT_EQ(0, dirty_bytes(self));
+}
+
+/*
+ * A pass takes the dirty bitmap's words that have a bit set, and writes
+ * from the first of them to the last: a write in any word, alone or with
+ * others, one across two words, the device's last granule, each reaches
+ * the file (in writethrough mode as it completes, in writeback mode at the
+ * flush), and the pass leaves nothing dirty.
+ */
+TEST_F(bk, writes_in_every_word_of_the_dirty_bitmap_reach_the_file)
+{
+	static const struct { uint64_t off, len; } w[][2] = {
+		{ { 0, 4096 } },				/* word 0 */
+		{ { 63 * 4096, 4096 } },			/* its last bit */
+		{ { 2 * 64 * 4096 + 4096, 512 } },		/* word 2 alone */
+		{ { 128 * 4096 - 2048, 4096 } },		/* words 1 and 2 */
+		{ { 64 * 4096, 4096 }, { 3 * 64 * 4096, 8192 } }, /* 1 and 3 */
+		{ { FILE_SIZE - 4096, 4096 } },			/* the last */
+	};
+	unsigned int i, j;
+
+	for (i = 0; i < ARRAY_SIZE(w); i++) {
+		for (j = 0; j < 2 && w[i][j].len; j++)
+			ASSERT_EQ(0, write_pattern(self, w[i][j].off,
+						   w[i][j].len, 40 + 2 * i + j));
+		if (variant->cache_mode == PFLASH_CACHE_MODE_WRITEBACK)
+			ASSERT_EQ(0, fsync(self->fd));
+		ASSERT_FILE_IS(self, self->shadow);
+		EXPECT_EQ(0, dirty_bytes(self));
+	}
 }
 
 TEST_F(writethrough, write_is_in_the_file_when_it_completes)
