@@ -503,6 +503,11 @@ bench_live() {
 # with the kernel's and pflash's symbols.  Each report is the top of the
 # flat profile, by symbol, in $OUT/profile-NAME.txt.
 PERF_HZ=4000
+# The live move's downtime lasts a few milliseconds: sampled at PERF_HZ,
+# it would get a dozen samples.  A sample every 25 us of guest time (25,000
+# instructions) gives it about a hundred; each sample's own handler counts
+# too, so the profile's window runs longer than the unprofiled downtime.
+PERF_LIVE_HZ=40000
 
 # prof_report NAME [perf report options]: the report of perf.data.
 prof_report() {
@@ -541,7 +546,9 @@ bench_profile() {
 	# The live move's downtime: perf records the whole move, with the
 	# real-time clock, and the report keeps the downtime's window.
 	say "profile: a live move of 64 MiB, shared file on ext4"
-	perf record -q -a -F "$PERF_HZ" -k realtime -o /tmp/perf.data \
+	# Lest the kernel lower the rate when sampling takes a share of the CPU.
+	echo 0 >/proc/sys/kernel/perf_cpu_time_max_percent
+	perf record -q -a -F "$PERF_LIVE_HZ" -k realtime -o /tmp/perf.data \
 		2>/dev/null &
 	local perf_pid=$!
 	sleep 1
@@ -564,8 +571,15 @@ save() {
 }
 
 # What one pflashctl costs, started and done: dd costs its own start too.
+# And the fixed part of a move, one pflashctl per side: two that do
+# nothing, joined by a pipe, started by sh as the move's are; against
+# it, dd started and done with nothing to copy.
 for ((r = 1; r <= RUNS; r++)); do
 	timed us pf list >/dev/null && res "tool what=list rep=$r us=$us"
+	timed us sh -c "pflashctl --version | pflashctl --version >/dev/null" &&
+		res "tool what=pair rep=$r us=$us"
+	timed us dd if=/dev/zero of=/dev/null count=0 status=none &&
+		res "tool what=dd rep=$r us=$us"
 done
 
 now_us start
