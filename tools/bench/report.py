@@ -544,13 +544,16 @@ def floors_section(res, g):
             "takes %s.  The move starts two pflashctl, one per side, joined "
             "by a pipe, from ``sh -c``: with nothing to do, they take %s.  "
             "So the move cannot take less than %s (the two processes, and "
-            "the bytes that dd moves), %s of dd's time, before the stream "
-            "(a CRC-32C at each end, the copies through the pipe) and the "
-            "target's activation, which writes the device to its file; "
-            "the goal, 1.5, leaves %s for all of that.  pflashctl's own "
-            "start (dynamic linking of libnl-3, libnl-genl-3 and json-c, "
-            "the netlink family's lookup) is part of the two processes' "
-            "figure." % (
+            "what dd does besides starting), %s times dd's time, before "
+            "the stream's own work (a CRC-32C at each end, the copies "
+            "through the pipe, the staging buffer) and the target's "
+            "activation, which writes the device to its file; the goal, "
+            "1.5 times dd's time, leaves %s beyond the two processes' start "
+            "for all of the move's work.  Most of the two "
+            "processes' figure is the kernel's: exec, and mapping and "
+            "faulting in pflashctl's libraries (libnl-3, libnl-genl-3, "
+            "libsmartcols, json-c, libuuid and ISA-L, besides the C "
+            "library), where dd maps the C library alone." % (
                 fmt_time(mv), fmt_time(ddc), fmt_time(dd0), fmt_time(pair),
                 fmt_time(floor), fmt_ratio(floor / ddc),
                 fmt_time(max(0, 1.5 * ddc - pair))),
