@@ -63,6 +63,15 @@
 # hardware runs it.  Figures then wobble by tens of percent with the load
 # of the host; only ratios between figures of the same run mean anything.
 #
+# Under -icount, what the instructions do must not depend on the host
+# either: RDRAND and RDSEED are off (TCG draws them from the host's
+# randomness), and the kernel places itself (nokaslr) and each process's
+# mappings (norandmaps) where it did the run before, so that its random
+# numbers, seeded from the clock alone, and its page tables and
+# allocations repeat.  A figure of a few milliseconds that depends on the
+# order in which processes run (a live move's downtime) would otherwise
+# differ by tens of percent from one run to the next.
+#
 # The VM boots with tsc=reliable.  Under TCG the kernel finds the TSCs of
 # its vCPUs unsynchronized and falls back to the HPET, whose every read is
 # an emulated MMIO access; the block layer's and fio's time stamps would
@@ -95,10 +104,12 @@ case $CLOCK in
 icount)
 	SMP=1
 	QEMU_CLOCK=(-icount shift=0,sleep=off,align=off
-		-cpu max,erms=off,fsrm=off) ;;
+		-cpu max,erms=off,fsrm=off,rdrand=off,rdseed=off)
+	KARGS_CLOCK="nokaslr norandmaps" ;;
 wall)
 	SMP=2
-	QEMU_CLOCK=(-cpu max,sse4.2=off) ;;
+	QEMU_CLOCK=(-cpu max,sse4.2=off)
+	KARGS_CLOCK= ;;
 *)
 	die "BENCH_CLOCK must be icount or wall" ;;
 esac
@@ -156,7 +167,7 @@ start=$SECONDS
 vm_ok=1
 "$REPO/tools/boot/run.sh" -k "$KERNEL" -i "$initrd" -d "$out" -m "$MEM" \
 	-s "$SMP" -t "${VM_TIMEOUT:-3600}" -f \
-	-a "quiet tsc=reliable bench.clock=$CLOCK bench.fio=$FIO bench.size=$SIZE bench.runs=$RUNS bench.runtime=$RUNTIME bench.ramp=$RAMP bench.sizes=$SIZES bench.live=$LIVE bench.livefs=$LIVEFS bench.profile=$PROFILE" \
+	-a "quiet tsc=reliable $KARGS_CLOCK bench.clock=$CLOCK bench.fio=$FIO bench.size=$SIZE bench.runs=$RUNS bench.runtime=$RUNTIME bench.ramp=$RAMP bench.sizes=$SIZES bench.live=$LIVE bench.livefs=$LIVEFS bench.profile=$PROFILE" \
 	-- "${QEMU_CLOCK[@]}" \
 	-drive "file=$out/results.img,if=virtio,format=raw" || vm_ok=0
 log "the VM ran for $((SECONDS - start)) s"
