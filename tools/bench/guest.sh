@@ -439,14 +439,16 @@ livefs_unmount() {
 # writes 4 KiB at random places of the source at 1 MiB/s (of guest time):
 # `pflashctl export --live -J | pflashctl import --activate`.  The
 # downtime runs from the start of the source's inactivation, which the
-# export's JSON dates (inactive-seconds before its end), to the end of the
-# import, once the target is active and has written what it owes.
+# export's JSON dates (inactivated-at, on the clock EPOCHREALTIME reads),
+# to the end of the import, once the target is active and has written
+# what it owes: two moments, each read where it happens, so that the
+# order in which the two sides' shells then run does not move it.
 # RUNS repetitions (bench.runs by default), each a result line of KIND
 # (live by default).
 bench_live() {
 	local bytes=$1 fs=$2 runs=${3:-$RUNS} kind=${4:-live}
 	local src dst r writer t_exp t_imp
-	local inact passes sent rc f=/tmp/live/a.img
+	local inact at passes sent rc f=/tmp/live/a.img
 	livefs_mount "$fs" "$bytes" || { fail "live $bytes $fs: mount"; return 1; }
 	truncate -s "$bytes" "$f"
 	src=$(pf create --backing "$f" --show) ||
@@ -468,7 +470,7 @@ bench_live() {
 		# --force: the final inactivation happens under the writer.
 		# The import reads to the end of the pipe, which comes when its
 		# last writer closes it: this shell's copy closes as the export
-		# ends, before the clock is read.
+		# ends.
 		{
 			pflashctl export --live --force -J "$src" 2>/tmp/live.json
 			rc=$?
@@ -489,10 +491,13 @@ bench_live() {
 		[ "$rc" = 0 ] || { fail "live $bytes: import"; break; }
 		inact=$(sed -n 's/.*"inactive-seconds": \([0-9.e+-]*\).*/\1/p' \
 			/tmp/live.json)
+		at=$(sed -n 's/.*"inactivated-at": \([0-9.e+-]*\).*/\1/p' \
+			/tmp/live.json)
 		passes=$(grep -c '"pass":' /tmp/live.json)
 		sent=$(sed -n 's/.*"stream-bytes": \([0-9]*\).*/\1/p' /tmp/live.json)
 		inact=$(awk -v s="$inact" 'BEGIN { printf "%d", s * 1e6 }')
-		res "$kind size=$bytes fs=$fs rep=$r passes=$passes stream_bytes=$sent inactive_us=$inact downtime_us=$((t_imp - t_exp + inact)) end_us=$t_imp"
+		at=$(awk -v s="$at" 'BEGIN { printf "%d", s * 1e6 }')
+		res "$kind size=$bytes fs=$fs rep=$r passes=$passes stream_bytes=$sent inactive_us=$inact downtime_us=$((t_imp - at)) end_us=$t_imp"
 	done
 	cmp "$src" "$dst" || fail "live $bytes: the devices differ"
 	cmp "$dst" "$f" || fail "live $bytes: the file differs"

@@ -34,13 +34,25 @@
 
 #include "pflashctl.h"
 
-/* Seconds on the monotonic clock. */
-static double now(void)
+/* Seconds on @clock. */
+static double seconds_on(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Seconds on the monotonic clock, for durations. */
+static double now(void)
+{
+	return seconds_on(CLOCK_MONOTONIC);
+}
+
+/* Seconds since the epoch, for a moment other processes can compare. */
+static double wall_now(void)
+{
+	return seconds_on(CLOCK_REALTIME);
 }
 
 static const char *const stop_reasons[] = {
@@ -145,6 +157,7 @@ int ctl_live_export(const struct ctl_cmd *cmd, const char *dev,
 		return -EBUSY;
 	}
 	inactivate = now();
+	live->inactivated_at = wall_now();
 	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);
 	if (live->force)
 		pfnl_dev_set(&req, PFLASH_A_DEV_FORCE, true);
@@ -194,9 +207,12 @@ static struct json_object *live_json(const char *dev,
 		ADD(obj, "stopped", json_object_new_string(
 				stop_reasons[live->stop]));
 	ADD(obj, "inactivated", json_object_new_boolean(live->inactivated));
-	if (live->inactivated)
+	if (live->inactivated) {
+		ADD(obj, "inactivated-at",
+		    json_object_new_double(live->inactivated_at));
 		ADD(obj, "inactive-seconds",
 		    json_object_new_double(live->inactive_seconds));
+	}
 	ADD(obj, "complete", json_object_new_boolean(!ret));
 #undef ADD
 	if (!err)

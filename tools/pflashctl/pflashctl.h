@@ -381,6 +381,8 @@ struct ctl_live_pass {
  * @epoch: the device's epoch then
  * @inactive_seconds: from the start of the inactivation to the end of the
  *	final pass
+ * @inactivated_at: when the inactivation started, in seconds since the
+ *	epoch (CLOCK_REALTIME), for a move's downtime to be timed from it
  */
 struct ctl_live {
 	uint64_t max_final;
@@ -396,6 +398,7 @@ struct ctl_live {
 	bool writer;
 	uint64_t epoch;
 	double inactive_seconds;
+	double inactivated_at;
 	/*
 	 * Where the stream goes through pflashctl (a relay to a terminal's
 	 * progress, or to a file the kernel cannot write): wait until its

@@ -858,7 +858,7 @@ live_t()
 		shift
 		"$@" 2>"$0/live-err"
 		rc=$?
-		sed -E "s/[0-9.]+ s\b/S s/g; s/(seconds\": )[0-9.e+-]+/\1S/" \
+		sed -E "s/[0-9.]+ s\b/S s/g; s/((seconds|inactivated-at)\": )[0-9.e+-]+/\1S/" \
 			"$0/live-err" >&2
 		exit $rc' "$tmp" "$pending" "$@"
 }
@@ -951,9 +951,18 @@ live_t "export --live -J: the passes as JSON, on standard error" 0 \
   "stream-bytes": 139680,
   "stopped": "not-shrinking",
   "inactivated": true,
+  "inactivated-at": S,
   "inactive-seconds": S,
   "complete": true
 }' 2097152,3145728 "$fake" export --live -J 0 -o "$out"
+# inactivated-at: the moment the inactivation started, on the clock that
+# date(1) reads, between the command's start and its end.
+t "export --live -J: inactivated-at is when the command inactivated" 0 "ok" "" \
+	sh -c 'a=$(date +%s.%N)
+	       PFLASH_FAKE_PENDING=0 "$1" export --live -J 0 -o "$2" 2>"$3" || exit 1
+	       b=$(date +%s.%N)
+	       python3 -c "import json, sys; t = json.load(open(sys.argv[3]))[\"inactivated-at\"]; print(\"ok\" if float(sys.argv[1]) <= t <= float(sys.argv[2]) else t)" "$a" "$b" "$3"' \
+	sh "$fake" "$out" "$tmp/live-at.json"
 # live_fail NAME STDERR PENDING AT ERRNO MESSAGE [OPTION...]: "export
 # --live [OPTION...] 0 -o $out" fails, as live_t says, at the fake's
 # request AT with ERRNO and MESSAGE (of those of command $fail_cmd alone,
