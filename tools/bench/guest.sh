@@ -496,8 +496,14 @@ bench_live() {
 		passes=$(grep -c '"pass":' /tmp/live.json)
 		sent=$(sed -n 's/.*"stream-bytes": \([0-9]*\).*/\1/p' /tmp/live.json)
 		inact=$(awk -v s="$inact" 'BEGIN { printf "%d", s * 1e6 }')
-		at=$(awk -v s="$at" 'BEGIN { printf "%d", s * 1e6 }')
-		res "$kind size=$bytes fs=$fs rep=$r passes=$passes stream_bytes=$sent inactive_us=$inact downtime_us=$((t_imp - at)) end_us=$t_imp"
+		at=$(awk -v s="$at" 'BEGIN { printf "%.0f", s * 1e6 }')
+		# A moment that did not parse would make any figure: none past
+		# the import's end, nor before the live move began.
+		if [ "$at" -le "$t_exp" ] && [ "$at" -ge $((t_imp - 600000000)) ]; then
+			res "$kind size=$bytes fs=$fs rep=$r passes=$passes stream_bytes=$sent inactive_us=$inact downtime_us=$((t_imp - at)) end_us=$t_imp"
+		else
+			fail "live $bytes: the export's inactivated-at ($at) is not inside the move"
+		fi
 	done
 	cmp "$src" "$dst" || fail "live $bytes: the devices differ"
 	cmp "$dst" "$f" || fail "live $bytes: the file differs"
