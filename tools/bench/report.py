@@ -378,20 +378,18 @@ class Goals:
 
     def __init__(self):
         self.rows = []
-        self.keys = []
         self.ratios = {}
+        self.missed = set()     # the keys of the goals missed
 
     def add(self, key, text, value, target, ok, fmt=fmt_ratio):
         if key:
             self.ratios[key] = None if value is None else round(value, 4)
         verdict = "n/a" if value is None else \
             "" if ok is None else "met" if ok(value) else "**missed**"
+        if key and verdict == "**missed**":
+            self.missed.add(key)
         self.rows.append([text, "n/a" if value is None else fmt(value),
                           target, verdict])
-        self.keys.append(key)
-
-    def keyed_rows(self):
-        return zip(self.keys, self.rows)
 
 
 def goals_of(res):
@@ -464,7 +462,7 @@ def floors_section(res, g):
     nanosecond is an instruction)."""
     if res.system.get("clock") != "icount":
         return []
-    missed = {key for key, row in g.keyed_rows() if row[3] == "**missed**"}
+    missed = g.missed
     if not missed:
         return []
     L = heading("What bounds the goals missed", "=")
