@@ -447,7 +447,7 @@ livefs_unmount() {
 # (live by default).
 bench_live() {
 	local bytes=$1 fs=$2 runs=${3:-$RUNS} kind=${4:-live}
-	local src dst r writer t_exp t_imp
+	local src dst r writer state t_exp t_imp
 	local inact at passes sent rc f=/tmp/live/a.img
 	livefs_mount "$fs" "$bytes" || { fail "live $bytes $fs: mount"; return 1; }
 	truncate -s "$bytes" "$f"
@@ -461,20 +461,31 @@ bench_live() {
 			pf inactivate "$dst" && pf activate "$src" ||
 				{ fail "live $bytes: reset"; break; }
 		fi
-		# Its writes fail once the source is inactive, which ends it.
+		# Its writes fail once the source is inactive (EPERM, or EIO
+		# for one held back across the inactivation): it goes on at
+		# its pace until it is killed after the move, as a guest would
+		# be paused, not ended.  A writer that ended at its first
+		# refused write would tear its process down inside the
+		# downtime in some repetitions and not in others.
 		fio --name=live-writer --filename="$src" --rw=randwrite \
 			--bs=4k --direct=1 --ioengine=psync --rate=1m \
-			--time_based --runtime=3600 --output=/dev/null &
+			--continue_on_error=write --ignore_error=,EPERM:EIO \
+			--time_based --runtime=3600 --output=/dev/null \
+			2>/dev/null &
 		writer=$!
 		sleep 1
 		# --force: the final inactivation happens under the writer.
 		# The import reads to the end of the pipe, which comes when its
-		# last writer closes it: this shell's copy closes as the export
-		# ends.
+		# last writer closes it.  The export holds the only one, as in
+		# a pipeline of two commands (this shell closes its own at
+		# once): the end comes as pflashctl closes its output on exit,
+		# not once the shell has seen the process end.
 		{
-			pflashctl export --live --force -J "$src" 2>/tmp/live.json
-			rc=$?
+			pflashctl export --live --force -J "$src" \
+				2>/tmp/live.json &
 			exec >&-
+			wait $!
+			rc=$?
 			now_us t_exp
 			echo "$rc $t_exp" >/tmp/live.exp
 		} | {
@@ -483,8 +494,14 @@ bench_live() {
 			now_us t_imp
 			echo "$rc $t_imp" >/tmp/live.imp
 		}
+		# The premise of the figure: the writer ran through the move.
+		read -r _ _ state _ </proc/$writer/stat || state=gone
 		kill "$writer" 2>/dev/null
 		wait "$writer"
+		case $state in Z|gone)
+			fail "live $bytes: the writer ended before the move did"
+			break ;;
+		esac
 		read -r rc t_exp </tmp/live.exp
 		[ "$rc" = 0 ] || { fail "live $bytes: export"; break; }
 		read -r rc t_imp </tmp/live.imp
