@@ -629,7 +629,7 @@ static void pflash_import_commit(struct pflash_dev *dev,
 	 */
 	if (imp->owed) {
 		mutex_lock(&dev->wb_lock);
-		bitmap_or(dev->dirty, dev->dirty, imp->owed, dev->nr_granules);
+		pflash_wb_mark_owed(dev, imp->owed);
 		mutex_unlock(&dev->wb_lock);
 	}
 

@@ -63,7 +63,7 @@
  *    Nothing is taken under it.
  *
  * 4. dev->wb_lock (mutex): serializes writeback passes.  Guards @wb_pass,
- *    @wb_err, @dirty's clearing by an import and the writes of
+ *    @wb_err, the marking of @dirty by an import's commit and the writes of
  *    @owns_backing and @owner_lost.  Its holder may sleep: it writes and
  *    fsyncs the backing file.  Taken by the writeback worker and the
  *    periodic writeback with no other lock, and by control operations
@@ -324,6 +324,11 @@ struct pflash_file_mark {
  *	after it copied the data, taken (word by word, with xchg) by a
  *	writeback pass before it reads the data, so a write that races with
  *	a pass is written again by the next one.
+ * @dirty_words: the summary of @dirty, one bit per word of it: set after a
+ *	bit of the word, taken (xchg) by a pass before the word, so that a
+ *	pass reads only the words written since the last, not all of them.
+ *	A bit may stay set for a word that a pass already took: the next
+ *	pass finds it empty.
  * @wb_lock: serializes writeback passes; see "Locking".
  * @wb_pass: the granules the running pass writes; put back into @dirty if
  *	the pass fails.
@@ -353,6 +358,7 @@ struct pflash_dev {
 	unsigned int dirty_shift;
 	unsigned long nr_granules;
 	unsigned long *dirty;
+	unsigned long *dirty_words;
 	struct mutex wb_lock;		/* see "Locking" */
 	unsigned long *wb_pass;
 	int wb_err;
@@ -630,6 +636,7 @@ void pflash_wb_exit(struct pflash_dev *dev);
 bool pflash_mark_granules(struct pflash_dev *dev, unsigned long *bits,
 			  u64 pos, u64 len);
 void pflash_wb_mark_dirty(struct pflash_dev *dev, u64 pos, u64 len);
+void pflash_wb_mark_owed(struct pflash_dev *dev, const unsigned long *owed);
 void pflash_wb_defer(struct pflash_dev *dev, struct bio *bio);
 /**
  * enum pflash_wb_what - what a writeback pass writes

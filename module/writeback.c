@@ -73,12 +73,98 @@ bool pflash_mark_granules(struct pflash_dev *dev, unsigned long *bits,
 	return newly;
 }
 
+/*
+ * Mark words [@word, @last] of the dirty bitmap in its summary, after their
+ * bits were set.  The barrier orders the reads and writes of those bits
+ * before the summary's bit, which a pass takes (xchg()) before the words.
+ */
+static void pflash_wb_mark_words(struct pflash_dev *dev, unsigned long word,
+				 unsigned long last)
+{
+	for (; word <= last; word++) {
+		if (test_bit(word, dev->dirty_words))
+			continue;
+		smp_mb__before_atomic();
+		set_bit(word, dev->dirty_words);
+	}
+}
+
 /* Mark [pos, pos + len) dirty, after its data was copied in.  Any context. */
 void pflash_wb_mark_dirty(struct pflash_dev *dev, u64 pos, u64 len)
 {
+	bool newly = pflash_mark_granules(dev, dev->dirty, pos, len);
+
+	/*
+	 * Even if each bit was set already: whoever set it may not yet have
+	 * marked its word, and the caller may wait for the next pass.
+	 */
+	pflash_wb_mark_words(dev, (pos >> dev->dirty_shift) / BITS_PER_LONG,
+			     ((pos + len - 1) >> dev->dirty_shift) /
+			     BITS_PER_LONG);
 	/* While anything is dirty, the periodic writeback is armed. */
-	if (pflash_mark_granules(dev, dev->dirty, pos, len))
+	if (newly)
 		pflash_wb_arm_periodic(dev);
+}
+
+/**
+ * pflash_wb_mark_owed() - mark granules dirty, for an import's commit
+ * @dev: the device, which takes no write; called with its wb_lock held
+ * @owed: a bitmap of @dev->nr_granules granules
+ */
+void pflash_wb_mark_owed(struct pflash_dev *dev, const unsigned long *owed)
+{
+	unsigned long i;
+
+	lockdep_assert_held(&dev->wb_lock);
+	for (i = 0; i < BITS_TO_LONGS(dev->nr_granules); i++) {
+		if (!owed[i])
+			continue;
+		dev->dirty[i] |= owed[i];
+		pflash_wb_mark_words(dev, i, i);
+	}
+}
+
+/*
+ * Take the dirty words, those the summary marks, into @wb_pass: the first
+ * of them in *@lo, one past the last in *@hi (*@lo >= *@hi if none).
+ * Called with wb_lock held.
+ */
+static void pflash_wb_take(struct pflash_dev *dev, unsigned long *lo,
+			   unsigned long *hi)
+{
+	unsigned long nr_words = BITS_TO_LONGS(dev->nr_granules);
+	unsigned long j, bit, i, marked;
+
+	*lo = nr_words;
+	*hi = 0;
+	for (j = 0; j < BITS_TO_LONGS(nr_words); j++) {
+		if (!READ_ONCE(dev->dirty_words[j]))
+			continue;
+		marked = xchg(&dev->dirty_words[j], 0);
+		for_each_set_bit(bit, &marked, BITS_PER_LONG) {
+			i = j * BITS_PER_LONG + bit;
+			dev->wb_pass[i] = xchg(&dev->dirty[i], 0);
+			if (!dev->wb_pass[i])
+				continue;
+			*lo = min(*lo, i);
+			*hi = i + 1;
+		}
+	}
+}
+
+/* Put the granules of a pass that failed back into the dirty bitmap. */
+static void pflash_wb_put_back(struct pflash_dev *dev, unsigned long lo,
+			       unsigned long hi)
+{
+	unsigned long i, bit;
+
+	for (i = lo; i < hi; i++) {
+		if (!dev->wb_pass[i])
+			continue;
+		for_each_set_bit(bit, &dev->wb_pass[i], BITS_PER_LONG)
+			set_bit(i * BITS_PER_LONG + bit, dev->dirty);
+		pflash_wb_mark_words(dev, i, i);
+	}
 }
 
 /*
@@ -121,8 +207,7 @@ static int pflash_wb_write_pass(struct pflash_dev *dev, unsigned long lo,
  */
 int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what)
 {
-	unsigned long nr_words = BITS_TO_LONGS(dev->nr_granules);
-	unsigned long i, lo = nr_words, hi = 0;
+	unsigned long lo, hi;
 	bool injected;
 	int err = 0;
 
@@ -136,24 +221,19 @@ int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what)
 		goto out_unlock;
 	}
 	/*
-	 * Take the dirty words, and note the first and the last: the rest of
-	 * the pass, in writethrough mode one per write, then costs what is
-	 * dirty, not the device's size.  A word read as clear is left alone:
-	 * a bit set in it since is the next pass's, and the bits of every
-	 * write the caller waits for were set before it called (the bios of
-	 * a batch, before they were queued under pending_lock).
+	 * Take the dirty words that the summary marks, and note the first and
+	 * the last: the rest of the pass, in writethrough mode one per write,
+	 * then costs what is dirty, not the device's size.  A summary word
+	 * read as clear is left alone: a bit set in it since is the next
+	 * pass's, and the bits of every write the caller waits for, and their
+	 * words' in the summary, were set before it called (the bios of a
+	 * batch, before they were queued under pending_lock).
 	 */
-	for (i = 0; i < nr_words; i++) {
-		if (!READ_ONCE(dev->dirty[i]))
-			continue;
-		dev->wb_pass[i] = xchg(&dev->dirty[i], 0);
-		lo = min(lo, i);
-		hi = i + 1;
-	}
+	pflash_wb_take(dev, &lo, &hi);
 	if (what == PFLASH_WB_ALL) {
 		bitmap_fill(dev->wb_pass, dev->nr_granules);
 		lo = 0;
-		hi = nr_words;
+		hi = BITS_TO_LONGS(dev->nr_granules);
 	}
 	if (what == PFLASH_WB_DIRTY && lo >= hi)
 		goto out_unlock;
@@ -169,8 +249,7 @@ int pflash_wb_flush(struct pflash_dev *dev, enum pflash_wb_what what)
 	if (!err)
 		err = pflash_backing_sync(dev);
 	if (err) {
-		for_each_set_bit(i, dev->wb_pass, dev->nr_granules)
-			set_bit(i, dev->dirty);
+		pflash_wb_put_back(dev, lo, hi);
 		pr_warn_ratelimited("pflash%d: writeback to the backing file failed (%d); the data stays dirty\n",
 				    dev->index, err);
 		pflash_backing_check_lost(dev, injected);
@@ -267,6 +346,10 @@ int pflash_wb_init(struct pflash_dev *dev)
 	dev->dirty = kvcalloc(nr_words, sizeof(long), GFP_KERNEL);
 	if (!dev->dirty)
 		goto out_free;
+	dev->dirty_words = kvcalloc(BITS_TO_LONGS(nr_words), sizeof(long),
+				    GFP_KERNEL);
+	if (!dev->dirty_words)
+		goto out_free;
 	dev->wb_pass = kvcalloc(nr_words, sizeof(long), GFP_KERNEL);
 	if (!dev->wb_pass)
 		goto out_free;
@@ -278,6 +361,7 @@ int pflash_wb_init(struct pflash_dev *dev)
 
 out_free:
 	kvfree(dev->wb_pass);
+	kvfree(dev->dirty_words);
 	kvfree(dev->dirty);
 	return -ENOMEM;
 }
@@ -291,6 +375,7 @@ void pflash_wb_exit(struct pflash_dev *dev)
 		dev->wq = NULL;
 	}
 	kvfree(dev->wb_pass);
+	kvfree(dev->dirty_words);
 	kvfree(dev->dirty);
 	mutex_destroy(&dev->wb_lock);
 }

@@ -218,6 +218,56 @@ TEST_F(bk, writes_in_every_word_of_the_dirty_bitmap_reach_the_file)
 	}
 }
 
+/*
+ * The summary of the dirty bitmap, a bit per word of it, which a pass reads
+ * to find the words to take: on a device of 512-byte granules and 4 MiB,
+ * 128 words, two words of the summary.  A write in each of them, at the
+ * boundary between them (alone, and one across it), and in the last
+ * granule, each reaches the file.
+ */
+#define SUMMARY_SIZE	(4 << 20)
+#define WORD_BYTES	(64 * 512)
+
+TEST_F(bk, writes_in_every_word_of_the_dirty_bitmaps_summary_reach_the_file)
+{
+	static const struct { uint64_t off, len; } w[] = {
+		{ 512, 512 },				/* summary word 0 */
+		{ 63 * WORD_BYTES + 512, 1024 },	/* its last bit */
+		{ 64 * WORD_BYTES, 512 },		/* word 1's first */
+		{ 64 * WORD_BYTES - 4096, 8192 },	/* across the two */
+		{ 100 * WORD_BYTES + 4096, 4096 },	/* word 1 alone */
+		{ SUMMARY_SIZE - 512, 512 },		/* the last granule */
+	};
+	struct pfnl_dev req = {}, dev = {};
+	char path[sizeof(self->file) + 8];
+	uint8_t *shadow;
+	unsigned int i;
+	int fd = -1;
+
+	snprintf(path, sizeof(path), "%s.4m", self->file);
+	ASSERT_EQ(0, pft_mkfile(path, SUMMARY_SIZE, 30));
+	shadow = pft_slurp(path, SUMMARY_SIZE);
+	ASSERT_NE(NULL, shadow);
+	pfnl_dev_set(&req, PFLASH_A_DEV_ERASE_SIZE, 512);
+	ASSERT_EQ(0, pft_create_in_mode(self->h, path, &req,
+					variant->cache_mode, &dev));
+	fd = pft_open(dev.index, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < ARRAY_SIZE(w); i++) {
+		struct pfnl_dev now = {};
+
+		ASSERT_EQ(0, pft_write_pattern(fd, shadow, w[i].off, w[i].len,
+					       60 + i, false));
+		if (variant->cache_mode == PFLASH_CACHE_MODE_WRITEBACK)
+			ASSERT_EQ(0, fsync(fd));
+		ASSERT_EQ(-1, pft_file_diff(path, shadow, SUMMARY_SIZE));
+		ASSERT_EQ(0, pft_get(self->h, dev.index, &now));
+		EXPECT_EQ(0, now.dirty_bytes);
+	}
+	EXPECT_EQ(0, pft_drop(self->h, &dev, &fd));
+	free(shadow);
+}
+
 TEST_F(writethrough, write_is_in_the_file_when_it_completes)
 {
 	BK_SELF *bk = &self->bk;
