@@ -84,7 +84,7 @@ static void pflash_wb_mark_words(struct pflash_dev *dev, unsigned long word,
 	for (; word <= last; word++) {
 		if (test_bit(word, dev->dirty_words))
 			continue;
-		smp_mb__before_atomic();
+		smp_mb__before_atomic();	/* the word's bits first */
 		set_bit(word, dev->dirty_words);
 	}
 }

@@ -72,6 +72,13 @@
 # order in which processes run (a live move's downtime) would otherwise
 # differ by tens of percent from one run to the next.
 #
+# With sleep=off, guest time leaps to the next timer whenever the guest
+# is idle, however long the host takes to serve the guest's I/O (the
+# results disk, /dev/vda): a wait for that disk could last the 120 s of
+# guest time of the hung task detector, whose panic would end the run.
+# The detector is off under -icount (hung_task_timeout_secs=0); a real
+# hang still ends the run at the host's own timeout.
+#
 # The VM boots with tsc=reliable.  Under TCG the kernel finds the TSCs of
 # its vCPUs unsynchronized and falls back to the HPET, whose every read is
 # an emulated MMIO access; the block layer's and fio's time stamps would
@@ -105,7 +112,7 @@ icount)
 	SMP=1
 	QEMU_CLOCK=(-icount shift=0,sleep=off,align=off
 		-cpu max,erms=off,fsrm=off,rdrand=off,rdseed=off)
-	KARGS_CLOCK="nokaslr norandmaps" ;;
+	KARGS_CLOCK="nokaslr norandmaps hung_task_timeout_secs=0" ;;
 wall)
 	SMP=2
 	QEMU_CLOCK=(-cpu max,sse4.2=off)

@@ -470,8 +470,8 @@ bench_live() {
 		fio --name=live-writer --filename="$src" --rw=randwrite \
 			--bs=4k --direct=1 --ioengine=psync --rate=1m \
 			--continue_on_error=write --ignore_error=,EPERM:EIO \
-			--time_based --runtime=3600 --output=/dev/null \
-			2>/dev/null &
+			--time_based --runtime=3600 --eta=never \
+			--output=/dev/null >/dev/null 2>&1 &
 		writer=$!
 		sleep 1
 		# --force: the final inactivation happens under the writer.
