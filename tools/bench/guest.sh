@@ -605,14 +605,20 @@ save() {
 
 # Idle until the next whole 2 s of guest time.  The disk's I/O completes
 # at host-dependent instruction counts, which shifts everything after it
-# against the kernel's periodic work; each phase starting on the same
-# boundary lines them up again, so that a figure of a few milliseconds
-# (a live move's downtime) repeats.  Under -icount with sleep=off an idle
-# guest's clock jumps ahead: this costs no wall time.
+# against the kernel's periodic work (its tick, the timers of ext4's
+# journal and of the page cache's writeback); each phase starting on the
+# same boundary lines them up again, so that a figure of a few
+# milliseconds (a live move's downtime) repeats.  The boundary is on the
+# clock the kernel's timers run on, CLOCK_MONOTONIC, read to the
+# nanosecond ("now at" in /proc/timer_list): /proc/uptime's hundredths
+# would leave up to 10 ms of the shift.  Under -icount with sleep=off an
+# idle guest's clock jumps ahead: this costs no wall time.
 align() {
-	local up
-	read -r up _ </proc/uptime
-	sleep "$(awk -v u="$up" 'BEGIN { printf "%.2f", 2 - (u - 2 * int(u / 2)) }')"
+	local now left
+	now=$(sed -n 's/^now at \([0-9]*\) nsecs$/\1/p' /proc/timer_list)
+	[ -n "$now" ] || { say "align: no clock in /proc/timer_list"; return 1; }
+	left=$((2000000000 - now % 2000000000))
+	sleep "$((left / 1000000000)).$(printf %09d $((left % 1000000000)))"
 }
 
 align

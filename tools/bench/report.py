@@ -510,15 +510,15 @@ def floors_section(res, g):
                 "  In writethrough mode a write is copied into the buffer, "
                 "then written by pflash's worker into the file (a second "
                 "copy) before it completes; loop's worker makes the one "
-                "copy into the file.  The second copy, %s instructions, the "
-                "handing over to the worker, and the pass's look at every "
-                "word of the dirty bitmap (one per 64 granules of 4 KiB: "
-                "%d words on these %s MiB devices) are what pflash's design "
-                "adds; the buffer is what serves reads and the moves.  A "
-                "summary of the bitmap's words would take the last of them "
-                "off; it is not written." % (
+                "copy into the file.  The second copy, %s instructions, and "
+                "the handing over to the worker are what pflash's design "
+                "adds; the buffer is what serves reads and the moves.  The "
+                "pass reads the dirty bitmap's summary (a bit per word of "
+                "the bitmap: %d words of it on these %s MiB devices) and the "
+                "words it marks, not every word." % (
                     "{:,.0f}".format(copy_us(nbytes) * 1e3),
-                    int(res.system.get("size_mb", 0) or 0) * 256 // 64,
+                    max(1, int(res.system.get("size_mb", 0) or 0) * 256 // 64
+                        // 64),
                     res.system.get("size_mb", "?")))
         L += [text, ""]
     s64 = 64 * MIB
