@@ -476,16 +476,17 @@ bench_live() {
 		sleep 1
 		# --force: the final inactivation happens under the writer.
 		# The import reads to the end of the pipe, which comes when its
-		# last writer closes it.  The export holds the only one, as in
-		# a pipeline of two commands (this shell closes its own at
-		# once): the end comes as pflashctl closes its output on exit,
-		# not once the shell has seen the process end.
+		# last writer closes it: this shell's copy, closed once the
+		# export's process has ended.  Between two hosts the source's
+		# process exits on the source's CPU while the target finishes;
+		# on this one vCPU the two would run in an order that the
+		# scheduler picks, the exit inside the downtime or after it.
+		# Holding the pipe puts it inside, always: the figure counts
+		# the source's exit too, and repeats.
 		{
-			pflashctl export --live --force -J "$src" \
-				2>/tmp/live.json &
-			exec >&-
-			wait $!
+			pflashctl export --live --force -J "$src" 2>/tmp/live.json
 			rc=$?
+			exec >&-
 			now_us t_exp
 			echo "$rc $t_exp" >/tmp/live.exp
 		} | {
