@@ -518,7 +518,7 @@ bench_live() {
 		# A moment that did not parse would make any figure: none past
 		# the import's end, nor before the live move began.
 		if [ "$at" -le "$t_exp" ] && [ "$at" -ge $((t_imp - 600000000)) ]; then
-			res "$kind size=$bytes fs=$fs rep=$r passes=$passes stream_bytes=$sent inactive_us=$inact downtime_us=$((t_imp - at)) end_us=$t_imp"
+			res "$kind size=$bytes fs=$fs rep=$r passes=$passes stream_bytes=$sent inactive_us=$inact export_end_us=$((t_exp - at)) downtime_us=$((t_imp - at)) end_us=$t_imp"
 		else
 			fail "live $bytes: the export's inactivated-at ($at) is not inside the move"
 		fi
@@ -600,7 +600,12 @@ bench_profile() {
 save() {
 	[ -b /dev/vda ] || { say "no /dev/vda for the results"; return 1; }
 	dmesg >"$OUT/dmesg.txt"
-	tar -C "$OUT" -cf /dev/vda . && sync
+	# Direct I/O: no page of the disk's is left dirty in the page cache
+	# for the writeback's timers, which would fire at host-dependent
+	# moments of the phases after.
+	tar -C "$OUT" -cf - . |
+		dd of=/dev/vda bs=1M iflag=fullblock conv=sync oflag=direct \
+			status=none
 	align
 }
 
