@@ -152,16 +152,20 @@ static void pflash_wb_take(struct pflash_dev *dev, unsigned long *lo,
 	}
 }
 
-/* Put the granules of a pass that failed back into the dirty bitmap. */
+/*
+ * Put the granules of a pass that failed back into the dirty bitmap: those
+ * of the device only (bitmap_fill() sets the last word's tail too).
+ */
 static void pflash_wb_put_back(struct pflash_dev *dev, unsigned long lo,
 			       unsigned long hi)
 {
-	unsigned long i, bit;
+	unsigned long i, bit, nbits;
 
 	for (i = lo; i < hi; i++) {
 		if (!dev->wb_pass[i])
 			continue;
-		for_each_set_bit(bit, &dev->wb_pass[i], BITS_PER_LONG)
+		nbits = min(BITS_PER_LONG, dev->nr_granules - i * BITS_PER_LONG);
+		for_each_set_bit(bit, &dev->wb_pass[i], nbits)
 			set_bit(i * BITS_PER_LONG + bit, dev->dirty);
 		pflash_wb_mark_words(dev, i, i);
 	}

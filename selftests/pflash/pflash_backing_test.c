@@ -509,6 +509,36 @@ TEST_F(writeback, backing_made_read_only_fails_the_flush_and_loses_nothing)
 	free(data);
 }
 
+/*
+ * A full flush that fails puts back every granule of the device, and only
+ * those: on a device of 65 granules, the last word of its dirty bitmap has
+ * one, not 64.
+ */
+TEST_F(writeback, failed_full_flush_leaves_each_granule_dirty_once)
+{
+	BK_SELF *bk = &self->bk;
+	struct pfnl_dev req = {}, upper = {};
+	const uint64_t size = 65 * 4096;
+	char path[32];
+
+	pft_path(path, sizeof(path), bk->dev.index);
+	pfnl_dev_set(&req, PFLASH_A_DEV_SIZE, size);
+	pfnl_dev_set(&req, PFLASH_A_DEV_CACHE_MODE, PFLASH_CACHE_MODE_WRITEBACK);
+	pfnl_dev_set(&req, PFLASH_A_DEV_WRITEBACK_INTERVAL, WB_NEVER);
+	ASSERT_EQ(0, pft_create_backed(bk->h, path, &req, &upper));
+
+	ASSERT_EQ(0, pft_inactivate(bk->h, bk->dev.index, false, NULL));
+	EXPECT_EQ(-EPERM, pft_flush(bk->h, upper.index, true));
+	EXPECT_EQ(0, pft_get(bk->h, upper.index, &upper));
+	EXPECT_EQ(size, upper.dirty_bytes);
+
+	ASSERT_EQ(0, pft_activate(bk->h, bk->dev.index, -1, NULL));
+	EXPECT_EQ(0, pft_flush(bk->h, upper.index, false));
+	EXPECT_EQ(0, pft_get(bk->h, upper.index, &upper));
+	EXPECT_EQ(0, upper.dirty_bytes);
+	EXPECT_EQ(0, pft_destroy(bk->h, upper.index));
+}
+
 /* EIO from device-mapper's error target under a block-device backing. */
 FIXTURE(dm) {
 	struct pfnl *h;
