@@ -325,10 +325,10 @@ struct pflash_file_mark {
  *	writeback pass before it reads the data, so a write that races with
  *	a pass is written again by the next one.
  * @dirty_words: the summary of @dirty, one bit per word of it: set after a
- *	bit of the word, taken (xchg) by a pass before the word, so that a
- *	pass reads only the words written since the last, not all of them.
- *	A bit may stay set for a word that a pass already took: the next
- *	pass finds it empty.
+ *	bit of the word (a full barrier between, writeback.c), taken (xchg)
+ *	by a pass before the word, so that a pass reads only the words
+ *	written since the last, not all of them.  A bit may stay set for a
+ *	word that a pass already took: the next pass finds it empty.
  * @wb_lock: serializes writeback passes; see "Locking".
  * @wb_pass: the granules the running pass writes; put back into @dirty if
  *	the pass fails.

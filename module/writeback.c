@@ -75,18 +75,20 @@ bool pflash_mark_granules(struct pflash_dev *dev, unsigned long *bits,
 
 /*
  * Mark words [@word, @last] of the dirty bitmap in its summary, after their
- * bits were set.  The barrier orders the reads and writes of those bits
- * before the summary's bit, which a pass takes (xchg()) before the words.
+ * bits were set or found set.  A pass takes (xchg()) a summary bit before
+ * its word: the full barrier orders the accesses to the words' bits before
+ * the read of the summary's, not only before its write.  Without it, a
+ * writer that found its granule's bit set by another, not yet done, could
+ * read a summary bit that a pass had already taken as still set, and wait
+ * for a pass that then skips the word.
  */
 static void pflash_wb_mark_words(struct pflash_dev *dev, unsigned long word,
 				 unsigned long last)
 {
-	for (; word <= last; word++) {
-		if (test_bit(word, dev->dirty_words))
-			continue;
-		smp_mb__before_atomic();	/* the word's bits first */
-		set_bit(word, dev->dirty_words);
-	}
+	smp_mb();	/* the words' bits, then the summary's; pairs with xchg() */
+	for (; word <= last; word++)
+		if (!test_bit(word, dev->dirty_words))
+			set_bit(word, dev->dirty_words);
 }
 
 /* Mark [pos, pos + len) dirty, after its data was copied in.  Any context. */

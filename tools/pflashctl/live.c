@@ -10,7 +10,10 @@
  * shrinking because the writer outpaces them, the device is inactivated,
  * as "pflashctl inactivate" does, and the final pass sends the rest, then
  * the END record.  The device is inactive only for the final pass: that is
- * the downtime a move adds on the source's side.
+ * the downtime a move adds on the source's side.  Before it inactivates,
+ * the export waits for the reader to take what the passes sent into the
+ * pipe or socket (live_drain()): what the target has not yet read when
+ * the device goes inactive, it reads, checks and stages in the downtime.
  *
  * What a pass leaves is what the guest wrote while it ran, and pass 0, the
  * whole device, runs longest: with a writer at a steady rate, what it
@@ -26,11 +29,17 @@
  */
 #define _GNU_SOURCE		/* program_invocation_short_name */
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json.h>
+#include <linux/sockios.h>
 
 #include "pflashctl.h"
 
@@ -100,6 +109,46 @@ static int live_pass(struct ctl_live *live, struct pfnl *h, uint32_t index,
 	return 0;
 }
 
+/*
+ * Before the final inactivation, wait until the stream's reader has taken
+ * what the passes sent into @fd, a pipe or a local socket: what it still
+ * held would be read, checked and staged by the target inside the
+ * downtime.  Gives up waiting once what it holds has not shrunk for a
+ * second (a reader that stalls: the final pass will wait for it as any
+ * pass does).  -EPIPE if the reader has gone, so that the device is not
+ * inactivated for a stream no one reads; 0 otherwise.
+ */
+static int live_drain(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	int queued, least = INT_MAX;
+	double since = now();
+	unsigned long what;
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return 0;
+	if (S_ISFIFO(st.st_mode))
+		what = FIONREAD;	/* a pipe: the bytes not yet read */
+	else if (S_ISSOCK(st.st_mode))
+		what = SIOCOUTQ;	/* a socket: those not yet taken */
+	else
+		return 0;
+	for (;;) {
+		if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLERR | POLLHUP)))
+			return -EPIPE;
+		if (ioctl(fd, what, &queued) || !queued)
+			return 0;
+		if (queued < least) {
+			least = queued;
+			since = now();
+		} else if (now() - since >= 1) {
+			return 0;
+		}
+		usleep(200);
+	}
+}
+
 /* The per-pass line, on standard error. */
 static void live_say_pass(const struct ctl_cmd *cmd, const char *dev,
 			  const struct ctl_live *live)
@@ -156,6 +205,9 @@ int ctl_live_export(const struct ctl_cmd *cmd, const char *dev,
 		live->writer = true;
 		return -EBUSY;
 	}
+	ret = live_drain(fd);
+	if (ret)
+		return ret;
 	inactivate = now();
 	live->inactivated_at = wall_now();
 	pfnl_dev_set(&req, PFLASH_A_DEV_INDEX, index);

@@ -963,6 +963,27 @@ t "export --live -J: inactivated-at is when the command inactivated" 0 "ok" "" \
 	       b=$(date +%s.%N)
 	       python3 -c "import json, sys; t = json.load(open(sys.argv[3]))[\"inactivated-at\"]; print(\"ok\" if float(sys.argv[1]) <= t <= float(sys.argv[2]) else t)" "$a" "$b" "$3"' \
 	sh "$fake" "$out" "$tmp/live-at.json"
+# Before the final inactivation, the export waits until the reader has
+# taken what the passes sent: here the whole of pass 0 fits in the pipe,
+# and the reader starts reading a second late.
+t "export --live: inactivates once the reader has taken the passes" 0 "ok" "" \
+	sh -c 'a=$(date +%s.%N)
+	       PFLASH_FAKE_PENDING=0 "$1" export --live -J 0 2>"$2" |
+		       { sleep 1; cat >/dev/null; }
+	       python3 -c "import json, sys; t = json.load(open(sys.argv[2]))[\"inactivated-at\"]; print(\"ok\" if t >= float(sys.argv[1]) + 1 else t - float(sys.argv[1]))" "$a" "$2"' \
+	sh "$fake" "$tmp/live-drain.json"
+# A reader that goes away without reading what the passes sent: the device
+# is not inactivated for a stream no one reads.
+rm -f "$tmp/log"
+t "export --live: a reader gone before the final pass leaves the device active" 1 "" \
+	"pflashctl: export: /dev/pflash0: pass 0: 128.2K in 0.000 s; 0B written meanwhile
+pflashctl: export: /dev/pflash0: Broken pipe
+pflashctl: export: /dev/pflash0: the device is still active, and unchanged: the move can start again" \
+	sh -c '{ PFLASH_FAKE_PENDING=0 PFLASH_FAKE_LOG="$2" "$1" export --live 0
+		 echo $? >"$3"; } | sleep 0.5
+	       exit "$(cat "$3")"' sh "$fake" "$tmp/log" "$tmp/status"
+grep -q INACTIVATE "$tmp/log" &&
+	result 0 "export --live: a reader gone: no INACTIVATE" "sent:" "$(cat "$tmp/log")"
 # live_fail NAME STDERR PENDING AT ERRNO MESSAGE [OPTION...]: "export
 # --live [OPTION...] 0 -o $out" fails, as live_t says, at the fake's
 # request AT with ERRNO and MESSAGE (of those of command $fail_cmd alone,
