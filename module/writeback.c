@@ -155,22 +155,18 @@ static void pflash_wb_take(struct pflash_dev *dev, unsigned long *lo,
 }
 
 /*
- * Put the granules of a pass that failed back into the dirty bitmap: those
- * of the device only (bitmap_fill() sets the last word's tail too).
+ * Put the granules of a pass that failed, all in its words [@lo, @hi),
+ * back into the dirty bitmap, and mark those words in its summary.
  */
 static void pflash_wb_put_back(struct pflash_dev *dev, unsigned long lo,
 			       unsigned long hi)
 {
-	unsigned long i, bit, nbits;
+	unsigned long i;
 
-	for (i = lo; i < hi; i++) {
-		if (!dev->wb_pass[i])
-			continue;
-		nbits = min(BITS_PER_LONG, dev->nr_granules - i * BITS_PER_LONG);
-		for_each_set_bit(bit, &dev->wb_pass[i], nbits)
-			set_bit(i * BITS_PER_LONG + bit, dev->dirty);
-		pflash_wb_mark_words(dev, i, i);
-	}
+	for_each_set_bit(i, dev->wb_pass, dev->nr_granules)
+		set_bit(i, dev->dirty);
+	if (lo < hi)
+		pflash_wb_mark_words(dev, lo, hi - 1);
 }
 
 /*

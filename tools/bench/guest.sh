@@ -32,7 +32,8 @@
 #     at the target's activation; and, in the full set, on tmpfs, whose
 #     attribute pflash does not trust, so the activation writes the whole
 #     device.  The downtime runs from the start of the source's
-#     inactivation to the end of the target's activation.
+#     inactivation to the end of the import's process, once the target
+#     is active.
 #  6. (bench.profile=1) perf record of export, import and a live move:
 #     what they spend their instructions on.
 #

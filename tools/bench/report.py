@@ -620,7 +620,7 @@ def profile_section(res):
              ("live-downtime", "a live move of 64 MiB (shared file on "
               "ext4, writer at 1 MiB/s), the downtime's window only: from "
               "the start of the source's inactivation to the end of the "
-              "target's activation")]
+              "import's process, once the target is active")]
     for name, text in names:
         if name not in res.profiles:
             continue
